@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+'use strict';
+// The `glyphlab` command. The source is TypeScript; tsx compiles it on the fly, so there is no
+// build step between editing src/ and running the command.
+require('tsx/cjs/api').register();
+const { runCli } = require('../src/cli/main.ts');
+
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`glyphlab: ${error && error.message ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,140 @@
+/**
+ * The shape every CLI command group follows. A group file (`src/cli/<group>.ts`) exports one
+ * {@link CommandGroup}; `main.ts` lists the groups, parses arguments and handles errors, so a
+ * command only turns parsed arguments into calls of the library and prints the result.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../errors';
+
+/** Option declarations as `util.parseArgs` takes them, plus a description for `--help`. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** One line for `--help`, e.g. `'number of images (default 1000)'`. */
+  description: string;
+  /** Placeholder shown in `--help` for string options, e.g. `'DIR'`. */
+  valueName?: string;
+}
+
+/** What a command receives besides its arguments. */
+export interface CliContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** `--verbose` was given: print stack traces and extra detail. */
+  verbose: boolean;
+  /** Writes a line to stdout. */
+  print(line?: string): void;
+  /** Writes a value as pretty JSON to stdout. */
+  printJson(value: unknown): void;
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+export interface Command {
+  /** Sub-command name inside its group, or `''` for the group's default command. */
+  name: string;
+  /** One line for the group's help. */
+  summary: string;
+  /** Positional arguments as shown in usage, e.g. `'NOTEBOOK'` or `'[ID...]'`. */
+  args?: string;
+  options?: Record<string, OptionSpec>;
+  /** Longer help printed after the options. */
+  details?: string;
+  run(args: ParsedArgs, ctx: CliContext): Promise<number | void>;
+}
+
+export interface CommandGroup {
+  name: string;
+  summary: string;
+  commands: Command[];
+}
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+  verbose: { type: 'boolean', short: 'v', description: 'print stack traces and extra detail' },
+};
+
+/** Parses `argv` for `command`; unknown or malformed options become a one-line ConfigError. */
+export function parseCommandArgs(command: Command, argv: string[], commandLabel: string): ParsedArgs {
+  const options = { ...GLOBAL_OPTIONS, ...command.options };
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(options)) {
+    config[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
+  }
+  try {
+    const parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
+    return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
+    throw new ConfigError(`${message.replace(/\. To specify a positional.*$/, '')} (see \`${commandLabel} --help\`)`);
+  }
+}
+
+/** Help text of one command. */
+export function formatCommandHelp(command: Command, commandLabel: string): string {
+  const options = { ...command.options, ...GLOBAL_OPTIONS };
+  const lines = [`Usage: ${commandLabel}${command.args ? ` ${command.args}` : ''} [options]`, '', command.summary, '', 'Options:'];
+  const rendered = Object.entries(options).map(([name, spec]) => {
+    const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : ''}`;
+    return [flag, spec.description] as const;
+  });
+  const width = Math.max(...rendered.map(([flag]) => flag.length));
+  for (const [flag, description] of rendered) lines.push(`  ${flag.padEnd(width)}  ${description}`);
+  if (command.details) lines.push('', command.details.trim());
+  return lines.join('\n');
+}
+
+/** Reads a string option; `undefined` when absent. */
+export function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const value = args.values[name];
+  if (Array.isArray(value)) return value.length ? String(value[value.length - 1]) : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Reads a repeatable string option as a list. */
+export function stringListOption(args: ParsedArgs, name: string): string[] {
+  const value = args.values[name];
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+/** Reads a boolean flag. */
+export function flagOption(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}
+
+/**
+ * Reads a numeric option, checking it is a finite number within bounds; the error names the
+ * option, the value and what is accepted.
+ */
+export function numberOption(
+  args: ParsedArgs,
+  name: string,
+  bounds: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
+  const raw = stringOption(args, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  const kind = bounds.integer ? 'an integer' : 'a number';
+  const range =
+    bounds.min !== undefined && bounds.max !== undefined
+      ? ` from ${bounds.min} to ${bounds.max}`
+      : bounds.min !== undefined
+        ? ` >= ${bounds.min}`
+        : bounds.max !== undefined
+          ? ` <= ${bounds.max}`
+          : '';
+  const ok =
+    raw.trim() !== '' &&
+    Number.isFinite(value) &&
+    (!bounds.integer || Number.isInteger(value)) &&
+    (bounds.min === undefined || value >= bounds.min) &&
+    (bounds.max === undefined || value <= bounds.max);
+  if (!ok) throw new ConfigError(`--${name} ${JSON.stringify(raw)} is not valid: expected ${kind}${range}`);
+  return value;
+}

@@ -1,0 +1,86 @@
+/**
+ * The training lifecycle shared by every loop in glyphlab. A callback overrides the hooks it
+ * needs; the loop calls them through a {@link CallbackList} and checks `stopTraining` after every
+ * batch and epoch. Training knows nothing of SQLite: the experiment store implements this
+ * interface to record runs.
+ */
+
+/** Scalar logs of a batch or an epoch, e.g. `{ loss: 0.3, val_accuracy: 0.97, lr: 0.001 }`. */
+export type Logs = Record<string, number>;
+
+/** What a run is, sent once at the start. */
+export interface TrainBeginEvent {
+  /** Family and name of the model, e.g. `'crnn'`. */
+  model: string;
+  /** Every hyper-parameter of the run; recorded in full. */
+  config: Record<string, unknown>;
+  /** Trainable and total parameter counts. */
+  parameterCount?: number;
+  /** Compute backend and threads (from `initBackend`). */
+  backend?: { name: string; threads: number };
+  /** Fingerprint of the data split used, when the data came from a split manifest. */
+  dataFingerprint?: string;
+  /** Epochs planned. */
+  epochs: number;
+  /** Batches per epoch, when known. */
+  stepsPerEpoch?: number;
+  /** Where this run's files (checkpoints, final model) go. */
+  runDir?: string;
+}
+
+/** Why and how a run ended, sent once at the end. */
+export interface TrainEndEvent {
+  status: 'finished' | 'failed' | 'interrupted';
+  /** The error for `'failed'`. */
+  error?: unknown;
+  /** Final metrics on held-out data, e.g. `{ test_accuracy: 0.995, test_cer: 0.001 }`. */
+  testMetrics?: Logs;
+  /** Files the run produced, e.g. the final model and the best checkpoint. */
+  artifacts?: { path: string; kind: string }[];
+}
+
+/** Base class with no-op hooks; override the ones you need. */
+export class Callback {
+  /** Set by a callback to ask the loop to stop after the current batch. */
+  stopTraining = false;
+
+  async onTrainBegin(_event: TrainBeginEvent): Promise<void> {}
+  async onEpochBegin(_epoch: number): Promise<void> {}
+  /** `step` counts batches from 0 across epochs. */
+  async onBatchEnd(_step: number, _logs: Logs): Promise<void> {}
+  async onEpochEnd(_epoch: number, _logs: Logs): Promise<void> {}
+  /** Artifacts written during training, e.g. a new best checkpoint. */
+  async onArtifact(_artifact: { path: string; kind: string }): Promise<void> {}
+  async onTrainEnd(_event: TrainEndEvent): Promise<void> {}
+}
+
+/** Forwards every hook to each callback in order, and reports whether any asked to stop. */
+export class CallbackList extends Callback {
+  constructor(readonly callbacks: Callback[] = []) {
+    super();
+  }
+
+  /** True when any callback has set `stopTraining`. */
+  get shouldStop(): boolean {
+    return this.stopTraining || this.callbacks.some((c) => c.stopTraining);
+  }
+
+  override async onTrainBegin(event: TrainBeginEvent): Promise<void> {
+    for (const c of this.callbacks) await c.onTrainBegin(event);
+  }
+  override async onEpochBegin(epoch: number): Promise<void> {
+    for (const c of this.callbacks) await c.onEpochBegin(epoch);
+  }
+  override async onBatchEnd(step: number, logs: Logs): Promise<void> {
+    for (const c of this.callbacks) await c.onBatchEnd(step, logs);
+  }
+  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    for (const c of this.callbacks) await c.onEpochEnd(epoch, logs);
+  }
+  override async onArtifact(artifact: { path: string; kind: string }): Promise<void> {
+    for (const c of this.callbacks) await c.onArtifact(artifact);
+  }
+  override async onTrainEnd(event: TrainEndEvent): Promise<void> {
+    for (const c of this.callbacks) await c.onTrainEnd(event);
+  }
+}

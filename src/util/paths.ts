@@ -1,0 +1,52 @@
+/**
+ * Where glyphlab keeps things. Paths resolve against the project root (the folder holding
+ * glyphlab's package.json), not the current directory, so the CLI, tests and notebooks (which
+ * run with the notebook's folder as cwd) agree. Environment variables move them:
+ * `GLYPHLAB_DB` (the experiment database), `GLYPHLAB_DATA_DIR`, `GLYPHLAB_EXPERIMENTS_DIR`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+let cachedRoot: string | undefined;
+
+/** The glyphlab project root: the nearest folder above this file with glyphlab's package.json. */
+export function projectRoot(): string {
+  if (cachedRoot) return cachedRoot;
+  let dir = __dirname;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'glyphlab') {
+          cachedRoot = dir;
+          return dir;
+        }
+      } catch {
+        // An unreadable package.json is not ours; keep walking up.
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find glyphlab's package.json above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+function fromEnv(name: string, env: Record<string, string | undefined>): string | undefined {
+  const value = env[name];
+  return value !== undefined && value.trim() !== '' ? resolve(value) : undefined;
+}
+
+/** Folder for data sets. Defaults to `<root>/data`, or `GLYPHLAB_DATA_DIR`. */
+export function dataDir(env: Record<string, string | undefined> = process.env): string {
+  return fromEnv('GLYPHLAB_DATA_DIR', env) ?? join(projectRoot(), 'data');
+}
+
+/** Folder for run folders, models and the database. Defaults to `<root>/experiments`, or `GLYPHLAB_EXPERIMENTS_DIR`. */
+export function experimentsDir(env: Record<string, string | undefined> = process.env): string {
+  return fromEnv('GLYPHLAB_EXPERIMENTS_DIR', env) ?? join(projectRoot(), 'experiments');
+}
+
+/** The experiment database. Defaults to `<experiments>/glyphlab.db`, or `GLYPHLAB_DB`. */
+export function databasePath(env: Record<string, string | undefined> = process.env): string {
+  return fromEnv('GLYPHLAB_DB', env) ?? join(experimentsDir(env), 'glyphlab.db');
+}
