@@ -67,7 +67,7 @@ function setUp(options: Required<SelfCheckOptions>): { model: tf.LayersModel; x:
   const { batchSize, height, width } = options;
   const x = tf.tensor4d(seededValues(batchSize * height * width, rng, 1), [batchSize, height, width, 1]);
   const labels = Array.from({ length: batchSize }, () => rng.int(CLASSES));
-  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES).toFloat() as tf.Tensor2D;
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES).toFloat() as tf.Tensor2D);
   return { model, x, y };
 }
 
