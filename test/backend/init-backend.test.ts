@@ -10,7 +10,7 @@ const root = join(__dirname, '..', '..');
 
 /** Runs `glyphlab backend --json` in a fresh process, so each backend choice starts clean. */
 function backendInFreshProcess(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [join(root, 'bin', 'glyphlab.js'), 'backend', '--json'], {
+  const result = spawnSync(process.execPath, [join(root, 'scripts', 'glyphlab.js'), 'backend', '--json'], {
     cwd: root,
     env: { ...process.env, ...env },
     encoding: 'utf8',

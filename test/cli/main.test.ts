@@ -101,13 +101,13 @@ describe('runCli', () => {
 
 describe('the glyphlab executable', () => {
   test('npx glyphlab --help lists the command groups', () => {
-    const result = spawnSync(process.execPath, [join(root, 'bin', 'glyphlab.js'), '--help'], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(root, 'scripts', 'glyphlab.js'), '--help'], { cwd: root, encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /Commands:\n(.|\n)*\bstart\b(.|\n)*\bbackend\b/);
   });
 
   test('package.json declares the bin that npx runs', () => {
     const manifest = require(join(root, 'package.json')) as { bin: Record<string, string> };
-    assert.equal(manifest.bin['glyphlab'], 'bin/glyphlab.js');
+    assert.equal(manifest.bin['glyphlab'], 'scripts/glyphlab.js');
   });
 });

@@ -1,0 +1,122 @@
+/**
+ * The custom CRNN of the equation pipeline (seeds.md section 1): conv blocks with batch
+ * normalisation, `Permute` so that image width becomes time, `TimeDistributed(Flatten)` (the
+ * seed's bare `Reshape` scrambled features and never converged), two bidirectional recurrent
+ * layers, and a dense layer over the alphabet plus the CTC blank.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
+
+export interface CrnnOptions {
+  /** Input height in pixels. Defaults to 64 (the seed); 32 trains faster on a CPU. */
+  inputHeight?: number;
+  /** Input width in pixels. Defaults to 300. */
+  inputWidth?: number;
+  /** Input channels: 1 (grayscale, the seed's custom model) or 3. Defaults to 1. */
+  channels?: number;
+  /** Classes including the blank (16 symbols + blank for equations). Defaults to 17. */
+  numClasses?: number;
+  /** Filters of each conv block. Defaults to [32, 64, 128, 128]. */
+  convFilters?: number[];
+  /**
+   * Pooling of each conv block as [height, width]; `null` for none. Defaults to
+   * [[2, 2], [2, 2], [2, 1], [2, 1]]: width shrinks 4x (300 -> 75 time steps), height 16x.
+   */
+  pools?: ([number, number] | null)[];
+  /** Recurrent cell. Defaults to 'lstm' (the seed); 'gru' is the option the seed asked for. */
+  rnn?: 'lstm' | 'gru';
+  /** Units of each direction of each recurrent layer. Defaults to 128. */
+  rnnUnits?: number;
+  /** Number of bidirectional recurrent layers. Defaults to 2. */
+  rnnLayers?: number;
+  /** Dropout before the output layer. Defaults to 0.2. */
+  dropout?: number;
+  /** Model name. Defaults to 'crnn'. */
+  name?: string;
+}
+
+/** The resolved options of a CRNN, as recorded with a run. */
+export type CrnnConfig = Required<CrnnOptions>;
+
+/** Resolves defaults and checks that the conv stack leaves at least one row and one time step. */
+export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
+  const config: CrnnConfig = {
+    inputHeight: options.inputHeight ?? 64,
+    inputWidth: options.inputWidth ?? 300,
+    channels: options.channels ?? 1,
+    numClasses: options.numClasses ?? 17,
+    convFilters: options.convFilters ?? [32, 64, 128, 128],
+    pools: options.pools ?? [[2, 2], [2, 2], [2, 1], [2, 1]],
+    rnn: options.rnn ?? 'lstm',
+    rnnUnits: options.rnnUnits ?? 128,
+    rnnLayers: options.rnnLayers ?? 2,
+    dropout: options.dropout ?? 0.2,
+    name: options.name ?? 'crnn',
+  };
+  if (config.pools.length !== config.convFilters.length) {
+    throw new ConfigError(`CRNN: pools has ${config.pools.length} entries but convFilters has ${config.convFilters.length}; give one pool (or null) per conv block`);
+  }
+  if (config.rnn !== 'lstm' && config.rnn !== 'gru') {
+    throw new ConfigError(`CRNN: rnn ${JSON.stringify(config.rnn)} is not one of: lstm, gru`);
+  }
+  const [height, width] = crnnFeatureSize(config);
+  if (height < 1 || width < 1) {
+    throw new ConfigError(
+      `CRNN: input ${config.inputHeight}x${config.inputWidth} is too small for ${config.pools.length} pooling blocks (features ${height}x${width}); use a larger input or fewer pools`,
+    );
+  }
+  return config;
+}
+
+/** Height and width (time steps) of the feature map after the conv blocks. */
+export function crnnFeatureSize(config: Pick<CrnnConfig, 'inputHeight' | 'inputWidth' | 'pools'>): [number, number] {
+  let height = config.inputHeight;
+  let width = config.inputWidth;
+  for (const pool of config.pools) {
+    if (!pool) continue;
+    height = Math.floor(height / pool[0]);
+    width = Math.floor(width / pool[1]);
+  }
+  return [height, width];
+}
+
+function recurrentLayer(config: CrnnConfig, index: number): tf.layers.Layer {
+  const args = {
+    units: config.rnnUnits,
+    returnSequences: true,
+    // The default orthogonal initializer crashes on the wasm backend ("rMat.flatten is not a
+    // function", environment.md); Glorot trains as well here.
+    recurrentInitializer: 'glorotUniform' as const,
+    name: `${config.rnn}_${index + 1}`,
+  };
+  const cell = config.rnn === 'gru' ? tf.layers.gru(args) : tf.layers.lstm(args);
+  return tf.layers.bidirectional({ layer: cell as tf.RNN, mergeMode: 'concat', name: `bidirectional_${index + 1}` });
+}
+
+/**
+ * Builds the custom CRNN. The output is `[batch, time, numClasses]` unnormalised logits (the
+ * last class is the CTC blank): `ctcLoss` takes logits, and decoders apply the softmax.
+ *
+ * @example
+ * const model = buildCrnn({ inputHeight: 32, inputWidth: 128, rnn: 'gru' });
+ */
+export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
+  const config = resolveCrnnOptions(options);
+  const input = tf.input({ shape: [config.inputHeight, config.inputWidth, config.channels], name: 'image' });
+  let x: tf.SymbolicTensor = input;
+  config.convFilters.forEach((filters, i) => {
+    const block = i + 1;
+    x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU({ name: `relu${block}` }).apply(x) as tf.SymbolicTensor;
+    const pool = config.pools[i];
+    if (pool) x = tf.layers.maxPooling2d({ poolSize: pool, strides: pool, name: `pool${block}` }).apply(x) as tf.SymbolicTensor;
+  });
+  // [batch, height, width, channels] -> [batch, width, height, channels]: width becomes time.
+  x = tf.layers.permute({ dims: [2, 1, 3], name: 'width_as_time' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.timeDistributed({ layer: tf.layers.flatten(), name: 'column_features' }).apply(x) as tf.SymbolicTensor;
+  for (let i = 0; i < config.rnnLayers; i++) x = recurrentLayer(config, i).apply(x) as tf.SymbolicTensor;
+  if (config.dropout > 0) x = tf.layers.dropout({ rate: config.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: config.numClasses, name: 'logits' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: logits, name: config.name });
+}
