@@ -59,6 +59,35 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   verbose: { type: 'boolean', short: 'v', description: 'print stack traces and extra detail' },
 };
 
+/**
+ * A string option always takes the next argument as its value, even one starting with `-`
+ * (`--sort -val_accuracy`, `--offset -3`), which `util.parseArgs` would otherwise refuse.
+ */
+function attachStringValues(argv: string[], options: Record<string, OptionSpec>): string[] {
+  const stringOptions = new Set<string>();
+  for (const [name, spec] of Object.entries(options)) {
+    if (spec.type !== 'string') continue;
+    stringOptions.add(`--${name}`);
+    if (spec.short) stringOptions.add(`-${spec.short}`);
+  }
+  const result: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      result.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (stringOptions.has(arg) && next !== undefined && next.startsWith('-') && next !== '--') {
+      result.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else {
+      result.push(arg);
+    }
+  }
+  return result;
+}
+
 /** Parses `argv` for `command`; unknown or malformed options become a one-line ConfigError. */
 export function parseCommandArgs(command: Command, argv: string[], commandLabel: string): ParsedArgs {
   const options = { ...GLOBAL_OPTIONS, ...command.options };
@@ -67,7 +96,7 @@ export function parseCommandArgs(command: Command, argv: string[], commandLabel:
     config[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
   }
   try {
-    const parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: attachStringValues(argv, options), options: config, allowPositionals: true, strict: true });
     return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);

@@ -2,8 +2,14 @@
 import type { CommandGroup } from './command';
 import { backendGroup } from './backend';
 import { startGroup } from './start';
+import { dataGroup } from './data';
+import { runsGroup } from './runs';
+import { notebookGroup } from './notebook';
 
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   startGroup,
   backendGroup,
+  dataGroup,
+  runsGroup,
+  notebookGroup,
 ];

@@ -126,7 +126,10 @@ export async function runCli(argv: string[], options: RunCliOptions = {}): Promi
     return code ?? EXIT_OK;
   } catch (error) {
     const isExpected = error instanceof GlyphlabError;
-    stderr.write(`${label}: ${errorMessage(error).split('\n')[0]}\n`);
+    // glyphlab's own errors are written to be read whole (a filter error carries a caret line);
+    // anything else is reduced to its first line.
+    const message = isExpected ? errorMessage(error) : errorMessage(error).split('\n')[0];
+    stderr.write(`${label}: ${message}\n`);
     if (verbose && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
     else if (!isExpected) stderr.write('(run again with --verbose for the stack trace)\n');
     const code = isExpected && (error.code === 'E_CONFIG' || error.code === 'E_DATA') ? EXIT_USAGE : EXIT_FAILURE;

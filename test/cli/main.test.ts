@@ -111,3 +111,11 @@ describe('the glyphlab executable', () => {
     assert.equal(manifest.bin['glyphlab'], 'scripts/glyphlab.js');
   });
 });
+
+describe('string options', () => {
+  test('take a following value that starts with a dash (--count -3 is a value, not a flag)', async () => {
+    const result = await run(['probe', 'count', '--count', '-3']);
+    assert.equal(result.code, EXIT_USAGE);
+    assert.equal(result.stderr, 'glyphlab probe count: --count "-3" is not valid: expected an integer >= 1\n');
+  });
+});

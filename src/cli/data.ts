@@ -1,0 +1,155 @@
+/** `glyphlab data`: synthesise, check, explore and split equation data sets. */
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors';
+import { DEFAULT_FORM_SHARES, formatLabelDistributions, parseFormShares } from '../data/equations';
+import { exploreDataset, explorationReport, explorationRows } from '../data/explore';
+import { describeInvalidRows, type LabeledImageSet, loadLabeledImages } from '../data/load';
+import { parseRatios, SPLIT_NAMES, stratifiedSplit, writeSplitManifest } from '../data/split';
+import { synthesizeEquations } from '../data/synth';
+import { SYNTH_FONT_NAMES } from '../data/fonts';
+import { writeHtmlReport } from '../viz/html';
+import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringListOption, stringOption } from './command';
+import { createProgressBar } from './progress';
+
+const loadOptions: Record<string, OptionSpec> = {
+  labels: { type: 'string', valueName: 'FILE', description: 'labels file (default DIR/labels.csv, else DIR/labels.txt)' },
+  'skip-invalid': { type: 'boolean', description: 'drop invalid rows (reported) instead of failing' },
+  quick: { type: 'boolean', description: 'check image headers only, not every pixel' },
+};
+
+function requireDir(args: ParsedArgs, what: string): string {
+  const dir = args.positionals[0];
+  if (dir === undefined) throw new ConfigError(`missing ${what}: expected a data folder, e.g. \`glyphlab data ${what === 'DIR' ? 'explore' : what} data/equations\``);
+  return resolve(dir);
+}
+
+async function loadForCli(args: ParsedArgs, ctx: CliContext): Promise<LabeledImageSet> {
+  const set = await loadLabeledImages(requireDir(args, 'DIR'), {
+    labelsFile: stringOption(args, 'labels'),
+    skipInvalid: flagOption(args, 'skip-invalid'),
+    check: flagOption(args, 'quick') ? 'header' : 'decode',
+  });
+  if (set.invalid.length > 0) {
+    const reasons = Object.entries(set.invalidCounts).map(([reason, n]) => `${reason} ${n}`).join(', ');
+    ctx.stderr.write(`skipped ${set.invalid.length} invalid rows (${reasons}): ${describeInvalidRows(set.invalid, 5)}\n`);
+  }
+  return set;
+}
+
+function printTable(ctx: CliContext, headers: string[], rows: (string | number)[][]): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
+  ctx.print(headers.map((h, i) => h.padStart(widths[i] ?? 0)).join('  '));
+  for (const row of rows) ctx.print(row.map((c, i) => String(c).padStart(widths[i] ?? 0)).join('  '));
+}
+
+export const dataGroup: CommandGroup = {
+  name: 'data',
+  summary: 'synthesise, check, explore and split equation data sets',
+  commands: [
+    {
+      name: 'synth',
+      summary: 'synthesise captcha-style equation images (DIR/images/*.png + DIR/labels.csv)',
+      options: {
+        out: { type: 'string', valueName: 'DIR', description: 'output folder (required)' },
+        count: { type: 'string', valueName: 'N', description: 'number of images (default 1000)' },
+        seed: { type: 'string', valueName: 'S', description: 'seed (default 0)' },
+        fonts: { type: 'string', multiple: true, valueName: 'NAMES', description: 'fonts, comma-separated: names, print, handwriting or all (default dejavu-sans)' },
+        placement: { type: 'string', valueName: 'left|random', description: 'text near the left edge, or anywhere (default left)' },
+        forms: { type: 'string', valueName: 'SHARES', description: 'form shares, e.g. plain:1,parens-first:1,parens-last:1 (default equal)' },
+        workers: { type: 'string', valueName: 'N', description: 'worker threads (default: number of cores)' },
+        json: { type: 'boolean', description: 'print the result as JSON' },
+      },
+      details: `Re-running on the same folder with the same options keeps complete images and renders the rest.\nFonts: ${SYNTH_FONT_NAMES.join(', ')}.`,
+      async run(args, ctx) {
+        const out = stringOption(args, 'out');
+        if (!out) throw new ConfigError('--out DIR is required (the folder to write images/ and labels.csv into)');
+        const count = numberOption(args, 'count', { min: 1, integer: true }) ?? 1000;
+        const placement = stringOption(args, 'placement') ?? 'left';
+        if (placement !== 'left' && placement !== 'random') throw new ConfigError(`--placement ${JSON.stringify(placement)} is not valid: expected left or random`);
+        const formsText = stringOption(args, 'forms');
+        const fonts = stringListOption(args, 'fonts');
+        const bar = createProgressBar('synth', count);
+        const result = await synthesizeEquations({
+          outDir: resolve(out),
+          count,
+          seed: stringOption(args, 'seed') ?? '0',
+          fonts: fonts.length ? fonts : undefined,
+          placement,
+          forms: formsText ? parseFormShares(formsText) : DEFAULT_FORM_SHARES,
+          workers: numberOption(args, 'workers', { min: 0, max: 64, integer: true }),
+          onProgress: (done, total) => bar.update(done, total),
+        });
+        bar.finish();
+        if (flagOption(args, 'json')) {
+          return ctx.printJson({ ...result, distributions: { count: result.distributions.count, lengthCounts: Object.fromEntries(result.distributions.lengthCounts), charCounts: Object.fromEntries(result.distributions.charCounts) } });
+        }
+        ctx.print(`wrote ${result.written} images, kept ${result.skipped} from an earlier run, in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
+        ctx.print(`labels: ${result.labelsPath}`);
+        ctx.print(formatLabelDistributions(result.distributions));
+      },
+    },
+    {
+      name: 'check',
+      summary: 'load and validate a folder of labelled images',
+      args: 'DIR',
+      options: { ...loadOptions },
+      async run(args, ctx) {
+        const set = await loadForCli(args, ctx);
+        ctx.print(`${set.samples.length} valid images in ${set.dir} (labels: ${set.labelsPath})`);
+      },
+    },
+    {
+      name: 'explore',
+      summary: 'label lengths, character frequencies, ink profile and samples; writes an HTML report',
+      args: 'DIR',
+      options: {
+        ...loadOptions,
+        out: { type: 'string', valueName: 'FILE', description: 'HTML report (default DIR/report.html)' },
+        'max-images': { type: 'string', valueName: 'N', description: 'images decoded for the ink profile (default 1000)' },
+        json: { type: 'boolean', description: 'print the numbers as JSON instead of tables' },
+      },
+      async run(args, ctx) {
+        const set = await loadForCli(args, ctx);
+        const exploration = await exploreDataset(set.samples, { maxImages: numberOption(args, 'max-images', { min: 1, integer: true }) });
+        const reportPath = resolve(stringOption(args, 'out') ?? resolve(set.dir, 'report.html'));
+        writeHtmlReport(reportPath, explorationReport(exploration, `Exploration of ${set.dir}`));
+        const rows = explorationRows(exploration);
+        if (flagOption(args, 'json')) {
+          return ctx.printJson({ count: exploration.count, ...rows, inkProfile: exploration.inkProfile, leftInkShare: exploration.leftInkShare, report: reportPath });
+        }
+        ctx.print(`${exploration.count} labelled images`);
+        ctx.print('\nlabel lengths');
+        printTable(ctx, ['length', 'labels', 'share'], rows.lengths.map((r) => [r.length, r.labels, `${(r.share * 100).toFixed(2)}%`]));
+        ctx.print('\ncharacters');
+        printTable(ctx, ['char', 'occurrences', 'labels with it', 'per label'], rows.characters.map((r) => [r.character, r.occurrences, r.labelsWithIt, r.perLabel.toFixed(3)]));
+        ctx.print(`\nink in the left half: ${(exploration.leftInkShare * 100).toFixed(1)}% (over ${exploration.imagesProfiled} images)`);
+        ctx.print(`report: ${reportPath}`);
+      },
+    },
+    {
+      name: 'split',
+      summary: 'stratified train/valid/test split by label length, written to DIR/split.json',
+      args: 'DIR',
+      options: {
+        ...loadOptions,
+        ratios: { type: 'string', valueName: 'A:B:C', description: 'train:valid:test ratios (default 8:1:1)' },
+        seed: { type: 'string', valueName: 'S', description: 'shuffle seed (default 0)' },
+        json: { type: 'boolean', description: 'print the result as JSON' },
+      },
+      async run(args, ctx) {
+        const set = await loadForCli(args, ctx);
+        const ratios = parseRatios(stringOption(args, 'ratios') ?? '8:1:1');
+        const result = stratifiedSplit(set.samples, { ratios, seed: stringOption(args, 'seed') ?? '0' });
+        const path = writeSplitManifest(set.dir, result);
+        if (flagOption(args, 'json')) {
+          return ctx.printJson({ manifest: path, fingerprint: result.fingerprint, strata: result.strata, tooSmall: result.tooSmall, sizes: Object.fromEntries(SPLIT_NAMES.map((n) => [n, result.splits[n].length])) });
+        }
+        printTable(ctx, ['length', 'total', 'train', 'valid', 'test', ''], result.strata.map((s) => [s.key, s.total, s.counts.train, s.counts.valid, s.counts.test, s.tooSmall ? 'TOO SMALL' : '']));
+        ctx.print(`sizes: ${SPLIT_NAMES.map((n) => `${n} ${result.splits[n].length}`).join(', ')}`);
+        if (result.tooSmall.length > 0) ctx.print(`warning: strata too small to reach every split: ${result.tooSmall.join(', ')}`);
+        ctx.print(`fingerprint: ${result.fingerprint}`);
+        ctx.print(`manifest: ${path}`);
+      },
+    },
+  ],
+};

@@ -1,0 +1,276 @@
+/**
+ * `glyphlab runs`: list, show, compare, tag, note, delete and export the runs recorded in the
+ * experiment store. Thin: parses options, calls `src/tracker`, prints.
+ */
+import { writeFileSync } from 'node:fs';
+import { ConfigError } from '../errors';
+import { databasePath } from '../util/paths';
+import { bestRun, compareRuns, exportRuns, getRun, listRuns, rowsToCsv, runsToRows } from '../tracker/query';
+import type { MetricSummary, ParamValue, RunRecord } from '../tracker/query';
+import { type TrackerStore, closeStore, deleteRun, noteRun, openStore, tagRun } from '../tracker/store';
+import { WhereSyntaxError } from '../tracker/where';
+import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringOption } from './command';
+
+/** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
+const EXIT_USAGE = 2;
+
+const dbOption: OptionSpec = { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' };
+const jsonOption: OptionSpec = { type: 'boolean', description: 'print JSON' };
+const experimentOption: OptionSpec = { type: 'string', valueName: 'NAME', description: 'only runs of this experiment' };
+const whereOption: OptionSpec = { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model = "crnn" and metrics.val_accuracy > 0.99\'' };
+
+const WHERE_HELP = `Filter expressions (--where):
+  comparisons  params.KEY, metrics.KEY (last value), metrics.KEY.best, status, name, id, experiment,
+               started_at, ended_at, host, backend, source, note, git_commit, threads
+               with = != < <= > >= , FIELD in (v1, v2), FIELD not in (...), tags contains "TAG"
+  values       "string" 'string' 1.5 -3e-4 true false null; dates as "2026-11-01"
+  combine      and, or, not, parentheses (and binds tighter than or)
+  example      --where 'params.model = "vgg19-crnn" and metrics.val_accuracy > 0.99 or not tags contains "bad"'
+Sort (--sort): --sort=-val_accuracy or --sort val_accuracy:desc (descending), metrics.loss.best, params.lr, started_at; comma-separated.`;
+
+function withStore<T>(args: ParsedArgs, fn: (store: TrackerStore) => T): T {
+  const store = openStore(stringOption(args, 'db') ?? databasePath());
+  try {
+    return fn(store);
+  } finally {
+    closeStore(store);
+  }
+}
+
+function needArgs(args: ParsedArgs, count: number, usage: string): string[] {
+  if (args.positionals.length < count) throw new ConfigError(`missing arguments: usage \`glyphlab runs ${usage}\``);
+  return args.positionals;
+}
+
+/** Prints a --where syntax error in full (expression and caret) and exits with the usage code. */
+async function reportingWhere(ctx: CliContext, fn: () => Promise<number | void> | number | void): Promise<number | void> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof WhereSyntaxError) {
+      ctx.stderr.write(`glyphlab runs: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+/** A number for a table cell: short, with NaN and Infinity spelled out. */
+function formatNumber(value: number | undefined): string {
+  if (value === undefined) return '';
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e5 ? value.toPrecision(4).replace(/\.?0+$/, '') : value.toExponential(2);
+}
+
+function formatParam(value: ParamValue | undefined): string {
+  if (value === undefined) return '-';
+  if (typeof value === 'number') return formatNumber(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Renders rows as an aligned text table. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => (cell ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** Metric columns for `ls`: the sort metric first, then the common validation metrics that exist. */
+function metricColumns(runs: readonly RunRecord[], sort: string | undefined): string[] {
+  const present = new Set(runs.flatMap((r) => Object.keys(r.metrics)));
+  const preferred = ['val_accuracy', 'val_cer', 'val_loss', 'loss', 'test_accuracy'];
+  const sortKey = sort?.split(',')[0]?.replace(/:(asc|desc)$/i, '').replace(/^[-+]/, '').replace(/^metrics\./, '').replace(/\.(last|best)$/, '');
+  const columns = sortKey && present.has(sortKey) ? [sortKey] : [];
+  for (const key of preferred) if (present.has(key) && !columns.includes(key) && columns.length < 4) columns.push(key);
+  return columns;
+}
+
+export const runsGroup: CommandGroup = {
+  name: 'runs',
+  summary: 'list, compare, tag and export the runs recorded in the experiment store',
+  commands: [
+    {
+      name: 'ls',
+      summary: 'list runs, filtered and sorted',
+      options: {
+        db: dbOption,
+        experiment: experimentOption,
+        where: whereOption,
+        sort: { type: 'string', valueName: 'KEYS', description: 'sort keys, e.g. --sort=-val_accuracy or val_accuracy:desc (default: newest first)' },
+        limit: { type: 'string', valueName: 'N', description: 'show at most N runs' },
+        json: jsonOption,
+        csv: { type: 'boolean', description: 'print CSV' },
+      },
+      details: WHERE_HELP,
+      run: (args, ctx) =>
+        reportingWhere(ctx, () =>
+          withStore(args, (store) => {
+            const sort = stringOption(args, 'sort');
+            const runs = listRuns(store, {
+              experiment: stringOption(args, 'experiment'),
+              where: stringOption(args, 'where'),
+              orderBy: sort,
+              limit: numberOption(args, 'limit', { min: 0, integer: true }),
+            });
+            if (flagOption(args, 'json')) return ctx.printJson(runs);
+            if (flagOption(args, 'csv')) return void ctx.stdout.write(rowsToCsv(runsToRows(runs)));
+            if (runs.length === 0) return ctx.print(`no runs in ${store.file}${stringOption(args, 'where') ? ' match the filter' : ''}`);
+            const metrics = metricColumns(runs, sort);
+            ctx.print(
+              table(
+                ['id', 'experiment', 'name', 'status', 'started', ...metrics, 'tags'],
+                runs.map((r) => [r.id, r.experiment, r.name ?? '', r.status, r.startedAt.slice(0, 16).replace('T', ' '), ...metrics.map((m) => formatNumber(r.metrics[m]?.last)), r.tags.join(',')]),
+              ),
+            );
+          }),
+        ),
+    },
+    {
+      name: 'show',
+      summary: 'show one run: params, metric summaries, tags, artifacts',
+      args: 'ID',
+      options: { db: dbOption, json: jsonOption },
+      async run(args, ctx) {
+        const [runId] = needArgs(args, 1, 'show ID');
+        withStore(args, (store) => {
+          const run = getRun(store, runId!);
+          if (flagOption(args, 'json')) return ctx.printJson(run);
+          ctx.print(`run ${run.id}  ${run.name ?? ''}`.trimEnd());
+          ctx.print(`  experiment  ${run.experiment}`);
+          ctx.print(`  status      ${run.status}${run.error ? ` (${run.error})` : ''}`);
+          ctx.print(`  started     ${run.startedAt}   ended ${run.endedAt ?? '-'}   ${run.durationS.toFixed(1)} s`);
+          ctx.print(`  process     pid ${run.pid ?? '?'} on ${run.host ?? '?'}; backend ${run.backend ?? '?'}${run.threads ? ` x${run.threads}` : ''}`);
+          ctx.print(`  git         ${run.gitCommit ?? '-'}${run.gitDirty ? ' (dirty)' : ''}`);
+          ctx.print(`  source      ${run.source ?? '-'}`);
+          if (run.dataFingerprint) ctx.print(`  data        ${run.dataFingerprint}`);
+          if (run.tags.length) ctx.print(`  tags        ${run.tags.join(', ')}`);
+          if (run.note) ctx.print(`  note        ${run.note}`);
+          ctx.print('params:');
+          for (const [key, value] of Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b))) ctx.print(`  ${key} = ${formatParam(value)}`);
+          ctx.print('metrics:');
+          const rows = Object.entries(run.metrics).map(([key, m]: [string, MetricSummary]) => [key, formatNumber(m.last), formatNumber(m.best), String(m.bestStep ?? '-'), m.mode, String(m.count)]);
+          ctx.print(table(['  key', 'last', 'best', 'best step', 'mode', 'points'], rows.map(([k, ...rest]) => [`  ${k}`, ...rest] as string[])));
+          if (run.artifacts.length) {
+            ctx.print('artifacts:');
+            for (const a of run.artifacts) ctx.print(`  ${a.kind}  ${a.path}${a.bytes !== null ? `  ${a.bytes} bytes` : ''}${a.sha256 ? `  sha256 ${a.sha256.slice(0, 12)}` : ''}`);
+          }
+        });
+      },
+    },
+    {
+      name: 'compare',
+      summary: 'compare runs: params that differ and a metric table',
+      args: 'ID ID...',
+      options: { db: dbOption, json: jsonOption },
+      async run(args, ctx) {
+        const ids = needArgs(args, 2, 'compare ID ID...');
+        withStore(args, (store) => {
+          const comparison = compareRuns(store, ids);
+          if (flagOption(args, 'json')) return ctx.printJson(comparison);
+          const header = ['', ...comparison.runs.map((r) => r.id)];
+          ctx.print('params that differ:');
+          const diffRows = Object.entries(comparison.paramDiffs).map(([key, byRun]) => [`  ${key}`, ...ids.map((id) => formatParam(byRun[id]))]);
+          ctx.print(diffRows.length ? table(header, diffRows) : '  (none)');
+          ctx.print(`params in common: ${Object.keys(comparison.sameParams).length}`);
+          ctx.print('metrics (last / best):');
+          const metricRows = Object.entries(comparison.metrics).map(([key, byRun]) => [
+            `  ${key}`,
+            ...ids.map((id) => (byRun[id] ? `${formatNumber(byRun[id]!.last)} / ${formatNumber(byRun[id]!.best)}` : '-')),
+          ]);
+          ctx.print(metricRows.length ? table(header, metricRows) : '  (none)');
+        });
+      },
+    },
+    {
+      name: 'best',
+      summary: 'the run with the best value of a metric',
+      options: {
+        db: dbOption,
+        metric: { type: 'string', valueName: 'KEY', description: 'metric key, e.g. val_accuracy (required)' },
+        mode: { type: 'string', valueName: 'max|min', description: 'which way is better (default: as recorded with the metric)' },
+        experiment: experimentOption,
+        where: whereOption,
+        json: jsonOption,
+      },
+      run: (args, ctx) =>
+        reportingWhere(ctx, () =>
+          withStore(args, (store) => {
+            const metric = stringOption(args, 'metric');
+            if (!metric) throw new ConfigError('--metric is required, e.g. --metric val_accuracy');
+            const mode = stringOption(args, 'mode');
+            if (mode !== undefined && mode !== 'max' && mode !== 'min') throw new ConfigError(`--mode ${JSON.stringify(mode)} is not valid: use max or min`);
+            const run = bestRun(store, { metric, mode, experiment: stringOption(args, 'experiment'), where: stringOption(args, 'where') });
+            if (!run) throw new ConfigError(`no run has metric ${JSON.stringify(metric)}${stringOption(args, 'where') ? ' and matches the filter' : ''}`);
+            if (flagOption(args, 'json')) return ctx.printJson(run);
+            const m = run.metrics[metric];
+            ctx.print(`${run.id}  ${run.name ?? ''}  ${metric} best ${formatNumber(m?.best)} at step ${m?.bestStep ?? '-'} (last ${formatNumber(m?.last)})`);
+          }),
+        ),
+    },
+    {
+      name: 'tag',
+      summary: 'add a tag to a run',
+      args: 'ID TAG',
+      options: { db: dbOption },
+      async run(args, ctx) {
+        const [runId, tag] = needArgs(args, 2, 'tag ID TAG');
+        withStore(args, (store) => tagRun(store, runId!, tag!));
+        ctx.print(`tagged ${runId} ${tag}`);
+      },
+    },
+    {
+      name: 'note',
+      summary: "set a run's note",
+      args: 'ID TEXT',
+      options: { db: dbOption },
+      async run(args, ctx) {
+        const [runId, ...words] = needArgs(args, 2, 'note ID TEXT');
+        withStore(args, (store) => noteRun(store, runId!, words.join(' ')));
+        ctx.print(`noted ${runId}`);
+      },
+    },
+    {
+      name: 'delete',
+      summary: 'delete a run and everything recorded for it (files on disk stay)',
+      args: 'ID',
+      options: { db: dbOption },
+      async run(args, ctx) {
+        const [runId] = needArgs(args, 1, 'delete ID');
+        withStore(args, (store) => deleteRun(store, runId!));
+        ctx.print(`deleted ${runId}`);
+      },
+    },
+    {
+      name: 'export',
+      summary: 'export runs as CSV or JSON',
+      options: {
+        db: dbOption,
+        format: { type: 'string', valueName: 'csv|json', description: 'output format (default json)' },
+        out: { type: 'string', valueName: 'FILE', description: 'write to FILE instead of stdout' },
+        experiment: experimentOption,
+        where: whereOption,
+        sort: { type: 'string', valueName: 'KEYS', description: 'sort keys, e.g. -val_accuracy' },
+        history: { type: 'boolean', description: 'JSON only: include every metric point' },
+      },
+      run: (args, ctx) =>
+        reportingWhere(ctx, () =>
+          withStore(args, (store) => {
+            const format = stringOption(args, 'format') ?? 'json';
+            if (format !== 'csv' && format !== 'json') throw new ConfigError(`--format ${JSON.stringify(format)} is not valid: use csv or json`);
+            const text = exportRuns(store, {
+              format,
+              experiment: stringOption(args, 'experiment'),
+              where: stringOption(args, 'where'),
+              orderBy: stringOption(args, 'sort'),
+              history: flagOption(args, 'history'),
+            });
+            const out = stringOption(args, 'out');
+            if (out) {
+              writeFileSync(out, text);
+              ctx.print(`wrote ${out}`);
+            } else ctx.stdout.write(text);
+          }),
+        ),
+    },
+  ],
+};

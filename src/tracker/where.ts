@@ -1,0 +1,428 @@
+/**
+ * Run filters: a structured form ({@link RunFilter}) for code, and a small expression language
+ * for the CLI's `--where`, parsed into the same structure. Both compile to parameterised SQL:
+ * values always travel as bound parameters, never inside the SQL text.
+ *
+ * The language:
+ * ```
+ * expr       := or
+ * or         := and ("or" and)*
+ * and        := not ("and" not)*
+ * not        := "not" not | "(" expr ")" | comparison
+ * comparison := field op value | field ["not"] "in" "(" value ("," value)* ")" | "tags" "contains" value
+ * op         := "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">="
+ * field      := params.KEY | metrics.KEY[.last|.best] | tags | status | name | id | experiment
+ *             | started_at | ended_at | host | backend | source | note | git_commit | threads
+ * value      := "string" | 'string' | number | true | false | null
+ * ```
+ * `metrics.KEY` is the last value recorded; `metrics.KEY.best` the best. Dates take ISO strings
+ * (`started_at >= "2026-11-01"`). A comparison on a param or metric a run lacks is false (so
+ * `params.x != 1` skips runs without `x`; `not params.x = 1` keeps them).
+ *
+ * @example
+ * params.model = "vgg19-crnn" and metrics.val_accuracy > 0.99 or not tags contains "bad"
+ */
+import { ConfigError } from '../errors';
+import { RUN_STATUSES } from './schema';
+
+/** A literal in a filter. */
+export type FilterValue = string | number | boolean | null;
+
+/** Comparison operators of a filter leaf. */
+export type FilterOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in' | 'contains';
+
+/** A run filter: AND, OR, NOT of comparisons on params, metric summaries, tags and run columns. */
+export type RunFilter =
+  | { and: RunFilter[] }
+  | { or: RunFilter[] }
+  | { not: RunFilter }
+  | { field: string; op: FilterOp; value: FilterValue | FilterValue[] };
+
+/** A syntax error in a `--where` expression; the message shows the expression and a caret under the token. */
+export class WhereSyntaxError extends ConfigError {
+  constructor(
+    readonly reason: string,
+    readonly expression: string,
+    /** 1-based column of the offending token. */
+    readonly column: number,
+  ) {
+    super(`bad filter expression at column ${column}: ${reason}\n  ${expression}\n  ${' '.repeat(Math.max(0, column - 1))}^`);
+  }
+}
+
+type TokenKind = 'ident' | 'string' | 'number' | 'op' | 'lparen' | 'rparen' | 'comma' | 'end';
+interface Token {
+  kind: TokenKind;
+  text: string;
+  value?: string | number;
+  /** 0-based offset in the expression. */
+  pos: number;
+}
+
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'contains', 'true', 'false', 'null']);
+
+function tokenize(expression: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const fail = (reason: string, pos: number): never => {
+    throw new WhereSyntaxError(reason, expression, pos + 1);
+  };
+  while (i < expression.length) {
+    const ch = expression[i] ?? '';
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (ch === '(' || ch === ')' || ch === ',') {
+      tokens.push({ kind: ch === '(' ? 'lparen' : ch === ')' ? 'rparen' : 'comma', text: ch, pos: start });
+      i++;
+    } else if (ch === '"' || ch === "'") {
+      let value = '';
+      i++;
+      for (;;) {
+        const c = expression[i];
+        if (c === undefined) fail(`unterminated string (add a closing ${ch})`, start);
+        if (c === '\\') {
+          const next = expression[i + 1];
+          if (next === undefined) fail('unterminated string (backslash at the end)', start);
+          value += next;
+          i += 2;
+          continue;
+        }
+        i++;
+        if (c === ch) break;
+        value += c;
+      }
+      tokens.push({ kind: 'string', text: expression.slice(start, i), value, pos: start });
+    } else if (/[0-9]/.test(ch) || ((ch === '-' || ch === '+' || ch === '.') && /[0-9.]/.test(expression[i + 1] ?? ''))) {
+      const match = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?/i.exec(expression.slice(i));
+      const text = match?.[0] ?? ch;
+      const value = Number(text);
+      if (!Number.isFinite(value)) fail(`${JSON.stringify(text)} is not a number`, start);
+      tokens.push({ kind: 'number', text, value, pos: start });
+      i += text.length;
+    } else if (/[A-Za-z_]/.test(ch)) {
+      const match = /^[A-Za-z_][\w.\-/]*/.exec(expression.slice(i));
+      const text = match?.[0] ?? ch;
+      tokens.push({ kind: 'ident', text, pos: start });
+      i += text.length;
+    } else if ('=!<>'.includes(ch)) {
+      const two = expression.slice(i, i + 2);
+      const text = ['==', '!=', '<>', '<=', '>='].includes(two) ? two : ch;
+      if (text === '!') fail('"!" must be followed by "=" (use "not" to negate)', start);
+      tokens.push({ kind: 'op', text, pos: start });
+      i += text.length;
+    } else {
+      fail(`unexpected character ${JSON.stringify(ch)}`, start);
+    }
+  }
+  tokens.push({ kind: 'end', text: 'end of expression', pos: expression.length });
+  return tokens;
+}
+
+/**
+ * Parses a `--where` expression into a {@link RunFilter}. A bad expression throws a
+ * {@link WhereSyntaxError} whose message points at the offending token.
+ */
+export function parseWhere(expression: string): RunFilter {
+  const tokens = tokenize(expression);
+  let index = 0;
+  const peek = (): Token => tokens[index] ?? tokens[tokens.length - 1]!;
+  const next = (): Token => tokens[index++] ?? tokens[tokens.length - 1]!;
+  const isWord = (token: Token, word: string): boolean => token.kind === 'ident' && token.text.toLowerCase() === word;
+  const describe = (token: Token): string => (token.kind === 'end' ? 'the end of the expression' : JSON.stringify(token.text));
+  const fail = (reason: string, token: Token): never => {
+    throw new WhereSyntaxError(reason, expression, token.pos + 1);
+  };
+
+  const parseValue = (after: string): FilterValue => {
+    const token = next();
+    if (token.kind === 'string' || token.kind === 'number') return token.value as FilterValue;
+    if (isWord(token, 'true')) return true;
+    if (isWord(token, 'false')) return false;
+    if (isWord(token, 'null')) return null;
+    return fail(`expected a value (a "string", a number, true, false or null) after ${after}, found ${describe(token)}`, token);
+  };
+
+  const parseComparison = (): RunFilter => {
+    const fieldToken = next();
+    if (fieldToken.kind !== 'ident' || KEYWORDS.has(fieldToken.text.toLowerCase())) {
+      return fail(`expected a field (params.KEY, metrics.KEY, tags, status, name, started_at, ...), found ${describe(fieldToken)}`, fieldToken);
+    }
+    const field = fieldToken.text;
+    checkField(field, (reason) => fail(reason, fieldToken));
+    const opToken = next();
+    if (opToken.kind === 'op') {
+      const op = opToken.text === '==' ? '=' : opToken.text === '<>' ? '!=' : (opToken.text as FilterOp);
+      return { field, op, value: parseValue(`"${opToken.text}"`) };
+    }
+    if (isWord(opToken, 'contains')) return { field, op: 'contains', value: parseValue('"contains"') };
+    let negated = false;
+    let inToken = opToken;
+    if (isWord(opToken, 'not')) {
+      negated = true;
+      inToken = next();
+    }
+    if (isWord(inToken, 'in')) {
+      const open = next();
+      if (open.kind !== 'lparen') fail(`expected "(" after "in", found ${describe(open)}`, open);
+      const values: FilterValue[] = [parseValue('"("')];
+      for (;;) {
+        const token = next();
+        if (token.kind === 'rparen') break;
+        if (token.kind !== 'comma') fail(`expected "," or ")" in the list, found ${describe(token)}`, token);
+        values.push(parseValue('","'));
+      }
+      return { field, op: negated ? 'not in' : 'in', value: values };
+    }
+    return fail(`expected an operator (= != < <= > >= in contains) after ${JSON.stringify(field)}, found ${describe(inToken)}`, inToken);
+  };
+
+  const parseNot = (): RunFilter => {
+    const token = peek();
+    if (isWord(token, 'not')) {
+      next();
+      return { not: parseNot() };
+    }
+    if (token.kind === 'lparen') {
+      next();
+      const inner = parseOr();
+      const close = next();
+      if (close.kind !== 'rparen') fail(`expected ")" to close the "(" at column ${token.pos + 1}, found ${describe(close)}`, close);
+      return inner;
+    }
+    return parseComparison();
+  };
+  const parseAnd = (): RunFilter => {
+    const parts = [parseNot()];
+    while (isWord(peek(), 'and')) {
+      next();
+      parts.push(parseNot());
+    }
+    return parts.length === 1 ? parts[0]! : { and: parts };
+  };
+  const parseOr = (): RunFilter => {
+    const parts = [parseAnd()];
+    while (isWord(peek(), 'or')) {
+      next();
+      parts.push(parseAnd());
+    }
+    return parts.length === 1 ? parts[0]! : { or: parts };
+  };
+
+  if (peek().kind === 'end') fail('the expression is empty; try e.g. metrics.val_accuracy > 0.99', peek());
+  const filter = parseOr();
+  const rest = peek();
+  if (rest.kind !== 'end') fail(`expected "and", "or" or the end of the expression, found ${describe(rest)}`, rest);
+  return filter;
+}
+
+/** Run columns a filter or sort may name, mapped to SQL over `r` (runs) and `e` (experiments). */
+const RUN_FIELDS: Record<string, { sql: string; kind: 'text' | 'number' | 'date' }> = {
+  id: { sql: 'r.id', kind: 'text' },
+  name: { sql: 'r.name', kind: 'text' },
+  status: { sql: 'r.status', kind: 'text' },
+  experiment: { sql: 'e.name', kind: 'text' },
+  started_at: { sql: 'r.started_at', kind: 'date' },
+  ended_at: { sql: 'r.ended_at', kind: 'date' },
+  heartbeat_at: { sql: 'r.heartbeat_at', kind: 'date' },
+  host: { sql: 'r.host', kind: 'text' },
+  pid: { sql: 'r.pid', kind: 'number' },
+  backend: { sql: 'r.backend', kind: 'text' },
+  threads: { sql: 'r.threads', kind: 'number' },
+  source: { sql: 'r.source', kind: 'text' },
+  note: { sql: 'r.note', kind: 'text' },
+  error: { sql: 'r.error', kind: 'text' },
+  git_commit: { sql: 'r.git_commit', kind: 'text' },
+  data_fingerprint: { sql: 'r.data_fingerprint', kind: 'text' },
+  duration: { sql: '(COALESCE(r.ended_at, r.heartbeat_at) - r.started_at) / 1000.0', kind: 'number' },
+};
+
+/** The field names a filter accepts, for error messages. */
+export const FILTER_FIELDS = ['params.KEY', 'metrics.KEY', 'metrics.KEY.best', 'tags', ...Object.keys(RUN_FIELDS)];
+
+type FieldRef =
+  | { kind: 'param'; key: string }
+  | { kind: 'metric'; key: string; column: 'last' | 'best' }
+  | { kind: 'tags' }
+  | { kind: 'run'; sql: string; type: 'text' | 'number' | 'date'; name: string };
+
+function resolveField(field: string, fail: (reason: string) => never): FieldRef {
+  if (field.startsWith('params.') && field.length > 7) return { kind: 'param', key: field.slice(7) };
+  if (field.startsWith('metrics.') && field.length > 8) {
+    const key = field.slice(8);
+    const m = /^(.+)\.(last|best)$/.exec(key);
+    return m ? { kind: 'metric', key: m[1]!, column: m[2] as 'last' | 'best' } : { kind: 'metric', key, column: 'last' };
+  }
+  if (field === 'tags' || field === 'tag') return { kind: 'tags' };
+  const run = RUN_FIELDS[field];
+  if (run) return { kind: 'run', sql: run.sql, type: run.kind, name: field };
+  return fail(`unknown field ${JSON.stringify(field)}; use one of ${FILTER_FIELDS.join(', ')}`);
+}
+
+function checkField(field: string, fail: (reason: string) => never): void {
+  resolveField(field, fail);
+}
+
+/** Compiled SQL of a filter: a boolean expression over `r`/`e` plus its named parameters. */
+export interface CompiledSql {
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+const SQL_OPS: Record<string, string> = { '=': '=', '!=': '!=', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+
+/**
+ * Compiles a filter (structured or an expression string) to a SQL boolean expression over the
+ * aliases `r` (runs) and `e` (experiments), with named parameters `@w0`, `@w1`, ...
+ */
+export function compileFilter(filter: RunFilter | string, params: Record<string, unknown> = {}): CompiledSql {
+  const root = typeof filter === 'string' ? parseWhere(filter) : filter;
+  const bind = (value: unknown): string => {
+    const name = `w${Object.keys(params).length}`;
+    params[name] = value;
+    return `@${name}`;
+  };
+  const fail = (reason: string): never => {
+    throw new ConfigError(`bad filter: ${reason}`);
+  };
+
+  const compile = (node: RunFilter): string => {
+    if ('and' in node) return node.and.length === 0 ? '1' : `(${node.and.map(compile).join(' AND ')})`;
+    if ('or' in node) return node.or.length === 0 ? '0' : `(${node.or.map(compile).join(' OR ')})`;
+    if ('not' in node) return `(NOT ${compile(node.not)})`;
+    return compileLeaf(node);
+  };
+
+  const compileLeaf = (leaf: { field: string; op: FilterOp; value: FilterValue | FilterValue[] }): string => {
+    const ref = resolveField(leaf.field, fail);
+    const { op } = leaf;
+    const isList = op === 'in' || op === 'not in';
+    if (isList !== Array.isArray(leaf.value)) {
+      fail(`${leaf.field} ${op} needs ${isList ? 'a list of values' : 'a single value'}, got ${JSON.stringify(leaf.value)}`);
+    }
+    const values = Array.isArray(leaf.value) ? leaf.value : [leaf.value];
+    if (isList && values.length === 0) fail(`${leaf.field} ${op} () needs at least one value`);
+    if (op === 'contains' && ref.kind !== 'tags') fail(`"contains" applies to tags only, not ${leaf.field}`);
+
+    if (ref.kind === 'tags') {
+      if (op === '=' || op === 'contains' || op === 'in') {
+        return `EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag IN (${values.map((v) => bind(String(v))).join(', ')}))`;
+      }
+      if (op === '!=' || op === 'not in') {
+        return `NOT EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id AND t.tag IN (${values.map((v) => bind(String(v))).join(', ')}))`;
+      }
+      return fail(`tags take contains, =, !=, in or not in, not ${op}`);
+    }
+
+    if (ref.kind === 'metric') {
+      for (const v of values) if (typeof v !== 'number') fail(`metric ${ref.key} compares with numbers, got ${JSON.stringify(v)}`);
+      const col = `s.${ref.column}`;
+      const cond = isList ? `${col} IN (${values.map(bind).join(', ')})` : `${col} ${SQL_OPS[op]} ${bind(values[0])}`;
+      const exists = `EXISTS (SELECT 1 FROM metric_summary s WHERE s.run_id = r.id AND s.key = ${bind(ref.key)} AND ${cond})`;
+      return op === 'not in' ? `(EXISTS (SELECT 1 FROM metric_summary s WHERE s.run_id = r.id AND s.key = ${bind(ref.key)} AND ${col} IS NOT NULL) AND NOT ${exists})` : exists;
+    }
+
+    if (ref.kind === 'param') {
+      const keyParam = bind(ref.key);
+      if (values.length === 1 && values[0] === null && (op === '=' || op === '!=')) {
+        const present = `EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ${keyParam} AND p.type != 'null')`;
+        return op === '=' ? `(NOT ${present})` : present;
+      }
+      const match = (v: FilterValue, sqlOp: string): string => {
+        if (typeof v === 'number') return `p.value_num ${sqlOp} ${bind(v)}`;
+        if (typeof v === 'boolean') return `p.value_bool ${sqlOp} ${bind(v ? 1 : 0)}`;
+        if (typeof v === 'string') return `p.value_text ${sqlOp} ${bind(v)}`;
+        return fail(`params.${ref.key} ${op} null: use = null or != null`);
+      };
+      if (isList) {
+        const any = `EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ${keyParam} AND (${values.map((v) => match(v, '=')).join(' OR ')}))`;
+        if (op === 'in') return any;
+        return `(EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ${keyParam} AND p.type != 'null') AND NOT ${any})`;
+      }
+      return `EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = ${keyParam} AND ${match(values[0] ?? null, SQL_OPS[op] ?? '=')})`;
+    }
+
+    // A run column.
+    const convert = (v: FilterValue): unknown => {
+      if (v === null) return null;
+      if (ref.type === 'date') {
+        if (typeof v === 'number') return v;
+        const ms = Date.parse(String(v));
+        if (Number.isNaN(ms)) fail(`${ref.name} ${JSON.stringify(v)} is not a date; use ISO form such as "2026-11-01" or "2026-11-01T12:00:00Z"`);
+        return ms;
+      }
+      if (ref.name === 'status' && !(RUN_STATUSES as readonly string[]).includes(String(v))) {
+        fail(`status ${JSON.stringify(v)} is not one of ${RUN_STATUSES.join(', ')}`);
+      }
+      if (ref.type === 'number' && typeof v !== 'number') fail(`${ref.name} compares with numbers, got ${JSON.stringify(v)}`);
+      return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    };
+    if (values.length === 1 && values[0] === null && (op === '=' || op === '!=')) {
+      return `${ref.sql} IS ${op === '=' ? '' : 'NOT '}NULL`;
+    }
+    if (isList) return `${ref.sql} ${op === 'in' ? 'IN' : 'NOT IN'} (${values.map((v) => bind(convert(v))).join(', ')})`;
+    return `${ref.sql} ${SQL_OPS[op]} ${bind(convert(values[0] ?? null))}`;
+  };
+
+  return { sql: compile(root), params };
+}
+
+/** One sort key: a field as in filters (`metrics.val_accuracy`, `params.lr`, `started_at`). */
+export interface OrderBy {
+  field: string;
+  /** Defaults to `'asc'`. */
+  direction?: 'asc' | 'desc';
+}
+
+/**
+ * Parses a sort spec: `-val_accuracy` or `val_accuracy:desc` (descending), `+name`, `metrics.loss.best`, `params.lr`,
+ * several separated by commas. A bare name is a run column when one has that name, else a metric.
+ */
+export function parseOrderBy(spec: string): OrderBy[] {
+  return spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part) => {
+      // `key:desc` as well as `-key`: a CLI parser may take `--sort -key` for an option.
+      const suffix = /:(asc|desc)$/i.exec(part);
+      const direction = suffix ? (suffix[1]!.toLowerCase() as 'asc' | 'desc') : part.startsWith('-') ? 'desc' : 'asc';
+      const name = part.replace(/:(asc|desc)$/i, '').replace(/^[-+]/, '');
+      const field = name in RUN_FIELDS || name === 'tags' || name.startsWith('params.') || name.startsWith('metrics.') ? name : `metrics.${name}`;
+      return { field, direction } as OrderBy;
+    });
+}
+
+/** Compiles sort keys into LEFT JOINs and an ORDER BY; missing values sort last either way. */
+export function compileOrderBy(orderBy: readonly OrderBy[], params: Record<string, unknown>): { joins: string; orderSql: string } {
+  const joins: string[] = [];
+  const terms: string[] = [];
+  const fail = (reason: string): never => {
+    throw new ConfigError(`bad sort: ${reason}`);
+  };
+  orderBy.forEach((order, i) => {
+    const direction = order.direction === 'desc' ? 'DESC' : 'ASC';
+    const ref = resolveField(order.field, fail);
+    const bindKey = (key: string): string => {
+      const name = `o${i}`;
+      params[name] = key;
+      return `@${name}`;
+    };
+    let expr: string;
+    if (ref.kind === 'metric') {
+      joins.push(`LEFT JOIN metric_summary o${i} ON o${i}.run_id = r.id AND o${i}.key = ${bindKey(ref.key)}`);
+      expr = `o${i}.${ref.column}`;
+    } else if (ref.kind === 'param') {
+      joins.push(`LEFT JOIN params o${i} ON o${i}.run_id = r.id AND o${i}.key = ${bindKey(ref.key)}`);
+      expr = `COALESCE(o${i}.value_num, o${i}.value_text)`;
+    } else if (ref.kind === 'run') {
+      expr = ref.sql;
+    } else {
+      return fail('cannot sort by tags');
+    }
+    terms.push(`(${expr} IS NULL) ASC`, `${expr} ${direction}`);
+  });
+  return { joins: joins.join('\n'), orderSql: terms.join(', ') };
+}

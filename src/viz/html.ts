@@ -1,0 +1,82 @@
+/**
+ * Self-contained HTML reports: plotly.js is inlined from the `plotly.js-dist` package, so a
+ * report opens offline and can be mailed as one file.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { FigureSpec } from './data-charts';
+
+/** One part of a report: a heading with a figure, an HTML fragment, or both. */
+export interface ReportSection {
+  heading: string;
+  figure?: FigureSpec;
+  /** Trusted HTML (built by glyphlab; user text must go through {@link escapeHtml}). */
+  html?: string;
+}
+
+export interface HtmlReport {
+  title: string;
+  sections: ReportSection[];
+}
+
+/** Escapes text for HTML. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+let plotlySource: string | undefined;
+
+/** The plotly.js bundle shipped in `plotly.js-dist`, read once. */
+export function plotlyBundle(): string {
+  if (plotlySource === undefined) {
+    const packageJsonPath = require.resolve('plotly.js-dist/package.json');
+    const main = (JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { main?: string }).main ?? 'plotly.js';
+    plotlySource = readFileSync(join(dirname(packageJsonPath), main), 'utf8');
+  }
+  return plotlySource;
+}
+
+/** Renders a report as one HTML page with plotly.js inlined. */
+export function renderHtmlReport(report: HtmlReport): string {
+  const body = report.sections
+    .map((section, i) => {
+      const figure = section.figure
+        ? `<div id="figure-${i}" class="figure"></div>\n<script>Plotly.newPlot('figure-${i}', ${JSON.stringify(section.figure.data).replace(/</g, '\\u003c')}, ${JSON.stringify(section.figure.layout).replace(/</g, '\\u003c')}, {responsive: true});</script>`
+        : '';
+      return `<section>\n<h2>${escapeHtml(section.heading)}</h2>\n${section.html ?? ''}\n${figure}\n</section>`;
+    })
+    .join('\n');
+  // The bundle cannot contain a literal "</script>" without ending the tag early.
+  const plotly = plotlyBundle().replace(/<\/script>/gi, '<\\/script>');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(report.title)}</title>
+<style>
+body { font-family: sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
+.figure { width: 100%; max-width: 900px; height: 380px; }
+.grid { display: flex; flex-wrap: wrap; gap: 10px; }
+.grid figure { margin: 0; }
+.grid img { border: 1px solid #ccc; image-rendering: pixelated; }
+.grid figcaption { font-family: monospace; }
+</style>
+<script>${plotly}</script>
+</head>
+<body>
+<h1>${escapeHtml(report.title)}</h1>
+${body}
+</body>
+</html>
+`;
+}
+
+/** Writes a report to `path` (atomically) and returns the path. */
+export function writeHtmlReport(path: string, report: HtmlReport): string {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, renderHtmlReport(report));
+  renameSync(temporary, path);
+  return path;
+}

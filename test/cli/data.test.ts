@@ -1,0 +1,70 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runCli, EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
+
+const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-data-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await runCli(argv, { stdout, stderr });
+  return { code, out, err };
+}
+
+describe('glyphlab data', () => {
+  const dir = join(root, 'set');
+
+  test('synth writes images and labels and reports the distributions', async () => {
+    const result = await cli(['data', 'synth', '--out', dir, '--count', '30', '--seed', '4', '--workers', '0', '--fonts', 'dejavu-sans,kalam', '--placement', 'random']);
+    assert.equal(result.code, EXIT_OK, result.err);
+    assert.match(result.out, /wrote 30 images/);
+    assert.match(result.out, /label lengths: /);
+    assert.match(result.out, /= \d/);
+    assert.equal(readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split('\n').length, 31);
+  });
+
+  test('explore prints tables and writes the HTML report', async () => {
+    const report = join(root, 'report.html');
+    const result = await cli(['data', 'explore', dir, '--out', report, '--max-images', '10']);
+    assert.equal(result.code, EXIT_OK, result.err);
+    assert.match(result.out, /label lengths/);
+    assert.match(result.out, /ink in the left half/);
+    assert.ok(existsSync(report));
+  });
+
+  test('split writes split.json and prints the fingerprint', async () => {
+    const result = await cli(['data', 'split', dir, '--ratios', '8:1:1', '--seed', '2', '--json']);
+    assert.equal(result.code, EXIT_OK, result.err);
+    const printed = JSON.parse(result.out) as { fingerprint: string; sizes: Record<string, number> };
+    const manifest = JSON.parse(readFileSync(join(dir, 'split.json'), 'utf8')) as { fingerprint: string };
+    assert.equal(printed.fingerprint, manifest.fingerprint);
+    assert.equal(printed.sizes['train']! + printed.sizes['valid']! + printed.sizes['test']!, 30);
+  });
+
+  test('a bad row fails with exit 2 and one line naming it; --skip-invalid reports it', async () => {
+    appendFileSync(join(dir, 'labels.csv'), 'images/missing.png,1+1=2\n');
+    const failed = await cli(['data', 'check', dir]);
+    assert.equal(failed.code, EXIT_USAGE);
+    assert.match(failed.err, /row 32 \(images\/missing\.png\): missing-image/);
+    assert.equal(failed.err.trim().split('\n').length, 1);
+    const skipped = await cli(['data', 'check', dir, '--skip-invalid']);
+    assert.equal(skipped.code, EXIT_OK);
+    assert.match(skipped.err, /skipped 1 invalid rows \(missing-image 1\)/);
+    assert.match(skipped.out, /30 valid images/);
+  });
+
+  test('bad options name what is accepted', async () => {
+    const result = await cli(['data', 'synth', '--out', join(root, 'x'), '--placement', 'middle']);
+    assert.equal(result.code, EXIT_USAGE);
+    assert.match(result.err, /expected left or random/);
+  });
+});

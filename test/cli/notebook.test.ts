@@ -1,0 +1,91 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+// The command as npm installs it: whatever package.json's `bin` names.
+const bin = join(root, (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['glyphlab'] as string);
+
+function glyphlab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('glyphlab notebook run', () => {
+  let dir: string;
+  let notebook: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'glyphlab-cli-notebook-'));
+    notebook = join(dir, 'tiny.ipynb');
+    const cell = (source: string, tags?: string[]) => ({ cell_type: 'code', metadata: tags ? { tags } : {}, source, outputs: [], execution_count: null });
+    writeFileSync(
+      notebook,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 4,
+        metadata: {},
+        cells: [cell('const count = 2;\nconst label = "x";', ['parameters']), cell('console.log(label.repeat(count))')],
+      }),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('runs a notebook with parameters, writes the copy, prints a JSON summary and per-cell progress', async () => {
+    const out = join(dir, 'out.ipynb');
+    const result = await glyphlab(['notebook', 'run', notebook, '--param', 'count=3', '-p', 'label=ab', '--out', out, '--timeout', '60', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as { out: string; parameters: unknown; cells: { status: string }[] };
+    assert.equal(summary.out, out);
+    assert.deepEqual(summary.parameters, { count: 3, label: 'ab' });
+    assert.deepEqual(summary.cells.map((c) => c.status), ['ok', 'ok', 'ok']);
+    assert.match(result.stderr, /\[3\/3\] cell 2 ok/);
+    const written = JSON.parse(readFileSync(out, 'utf8')) as { cells: { outputs: { text?: string }[] }[] };
+    assert.equal(written.cells[2]?.outputs[0]?.text, 'ababab\n');
+  });
+
+  test('a failing cell exits 1 with one line naming the cell and the error', async () => {
+    const failing = join(dir, 'failing.ipynb');
+    writeFileSync(
+      failing,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 4,
+        metadata: {},
+        cells: [{ cell_type: 'code', metadata: {}, source: 'JSON.parse("{oops")', outputs: [], execution_count: null }],
+      }),
+    );
+    const result = await glyphlab(['notebook', 'run', failing]);
+    assert.equal(result.code, 1);
+    const lines = result.stderr.trim().split('\n');
+    const last = lines[lines.length - 1] ?? '';
+    assert.match(last, /^glyphlab notebook run: notebook .*failing\.ipynb: cell 0 \(`JSON\.parse\("\{oops"\)`\) failed: SyntaxError: /);
+    assert.match(last, /partial copy: .*failing\.executed\.ipynb\)$/);
+    assert.ok(existsSync(join(dir, 'failing.executed.ipynb')));
+  });
+
+  test('a missing notebook exits 2 with a one-line reason', async () => {
+    const missing = join(dir, 'nope.ipynb');
+    const result = await glyphlab(['notebook', 'run', missing]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, `glyphlab notebook run: notebook ${missing} does not exist\n`);
+    assert.equal(result.stdout, '');
+  });
+
+  test('a parameter the notebook does not declare exits 2 before starting a kernel', async () => {
+    const result = await glyphlab(['notebook', 'run', notebook, '--param', 'epochs=1']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^glyphlab notebook run: .*declares no parameter "epochs"; its parameters cell declares: count, label\n$/);
+    assert.equal(existsSync(join(dir, 'tiny.executed.ipynb')), false);
+  });
+});

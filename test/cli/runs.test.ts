@@ -1,0 +1,107 @@
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runCli } from '../../src/cli/main';
+import { closeStore, finishRun, logMetrics, openStore, startRun } from '../../src/tracker/store';
+import { tempDbPath } from '../tracker/helpers';
+
+function capture(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = capture();
+  const err = capture();
+  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+describe('glyphlab runs', () => {
+  const file = tempDbPath();
+  const ids: string[] = [];
+  before(() => {
+    const store = openStore(file);
+    [0.9, 0.99, 0.95].forEach((acc, i) => {
+      const runId = startRun(store, { experiment: 'eq', name: `run${i}`, config: { model: i === 1 ? 'vgg19-crnn' : 'crnn', lr: 10 ** -(i + 2) }, git: false, heartbeat: false });
+      logMetrics(store, runId, { val_accuracy: acc, loss: i === 2 ? NaN : 1 - acc }, { step: 0 });
+      finishRun(store, runId);
+      ids.push(runId);
+    });
+    closeStore(store);
+  });
+
+  test('ls sorts by a metric and shows NaN as NaN', async () => {
+    const { code, stdout } = await cli(['runs', 'ls', '--db', file, '--sort=-val_accuracy']);
+    assert.equal(code, 0);
+    const lines = stdout.trim().split('\n');
+    assert.match(lines[0]!, /^id\s+experiment\s+name\s+status\s+started\s+val_accuracy\s+loss/);
+    assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), [ids[1], ids[2], ids[0]]);
+    assert.match(lines[2]!, /0\.95\s+NaN/);
+    const suffixed = await cli(['runs', 'ls', '--db', file, '--sort', 'val_accuracy:desc']);
+    assert.equal(suffixed.stdout, stdout);
+  });
+
+  test('ls --where filters, --json gives records, --csv a table', async () => {
+    const json = await cli(['runs', 'ls', '--db', file, '--where', 'params.model = "crnn" and metrics.val_accuracy > 0.92', '--json']);
+    assert.equal(json.code, 0);
+    const runs = JSON.parse(json.stdout) as { id: string; metrics: { loss: { last: unknown } } }[];
+    assert.deepEqual(runs.map((r) => r.id), [ids[2]]);
+    assert.equal(runs[0]?.metrics.loss.last, 'NaN');
+    const csv = await cli(['runs', 'ls', '--db', file, '--csv', '--limit', '1', '--sort', 'val_accuracy']);
+    const [header, row] = csv.stdout.trim().split('\n');
+    assert.ok(header?.split(',').includes('params.lr'));
+    assert.ok(row?.startsWith(`${ids[0]},`));
+  });
+
+  test('a bad --where prints the expression with a caret and exits 2', async () => {
+    const { code, stderr, stdout } = await cli(['runs', 'ls', '--db', file, '--where', 'metrics.val_accuracy >> 0.9']);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    const lines = stderr.split('\n');
+    assert.match(lines[0]!, /column 23: expected a value/);
+    assert.equal(lines[1], '  metrics.val_accuracy >> 0.9');
+    assert.equal(lines[2]?.indexOf('^'), 24);
+  });
+
+  test('show, best, compare, tag, note, export, delete', async () => {
+    const show = await cli(['runs', 'show', ids[1]!, '--db', file]);
+    assert.equal(show.code, 0);
+    assert.match(show.stdout, /model = vgg19-crnn/);
+    const best = await cli(['runs', 'best', '--metric', 'val_accuracy', '--db', file]);
+    assert.match(best.stdout, new RegExp(`^${ids[1]}\\s+run1\\s+val_accuracy best 0\\.99`));
+    const worst = await cli(['runs', 'best', '--metric', 'val_accuracy', '--mode', 'min', '--db', file]);
+    assert.ok(worst.stdout.startsWith(ids[0]!));
+    const compare = await cli(['runs', 'compare', ids[0]!, ids[1]!, '--db', file]);
+    assert.match(compare.stdout, /model\s+crnn\s+vgg19-crnn/);
+    assert.equal((await cli(['runs', 'tag', ids[0]!, 'bad', '--db', file])).code, 0);
+    assert.equal((await cli(['runs', 'note', ids[0]!, 'too', 'slow', '--db', file])).code, 0);
+    const tagged = await cli(['runs', 'ls', '--db', file, '--where', 'tags contains "bad"', '--json']);
+    const taggedRuns = JSON.parse(tagged.stdout) as { id: string; note: string }[];
+    assert.deepEqual(taggedRuns.map((r) => [r.id, r.note]), [[ids[0], 'too slow']]);
+    const out = join(dirname(file), 'runs.csv');
+    assert.equal((await cli(['runs', 'export', '--format', 'csv', '--out', out, '--db', file])).code, 0);
+    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 4);
+    assert.equal((await cli(['runs', 'delete', ids[0]!, '--db', file])).code, 0);
+    const missing = await cli(['runs', 'show', ids[0]!, '--db', file]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no run/);
+  });
+
+  test('a corrupt database file gets a one-line error naming it', async () => {
+    const bad = join(dirname(file), 'bad.db');
+    require('node:fs').writeFileSync(bad, 'this is not sqlite'.repeat(100));
+    const { code, stderr } = await cli(['runs', 'ls', '--db', bad]);
+    assert.equal(code, 1);
+    assert.ok(stderr.includes(bad));
+    assert.match(stderr, /not a glyphlab experiment database or is corrupt/);
+  });
+});
