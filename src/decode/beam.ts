@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../errors';
 import { readDecoderInput, type CtcOutput } from './input';
+import { NEG_INF, logAdd } from '../util/log-space';
 
 /** What the decoder's input holds. */
 export type DecoderInputKind = 'probabilities' | 'logits';
@@ -41,17 +42,6 @@ interface Prefix {
   symbolEnd: number;
 }
 
-const NEG_INF = Number.NEGATIVE_INFINITY;
-
-function logAdd(a: number, b: number): number {
-  if (a < b) {
-    const swap = a;
-    a = b;
-    b = swap;
-  }
-  if (b === NEG_INF) return a;
-  return a + Math.log1p(Math.exp(b - a));
-}
 
 function total(prefix: Prefix): number {
   return logAdd(prefix.blankEnd, prefix.symbolEnd);

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
+import { NEG_INF, logAdd } from '../util/log-space';
 
 /** How per-sample losses become the returned tensor. */
 export type CtcReduction = 'none' | 'mean' | 'sum';
@@ -47,18 +48,6 @@ export interface CtcComputation {
   gradient(scale: ArrayLike<number>, out: Float32Array): void;
 }
 
-const NEG_INF = Number.NEGATIVE_INFINITY;
-
-/** log(exp(a) + exp(b)) without overflow or underflow; exact for infinite arguments. */
-function logAdd(a: number, b: number): number {
-  if (a < b) {
-    const swap = a;
-    a = b;
-    b = swap;
-  }
-  if (b === NEG_INF) return a;
-  return a + Math.log1p(Math.exp(b - a));
-}
 
 function checkInteger(value: number, lo: number, hi: number): boolean {
   return Number.isInteger(value) && value >= lo && value <= hi;
