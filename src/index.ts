@@ -23,7 +23,7 @@ export {
   type BackendInfo,
   type InitBackendOptions,
 } from './backend/index';
-export { runSelfCheck, type SelfCheckOptions, type SelfCheckResult } from './backend/self-check';
+export { runSelfCheck, selfCheckFailure, type SelfCheckOptions, type SelfCheckResult } from './backend/self-check';
 
 // Training lifecycle
 export { Callback, CallbackList, type Logs, type TrainBeginEvent, type TrainEndEvent } from './training/callbacks';

@@ -152,3 +152,22 @@ export async function runSelfCheck(options: SelfCheckOptions = {}): Promise<Self
   }
   return { backend, losses, maxRelativeGradientDiff, stepMs: Date.now() - started };
 }
+
+/** Largest relative gradient difference from the cpu backend that a passing check allows. */
+export const SELF_CHECK_GRADIENT_TOLERANCE = 1e-3;
+
+/**
+ * Why a self-check failed, or `undefined` when it passed: the loss must fall over the steps and
+ * the gradients, when compared, must match the cpu backend's within
+ * {@link SELF_CHECK_GRADIENT_TOLERANCE}.
+ */
+export function selfCheckFailure(result: SelfCheckResult): string | undefined {
+  const first = result.losses[0] ?? Number.NaN;
+  const last = result.losses[result.losses.length - 1] ?? Number.NaN;
+  if (!(last < first)) return `the loss did not fall (${first} -> ${last})`;
+  const diff = result.maxRelativeGradientDiff;
+  if (diff !== undefined && !(diff < SELF_CHECK_GRADIENT_TOLERANCE)) {
+    return `gradients differ from the cpu backend's by ${diff} (relative; tolerance ${SELF_CHECK_GRADIENT_TOLERANCE})`;
+  }
+  return undefined;
+}

@@ -77,7 +77,6 @@ export function createProgressBar(label: string, total: number, options: Progres
     finish(detail) {
       if (finished) return;
       finished = true;
-      current = Math.max(current, 0);
       stream.write(`${interactive ? '\r' : ''}${render(detail)}${interactive ? '\x1b[K' : ''}\n`);
     },
   };

@@ -5,7 +5,7 @@
  */
 import { BackendError } from '../errors';
 import { describeBackend, initBackend } from '../backend';
-import { runSelfCheck } from '../backend/self-check';
+import { runSelfCheck, selfCheckFailure } from '../backend/self-check';
 import type { CommandGroup } from './command';
 
 export const startGroup: CommandGroup = {
@@ -26,8 +26,9 @@ export const startGroup: CommandGroup = {
         if (check.maxRelativeGradientDiff !== undefined) {
           ctx.print(`self-check: gradients match the cpu backend within ${check.maxRelativeGradientDiff.toExponential(1)} (relative)`);
         }
-        if (!(last < first) || (check.maxRelativeGradientDiff ?? 0) > 1e-3) {
-          throw new BackendError(`the ${info.name} backend failed its training self-check; run \`glyphlab backend check --verbose\``);
+        const failure = selfCheckFailure(check);
+        if (failure !== undefined) {
+          throw new BackendError(`the ${info.name} backend failed its training self-check: ${failure}; run \`glyphlab backend check --verbose\``);
         }
         ctx.print('');
         ctx.print('Next: `npm test` runs the test suite; `npx glyphlab --help` lists the commands;');

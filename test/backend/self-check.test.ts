@@ -24,3 +24,13 @@ test('the self-check on cpu skips the comparison with itself', async () => {
   assert.equal(check.backend, 'cpu');
   assert.equal(check.maxRelativeGradientDiff, undefined);
 });
+
+test('selfCheckFailure names the reason a check fails', async () => {
+  const { selfCheckFailure } = await import('../../src/backend/self-check');
+  const base = { backend: 'wasm', stepMs: 1 };
+  assert.equal(selfCheckFailure({ ...base, losses: [2, 1], maxRelativeGradientDiff: 1e-6 }), undefined);
+  assert.equal(selfCheckFailure({ ...base, losses: [2, 1], maxRelativeGradientDiff: undefined }), undefined);
+  assert.match(selfCheckFailure({ ...base, losses: [1, 1], maxRelativeGradientDiff: 0 }) ?? '', /loss did not fall/);
+  assert.match(selfCheckFailure({ ...base, losses: [2, 1], maxRelativeGradientDiff: 0.01 }) ?? '', /gradients differ .* by 0\.01/);
+  assert.match(selfCheckFailure({ ...base, losses: [2, 1], maxRelativeGradientDiff: Number.NaN }) ?? '', /gradients differ/);
+});
