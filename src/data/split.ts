@@ -5,9 +5,9 @@
  * sorted file names and labels of each split) lets two training runs prove they used the same
  * split.
  */
-import { writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../errors';
+import { ConfigError, DataError } from '../errors';
 import { sha256 } from '../util/hash';
 import { createRng } from '../util/rng';
 
@@ -154,4 +154,26 @@ export function writeSplitManifest(dir: string, result: SplitResult<{ filename: 
   writeFileSync(`${path}.tmp-${process.pid}`, `${JSON.stringify(manifest, null, 1)}\n`);
   renameSync(`${path}.tmp-${process.pid}`, path);
   return path;
+}
+
+/**
+ * Reads the split manifest of a data folder (`DIR/split.json` by default), or undefined when the
+ * folder has none. A malformed manifest is a DataError naming the file and what is wrong.
+ */
+export function readSplitManifest(dir: string, fileName = 'split.json'): SplitManifest | undefined {
+  const path = join(dir, fileName);
+  if (!existsSync(path)) return undefined;
+  let manifest: SplitManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as SplitManifest;
+  } catch (error) {
+    throw new DataError(`split manifest ${path} is not valid JSON (${(error as Error).message}); rewrite it with \`glyphlab data split ${dir}\``);
+  }
+  if (manifest.version !== 1 || typeof manifest.files !== 'object' || manifest.files === null) {
+    throw new DataError(`split manifest ${path} is not a version-1 manifest with train/valid/test files; rewrite it with \`glyphlab data split ${dir}\``);
+  }
+  for (const name of SPLIT_NAMES) {
+    if (!Array.isArray(manifest.files[name])) throw new DataError(`split manifest ${path} has no "${name}" file list; rewrite it with \`glyphlab data split ${dir}\``);
+  }
+  return manifest;
 }

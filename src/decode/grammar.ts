@@ -87,6 +87,17 @@ export function compareDecoders(
     throw new DataError(`compareDecoders got ${truths.length} truths for ${greedy.length} samples; pass one per sample`);
   }
   const grammar = grammarDecode(input, options).map((result) => result.text);
+  return compareDecodedTexts(truths, greedy, grammar);
+}
+
+/**
+ * Counts, against `truths`, how often the grammar reading is right where the greedy one is
+ * wrong (`fixed`) and the opposite (`broken`), from texts both decoders already produced.
+ */
+export function compareDecodedTexts(truths: readonly string[], greedy: readonly string[], grammar: readonly string[]): DecoderComparison {
+  if (greedy.length !== truths.length || grammar.length !== truths.length) {
+    throw new DataError(`compareDecodedTexts got ${truths.length} truths, ${greedy.length} greedy and ${grammar.length} grammar readings; pass one of each per sample`);
+  }
   const report: DecoderComparison = {
     samples: truths.length,
     greedyCorrect: 0,

@@ -4,6 +4,7 @@ export { beamSearchDecode, type BeamSearchOptions, type BeamHypothesis, type Dec
 export {
   grammarDecode,
   compareDecoders,
+  compareDecodedTexts,
   type GrammarDecodeOptions,
   type GrammarDecodeResult,
   type DecoderComparison,

@@ -31,6 +31,12 @@ export interface CrnnOptions {
   rnnLayers?: number;
   /** Dropout before the output layer. Defaults to 0.2. */
   dropout?: number;
+  /**
+   * Momentum of the batch-norm moving statistics that inference uses. Defaults to 0.99 (Keras);
+   * runs of only a few hundred steps need less (e.g. 0.9), or inference reads with statistics
+   * that have not caught up with training.
+   */
+  batchNormMomentum?: number;
   /** Model name. Defaults to 'crnn'. */
   name?: string;
 }
@@ -51,6 +57,7 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
     rnnUnits: options.rnnUnits ?? 128,
     rnnLayers: options.rnnLayers ?? 2,
     dropout: options.dropout ?? 0.2,
+    batchNormMomentum: options.batchNormMomentum ?? 0.99,
     name: options.name ?? 'crnn',
   };
   if (config.pools.length !== config.convFilters.length) {
@@ -107,7 +114,7 @@ export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
   config.convFilters.forEach((filters, i) => {
     const block = i + 1;
     x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ momentum: config.batchNormMomentum, name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.reLU({ name: `relu${block}` }).apply(x) as tf.SymbolicTensor;
     const pool = config.pools[i];
     if (pool) x = tf.layers.maxPooling2d({ poolSize: pool, strides: pool, name: `pool${block}` }).apply(x) as tf.SymbolicTensor;

@@ -84,3 +84,23 @@ export class CallbackList extends Callback {
     for (const c of this.callbacks) await c.onTrainEnd(event);
   }
 }
+
+/**
+ * Stops training at the first epoch end after `minutes` of training have passed (a run that
+ * must fit a time budget, like `npm start`).
+ */
+export class TimeBudget extends Callback {
+  private started = 0;
+
+  constructor(readonly minutes: number) {
+    super();
+  }
+
+  override async onTrainBegin(): Promise<void> {
+    this.started = Date.now();
+  }
+
+  override async onEpochEnd(): Promise<void> {
+    if (Date.now() - this.started >= this.minutes * 60_000) this.stopTraining = true;
+  }
+}

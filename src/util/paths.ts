@@ -50,3 +50,8 @@ export function experimentsDir(env: Record<string, string | undefined> = process
 export function databasePath(env: Record<string, string | undefined> = process.env): string {
   return fromEnv('GLYPHLAB_DB', env) ?? join(experimentsDir(env), 'glyphlab.db');
 }
+
+/** Folder of run folders (checkpoints, models, reports): `runs/` beside the database they are recorded in. */
+export function runsDirFor(databaseFile: string): string {
+  return join(dirname(resolve(databaseFile)), 'runs');
+}

@@ -1,0 +1,268 @@
+/**
+ * One recorded training run of the equation recogniser, end to end: load a data folder, split it
+ * (its `split.json`, or a stratified 8:1:1 split from the seed), stream batches, build the
+ * model, train with validation decoding, evaluate the best weights on the test split, and save
+ * the final model and an evaluation report, every step recorded in the experiment store. The
+ * CLI's `glyphlab train`, `npm start` and the training notebooks all call this.
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { ConfigError, DataError } from '../errors';
+import type { AugmentOptions } from '../data/augment';
+import { type BatchSource, createBatchSource } from '../data/batches';
+import { describeInvalidRows, type LabeledImage, loadLabeledImages } from '../data/load';
+import { readSplitManifest, type SplitName, stratifiedSplit } from '../data/split';
+import { buildCrnn, type CrnnOptions, resolveCrnnOptions } from '../models/crnn';
+import { saveModel } from '../models/io';
+import { TrackerCallback } from '../tracker/callback';
+import { databasePath, runsDirFor } from '../util/paths';
+import type { SequenceMetrics } from '../metrics/sequence';
+import { sequenceMetrics } from '../metrics/sequence';
+import type { Callback, Logs } from './callbacks';
+import { ctcLossFn, predictSequences, type SequencePredictions, sequenceEvaluator, sequenceLogs, sequenceTrainData } from './sequence';
+import { train } from './train';
+import type { EarlyStoppingOptions, OptimizerName, ReduceLrOptions, TrainResult } from './types';
+
+/** Models `runEquationTraining` can build. */
+export const EQUATION_MODELS = ['crnn'] as const;
+export type EquationModelName = (typeof EQUATION_MODELS)[number];
+
+/** Options of {@link runEquationTraining}. Every field is recorded with the run. */
+export interface EquationRunOptions {
+  /** Data folder with `labels.csv` (or `labels.txt`) and images; `split.json` is used when present. */
+  dataDir: string;
+  /** Model family. Defaults to 'crnn'. */
+  model?: EquationModelName;
+  /** Options of the custom CRNN (input size, recurrent cell, ...). Defaults to the CRNN's defaults. */
+  crnn?: CrnnOptions;
+  /** Epochs. Defaults to 10. */
+  epochs?: number;
+  /** Training batch size. Defaults to 32. */
+  batchSize?: number;
+  /** Validation and test batch size. Defaults to 64. */
+  evalBatchSize?: number;
+  /** Optimizer. Defaults to 'adam'. */
+  optimizer?: OptimizerName;
+  /** Learning rate. Defaults to 1e-3. */
+  learningRate?: number;
+  /** Global gradient-norm clipping. Defaults to 5. */
+  clipNorm?: number;
+  /** Early stopping on val_accuracy, or false. Defaults to patience 8. */
+  earlyStopping?: EarlyStoppingOptions | false;
+  /** Learning-rate reduction on plateau of val_accuracy, or false. Defaults to factor 0.5, patience 3. */
+  reduceLrOnPlateau?: ReduceLrOptions | false;
+  /** Seed of the split (when the folder has no split.json) and of the shuffles. Defaults to 0. */
+  seed?: number;
+  /** Use at most this many samples of each split (quick runs). Defaults to all. */
+  limit?: Partial<Record<SplitName, number>>;
+  /** Training-time augmentation, or false. Defaults to false. */
+  augment?: AugmentOptions | false;
+  /** Worker threads decoding images. Defaults to the batch source's default. */
+  workers?: number;
+  /** Experiment name. Defaults to 'equations'. */
+  experiment?: string;
+  /** Run name. Defaults to the model name. */
+  name?: string;
+  /** Tags. Defaults to none. */
+  tags?: string[];
+  /** Database file. Defaults to GLYPHLAB_DB or experiments/glyphlab.db. */
+  dbPath?: string;
+  /** What started the run (CLI command, notebook path). Defaults to the process's command line. */
+  source?: string;
+  /** Where run folders go (`<runsDir>/<run id>/`). Defaults to `runs/` beside the database, e.g. `experiments/runs`. */
+  runsDir?: string;
+  /** More callbacks (progress bars, live charts). Defaults to none. */
+  callbacks?: Callback[];
+  /** Stop cleanly when this aborts. Defaults to none. */
+  signal?: AbortSignal;
+  /** Handle Ctrl-C (finish the batch, save, end as interrupted). Defaults to true. */
+  handleSignals?: boolean;
+  /** Record every batch's loss. Defaults to true. */
+  logBatches?: boolean;
+  /** Called with progress messages (data loading, evaluation). Defaults to none. */
+  log?: (message: string) => void;
+}
+
+/** What a recorded run produced. */
+export interface EquationRunResult {
+  runId: string;
+  runDir: string;
+  status: TrainResult['status'];
+  history: Logs[];
+  best?: { epoch: number; value: number };
+  /** Test metrics of the best weights, e.g. `{ test_accuracy, test_cer, test_loss }`. */
+  testMetrics?: Logs;
+  /** The full test evaluation (by length, confusions). */
+  testReport?: SequenceMetrics;
+  /** The saved final (best) model's folder. */
+  modelDir?: string;
+  /** Samples per split. */
+  splitSizes: Record<SplitName, number>;
+}
+
+/** The evaluation report saved with a run (`eval-report.json`, artifact kind 'eval-report'). */
+export interface EvalReport extends SequenceMetrics {
+  split: string;
+  /** Misread samples (up to 100): image path, truth, prediction. */
+  errors: { path: string; truth: string; predicted: string }[];
+}
+
+/** Builds the evaluation report of a set of predictions. */
+export function buildEvalReport(predictions: SequencePredictions, split: string, maxErrors = 100): EvalReport {
+  const metrics = sequenceMetrics(predictions.truths, predictions.predictions);
+  const errors: EvalReport['errors'] = [];
+  predictions.truths.forEach((truth, i) => {
+    const predicted = predictions.predictions[i] ?? '';
+    if (predicted !== truth && errors.length < maxErrors) errors.push({ path: predictions.paths[i] ?? '', truth, predicted });
+  });
+  return { split, ...metrics, errors };
+}
+
+interface SplitData {
+  splits: Record<SplitName, LabeledImage[]>;
+  fingerprint: string;
+  fromManifest: boolean;
+}
+
+/** Loads the data folder and returns its split: the folder's `split.json`, or a fresh stratified one. */
+export async function loadEquationSplits(dataDir: string, seed = 0): Promise<SplitData> {
+  const set = await loadLabeledImages(dataDir, { check: 'header' });
+  const manifest = readSplitManifest(dataDir);
+  if (!manifest) {
+    const result = stratifiedSplit(set.samples, { seed });
+    return { splits: result.splits, fingerprint: result.fingerprint, fromManifest: false };
+  }
+  const byName = new Map(set.samples.map((s) => [s.filename, s]));
+  const splits = { train: [], valid: [], test: [] } as Record<SplitName, LabeledImage[]>;
+  const missing: string[] = [];
+  for (const name of ['train', 'valid', 'test'] as const) {
+    for (const file of manifest.files[name]) {
+      const sample = byName.get(file.filename);
+      if (sample) splits[name].push(sample);
+      else missing.push(file.filename);
+    }
+  }
+  if (missing.length > 0) {
+    throw new DataError(
+      `${join(dataDir, 'split.json')} names ${missing.length} files that ${set.labelsPath} lacks (first: ${missing.slice(0, 3).join(', ')}); rewrite the split with \`glyphlab data split ${dataDir}\``,
+    );
+  }
+  return { splits, fingerprint: manifest.fingerprint, fromManifest: true };
+}
+
+function limited<T>(items: T[], limit: number | undefined): T[] {
+  return limit === undefined ? items : items.slice(0, limit);
+}
+
+function buildModel(name: EquationModelName, crnn: CrnnOptions): { model: tf.LayersModel; config: Record<string, unknown> } {
+  switch (name) {
+    case 'crnn': {
+      const config = resolveCrnnOptions(crnn);
+      return { model: buildCrnn(config), config: { ...config } };
+    }
+    default:
+      throw new ConfigError(`model ${JSON.stringify(name)} is not one of: ${EQUATION_MODELS.join(', ')}`);
+  }
+}
+
+/**
+ * Trains and records one run. Returns after the test evaluation (or after an interruption, with
+ * `status: 'interrupted'` and the `last/` checkpoint saved).
+ *
+ * @example
+ * const run = await runEquationTraining({ dataDir: 'data/equations', epochs: 3, crnn: { inputHeight: 32 } });
+ * console.log(run.runId, run.testMetrics?.test_accuracy);
+ */
+export async function runEquationTraining(options: EquationRunOptions): Promise<EquationRunResult> {
+  const log = options.log ?? (() => {});
+  const dataDir = resolve(options.dataDir);
+  const seed = options.seed ?? 0;
+  const modelName = options.model ?? 'crnn';
+  const { model, config: modelConfig } = buildModel(modelName, options.crnn ?? {});
+  const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
+
+  log(`loading ${dataDir}`);
+  const data = await loadEquationSplits(dataDir, seed);
+  const splits: Record<SplitName, LabeledImage[]> = {
+    train: limited(data.splits.train, options.limit?.train),
+    valid: limited(data.splits.valid, options.limit?.valid),
+    test: limited(data.splits.test, options.limit?.test),
+  };
+  for (const name of ['train', 'valid'] as const) {
+    if (splits[name].length === 0) throw new DataError(`the ${name} split of ${dataDir} is empty; the folder needs more images (or a larger limit)`);
+  }
+  const splitSizes = { train: splits.train.length, valid: splits.valid.length, test: splits.test.length };
+  log(`split ${data.fromManifest ? 'from split.json' : `8:1:1 (seed ${seed})`}: train ${splitSizes.train}, valid ${splitSizes.valid}, test ${splitSizes.test}`);
+
+  const sourceOptions = { height, width, channels: channels as 1 | 3, workers: options.workers };
+  const batchSize = options.batchSize ?? 32;
+  const evalBatchSize = options.evalBatchSize ?? 64;
+  const trainSource = createBatchSource(splits.train, { ...sourceOptions, batchSize, seed, augment: options.augment ?? false });
+  const validSource = createBatchSource(splits.valid, { ...sourceOptions, batchSize: evalBatchSize, shuffle: false });
+  const testSource = splits.test.length > 0 ? createBatchSource(splits.test, { ...sourceOptions, batchSize: evalBatchSize, shuffle: false }) : undefined;
+
+  const tracker = new TrackerCallback({
+    experiment: options.experiment ?? 'equations',
+    name: options.name ?? modelName,
+    dbPath: options.dbPath,
+    source: options.source,
+    tags: options.tags,
+    logBatches: options.logBatches ?? true,
+  });
+  const runsDir = resolve(options.runsDir ?? runsDirFor(options.dbPath ?? databasePath()));
+  const runDir = (): string => join(runsDir, tracker.runId ?? 'unstarted');
+  let testReport: EvalReport | undefined;
+  const sources: BatchSource[] = [trainSource, validSource, ...(testSource ? [testSource] : [])];
+  try {
+    const result = await train(model, sequenceTrainData(trainSource), {
+      loss: ctcLossFn(),
+      evaluate: sequenceEvaluator(validSource),
+      test: testSource
+        ? async (m) => {
+            log(`evaluating the best weights on ${splitSizes.test} test images`);
+            const predictions = await predictSequences(m, testSource);
+            testReport = buildEvalReport(predictions, 'test');
+            return sequenceLogs(testReport, predictions.loss, 'test');
+          }
+        : undefined,
+      epochs: options.epochs ?? 10,
+      optimizer: options.optimizer,
+      learningRate: options.learningRate,
+      clipNorm: options.clipNorm ?? 5,
+      monitor: 'val_accuracy',
+      earlyStopping: options.earlyStopping ?? { patience: 8 },
+      reduceLrOnPlateau: options.reduceLrOnPlateau ?? { factor: 0.5, patience: 3 },
+      runDir,
+      finalize: async (m) => {
+        const dir = runDir();
+        const modelDir = join(dir, 'model');
+        await saveModel(m, modelDir, { meta: { model: modelName, config: modelConfig } });
+        const artifacts = [{ path: join(modelDir, 'model.json'), kind: 'model' }];
+        if (testReport) {
+          writeFileSync(join(dir, 'eval-report.json'), `${JSON.stringify(testReport, null, 1)}\n`);
+          artifacts.push({ path: join(dir, 'eval-report.json'), kind: 'eval-report' });
+        }
+        return artifacts;
+      },
+      callbacks: [tracker, ...(options.callbacks ?? [])],
+      handleSignals: options.handleSignals,
+      signal: options.signal,
+      describe: {
+        model: modelName,
+        dataFingerprint: data.fingerprint,
+        config: {
+          model: modelConfig,
+          data: { dir: dataDir, split: data.fromManifest ? 'split.json' : 'stratified 8:1:1', sizes: splitSizes, seed, augment: options.augment ?? false },
+          batchSize,
+          evalBatchSize,
+        },
+      },
+    });
+    const modelDir = result.status === 'finished' ? join(runDir(), 'model') : undefined;
+    return { runId: tracker.runId!, runDir: runDir(), status: result.status, history: result.history, best: result.best, testMetrics: result.testMetrics, testReport, modelDir, splitSizes };
+  } finally {
+    await Promise.all(sources.map((s) => s.close()));
+    model.dispose();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The contract between a training loop and what it trains: a source of batches, a loss, and an
+ * evaluation. Sequence (CTC) and classification tasks implement it in their own modules; the
+ * loop in `train.ts` knows neither.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { Callback, Logs } from './callbacks';
+
+/**
+ * One training batch. `x` is the model input (or inputs). Tasks extend it with their targets
+ * (labels, texts, tensors). After the step the loop disposes `x` and every other top-level
+ * field that holds a tensor or an array of tensors.
+ */
+export interface TrainBatch {
+  x: tf.Tensor | tf.Tensor[];
+  /** Samples in the batch. */
+  size: number;
+}
+
+/** Where training batches come from. */
+export interface TrainData<B extends TrainBatch = TrainBatch> {
+  /** A fresh pass over the training set for `epoch` (0-based), in that epoch's order. */
+  batches(epoch: number): AsyncIterable<B> | Iterable<B>;
+  /** Batches per epoch, for progress and the events; undefined when unknown. */
+  stepsPerEpoch?: number;
+}
+
+/**
+ * The loss of one batch, called inside `optimizer.minimize` (so inside a tidy): `output` is what
+ * the model returned for `batch.x` in training mode. Returns a scalar.
+ */
+export type LossFn<B extends TrainBatch = TrainBatch> = (output: tf.Tensor | tf.Tensor[], batch: B) => tf.Scalar;
+
+/**
+ * Evaluates the model (in inference mode) and returns prefixed logs, e.g.
+ * `{ val_loss, val_accuracy, val_cer }`. Called at every epoch end with the validation set, and
+ * at the end with the test set (prefix `test_`).
+ */
+export type EvaluateFn = (model: tf.LayersModel) => Promise<Logs>;
+
+/** Optimizers the loop can build by name. */
+export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
+
+/** Reduce the learning rate when the monitored value stops improving (Keras ReduceLROnPlateau). */
+export interface ReduceLrOptions {
+  /** Multiply the rate by this. Defaults to 0.5. */
+  factor?: number;
+  /** Epochs without improvement before reducing. Defaults to 3. */
+  patience?: number;
+  /** Never go below this rate. Defaults to 1e-6. */
+  minLr?: number;
+}
+
+/** Stop when the monitored value stops improving. */
+export interface EarlyStoppingOptions {
+  /** Epochs without improvement before stopping. Defaults to 8. */
+  patience?: number;
+  /** Smallest change that counts as an improvement. Defaults to 0. */
+  minDelta?: number;
+}
+
+/** Options of `train`. */
+export interface TrainOptions<B extends TrainBatch = TrainBatch> {
+  /** The loss of a batch. */
+  loss: LossFn<B>;
+  /** Validation at every epoch end; its logs join the epoch logs. Defaults to none. */
+  evaluate?: EvaluateFn;
+  /** Final evaluation on held-out data, on the best checkpoint when there is one. Defaults to none. */
+  test?: EvaluateFn;
+  /**
+   * Called once after a finished run (best weights restored, test done) to save final files;
+   * the artifacts it returns reach the callbacks with the train-end event. Defaults to none.
+   */
+  finalize?: (model: tf.LayersModel) => Promise<{ path: string; kind: string }[]>;
+  /** Epochs to train (counting from 0, including `initialEpoch`). Defaults to 10. */
+  epochs?: number;
+  /** First epoch, when resuming. Defaults to 0. */
+  initialEpoch?: number;
+  /** Optimizer by name. Defaults to 'adam'. */
+  optimizer?: OptimizerName;
+  /** Initial learning rate. Defaults to 1e-3. */
+  learningRate?: number;
+  /** Clip the global gradient norm to this value. Defaults to no clipping. */
+  clipNorm?: number;
+  /** Clip every gradient element to [-clipValue, clipValue]. Defaults to no clipping. */
+  clipValue?: number;
+  /** Log key that decides the best checkpoint, early stopping and LR reduction. Defaults to 'val_accuracy' (or 'loss' without `evaluate`). */
+  monitor?: string;
+  /** Whether the monitored value should go up or down. Defaults to 'max' for accuracies, 'min' otherwise. */
+  mode?: 'max' | 'min';
+  /** Early stopping; false to turn off. Defaults to off. */
+  earlyStopping?: EarlyStoppingOptions | false;
+  /** Learning-rate reduction on plateau; false to turn off. Defaults to off. */
+  reduceLrOnPlateau?: ReduceLrOptions | false;
+  /**
+   * Folder for checkpoints (`best/`, `last/` in tfjs format), or a function giving it once the
+   * callbacks have started (e.g. from the run id a tracker assigned). Defaults to none (nothing saved).
+   */
+  runDir?: string | (() => string | undefined);
+  /** Only these layers train (by name); others are frozen for this call. Defaults to all trainable layers. */
+  trainableLayers?: string[];
+  /** Callbacks, e.g. a `TrackerCallback`. Defaults to none. */
+  callbacks?: Callback[];
+  /** Finish the batch, save `last/` and end as interrupted on SIGINT/SIGTERM. Defaults to true. */
+  handleSignals?: boolean;
+  /** Stop cleanly after the current batch when this signal aborts. Defaults to none. */
+  signal?: AbortSignal;
+  /** Describes the run for the train-begin event (model name, full config, data fingerprint). */
+  describe?: { model: string; config: Record<string, unknown>; dataFingerprint?: string };
+  /** Use this optimizer (e.g. restored for a resume, or shared by two phases) instead of building one. Defaults to building `optimizer`. */
+  optimizerInstance?: tf.Optimizer;
+  /** The best monitored value so far, when resuming. Defaults to none. */
+  initialBest?: { epoch: number; value: number };
+  /** Put the best epoch's weights back into the model at the end (before `test`). Defaults to true. */
+  restoreBest?: boolean;
+}
+
+/** What `train` returns. */
+export interface TrainResult {
+  status: 'finished' | 'interrupted';
+  /** Logs of every epoch trained by this call. */
+  history: Logs[];
+  /** The best epoch by the monitored value, and that value. */
+  best?: { epoch: number; value: number };
+  /** The last epoch trained (0-based); resume with `initialEpoch: lastEpoch + 1`. */
+  lastEpoch: number;
+  /** Test logs, when `test` was given. */
+  testMetrics?: Logs;
+  /** Checkpoint folders written (under `runDir`). */
+  checkpoints: { best?: string; last?: string };
+}

@@ -1,0 +1,163 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { EXIT_OK, EXIT_USAGE, runCli } from '../../src/cli/main';
+import { synthesizeEquations } from '../../src/data/synth';
+import { getMetricHistory, getRun } from '../../src/tracker/query';
+import { closeStore, openStore } from '../../src/tracker/store';
+import { projectRoot } from '../../src/util/paths';
+
+const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-train-'));
+const dataDir = join(root, 'eq');
+const db = join(root, 'runs.db');
+after(() => rmSync(root, { recursive: true, force: true }));
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await runCli(argv, { stdout, stderr });
+  return { code, out, err };
+}
+
+/** A tiny CRNN: enough to prove the wiring, fast on two cores. */
+const TINY = ['--input-height', '32', '--input-width', '150', '--filters', '8,16', '--rnn-units', '16', '--batch-size', '16', '--workers', '0'];
+
+function withStore<T>(fn: (store: ReturnType<typeof openStore>) => T): T {
+  const store = openStore(db);
+  try {
+    return fn(store);
+  } finally {
+    closeStore(store);
+  }
+}
+
+describe('glyphlab train, eval and predict', () => {
+  let runId = '';
+  before(async () => {
+    await synthesizeEquations({ outDir: dataDir, count: 48, seed: 9, workers: 0 });
+  });
+
+  test('train records a finished run: per-epoch validation, checkpoints, the model and an evaluation report', async () => {
+    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--db', db, '--tag', 'ci', '--json']);
+    assert.equal(result.code, EXIT_OK, result.err);
+    const summary = JSON.parse(result.out) as { runId: string; status: string; testMetrics: Record<string, number>; runDir: string };
+    runId = summary.runId;
+    assert.equal(summary.status, 'finished');
+    assert.ok(summary.testMetrics['test_accuracy']! >= 0 && summary.testMetrics['test_cer']! >= 0);
+    assert.match(result.err, /epoch 2\/2: loss [\d.]+, lr 1\.0e-3, val_accuracy [\d.]+, val_cer [\d.]+, val_loss/);
+    withStore((store) => {
+      const run = getRun(store, runId);
+      assert.equal(run.status, 'finished');
+      assert.deepEqual(run.tags, ['ci']);
+      assert.equal((run.config?.['model'] as { inputHeight: number }).inputHeight, 32);
+      const kinds = run.artifacts.map((a) => a.kind).sort();
+      assert.deepEqual([...new Set(kinds)], ['checkpoint-best', 'checkpoint-last', 'eval-report', 'model']);
+      assert.equal(getMetricHistory(store, runId, ['val_accuracy']).length, 2);
+      assert.ok(getMetricHistory(store, runId, ['batch_loss']).length >= 4, 'batch losses are recorded');
+    });
+    assert.equal(summary.runDir, join(root, 'runs', runId), 'run files live beside the database');
+    const report = JSON.parse(readFileSync(join(summary.runDir, 'eval-report.json'), 'utf8')) as { split: string; samples: number; byLength: unknown[] };
+    assert.equal(report.split, 'test');
+    assert.ok(report.samples > 0 && report.byLength.length > 0);
+  });
+
+  test('eval reports a split of any data folder, and compares the decoders', async () => {
+    const result = await cli(['eval', '--run', runId, '--data', dataDir, '--split', 'valid', '--compare-decoders', '--db', db, '--json']);
+    assert.equal(result.code, EXIT_OK, result.err);
+    const report = JSON.parse(result.out) as { samples: number; accuracy: number; characterErrorRate: number; decoderComparison: { samples: number } };
+    assert.ok(report.samples >= 3 && report.samples <= 8, `valid split of 48 images: ${report.samples}`);
+    assert.ok(report.characterErrorRate >= 0);
+    assert.equal(report.decoderComparison.samples, report.samples);
+    const whole = await cli(['eval', '--run', runId, '--data', dataDir, '--db', db]);
+    assert.equal(whole.code, EXIT_OK, whole.err);
+    assert.match(whole.out, /: 48 images, decoder greedy/);
+    assert.match(whole.out, /accuracy by label length:/);
+  });
+
+  test('predict reads each image', async () => {
+    const images = readdirSync(join(dataDir, 'images')).slice(0, 2).map((f) => join(dataDir, 'images', f));
+    const result = await cli(['predict', '--run', runId, ...images, '--decoder', 'grammar', '--db', db, '--json']);
+    assert.equal(result.code, EXIT_OK, result.err);
+    const read = JSON.parse(result.out) as { image: string; text: string }[];
+    assert.deepEqual(read.map((r) => r.image), images);
+    for (const r of read) assert.match(r.text, /^[-+*=()0-9]*$/);
+  });
+
+  test('bad input gets one clear line and exit code 2', async () => {
+    const noData = await cli(['train', '--epochs', '1']);
+    assert.equal(noData.code, EXIT_USAGE);
+    assert.match(noData.err, /missing --data/);
+    const badOptimizer = await cli(['train', '--data', dataDir, '--optimizer', 'adagrad']);
+    assert.equal(badOptimizer.code, EXIT_USAGE);
+    assert.match(badOptimizer.err, /--optimizer "adagrad" is not one of: adam, sgd, rmsprop/);
+    const badFilters = await cli(['train', '--data', dataDir, '--filters', '8,x']);
+    assert.match(badFilters.err, /--filters "x" is not valid/);
+    const noRun = await cli(['eval', '--run', 'nope', '--data', dataDir, '--db', db]);
+    assert.equal(noRun.code, EXIT_USAGE);
+    assert.match(noRun.err, /no run "nope"/);
+    const missingImage = await cli(['predict', '--run', runId, join(root, 'missing.png'), '--db', db]);
+    assert.notEqual(missingImage.code, EXIT_OK);
+    assert.match(missingImage.err, /missing\.png/);
+  });
+
+  test('Ctrl-C finishes the batch, saves last/ and records the run as interrupted', async () => {
+    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'train', '--data', dataDir, '--epochs', '50', ...TINY, '--db', db], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString();
+        // Interrupt once training is under way (after the first epoch's summary line).
+        if (/epoch 1\/50: loss/.test(err) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    assert.equal(code, 130, err);
+    assert.match(err, /SIGINT: finishing the current batch/);
+    const id = /run (\S+): interrupted/.exec(out)?.[1];
+    assert.ok(id, out);
+    withStore((store) => {
+      const run = getRun(store, id);
+      assert.equal(run.status, 'interrupted');
+      assert.ok(run.artifacts.some((a) => a.kind === 'checkpoint-last'));
+    });
+    assert.ok(existsSync(join(root, 'runs', id, 'last', 'model.json')));
+  });
+});
+
+describe('glyphlab start (npm start)', () => {
+  test('synthesises data when there is none, trains within the budget, records the run and says where to look', async () => {
+    const previous = process.env['GLYPHLAB_DB'];
+    process.env['GLYPHLAB_DB'] = join(root, 'start.db');
+    try {
+      const result = await cli(['start', '--data', join(root, 'start-data'), '--count', '40', '--minutes', '0.05']);
+      assert.equal(result.code, EXIT_OK, result.err);
+      assert.match(result.out, /self-check: passed/);
+      assert.match(result.out, /data: synthesised 40 equation images/);
+      const id = /run (\S+): finished after 1 epochs/.exec(result.out)?.[1];
+      assert.ok(id, result.out);
+      assert.match(result.out, /test exact-match accuracy [\d.]+%, character error rate [\d.]+% on \d+ held-out images/);
+      assert.match(result.out, new RegExp(`glyphlab runs show ${id}`));
+      const store = openStore(join(root, 'start.db'));
+      try {
+        assert.deepEqual(getRun(store, id).tags, ['npm-start']);
+      } finally {
+        closeStore(store);
+      }
+    } finally {
+      if (previous === undefined) delete process.env['GLYPHLAB_DB'];
+      else process.env['GLYPHLAB_DB'] = previous;
+    }
+  });
+});

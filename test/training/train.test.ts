@@ -1,0 +1,247 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend/index';
+import { Callback, type Logs, type TrainEndEvent } from '../../src/training/callbacks';
+import { clipGradients, createOptimizer, getLearningRate, monitorMode, NonFiniteLossError, train } from '../../src/training/train';
+import type { TrainBatch, TrainData } from '../../src/training/types';
+import { loadModel, loadOptimizerState, readModelMeta } from '../../src/models/io';
+import { ConfigError } from '../../src/errors';
+import { expectArraysClose } from '../support/tensors';
+
+interface XyBatch extends TrainBatch {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+}
+
+/** y = 2*x0 - x1 + 0.5, in `batches` batches of 8. */
+function linearData(batches = 4): TrainData<XyBatch> {
+  return {
+    stepsPerEpoch: batches,
+    *batches(epoch: number) {
+      for (let b = 0; b < batches; b++) {
+        const xs = Array.from({ length: 16 }, (_, i) => Math.sin(epoch * 31 + b * 7 + i));
+        const x = tf.tensor2d(xs, [8, 2]);
+        const y = tf.tidy(() => tf.matMul(x, tf.tensor2d([[2], [-1]])).add(0.5) as tf.Tensor2D);
+        yield { x, y, size: 8 };
+      }
+    },
+  };
+}
+
+const mse = (output: tf.Tensor | tf.Tensor[], batch: XyBatch): tf.Scalar => tf.losses.meanSquaredError(batch.y, output as tf.Tensor2D) as tf.Scalar;
+
+function linearModel(): tf.LayersModel {
+  const input = tf.input({ shape: [2] });
+  const hidden = tf.layers.dense({ units: 4, activation: 'tanh', name: 'hidden' }).apply(input) as tf.SymbolicTensor;
+  const output = tf.layers.dense({ units: 1, name: 'out' }).apply(hidden) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: 'linear' });
+}
+
+/** Records every event it receives. */
+class Recorder extends Callback {
+  epochs: Logs[] = [];
+  batches = 0;
+  end: TrainEndEvent | undefined;
+  artifacts: string[] = [];
+  tensorsAtEpochEnd: number[] = [];
+  override async onBatchEnd(): Promise<void> {
+    this.batches++;
+  }
+  override async onEpochEnd(_epoch: number, logs: Logs): Promise<void> {
+    this.epochs.push(logs);
+    this.tensorsAtEpochEnd.push(tf.memory().numTensors);
+  }
+  override async onArtifact(artifact: { path: string; kind: string }): Promise<void> {
+    this.artifacts.push(artifact.kind);
+  }
+  override async onTrainEnd(event: TrainEndEvent): Promise<void> {
+    this.end = event;
+  }
+}
+
+describe('train', () => {
+  let dir: string;
+  before(async () => {
+    await initBackend({ backend: 'cpu' });
+    dir = mkdtempSync(join(tmpdir(), 'glyphlab-train-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('fits a small regression, logs every epoch, and leaks no tensors across steps', async () => {
+    const model = linearModel();
+    const recorder = new Recorder();
+    const result = await train(model, linearData(), { loss: mse, epochs: 6, learningRate: 0.05, callbacks: [recorder], handleSignals: false });
+    assert.equal(result.status, 'finished');
+    assert.equal(recorder.batches, 24);
+    assert.equal(recorder.epochs.length, 6);
+    const losses = result.history.map((h) => h.loss as number);
+    assert.ok(losses[5]! < losses[0]! / 3, `loss should fall: ${losses.join(', ')}`);
+    assert.equal(recorder.epochs[0]!['lr'], 0.05);
+    assert.ok((recorder.epochs[0]!['epoch_time_s'] as number) >= 0);
+    // Optimizer slots exist from the first step on; after that, epochs add no tensors.
+    const counts = recorder.tensorsAtEpochEnd.slice(1);
+    assert.deepEqual(counts, counts.map(() => counts[0]), `tensor counts per epoch: ${recorder.tensorsAtEpochEnd.join(', ')}`);
+    assert.equal(recorder.end?.status, 'finished');
+    model.dispose();
+  });
+
+  test('keeps the best epoch by the monitored value, reduces the rate on a plateau, stops early', async () => {
+    const model = linearModel();
+    // A validation score that improves twice and then stalls.
+    const scores = [0.5, 0.7, 0.6, 0.65, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6];
+    let call = 0;
+    const result = await train(model, linearData(1), {
+      loss: mse,
+      evaluate: async () => ({ val_accuracy: scores[call++] ?? 0 }),
+      epochs: 10,
+      learningRate: 0.01,
+      reduceLrOnPlateau: { factor: 0.5, patience: 2 },
+      earlyStopping: { patience: 4 },
+      restoreBest: false,
+      handleSignals: false,
+    });
+    assert.deepEqual(result.best, { epoch: 1, value: 0.7 });
+    // Best at epoch 1; four epochs without improvement (2..5) stop it after epoch 5.
+    assert.equal(result.lastEpoch, 5);
+    assert.equal(result.history.length, 6);
+    const rates = result.history.map((h) => h['lr']);
+    assert.deepEqual(rates, [0.01, 0.01, 0.01, 0.01, 0.005, 0.005]);
+    model.dispose();
+  });
+
+  test('restores the best weights at the end and evaluates the test set on them', async () => {
+    const model = linearModel();
+    const snapshots: number[][] = [];
+    const result = await train(model, linearData(2), {
+      loss: mse,
+      // Epoch 0 is "best"; later epochs score worse, so its weights must come back.
+      evaluate: async (m) => {
+        snapshots.push(Array.from(m.getWeights()[0]!.dataSync()));
+        return { val_loss: snapshots.length };
+      },
+      test: async (m) => ({ test_w0: m.getWeights()[0]!.dataSync()[0]! }),
+      monitor: 'val_loss',
+      epochs: 3,
+      learningRate: 0.1,
+      handleSignals: false,
+    });
+    assert.equal(result.best?.epoch, 0);
+    expectArraysClose(model.getWeights()[0]!.dataSync(), snapshots[0]!);
+    assert.equal(result.testMetrics?.['test_w0'], snapshots[0]![0]);
+    model.dispose();
+  });
+
+  test('saves best/ and last/ checkpoints that load back with the optimizer state, and resumes', async () => {
+    const runDir = join(dir, 'run-a');
+    const model = linearModel();
+    const recorder = new Recorder();
+    const result = await train(model, linearData(), { loss: mse, epochs: 2, learningRate: 0.05, runDir, callbacks: [recorder], handleSignals: false });
+    assert.ok(existsSync(join(runDir, 'best', 'model.json')));
+    assert.ok(existsSync(join(runDir, 'last', 'optimizer.json')));
+    assert.ok(recorder.artifacts.includes('checkpoint-best') && recorder.artifacts.includes('checkpoint-last'));
+    assert.equal(readModelMeta(join(runDir, 'last'))?.['epoch'], 1);
+
+    const restored = await loadModel(join(runDir, 'last'));
+    const x = tf.tensor2d([0.1, 0.2, -0.3, 0.4], [2, 2]);
+    // restoreBest put best weights into `model`; with a monotone loss, best is the last epoch.
+    assert.equal(result.best?.epoch, 1);
+    expectArraysClose((restored.predict(x) as tf.Tensor).dataSync(), (model.predict(x) as tf.Tensor).dataSync());
+
+    const optimizer = createOptimizer('adam', 0.05);
+    assert.equal(await loadOptimizerState(join(runDir, 'last'), optimizer), true);
+    const iterations = (await optimizer.getWeights())[0]!.tensor.dataSync()[0];
+    assert.equal(iterations, 8, 'adam iterations after 2 epochs of 4 batches');
+    const resumed = await train(restored, linearData(), { loss: mse, epochs: 4, initialEpoch: 2, optimizerInstance: optimizer, handleSignals: false });
+    assert.equal(resumed.history.length, 2);
+    assert.equal(resumed.lastEpoch, 3);
+    assert.ok(resumed.history[1]!.loss! < result.history[0]!.loss!, 'resumed training continues from the trained weights');
+    tf.dispose([x]);
+    optimizer.dispose();
+    model.dispose();
+    restored.dispose();
+  });
+
+  test('an abort finishes the batch, saves last/ and ends as interrupted', async () => {
+    const runDir = join(dir, 'run-b');
+    const model = linearModel();
+    const controller = new AbortController();
+    const recorder = new Recorder();
+    const stopper = new (class extends Callback {
+      override async onBatchEnd(step: number): Promise<void> {
+        if (step === 5) controller.abort();
+      }
+    })();
+    const result = await train(model, linearData(4), { loss: mse, epochs: 5, runDir, signal: controller.signal, callbacks: [recorder, stopper], handleSignals: false });
+    assert.equal(result.status, 'interrupted');
+    assert.equal(recorder.batches, 6, 'the batch in flight finishes, no further batch starts');
+    assert.equal(result.lastEpoch, 0, 'epoch 1 was not complete');
+    assert.equal(recorder.end?.status, 'interrupted');
+    assert.equal(readModelMeta(join(runDir, 'last'))?.['epoch'], 0);
+    model.dispose();
+  });
+
+  test('a non-finite loss fails the run with a message naming the epoch and the fix', async () => {
+    const model = linearModel();
+    const recorder = new Recorder();
+    await assert.rejects(
+      train(model, linearData(), { loss: (o) => tf.div(tf.sum(o as tf.Tensor), 0) as tf.Scalar, callbacks: [recorder], handleSignals: false }),
+      (error: unknown) => error instanceof NonFiniteLossError && /epoch 1, batch 1.*learning rate/.test((error as Error).message),
+    );
+    assert.equal(recorder.end?.status, 'failed');
+    model.dispose();
+  });
+
+  test('trainableLayers freezes every other layer for the call', async () => {
+    const model = linearModel();
+    const hiddenBefore = model.getLayer('hidden').getWeights().map((w) => Array.from(w.dataSync()));
+    const outBefore = Array.from(model.getLayer('out').getWeights()[0]!.dataSync());
+    await train(model, linearData(2), { loss: mse, epochs: 1, learningRate: 0.1, trainableLayers: ['out'], handleSignals: false });
+    model.getLayer('hidden').getWeights().forEach((w, i) => assert.deepEqual(Array.from(w.dataSync()), hiddenBefore[i]));
+    assert.notDeepEqual(Array.from(model.getLayer('out').getWeights()[0]!.dataSync()), outBefore);
+    await assert.rejects(train(model, linearData(1), { loss: mse, trainableLayers: ['nope'] }), /nope.*the model has/);
+    model.dispose();
+  });
+
+  test('bad options are refused with the accepted values', async () => {
+    const model = linearModel();
+    await assert.rejects(train(model, linearData(1), { loss: mse, epochs: 0 }), ConfigError);
+    await assert.rejects(train(model, linearData(1), { loss: mse, epochs: 2, initialEpoch: 2 }), /initialEpoch 2/);
+    await assert.rejects(train(model, linearData(1), { loss: mse, optimizer: 'adagrad' as never }), /not one of: adam, sgd, rmsprop/);
+    await assert.rejects(train(model, linearData(1), { loss: mse, monitor: 'val_accuracy', handleSignals: false }), /monitor "val_accuracy" is not among the epoch logs \(loss, lr, epoch_time_s\)/);
+    assert.throws(() => createOptimizer('adam', -1), /positive/);
+    model.dispose();
+  });
+});
+
+describe('training helpers', () => {
+  test('clipGradients scales to the global norm and clips values', () => {
+    const grads = { a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) };
+    const byNorm = clipGradients(grads, 1);
+    expectArraysClose(byNorm['a']!.dataSync(), [0.6, 0]);
+    expectArraysClose(byNorm['b']!.dataSync(), [0, 0.8]);
+    const small = clipGradients(grads, 10);
+    expectArraysClose(small['b']!.dataSync(), [0, 4]);
+    const byValue = clipGradients(grads, undefined, 2);
+    expectArraysClose(byValue['b']!.dataSync(), [0, 2]);
+    tf.dispose([grads, byNorm, small, byValue]);
+  });
+
+  test('monitorMode maximises accuracies and minimises losses and error rates', () => {
+    assert.equal(monitorMode('val_accuracy'), 'max');
+    assert.equal(monitorMode('val_f1'), 'max');
+    assert.equal(monitorMode('val_loss'), 'min');
+    assert.equal(monitorMode('val_cer'), 'min');
+  });
+
+  test('the learning rate of each optimizer can be read', () => {
+    for (const name of ['adam', 'sgd', 'rmsprop'] as const) {
+      const optimizer = createOptimizer(name, 0.02);
+      assert.equal(getLearningRate(optimizer), 0.02, name);
+      optimizer.dispose();
+    }
+  });
+});
