@@ -26,8 +26,59 @@ export {
 export { runSelfCheck, selfCheckFailure, type SelfCheckOptions, type SelfCheckResult } from './backend/self-check';
 
 // Training lifecycle
-export { Callback, CallbackList, type Logs, type TrainBeginEvent, type TrainEndEvent } from './training/callbacks';
+export { Callback, CallbackList, TimeBudget, HistoryCallback, type Logs, type TrainBeginEvent, type TrainEndEvent } from './training/callbacks';
 
+// Models and training (issue 5): the CRNN, saving/loading, the training loop, recorded equation runs
+export { buildCrnn, resolveCrnnOptions, crnnFeatureSize, sequenceHead, type CrnnOptions, type CrnnConfig, type SequenceHeadConfig } from './models/crnn';
+export { saveModel, loadModel, loadOptimizerState, readModelMeta, type SaveModelOptions } from './models/io';
+export {
+  train,
+  createOptimizer,
+  getLearningRate,
+  setLearningRate,
+  clipGradients,
+  monitorMode,
+  NonFiniteLossError,
+  OPTIMIZER_NAMES,
+} from './training/train';
+export type {
+  TrainBatch,
+  TrainData,
+  TrainOptions,
+  TrainResult,
+  LossFn,
+  EvaluateFn,
+  OptimizerName,
+  EarlyStoppingOptions,
+  ReduceLrOptions,
+} from './training/types';
+export {
+  batchToSequenceBatch,
+  sequenceTrainData,
+  ctcLossFn,
+  predictLogits,
+  decodeTexts,
+  predictSequences,
+  sequenceLogs,
+  sequenceEvaluator,
+  type SequenceBatch,
+  type SequenceDecoder,
+  type SequencePredictions,
+  type PredictSequencesOptions,
+  type SequenceEvaluatorOptions,
+} from './training/sequence';
+export {
+  runEquationTraining,
+  loadEquationSplits,
+  buildEvalReport,
+  EQUATION_MODELS,
+  type EquationModelName,
+  type EquationRunOptions,
+  type EquationRunResult,
+  type RunEvalReport,
+} from './training/equation-run';
+export { loadRunModel, type RunModel } from './training/run-model';
+export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './viz/training-charts';
 // Notebooks: run them headless through the tslab kernel (src/notebook/)
 export {
   runNotebook,
@@ -80,6 +131,7 @@ export {
   beamSearchDecode,
   grammarDecode,
   compareDecoders,
+  compareDecodedTexts,
   type GreedyDecodeOptions,
   type BeamSearchOptions,
   type BeamHypothesis,
@@ -204,3 +256,205 @@ export { loadModelInput } from './data/batch-preprocess';
 export { augmentImage, type AugmentOptions } from './data/augment';
 export { labelLengthFigure, characterFrequencyFigure, inkProfileFigure, type FigureSpec } from './viz/data-charts';
 export { renderHtmlReport, writeHtmlReport, escapeHtml, type HtmlReport, type ReportSection } from './viz/html';
+
+// Run comparison dashboard (issue 7): notebook 04 and `glyphlab dashboard`
+export { figureHtml, plotlyScriptTag, type FigureHtmlOptions } from './viz/plotly-html';
+export { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport, readEvalReport, recordEvalReport, type EvalReport } from './dashboard/eval-report';
+export {
+  buildComparison,
+  comparisonTableRows,
+  describeComparison,
+  type BuildComparisonOptions,
+  type Comparison,
+  type DashboardRun,
+  type CurveSeries,
+  type RunLengthAccuracy,
+  type RunConfusions,
+  type BestRunSummary,
+} from './dashboard/compare';
+export {
+  dashboardFigures,
+  comparisonCurveFigure,
+  testAccuracyFigure,
+  lengthAccuracyFigure,
+  confusionFigure,
+  type DashboardFigures,
+} from './dashboard/figures';
+export {
+  renderDashboardHtml,
+  writeDashboardHtml,
+  dashboardSections,
+  dashboardSectionHtml,
+  htmlTable,
+  type DashboardSection,
+  type DashboardHtmlOptions,
+} from './dashboard/html';
+
+// Handwritten digits and letters: loaders, classifiers, augmentation, evaluation, quantisation (issue 9)
+export {
+  createCharDataset,
+  subsetCharDataset,
+  splitCharDataset,
+  charDatasetSize,
+  charImage,
+  charClassCounts,
+  charTrainData,
+  DIGIT_CLASSES,
+  type CharDataset,
+  type CharSplits,
+  type SplitCharDatasetOptions,
+  type ClassificationBatch,
+  type CharTrainDataOptions,
+} from './data/char-dataset';
+export {
+  parseIdx,
+  readIdxFile,
+  loadIdxDataset,
+  loadIdxDirectory,
+  encodeIdx,
+  FASHION_MNIST_CLASSES,
+  DEBIAN_FASHION_MNIST_DIR,
+  type IdxArray,
+  type IdxType,
+  type IdxDirectory,
+  type LoadIdxOptions,
+} from './data/idx';
+export { loadLettersCsv, LETTER_CLASSES, type LoadLettersCsvOptions } from './data/letters-csv';
+export { loadMnistDigits, mnistPackageDir, type LoadMnistDigitsOptions } from './data/mnist';
+export { augmentChar, elasticField, type CharAugmentOptions } from './image/char-augment';
+export { buildMlp, resolveMlpOptions, type MlpOptions, type MlpConfig } from './models/mlp';
+export { buildLenet, resolveLenetOptions, type LenetOptions, type LenetConfig } from './models/lenet';
+export {
+  quantizeModel,
+  quantizeValues,
+  saveQuantizedModel,
+  loadQuantizedModel,
+  loadQuantizedArtifacts,
+  type QuantizationDtype,
+  type QuantizeOptions,
+  type QuantizedArtifacts,
+  type SavedQuantizedModel,
+} from './models/quantize';
+export {
+  accuracy,
+  confusionMatrix,
+  perClassMetrics,
+  perClassAccuracy,
+  weightedF1,
+  classificationReport,
+  type ClassMetrics,
+  type ClassificationReport,
+} from './metrics/classification';
+export {
+  classificationLoss,
+  classificationEvaluator,
+  predictClasses,
+  evaluateClassifier,
+  type ClassificationLossOptions,
+  type ClassificationEvaluatorOptions,
+  type PredictClassesOptions,
+  type ClassPredictions,
+  type ClassifierEvaluation,
+} from './training/classification';
+export {
+  confusionHeatmapFigure,
+  perClassAccuracyFigure,
+  trainingCurvesFigure,
+  misclassifiedSamples,
+  sampleGridFigure,
+  sampleGridImage,
+  sampleGridPng,
+  type SampleGridCell,
+  type ConfusionFigureOptions,
+  type SampleGridOptions,
+  type SampleGridImageOptions,
+} from './viz/classification-charts';
+
+// Look-alike characters and writer identification: CTC + center loss, projections, IAM and synthetic writers (issue 10)
+export { alignGreedyPath, centerLoss, updateCenters, classSums, framewiseArgmax, type AlignedFrame, type AlignGreedyPathOptions } from './losses/center';
+export {
+  withFeatureOutput,
+  createCenterLossObjective,
+  combineEvaluators,
+  collectAlignedFeatures,
+  alignBatch,
+  lookalikeMap,
+  meanCenterDistance,
+  type CenterLossObjective,
+  type CenterLossObjectiveOptions,
+  type FeatureOutputOptions,
+  type LabeledSequenceBatch,
+  type BatchAlignment,
+  type AlignedFeatures,
+  type CollectAlignedFeaturesOptions,
+} from './training/center-loss';
+export {
+  LOOKALIKE_GROUPS,
+  LOOKALIKE_CHARS,
+  lookalikeCount,
+  lookalikeShare,
+  randomLookalikeLabel,
+  synthesizeLookalikeSet,
+  type LookalikeLabelOptions,
+  type SynthesizeLookalikeOptions,
+  type LookalikeSetResult,
+} from './data/lookalike';
+export { pca, projectionFigure, projectorTsv, writeProjectorFiles, type PcaResult, type ProjectionFigureOptions } from './viz/projection';
+export { samplePatchPositions, samplePatches, cropPatch, patchCount, type PatchSamplerOptions, type PatchPosition, type SampledPatches } from './writers/patches';
+export { loadIamLines, parseIamForms, readIamLineImages, type IamForm, type IamLine, type IamLineSet, type LoadIamLinesOptions } from './writers/iam';
+export {
+  WRITER_CHARS,
+  createSyntheticWriters,
+  renderWriterLine,
+  randomLineText,
+  synthesizeWriterLines,
+  type WriterStyle,
+  type WriterLine,
+  type SyntheticWritersOptions,
+  type RenderWriterLineOptions,
+  type SynthesizeWriterLinesOptions,
+} from './writers/synth-writers';
+export { buildWriterCnn, writerLossFn, patchesToTensor, type WriterCnnOptions, type PatchBatch } from './writers/model';
+export {
+  runWriterIdentification,
+  evaluateWriterLines,
+  writerPatchData,
+  type WriterLineImage,
+  type WriterPatchOptions,
+  type WriterEvaluation,
+  type WriterIdentificationOptions,
+  type WriterIdentificationResult,
+} from './writers/identify';
+
+// VGG19-CRNN transfer model, pretrained weights and two-phase fine-tuning (issue 5, VGG19 part)
+export {
+  buildVgg19Crnn,
+  createVgg19Crnn,
+  loadVgg19Weights,
+  resolveVgg19CrnnOptions,
+  vgg19Preprocess,
+  vgg19WeightsLocation,
+  defaultVgg19WeightsPath,
+  Vgg19Preprocess,
+  VGG19_BLOCKS,
+  VGG19_CONV_LAYERS,
+  VGG19_WEIGHTS_FILE,
+  VGG19_BGR_MEAN,
+  type Vgg19CrnnOptions,
+  type Vgg19CrnnConfig,
+  type CreateVgg19CrnnOptions,
+  type Vgg19CrnnBuild,
+  type LoadVgg19WeightsOptions,
+  type Vgg19WeightsReport,
+  type Vgg19WeightsLocation,
+} from './models/vgg19-crnn';
+export {
+  readKerasH5Weights,
+  readTfjsLayersWeights,
+  readLayerWeights,
+  setLayerWeights,
+  type LayerWeightsFile,
+  type NamedWeight,
+  type ReadLayerWeightsOptions,
+} from './models/keras-h5';
+export { trainableLayerNames, setTrainable, layersWithWeights, type TrainableLayerNamesOptions } from './models/freeze';

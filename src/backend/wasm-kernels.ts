@@ -18,9 +18,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerCpuFallbacks, runOnCpu } from './cpu-fallback';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-type TensorInfo = tf.TensorInfo;
+import { registerBatchNormGradient } from './batch-norm-grad';
+import { kernelCalls, type KernelArgs, type TensorInfo } from './wasm-call';
+import { leadingAxesReduction, maxPoolGradJs, reverseJs } from './wasm-js-kernels';
+import { explicitTransposes } from './wasm-matmul';
+import { replaceWasmKernel } from './wasm-replace';
 
 /** Kernels delegated to the cpu backend when wasm lacks them. */
 const CPU_FALLBACK_KERNELS = [
@@ -29,12 +31,7 @@ const CPU_FALLBACK_KERNELS = [
   'UnsortedSegmentSum',
 ] as const;
 
-/** Calls a wasm kernel directly (kernels compose at this level, below the autograd tape). */
-function callKernel(name: string, backend: tf.KernelBackend, inputs: Record<string, TensorInfo>, attrs: object): TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (kernel == null) throw new Error(`wasm kernel '${name}' is missing`);
-  return kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as TensorInfo;
-}
+type Shape4D = [number, number, number, number];
 
 function conv2dBackpropFilterWasm(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { inputs, attrs } = args;
@@ -44,15 +41,8 @@ function conv2dBackpropFilterWasm(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   if (x == null || dy == null || dataFormat === 'NCHW') return runOnCpu('Conv2DBackpropFilter', args);
 
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
-  const [, height, width] = x.shape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4D, filterShape, strides, 1, pad, dimRoundingMode);
+  const [, height, width] = x.shape as Shape4D;
   const [filterHeight, filterWidth] = filterShape;
   const { strideHeight, strideWidth, outHeight, outWidth } = info;
   // Rows of padded x that the gradient reads: fh + oh*sh for fh < FH, oh < OH.
@@ -63,37 +53,161 @@ function conv2dBackpropFilterWasm(args: KernelArgs): TensorInfo | TensorInfo[] {
   const padBottom = Math.max(0, neededHeight - padTop - height);
   const padRight = Math.max(0, neededWidth - padLeft - width);
 
-  const temporaries: TensorInfo[] = [];
+  const k = kernelCalls(backend);
   try {
-    const xT = callKernel('Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
-    temporaries.push(xT);
-    const dyT = callKernel('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
-    temporaries.push(dyT);
-    const grad = callKernel('Conv2D', backend, { x: xT, filter: dyT }, {
+    const xT = k.call('Transpose', { x }, { perm: [3, 1, 2, 0] });
+    const dyT = k.call('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+    // Stride-1 convolution with explicit padding: the numeric-padding bug of the wasm Conv2D
+    // (see conv2dWasmSafe) needs strides above 1.
+    const grad = k.call('Conv2D', { x: xT, filter: dyT }, {
       strides: [1, 1],
       pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
       dataFormat: 'NHWC',
       dilations: [strideHeight, strideWidth],
     });
-    temporaries.push(grad);
     // Padding beyond what the gradient reads makes the result larger than the filter: crop.
     let cropped = grad;
     if (grad.shape[1] !== filterHeight || grad.shape[2] !== filterWidth) {
-      cropped = callKernel('Slice', backend, { x: grad }, {
-        begin: [0, 0, 0, 0],
-        size: [grad.shape[0], filterHeight, filterWidth, grad.shape[3]],
-      });
-      temporaries.push(cropped);
+      cropped = k.call('Slice', { x: grad }, { begin: [0, 0, 0, 0], size: [grad.shape[0], filterHeight, filterWidth, grad.shape[3]] });
     }
-    return callKernel('Transpose', backend, { x: cropped }, { perm: [1, 2, 0, 3] });
+    return k.keep('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
   } finally {
-    for (const t of temporaries) backend.disposeData(t.dataId);
+    k.dispose();
   }
 }
 
 /**
- * Registers on the wasm backend the training kernels it lacks. Safe to call more than once;
- * returns the names registered by this call.
+ * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor,
+ * with Slice and PadV2 rather than a convolution's own padding.
+ */
+function padOrCrop(
+  k: ReturnType<typeof kernelCalls>,
+  x: TensorInfo,
+  [top, bottom]: [number, number],
+  [left, right]: [number, number],
+): TensorInfo {
+  let out = x;
+  const [batch, height, width, channels] = x.shape as Shape4D;
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const cropTop = Math.max(0, -top);
+    const cropLeft = Math.max(0, -left);
+    out = k.call('Slice', { x: out }, {
+      begin: [0, cropTop, cropLeft, 0],
+      size: [batch, height - cropTop - Math.max(0, -bottom), width - cropLeft - Math.max(0, -right), channels],
+    });
+  }
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+    const paddings = [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]];
+    out = k.call('PadV2', { x: out }, { paddings, constantValue: 0 });
+  }
+  return out;
+}
+
+/**
+ * `Conv2DBackpropInput` (every conv layer's input gradient) through the wasm forward Conv2D
+ * (XNNPACK) instead of the backend's naive loop. For x [B, H, W, Ci], filter [FH, FW, Ci, Co],
+ * dy [B, OH, OW, Co], strides (sh, sw) and top/left padding (pt, pl):
+ *
+ *     dx[b, h, w, ci] = sum over fh, fw, co of dyDilated[b, h + pt - fh, w + pl - fw, co] * W[fh, fw, ci, co]
+ *
+ * where dyDilated has sh-1 (sw-1) zero rows (columns) after each row (column) of dy. That is a
+ * stride-1 'valid' convolution of dyDilated, padded by FH-1-pt on top, with the filter flipped
+ * in both spatial axes and its channel axes swapped ([FH, FW, Co, Ci]).
+ */
+function conv2dBackpropInputWasm(original: tf.KernelFunc) {
+  return (args: KernelArgs): TensorInfo | TensorInfo[] => {
+    const { inputs, attrs } = args;
+    const backend = args.backend as tf.KernelBackend;
+    const dy = inputs['dy'];
+    const filter = inputs['filter'];
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    if (dy == null || filter == null || dataFormat === 'NCHW') return original(args);
+
+    const filterShape = filter.shape as Shape4D;
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode);
+    const [batch, height, width] = inputShape;
+    const [filterHeight, filterWidth] = filterShape;
+    const { strideHeight, strideWidth, outHeight, outWidth, outChannels } = info;
+
+    const k = kernelCalls(backend);
+    try {
+      let dilated = dy;
+      if (strideHeight > 1 || strideWidth > 1) {
+        // Zeros after every row and column: [B, OH, 1, OW, 1, Co] padded to [B, OH, sh, OW, sw, Co].
+        const spread = k.call('Reshape', { x: dy }, { shape: [batch, outHeight, 1, outWidth, 1, outChannels] });
+        const padded = k.call('PadV2', { x: spread }, {
+          paddings: [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]],
+          constantValue: 0,
+        });
+        dilated = k.call('Reshape', { x: padded }, { shape: [batch, outHeight * strideHeight, outWidth * strideWidth, outChannels] });
+      }
+      const [, dilatedHeight, dilatedWidth] = dilated.shape as Shape4D;
+      const top = filterHeight - 1 - info.padInfo.top;
+      const left = filterWidth - 1 - info.padInfo.left;
+      const source = padOrCrop(
+        k,
+        dilated,
+        [top, height + filterHeight - 1 - top - dilatedHeight],
+        [left, width + filterWidth - 1 - left - dilatedWidth],
+      );
+      const flipped = k.call('Reverse', { x: filter }, { dims: [0, 1] });
+      const swapped = k.call('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
+      return k.keep('Conv2D', { x: source, filter: swapped }, {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: undefined,
+      });
+    } finally {
+      k.dispose();
+    }
+  };
+}
+
+/**
+ * The wasm forward convolutions with numeric or explicit padding and a stride above 1 write out
+ * of bounds in tfjs 4.22 (x [1, 9, 2, 1], filter [4, 1, 1, 4], strides [1, 2], pad 1 ends in
+ * "memory access out of bounds"). Padding the input with PadV2 first and convolving 'valid'
+ * avoids that path; 'same' and 'valid' and stride 1 go to the original unchanged.
+ */
+function paddedConvolution(name: string) {
+  return (original: tf.KernelFunc) =>
+    (args: KernelArgs): TensorInfo | TensorInfo[] => {
+      const attrs = args.attrs as unknown as tf.Conv2DAttrs;
+      const x = args.inputs['x'];
+      const filter = args.inputs['filter'];
+      const { pad } = attrs;
+      const [strideHeight, strideWidth] = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
+      const numericPad = pad !== 'same' && pad !== 'valid';
+      if (!numericPad || (strideHeight === 1 && strideWidth === 1) || x == null || filter == null || attrs.dataFormat === 'NCHW') {
+        return original(args);
+      }
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as Shape4D,
+        filter.shape as Shape4D,
+        attrs.strides,
+        attrs.dilations,
+        pad,
+        attrs.dimRoundingMode,
+      );
+      const { top, bottom, left, right } = info.padInfo;
+      const k = kernelCalls(args.backend as tf.KernelBackend, { [name]: original });
+      try {
+        const padded = padOrCrop(k, x, [top, bottom], [left, right]);
+        return k.keep(name, { ...args.inputs, x: padded }, { ...attrs, pad: 'valid', dimRoundingMode: undefined });
+      } finally {
+        k.dispose();
+      }
+    };
+}
+
+/**
+ * Registers on the wasm backend the training kernels it lacks, replaces the slow ones it has
+ * (`Conv2DBackpropInput`, transposed `BatchMatMul` / `_FusedMatMul`, `MaxPoolGrad`, `Reverse`,
+ * leading-axes `Sum` / `Mean`), routes strided convolutions
+ * with numeric padding around a wasm bug, and installs the lean batch-norm gradient. Safe to
+ * call more than once; returns the names this call registered or replaced.
  */
 export function registerWasmTrainingKernels(): string[] {
   const added: string[] = [];
@@ -101,6 +215,21 @@ export function registerWasmTrainingKernels(): string[] {
     tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilterWasm });
     added.push('Conv2DBackpropFilter');
   }
+  const replacements: [string, (original: tf.KernelFunc) => (args: KernelArgs) => TensorInfo | TensorInfo[]][] = [
+    ['Conv2DBackpropInput', conv2dBackpropInputWasm],
+    ['BatchMatMul', explicitTransposes('BatchMatMul')],
+    ['_FusedMatMul', explicitTransposes('_FusedMatMul')],
+    ['Conv2D', paddedConvolution('Conv2D')],
+    ['FusedConv2D', paddedConvolution('FusedConv2D')],
+    ['MaxPoolGrad', () => maxPoolGradJs],
+    ['Reverse', () => reverseJs],
+    ['Sum', leadingAxesReduction('Sum')],
+    ['Mean', leadingAxesReduction('Mean')],
+  ];
+  for (const [name, make] of replacements) {
+    if (replaceWasmKernel(name, make)) added.push(name);
+  }
   added.push(...registerCpuFallbacks('wasm', CPU_FALLBACK_KERNELS));
+  if (registerBatchNormGradient()) added.push('FusedBatchNorm (gradient)');
   return added;
 }

@@ -2,14 +2,22 @@
 import type { CommandGroup } from './command';
 import { backendGroup } from './backend';
 import { startGroup } from './start';
+import { evalGroup, predictGroup, trainGroup } from './train';
 import { dataGroup } from './data';
 import { runsGroup } from './runs';
 import { notebookGroup } from './notebook';
+import { dashboardGroup } from './dashboard';
+import { classifyGroup } from './classify';
 
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   startGroup,
   backendGroup,
   dataGroup,
+  trainGroup,
+  evalGroup,
+  predictGroup,
   runsGroup,
   notebookGroup,
+  dashboardGroup,
+  classifyGroup,
 ];

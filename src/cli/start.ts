@@ -36,7 +36,7 @@ export const startGroup: CommandGroup = {
       options: {
         data: { type: 'string', valueName: 'DIR', description: 'data folder (default data/equations; synthesised when absent)' },
         count: { type: 'string', valueName: 'N', description: 'images to synthesise when the folder is absent (default 3000)' },
-        minutes: { type: 'string', valueName: 'M', description: 'training time budget, checked at epoch ends (default 6)' },
+        minutes: { type: 'string', valueName: 'M', description: 'training time budget in minutes (default 6)' },
       },
       async run(args, ctx) {
         const info = await initBackend();

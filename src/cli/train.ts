@@ -89,7 +89,7 @@ export const trainGroup: CommandGroup = {
   commands: [
     {
       name: '',
-      summary: 'train the equation recogniser (custom CRNN) and record the run in the experiment store',
+      summary: 'train the equation recogniser (custom CRNN or VGG19-CRNN) and record the run in the experiment store',
       options: {
         model: { type: 'string', valueName: EQUATION_MODELS.join('|'), description: 'model (default crnn)' },
         data: { type: 'string', valueName: 'DIR', description: 'data folder: labels.csv + images, split.json used when present (required)' },
@@ -105,6 +105,9 @@ export const trainGroup: CommandGroup = {
         rnn: { type: 'string', valueName: 'lstm|gru', description: 'recurrent cell (default lstm)' },
         'rnn-units': { type: 'string', valueName: 'N', description: 'units per direction (default 128)' },
         filters: { type: 'string', valueName: 'A,B,...', description: 'conv filters per block (default 32,64,128,128)' },
+        weights: { type: 'string', valueName: 'FILE', description: 'vgg19-crnn: ImageNet weights (.h5 or tfjs folder; default GLYPHLAB_VGG19_WEIGHTS, else experiments/weights/, else random init)' },
+        'phase1-epochs': { type: 'string', valueName: 'N', description: 'vgg19-crnn: epochs training only the last 5 layers before all layers (default 2)' },
+        'filter-divisor': { type: 'string', valueName: 'N', description: 'vgg19-crnn: divide every block\'s filters, for quick trials (ImageNet weights need 1)' },
         seed: { type: 'string', valueName: 'N', description: 'split and shuffle seed (default 0)' },
         limit: { type: 'string', valueName: 'N', description: 'use at most N training images (and N/8 for valid and test)' },
         augment: { type: 'boolean', description: 'augment training images (small rotations, noise)' },
@@ -138,6 +141,11 @@ export const trainGroup: CommandGroup = {
             rnn,
             rnnUnits: numberOption(args, 'rnn-units', { min: 1, integer: true }),
             ...(filters ? { convFilters: filters, pools: defaultPools(filters.length) } : {}),
+          },
+          vgg19: {
+            weightsPath: stringOption(args, 'weights'),
+            phase1Epochs: numberOption(args, 'phase1-epochs', { min: 0, integer: true }),
+            filterDivisor: numberOption(args, 'filter-divisor', { min: 1, integer: true }),
           },
           epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
           batchSize: numberOption(args, 'batch-size', { min: 1, integer: true }),

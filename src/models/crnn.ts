@@ -87,7 +87,10 @@ export function crnnFeatureSize(config: Pick<CrnnConfig, 'inputHeight' | 'inputW
   return [height, width];
 }
 
-function recurrentLayer(config: CrnnConfig, index: number): tf.layers.Layer {
+/** Options of the sequence head shared by the custom CRNN and the VGG19-CRNN. */
+export type SequenceHeadConfig = Required<Pick<CrnnOptions, 'numClasses' | 'rnn' | 'rnnUnits' | 'rnnLayers' | 'dropout'>>;
+
+function recurrentLayer(config: SequenceHeadConfig, index: number): tf.layers.Layer {
   const args = {
     units: config.rnnUnits,
     returnSequences: true,
@@ -98,6 +101,20 @@ function recurrentLayer(config: CrnnConfig, index: number): tf.layers.Layer {
   };
   const cell = config.rnn === 'gru' ? tf.layers.gru(args) : tf.layers.lstm(args);
   return tf.layers.bidirectional({ layer: cell as tf.RNN, mergeMode: 'concat', name: `bidirectional_${index + 1}` });
+}
+
+/**
+ * The sequence head of both equation models: `[batch, height, width, channels]` features ->
+ * `Permute` (width becomes time) -> `TimeDistributed(Flatten)` (the seed's bare `Reshape`
+ * scrambled features) -> bidirectional LSTM/GRU layers -> dropout -> `[batch, time,
+ * numClasses]` linear logits (`ctcLoss` applies the log-softmax).
+ */
+export function sequenceHead(features: tf.SymbolicTensor, config: SequenceHeadConfig): tf.SymbolicTensor {
+  let x = tf.layers.permute({ dims: [2, 1, 3], name: 'width_as_time' }).apply(features) as tf.SymbolicTensor;
+  x = tf.layers.timeDistributed({ layer: tf.layers.flatten(), name: 'column_features' }).apply(x) as tf.SymbolicTensor;
+  for (let i = 0; i < config.rnnLayers; i++) x = recurrentLayer(config, i).apply(x) as tf.SymbolicTensor;
+  if (config.dropout > 0) x = tf.layers.dropout({ rate: config.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  return tf.layers.dense({ units: config.numClasses, name: 'logits' }).apply(x) as tf.SymbolicTensor;
 }
 
 /**
@@ -119,11 +136,5 @@ export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
     const pool = config.pools[i];
     if (pool) x = tf.layers.maxPooling2d({ poolSize: pool, strides: pool, name: `pool${block}` }).apply(x) as tf.SymbolicTensor;
   });
-  // [batch, height, width, channels] -> [batch, width, height, channels]: width becomes time.
-  x = tf.layers.permute({ dims: [2, 1, 3], name: 'width_as_time' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.timeDistributed({ layer: tf.layers.flatten(), name: 'column_features' }).apply(x) as tf.SymbolicTensor;
-  for (let i = 0; i < config.rnnLayers; i++) x = recurrentLayer(config, i).apply(x) as tf.SymbolicTensor;
-  if (config.dropout > 0) x = tf.layers.dropout({ rate: config.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: config.numClasses, name: 'logits' }).apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: logits, name: config.name });
+  return tf.model({ inputs: input, outputs: sequenceHead(x, config), name: config.name });
 }

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors';
 import type { ArtifactRow, MetricMode, MetricRow, MetricSummaryRow, ParamRow, ParamType, RunRow, RunStatus } from './schema';
+import { readSchemaVersion } from './migrations';
 import { type TrackerStore, assertRunExists, markCrashedRuns, selectAll, selectOne, selectRaw } from './store';
 import { type OrderBy, type RunFilter, compileFilter, compileOrderBy, parseOrderBy, parseWhere } from './where';
 
@@ -76,9 +77,37 @@ export interface ListRunsOptions {
   details?: boolean;
 }
 
-interface RunJoinRow extends RunRow {
-  experiment: string;
-}
+/**
+ * The run columns a listing reads, in the order {@link toRecord} takes them, then the params and
+ * metrics JSON.
+ * Rows are read as arrays: for 10,000 runs, per-row objects cost more than the query.
+ */
+const RUN_COLUMNS =
+  'r.id, e.name, r.name, r.status, r.started_at, r.ended_at, r.heartbeat_at, r.pid, r.host, r.git_commit, r.git_dirty, ' +
+  'r.backend, r.threads, r.source, r.error, r.note, r.data_fingerprint';
+const RUN_FROM = 'FROM runs r JOIN experiments e ON e.id = r.experiment_id';
+
+type RunTuple = [
+  id: string,
+  experiment: string,
+  name: string | null,
+  status: RunStatus,
+  startedAt: number,
+  endedAt: number | null,
+  heartbeatAt: number,
+  pid: number | null,
+  host: string | null,
+  gitCommit: string | null,
+  gitDirty: number | null,
+  backend: string | null,
+  threads: number | null,
+  source: string | null,
+  error: string | null,
+  note: string | null,
+  dataFingerprint: string | null,
+  paramsJson: string | null,
+  metricsJson: string | null,
+];
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -104,51 +133,105 @@ export function decodeParam(row: Pick<ParamRow, 'type' | 'value_text' | 'value_n
   }
 }
 
-function toRecord(row: RunJoinRow): RunRecord {
+function toRecord(row: RunTuple): RunRecord {
+  const [id, experiment, name, status, startedAt, endedAt, heartbeatAt, pid, host, gitCommit, gitDirty, backend, threads, source, error, note, dataFingerprint] = row;
+  const ended = iso(endedAt);
   return {
-    id: row.id,
-    experiment: row.experiment,
-    name: row.name,
-    status: row.status,
-    startedAt: iso(row.started_at)!,
-    endedAt: iso(row.ended_at),
-    heartbeatAt: iso(row.heartbeat_at)!,
-    durationS: ((row.ended_at ?? row.heartbeat_at) - row.started_at) / 1000,
-    pid: row.pid,
-    host: row.host,
-    gitCommit: row.git_commit,
-    gitDirty: row.git_dirty === null ? null : row.git_dirty === 1,
-    backend: row.backend,
-    threads: row.threads,
-    source: row.source,
-    error: row.error,
-    note: row.note,
-    dataFingerprint: row.data_fingerprint,
+    id,
+    experiment,
+    name,
+    status,
+    startedAt: iso(startedAt)!,
+    endedAt: ended,
+    // A finished run's heartbeat is its end time: reuse the string (dates are a fair part of listing 10,000 runs).
+    heartbeatAt: heartbeatAt === endedAt ? ended! : iso(heartbeatAt)!,
+    durationS: ((endedAt ?? heartbeatAt) - startedAt) / 1000,
+    pid,
+    host,
+    gitCommit,
+    gitDirty: gitDirty === null ? null : gitDirty === 1,
+    backend,
+    threads,
+    source,
+    error,
+    note,
+    dataFingerprint,
     params: {},
     metrics: {},
     tags: [],
   };
 }
 
-/** Fills params, metric summaries and tags of `records`, three queries however many runs. */
-function attachDetails(store: TrackerStore, records: RunRecord[]): void {
+/** Whether the file has `runs.params_json` and `metrics_json` (schema 2); a file opened read-only is not migrated. */
+function hasJsonColumns(store: TrackerStore): boolean {
+  return readSchemaVersion(store.db) >= 2;
+}
+
+/**
+ * Runs of `SELECT <run columns> FROM runs r JOIN experiments e ... <tail>` as records, with params,
+ * metric summaries and tags when `details` is set.
+ */
+function selectRuns(store: TrackerStore, tail: string, params: Record<string, unknown>, details: boolean): RunRecord[] {
+  const jsonColumns = details && hasJsonColumns(store) ? 'r.params_json, r.metrics_json' : 'NULL, NULL';
+  const rows = selectRaw(store, `SELECT ${RUN_COLUMNS}, ${jsonColumns} ${RUN_FROM}\n${tail}`, params) as RunTuple[];
+  const records = rows.map(toRecord);
+  if (details) attachDetails(store, records, rows);
+  return records;
+}
+
+/**
+ * Fills params, metric summaries and tags of `records`. Params and summaries come from each run's
+ * JSON columns (one JSON.parse each instead of ~8 param and ~3 summary rows per run: reading rows
+ * was most of the time of a 10,000-run listing); runs without them (a NaN param, a table changed
+ * by other means, a schema-1 file opened read-only) read the tables. Tags: one query.
+ */
+function attachDetails(store: TrackerStore, records: RunRecord[], rows: readonly RunTuple[]): void {
   if (records.length === 0) return;
   const byId = new Map(records.map((r) => [r.id, r]));
+  const paramsFromTable: string[] = [];
+  const metricsFromTable: string[] = [];
+  records.forEach((record, i) => {
+    const row = rows[i];
+    const paramsJson = row?.[17] ?? null;
+    const metricsJson = row?.[18] ?? null;
+    if (paramsJson === null) paramsFromTable.push(record.id);
+    else record.params = JSON.parse(paramsJson) as Record<string, ParamValue>;
+    if (metricsJson === null) metricsFromTable.push(record.id);
+    else record.metrics = parseMetricsJson(metricsJson);
+  });
+  if (paramsFromTable.length > 0) {
+    const paramRows = selectRaw(store, 'SELECT run_id, key, type, value_text, value_num, value_bool FROM params WHERE run_id IN (SELECT value FROM json_each(@ids))', {
+      ids: JSON.stringify(paramsFromTable),
+    });
+    for (const [runId, key, type, value_text, value_num, value_bool] of paramRows as [string, string, ParamType, string | null, number | null, number | null][]) {
+      const record = byId.get(runId);
+      if (record) record.params[key] = decodeParam({ type, value_text, value_num, value_bool });
+    }
+  }
+  if (metricsFromTable.length > 0) {
+    const summaryRows = selectRaw(store, 'SELECT run_id, key, last, last_step, best, best_step, mode, count FROM metric_summary WHERE run_id IN (SELECT value FROM json_each(@ids))', {
+      ids: JSON.stringify(metricsFromTable),
+    });
+    for (const [runId, key, last, lastStep, best, bestStep, mode, count] of summaryRows as [string, string, number | null, number, number | null, number | null, MetricMode, number][]) {
+      const record = byId.get(runId);
+      if (record) record.metrics[key] = { last: metricValue(last), lastStep, best: metricValue(best), bestStep, mode, count };
+    }
+  }
   const ids = JSON.stringify(records.map((r) => r.id));
-  // Raw rows: for 10,000 runs these are ~80,000 rows, and per-row objects dominated the time.
-  const paramRows = selectRaw(store, 'SELECT run_id, key, type, value_text, value_num, value_bool FROM params WHERE run_id IN (SELECT value FROM json_each(@ids))', { ids });
-  for (const [runId, key, type, value_text, value_num, value_bool] of paramRows as [string, string, ParamType, string | null, number | null, number | null][]) {
-    const record = byId.get(runId);
-    if (record) record.params[key] = decodeParam({ type, value_text, value_num, value_bool });
+  for (const [runId, tag] of selectRaw(store, 'SELECT run_id, tag FROM tags WHERE run_id IN (SELECT value FROM json_each(@ids)) ORDER BY tag', { ids }) as [string, string][]) {
+    byId.get(runId)?.tags.push(tag);
   }
-  const summaryRows = selectRaw(store, 'SELECT run_id, key, last, last_step, best, best_step, mode, count FROM metric_summary WHERE run_id IN (SELECT value FROM json_each(@ids))', { ids });
-  for (const [runId, key, last, lastStep, best, bestStep, mode, count] of summaryRows as [string, string, number | null, number, number | null, number | null, MetricMode, number][]) {
-    const record = byId.get(runId);
-    if (record) record.metrics[key] = { last: metricValue(last), lastStep, best: metricValue(best), bestStep, mode, count };
+}
+
+/** Summaries from `runs.metrics_json`, where null stands for NaN as NULL does in the table. */
+function parseMetricsJson(json: string): Record<string, MetricSummary> {
+  const metrics = JSON.parse(json) as Record<string, Omit<MetricSummary, 'last' | 'best'> & { last: number | null; best: number | null }>;
+  for (const key in metrics) {
+    const summary = metrics[key]!;
+    if (summary.last === null) summary.last = NaN;
+    if (summary.best === null) summary.best = NaN;
   }
-  for (const t of selectAll<{ run_id: string; tag: string }>(store, 'SELECT run_id, tag FROM tags WHERE run_id IN (SELECT value FROM json_each(@ids)) ORDER BY tag', { ids })) {
-    byId.get(t.run_id)?.tags.push(t.tag);
-  }
+  return metrics as Record<string, MetricSummary>;
 }
 
 /**
@@ -174,8 +257,7 @@ export function listRuns(store: TrackerStore, options: ListRunsOptions = {}): Ru
     throw new ConfigError(`limit ${options.limit} is not valid: expected a whole number >= 0`);
   }
   if (options.limit !== undefined) params.limit = options.limit;
-  const sql = [
-    'SELECT r.*, e.name AS experiment FROM runs r JOIN experiments e ON e.id = r.experiment_id',
+  const tail = [
     joins,
     conditions.length ? `WHERE ${conditions.join(' AND ')}` : '',
     `ORDER BY ${orderSql ? `${orderSql}, ` : ''}r.started_at DESC, r.id DESC`,
@@ -183,18 +265,14 @@ export function listRuns(store: TrackerStore, options: ListRunsOptions = {}): Ru
   ]
     .filter(Boolean)
     .join('\n');
-  const records = selectAll<RunJoinRow>(store, sql, params).map(toRecord);
-  if (options.details !== false) attachDetails(store, records);
-  return records;
+  return selectRuns(store, tail, params, options.details !== false);
 }
 
 /** The run with id `runId`, with its config and artifacts; a ConfigError when there is none. */
 export function getRun(store: TrackerStore, runId: string): RunDetail {
   markCrashedRuns(store);
-  const row = selectOne<RunJoinRow>(store, 'SELECT r.*, e.name AS experiment FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = @runId', { runId });
-  if (!row) assertRunExists(store, runId);
-  const record = toRecord(row!);
-  attachDetails(store, [record]);
+  const record = selectRuns(store, 'WHERE r.id = @runId', { runId }, true)[0];
+  if (!record) assertRunExists(store, runId);
   const artifacts = selectAll<ArtifactRow>(store, 'SELECT * FROM artifacts WHERE run_id = @runId ORDER BY id', { runId }).map((a) => ({
     path: a.path,
     kind: a.kind,
@@ -202,15 +280,16 @@ export function getRun(store: TrackerStore, runId: string): RunDetail {
     sha256: a.sha256,
     createdAt: iso(a.created_at)!,
   }));
+  const configJson = selectOne<Pick<RunRow, 'config_json'>>(store, 'SELECT config_json FROM runs WHERE id = @runId', { runId })?.config_json ?? null;
   let config: Record<string, unknown> | null = null;
-  if (row!.config_json !== null) {
+  if (configJson !== null) {
     try {
-      config = JSON.parse(row!.config_json) as Record<string, unknown>;
+      config = JSON.parse(configJson) as Record<string, unknown>;
     } catch {
       config = null;
     }
   }
-  return { ...record, config, artifacts };
+  return { ...record!, config, artifacts };
 }
 
 /** One recorded metric value. */

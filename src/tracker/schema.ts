@@ -39,6 +39,18 @@ export interface RunRow {
   note: string | null;
   config_json: string | null;
   data_fingerprint: string | null;
+  /**
+   * The run's params (flattened, typed) as one JSON object, rebuilt from the params table by the
+   * store's writes. NULL when a param is NaN, which JSON cannot hold, or when params changed by
+   * other means (triggers clear it): then read the params table. Absent in files at schema 1.
+   */
+  params_json?: string | null;
+  /**
+   * The run's metric summaries as one JSON object, `{"key": {"last", "lastStep", "best", "bestStep",
+   * "mode", "count"}}` (null for NaN), rebuilt by the store's metric writes; NULL when summaries
+   * changed by other means (triggers clear it): then read the metric_summary table. Absent at schema 1.
+   */
+  metrics_json?: string | null;
 }
 
 export interface ParamRow {
@@ -91,6 +103,46 @@ export interface ArtifactRow {
   bytes: number | null;
   sha256: string | null;
   created_at: number;
+}
+
+/**
+ * The JSON text of run `runIdSql`'s params, built from the params table: `{"key": value, ...}` in key
+ * order, or NULL when a param is NaN. Numbers go through `quote()`, which prints doubles exactly
+ * (the JSON functions round to 15 digits) and Infinity as `9.0e+999`, which JSON.parse reads as
+ * Infinity; json params are embedded as the text they were stored as. Decodes to what
+ * `decodeParam` gives for each row.
+ */
+export function paramsJsonSql(runIdSql: string): string {
+  return `(SELECT CASE WHEN max(p.type = 'number' AND p.value_num IS NULL) THEN NULL ELSE
+      '{' || coalesce(group_concat(json_quote(p.key) || ':' || CASE p.type
+        WHEN 'number' THEN quote(p.value_num)
+        WHEN 'string' THEN json_quote(p.value_text)
+        WHEN 'boolean' THEN CASE p.value_bool WHEN 1 THEN 'true' ELSE 'false' END
+        WHEN 'json' THEN CASE WHEN json_valid(p.value_text) THEN p.value_text ELSE json_quote(p.value_text) END
+        ELSE 'null' END, ',' ORDER BY p.key), '') || '}' END
+    FROM params p WHERE p.run_id = ${runIdSql})`;
+}
+
+/**
+ * The JSON text of run `runIdSql`'s metric summaries, `{"key": {"last": ..., ...}}` in key order
+ * (`{}` when none), numbers printed exactly by `quote()`; a NaN (NULL) value is written as null.
+ */
+export function metricsJsonSql(runIdSql: string): string {
+  // quote(NULL) is the text NULL, hence the CASE.
+  const num = (column: string): string => `CASE WHEN s.${column} IS NULL THEN 'null' ELSE quote(s.${column}) END`;
+  return `(SELECT '{' || coalesce(group_concat(json_quote(s.key) || ':{"last":' || ${num('last')} || ',"lastStep":' || s.last_step ||
+      ',"best":' || ${num('best')} || ',"bestStep":' || ${num('best_step')} || ',"mode":' || json_quote(s.mode) ||
+      ',"count":' || s.count || '}', ',' ORDER BY s.key), '') || '}'
+    FROM metric_summary s WHERE s.run_id = ${runIdSql})`;
+}
+
+/** Triggers that clear `runs.<column>` on any change to `table`, for schema version 2. */
+function clearOnChangeTriggers(table: string, column: string): string {
+  const clear = (ids: string): string => `UPDATE runs SET ${column} = NULL WHERE id IN (${ids}) AND ${column} IS NOT NULL;`;
+  return `
+      CREATE TRIGGER ${column}_insert AFTER INSERT ON ${table} BEGIN ${clear('NEW.run_id')} END;
+      CREATE TRIGGER ${column}_update AFTER UPDATE ON ${table} BEGIN ${clear('NEW.run_id, OLD.run_id')} END;
+      CREATE TRIGGER ${column}_delete AFTER DELETE ON ${table} BEGIN ${clear('OLD.run_id')} END;`;
 }
 
 /** Schema versions in order; `migrations.ts` applies those newer than the file's `user_version`. */
@@ -176,6 +228,21 @@ export const SCHEMA_MIGRATIONS: readonly { version: number; description: string;
         created_at INTEGER NOT NULL
       );
       CREATE INDEX artifacts_run ON artifacts(run_id);
+    `,
+  },
+  {
+    version: 2,
+    description: 'runs.params_json and runs.metrics_json: params and metric summaries as JSON on the run, so that listing runs reads one row per run',
+    // The store's writes rebuild these columns once per call (see store.ts). The triggers only clear
+    // them, cheaply, on any other change (another tool, or an older glyphlab's process that opened
+    // the file before this migration ran): a NULL column is read from its table instead, so the
+    // listing stays right whoever wrote.
+    sql: `
+      ALTER TABLE runs ADD COLUMN params_json TEXT;
+      ALTER TABLE runs ADD COLUMN metrics_json TEXT;
+      UPDATE runs SET params_json = ${paramsJsonSql('runs.id')}, metrics_json = ${metricsJsonSql('runs.id')};
+      ${clearOnChangeTriggers('params', 'params_json')}
+      ${clearOnChangeTriggers('metric_summary', 'metrics_json')}
     `,
   },
 ];

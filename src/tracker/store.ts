@@ -14,7 +14,7 @@ import { ConfigError, TrackerError } from '../errors';
 import { sha256File } from '../util/hash';
 import { databasePath } from '../util/paths';
 import { assertKnownVersion, migrate, readSchemaVersion } from './migrations';
-import type { MetricMode, ParamType, RunStatus } from './schema';
+import { type MetricMode, type ParamType, type RunStatus, metricsJsonSql, paramsJsonSql } from './schema';
 import { sqliteCode, toTrackerError } from './sqlite-errors';
 
 /** Options of {@link openStore}. */
@@ -281,33 +281,42 @@ export function startRun(store: TrackerStore, options: StartRunOptions = {}): st
   const experiment = options.experiment ?? 'default';
   if (experiment.trim() === '') throw new ConfigError('experiment name is empty; give a name such as "equations"');
   const git = options.git === false ? { commit: null, dirty: null } : options.git === undefined || options.git === true ? readGitState() : options.git;
-  const runId = newRunId();
+  let runId = newRunId();
   const now = Date.now();
   inTransaction(store, () => {
     const experimentId = ensureExperiment(store, experiment);
-    execute(
-      store,
-      `INSERT INTO runs (id, experiment_id, name, status, started_at, heartbeat_at, pid, host, git_commit, git_dirty,
-                         backend, threads, source, config_json, data_fingerprint)
-       VALUES (@id, @experimentId, @name, 'running', @now, @now, @pid, @host, @gitCommit, @gitDirty,
-               @backend, @threads, @source, @configJson, @dataFingerprint)`,
-      {
-        id: runId,
-        experimentId,
-        name: options.name ?? null,
-        now,
-        pid: process.pid,
-        host: hostname(),
-        gitCommit: git.commit,
-        gitDirty: git.dirty === null ? null : git.dirty ? 1 : 0,
-        backend: options.backend ?? null,
-        threads: options.threads ?? null,
-        source: options.source ?? defaultSource(),
-        configJson: options.config ? JSON.stringify(options.config, jsonSafe) : null,
-        dataFingerprint: options.dataFingerprint ?? null,
-      },
-    );
+    // Ids are the second plus 24 random bits: runs started by the thousand in one second (a bench, a
+    // sweep, two processes) do collide now and then, so a taken id is drawn again rather than failing.
+    for (let attempt = 1; ; attempt++) {
+      const inserted = execute(
+        store,
+        `INSERT INTO runs (id, experiment_id, name, status, started_at, heartbeat_at, pid, host, git_commit, git_dirty,
+                           backend, threads, source, config_json, data_fingerprint, metrics_json)
+         VALUES (@id, @experimentId, @name, 'running', @now, @now, @pid, @host, @gitCommit, @gitDirty,
+                 @backend, @threads, @source, @configJson, @dataFingerprint, '{}')
+         ON CONFLICT(id) DO NOTHING`,
+        {
+          id: runId,
+          experimentId,
+          name: options.name ?? null,
+          now,
+          pid: process.pid,
+          host: hostname(),
+          gitCommit: git.commit,
+          gitDirty: git.dirty === null ? null : git.dirty ? 1 : 0,
+          backend: options.backend ?? null,
+          threads: options.threads ?? null,
+          source: options.source ?? defaultSource(),
+          configJson: options.config ? JSON.stringify(options.config, jsonSafe) : null,
+          dataFingerprint: options.dataFingerprint ?? null,
+        },
+      );
+      if (inserted.changes === 1) break;
+      if (attempt === 20) throw new TrackerError(`no free run id after 20 tries in ${store.file}; is the clock stuck?`);
+      runId = newRunId();
+    }
     writeParams(store, runId, { ...(options.config ?? {}), ...(options.params ?? {}) });
+    refreshParamsJson(store, runId);
     for (const tag of options.tags ?? []) writeTag(store, runId, tag);
   });
   if (options.heartbeat !== false) {
@@ -390,11 +399,25 @@ function writeParams(store: TrackerStore, runId: string, params: Record<string, 
   }
 }
 
+/**
+ * Rebuilds the run's `params_json` from its params rows, once per write call: the params
+ * triggers only clear it (see schema version 2), since rebuilding per row would cost O(keys²).
+ */
+function refreshParamsJson(store: TrackerStore, runId: string): void {
+  execute(store, `UPDATE runs SET params_json = ${paramsJsonSql('@runId')} WHERE id = @runId`, { runId });
+}
+
+/** Rebuilds the run's `metrics_json` from its summary rows, once per metric write call (as params). */
+function refreshMetricsJson(store: TrackerStore, runId: string): void {
+  execute(store, `UPDATE runs SET metrics_json = ${metricsJsonSql('@runId')} WHERE id = @runId`, { runId });
+}
+
 /** Records (or overwrites) params of a run, flattening nested objects into dot keys. */
 export function logParams(store: TrackerStore, runId: string, params: Record<string, unknown>): void {
   inTransaction(store, () => {
     touchRun(store, runId, Date.now());
     writeParams(store, runId, params);
+    refreshParamsJson(store, runId);
   });
 }
 
@@ -515,6 +538,7 @@ export function logMetricPoints(store: TrackerStore, runId: string, points: read
         { runId, key, last: Number.isNaN(s.last) ? null : s.last, lastStep: s.lastStep, best: s.best, bestStep: s.bestStep, mode: s.mode, count: s.count },
       );
     }
+    refreshMetricsJson(store, runId);
   });
 }
 

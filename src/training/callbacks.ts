@@ -41,7 +41,10 @@ export interface TrainEndEvent {
 
 /** Base class with no-op hooks; override the ones you need. */
 export class Callback {
-  /** Set by a callback to ask the loop to stop after the current batch. */
+  /**
+   * Set by a callback to ask the loop to stop after the current batch; the loop then evaluates
+   * and logs that (possibly shorter) epoch and ends as finished.
+   */
   stopTraining = false;
 
   async onTrainBegin(_event: TrainBeginEvent): Promise<void> {}
@@ -86,8 +89,9 @@ export class CallbackList extends Callback {
 }
 
 /**
- * Stops training at the first epoch end after `minutes` of training have passed (a run that
- * must fit a time budget, like `npm start`).
+ * Stops training after the batch during which `minutes` of training ran out (a run that must
+ * fit a time budget, like `npm start`); the loop still evaluates and logs that last, shorter
+ * epoch.
  */
 export class TimeBudget extends Callback {
   private started = 0;
@@ -100,7 +104,24 @@ export class TimeBudget extends Callback {
     this.started = Date.now();
   }
 
-  override async onEpochEnd(): Promise<void> {
+  override async onBatchEnd(): Promise<void> {
     if (Date.now() - this.started >= this.minutes * 60_000) this.stopTraining = true;
+  }
+}
+
+/**
+ * Keeps the epoch logs and calls `listener` with the whole history after every epoch: the hook
+ * for live learning curves in notebooks.
+ */
+export class HistoryCallback extends Callback {
+  readonly history: Logs[] = [];
+
+  constructor(private readonly listener: (history: readonly Logs[], epoch: number) => void | Promise<void>) {
+    super();
+  }
+
+  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    this.history.push(logs);
+    await this.listener(this.history, epoch);
   }
 }

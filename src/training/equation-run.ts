@@ -5,7 +5,6 @@
  * the final model and an evaluation report, every step recorded in the experiment store. The
  * CLI's `glyphlab train`, `npm start` and the training notebooks all call this.
  */
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
@@ -15,17 +14,19 @@ import { describeInvalidRows, type LabeledImage, loadLabeledImages } from '../da
 import { readSplitManifest, type SplitName, stratifiedSplit } from '../data/split';
 import { buildCrnn, type CrnnOptions, resolveCrnnOptions } from '../models/crnn';
 import { saveModel } from '../models/io';
+import { createVgg19Crnn } from '../models/vgg19-crnn';
+import { trainableLayerNames } from '../models/freeze';
 import { TrackerCallback } from '../tracker/callback';
 import { databasePath, runsDirFor } from '../util/paths';
-import type { SequenceMetrics } from '../metrics/sequence';
+import { EVAL_REPORT_KIND, type EvalReport, evalReportFromMetrics, writeEvalReport } from '../dashboard/eval-report';
 import { sequenceMetrics } from '../metrics/sequence';
 import type { Callback, Logs } from './callbacks';
-import { ctcLossFn, predictSequences, type SequencePredictions, sequenceEvaluator, sequenceLogs, sequenceTrainData } from './sequence';
-import { train } from './train';
+import { ctcLossFn, predictSequences, type SequenceBatch, type SequencePredictions, sequenceEvaluator, sequenceLogs, sequenceTrainData } from './sequence';
+import { type TrainingPhase, trainInPhases } from './phases';
 import type { EarlyStoppingOptions, OptimizerName, ReduceLrOptions, TrainResult } from './types';
 
 /** Models `runEquationTraining` can build. */
-export const EQUATION_MODELS = ['crnn'] as const;
+export const EQUATION_MODELS = ['crnn', 'vgg19-crnn'] as const;
 export type EquationModelName = (typeof EQUATION_MODELS)[number];
 
 /** Options of {@link runEquationTraining}. Every field is recorded with the run. */
@@ -34,8 +35,20 @@ export interface EquationRunOptions {
   dataDir: string;
   /** Model family. Defaults to 'crnn'. */
   model?: EquationModelName;
-  /** Options of the custom CRNN (input size, recurrent cell, ...). Defaults to the CRNN's defaults. */
+  /**
+   * Input size and head options of the model (both families read `inputHeight`, `inputWidth`,
+   * `rnn`, `rnnUnits`, `rnnLayers`, `dropout`; the conv options only the custom CRNN). Defaults
+   * to each builder's defaults.
+   */
   crnn?: CrnnOptions;
+  /**
+   * VGG19-CRNN specifics: ImageNet weights file (default: GLYPHLAB_VGG19_WEIGHTS, else
+   * experiments/weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, else random init,
+   * recorded as such), `phase1Epochs` training only the last `lastN` layers with weights before
+   * all layers train (defaults 2 and 5, the seed's recipe), `filterDivisor` for small trials
+   * (ImageNet weights need 1), and `weights: 'random'` to skip the file.
+   */
+  vgg19?: { weightsPath?: string; weights?: 'imagenet' | 'random'; phase1Epochs?: number; lastN?: number; filterDivisor?: number };
   /** Epochs. Defaults to 10. */
   epochs?: number;
   /** Training batch size. Defaults to 32. */
@@ -93,30 +106,29 @@ export interface EquationRunResult {
   best?: { epoch: number; value: number };
   /** Test metrics of the best weights, e.g. `{ test_accuracy, test_cer, test_loss }`. */
   testMetrics?: Logs;
-  /** The full test evaluation (by length, confusions). */
-  testReport?: SequenceMetrics;
+  /** The full test evaluation (by length, confusions, misreads). */
+  testReport?: RunEvalReport;
   /** The saved final (best) model's folder. */
   modelDir?: string;
   /** Samples per split. */
   splitSizes: Record<SplitName, number>;
 }
 
-/** The evaluation report saved with a run (`eval-report.json`, artifact kind 'eval-report'). */
-export interface EvalReport extends SequenceMetrics {
-  split: string;
+/** The evaluation report saved with a run (`eval-report.json`, kind 'eval-report'), with its misread samples. */
+export interface RunEvalReport extends EvalReport {
   /** Misread samples (up to 100): image path, truth, prediction. */
   errors: { path: string; truth: string; predicted: string }[];
 }
 
 /** Builds the evaluation report of a set of predictions. */
-export function buildEvalReport(predictions: SequencePredictions, split: string, maxErrors = 100): EvalReport {
+export function buildEvalReport(predictions: SequencePredictions, split: string, maxErrors = 100): RunEvalReport {
   const metrics = sequenceMetrics(predictions.truths, predictions.predictions);
-  const errors: EvalReport['errors'] = [];
+  const errors: RunEvalReport['errors'] = [];
   predictions.truths.forEach((truth, i) => {
     const predicted = predictions.predictions[i] ?? '';
     if (predicted !== truth && errors.length < maxErrors) errors.push({ path: predictions.paths[i] ?? '', truth, predicted });
   });
-  return { split, ...metrics, errors };
+  return { ...evalReportFromMetrics(metrics, split), errors };
 }
 
 interface SplitData {
@@ -155,11 +167,40 @@ function limited<T>(items: T[], limit: number | undefined): T[] {
   return limit === undefined ? items : items.slice(0, limit);
 }
 
-function buildModel(name: EquationModelName, crnn: CrnnOptions): { model: tf.LayersModel; config: Record<string, unknown> } {
+interface BuiltModel {
+  model: tf.LayersModel;
+  config: Record<string, unknown>;
+  /** Layers that train in the first phase (VGG19's last layers); undefined: one phase. */
+  phase1Layers?: string[];
+}
+
+async function buildModel(name: EquationModelName, options: EquationRunOptions, log: (message: string) => void): Promise<BuiltModel> {
+  const crnn = options.crnn ?? {};
   switch (name) {
     case 'crnn': {
       const config = resolveCrnnOptions(crnn);
       return { model: buildCrnn(config), config: { ...config } };
+    }
+    case 'vgg19-crnn': {
+      const vgg = options.vgg19 ?? {};
+      const built = await createVgg19Crnn({
+        inputHeight: crnn.inputHeight,
+        inputWidth: crnn.inputWidth,
+        rnn: crnn.rnn,
+        rnnUnits: crnn.rnnUnits,
+        rnnLayers: crnn.rnnLayers,
+        dropout: crnn.dropout,
+        filterDivisor: vgg.filterDivisor,
+        path: vgg.weightsPath,
+        weights: vgg.weights,
+      });
+      if (built.message) log(built.message);
+      log(`VGG19-CRNN: ${built.weights === 'imagenet' ? `ImageNet weights from ${built.weightsPath}` : 'random initialisation'}`);
+      return {
+        model: built.model,
+        config: { ...built.config, weights: built.weights, weightsPath: built.weightsPath ?? null },
+        phase1Layers: trainableLayerNames(built.model, { lastN: vgg.lastN ?? 5 }),
+      };
     }
     default:
       throw new ConfigError(`model ${JSON.stringify(name)} is not one of: ${EQUATION_MODELS.join(', ')}`);
@@ -179,7 +220,7 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
   const dataDir = resolve(options.dataDir);
   const seed = options.seed ?? 0;
   const modelName = options.model ?? 'crnn';
-  const { model, config: modelConfig } = buildModel(modelName, options.crnn ?? {});
+  const { model, config: modelConfig, phase1Layers } = await buildModel(modelName, options, log);
   const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
 
   log(`loading ${dataDir}`);
@@ -212,10 +253,14 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
   });
   const runsDir = resolve(options.runsDir ?? runsDirFor(options.dbPath ?? databasePath()));
   const runDir = (): string => join(runsDir, tracker.runId ?? 'unstarted');
-  let testReport: EvalReport | undefined;
+  let testReport: RunEvalReport | undefined;
   const sources: BatchSource[] = [trainSource, validSource, ...(testSource ? [testSource] : [])];
   try {
-    const result = await train(model, sequenceTrainData(trainSource), {
+    const epochs = options.epochs ?? 10;
+    const phase1Epochs = phase1Layers ? Math.min(options.vgg19?.phase1Epochs ?? 2, epochs - 1) : 0;
+    const phases: TrainingPhase<SequenceBatch>[] =
+      phase1Epochs > 0 ? [{ epochs: phase1Epochs, trainableLayers: phase1Layers, name: 'last layers' }, { epochs: epochs - phase1Epochs, name: 'all layers' }] : [{ epochs }];
+    const result = await trainInPhases(model, sequenceTrainData(trainSource), {
       loss: ctcLossFn(),
       evaluate: sequenceEvaluator(validSource),
       test: testSource
@@ -226,7 +271,6 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
             return sequenceLogs(testReport, predictions.loss, 'test');
           }
         : undefined,
-      epochs: options.epochs ?? 10,
       optimizer: options.optimizer,
       learningRate: options.learningRate,
       clipNorm: options.clipNorm ?? 5,
@@ -240,8 +284,7 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
         await saveModel(m, modelDir, { meta: { model: modelName, config: modelConfig } });
         const artifacts = [{ path: join(modelDir, 'model.json'), kind: 'model' }];
         if (testReport) {
-          writeFileSync(join(dir, 'eval-report.json'), `${JSON.stringify(testReport, null, 1)}\n`);
-          artifacts.push({ path: join(dir, 'eval-report.json'), kind: 'eval-report' });
+          artifacts.push({ path: writeEvalReport(join(dir, 'eval-report.json'), testReport), kind: EVAL_REPORT_KIND });
         }
         return artifacts;
       },
@@ -258,7 +301,7 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
           evalBatchSize,
         },
       },
-    });
+    }, phases);
     const modelDir = result.status === 'finished' ? join(runDir(), 'model') : undefined;
     return { runId: tracker.runId!, runDir: runDir(), status: result.status, history: result.history, best: result.best, testMetrics: result.testMetrics, testReport, modelDir, splitSizes };
   } finally {

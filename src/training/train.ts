@@ -223,7 +223,8 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
         samples += batch.size;
         await callbacks.onBatchEnd(step, { loss: lossValue });
         step++;
-        if (state.stopRequested) break;
+        // An interrupt ends the run without this epoch; a callback's stop request ends it after this (shorter) epoch.
+        if (state.stopRequested || callbacks.shouldStop) break;
       }
       if (samples === 0) throw new ConfigError(`epoch ${epoch + 1} had no training batches; the training set is empty`);
       if (state.stopRequested) {
@@ -288,7 +289,10 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
 async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: B, options: TrainOptions<B>): Promise<number> {
   const { value, grads } = tf.variableGrads(() => {
     const output = model.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[];
-    return options.loss(output, batch);
+    const loss = options.loss(output, batch);
+    // The layers' regularisation penalties (L2 kernels), as Keras's fit adds them.
+    const penalties = options.regularization === false ? [] : model.calculateLosses();
+    return penalties.length === 0 ? loss : (tf.addN([loss, ...penalties]) as tf.Scalar);
   }, variables);
   try {
     if (options.clipNorm !== undefined || options.clipValue !== undefined) {

@@ -63,6 +63,8 @@ export interface EarlyStoppingOptions {
 export interface TrainOptions<B extends TrainBatch = TrainBatch> {
   /** The loss of a batch. */
   loss: LossFn<B>;
+  /** Add the layers' regularisation penalties (`model.calculateLosses()`, e.g. L2) to the loss. Defaults to true. */
+  regularization?: boolean;
   /** Validation at every epoch end; its logs join the epoch logs. Defaults to none. */
   evaluate?: EvaluateFn;
   /** Final evaluation on held-out data, on the best checkpoint when there is one. Defaults to none. */

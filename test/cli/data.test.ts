@@ -3,22 +3,12 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { runCli, EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
+import { cli } from '../support/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-data-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
-}
 
 describe('glyphlab data', () => {
   const dir = join(root, 'set');

@@ -4,28 +4,18 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { EXIT_OK, EXIT_USAGE, runCli } from '../../src/cli/main';
 import { synthesizeEquations } from '../../src/data/synth';
 import { getMetricHistory, getRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { projectRoot } from '../../src/util/paths';
+import { cli } from '../support/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-train-'));
 const dataDir = join(root, 'eq');
 const db = join(root, 'runs.db');
 after(() => rmSync(root, { recursive: true, force: true }));
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
-}
 
 /** A tiny CRNN: enough to prove the wiring, fast on two cores. */
 const TINY = ['--input-height', '32', '--input-width', '150', '--filters', '8,16', '--rnn-units', '16', '--batch-size', '16', '--workers', '0'];
@@ -67,6 +57,29 @@ describe('glyphlab train, eval and predict', () => {
     const report = JSON.parse(readFileSync(join(summary.runDir, 'eval-report.json'), 'utf8')) as { split: string; samples: number; byLength: unknown[] };
     assert.equal(report.split, 'test');
     assert.ok(report.samples > 0 && report.byLength.length > 0);
+  });
+
+  test('train --model vgg19-crnn records both fine-tuning phases in one run, from random init when no weights file exists', async () => {
+    const previous = process.env['GLYPHLAB_EXPERIMENTS_DIR'];
+    process.env['GLYPHLAB_EXPERIMENTS_DIR'] = join(root, 'no-weights-here');
+    try {
+      const result = await cli(['train', '--model', 'vgg19-crnn', '--data', dataDir, '--epochs', '2', '--phase1-epochs', '1', '--filter-divisor', '16',
+        '--input-height', '32', '--input-width', '200', '--rnn-units', '16', '--batch-size', '16', '--workers', '0', '--limit', '16', '--db', db, '--json']);
+      assert.equal(result.code, EXIT_OK, result.err);
+      assert.match(result.err, /vgg19_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
+      assert.match(result.err, /VGG19-CRNN: random initialisation/);
+      const { runId: id } = JSON.parse(result.out) as { runId: string };
+      withStore((store) => {
+        const run = getRun(store, id);
+        assert.equal(run.status, 'finished');
+        assert.equal((run.config?.['model'] as { weights: string }).weights, 'random');
+        const phases = getMetricHistory(store, id, ['phase']).map((p) => p.value);
+        assert.deepEqual(phases, [1, 2]);
+      });
+    } finally {
+      if (previous === undefined) delete process.env['GLYPHLAB_EXPERIMENTS_DIR'];
+      else process.env['GLYPHLAB_EXPERIMENTS_DIR'] = previous;
+    }
   });
 
   test('eval reports a split of any data folder, and compares the decoders', async () => {

@@ -4,39 +4,9 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
-import { tempDbPath } from './helpers';
-
-const fixtures = join(__dirname, 'fixtures');
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runFixture(script: string, args: string[], onLine?: (line: string, kill: () => void) => void): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(fixtures, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let pending = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) onLine?.(line, () => child.kill('SIGKILL'));
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+import { runFixture, tempDbPath } from './helpers';
 
 describe('the store under real processes', () => {
   test('two processes recording at once into a new database lose nothing and never see SQLITE_BUSY', async () => {

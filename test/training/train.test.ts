@@ -8,6 +8,7 @@ import { initBackend } from '../../src/backend/index';
 import { Callback, type Logs, type TrainEndEvent } from '../../src/training/callbacks';
 import { clipGradients, createOptimizer, getLearningRate, monitorMode, NonFiniteLossError, train } from '../../src/training/train';
 import type { TrainBatch, TrainData } from '../../src/training/types';
+import { trainInPhases } from '../../src/training/phases';
 import { loadModel, loadOptimizerState, readModelMeta } from '../../src/models/io';
 import { ConfigError } from '../../src/errors';
 import { expectArraysClose } from '../support/tensors';
@@ -184,6 +185,22 @@ describe('train', () => {
     model.dispose();
   });
 
+  test("a callback's stop request ends the run after that batch, with the shorter epoch evaluated", async () => {
+    const model = linearModel();
+    const recorder = new Recorder();
+    const stopper = new (class extends Callback {
+      override async onBatchEnd(step: number): Promise<void> {
+        if (step === 1) this.stopTraining = true;
+      }
+    })();
+    const result = await train(model, linearData(4), { loss: mse, evaluate: async () => ({ val_accuracy: 0.5 }), epochs: 3, callbacks: [recorder, stopper], handleSignals: false });
+    assert.equal(result.status, 'finished');
+    assert.equal(recorder.batches, 2);
+    assert.equal(result.history.length, 1);
+    assert.equal(result.history[0]!['val_accuracy'], 0.5);
+    model.dispose();
+  });
+
   test('a non-finite loss fails the run with a message naming the epoch and the fix', async () => {
     const model = linearModel();
     const recorder = new Recorder();
@@ -192,6 +209,18 @@ describe('train', () => {
       (error: unknown) => error instanceof NonFiniteLossError && /epoch 1, batch 1.*learning rate/.test((error as Error).message),
     );
     assert.equal(recorder.end?.status, 'failed');
+    model.dispose();
+  });
+
+  test("the layers' L2 penalties join the loss, as in Keras's fit", async () => {
+    const input = tf.input({ shape: [2] });
+    const output = tf.layers.dense({ units: 1, kernelRegularizer: tf.regularizers.l2({ l2: 10 }), kernelInitializer: 'ones' }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: output });
+    const zero = (o: tf.Tensor | tf.Tensor[]): tf.Scalar => tf.mul(tf.sum(o as tf.Tensor), 0) as tf.Scalar;
+    const withL2 = await train(model, linearData(1), { loss: zero, epochs: 1, learningRate: 1e-9, handleSignals: false });
+    const without = await train(model, linearData(1), { loss: zero, epochs: 1, learningRate: 1e-9, regularization: false, handleSignals: false });
+    assert.ok(Math.abs(withL2.history[0]!.loss! - 20) < 1e-3, `10 * (1 + 1) = 20, got ${withL2.history[0]!.loss}`);
+    assert.equal(without.history[0]!.loss, 0);
     model.dispose();
   });
 
@@ -213,6 +242,43 @@ describe('train', () => {
     await assert.rejects(train(model, linearData(1), { loss: mse, optimizer: 'adagrad' as never }), /not one of: adam, sgd, rmsprop/);
     await assert.rejects(train(model, linearData(1), { loss: mse, monitor: 'val_accuracy', handleSignals: false }), /monitor "val_accuracy" is not among the epoch logs \(loss, lr, epoch_time_s\)/);
     assert.throws(() => createOptimizer('adam', -1), /positive/);
+    model.dispose();
+  });
+});
+
+describe('trainInPhases', () => {
+  test('two phases are one run: one begin and end, continuous epochs, the first phase freezes layers', async () => {
+    const model = linearModel();
+    const hiddenBefore = Array.from(model.getLayer('hidden').getWeights()[0]!.dataSync());
+    let hiddenAfterPhase1: number[] = [];
+    const begins: number[] = [];
+    const recorder = new (class extends Recorder {
+      override async onTrainBegin(): Promise<void> {
+        begins.push(1);
+      }
+      override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+        await super.onEpochEnd(epoch, logs);
+        if (epoch === 1) hiddenAfterPhase1 = Array.from(model.getLayer('hidden').getWeights()[0]!.dataSync());
+      }
+    })();
+    let tested = 0;
+    const result = await trainInPhases(
+      model,
+      linearData(2),
+      { loss: mse, learningRate: 0.05, callbacks: [recorder], handleSignals: false, test: async () => ({ test_x: ++tested }) },
+      [
+        { epochs: 2, trainableLayers: ['out'], name: 'head' },
+        { epochs: 2, learningRate: 0.01, name: 'all' },
+      ],
+    );
+    assert.equal(begins.length, 1);
+    assert.equal(recorder.end?.status, 'finished');
+    assert.equal(tested, 1, 'the test set is evaluated once, after the last phase');
+    assert.deepEqual(recorder.epochs.map((l) => l['phase']), [1, 1, 2, 2]);
+    assert.deepEqual(result.history.map((l) => l['lr']), [0.05, 0.05, 0.01, 0.01]);
+    assert.equal(result.lastEpoch, 3);
+    assert.deepEqual(hiddenAfterPhase1, hiddenBefore, 'phase 1 trains only the head');
+    assert.notDeepEqual(Array.from(model.getLayer('hidden').getWeights()[0]!.dataSync()), hiddenBefore);
     model.dispose();
   });
 });

@@ -1,0 +1,67 @@
+/**
+ * `glyphlab dashboard`: the run comparison of notebook 04 as one self-contained HTML file that
+ * opens offline. Thin: parses options, calls `src/dashboard`, prints where the file went.
+ */
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors';
+import { buildComparison } from '../dashboard/compare';
+import { writeDashboardHtml } from '../dashboard/html';
+import { closeStore, openStore } from '../tracker/store';
+import { WhereSyntaxError } from '../tracker/where';
+import { databasePath } from '../util/paths';
+import { type CommandGroup, flagOption, numberOption, stringOption } from './command';
+
+/** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
+const EXIT_USAGE = 2;
+
+export const dashboardGroup: CommandGroup = {
+  name: 'dashboard',
+  summary: 'compare recorded runs in one self-contained HTML report (opens offline)',
+  commands: [
+    {
+      name: '',
+      summary: 'write the comparison of the chosen runs (curves, table, accuracy per length, confusions, best run) as HTML',
+      options: {
+        out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the HTML file to write (required), e.g. report.html' },
+        db: { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' },
+        experiment: { type: 'string', valueName: 'NAME', description: 'only runs of this experiment' },
+        where: { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model in ("crnn", "vgg19-crnn")\' (see `glyphlab runs ls --help`)' },
+        ids: { type: 'string', valueName: 'ID,ID', description: 'only these runs, comma-separated, in this order' },
+        limit: { type: 'string', valueName: 'N', description: 'at most N runs, newest first (default 30)' },
+        title: { type: 'string', valueName: 'TEXT', description: 'page title' },
+        json: { type: 'boolean', description: 'also print the comparison as JSON' },
+      },
+      details: 'Per-length accuracy and confusions come from each run\'s "eval-report" artifact (written by training after the test evaluation).',
+      async run(args, ctx) {
+        const out = stringOption(args, 'out');
+        if (out === undefined || out.trim() === '') throw new ConfigError('missing --out FILE: where to write the HTML report, e.g. --out report.html');
+        const ids = stringOption(args, 'ids')
+          ?.split(',')
+          .map((id) => id.trim())
+          .filter((id) => id !== '');
+        const store = openStore(stringOption(args, 'db') ?? databasePath());
+        try {
+          const comparison = buildComparison(store, {
+            experiment: stringOption(args, 'experiment'),
+            where: stringOption(args, 'where'),
+            ids,
+            limit: numberOption(args, 'limit', { min: 1, integer: true }),
+          });
+          const path = writeDashboardHtml(resolve(out), comparison, { title: stringOption(args, 'title') });
+          for (const warning of comparison.warnings) ctx.stderr.write(`glyphlab dashboard: warning: ${warning}\n`);
+          if (flagOption(args, 'json')) return ctx.printJson(comparison);
+          const best = comparison.best ? `; best ${comparison.best.label} (${comparison.best.metric} ${(comparison.best.value * 100).toFixed(2)}%)` : '';
+          ctx.print(comparison.runs.length === 0 ? `no runs match; wrote an empty report to ${path}` : `wrote ${path}: ${comparison.runs.length} runs${best}`);
+        } catch (error) {
+          if (error instanceof WhereSyntaxError) {
+            ctx.stderr.write(`glyphlab dashboard: ${error.message}\n`);
+            return EXIT_USAGE;
+          }
+          throw error;
+        } finally {
+          closeStore(store);
+        }
+      },
+    },
+  ],
+};

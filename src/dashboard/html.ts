@@ -1,0 +1,193 @@
+/**
+ * The dashboard as HTML: one self-contained page (`glyphlab dashboard --out report.html`) with
+ * plotly.js inlined, so it opens offline, and the same sections as fragments for notebook 04.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { escapeHtml } from '../viz/html';
+import { figureHtml, plotlyScriptTag } from '../viz/plotly-html';
+import type { FigureSpec } from '../viz/data-charts';
+import type { Comparison } from './compare';
+import { confusionLabel, dashboardFigures } from './figures';
+
+/** One part of the dashboard. */
+export interface DashboardSection {
+  /** Stable id, e.g. `'runs'`, `'curves'`; also the HTML id of the `<section>`. */
+  id: string;
+  heading: string;
+  /** Trusted HTML (user text escaped); figures draw once `window.Plotly` exists. */
+  html: string;
+  /** How many plotly charts the section draws. */
+  charts: number;
+}
+
+/** Options of {@link renderDashboardHtml}. */
+export interface DashboardHtmlOptions {
+  /** Page title. Defaults to `'glyphlab: run comparison'`. */
+  title?: string;
+}
+
+const percent = (value: number | null): string => (value === null ? '–' : `${(value * 100).toFixed(2)}%`);
+
+function formatCell(column: string, value: string | number | null): string {
+  if (value === null) return '–';
+  if (typeof value === 'number') {
+    if (/accuracy/.test(column)) return percent(value);
+    if (/CER/.test(column)) return value.toFixed(4);
+    if (column === 'parameters') return value.toLocaleString('en-US');
+    return String(value);
+  }
+  return value;
+}
+
+/** An HTML table; every cell escaped. */
+export function htmlTable(columns: readonly string[], rows: readonly (readonly string[])[], options: { className?: string; highlightRow?: number } = {}): string {
+  const head = `<tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const body = rows
+    .map((row, i) => `<tr${i === options.highlightRow ? ' class="best"' : ''}>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table${options.className ? ` class="${escapeHtml(options.className)}"` : ''}>\n${head}\n${body}\n</table>`;
+}
+
+function chart(figure: FigureSpec | null, id: string, missing: string): { html: string; charts: number } {
+  if (!figure) return { html: `<p class="missing">${escapeHtml(missing)}</p>`, charts: 0 };
+  const height = typeof figure.layout.height === 'number' ? `${figure.layout.height}px` : '380px';
+  return { html: figureHtml(figure, { id, height, className: 'dashboard-chart' }), charts: 1 };
+}
+
+function selectionText(comparison: Comparison): string {
+  const parts = [
+    comparison.selection.experiment !== undefined ? `experiment ${comparison.selection.experiment}` : 'all experiments',
+    comparison.selection.where !== undefined ? `where ${comparison.selection.where}` : '',
+    comparison.selection.ids ? `ids ${comparison.selection.ids.join(', ')}` : '',
+  ];
+  return parts.filter(Boolean).join('; ');
+}
+
+/**
+ * The dashboard's sections in page order: overview (selection, best run, warnings), the runs
+ * table, learning curves, test accuracy, accuracy per length, confusions. With no runs, only
+ * the overview, which says so and how to record one.
+ */
+export function dashboardSections(comparison: Comparison): DashboardSection[] {
+  const figures = dashboardFigures(comparison);
+  const warnings = comparison.warnings.length
+    ? `<ul class="warnings">${comparison.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
+    : '';
+  const selection = `<p class="selection">${comparison.runs.length} of ${comparison.matched} matching runs from <code>${escapeHtml(comparison.database)}</code> (${escapeHtml(selectionText(comparison))}); generated ${escapeHtml(comparison.generatedAt)}.</p>`;
+  if (comparison.runs.length === 0) {
+    return [
+      {
+        id: 'overview',
+        heading: 'No runs to compare',
+        html: `<p class="empty">No runs match this selection, so there is nothing to compare yet. Train a model (notebooks 02 and 03, or the training CLI) to record runs, or widen the selection (check it with <code>glyphlab runs ls</code>).</p>\n${selection}${warnings}`,
+        charts: 0,
+      },
+    ];
+  }
+  const best = comparison.best;
+  const bestHtml = best
+    ? `<p class="best-run">Best run: <b>${escapeHtml(best.label)}</b> (${escapeHtml(best.model ?? 'model not recorded')}, id <code>${escapeHtml(best.runId)}</code>) with ${best.metric === 'test_accuracy' ? 'test accuracy' : 'best validation accuracy'} <b>${percent(best.value)}</b>.</p>`
+    : '<p class="best-run">No run recorded a test or validation accuracy, so there is no best run.</p>';
+  const columns = Object.keys(comparison.table[0] ?? {});
+  const tableRows = comparison.table.map((row) => columns.map((c) => formatCell(c, row[c] ?? null)));
+  const bestIndex = best ? comparison.runs.findIndex((r) => r.id === best.runId) : -1;
+  const accuracy = chart(figures.accuracyCurves, 'chart-accuracy-curves', 'No run recorded accuracy per epoch (accuracy, val_accuracy).');
+  const loss = chart(figures.lossCurves, 'chart-loss-curves', 'No run recorded a loss per epoch (loss, val_loss).');
+  const test = chart(figures.testAccuracy, 'chart-test-accuracy', 'No run recorded test_accuracy or val_accuracy.');
+  const lengths = chart(figures.lengthAccuracy, 'chart-length-accuracy', 'No run has an eval-report artifact with accuracy per label length.');
+  const confusions = chart(figures.confusions, 'chart-confusions', 'No run has an eval-report artifact with character confusions (or none was confused).');
+  const lengthTable = comparison.byLength.length
+    ? htmlTable(
+        ['run', 'label length', 'samples', 'correct', 'accuracy'],
+        comparison.byLength.flatMap((run) => run.byLength.map((l) => [run.label, String(l.length), String(l.samples), String(l.correct), percent(l.accuracy)])),
+        { className: 'length-table' },
+      )
+    : '';
+  const confusionTable = comparison.confusions.length
+    ? htmlTable(
+        ['run', 'truth→read', 'count', 'share of all confusions'],
+        comparison.confusions.flatMap((run) => run.confusions.map((p) => [run.label, confusionLabel(p), String(p.count), percent(run.totalConfusions ? p.count / run.totalConfusions : 0)])),
+        { className: 'confusion-table' },
+      )
+    : '';
+  return [
+    { id: 'overview', heading: 'Overview', html: `${selection}\n${bestHtml}\n${warnings}`, charts: 0 },
+    { id: 'runs', heading: 'Runs', html: htmlTable(columns, tableRows, { className: 'runs-table', highlightRow: bestIndex }), charts: 0 },
+    { id: 'curves', heading: 'Learning curves', html: `${accuracy.html}\n${loss.html}`, charts: accuracy.charts + loss.charts },
+    { id: 'test-accuracy', heading: 'Test accuracy', html: test.html, charts: test.charts },
+    { id: 'length-accuracy', heading: 'Accuracy per label length', html: `${lengths.html}\n${lengthTable}`, charts: lengths.charts },
+    { id: 'confusions', heading: 'Character confusions', html: `${confusions.html}\n${confusionTable}`, charts: confusions.charts },
+  ];
+}
+
+/** Styles shared by the page and notebook displays. */
+const STYLE = `<style>
+.glyphlab-dashboard { font-family: sans-serif; color: #222; }
+.glyphlab-dashboard table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+.glyphlab-dashboard td, .glyphlab-dashboard th { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
+.glyphlab-dashboard th { background: #f3f3f3; }
+.glyphlab-dashboard tr.best td { background: #eaf6ea; font-weight: bold; }
+.glyphlab-dashboard .warnings { color: #8a4b00; }
+.glyphlab-dashboard .missing, .glyphlab-dashboard .empty { color: #666; font-style: italic; }
+.glyphlab-dashboard .dashboard-chart { max-width: 1000px; }
+</style>`;
+
+/** One section as a notebook display: `display.html(dashboardSectionHtml(section))` after `display.html(plotlyScriptTag())`. */
+export function dashboardSectionHtml(section: DashboardSection): string {
+  return `${STYLE}<div class="glyphlab-dashboard"><section id="${escapeHtml(section.id)}" data-charts="${section.charts}">\n<h3>${escapeHtml(section.heading)}</h3>\n${section.html}\n</section></div>`;
+}
+
+/**
+ * The whole dashboard as one HTML page that opens offline: plotly.js inlined, no network. The
+ * page records errors thrown while it draws in `<pre id="dashboard-errors">` and, once every
+ * chart is drawn, sets `data-charts-rendered` on `<body>` — what the browser test reads.
+ */
+export function renderDashboardHtml(comparison: Comparison, options: DashboardHtmlOptions = {}): string {
+  const title = options.title ?? 'glyphlab: run comparison';
+  const sections = dashboardSections(comparison);
+  const expected = sections.reduce((sum, s) => sum + s.charts, 0);
+  const body = sections.map((s) => `<section id="${escapeHtml(s.id)}" data-charts="${s.charts}">\n<h2>${escapeHtml(s.heading)}</h2>\n${s.html}\n</section>`).join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(title)}</title>
+<script>
+// Errors while loading plotly or drawing land in the page, where a headless browser test can read them.
+window.__dashboardErrors = [];
+window.addEventListener('error', function (e) { window.__dashboardErrors.push(String(e.message)); });
+window.addEventListener('unhandledrejection', function (e) { window.__dashboardErrors.push(String(e.reason)); });
+</script>
+${STYLE}
+<style>body { margin: 2em; }</style>
+${plotlyScriptTag()}
+</head>
+<body class="glyphlab-dashboard" data-charts-expected="${expected}" data-charts-rendered="0">
+<h1>${escapeHtml(title)}</h1>
+${body}
+<pre id="dashboard-errors"></pre>
+<script>
+(function () {
+  var expected = ${expected};
+  var start = Date.now();
+  function check() {
+    var drawn = document.querySelectorAll('.dashboard-chart[data-rendered="true"]').length;
+    document.body.setAttribute('data-charts-rendered', String(drawn));
+    document.getElementById('dashboard-errors').textContent = window.__dashboardErrors.join('\\n');
+    if (drawn < expected && Date.now() - start < 20000) setTimeout(check, 50);
+  }
+  check();
+})();
+</script>
+</body>
+</html>
+`;
+}
+
+/** Writes the dashboard page to `path` (atomically) and returns the path. */
+export function writeDashboardHtml(path: string, comparison: Comparison, options: DashboardHtmlOptions = {}): string {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, renderDashboardHtml(comparison, options));
+  renameSync(temporary, path);
+  return path;
+}

@@ -1,0 +1,109 @@
+/**
+ * Training in phases that form one run (the seed's VGG19 recipe: phase 1 trains only the last
+ * layers, phase 2 all of them). Callbacks see one run: one train-begin event, epochs numbered
+ * on from phase to phase, one train-end event.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
+import { Callback, CallbackList, type Logs, type TrainBeginEvent, type TrainEndEvent } from './callbacks';
+import { train } from './train';
+import type { TrainBatch, TrainData, TrainOptions, TrainResult } from './types';
+
+/** One phase: its epoch count and the options it changes (e.g. `trainableLayers`, `learningRate`). */
+export interface TrainingPhase<B extends TrainBatch = TrainBatch> extends Partial<Omit<TrainOptions<B>, 'epochs' | 'initialEpoch' | 'callbacks' | 'loss'>> {
+  /** Epochs of this phase. */
+  epochs: number;
+  /** Name recorded in the epoch logs as `phase` (1-based index) and in the config. Defaults to `phase N`. */
+  name?: string;
+}
+
+/** Forwards events to the run's callbacks, hiding the begin of later phases and the end of earlier ones. */
+class PhaseForwarder extends Callback {
+  constructor(
+    private readonly target: CallbackList,
+    private readonly first: boolean,
+    private readonly last: boolean,
+    private readonly phase: number,
+  ) {
+    super();
+  }
+  override async onTrainBegin(event: TrainBeginEvent): Promise<void> {
+    if (this.first) await this.target.onTrainBegin(event);
+  }
+  override async onEpochBegin(epoch: number): Promise<void> {
+    await this.target.onEpochBegin(epoch);
+  }
+  override async onBatchEnd(step: number, logs: Logs): Promise<void> {
+    await this.target.onBatchEnd(step, logs);
+    this.stopTraining = this.target.shouldStop;
+  }
+  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    await this.target.onEpochEnd(epoch, { ...logs, phase: this.phase });
+    this.stopTraining = this.target.shouldStop;
+  }
+  override async onArtifact(artifact: { path: string; kind: string }): Promise<void> {
+    await this.target.onArtifact(artifact);
+  }
+  override async onTrainEnd(event: TrainEndEvent): Promise<void> {
+    // An earlier phase that did not finish ends the run; one that finished hands over.
+    if (this.last || event.status !== 'finished') await this.target.onTrainEnd(event);
+  }
+}
+
+/**
+ * Trains `model` through `phases` in order as one run. `test` and `finalize` run after the last
+ * phase only; an interrupted or failed phase ends the run. Epochs and steps continue across
+ * phases, and the best value carries over.
+ *
+ * @example
+ * await trainInPhases(model, data, { loss, evaluate, callbacks: [tracker] }, [
+ *   { epochs: 3, trainableLayers: trainableLayerNames(model, { lastN: 5 }), name: 'head' },
+ *   { epochs: 20, learningRate: 1e-4, name: 'all layers' },
+ * ]);
+ */
+export async function trainInPhases<B extends TrainBatch>(
+  model: tf.LayersModel,
+  data: TrainData<B>,
+  options: TrainOptions<B>,
+  phases: readonly TrainingPhase<B>[],
+): Promise<TrainResult> {
+  if (phases.length === 0) throw new ConfigError('trainInPhases needs at least one phase');
+  const run = new CallbackList(options.callbacks ?? []);
+  const history: Logs[] = [];
+  const checkpoints: TrainResult['checkpoints'] = {};
+  const total = phases.reduce((n, p) => n + p.epochs, 0);
+  let initialEpoch = 0;
+  let best: TrainResult['best'];
+  let result: TrainResult | undefined;
+  for (const [i, phase] of phases.entries()) {
+    const first = i === 0;
+    const last = i === phases.length - 1;
+    const { name, epochs, ...overrides } = phase;
+    if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`phase ${i + 1} (${name ?? 'unnamed'}): epochs ${epochs} must be a positive integer`);
+    result = await train(model, data, {
+      ...options,
+      ...overrides,
+      test: last ? options.test : undefined,
+      finalize: last ? options.finalize : undefined,
+      initialEpoch,
+      epochs: initialEpoch + epochs,
+      initialBest: best,
+      callbacks: [new PhaseForwarder(run, first, last, i + 1)],
+      describe: {
+        model: options.describe?.model ?? model.name,
+        dataFingerprint: options.describe?.dataFingerprint,
+        config: {
+          ...(options.describe?.config ?? {}),
+          phases: phases.map((p, k) => ({ name: p.name ?? `phase ${k + 1}`, epochs: p.epochs, trainableLayers: p.trainableLayers ?? 'all', learningRate: p.learningRate ?? options.learningRate ?? 1e-3 })),
+          totalEpochs: total,
+        },
+      },
+    });
+    history.push(...result.history.map((h) => ({ ...h, phase: i + 1 })));
+    Object.assign(checkpoints, result.checkpoints);
+    best = result.best ?? best;
+    if (result.status !== 'finished' || run.shouldStop) break;
+    initialEpoch += epochs;
+  }
+  return { ...result!, history, best, checkpoints };
+}

@@ -1,0 +1,240 @@
+/**
+ * Writer identification end to end (seeds.md section 4): random patches from the training
+ * lines (re-drawn every epoch), the writer CNN trained by `train` with Adam, and top-1 accuracy
+ * over held-out lines, each line's patch probabilities averaged into one vote.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
+import type { RawImage } from '../image/raw-image';
+import type { Callback, Logs } from '../training/callbacks';
+import { train } from '../training/train';
+import type { EvaluateFn, TrainData, TrainResult } from '../training/types';
+import { createRng, hashString32 } from '../util/rng';
+import { buildWriterCnn, patchesToTensor, writerLossFn, type PatchBatch, type WriterCnnOptions } from './model';
+import { patchCount, samplePatches } from './patches';
+import { createSyntheticWriters, synthesizeWriterLines } from './synth-writers';
+
+/** A line image and who wrote it (synthetic, or an IAM line decoded with `decodeImage`). */
+export interface WriterLineImage {
+  lineId: string;
+  writerId: string;
+  image: RawImage;
+}
+
+/** Patch sampling for training and evaluation. */
+export interface WriterPatchOptions {
+  /** Patch side. Defaults to 113. */
+  patchSize?: number;
+  /** Largest share of a line's possible patches. Defaults to 0.3. */
+  maxFraction?: number;
+  /** Training patches per line per epoch. Defaults to 32. */
+  trainPatchesPerLine?: number;
+  /** Patches per line voted over at evaluation. Defaults to 24. */
+  evalPatchesPerLine?: number;
+}
+
+/** Per-line evaluation of a writer model. */
+export interface WriterEvaluation {
+  /** Share of lines whose averaged vote names the right writer. */
+  lineAccuracy: number;
+  /** Share of single patches classified right. */
+  patchAccuracy: number;
+  /** Mean cross-entropy over patches. */
+  loss: number;
+  lines: number;
+  patches: number;
+}
+
+/**
+ * Evaluates `model` on `lines`: `evalPatchesPerLine` patches per line (seeded by the line id,
+ * so repeated evaluations see the same patches), patch predictions, and each line's mean
+ * probability vector as its vote.
+ */
+export function evaluateWriterLines(
+  model: tf.LayersModel,
+  lines: readonly WriterLineImage[],
+  writerIndex: ReadonlyMap<string, number>,
+  options: WriterPatchOptions & { seed?: number | string } = {},
+): WriterEvaluation {
+  const size = options.patchSize ?? 113;
+  let lineHits = 0;
+  let patchHits = 0;
+  let patches = 0;
+  let lossSum = 0;
+  for (const line of lines) {
+    const truth = writerIndex.get(line.writerId);
+    if (truth === undefined) throw new ConfigError(`line ${line.lineId} is by writer ${line.writerId}, whom the model was not trained on`);
+    const sampled = samplePatches(line.image, {
+      size,
+      maxFraction: options.maxFraction,
+      maxPatches: options.evalPatchesPerLine ?? 24,
+      seed: `eval:${options.seed ?? 0}:${line.lineId}`,
+    });
+    const probabilities = tf.tidy(() => model.predict(patchesToTensor(sampled.patches, size)) as tf.Tensor2D);
+    const values = probabilities.dataSync();
+    const [n, k] = probabilities.shape;
+    probabilities.dispose();
+    const vote = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let j = 0; j < k; j++) {
+        const p = values[i * k + j] as number;
+        vote[j] = (vote[j] as number) + p;
+        if (p > (values[i * k + best] as number)) best = j;
+      }
+      if (best === truth) patchHits++;
+      lossSum -= Math.log(Math.max(values[i * k + truth] as number, 1e-7));
+    }
+    patches += n;
+    let lineBest = 0;
+    for (let j = 1; j < k; j++) if ((vote[j] as number) > (vote[lineBest] as number)) lineBest = j;
+    if (lineBest === truth) lineHits++;
+  }
+  return {
+    lineAccuracy: lines.length ? lineHits / lines.length : Number.NaN,
+    patchAccuracy: patches ? patchHits / patches : Number.NaN,
+    loss: patches ? lossSum / patches : Number.NaN,
+    lines: lines.length,
+    patches,
+  };
+}
+
+/** Training data of patches re-drawn each epoch from `lines`, shuffled, in batches. */
+export function writerPatchData(
+  lines: readonly WriterLineImage[],
+  writerIndex: ReadonlyMap<string, number>,
+  options: WriterPatchOptions & { batchSize?: number; seed?: number | string } = {},
+): TrainData<PatchBatch> {
+  const size = options.patchSize ?? 113;
+  const perLine = options.trainPatchesPerLine ?? 32;
+  const batchSize = options.batchSize ?? 32;
+  let patchesPerEpoch = 0;
+  for (const line of lines) {
+    patchesPerEpoch += patchCount(line.image.width, line.image.height, { size, maxFraction: options.maxFraction, maxPatches: perLine }).taken;
+  }
+  return {
+    stepsPerEpoch: Math.ceil(patchesPerEpoch / batchSize),
+    *batches(epoch: number) {
+      const all: { patch: Uint8Array; writer: number }[] = [];
+      for (const line of lines) {
+        const writer = writerIndex.get(line.writerId) as number;
+        const sampled = samplePatches(line.image, { size, maxFraction: options.maxFraction, maxPatches: perLine, seed: `train:${options.seed ?? 0}:${epoch}:${line.lineId}` });
+        for (const patch of sampled.patches) all.push({ patch, writer });
+      }
+      createRng(`shuffle:${options.seed ?? 0}:${epoch}`).shuffle(all);
+      for (let start = 0; start < all.length; start += batchSize) {
+        const chunk = all.slice(start, start + batchSize);
+        yield { x: patchesToTensor(chunk.map((c) => c.patch), size), size: chunk.length, writers: chunk.map((c) => c.writer) };
+      }
+    },
+  };
+}
+
+/** Options of {@link runWriterIdentification}. */
+export interface WriterIdentificationOptions extends WriterPatchOptions {
+  /** Synthetic writers, when `lines` is not given. Defaults to 10. */
+  writers?: number;
+  /** Lines per synthetic writer (train + valid + test). Defaults to 14. */
+  linesPerWriter?: number;
+  /** Synthetic line height. Defaults to 128. */
+  lineHeight?: number;
+  /** Widest synthetic line. Defaults to 768. */
+  maxLineWidth?: number;
+  /** Your own lines (e.g. decoded IAM lines) instead of synthetic ones. Defaults to synthetic. */
+  lines?: readonly WriterLineImage[];
+  /** Held-out lines per writer for validation (model selection). Defaults to 2. */
+  validLinesPerWriter?: number;
+  /** Held-out lines per writer for the reported test accuracy. Defaults to 3. */
+  testLinesPerWriter?: number;
+  /** Seed of data, split and patches. Defaults to 0. */
+  seed?: number | string;
+  /** Epochs. Defaults to 8. */
+  epochs?: number;
+  /** Batch size. Defaults to 32. */
+  batchSize?: number;
+  /** Adam learning rate. Defaults to 1e-3. */
+  learningRate?: number;
+  /** The CNN's sizes. Defaults to those of {@link buildWriterCnn}. */
+  model?: Omit<WriterCnnOptions, 'numWriters' | 'inputSize'>;
+  /** Training callbacks, e.g. a `TrackerCallback`. Defaults to none. */
+  callbacks?: Callback[];
+}
+
+/** What {@link runWriterIdentification} returns. */
+export interface WriterIdentificationResult {
+  model: tf.LayersModel;
+  writers: string[];
+  split: { train: number; valid: number; test: number };
+  training: TrainResult;
+  test: WriterEvaluation;
+}
+
+/**
+ * Splits each writer's lines into train / valid / test (seeded shuffle per writer), trains the
+ * writer CNN on patches and reports top-1 over held-out test lines. Small by default; a notebook
+ * passes full sizes.
+ *
+ * @example
+ * const { test } = await runWriterIdentification({ writers: 10, epochs: 8 });
+ * test.lineAccuracy; // share of held-out lines attributed to the right writer
+ */
+export async function runWriterIdentification(options: WriterIdentificationOptions = {}): Promise<WriterIdentificationResult> {
+  const seed = options.seed ?? 0;
+  const patchSize = options.patchSize ?? 113;
+  const lines =
+    options.lines ??
+    synthesizeWriterLines(createSyntheticWriters(options.writers ?? 10, { seed, lineHeight: options.lineHeight }), {
+      seed,
+      linesPerWriter: options.linesPerWriter ?? 14,
+      lineHeight: options.lineHeight,
+      maxWidth: options.maxLineWidth ?? 768,
+    });
+  const validPer = options.validLinesPerWriter ?? 2;
+  const testPer = options.testLinesPerWriter ?? 3;
+  const byWriter = new Map<string, WriterLineImage[]>();
+  for (const line of lines) (byWriter.get(line.writerId) ?? byWriter.set(line.writerId, []).get(line.writerId) as WriterLineImage[]).push(line);
+  const writers = [...byWriter.keys()].sort();
+  if (writers.length < 2) throw new ConfigError(`writer identification needs at least 2 writers; the lines have ${writers.length}`);
+  const split = { train: [] as WriterLineImage[], valid: [] as WriterLineImage[], test: [] as WriterLineImage[] };
+  for (const writer of writers) {
+    const own = createRng(`split:${seed}:${writer}`).shuffle([...(byWriter.get(writer) as WriterLineImage[])]);
+    if (own.length < validPer + testPer + 1) {
+      throw new ConfigError(`writer ${writer} has ${own.length} lines; needs at least ${validPer + testPer + 1} (valid ${validPer} + test ${testPer} + 1 to train)`);
+    }
+    split.test.push(...own.slice(0, testPer));
+    split.valid.push(...own.slice(testPer, testPer + validPer));
+    split.train.push(...own.slice(testPer + validPer));
+  }
+  const writerIndex = new Map(writers.map((w, i) => [w, i]));
+  const patchOptions: WriterPatchOptions = {
+    patchSize,
+    maxFraction: options.maxFraction,
+    trainPatchesPerLine: options.trainPatchesPerLine,
+    evalPatchesPerLine: options.evalPatchesPerLine,
+  };
+  const model = buildWriterCnn({ numWriters: writers.length, inputSize: patchSize, seed: hashString32(`model:${seed}`) % 100000, ...options.model });
+  const logsOf = (e: WriterEvaluation, prefix: string): Logs => ({
+    [`${prefix}line_accuracy`]: e.lineAccuracy,
+    [`${prefix}patch_accuracy`]: e.patchAccuracy,
+    [`${prefix}loss`]: e.loss,
+  });
+  const evaluate: EvaluateFn = async (m) => logsOf(evaluateWriterLines(m, split.valid, writerIndex, { ...patchOptions, seed }), 'val_');
+  let test: WriterEvaluation | undefined;
+  const training = await train(model, writerPatchData(split.train, writerIndex, { ...patchOptions, batchSize: options.batchSize, seed }), {
+    loss: writerLossFn(),
+    evaluate: split.valid.length > 0 ? evaluate : undefined,
+    test: async (m) => {
+      test = evaluateWriterLines(m, split.test, writerIndex, { ...patchOptions, seed });
+      return logsOf(test, 'test_');
+    },
+    monitor: split.valid.length > 0 ? 'val_line_accuracy' : 'loss',
+    epochs: options.epochs ?? 8,
+    optimizer: 'adam',
+    learningRate: options.learningRate ?? 1e-3,
+    callbacks: options.callbacks,
+    handleSignals: false,
+    describe: { model: 'writer_cnn', config: { writers: writers.length, patchSize, ...patchOptions, ...options.model, seed } },
+  });
+  test ??= evaluateWriterLines(model, split.test, writerIndex, { ...patchOptions, seed });
+  return { model, writers, split: { train: split.train.length, valid: split.valid.length, test: split.test.length }, training, test };
+}

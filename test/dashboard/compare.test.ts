@@ -1,0 +1,145 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after } from 'node:test';
+import { buildComparison, describeComparison } from '../../src/dashboard/compare';
+import { EVAL_REPORT_KIND, evalReportFromMetrics, readEvalReport, writeEvalReport } from '../../src/dashboard/eval-report';
+import { confusionFigure, dashboardFigures, comparisonCurveFigure, lengthAccuracyFigure, runColors } from '../../src/dashboard/figures';
+import { ConfigError, DataError } from '../../src/errors';
+import { accuracyByLength, characterErrorRate, confusionPairs, sequenceAccuracy, sequenceMetrics } from '../../src/metrics/sequence';
+import { addArtifact, closeStore, finishRun, logMetrics, openStore, startRun, type TrackerStore } from '../../src/tracker/store';
+import { tempDbPath } from '../tracker/helpers';
+import { type DashboardFixture, fillDashboardDb } from './fixtures';
+
+describe('buildComparison', () => {
+  const file = tempDbPath();
+  let fixture: DashboardFixture;
+  let store: TrackerStore;
+  before(async () => {
+    fixture = await fillDashboardDb(file, dirname(file));
+    store = openStore(file);
+  });
+  after(() => closeStore(store));
+
+  test('an experiment: both runs with the table, curves, per-length accuracy and confusions as evaluated', () => {
+    const comparison = buildComparison(store, { experiment: 'equations' });
+    assert.deepEqual(comparison.warnings, []);
+    assert.equal(comparison.matched, 2);
+    assert.deepEqual(new Set(comparison.runs.map((r) => r.id)), new Set([fixture.vggId, fixture.crnnId]));
+    for (const [key, runId, model, epochs] of [['vgg', fixture.vggId, 'vgg19-crnn', 3], ['crnn', fixture.crnnId, 'crnn', 4]] as const) {
+      const { truths, predictions } = fixture.evaluations[key];
+      const run = comparison.runs.find((r) => r.id === runId)!;
+      assert.equal(run.model, model);
+      assert.equal(run.testAccuracy, sequenceAccuracy(truths, predictions));
+      assert.equal(run.testCer, characterErrorRate(truths, predictions));
+      assert.equal(run.epochs, epochs);
+      assert.ok(run.parameterCount! > 1e6);
+      const row = comparison.table.find((r) => r.id === runId)!;
+      assert.equal(row['test accuracy'], run.testAccuracy);
+      assert.equal(row.parameters, run.parameterCount);
+      assert.deepEqual(comparison.byLength.find((l) => l.runId === runId)?.byLength, accuracyByLength(truths, predictions));
+      assert.deepEqual(comparison.confusions.find((c) => c.runId === runId)?.confusions, confusionPairs(truths, predictions).slice(0, 10));
+      const valCurve = comparison.curves.accuracy.find((c) => c.runId === runId && c.key === 'val_accuracy')!;
+      assert.deepEqual(valCurve.epochs, [...Array(epochs).keys()]);
+      assert.equal(valCurve.values[epochs - 1], run.bestValAccuracy, 'the fixture improves every epoch');
+      assert.equal(comparison.curves.loss.filter((c) => c.runId === runId).length, 2, 'loss and val_loss');
+    }
+    const accuracies = comparison.runs.map((r) => r.testAccuracy!);
+    const best = comparison.runs[accuracies.indexOf(Math.max(...accuracies))]!;
+    assert.deepEqual(comparison.best, { runId: best.id, label: best.label, model: best.model, metric: 'test_accuracy', value: best.testAccuracy });
+  });
+
+  test('where, ids and their errors', () => {
+    const vgg = buildComparison(store, { where: 'params.model = "vgg19-crnn"' });
+    assert.deepEqual(vgg.runs.map((r) => r.id), [fixture.vggId]);
+    const ordered = buildComparison(store, { ids: [fixture.otherId, fixture.vggId] });
+    assert.deepEqual(ordered.runs.map((r) => r.id), [fixture.otherId, fixture.vggId]);
+    // The failed run recorded no test accuracy, so the VGG run is the best of the two.
+    assert.equal(ordered.best?.runId, fixture.vggId);
+    assert.match(ordered.warnings.join('\n'), new RegExp(`${fixture.otherId} recorded no ${EVAL_REPORT_KIND} artifact`));
+    const narrowed = buildComparison(store, { ids: [fixture.otherId, fixture.crnnId], experiment: 'equations' });
+    assert.deepEqual(narrowed.runs.map((r) => r.id), [fixture.crnnId]);
+    assert.match(narrowed.warnings.join('\n'), new RegExp(`${fixture.otherId} were asked for by id but do not match`));
+    assert.throws(() => buildComparison(store, { ids: ['nope-1'] }), (e: unknown) => e instanceof ConfigError && /no run "nope-1"/.test(e.message));
+    assert.throws(() => buildComparison(store, { where: 'params.model = ' }), /bad filter expression/);
+    const limited = buildComparison(store, { limit: 1 });
+    assert.equal(limited.runs.length, 1);
+    assert.equal(limited.matched, 3);
+    assert.match(limited.warnings[0] ?? '', /3 runs match; showing the 1 newest/);
+  });
+
+  test('no matching runs: an empty comparison with no best run', () => {
+    const empty = buildComparison(store, { experiment: 'does-not-exist' });
+    assert.equal(empty.runs.length, 0);
+    assert.equal(empty.best, null);
+    assert.match(describeComparison(empty, file), /^No runs in .* match this selection, so there is nothing to compare yet/);
+    assert.match(describeComparison(undefined, '/nowhere/x.db'), /^No experiment database at \/nowhere\/x\.db yet, so there are no runs to compare/);
+    assert.equal(describeComparison(buildComparison(store, { experiment: 'equations' }), file), `Comparing 2 of 2 matching runs from ${file}.`);
+    assert.deepEqual(dashboardFigures(empty), { accuracyCurves: null, lossCurves: null, testAccuracy: null, lengthAccuracy: null, confusions: null });
+  });
+
+  test('figures: one trace per curve, a run keeps its colour, training dashed', () => {
+    const comparison = buildComparison(store, { experiment: 'equations' });
+    const loss = comparisonCurveFigure(comparison, 'loss')!;
+    assert.equal(loss.data.length, comparison.curves.loss.length);
+    const colors = runColors(comparison);
+    for (const trace of loss.data) {
+      const series = comparison.curves.loss.find((s) => `${s.label} ${s.split}` === trace.name)!;
+      assert.equal((trace.line as { color: string }).color, colors.get(series.runId));
+      assert.equal((trace.line as { dash: string }).dash, series.split === 'train' ? 'dash' : 'solid');
+    }
+    const lengths = lengthAccuracyFigure(comparison)!;
+    assert.equal(lengths.data.length, 2);
+    const confusion = confusionFigure(comparison)!;
+    // The categories are every pair of every run, most frequent last (plotly draws it on top).
+    const pairs = new Set(comparison.confusions.flatMap((c) => c.confusions.map((p) => `${p.truth || '∅'}→${p.predicted || '∅'}`)));
+    assert.deepEqual(new Set(confusion.data[0]!.y as string[]), pairs);
+  });
+});
+
+describe('eval reports', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'glyphlab-eval-report-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('round trip through the file: Infinity kept, extra fields ignored, no version accepted', () => {
+    const metrics = sequenceMetrics(['1+1=2', ''], ['1+1=3', 'x']);
+    const path = writeEvalReport(join(dir, 'report.json'), { ...evalReportFromMetrics(metrics, 'valid'), errors: [{ truth: '1+1=2', predicted: '1+1=3' }] } as ReturnType<typeof evalReportFromMetrics>);
+    assert.deepEqual(readEvalReport(path), evalReportFromMetrics(metrics, 'valid'));
+    const infinite = sequenceMetrics([''], ['x']);
+    assert.equal(infinite.characterErrorRate, Infinity);
+    assert.equal(readEvalReport(writeEvalReport(join(dir, 'inf.json'), evalReportFromMetrics(infinite))).characterErrorRate, Infinity);
+    const { version: _version, ...unversioned } = evalReportFromMetrics(metrics);
+    writeFileSync(join(dir, 'old.json'), JSON.stringify(unversioned));
+    assert.deepEqual(readEvalReport(join(dir, 'old.json')).byLength, metrics.byLength);
+  });
+
+  test('bad files are DataErrors naming the file and the field', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ version: 1, samples: 1, accuracy: 1, characterErrorRate: 0, byLength: [{ length: 'ten', samples: 1, correct: 1, accuracy: 1 }], confusions: [] }));
+    assert.throws(() => readEvalReport(bad), (e: unknown) => e instanceof DataError && e.message.includes(bad) && /byLength\[0\]\.length \("ten"\) is not valid; expected a number/.test(e.message));
+    writeFileSync(bad, '{ nope');
+    assert.throws(() => readEvalReport(bad), /cannot be read/);
+    assert.throws(() => readEvalReport(join(dir, 'missing.json')), /missing\.json does not exist/);
+  });
+
+  test('a run whose report is missing or corrupt is still compared, with a warning naming the file', async () => {
+    const file = join(dir, 'runs.db');
+    const store = openStore(file);
+    try {
+      const runId = startRun(store, { experiment: 'e', config: { model: 'crnn' }, git: false, heartbeat: false });
+      logMetrics(store, runId, { loss: 1, val_accuracy: 0.5, test_accuracy: 0.4 }, { step: 0, epoch: 0 });
+      const corrupt = join(dir, 'corrupt.json');
+      writeFileSync(corrupt, '[]');
+      await addArtifact(store, runId, { path: corrupt, kind: EVAL_REPORT_KIND });
+      finishRun(store, runId);
+      const comparison = buildComparison(store, {});
+      assert.equal(comparison.runs[0]?.testAccuracy, 0.4);
+      assert.equal(comparison.byLength.length, 0);
+      assert.match(comparison.warnings.join('\n'), new RegExp(`run ${runId}: eval report ${corrupt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the file is not valid`));
+    } finally {
+      closeStore(store);
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend';
+import { charClassCounts, charImage, charTrainData, createCharDataset, splitCharDataset, subsetCharDataset, type ClassificationBatch } from '../../src/data/char-dataset';
+import { DataError } from '../../src/errors';
+
+/** n 4x4 images; image i is filled with i / n; label i % k. */
+function toy(n: number, k: number) {
+  const images = new Float32Array(n * 16);
+  for (let i = 0; i < n; i++) images.fill(i / n, i * 16, (i + 1) * 16);
+  return createCharDataset(images, Int32Array.from({ length: n }, (_, i) => i % k), Array.from({ length: k }, (_, c) => `c${c}`), { height: 4, width: 4 });
+}
+
+describe('createCharDataset / subset', () => {
+  test('rejects pixel counts and labels that do not fit', () => {
+    assert.throws(() => createCharDataset(new Float32Array(10), new Int32Array(1), ['a'], { height: 4, width: 4, source: 'x.bin' }), (e: unknown) => e instanceof DataError && /x\.bin: 1 labels need 16 pixels/.test(e.message));
+    assert.throws(() => createCharDataset(new Float32Array(16), Int32Array.from([3]), ['a', 'b'], { height: 4, width: 4 }), /label 3 of sample 0 is outside 0-1/);
+  });
+
+  test('subset copies the chosen images in order', () => {
+    const data = toy(10, 3);
+    const sub = subsetCharDataset(data, [7, 2]);
+    assert.deepEqual([...sub.labels], [1, 2]);
+    assert.equal(charImage(sub, 0)[5], Math.fround(0.7));
+    assert.throws(() => subsetCharDataset(data, [10]), /index 10 is outside 0-9/);
+  });
+});
+
+describe('splitCharDataset', () => {
+  test('stratified 8:1:1, disjoint, covering every sample, the same for the same seed', () => {
+    const data = toy(300, 3);
+    const a = splitCharDataset(data, { seed: 5 });
+    const b = splitCharDataset(data, { seed: 5 });
+    const c = splitCharDataset(data, { seed: 6 });
+    assert.deepEqual([a.train.labels.length, a.val.labels.length, a.test.labels.length], [240, 30, 30]);
+    assert.deepEqual(charClassCounts(a.val), [10, 10, 10]);
+    const ids = (d: typeof a.train) => Array.from({ length: d.labels.length }, (_, i) => Math.round(charImage(d, i)[0]! * 300));
+    const all = [...ids(a.train), ...ids(a.val), ...ids(a.test)].sort((x, y) => x - y);
+    assert.deepEqual(all, Array.from({ length: 300 }, (_, i) => i));
+    assert.deepEqual(ids(a.test), ids(b.test));
+    assert.notDeepEqual(ids(a.test), ids(c.test));
+    // Classes interleave rather than staying in load order.
+    assert.notDeepEqual([...a.train.labels.subarray(0, 12)].sort(), [...a.train.labels.subarray(0, 12)]);
+  });
+
+  test('bad ratios are a ConfigError', () => {
+    assert.throws(() => splitCharDataset(toy(10, 2), { ratios: [0, 0, 0] }), /split ratios must be three non-negative numbers/);
+  });
+});
+
+describe('charTrainData', () => {
+  before(async () => {
+    await initBackend({ backend: 'cpu' });
+  });
+
+  test('yields every sample once per epoch in a seeded order, as [b, h, w, 1] tensors', async () => {
+    const data = toy(10, 2);
+    const source = charTrainData(data, { batchSize: 4, seed: 1 });
+    assert.equal(source.stepsPerEpoch, 3);
+    const seen = (epoch: number): number[] => {
+      const order: number[] = [];
+      for (const batch of source.batches(epoch) as Iterable<ClassificationBatch>) {
+        assert.deepEqual(batch.x.shape, [batch.size, 4, 4, 1]);
+        assert.equal(batch.numClasses, 2);
+        const values = batch.x.dataSync();
+        for (let i = 0; i < batch.size; i++) {
+          const id = Math.round(values[i * 16]! * 10);
+          assert.equal(batch.labels[i], id % 2, 'label travels with its image');
+          order.push(id);
+        }
+        batch.x.dispose();
+      }
+      return order;
+    };
+    const e0 = seen(0);
+    assert.deepEqual([...e0].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
+    assert.deepEqual(seen(0), e0, 'same epoch, same order');
+    assert.notDeepEqual(seen(1), e0, 'next epoch reshuffles');
+    assert.equal(tf.memory().numTensors, 0);
+  });
+
+  test('augment changes the pixels but keeps labels and shapes', () => {
+    const data = toy(4, 2);
+    const plain = [...charTrainData(data, { batchSize: 4, seed: 2 }).batches(0) as Iterable<ClassificationBatch>][0]!;
+    const augmented = [...charTrainData(data, { batchSize: 4, seed: 2, augment: true }).batches(0) as Iterable<ClassificationBatch>][0]!;
+    assert.deepEqual([...plain.labels], [...augmented.labels]);
+    assert.notDeepEqual([...plain.x.dataSync()], [...augmented.x.dataSync()]);
+    tf.dispose([plain.x, augmented.x]);
+  });
+});

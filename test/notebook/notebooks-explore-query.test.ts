@@ -1,0 +1,164 @@
+/**
+ * Notebooks 01 (exploration), 04 (dashboard) and 05 (query API) run top to bottom, small,
+ * through the real tslab kernel; any error output fails. 04 and 05 read a temporary experiment
+ * database filled with real runs (a VGG19 and a custom CRNN run with eval reports) through
+ * GLYPHLAB_DB in the kernel's environment.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Notebook,
+  NotebookCellError,
+  type NotebookOutput,
+  type RunNotebookOptions,
+  type RunNotebookResult,
+  notebookHasErrors,
+  readNotebook,
+  runNotebook,
+} from '../../src/notebook/run';
+import { closeStore, openStore } from '../../src/tracker/store';
+import { listRuns } from '../../src/tracker/query';
+import { openHeadless } from '../dashboard/chromium';
+import { type DashboardFixture, fillDashboardDb } from '../dashboard/fixtures';
+
+const notebooks = join(__dirname, '..', '..', 'notebooks');
+
+function outputsOf(notebook: Notebook): NotebookOutput[] {
+  return notebook.cells.flatMap((cell) => cell.outputs ?? []);
+}
+function streamText(notebook: Notebook): string {
+  return outputsOf(notebook).map((o) => (o.output_type === 'stream' ? o.text : '')).join('');
+}
+function htmlText(notebook: Notebook): string {
+  return outputsOf(notebook).map((o) => (o.output_type === 'display_data' ? String(o.data['text/html'] ?? '') : '')).join('\n');
+}
+/** Fails on an error output or anything written to stderr, naming the cell. */
+function assertClean(notebook: Notebook, name: string): void {
+  assert.equal(notebookHasErrors(notebook), false, `${name} has an error output`);
+  notebook.cells.forEach((cell, i) => {
+    for (const output of cell.outputs ?? []) {
+      if (output.output_type === 'stream' && output.name === 'stderr') assert.fail(`${name} cell ${i} wrote to stderr: ${output.text}`);
+    }
+  });
+}
+
+/** Runs a notebook; a failing cell's error carries everything that cell printed, for the test log. */
+async function run(path: string, options: RunNotebookOptions): Promise<RunNotebookResult> {
+  try {
+    return await runNotebook(path, { cellTimeoutMs: 90_000, ...options });
+  } catch (error) {
+    if (!(error instanceof NotebookCellError) || !existsSync(error.outPath)) throw error;
+    const partial = JSON.parse(readFileSync(error.outPath, 'utf8')) as Notebook;
+    const printed = (partial.cells[error.cellIndex]?.outputs ?? []).map((o) => (o.output_type === 'stream' ? o.text : JSON.stringify(o))).join('');
+    throw new Error(`${error.message}\n--- what the cell printed ---\n${printed}`);
+  }
+}
+
+describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
+  let dir: string;
+  let db: string;
+  let fixture: DashboardFixture;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'glyphlab-notebooks-'));
+    db = join(dir, 'glyphlab.db');
+    fixture = await fillDashboardDb(db, dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the committed notebooks have no outputs and a parameters cell', () => {
+    for (const name of ['01-explore-equations', '04-dashboard', '05-query-experiments']) {
+      const notebook = readNotebook(join(notebooks, `${name}.ipynb`));
+      const code = notebook.cells.filter((c) => c.cell_type === 'code');
+      assert.ok(code.some((c) => c.metadata.tags?.includes('parameters')), `${name} has a parameters cell`);
+      for (const cell of code) {
+        assert.deepEqual(cell.outputs, [], `${name}: outputs committed`);
+        assert.equal(cell.execution_count, null);
+      }
+    }
+  });
+
+  test('01-explore-equations: synthesises 40 images, charts, tables, grid and split', { timeout: 120_000 }, async () => {
+    const synthDir = join(dir, 'synth');
+    const { notebook } = await run(join(notebooks, '01-explore-equations.ipynb'), {
+      parameters: { count: 40, seed: 3, synthDir, workers: 0, maxImages: 20, gridSize: 4 },
+      out: join(dir, '01.executed.ipynb'),
+    });
+    assertClean(notebook, '01');
+    const text = streamText(notebook);
+    assert.match(text, /synthesised 40 images/);
+    assert.match(text, /40 labelled images/);
+    assert.match(text, /40 labels; ink profile over 20 images; [\d.]+% of the ink lies in the left half/);
+    const split = /train (\d+), valid (\d+), test (\d+)/.exec(text);
+    assert.ok(split, text);
+    assert.equal(Number(split[1]) + Number(split[2]) + Number(split[3]), 40);
+    const html = htmlText(notebook);
+    assert.equal((html.match(/class="glyphlab-figure"/g) ?? []).length, 3, 'label lengths, characters, ink profile');
+    assert.match(html, /window\.Plotly = Plotly/, 'plotly inlined once');
+    assert.equal((html.match(/<figure><img src="data:image\/png;base64,/g) ?? []).length, 4, 'the sample grid');
+    assert.match(html, /<th>reaches every split<\/th>/);
+    assert.ok(existsSync(join(synthDir, 'labels.csv')));
+  });
+
+  test('04-dashboard: compares the VGG19 and custom runs of the query', { timeout: 120_000 }, async () => {
+    const { notebook } = await run(join(notebooks, '04-dashboard.ipynb'), {
+      parameters: { experiment: 'equations' },
+      env: { ...process.env, GLYPHLAB_DB: db },
+      out: join(dir, '04.executed.ipynb'),
+    });
+    assertClean(notebook, '04');
+    const text = streamText(notebook);
+    assert.match(text, /Comparing 2 of 2 matching runs/);
+    const best = fixture.evaluations.crnn.predictions.filter((p, i) => p === fixture.evaluations.crnn.truths[i]).length >
+      fixture.evaluations.vgg.predictions.filter((p, i) => p === fixture.evaluations.vgg.truths[i]).length ? fixture.crnnId : fixture.vggId;
+    assert.match(text, new RegExp(`best: .* run ${best}\\) with test_accuracy`));
+    const html = htmlText(notebook);
+    for (const id of ['chart-accuracy-curves', 'chart-loss-curves', 'chart-test-accuracy', 'chart-length-accuracy', 'chart-confusions']) {
+      assert.ok(html.includes(`id="${id}"`), `${id} displayed`);
+    }
+    assert.ok(html.includes(fixture.vggId) && html.includes(fixture.crnnId));
+    assert.ok(!html.includes(fixture.otherId), 'the scratch run is not in the experiment');
+
+    // What the notebook displayed, put on one page as a front end shows it: every chart draws offline.
+    const page = join(dir, '04-outputs.html');
+    writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`);
+    const dom = await openHeadless(page, { dumpDom: true });
+    assert.equal(dom.code, 0, dom.stderr.slice(-2000));
+    assert.deepEqual(dom.console, []);
+    assert.equal((dom.stdout.match(/data-rendered="true"/g) ?? []).length, 5, 'all five charts drew');
+  });
+
+  test('05-query-experiments: filters, sorting, comparing, tagging, exports, DataFrames', { timeout: 120_000 }, async () => {
+    const exportDir = join(dir, 'exports');
+    const { notebook } = await run(join(notebooks, '05-query-experiments.ipynb'), {
+      parameters: { exportDir },
+      env: { ...process.env, GLYPHLAB_DB: db },
+      out: join(dir, '05.executed.ipynb'),
+    });
+    assertClean(notebook, '05');
+    const text = streamText(notebook);
+    assert.match(text, /^3 runs in /m);
+    assert.match(text, /custom CRNN runs that finished: 1/);
+    assert.match(text, /structured filter finds the same runs: true/);
+    // The best by validation accuracy, as the store has it.
+    const store = openStore(db);
+    try {
+      const tagged = listRuns(store, { where: 'tags contains "best-val-accuracy"' });
+      assert.equal(tagged.length, 1);
+      const all = listRuns(store).filter((r) => r.metrics.val_accuracy);
+      const bestValue = Math.max(...all.map((r) => r.metrics.val_accuracy!.best));
+      assert.equal(tagged[0]?.metrics.val_accuracy?.best, bestValue);
+      assert.match(tagged[0]?.note ?? '', /best validation accuracy when notebook 05 ran/);
+      assert.match(text, new RegExp(`best validation accuracy: ${bestValue.toFixed(4)} by ${tagged[0]!.id}`));
+    } finally {
+      closeStore(store);
+    }
+    const csv = readFileSync(join(exportDir, 'runs.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 4, 'header and three runs');
+    assert.match(text, /runs DataFrame: 3 rows x \d+ columns/);
+    assert.match(text, /metric history: \d+ values/);
+    assert.match(htmlText(notebook), /<b>params that differ<\/b>/);
+  });
+});
