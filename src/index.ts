@@ -29,7 +29,7 @@ export { runSelfCheck, selfCheckFailure, type SelfCheckOptions, type SelfCheckRe
 export { Callback, CallbackList, TimeBudget, HistoryCallback, type Logs, type TrainBeginEvent, type TrainEndEvent } from './training/callbacks';
 
 // Models and training (issue 5): the CRNN, saving/loading, the training loop, recorded equation runs
-export { buildCrnn, resolveCrnnOptions, crnnFeatureSize, sequenceHead, type CrnnOptions, type CrnnConfig, type SequenceHeadConfig } from './models/crnn';
+export { buildCrnn, resolveCrnnOptions, crnnFeatureSize, defaultPools, sequenceHead, type CrnnOptions, type CrnnConfig, type SequenceHeadConfig } from './models/crnn';
 export { saveModel, loadModel, loadOptimizerState, readModelMeta, type SaveModelOptions } from './models/io';
 export {
   train,
@@ -78,6 +78,7 @@ export {
   type RunEvalReport,
 } from './training/equation-run';
 export { loadRunModel, type RunModel } from './training/run-model';
+export { trainInPhases, type TrainingPhase } from './training/phases';
 export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './viz/training-charts';
 // Notebooks: run them headless through the tslab kernel (src/notebook/)
 export {

@@ -57,8 +57,8 @@ function conv2dBackpropFilterWasm(args: KernelArgs): TensorInfo | TensorInfo[] {
   try {
     const xT = k.call('Transpose', { x }, { perm: [3, 1, 2, 0] });
     const dyT = k.call('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    // Stride-1 convolution with explicit padding: the numeric-padding bug of the wasm Conv2D
-    // (see conv2dWasmSafe) needs strides above 1.
+    // Explicit padding sized so that the wasm kernel's own output size is the filter size
+    // plus what the crop below removes (see paddedConvolution for the numeric-padding bug).
     const grad = k.call('Conv2D', { x: xT, filter: dyT }, {
       strides: [1, 1],
       pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
@@ -166,10 +166,13 @@ function conv2dBackpropInputWasm(original: tf.KernelFunc) {
 }
 
 /**
- * The wasm forward convolutions with numeric or explicit padding and a stride above 1 write out
- * of bounds in tfjs 4.22 (x [1, 9, 2, 1], filter [4, 1, 1, 4], strides [1, 2], pad 1 ends in
- * "memory access out of bounds"). Padding the input with PadV2 first and convolving 'valid'
- * avoids that path; 'same' and 'valid' and stride 1 go to the original unchanged.
+ * The wasm forward convolutions with numeric padding write out of bounds in tfjs 4.22 (x
+ * [1, 9, 2, 1], filter [4, 1, 1, 4], strides [1, 2], pad 1 ends in "memory access out of
+ * bounds"). The cause: for a numeric pad, tfjs-core's `computeConv2DInfo` sizes the output
+ * width with the filter's *height* and *stride height* (here [1, 8, 1, 4]), the engine allocates
+ * that, and the wasm kernel writes the size it computes itself ([1, 8, 2, 4]). The cpu backend
+ * follows `computeConv2DInfo`, so this route does too: it pads (or crops) the input to exactly
+ * the rows and columns those output positions read, and convolves 'valid'.
  */
 function paddedConvolution(name: string) {
   return (original: tf.KernelFunc) =>
@@ -178,11 +181,7 @@ function paddedConvolution(name: string) {
       const x = args.inputs['x'];
       const filter = args.inputs['filter'];
       const { pad } = attrs;
-      const [strideHeight, strideWidth] = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
-      const numericPad = pad !== 'same' && pad !== 'valid';
-      if (!numericPad || (strideHeight === 1 && strideWidth === 1) || x == null || filter == null || attrs.dataFormat === 'NCHW') {
-        return original(args);
-      }
+      if (pad === 'same' || pad === 'valid' || x == null || filter == null || attrs.dataFormat === 'NCHW') return original(args);
       const info = tf.backend_util.computeConv2DInfo(
         x.shape as Shape4D,
         filter.shape as Shape4D,
@@ -191,10 +190,12 @@ function paddedConvolution(name: string) {
         pad,
         attrs.dimRoundingMode,
       );
-      const { top, bottom, left, right } = info.padInfo;
+      const { top, left } = info.padInfo;
+      const neededHeight = (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight;
+      const neededWidth = (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth;
       const k = kernelCalls(args.backend as tf.KernelBackend, { [name]: original });
       try {
-        const padded = padOrCrop(k, x, [top, bottom], [left, right]);
+        const padded = padOrCrop(k, x, [top, neededHeight - top - info.inHeight], [left, neededWidth - left - info.inWidth]);
         return k.keep(name, { ...args.inputs, x: padded }, { ...attrs, pad: 'valid', dimRoundingMode: undefined });
       } finally {
         k.dispose();

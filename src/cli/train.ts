@@ -140,7 +140,7 @@ export const trainGroup: CommandGroup = {
             inputWidth: numberOption(args, 'input-width', { min: 8, integer: true }),
             rnn,
             rnnUnits: numberOption(args, 'rnn-units', { min: 1, integer: true }),
-            ...(filters ? { convFilters: filters, pools: defaultPools(filters.length) } : {}),
+            convFilters: filters,
           },
           vgg19: {
             weightsPath: stringOption(args, 'weights'),
@@ -182,11 +182,6 @@ export const trainGroup: CommandGroup = {
     },
   ],
 };
-
-/** Pools for `n` conv blocks: the CRNN default pattern (2x2 twice, then 2x1). */
-function defaultPools(n: number): [number, number][] {
-  return Array.from({ length: n }, (_, i) => (i < 2 ? [2, 2] : [2, 1]) as [number, number]);
-}
 
 async function evaluationSamples(dataDir: string, split: SplitName | undefined, seed: number): Promise<LabeledImage[]> {
   if (split === undefined) return (await loadLabeledImages(dataDir, { check: 'header' })).samples;

@@ -115,6 +115,7 @@ export function confusionFigure(comparison: Comparison): FigureSpec | null {
   // Most frequent at the top: plotly draws the first category of a horizontal bar at the bottom.
   const labels = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([label]) => label).reverse();
   const colors = runColors(comparison);
+  const maxCount = Math.max(...withPairs.flatMap((run) => run.confusions.map((p) => p.count)));
   return {
     data: withPairs.map((run) => {
       const counts = new Map(run.confusions.map((p) => [confusionLabel(p), p.count]));
@@ -123,7 +124,8 @@ export function confusionFigure(comparison: Comparison): FigureSpec | null {
     layout: {
       title: { text: 'Top confusions (truth→read; ∅: inserted/dropped)' },
       barmode: 'group',
-      xaxis: { title: { text: 'count on the test set' }, rangemode: 'tozero', tickformat: ',d' },
+      // Counts are whole numbers: at most about eight ticks, never fractional ones.
+      xaxis: { title: { text: 'count on the test set' }, rangemode: 'tozero', dtick: Math.max(1, Math.ceil(maxCount / 8)) },
       yaxis: { type: 'category', automargin: true },
       legend: { orientation: 'h', y: -0.2 },
       height: Math.max(320, 90 + labels.length * 22 * Math.max(1, withPairs.length / 2)),

@@ -19,8 +19,9 @@ export interface CrnnOptions {
   /** Filters of each conv block. Defaults to [32, 64, 128, 128]. */
   convFilters?: number[];
   /**
-   * Pooling of each conv block as [height, width]; `null` for none. Defaults to
-   * [[2, 2], [2, 2], [2, 1], [2, 1]]: width shrinks 4x (300 -> 75 time steps), height 16x.
+   * Pooling of each conv block as [height, width]; `null` for none. Defaults to [2, 2] for the
+   * first two blocks and [2, 1] after, i.e. [[2, 2], [2, 2], [2, 1], [2, 1]] for four blocks:
+   * width shrinks 4x (300 -> 75 time steps), height 16x.
    */
   pools?: ([number, number] | null)[];
   /** Recurrent cell. Defaults to 'lstm' (the seed); 'gru' is the option the seed asked for. */
@@ -44,6 +45,11 @@ export interface CrnnOptions {
 /** The resolved options of a CRNN, as recorded with a run. */
 export type CrnnConfig = Required<CrnnOptions>;
 
+/** The default pools of `blocks` conv blocks: 2x2 for the first two, then 2x1 (height only). */
+export function defaultPools(blocks: number): [number, number][] {
+  return Array.from({ length: blocks }, (_, i) => (i < 2 ? [2, 2] : [2, 1]) as [number, number]);
+}
+
 /** Resolves defaults and checks that the conv stack leaves at least one row and one time step. */
 export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
   const config: CrnnConfig = {
@@ -52,7 +58,7 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
     channels: options.channels ?? 1,
     numClasses: options.numClasses ?? 17,
     convFilters: options.convFilters ?? [32, 64, 128, 128],
-    pools: options.pools ?? [[2, 2], [2, 2], [2, 1], [2, 1]],
+    pools: options.pools ?? defaultPools((options.convFilters ?? [32, 64, 128, 128]).length),
     rnn: options.rnn ?? 'lstm',
     rnnUnits: options.rnnUnits ?? 128,
     rnnLayers: options.rnnLayers ?? 2,

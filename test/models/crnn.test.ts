@@ -65,6 +65,11 @@ describe('buildCrnn', () => {
     }
   });
 
+  test('default pools follow the number of conv blocks', () => {
+    assert.deepEqual(resolveCrnnOptions({ convFilters: [8, 16] }).pools, [[2, 2], [2, 2]]);
+    assert.deepEqual(resolveCrnnOptions({ convFilters: [8, 16, 32, 32, 64] }).pools, [[2, 2], [2, 2], [2, 1], [2, 1], [2, 1]]);
+  });
+
   test('bad configurations are rejected with the reason', () => {
     assert.throws(() => resolveCrnnOptions({ inputHeight: 8, pools: [[2, 2], [2, 2], [2, 1], [2, 1]] }), (e: unknown) =>
       e instanceof ConfigError && /too small for 4 pooling blocks/.test(e.message));
