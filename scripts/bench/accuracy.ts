@@ -5,6 +5,7 @@
  *
  *   node --import tsx scripts/bench/accuracy.ts [--count 100000] [--minutes 60] [--data DIR]
  *       [--input-height 32] [--input-width 150] [--batch-size 32] [--lr 0.002] [--rnn lstm|gru]
+ *       [--filters 32,64,128,128] [--rnn-units 128] [--epochs 100]
  *
  * The data set is synthesised once into data/bench-<count> (kept for later runs). The run is
  * recorded in the experiment store like any other (experiment "bench-accuracy").
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
       'batch-size': { type: 'string', default: '32' },
       lr: { type: 'string', default: '0.002' },
       rnn: { type: 'string', default: 'lstm' },
+      filters: { type: 'string', default: '32,64,128,128' },
+      'rnn-units': { type: 'string', default: '128' },
       epochs: { type: 'string', default: '100' },
     },
   });
@@ -51,6 +54,8 @@ async function main(): Promise<void> {
       inputHeight: Number(values['input-height']),
       inputWidth: Number(values['input-width']),
       rnn: values.rnn === 'gru' ? 'gru' : 'lstm',
+      convFilters: String(values.filters).split(',').map(Number),
+      rnnUnits: Number(values['rnn-units']),
       batchNormMomentum: 0.95,
     },
     epochs: Number(values.epochs),

@@ -210,7 +210,7 @@ async function startTorch(args: BenchArgs, config: CrnnConfig, threads: number):
 
 function formatRound(name: string, round: Round): string {
   const memory = [`peak RSS ${round.peakRssMb.toFixed(0)} MB`];
-  if (round.tfMb !== undefined) memory.push(`tf.memory ${round.tfMb.toFixed(0)} MB`);
+  if (round.tfMb !== undefined) memory.push(`tf.memory after step ${round.tfMb.toFixed(0)} MB`);
   if (round.wasmHeapMb !== undefined) memory.push(`wasm heap ${round.wasmHeapMb.toFixed(0)} MB`);
   return `  ${name.padEnd(8)} ${round.imagesPerSecond.toFixed(1).padStart(7)} img/s  loss ${round.loss.toFixed(2).padStart(6)}  ${memory.join(', ')}`;
 }

@@ -32,7 +32,7 @@ export interface BackendInfo {
   threads: number;
   /** Whether wasm runs with SIMD; `undefined` for other backends. */
   simd: boolean | undefined;
-  /** Kernels glyphlab registered because the backend lacked them. */
+  /** Kernels glyphlab registered (missing) or replaced (slow or wrong) on this backend. */
   addedKernels: string[];
   /** The tfjs version. */
   tfjsVersion: string;

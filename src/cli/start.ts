@@ -76,7 +76,7 @@ export const startGroup: CommandGroup = {
           log: (message) => ctx.stderr.write(`${message}\n`),
         });
         ctx.print('');
-        ctx.print(`run ${result.runId}: ${result.status} after ${result.history.length} epochs`);
+        ctx.print(`run ${result.runId}: ${result.status} after ${result.history.length} epoch${result.history.length === 1 ? '' : 's'}`);
         if (result.testMetrics) {
           const accuracy = ((result.testMetrics['test_accuracy'] ?? 0) * 100).toFixed(2);
           const cer = ((result.testMetrics['test_cer'] ?? 0) * 100).toFixed(2);

@@ -24,22 +24,30 @@ export function greedyDecode(input: CtcOutput, options: GreedyDecodeOptions = {}
   for (let b = 0; b < batch; b++) {
     const labels: number[] = [];
     let previous = -1;
-    const steps = inputLengths[b] as number;
-    for (let t = 0; t < steps; t++) {
-      const row = (b * time + t) * classes;
-      let best = 0;
-      let bestScore = data[row] as number;
-      for (let k = 1; k < classes; k++) {
-        const score = data[row + k] as number;
-        if (score > bestScore) {
-          bestScore = score;
-          best = k;
-        }
-      }
+    for (const best of framewiseArgmax(data, inputLengths[b] as number, classes, b * time * classes)) {
       if (best !== blank && best !== previous) labels.push(best);
       previous = best;
     }
     decoded.push(labels);
   }
   return decoded;
+}
+
+/** Argmax class of every frame of one sample (`[time, classes]` row-major scores). */
+export function framewiseArgmax(scores: ArrayLike<number>, time: number, classes: number, offset = 0): number[] {
+  const path: number[] = new Array<number>(time);
+  for (let t = 0; t < time; t++) {
+    const row = offset + t * classes;
+    let best = 0;
+    let bestScore = scores[row] as number;
+    for (let k = 1; k < classes; k++) {
+      const score = scores[row + k] as number;
+      if (score > bestScore) {
+        bestScore = score;
+        best = k;
+      }
+    }
+    path[t] = best;
+  }
+  return path;
 }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
 import { editAlignment } from '../metrics/edit-distance';
+import { framewiseArgmax } from '../decode/greedy';
 
 /** One frame aligned with the character it shows. */
 export interface AlignedFrame {
@@ -39,25 +40,6 @@ export interface AlignGreedyPathOptions {
   scores?: ArrayLike<number>;
   /** Classes per frame in `scores`. Needed with `scores`. */
   classes?: number;
-}
-
-/** Argmax class of every frame of one sample (`[time, classes]` row-major scores). */
-export function framewiseArgmax(scores: ArrayLike<number>, time: number, classes: number, offset = 0): number[] {
-  const path: number[] = new Array<number>(time);
-  for (let t = 0; t < time; t++) {
-    const row = offset + t * classes;
-    let best = 0;
-    let bestScore = scores[row] as number;
-    for (let k = 1; k < classes; k++) {
-      const score = scores[row + k] as number;
-      if (score > bestScore) {
-        bestScore = score;
-        best = k;
-      }
-    }
-    path[t] = best;
-  }
-  return path;
 }
 
 /** A run of the greedy path: consecutive frames with the same non-blank class (one emitted character). */
@@ -190,3 +172,5 @@ export function classSums(features: tf.Tensor2D, classes: readonly number[], k: 
   });
   return tf.tidy(() => ({ sums: tf.matMul(tf.tensor2d(oneHot, [k, n]), features), counts: tf.tensor2d(counts, [k, 1]) }));
 }
+
+export { framewiseArgmax };

@@ -72,6 +72,13 @@ function randomConvCases(rng: Rng, count: number): ConvCase[] {
   return cases.map((c) => ({ ...c, filter: [c.filter[0], c.filter[1], c.inShape[2], c.filter[3]] }));
 }
 
+/** Random input, filter and output gradient for one conv case. */
+function convCaseData(rng: Rng, c: ConvCase) {
+  const xShape: [number, number, number, number] = [c.batch, ...c.inShape];
+  const outShape = tf.backend_util.computeConv2DInfo(xShape, c.filter, c.strides, 1, c.pad).outShape;
+  return { xShape, x: randomValues(rng, xShape), w: randomValues(rng, c.filter), outShape, dy: randomValues(rng, outShape) };
+}
+
 describe('wasm training kernels', () => {
   before(async () => {
     await initBackend({ backend: 'wasm' });
@@ -90,11 +97,7 @@ describe('wasm training kernels', () => {
     assert.ok(cases.some((c) => c.batch === 1), 'cases include batch 1');
     assert.ok(cases.some((c) => c.filter[0] !== c.filter[1]), 'cases include non-square kernels');
     for (const c of cases) {
-      const xShape: [number, number, number, number] = [c.batch, ...c.inShape];
-      const x = randomValues(rng, xShape);
-      const w = randomValues(rng, c.filter);
-      const outShape = tf.backend_util.computeConv2DInfo(xShape, c.filter, c.strides, 1, c.pad).outShape;
-      const dy = randomValues(rng, outShape);
+      const { xShape, x, w, outShape, dy } = convCaseData(rng, c);
       const filterGrad = () =>
         tf.grad((filter: tf.Tensor) =>
           tf.sum(tf.mul(tf.conv2d(tf.tensor4d(x, xShape), filter as tf.Tensor4D, c.strides, c.pad), tf.tensor(dy, outShape))),
@@ -156,11 +159,7 @@ describe('wasm training kernels', () => {
     const cases = randomConvCases(rng, 24);
     assert.ok(cases.some((c) => c.strides[0] === 2 && c.strides[1] === 1), 'cases include mixed strides');
     for (const c of cases) {
-      const xShape: [number, number, number, number] = [c.batch, ...c.inShape];
-      const x = randomValues(rng, xShape);
-      const w = randomValues(rng, c.filter);
-      const outShape = tf.backend_util.computeConv2DInfo(xShape, c.filter, c.strides, 1, c.pad).outShape;
-      const dy = randomValues(rng, outShape);
+      const { xShape, x, w, outShape, dy } = convCaseData(rng, c);
       const inputGrad = () =>
         tf.grad((input: tf.Tensor) =>
           tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, tf.tensor4d(w, c.filter), c.strides, c.pad), tf.tensor(dy, outShape))),
