@@ -13,7 +13,7 @@ import { SPLIT_NAMES, type SplitName } from '../data/split';
 import { compareDecodedTexts } from '../decode/grammar';
 import { databasePath } from '../util/paths';
 import { Callback, type Logs, type TrainBeginEvent } from '../training/callbacks';
-import { buildEvalReport, EQUATION_MODELS, type EquationModelName, loadEquationSplits, runEquationTraining } from '../training/equation-run';
+import { buildEvalReport, EQUATION_MODELS, type EquationModelName, type EquationRunResult, loadEquationSplits, resumeEquationTraining, runEquationTraining } from '../training/equation-run';
 import { loadRunModel } from '../training/run-model';
 import { decodeTexts, predictLogits, predictSequences, type SequenceDecoder } from '../training/sequence';
 import { OPTIMIZER_NAMES } from '../training/train';
@@ -116,10 +116,23 @@ export const trainGroup: CommandGroup = {
         name: { type: 'string', valueName: 'NAME', description: 'run name (default the model name)' },
         tag: { type: 'string', multiple: true, valueName: 'TAG', description: 'tag the run (repeatable)' },
         db: dbOption,
+        resume: { type: 'string', valueName: 'ID', description: 'continue an interrupted, failed or crashed run from its last checkpoint (its recorded options; --epochs may raise the total)' },
         json: { type: 'boolean', description: 'end by printing the run id and test metrics as JSON' },
       },
-      details: 'Ctrl-C finishes the current batch, saves experiments/runs/ID/last and records the run as interrupted.',
+      details: 'Ctrl-C finishes the current batch, saves experiments/runs/ID/last and records the run as interrupted;\n`glyphlab train --resume ID` continues it.',
       async run(args, ctx) {
+        const resumeId = stringOption(args, 'resume');
+        if (resumeId !== undefined) {
+          await announceBackend(ctx);
+          const resumed = await resumeEquationTraining(resumeId, {
+            epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
+            dbPath: stringOption(args, 'db') ?? databasePath(),
+            workers: numberOption(args, 'workers', { min: 0, integer: true }),
+            callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
+            log: (message) => ctx.stderr.write(`${message}\n`),
+          });
+          return reportRun(ctx, args, resumed);
+        }
         const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
         const model = choice<EquationModelName>(args, 'model', EQUATION_MODELS);
         const optimizer = choice<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);
@@ -166,22 +179,28 @@ export const trainGroup: CommandGroup = {
           callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
           log: (message) => ctx.stderr.write(`${message}\n`),
         });
-        if (flagOption(args, 'json')) {
-          ctx.printJson({ runId: result.runId, status: result.status, best: result.best ?? null, testMetrics: result.testMetrics ?? null, runDir: result.runDir });
-        } else {
-          ctx.print(`run ${result.runId}: ${result.status}`);
-          if (result.best) ctx.print(`best val_accuracy ${percent(result.best.value)} at epoch ${result.best.epoch + 1}`);
-          if (result.testMetrics) {
-            ctx.print(`test accuracy ${percent(result.testMetrics['test_accuracy'])}, CER ${percent(result.testMetrics['test_cer'])} (${result.splitSizes.test} images)`);
-          }
-          ctx.print(`files: ${result.runDir}`);
-          ctx.print(`look at it: glyphlab runs show ${result.runId}; glyphlab eval --run ${result.runId} --data ${dataDir} --split test`);
-        }
-        return result.status === 'interrupted' ? 130 : 0;
+        return reportRun(ctx, args, result);
       },
     },
   ],
 };
+
+/** Prints how a training run ended; exit code 130 for an interrupted run, as after Ctrl-C. */
+function reportRun(ctx: CliContext, args: ParsedArgs, result: EquationRunResult): number {
+  if (flagOption(args, 'json')) {
+    ctx.printJson({ runId: result.runId, status: result.status, best: result.best ?? null, testMetrics: result.testMetrics ?? null, runDir: result.runDir });
+  } else {
+    ctx.print(`run ${result.runId}: ${result.status}`);
+    if (result.best) ctx.print(`best val_accuracy ${percent(result.best.value)} at epoch ${result.best.epoch + 1}`);
+    if (result.testMetrics) {
+      ctx.print(`test accuracy ${percent(result.testMetrics['test_accuracy'])}, CER ${percent(result.testMetrics['test_cer'])} (${result.splitSizes.test} images)`);
+    }
+    ctx.print(`files: ${result.runDir}`);
+    if (result.status === 'interrupted') ctx.print(`continue it: glyphlab train --resume ${result.runId}`);
+    else ctx.print(`look at it: glyphlab runs show ${result.runId}; glyphlab eval --run ${result.runId} --data ${result.dataDir} --split test`);
+  }
+  return result.status === 'interrupted' ? 130 : 0;
+}
 
 async function evaluationSamples(dataDir: string, split: SplitName | undefined, seed: number): Promise<LabeledImage[]> {
   if (split === undefined) return (await loadLabeledImages(dataDir, { check: 'header' })).samples;

@@ -7,7 +7,7 @@
 import { Callback, type Logs, type TrainBeginEvent, type TrainEndEvent } from '../training/callbacks';
 import { TrackerError } from '../errors';
 import type { MetricMode } from './schema';
-import { type MetricPointInput, type TrackerStore, addArtifact, closeStore, finishRun, logMetricPoints, logMetrics, openStore, startRun } from './store';
+import { type MetricPointInput, type TrackerStore, addArtifact, closeStore, finishRun, logMetricPoints, logMetrics, openStore, resumeRun, startRun } from './store';
 
 /** Options of {@link TrackerCallback}. */
 export interface TrackerCallbackOptions {
@@ -33,6 +33,11 @@ export interface TrackerCallbackOptions {
   modes?: Record<string, MetricMode>;
   /** Read the git commit and dirty flag. Defaults to true. */
   git?: boolean;
+  /**
+   * Continue recording this (interrupted, failed or crashed) run instead of starting one: it
+   * becomes running again and its metrics continue. Defaults to none (a new run).
+   */
+  resumeRunId?: string;
 }
 
 /**
@@ -67,6 +72,12 @@ export class TrackerCallback extends Callback {
     if (this.runId) throw new TrackerError(`this TrackerCallback already records run ${this.runId}; create one callback per run`);
     this.store = this.options.store ?? openStore(this.options.dbPath);
     this.ownsStore = this.options.store === undefined;
+    if (this.options.resumeRunId !== undefined) {
+      resumeRun(this.store, this.options.resumeRunId);
+      this.runId = this.options.resumeRunId;
+      this.attach();
+      return;
+    }
     this.runId = startRun(this.store, {
       experiment: this.options.experiment,
       name: this.options.name ?? event.model,
@@ -84,6 +95,10 @@ export class TrackerCallback extends Callback {
       tags: this.options.tags,
       git: this.options.git ?? true,
     });
+    this.attach();
+  }
+
+  private attach(): void {
     process.on('exit', this.onExit);
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
@@ -111,6 +126,11 @@ export class TrackerCallback extends Callback {
   }
 
   override async onTrainEnd(event: TrainEndEvent): Promise<void> {
+    if (this.runId === undefined) {
+      // onTrainBegin failed (e.g. a run that cannot be resumed): nothing was recorded; let its error surface.
+      if (this.ownsStore && this.store) closeStore(this.store);
+      return;
+    }
     const { store, runId } = this.active();
     try {
       this.flush();

@@ -319,18 +319,39 @@ export function startRun(store: TrackerStore, options: StartRunOptions = {}): st
     refreshParamsJson(store, runId);
     for (const tag of options.tags ?? []) writeTag(store, runId, tag);
   });
-  if (options.heartbeat !== false) {
-    const timer = setInterval(() => {
-      try {
-        if (store.db.open) touchRun(store, runId, Date.now());
-      } catch {
-        // A missed heartbeat is harmless; the next write or tick refreshes it.
-      }
-    }, store.heartbeatMs);
-    timer.unref();
-    store.heartbeats.set(runId, timer);
-  }
+  if (options.heartbeat !== false) startHeartbeat(store, runId);
   return runId;
+}
+
+function startHeartbeat(store: TrackerStore, runId: string): void {
+  const timer = setInterval(() => {
+    try {
+      if (store.db.open) touchRun(store, runId, Date.now());
+    } catch {
+      // A missed heartbeat is harmless; the next write or tick refreshes it.
+    }
+  }, store.heartbeatMs);
+  timer.unref();
+  store.heartbeats.set(runId, timer);
+}
+
+/** Statuses a run can be resumed from. */
+export const RESUMABLE_STATUSES: readonly RunStatus[] = ['interrupted', 'failed', 'crashed'];
+
+/**
+ * Marks an interrupted, failed or crashed run as running again in this process (its metrics
+ * continue where they stopped), with a fresh heartbeat. Any other status is a ConfigError.
+ */
+export function resumeRun(store: TrackerStore, runId: string, options: { heartbeat?: boolean } = {}): void {
+  markCrashedRuns(store);
+  const row = selectOne<{ status: RunStatus }>(store, 'SELECT status FROM runs WHERE id = @runId', { runId });
+  if (!row) throw new ConfigError(`no run ${JSON.stringify(runId)} in ${store.file}; list runs with \`glyphlab runs ls\``);
+  if (!RESUMABLE_STATUSES.includes(row.status)) {
+    throw new ConfigError(`run ${runId} is ${row.status}; only ${RESUMABLE_STATUSES.join(', ')} runs can be resumed`);
+  }
+  const now = Date.now();
+  execute(store, "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, heartbeat_at = @now, pid = @pid WHERE id = @runId", { now, pid: process.pid, runId });
+  if (options.heartbeat !== false) startHeartbeat(store, runId);
 }
 
 /** JSON cannot hold NaN or Infinity; keep them as strings rather than turning them into null. */

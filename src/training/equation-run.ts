@@ -13,7 +13,10 @@ import { type BatchSource, createBatchSource } from '../data/batches';
 import { describeInvalidRows, type LabeledImage, loadLabeledImages } from '../data/load';
 import { readSplitManifest, type SplitName, stratifiedSplit } from '../data/split';
 import { buildCrnn, type CrnnOptions, resolveCrnnOptions } from '../models/crnn';
-import { saveModel } from '../models/io';
+import { loadModel, loadOptimizerState, readModelMeta, saveModel } from '../models/io';
+import { getRun } from '../tracker/query';
+import { closeStore, openStore, RESUMABLE_STATUSES } from '../tracker/store';
+import { createOptimizer } from './train';
 import { createVgg19Crnn } from '../models/vgg19-crnn';
 import { trainableLayerNames } from '../models/freeze';
 import { TrackerCallback } from '../tracker/callback';
@@ -95,6 +98,19 @@ export interface EquationRunOptions {
   logBatches?: boolean;
   /** Called with progress messages (data loading, evaluation). Defaults to none. */
   log?: (message: string) => void;
+  /** Set by {@link resumeEquationTraining}: the restored state of an interrupted run. */
+  resumeFrom?: ResumeState;
+}
+
+/** What resuming a run restores from its `last/` checkpoint. */
+export interface ResumeState {
+  runId: string;
+  model: tf.LayersModel;
+  modelConfig: Record<string, unknown>;
+  optimizer: tf.Optimizer;
+  /** The first epoch still to train. */
+  initialEpoch: number;
+  best?: { epoch: number; value: number };
 }
 
 /** What a recorded run produced. */
@@ -112,6 +128,8 @@ export interface EquationRunResult {
   modelDir?: string;
   /** Samples per split. */
   splitSizes: Record<SplitName, number>;
+  /** The data folder trained on. */
+  dataDir: string;
 }
 
 /** The evaluation report saved with a run (`eval-report.json`, kind 'eval-report'), with its misread samples. */
@@ -220,7 +238,8 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
   const dataDir = resolve(options.dataDir);
   const seed = options.seed ?? 0;
   const modelName = options.model ?? 'crnn';
-  const { model, config: modelConfig, phase1Layers } = await buildModel(modelName, options, log);
+  const resume = options.resumeFrom;
+  const { model, config: modelConfig, phase1Layers } = resume ? { model: resume.model, config: resume.modelConfig, phase1Layers: undefined } : await buildModel(modelName, options, log);
   const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
 
   log(`loading ${dataDir}`);
@@ -250,6 +269,7 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
     source: options.source,
     tags: options.tags,
     logBatches: options.logBatches ?? true,
+    resumeRunId: resume?.runId,
   });
   const runsDir = resolve(options.runsDir ?? runsDirFor(options.dbPath ?? databasePath()));
   const runDir = (): string => join(runsDir, tracker.runId ?? 'unstarted');
@@ -257,9 +277,12 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
   const sources: BatchSource[] = [trainSource, validSource, ...(testSource ? [testSource] : [])];
   try {
     const epochs = options.epochs ?? 10;
+    const initialEpoch = resume?.initialEpoch ?? 0;
+    if (initialEpoch >= epochs) throw new ConfigError(`run ${resume?.runId} already trained ${initialEpoch} of ${epochs} epochs; resume with more --epochs`);
     const phase1Epochs = phase1Layers ? Math.min(options.vgg19?.phase1Epochs ?? 2, epochs - 1) : 0;
+    // A resumed run trains its remaining epochs with all layers.
     const phases: TrainingPhase<SequenceBatch>[] =
-      phase1Epochs > 0 ? [{ epochs: phase1Epochs, trainableLayers: phase1Layers, name: 'last layers' }, { epochs: epochs - phase1Epochs, name: 'all layers' }] : [{ epochs }];
+      phase1Epochs > 0 ? [{ epochs: phase1Epochs, trainableLayers: phase1Layers, name: 'last layers' }, { epochs: epochs - phase1Epochs, name: 'all layers' }] : [{ epochs: epochs - initialEpoch }];
     const result = await trainInPhases(model, sequenceTrainData(trainSource), {
       loss: ctcLossFn(),
       evaluate: sequenceEvaluator(validSource),
@@ -272,7 +295,10 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
           }
         : undefined,
       optimizer: options.optimizer,
-      learningRate: options.learningRate,
+      learningRate: resume ? undefined : options.learningRate,
+      optimizerInstance: resume?.optimizer,
+      initialEpoch,
+      initialBest: resume?.best,
       clipNorm: options.clipNorm ?? 5,
       monitor: 'val_accuracy',
       earlyStopping: options.earlyStopping ?? { patience: 8 },
@@ -296,16 +322,74 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
         dataFingerprint: data.fingerprint,
         config: {
           model: modelConfig,
-          data: { dir: dataDir, split: data.fromManifest ? 'split.json' : 'stratified 8:1:1', sizes: splitSizes, seed, augment: options.augment ?? false },
+          data: { dir: dataDir, split: data.fromManifest ? 'split.json' : 'stratified 8:1:1', sizes: splitSizes, limit: options.limit ?? null, seed, augment: options.augment ?? false },
           batchSize,
           evalBatchSize,
         },
       },
     }, phases);
     const modelDir = result.status === 'finished' ? join(runDir(), 'model') : undefined;
-    return { runId: tracker.runId!, runDir: runDir(), status: result.status, history: result.history, best: result.best, testMetrics: result.testMetrics, testReport, modelDir, splitSizes };
+    return { runId: tracker.runId!, runDir: runDir(), status: result.status, history: result.history, best: result.best, testMetrics: result.testMetrics, testReport, modelDir, splitSizes, dataDir };
   } finally {
     await Promise.all(sources.map((s) => s.close()));
     model.dispose();
+    resume?.optimizer.dispose();
   }
+}
+
+/**
+ * Resumes an interrupted, failed or crashed run from its `last/` checkpoint (weights, optimizer
+ * state, learning rate, best value so far) with the options it was recorded with, and records
+ * the rest of it into the same run. `overrides` may change the epochs, callbacks and the like.
+ *
+ * @example
+ * const run = await resumeEquationTraining('20261122-101500-ab12cd', { epochs: 40 });
+ */
+export async function resumeEquationTraining(runId: string, overrides: Partial<EquationRunOptions> = {}): Promise<EquationRunResult> {
+  const dbPath = overrides.dbPath ?? databasePath();
+  const store = openStore(dbPath);
+  let run;
+  try {
+    run = getRun(store, runId);
+  } finally {
+    closeStore(store);
+  }
+  const config = (run.config ?? {}) as {
+    model?: Record<string, unknown>;
+    data?: { dir?: string; seed?: number; limit?: EquationRunOptions['limit'] | null; augment?: EquationRunOptions['augment'] };
+    batchSize?: number;
+    evalBatchSize?: number;
+    training?: { optimizer?: OptimizerName; clipNorm?: number | null; earlyStopping?: EarlyStoppingOptions | null; reduceLrOnPlateau?: ReduceLrOptions | null };
+    totalEpochs?: number;
+  };
+  if (!RESUMABLE_STATUSES.includes(run.status)) {
+    throw new ConfigError(`run ${run.id} is ${run.status}; only ${RESUMABLE_STATUSES.join(', ')} runs can be resumed`);
+  }
+  const lastDir = join(resolve(overrides.runsDir ?? runsDirFor(dbPath)), run.id, 'last');
+  const meta = readModelMeta(lastDir);
+  if (!meta || !config.data?.dir) {
+    throw new ConfigError(`run ${run.id} has no last checkpoint with metadata in ${lastDir} (or no recorded data folder); it cannot be resumed`);
+  }
+  const optimizerName = config.training?.optimizer ?? 'adam';
+  const optimizer = createOptimizer(optimizerName, Number(meta['learningRate'] ?? 1e-3));
+  await loadOptimizerState(lastDir, optimizer);
+  const model = await loadModel(lastDir);
+  const best = meta['best'] as { epoch: number; value: number } | null | undefined;
+  return runEquationTraining({
+    dataDir: config.data.dir,
+    model: String(run.params['model'] ?? 'crnn') as EquationModelName,
+    epochs: config.totalEpochs,
+    batchSize: config.batchSize,
+    evalBatchSize: config.evalBatchSize,
+    optimizer: optimizerName,
+    clipNorm: config.training?.clipNorm ?? undefined,
+    earlyStopping: config.training?.earlyStopping ?? false,
+    reduceLrOnPlateau: config.training?.reduceLrOnPlateau ?? false,
+    seed: config.data.seed,
+    limit: config.data.limit ?? undefined,
+    augment: config.data.augment,
+    dbPath,
+    ...overrides,
+    resumeFrom: { runId: run.id, model, modelConfig: config.model ?? {}, optimizer, initialEpoch: Number(meta['epoch']) + 1, best: best ?? undefined },
+  });
 }

@@ -53,7 +53,7 @@ class PhaseForwarder extends Callback {
 /**
  * Trains `model` through `phases` in order as one run. `test` and `finalize` run after the last
  * phase only; an interrupted or failed phase ends the run. Epochs and steps continue across
- * phases, and the best value carries over.
+ * phases (from `options.initialEpoch` when resuming), and the best value carries over.
  *
  * @example
  * await trainInPhases(model, data, { loss, evaluate, callbacks: [tracker] }, [
@@ -72,8 +72,8 @@ export async function trainInPhases<B extends TrainBatch>(
   const history: Logs[] = [];
   const checkpoints: TrainResult['checkpoints'] = {};
   const total = phases.reduce((n, p) => n + p.epochs, 0);
-  let initialEpoch = 0;
-  let best: TrainResult['best'];
+  let initialEpoch = options.initialEpoch ?? 0;
+  let best: TrainResult['best'] = options.initialBest;
   let result: TrainResult | undefined;
   for (const [i, phase] of phases.entries()) {
     const first = i === 0;

@@ -146,6 +146,20 @@ describe('glyphlab train, eval and predict', () => {
       assert.ok(run.artifacts.some((a) => a.kind === 'checkpoint-last'));
     });
     assert.ok(existsSync(join(root, 'runs', id, 'last', 'model.json')));
+    assert.match(out, new RegExp(`continue it: glyphlab train --resume ${id}`));
+
+    // Resume: the same run continues from last/ to the new total and finishes.
+    const resumed = await cli(['train', '--resume', id, '--epochs', '2', '--workers', '0', '--db', db, '--json']);
+    assert.equal(resumed.code, EXIT_OK, resumed.err);
+    const summary = JSON.parse(resumed.out) as { runId: string; status: string };
+    assert.deepEqual([summary.runId, summary.status], [id, 'finished']);
+    withStore((store) => {
+      assert.equal(getRun(store, id).status, 'finished');
+      assert.deepEqual(getMetricHistory(store, id, ['val_accuracy']).map((p) => p.epoch), [0, 1]);
+    });
+    const again = await cli(['train', '--resume', id, '--db', db]);
+    assert.equal(again.code, EXIT_USAGE);
+    assert.match(again.err, /run \S+ is finished; only interrupted, failed, crashed runs can be resumed/);
   });
 });
 
