@@ -69,6 +69,7 @@ export {
 } from './training/sequence';
 export {
   runEquationTraining,
+  resumeEquationTraining,
   loadEquationSplits,
   buildEvalReport,
   EQUATION_MODELS,
@@ -76,9 +77,11 @@ export {
   type EquationRunOptions,
   type EquationRunResult,
   type RunEvalReport,
+  type ResumeState,
 } from './training/equation-run';
 export { loadRunModel, type RunModel } from './training/run-model';
 export { trainInPhases, type TrainingPhase } from './training/phases';
+export { runCharTraining, CHAR_MODELS, type CharModelName, type CharRunOptions, type CharRunResult } from './training/char-run';
 export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './viz/training-charts';
 // Notebooks: run them headless through the tslab kernel (src/notebook/)
 export {

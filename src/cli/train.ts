@@ -15,6 +15,8 @@ import { databasePath } from '../util/paths';
 import { Callback, type Logs, type TrainBeginEvent } from '../training/callbacks';
 import { buildEvalReport, EQUATION_MODELS, type EquationModelName, type EquationRunResult, loadEquationSplits, resumeEquationTraining, runEquationTraining } from '../training/equation-run';
 import { loadRunModel } from '../training/run-model';
+import { CHAR_MODELS, type CharModelName, runCharTraining } from '../training/char-run';
+import { loadCharDataset } from './classify-data';
 import { decodeTexts, predictLogits, predictSequences, type SequenceDecoder } from '../training/sequence';
 import { OPTIMIZER_NAMES } from '../training/train';
 import type { OptimizerName } from '../training/types';
@@ -91,8 +93,8 @@ export const trainGroup: CommandGroup = {
       name: '',
       summary: 'train the equation recogniser (custom CRNN or VGG19-CRNN) and record the run in the experiment store',
       options: {
-        model: { type: 'string', valueName: EQUATION_MODELS.join('|'), description: 'model (default crnn)' },
-        data: { type: 'string', valueName: 'DIR', description: 'data folder: labels.csv + images, split.json used when present (required)' },
+        model: { type: 'string', valueName: [...EQUATION_MODELS, ...CHAR_MODELS].join('|'), description: 'model (default crnn); mlp and cnn classify single characters' },
+        data: { type: 'string', valueName: 'DIR|SPEC', description: 'equations: a folder with labels.csv + images (split.json used when present); mlp/cnn: mnist, idx:DIR or letters-csv:FILE (required)' },
         epochs: { type: 'string', valueName: 'N', description: 'epochs (default 10)' },
         'batch-size': { type: 'string', valueName: 'N', description: 'training batch size (default 32)' },
         'eval-batch-size': { type: 'string', valueName: 'N', description: 'validation/test batch size (default 64)' },
@@ -133,8 +135,10 @@ export const trainGroup: CommandGroup = {
           });
           return reportRun(ctx, args, resumed);
         }
+        const charModel = choice<CharModelName | EquationModelName>(args, 'model', [...EQUATION_MODELS, ...CHAR_MODELS]);
+        if (charModel === 'mlp' || charModel === 'cnn') return trainClassifier(args, ctx, charModel);
         const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
-        const model = choice<EquationModelName>(args, 'model', EQUATION_MODELS);
+        const model = charModel;
         const optimizer = choice<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);
         const rnn = choice(args, 'rnn', ['lstm', 'gru'] as const);
         const filters = stringOption(args, 'filters')?.split(',').map((f) => {
@@ -184,6 +188,38 @@ export const trainGroup: CommandGroup = {
     },
   ],
 };
+
+/** `glyphlab train --model mlp|cnn`: a single-character classifier on a data specifier. */
+async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharModelName): Promise<number> {
+  const spec = requireOption(args, 'data', '--data mnist (or idx:DIR, letters-csv:FILE)');
+  const seed = numberOption(args, 'seed', { integer: true }) ?? 0;
+  await announceBackend(ctx);
+  const loaded = await loadCharDataset(spec, { seed, limit: numberOption(args, 'limit', { min: 10, integer: true }) });
+  ctx.stderr.write(`${loaded.description}\n`);
+  const result = await runCharTraining({
+    splits: loaded.splits,
+    dataName: spec,
+    model,
+    epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
+    batchSize: numberOption(args, 'batch-size', { min: 1, integer: true }),
+    learningRate: numberOption(args, 'lr', { min: 1e-9 }),
+    augment: flagOption(args, 'augment'),
+    seed,
+    experiment: stringOption(args, 'experiment'),
+    name: stringOption(args, 'name'),
+    tags: stringListOption(args, 'tag'),
+    dbPath: stringOption(args, 'db') ?? databasePath(),
+    source: `glyphlab ${process.argv.slice(2).join(' ')}`,
+    callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
+  });
+  if (flagOption(args, 'json')) {
+    ctx.printJson({ runId: result.runId, status: result.status, best: result.best ?? null, testMetrics: result.testMetrics ?? null, runDir: result.runDir });
+  } else {
+    ctx.print(`run ${result.runId}: ${result.status}; test accuracy ${percent(result.testMetrics?.['test_accuracy'])}, weighted F1 ${(result.testMetrics?.['test_weighted_f1'] ?? Number.NaN).toFixed(4)}`);
+    ctx.print(`files: ${result.runDir}`);
+  }
+  return result.status === 'interrupted' ? 130 : 0;
+}
 
 /** Prints how a training run ended; exit code 130 for an interrupted run, as after Ctrl-C. */
 function reportRun(ctx: CliContext, args: ParsedArgs, result: EquationRunResult): number {

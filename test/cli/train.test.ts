@@ -104,6 +104,23 @@ describe('glyphlab train, eval and predict', () => {
     for (const r of read) assert.match(r.text, /^[-+*=()0-9]*$/);
   });
 
+  test('train --model mlp|cnn trains a character classifier on a data specifier and records it', async () => {
+    const result = await cli(['train', '--model', 'mlp', '--data', 'mnist', '--limit', '300', '--epochs', '2', '--db', db, '--json']);
+    assert.equal(result.code, EXIT_OK, result.err);
+    const summary = JSON.parse(result.out) as { runId: string; status: string; testMetrics: Record<string, number> };
+    assert.equal(summary.status, 'finished');
+    assert.ok(summary.testMetrics['test_accuracy']! > 0.3, `an MLP on 240 real digits beats chance (0.1) clearly: ${summary.testMetrics['test_accuracy']}`);
+    withStore((store) => {
+      const run = getRun(store, summary.runId);
+      assert.equal(run.params['model'], 'mlp');
+      assert.equal(run.experiment, 'characters');
+      assert.ok(run.artifacts.some((a) => a.kind === 'model'));
+    });
+    const bad = await cli(['train', '--model', 'cnn', '--data', 'idx:/nonexistent-folder', '--db', db]);
+    assert.equal(bad.code, EXIT_USAGE);
+    assert.match(bad.err, /nonexistent-folder/);
+  });
+
   test('bad input gets one clear line and exit code 2', async () => {
     const noData = await cli(['train', '--epochs', '1']);
     assert.equal(noData.code, EXIT_USAGE);

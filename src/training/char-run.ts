@@ -1,0 +1,114 @@
+/**
+ * One recorded training run of a single-character classifier (handwritten digits or letters,
+ * seeds.md sections 2 and 5): the MLP or the LeNet-style CNN through the shared training loop,
+ * best epoch by validation accuracy, test evaluation, saved model, all in the experiment store.
+ * `glyphlab train --model mlp|cnn` calls this.
+ */
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../errors';
+import { type CharSplits, charTrainData } from '../data/char-dataset';
+import { saveModel } from '../models/io';
+import { buildLenet } from '../models/lenet';
+import { buildMlp } from '../models/mlp';
+import { TrackerCallback } from '../tracker/callback';
+import { databasePath, runsDirFor } from '../util/paths';
+import type { Callback, Logs } from './callbacks';
+import { classificationEvaluator, classificationLoss } from './classification';
+import { train } from './train';
+import type { TrainResult } from './types';
+
+/** Classifier families. */
+export const CHAR_MODELS = ['mlp', 'cnn'] as const;
+export type CharModelName = (typeof CHAR_MODELS)[number];
+
+/** Options of {@link runCharTraining}. */
+export interface CharRunOptions {
+  /** Train, validation and test parts (e.g. from `loadCharDataset`). */
+  splits: CharSplits;
+  /** What the data is, recorded with the run (e.g. 'mnist'). */
+  dataName: string;
+  /** Model family: the seed's MLP or the LeNet-style CNN. Defaults to 'cnn'. */
+  model?: CharModelName;
+  /** Epochs. Defaults to 10. */
+  epochs?: number;
+  /** Batch size. Defaults to 64. */
+  batchSize?: number;
+  /** Learning rate. Defaults to 0.002. */
+  learningRate?: number;
+  /** Label smoothing. Defaults to 0.05. */
+  labelSmoothing?: number;
+  /** Augment training images (rotation, zoom, shifts, noise, elastic). Defaults to true. */
+  augment?: boolean;
+  /** Shuffle seed. Defaults to 0. */
+  seed?: number;
+  /** Experiment name. Defaults to 'characters'. */
+  experiment?: string;
+  /** Run name. Defaults to `<model>-<data>`. */
+  name?: string;
+  /** Tags. Defaults to none. */
+  tags?: string[];
+  /** Database file. Defaults to GLYPHLAB_DB or experiments/glyphlab.db. */
+  dbPath?: string;
+  /** What started the run. Defaults to the process's command line. */
+  source?: string;
+  /** More callbacks (progress). Defaults to none. */
+  callbacks?: Callback[];
+}
+
+/** What a classifier run produced. */
+export interface CharRunResult {
+  runId: string;
+  runDir: string;
+  status: TrainResult['status'];
+  best?: { epoch: number; value: number };
+  testMetrics?: Logs;
+}
+
+/** Trains and records one classifier run. */
+export async function runCharTraining(options: CharRunOptions): Promise<CharRunResult> {
+  const { splits } = options;
+  const modelName = options.model ?? 'cnn';
+  if (!(CHAR_MODELS as readonly string[]).includes(modelName)) throw new ConfigError(`model ${JSON.stringify(modelName)} is not one of: ${CHAR_MODELS.join(', ')}`);
+  const numClasses = splits.train.classes.length;
+  const model =
+    modelName === 'mlp'
+      ? buildMlp({ numClasses })
+      : buildLenet({ numClasses, convFilters: [32, 64], kernelSize: 5, denseUnits: [128], dropout: 0.5, l2: 0.0005 });
+  const tracker = new TrackerCallback({
+    experiment: options.experiment ?? 'characters',
+    name: options.name ?? `${modelName}-${options.dataName}`,
+    dbPath: options.dbPath,
+    source: options.source,
+    tags: options.tags,
+  });
+  const runDir = (): string => join(resolve(runsDirFor(options.dbPath ?? databasePath())), tracker.runId ?? 'unstarted');
+  const batchSize = options.batchSize ?? 64;
+  const augment = options.augment ?? true;
+  try {
+    const result = await train(model, charTrainData(splits.train, { batchSize, seed: options.seed ?? 0, augment: augment ? {} : false }), {
+      loss: classificationLoss({ labelSmoothing: options.labelSmoothing ?? 0.05 }),
+      evaluate: classificationEvaluator(splits.val),
+      test: classificationEvaluator(splits.test, { prefix: 'test_' }),
+      epochs: options.epochs ?? 10,
+      learningRate: options.learningRate ?? 0.002,
+      clipNorm: 5,
+      reduceLrOnPlateau: { factor: 0.5, patience: 2 },
+      earlyStopping: { patience: 5 },
+      runDir,
+      finalize: async (m) => [{ path: await saveModel(m, join(runDir(), 'model')), kind: 'model' }],
+      callbacks: [tracker, ...(options.callbacks ?? [])],
+      describe: {
+        model: modelName,
+        config: {
+          data: { name: options.dataName, classes: splits.train.classes, sizes: { train: splits.train.labels.length, valid: splits.val.labels.length, test: splits.test.labels.length } },
+          batchSize,
+          augment,
+          labelSmoothing: options.labelSmoothing ?? 0.05,
+        },
+      },
+    });
+    return { runId: tracker.runId!, runDir: runDir(), status: result.status, best: result.best, testMetrics: result.testMetrics };
+  } finally {
+    model.dispose();
+  }
+}
