@@ -35,8 +35,8 @@ export const startGroup: CommandGroup = {
       summary: 'run the main job',
       options: {
         data: { type: 'string', valueName: 'DIR', description: 'data folder (default data/equations; synthesised when absent)' },
-        count: { type: 'string', valueName: 'N', description: 'images to synthesise when the folder is absent (default 3000)' },
-        minutes: { type: 'string', valueName: 'M', description: 'training time budget in minutes (default 6)' },
+        count: { type: 'string', valueName: 'N', description: 'images to synthesise when the folder is absent (default 6000)' },
+        minutes: { type: 'string', valueName: 'M', description: 'training time budget in minutes (default 7)' },
       },
       async run(args, ctx) {
         const info = await initBackend();
@@ -51,7 +51,7 @@ export const startGroup: CommandGroup = {
 
         const dir = stringOption(args, 'data') ?? join(dataDir(), 'equations');
         if (!existsSync(join(dir, 'labels.csv')) && !existsSync(join(dir, 'labels.txt'))) {
-          const count = numberOption(args, 'count', { min: 10, integer: true }) ?? 3000;
+          const count = numberOption(args, 'count', { min: 10, integer: true }) ?? 6000;
           const bar = createProgressBar('synthesising equations', count);
           await synthesizeEquations({ outDir: dir, count, seed: 0, fonts: ['all'], onProgress: (done, total) => bar.update(done, total) });
           bar.finish();
@@ -60,7 +60,7 @@ export const startGroup: CommandGroup = {
           ctx.print(`data: using ${dir}`);
         }
 
-        const minutes = numberOption(args, 'minutes', { min: 0.01 }) ?? 6;
+        const minutes = numberOption(args, 'minutes', { min: 0.01 }) ?? 7;
         ctx.print(`training the custom CRNN (32x150 input) for about ${minutes} minutes; Ctrl-C stops cleanly`);
         const result = await runEquationTraining({
           dataDir: dir,

@@ -60,6 +60,7 @@ export class ProgressCallback extends Callback {
 function formatLog(key: string, value: number): string {
   if (key === 'lr') return value.toExponential(1);
   if (key.endsWith('_time_s')) return `${value.toFixed(1)}s`;
+  if (Number.isInteger(value)) return String(value);
   return Math.abs(value) >= 100 ? value.toFixed(1) : value.toFixed(4);
 }
 
@@ -175,12 +176,7 @@ export const trainGroup: CommandGroup = {
           limit: limit === undefined ? undefined : { train: limit, valid: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
           augment: flagOption(args, 'augment') ? {} : false,
           workers: numberOption(args, 'workers', { min: 0, integer: true }),
-          experiment: stringOption(args, 'experiment'),
-          name: stringOption(args, 'name'),
-          tags: stringListOption(args, 'tag'),
-          dbPath: stringOption(args, 'db') ?? databasePath(),
-          source: `glyphlab ${process.argv.slice(2).join(' ')}`,
-          callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
+          ...recordingOptions(args, ctx),
           log: (message) => ctx.stderr.write(`${message}\n`),
         });
         return reportRun(ctx, args, result);
@@ -188,6 +184,23 @@ export const trainGroup: CommandGroup = {
     },
   ],
 };
+
+/** Where and how a CLI training run is recorded, and its progress display. */
+function recordingOptions(args: ParsedArgs, ctx: CliContext) {
+  return {
+    experiment: stringOption(args, 'experiment'),
+    name: stringOption(args, 'name'),
+    tags: stringListOption(args, 'tag'),
+    dbPath: stringOption(args, 'db') ?? databasePath(),
+    source: `glyphlab ${process.argv.slice(2).join(' ')}`,
+    callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
+  };
+}
+
+/** What `train --json` prints. */
+function runSummary(result: { runId: string; status: string; best?: { epoch: number; value: number }; testMetrics?: Logs; runDir: string }): Record<string, unknown> {
+  return { runId: result.runId, status: result.status, best: result.best ?? null, testMetrics: result.testMetrics ?? null, runDir: result.runDir };
+}
 
 /** `glyphlab train --model mlp|cnn`: a single-character classifier on a data specifier. */
 async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharModelName): Promise<number> {
@@ -205,15 +218,10 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
     learningRate: numberOption(args, 'lr', { min: 1e-9 }),
     augment: flagOption(args, 'augment'),
     seed,
-    experiment: stringOption(args, 'experiment'),
-    name: stringOption(args, 'name'),
-    tags: stringListOption(args, 'tag'),
-    dbPath: stringOption(args, 'db') ?? databasePath(),
-    source: `glyphlab ${process.argv.slice(2).join(' ')}`,
-    callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
+    ...recordingOptions(args, ctx),
   });
   if (flagOption(args, 'json')) {
-    ctx.printJson({ runId: result.runId, status: result.status, best: result.best ?? null, testMetrics: result.testMetrics ?? null, runDir: result.runDir });
+    ctx.printJson(runSummary(result));
   } else {
     ctx.print(`run ${result.runId}: ${result.status}; test accuracy ${percent(result.testMetrics?.['test_accuracy'])}, weighted F1 ${(result.testMetrics?.['test_weighted_f1'] ?? Number.NaN).toFixed(4)}`);
     ctx.print(`files: ${result.runDir}`);
@@ -224,7 +232,7 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
 /** Prints how a training run ended; exit code 130 for an interrupted run, as after Ctrl-C. */
 function reportRun(ctx: CliContext, args: ParsedArgs, result: EquationRunResult): number {
   if (flagOption(args, 'json')) {
-    ctx.printJson({ runId: result.runId, status: result.status, best: result.best ?? null, testMetrics: result.testMetrics ?? null, runDir: result.runDir });
+    ctx.printJson(runSummary(result));
   } else {
     ctx.print(`run ${result.runId}: ${result.status}`);
     if (result.best) ctx.print(`best val_accuracy ${percent(result.best.value)} at epoch ${result.best.epoch + 1}`);

@@ -100,6 +100,8 @@ function snapshot(model: tf.LayersModel): tf.Tensor[] {
 
 interface LoopState {
   best?: { epoch: number; value: number };
+  /** The tie-break value of the best epoch. */
+  bestTie?: number;
   wait: number;
   lrWait: number;
   stopRequested: string | undefined;
@@ -127,6 +129,7 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
   }
   const monitor = options.monitor ?? (options.evaluate ? 'val_accuracy' : 'loss');
   const mode = options.mode ?? monitorMode(monitor);
+  const tieBreak = options.tieBreak ?? (monitor === 'val_loss' ? 'loss' : 'val_loss');
   const optimizerName = options.optimizer ?? 'adam';
   const learningRate = options.learningRate ?? 1e-3;
   const optimizer = options.optimizerInstance ?? createOptimizer(optimizerName, learningRate);
@@ -240,8 +243,12 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
 
       const value = logs[monitor];
       if (value === undefined) throw new ConfigError(`monitor ${JSON.stringify(monitor)} is not among the epoch logs (${Object.keys(logs).join(', ')})`);
-      if (isImprovement(value, state.best?.value, mode, early?.minDelta ?? 0)) {
+      const tie = logs[tieBreak];
+      // An equal monitored value (e.g. accuracy still 0 early on) is decided by the tie-break key.
+      const tieImproves = state.best !== undefined && value === state.best.value && tie !== undefined && state.bestTie !== undefined && isImprovement(tie, state.bestTie, monitorMode(tieBreak), 0);
+      if (isImprovement(value, state.best?.value, mode, early?.minDelta ?? 0) || tieImproves) {
         state.best = { epoch, value };
+        state.bestTie = tie;
         state.wait = 0;
         state.lrWait = 0;
         if (options.restoreBest ?? true) {

@@ -88,6 +88,11 @@ export interface TrainOptions<B extends TrainBatch = TrainBatch> {
   clipValue?: number;
   /** Log key that decides the best checkpoint, early stopping and LR reduction. Defaults to 'val_accuracy' (or 'loss' without `evaluate`). */
   monitor?: string;
+  /**
+   * Log key that decides between epochs with an equal monitored value (early on, validation
+   * accuracy is often 0 for several epochs). Defaults to 'val_loss' ('loss' when monitoring val_loss).
+   */
+  tieBreak?: string;
   /** Whether the monitored value should go up or down. Defaults to 'max' for accuracies, 'min' otherwise. */
   mode?: 'max' | 'min';
   /** Early stopping; false to turn off. Defaults to off. */

@@ -114,6 +114,21 @@ describe('train', () => {
     model.dispose();
   });
 
+  test('an equal monitored value is decided by the tie-break key (val_loss by default)', async () => {
+    const model = linearModel();
+    const losses = [3, 2, 1, 1.5];
+    let call = 0;
+    const result = await train(model, linearData(1), {
+      loss: mse,
+      evaluate: async () => ({ val_accuracy: 0, val_loss: losses[call++] ?? 9 }),
+      epochs: 4,
+      restoreBest: false,
+      handleSignals: false,
+    });
+    assert.deepEqual(result.best, { epoch: 2, value: 0 });
+    model.dispose();
+  });
+
   test('restores the best weights at the end and evaluates the test set on them', async () => {
     const model = linearModel();
     const snapshots: number[][] = [];
