@@ -36,7 +36,7 @@ export const startGroup: CommandGroup = {
       options: {
         data: { type: 'string', valueName: 'DIR', description: 'data folder (default data/equations; synthesised when absent)' },
         count: { type: 'string', valueName: 'N', description: 'images to synthesise when the folder is absent (default 6000)' },
-        minutes: { type: 'string', valueName: 'M', description: 'training time budget in minutes (default 7)' },
+        minutes: { type: 'string', valueName: 'M', description: 'training time budget in minutes (default 10)' },
       },
       async run(args, ctx) {
         const info = await initBackend();
@@ -60,7 +60,7 @@ export const startGroup: CommandGroup = {
           ctx.print(`data: using ${dir}`);
         }
 
-        const minutes = numberOption(args, 'minutes', { min: 0.01 }) ?? 7;
+        const minutes = numberOption(args, 'minutes', { min: 0.01 }) ?? 10;
         ctx.print(`training the custom CRNN (32x150 input) for about ${minutes} minutes; Ctrl-C stops cleanly`);
         const result = await runEquationTraining({
           dataDir: dir,
