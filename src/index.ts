@@ -37,7 +37,6 @@ export {
   getLearningRate,
   setLearningRate,
   clipGradients,
-  monitorMode,
   NonFiniteLossError,
   OPTIMIZER_NAMES,
 } from './training/train';
@@ -147,6 +146,7 @@ export {
   type CtcOutput,
 } from './decode/index';
 export { editDistance, editAlignment, type EditStep } from './metrics/edit-distance';
+export { metricMode } from './metrics/mode';
 export {
   sequenceAccuracy,
   characterErrorRate,

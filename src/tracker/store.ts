@@ -14,6 +14,7 @@ import { ConfigError, TrackerError } from '../errors';
 import { sha256File } from '../util/hash';
 import { databasePath } from '../util/paths';
 import { assertKnownVersion, migrate, readSchemaVersion } from './migrations';
+import { metricMode } from '../metrics/mode';
 import { type MetricMode, type ParamType, type RunStatus, metricsJsonSql, paramsJsonSql } from './schema';
 import { sqliteCode, toTrackerError } from './sqlite-errors';
 
@@ -462,14 +463,12 @@ export interface LogMetricsOptions {
   epoch?: number;
   /** Context of every value. Defaults to {@link metricContext} of each key. */
   context?: string;
-  /** Whether larger or smaller is better, by key. Defaults to {@link guessMetricMode}. */
+  /** Whether larger or smaller is better, by key. Defaults to `metricMode` (src/metrics/mode.ts). */
   modes?: Record<string, MetricMode>;
 }
 
-/** Which way is better for a metric named `key`: losses, error rates and times are minimised. */
-export function guessMetricMode(key: string): MetricMode {
-  return /(loss|cer|wer|error|err$|time|distance|mse|mae|perplexity)/i.test(key) ? 'min' : 'max';
-}
+/** Whether larger or smaller is better, guessed from the key (the training loop uses the same rule). */
+export { metricMode as guessMetricMode } from '../metrics/mode';
 
 /** The context a metric key implies: `val_*` valid, `test_*` test, `batch_*` batch, else train. */
 export function metricContext(key: string): string {
@@ -513,7 +512,7 @@ export function logMetricPoints(store: TrackerStore, runId: string, points: read
   for (const point of points) {
     let s = summaries.get(point.key);
     if (!s) {
-      s = { last: point.value, lastStep: point.step, best: null, bestStep: null, mode: modes[point.key] ?? guessMetricMode(point.key), count: 0 };
+      s = { last: point.value, lastStep: point.step, best: null, bestStep: null, mode: modes[point.key] ?? metricMode(point.key), count: 0 };
       summaries.set(point.key, s);
     }
     s.last = point.value;

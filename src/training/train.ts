@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, GlyphlabError } from '../errors';
 import { getBackendInfo } from '../backend/index';
 import { saveModel } from '../models/io';
+import { metricMode } from '../metrics/mode';
 import { CallbackList, type Logs } from './callbacks';
 import type { OptimizerName, TrainBatch, TrainData, TrainOptions, TrainResult } from './types';
 
@@ -62,10 +63,6 @@ export function clipGradients(grads: tf.NamedTensorMap, clipNorm?: number, clipV
   });
 }
 
-/** Whether larger is better for a log key (accuracies, F1) or smaller (losses, error rates). */
-export function monitorMode(key: string): 'max' | 'min' {
-  return /acc|f1|precision|recall|auc/i.test(key) && !/loss|err|cer/i.test(key) ? 'max' : 'min';
-}
 
 function isImprovement(value: number, best: number | undefined, mode: 'max' | 'min', minDelta: number): boolean {
   if (!Number.isFinite(value)) return false;
@@ -128,7 +125,7 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
     throw new ConfigError(`initialEpoch ${initialEpoch} must be an integer from 0 to epochs - 1 (${epochs - 1})`);
   }
   const monitor = options.monitor ?? (options.evaluate ? 'val_accuracy' : 'loss');
-  const mode = options.mode ?? monitorMode(monitor);
+  const mode = options.mode ?? metricMode(monitor);
   const tieBreak = options.tieBreak ?? (monitor === 'val_loss' ? 'loss' : 'val_loss');
   const optimizerName = options.optimizer ?? 'adam';
   const learningRate = options.learningRate ?? 1e-3;
@@ -245,7 +242,7 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
       if (value === undefined) throw new ConfigError(`monitor ${JSON.stringify(monitor)} is not among the epoch logs (${Object.keys(logs).join(', ')})`);
       const tie = logs[tieBreak];
       // An equal monitored value (e.g. accuracy still 0 early on) is decided by the tie-break key.
-      const tieImproves = state.best !== undefined && value === state.best.value && tie !== undefined && state.bestTie !== undefined && isImprovement(tie, state.bestTie, monitorMode(tieBreak), 0);
+      const tieImproves = state.best !== undefined && value === state.best.value && tie !== undefined && state.bestTie !== undefined && isImprovement(tie, state.bestTie, metricMode(tieBreak), 0);
       if (isImprovement(value, state.best?.value, mode, early?.minDelta ?? 0) || tieImproves) {
         state.best = { epoch, value };
         state.bestTie = tie;

@@ -93,7 +93,7 @@ export interface TrainOptions<B extends TrainBatch = TrainBatch> {
    * accuracy is often 0 for several epochs). Defaults to 'val_loss' ('loss' when monitoring val_loss).
    */
   tieBreak?: string;
-  /** Whether the monitored value should go up or down. Defaults to 'max' for accuracies, 'min' otherwise. */
+  /** Whether the monitored value should go up or down. Defaults to `metricMode(monitor)`: 'min' for losses, error rates and times, 'max' otherwise (the store's rule). */
   mode?: 'max' | 'min';
   /** Early stopping; false to turn off. Defaults to off. */
   earlyStopping?: EarlyStoppingOptions | false;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index';
 import { Callback, type Logs, type TrainEndEvent } from '../../src/training/callbacks';
-import { clipGradients, createOptimizer, getLearningRate, monitorMode, NonFiniteLossError, train } from '../../src/training/train';
+import { clipGradients, createOptimizer, getLearningRate, NonFiniteLossError, train } from '../../src/training/train';
+import { metricMode } from '../../src/metrics/mode';
 import type { TrainBatch, TrainData } from '../../src/training/types';
 import { trainInPhases } from '../../src/training/phases';
 import { loadModel, loadOptimizerState, readModelMeta } from '../../src/models/io';
@@ -311,11 +312,11 @@ describe('training helpers', () => {
     tf.dispose([grads, byNorm, small, byValue]);
   });
 
-  test('monitorMode maximises accuracies and minimises losses and error rates', () => {
-    assert.equal(monitorMode('val_accuracy'), 'max');
-    assert.equal(monitorMode('val_f1'), 'max');
-    assert.equal(monitorMode('val_loss'), 'min');
-    assert.equal(monitorMode('val_cer'), 'min');
+  test('metricMode (shared with the store) maximises accuracies and minimises losses and error rates', () => {
+    assert.equal(metricMode('val_accuracy'), 'max');
+    assert.equal(metricMode('val_f1'), 'max');
+    assert.equal(metricMode('val_loss'), 'min');
+    assert.equal(metricMode('val_cer'), 'min');
   });
 
   test('the learning rate of each optimizer can be read', () => {
