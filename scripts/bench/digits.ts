@@ -5,6 +5,7 @@
  * issue's target is at least 99.0% test accuracy (seeds.md section 5).
  *
  *   npm run bench:digits -- [--backend wasm|cpu] [--epochs 15] [--filters 32,64] [--dense 128]
+ *                           [--kernel 5]
  *                           [--se] [--no-augment] [--batch 64] [--lr 0.002] [--max-minutes 10]
  *                           [--per-class N]
  */
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   const backend = argument('backend', 'wasm') as BackendName;
   const epochs = Number(argument('epochs', '15'));
   const filters = argument('filters', '32,64').split(',').map(Number);
+  const kernelSize = Number(argument('kernel', '5'));
   const dense = argument('dense', '128').split(',').filter(Boolean).map(Number);
   const batchSize = Number(argument('batch', '64'));
   const learningRate = Number(argument('lr', '0.002'));
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
   const digits = loadMnistDigits({ perClass });
   const { train: trainSet, val, test } = splitCharDataset(digits, { seed: 1 });
   console.log(`data: ${digits.labels.length} digits -> train ${trainSet.labels.length}, val ${val.labels.length}, test ${test.labels.length}`);
-  const options = { convFilters: filters, kernelSize: 5, denseUnits: dense, squeezeExcitation, dropout: 0.5, l2: 0.0005 };
+  const options = { convFilters: filters, kernelSize, denseUnits: dense, squeezeExcitation, dropout: 0.5, l2: 0.0005 };
   const model = buildLenet(options);
   console.log(`model: LeNet ${JSON.stringify(options)}, ${model.countParams()} parameters; augment ${augment}; batch ${batchSize}; lr ${learningRate}`);
 

@@ -4,7 +4,7 @@
  * so that both call the same epoch best.
  */
 
-/** `'min'` for losses, error rates, distances and times; `'max'` for everything else (accuracies, F1). */
+/** `'min'` for losses, error rates, distances, overlaps and times; `'max'` for everything else (accuracies, F1). */
 export function metricMode(key: string): 'max' | 'min' {
-  return /(loss|cer|wer|error|err$|time|distance|mse|mae|perplexity)/i.test(key) ? 'min' : 'max';
+  return /(loss|cer|wer|error|err$|time|distance|overlap|mse|mae|perplexity)/i.test(key) ? 'min' : 'max';
 }

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
-import { alignGreedyPath, centerLoss, classSums, framewiseArgmax, updateCenters } from '../losses/center';
+import { alignGreedyPath, centerLossAt, classSums, framewiseArgmax, updateCenters } from '../losses/center';
 import { ctcLoss } from '../losses/ctc';
 import { EQUATION_ALPHABET } from '../data/alphabet';
 import { LOOKALIKE_GROUPS } from '../data/lookalike';
@@ -58,7 +58,10 @@ export function withFeatureOutput(model: tf.LayersModel, options: FeatureOutputO
 
 /** Options of {@link createCenterLossObjective}. */
 export interface CenterLossObjectiveOptions {
-  /** Weight of the center loss next to CTC. Defaults to 0.003 (Wen et al.; the seed asks for a small weight). */
+  /**
+   * Weight of the center loss next to CTC. 0 trains on CTC alone but still tracks centers and
+   * statistics (a baseline). Defaults to 0.003 (Wen et al.; the seed asks for a small weight).
+   */
   lambda?: number;
   /** Center update rate in [0, 1]. Defaults to 0.5 (Wen et al.). */
   alpha?: number;
@@ -83,7 +86,7 @@ export interface CenterLossObjective {
   /**
    * Center statistics of the training frames since the last call, then resets them:
    * `center_loss`, `center_frames`, `center_between` (mean distance between the centers of
-   * seen classes), `center_own` (mean frame-to-own-center distance), `center_lookalike` (mean
+   * seen classes), `center_own_distance` (mean frame-to-own-center distance), `center_lookalike` (mean
    * distance to the nearest look-alike's center). Use as (part of) the `evaluate` of `train`.
    */
   metrics(): Logs;
@@ -225,11 +228,15 @@ export function createCenterLossObjective(options: CenterLossObjectiveOptions = 
       includeSubstitutions: options.includeSubstitutions,
     });
     stats.batches++;
-    if (alignment.rows.length === 0 || lambda === 0) return ctc;
+    // lambda 0 still moves the centers and keeps the statistics: a CTC-only baseline measured
+    // the same way as the center-loss run it is compared with.
+    if (alignment.rows.length === 0) return ctc;
 
-    const selected = tf.gather(tf.reshape(features, [b * time, dim]), tf.tensor1d(alignment.rows, 'int32')) as tf.Tensor2D;
-    // A copy with no gradient history: the centers must not carry a gradient into the features.
-    const detachedData = selected.dataSync() as Float32Array;
+    const flat = tf.reshape(features, [b * time, dim]) as tf.Tensor2D;
+    // A copy of the aligned rows with no gradient history: the centers must not carry a gradient into the features.
+    const flatData = flat.dataSync();
+    const detachedData = new Float32Array(alignment.rows.length * dim);
+    alignment.rows.forEach((row, i) => detachedData.set(flatData.subarray(row * dim, (row + 1) * dim), i * dim));
     centers ??= tf.variable(tf.zeros([numClasses, dim]), false, undefined, 'float32') as tf.Variable<tf.Rank.R2>;
     if (centers.shape[1] !== dim) throw new ConfigError(`center loss: features have ${dim} values but the centers ${centers.shape[1]}`);
     const current = centers;
@@ -246,7 +253,7 @@ export function createCenterLossObjective(options: CenterLossObjectiveOptions = 
         for (const k of firstSeen) seen[k] = 1;
       }
     });
-    const centerValue = centerLoss(selected, current, alignment.classes);
+    const centerValue = centerLossAt(flat, current, alignment.rows, alignment.classes);
     stats.loss += centerValue.dataSync()[0] as number;
     accumulate(detachedData, alignment.classes, dim);
     // Wen et al.'s update, from the detached copy, for classes that already had a center.
@@ -257,7 +264,7 @@ export function createCenterLossObjective(options: CenterLossObjectiveOptions = 
         current.assign(updateCenters(current, rows, keep.map((i) => alignment.classes[i] as number), alpha));
       });
     }
-    return tf.add(ctc, tf.mul(lambda, centerValue)) as tf.Scalar;
+    return lambda === 0 ? ctc : (tf.add(ctc, tf.mul(lambda, centerValue)) as tf.Scalar);
   };
 
   const metrics = (): Logs => {
@@ -266,7 +273,7 @@ export function createCenterLossObjective(options: CenterLossObjectiveOptions = 
       center_loss: stats.batches > 0 ? stats.loss / stats.batches : Number.NaN,
       center_frames: stats.frames,
       center_between: centers ? meanCenterDistance(centers.dataSync(), centers.shape[1], seenClasses) : Number.NaN,
-      center_own: stats.frames > 0 ? stats.own / stats.frames : Number.NaN,
+      center_own_distance: stats.frames > 0 ? stats.own / stats.frames : Number.NaN,
       center_lookalike: stats.lookFrames > 0 ? stats.look / stats.lookFrames : Number.NaN,
     };
     Object.assign(stats, { loss: 0, batches: 0, frames: 0, own: 0, look: 0, lookFrames: 0 });
@@ -355,6 +362,101 @@ export async function collectAlignedFeatures(
     if (out.vectors.length >= maxFrames) break;
   }
   return out;
+}
+
+/** Center statistics of labelled feature vectors, the centers being the vectors' own class means. */
+export interface CenterStatistics {
+  /** Vectors counted. */
+  frames: number;
+  /** Classes with at least one vector. */
+  classes: number;
+  /** Mean distance between the class means. */
+  between: number;
+  /** Mean distance of a vector to its own class mean. */
+  own: number;
+  /** Mean distance of a vector to the nearest look-alike's class mean (vectors with a look-alike present). */
+  lookalike: number;
+  /**
+   * `own / lookalike`: how far a vector sits from its own center measured in units of the
+   * distance to its look-alike's. Scale-free, so runs with different feature scales compare;
+   * lower means look-alikes are better separated.
+   */
+  lookalikeRatio: number;
+}
+
+/**
+ * Center statistics of a held-out set: class means computed from `vectors` themselves (not the
+ * training centers), so a CTC-only model and a center-loss model are measured alike.
+ *
+ * @example
+ * const { vectors, labels } = await collectAlignedFeatures(withFeatureOutput(crnn), batches);
+ * centerStatistics(vectors, labels); // { between, own, lookalike, lookalikeRatio, ... }
+ */
+export function centerStatistics(vectors: readonly (readonly number[])[], labels: readonly string[], groups: readonly string[] = LOOKALIKE_GROUPS): CenterStatistics {
+  if (vectors.length !== labels.length) throw new DataError(`center statistics: ${vectors.length} vectors but ${labels.length} labels`);
+  const dim = vectors[0]?.length ?? 0;
+  const names = [...new Set(labels)];
+  const index = new Map(names.map((name, i) => [name, i]));
+  const means = new Float64Array(names.length * dim);
+  const counts = new Float64Array(names.length);
+  vectors.forEach((v, i) => {
+    if (v.length !== dim) throw new DataError(`center statistics: vector ${i} has ${v.length} values, the first has ${dim}`);
+    const k = index.get(labels[i] as string) as number;
+    counts[k]++;
+    for (let d = 0; d < dim; d++) means[k * dim + d] += v[d] as number;
+  });
+  for (let k = 0; k < names.length; k++) for (let d = 0; d < dim; d++) means[k * dim + d] /= counts[k] as number;
+  const lookalikes = new Map<string, string[]>();
+  for (const group of groups) for (const ch of group) lookalikes.set(ch, [...group].filter((o) => o !== ch && index.has(o)));
+  let own = 0;
+  let look = 0;
+  let lookFrames = 0;
+  vectors.forEach((v, i) => {
+    const label = labels[i] as string;
+    own += distance(v, 0, means, (index.get(label) as number) * dim, dim);
+    const others = lookalikes.get(label) ?? [];
+    if (others.length === 0) return;
+    look += Math.min(...others.map((o) => distance(v, 0, means, (index.get(o) as number) * dim, dim)));
+    lookFrames++;
+  });
+  const ownMean = vectors.length > 0 ? own / vectors.length : Number.NaN;
+  const lookMean = lookFrames > 0 ? look / lookFrames : Number.NaN;
+  return {
+    frames: vectors.length,
+    classes: names.length,
+    between: meanCenterDistance(means, dim, names.map((_, k) => k)),
+    own: ownMean,
+    lookalike: lookMean,
+    lookalikeRatio: ownMean / lookMean,
+  };
+}
+
+/** Options of {@link heldOutCenterEvaluator}. */
+export interface HeldOutCenterOptions extends CollectAlignedFeaturesOptions {
+  /** Prefix of the log keys. Defaults to 'val_center'. */
+  prefix?: string;
+  /** Look-alike groups. Defaults to {@link LOOKALIKE_GROUPS}. */
+  lookalikeGroups?: readonly string[];
+}
+
+/**
+ * An `EvaluateFn` for a two-output model (see {@link withFeatureOutput}): the
+ * {@link centerStatistics} of a held-out set's aligned frames, as `<prefix>_between`,
+ * `<prefix>_own_distance`, `<prefix>_lookalike` and `<prefix>_overlap` (`lookalikeRatio`). `batches` is called once per
+ * evaluation and must yield fresh batches (their `x` is disposed).
+ */
+export function heldOutCenterEvaluator(batches: () => AsyncIterable<LabeledSequenceBatch> | Iterable<LabeledSequenceBatch>, options: HeldOutCenterOptions = {}): EvaluateFn {
+  const prefix = options.prefix ?? 'val_center';
+  return async (model) => {
+    const { vectors, labels } = await collectAlignedFeatures(model, batches(), { frames: 'all', maxFrames: 20_000, ...options });
+    const stats = centerStatistics(vectors, labels, options.lookalikeGroups);
+    return {
+      [`${prefix}_between`]: stats.between,
+      [`${prefix}_own_distance`]: stats.own,
+      [`${prefix}_lookalike`]: stats.lookalike,
+      [`${prefix}_overlap`]: stats.lookalikeRatio,
+    };
+  };
 }
 
 /** Options of {@link trainWithCenterLoss}: those of `train` without the loss, plus the objective's. */

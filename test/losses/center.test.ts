@@ -2,7 +2,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { alignGreedyPath, centerLoss, framewiseArgmax, updateCenters } from '../../src/losses/center';
+import { alignGreedyPath, centerLoss, centerLossAt, framewiseArgmax, updateCenters } from '../../src/losses/center';
 import { expectArraysClose } from '../support/tensors';
 
 const B = 16; // blank
@@ -32,6 +32,25 @@ describe('centerLoss', () => {
     const one = tf.ones([1, 3]) as tf.Tensor2D;
     assert.throws(() => centerLoss(one, centers, [5]), /class 5 of row 0 is not a center index 0\.\.1/);
     tf.dispose([centers, empty, one]);
+  });
+});
+
+describe('centerLossAt', () => {
+  test('equals centerLoss of the gathered rows, in value and in gradient', () => {
+    const features = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8], [0, 1]]);
+    const centers = tf.tensor2d([[0, 0], [4, 4], [1, 1]]);
+    const rows = [3, 0, 2];
+    const classes = [1, 2, 1];
+    const viaGather = (f: tf.Tensor) => centerLoss(tf.gather(f, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, centers, classes);
+    const masked = (f: tf.Tensor) => centerLossAt(f as tf.Tensor2D, centers, rows, classes);
+    expectArraysClose(masked(features).dataSync(), viaGather(features).dataSync());
+    expectArraysClose(tf.grad(masked)(features).dataSync(), tf.grad(viaGather)(features).dataSync());
+    // rows not aligned get no gradient
+    assert.deepEqual(Array.from(tf.grad(masked)(features).dataSync().slice(2, 4)), [0, 0]);
+    assert.equal(centerLossAt(features, centers, [], []).dataSync()[0], 0);
+    assert.throws(() => centerLossAt(features, centers, [1, 1], [0, 2]), /row 1 is given twice/);
+    assert.throws(() => centerLossAt(features, centers, [9], [0]), /row 9 is not a feature row 0\.\.4/);
+    assert.throws(() => centerLossAt(features, centers, [1], [3]), /class 3 of row 1 is not a center index 0\.\.2/);
   });
 });
 

@@ -12,9 +12,11 @@ import { createRng } from '../../src/util/rng';
 import { train } from '../../src/training/train';
 import {
   alignBatch,
+  centerStatistics,
   collectAlignedFeatures,
   combineEvaluators,
   createCenterLossObjective,
+  heldOutCenterEvaluator,
   lookalikeMap,
   meanCenterDistance,
   trainWithCenterLoss,
@@ -73,10 +75,27 @@ describe('createCenterLossObjective', () => {
     assert.ok(Math.abs((logs['center_between'] as number) - Math.sqrt(13)) < 1e-5);
     // '1' and '7' are look-alikes: every frame has a look-alike center
     assert.ok(Number.isFinite(logs['center_lookalike']));
-    assert.ok((logs['center_own'] as number) > 0);
+    assert.ok((logs['center_own_distance'] as number) > 0);
     assert.equal(objective.metrics()['center_frames'], 0, 'metrics reset after reading');
     objective.dispose();
     tf.dispose([logits, features1, features2, loss1, loss2, centers1, centers2, batch.x]);
+  });
+
+  test('lambda 0 is CTC alone but still moves the centers and keeps the statistics (the baseline arm)', () => {
+    const objective = createCenterLossObjective({ lambda: 0, alpha: 0.5 });
+    const logits = pathLogits([7, 7, BLANK, 13]);
+    const labels = [[7, 13]];
+    const features = tf.tensor3d([[[1, 0], [3, 0], [9, 9], [0, 2]]]);
+    const batch = batchOf(labels);
+    const loss = objective.loss([logits, features], batch);
+    const ctc = ctcLoss(logits, labels);
+    expectArraysClose(loss.dataSync(), ctc.dataSync());
+    assert.deepEqual(objective.seenClasses(), [7, 13]);
+    const logs = objective.metrics();
+    assert.equal(logs['center_frames'], 3);
+    assert.ok(Math.abs((logs['center_between'] as number) - Math.sqrt(8)) < 1e-5);
+    objective.dispose();
+    tf.dispose([logits, features, loss, ctc, batch.x]);
   });
 
   test('the gradient reaches the features only through the center term, not through the centers', () => {
@@ -153,9 +172,9 @@ describe('CRNN with a feature output', () => {
     assert.equal(result.history.length, 2);
     for (const logs of result.history) {
       assert.ok(Number.isFinite(logs['loss']));
-      assert.ok('center_between' in logs && 'center_own' in logs && 'center_lookalike' in logs);
+      assert.ok('center_between' in logs && 'center_own_distance' in logs && 'center_lookalike' in logs);
       assert.ok((logs['center_frames'] as number) > 0, 'frames were aligned and pulled to their centers');
-      assert.ok(Number.isFinite(logs['center_own']));
+      assert.ok(Number.isFinite(logs['center_own_distance']));
       assert.equal(logs['val_marker'], 1);
     }
     // The two models share the weights.
@@ -201,8 +220,47 @@ describe('trainWithCenterLoss', () => {
     });
     assert.equal(model.outputs.length, 2);
     assert.equal(result.history[0]?.['val_accuracy'], 0.5);
-    assert.ok('center_own' in (result.history[0] ?? {}));
+    assert.ok('center_own_distance' in (result.history[0] ?? {}));
     assert.equal(result.best?.value, 0.5, 'monitors val_accuracy when an evaluator is given');
     objective.dispose();
+  });
+});
+
+describe('centerStatistics and heldOutCenterEvaluator', () => {
+  test('measure distances to the held-out class means, look-alikes only where present', () => {
+    // '1' at (0,0) and (2,0): mean (1,0); '7' at (1,3); '+' at (5,5) has no '*' to be confused with.
+    const stats = centerStatistics([[0, 0], [2, 0], [1, 3], [5, 5]], ['1', '1', '7', '+']);
+    assert.equal(stats.frames, 4);
+    assert.equal(stats.classes, 3);
+    assert.ok(Math.abs(stats.own - 0.5) < 1e-12);
+    assert.ok(Math.abs(stats.between - (3 + Math.sqrt(41) + Math.sqrt(20)) / 3) < 1e-12);
+    const lookalike = (2 * Math.sqrt(10) + 3) / 3;
+    assert.ok(Math.abs(stats.lookalike - lookalike) < 1e-12);
+    assert.ok(Math.abs(stats.lookalikeRatio - 0.5 / lookalike) < 1e-12);
+    assert.throws(() => centerStatistics([[1, 2], [3]], ['1', '7']), /vector 1 has 1 values, the first has 2/);
+    assert.throws(() => centerStatistics([[1, 2]], ['1', '7']), /1 vectors but 2 labels/);
+  });
+
+  test('the evaluator reads fresh batches each time and names its keys by prefix', async () => {
+    await initBackend({ backend: 'cpu' });
+    const input = tf.input({ shape: [4, CLASSES] });
+    const logits = tf.layers.activation({ activation: 'linear', name: 'logits' }).apply(input) as tf.SymbolicTensor;
+    const features = tf.layers.dense({ units: 2, kernelInitializer: 'randomNormal', name: 'feat' }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: [logits, features] });
+    // Sample 0 reads "1 7", sample 1 reads "7": three aligned frames, two classes, look-alikes of each other.
+    const paths = [[7, BLANK, 13, BLANK], [13, 13, BLANK, BLANK]];
+    const batches = (): LabeledSequenceBatch[] => {
+      const data = new Float32Array(2 * 4 * CLASSES);
+      paths.forEach((path, b) => path.forEach((k, t) => (data[(b * 4 + t) * CLASSES + k] = 5 + t)));
+      return [{ x: tf.tensor3d(data, [2, 4, CLASSES]), size: 2, labels: [[7, 13], [13]] }];
+    };
+    const evaluate = heldOutCenterEvaluator(batches, { prefix: 'look_center' });
+    const first = await evaluate(model);
+    const second = await evaluate(model);
+    assert.deepEqual(Object.keys(first).sort(), ['look_center_between', 'look_center_lookalike', 'look_center_overlap', 'look_center_own_distance']);
+    assert.deepEqual(second, first);
+    assert.ok((first['look_center_between'] as number) > 0);
+    assert.ok(Number.isFinite(first['look_center_overlap']));
+    model.dispose();
   });
 });
