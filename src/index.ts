@@ -368,14 +368,34 @@ export {
   sampleGridFigure,
   sampleGridImage,
   sampleGridPng,
+  classCountsFigure,
+  charExplorationReport,
   type SampleGridCell,
   type ConfusionFigureOptions,
   type SampleGridOptions,
   type SampleGridImageOptions,
 } from './viz/classification-charts';
+export {
+  parseCharDataSpec,
+  isCharDataSpec,
+  loadCharDataset,
+  type CharDataSpec,
+  type LoadCharDatasetOptions,
+  type LoadedCharDataset,
+} from './data/char-source';
+export {
+  exploreCharSplits,
+  charClassCountRows,
+  CHAR_SPLIT_NAMES,
+  type CharSplitName,
+  type CharExploration,
+  type CharExploreSample,
+  type CharClassCountRow,
+  type ExploreCharOptions,
+} from './data/char-explore';
 
 // Look-alike characters and writer identification: CTC + center loss, projections, IAM and synthetic writers (issue 10)
-export { alignGreedyPath, centerLoss, updateCenters, classSums, framewiseArgmax, type AlignedFrame, type AlignGreedyPathOptions } from './losses/center';
+export { alignGreedyPath, centerLoss, centerLossAt, updateCenters, classSums, framewiseArgmax, type AlignedFrame, type AlignGreedyPathOptions } from './losses/center';
 export {
   withFeatureOutput,
   createCenterLossObjective,
@@ -384,6 +404,10 @@ export {
   alignBatch,
   lookalikeMap,
   meanCenterDistance,
+  centerStatistics,
+  heldOutCenterEvaluator,
+  type CenterStatistics,
+  type HeldOutCenterOptions,
   type CenterLossObjective,
   type CenterLossObjectiveOptions,
   type FeatureOutputOptions,
@@ -392,6 +416,15 @@ export {
   type AlignedFeatures,
   type CollectAlignedFeaturesOptions,
 } from './training/center-loss';
+export {
+  runCenterLossComparison,
+  type CenterLossComparison,
+  type CenterLossComparisonOptions,
+  type CenterLossScores,
+  type CenterLossVariant,
+  type CenterLossVariantResult,
+} from './training/center-loss-run';
+export { centerHistoryFigure, centerComparisonTable, type CenterHistorySeries } from './viz/center-charts';
 export {
   LOOKALIKE_GROUPS,
   LOOKALIKE_CHARS,
@@ -423,12 +456,16 @@ export {
   runWriterIdentification,
   evaluateWriterLines,
   writerPatchData,
+  splitWriterLines,
+  type SplitWriterLinesOptions,
   type WriterLineImage,
   type WriterPatchOptions,
   type WriterEvaluation,
   type WriterIdentificationOptions,
   type WriterIdentificationResult,
 } from './writers/identify';
+export { predictWriterLines, writerConfusion, type LinePrediction, type WriterAccuracy, type WriterConfusion } from './writers/line-votes';
+export { imageDataUri, imageGalleryHtml, patchPositionsFigure, type GalleryItem, type ImageGalleryOptions, type PatchPositionsFigureOptions } from './viz/writer-charts';
 
 // VGG19-CRNN transfer model, pretrained weights and two-phase fine-tuning (issue 5, VGG19 part)
 export {

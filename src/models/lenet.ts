@@ -18,7 +18,11 @@ export interface LenetOptions {
   kernelSize?: number;
   /** Units of the dense layers before the output. Defaults to [120, 84] (LeNet-5). */
   denseUnits?: number[];
-  /** Add a squeeze-and-excitation block after each conv. Defaults to false. */
+  /** Convs in each block before its pool (2 gives a VGG-style block). Defaults to 1 (LeNet-5). */
+  convsPerBlock?: number;
+  /** Batch normalisation after each conv, before its ReLU. Defaults to false (LeNet-5). */
+  batchNorm?: boolean;
+  /** Add a squeeze-and-excitation block after each conv block. Defaults to false. */
   squeezeExcitation?: boolean;
   /** Channel reduction of the squeeze-and-excitation bottleneck. Defaults to 4. */
   seRatio?: number;
@@ -40,6 +44,8 @@ export function resolveLenetOptions(options: LenetOptions = {}): LenetConfig {
     numClasses: options.numClasses ?? 10,
     convFilters: options.convFilters ?? [6, 16],
     kernelSize: options.kernelSize ?? 5,
+    convsPerBlock: options.convsPerBlock ?? 1,
+    batchNorm: options.batchNorm ?? false,
     denseUnits: options.denseUnits ?? [120, 84],
     squeezeExcitation: options.squeezeExcitation ?? false,
     seRatio: options.seRatio ?? 4,
@@ -51,6 +57,7 @@ export function resolveLenetOptions(options: LenetOptions = {}): LenetConfig {
   if (config.convFilters.length === 0 || config.convFilters.some((f) => !Number.isInteger(f) || f <= 0)) {
     throw new ConfigError(`LeNet: convFilters must be one or more positive integers, got [${config.convFilters.join(', ')}]`);
   }
+  if (!Number.isInteger(config.convsPerBlock) || config.convsPerBlock < 1) throw new ConfigError(`LeNet: convsPerBlock must be a positive integer, got ${config.convsPerBlock}`);
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new ConfigError(`LeNet: dropout must be in [0, 1), got ${config.dropout}`);
   if (!(config.l2 >= 0)) throw new ConfigError(`LeNet: l2 must be >= 0, got ${config.l2}`);
   const side = Math.min(config.inputShape[0], config.inputShape[1]) >> config.convFilters.length;
@@ -85,9 +92,17 @@ export function buildLenet(options: LenetOptions = {}): tf.LayersModel {
   let x: tf.SymbolicTensor = input;
   config.convFilters.forEach((filters, i) => {
     const block = `conv${i + 1}`;
-    x = tf.layers
-      .conv2d({ filters, kernelSize: config.kernelSize, padding: 'same', activation: 'relu', kernelRegularizer: regularizer, name: block })
-      .apply(x) as tf.SymbolicTensor;
+    for (let j = 0; j < config.convsPerBlock; j++) {
+      // LeNet-5 names (conv1, conv2) when there is one conv a block; conv1_1, conv1_2 otherwise.
+      const name = config.convsPerBlock === 1 ? block : `${block}_${j + 1}`;
+      x = tf.layers
+        .conv2d({ filters, kernelSize: config.kernelSize, padding: 'same', activation: config.batchNorm ? 'linear' : 'relu', useBias: !config.batchNorm, kernelRegularizer: regularizer, name })
+        .apply(x) as tf.SymbolicTensor;
+      if (config.batchNorm) {
+        x = tf.layers.batchNormalization({ name: `${name}_bn` }).apply(x) as tf.SymbolicTensor;
+        x = tf.layers.activation({ activation: 'relu', name: `${name}_relu` }).apply(x) as tf.SymbolicTensor;
+      }
+    }
     if (config.squeezeExcitation) x = squeezeExcitation(x, filters, config.seRatio, `${block}_se`, regularizer);
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `${block}_pool` }).apply(x) as tf.SymbolicTensor;
   });

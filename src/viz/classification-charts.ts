@@ -4,10 +4,12 @@
  * augmented) both as a plotly figure with captions and as a PNG for reports and the CLI.
  */
 import type { CharDataset } from '../data/char-dataset';
+import { CHAR_SPLIT_NAMES, charClassCountRows, type CharExploration } from '../data/char-explore';
 import { encodePng } from '../image/png';
 import type { RawImage } from '../image/raw-image';
 import type { ClassMetrics } from '../metrics/classification';
 import type { FigureSpec } from './data-charts';
+import { escapeHtml, type HtmlReport } from './html';
 
 export interface ConfusionFigureOptions {
   /** Show each row as shares of its class (recall) instead of counts. Defaults to false. */
@@ -147,4 +149,38 @@ export function sampleGridImage(samples: readonly ArrayLike<number>[], size: { h
 /** {@link sampleGridImage} encoded as a PNG. */
 export function sampleGridPng(samples: readonly ArrayLike<number>[], size: { height: number; width: number }, options: SampleGridImageOptions = {}): Buffer {
   return encodePng(sampleGridImage(samples, size, options));
+}
+
+/** Stacked bars of the images per class in each part of the split (train, val, test). */
+export function classCountsFigure(exploration: Pick<CharExploration, 'classes' | 'counts'>, title = 'Images per class'): FigureSpec {
+  return {
+    data: CHAR_SPLIT_NAMES.map((split) => ({ type: 'bar', name: split, x: [...exploration.classes], y: [...exploration.counts[split]] })),
+    layout: { title: { text: title }, barmode: 'stack', xaxis: { title: { text: 'class' }, type: 'category' }, yaxis: { title: { text: 'images' } } },
+  };
+}
+
+/**
+ * A self-contained HTML report of a character data set's exploration: sizes, the class-count
+ * bar chart and table, and the sample grid as an inline PNG (`glyphlab data explore mnist`).
+ */
+export function charExplorationReport(exploration: CharExploration, title: string, description = ''): HtmlReport {
+  const rows = charClassCountRows(exploration)
+    .map((r) => `<tr><td>${escapeHtml(r.class)}</td><td>${r.train}</td><td>${r.val}</td><td>${r.test}</td><td>${r.total}</td></tr>`)
+    .join('');
+  const { sizes } = exploration;
+  const grid = sampleGridPng(exploration.samples.map((s) => s.pixels), exploration, { columns: Math.min(exploration.classes.length, 16) });
+  const empty = exploration.emptyClasses.length > 0 ? `<p>classes without images: ${escapeHtml(exploration.emptyClasses.join(', '))}</p>` : '';
+  return {
+    title,
+    sections: [
+      {
+        heading: 'Sizes',
+        html:
+          `${description ? `<p>${escapeHtml(description)}</p>` : ''}<p>${sizes.total} images of ${exploration.width}x${exploration.height} pixels in ${exploration.classes.length} classes: ` +
+          `train ${sizes.train}, val ${sizes.val}, test ${sizes.test}</p>${empty}`,
+      },
+      { heading: 'Images per class', figure: classCountsFigure(exploration), html: `<table><thead><tr><th>class</th><th>train</th><th>val</th><th>test</th><th>total</th></tr></thead><tbody>${rows}</tbody></table>` },
+      { heading: `Samples (${exploration.samples.length}, classes in turn)`, html: `<img alt="sample grid" src="data:image/png;base64,${grid.toString('base64')}">` },
+    ],
+  };
 }

@@ -12,6 +12,7 @@ import type { EvaluateFn, TrainData, TrainResult } from '../training/types';
 import { createRng, hashString32 } from '../util/rng';
 import { buildWriterCnn, patchesToTensor, writerLossFn, type PatchBatch, type WriterCnnOptions } from './model';
 import { patchCount, samplePatches } from './patches';
+import { predictWriterLines } from './line-votes';
 import { createSyntheticWriters, synthesizeWriterLines } from './synth-writers';
 
 /** A line image and who wrote it (synthetic, or an IAM line decoded with `decodeImage`). */
@@ -56,39 +57,16 @@ export function evaluateWriterLines(
   writerIndex: ReadonlyMap<string, number>,
   options: WriterPatchOptions & { seed?: number | string } = {},
 ): WriterEvaluation {
-  const size = options.patchSize ?? 113;
+  const predictions = predictWriterLines(model, lines, writerIndex, options);
   let lineHits = 0;
   let patchHits = 0;
   let patches = 0;
   let lossSum = 0;
-  for (const line of lines) {
-    const truth = writerIndex.get(line.writerId);
-    if (truth === undefined) throw new ConfigError(`line ${line.lineId} is by writer ${line.writerId}, whom the model was not trained on`);
-    const sampled = samplePatches(line.image, {
-      size,
-      maxFraction: options.maxFraction,
-      maxPatches: options.evalPatchesPerLine ?? 24,
-      seed: `eval:${options.seed ?? 0}:${line.lineId}`,
-    });
-    const probabilities = tf.tidy(() => model.predict(patchesToTensor(sampled.patches, size)) as tf.Tensor2D);
-    const values = probabilities.dataSync();
-    const [n, k] = probabilities.shape;
-    probabilities.dispose();
-    const vote = new Float64Array(k);
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 0; j < k; j++) {
-        const p = values[i * k + j] as number;
-        vote[j] = (vote[j] as number) + p;
-        if (p > (values[i * k + best] as number)) best = j;
-      }
-      if (best === truth) patchHits++;
-      lossSum -= Math.log(Math.max(values[i * k + truth] as number, 1e-7));
-    }
-    patches += n;
-    let lineBest = 0;
-    for (let j = 1; j < k; j++) if ((vote[j] as number) > (vote[lineBest] as number)) lineBest = j;
-    if (lineBest === truth) lineHits++;
+  for (const p of predictions) {
+    if (p.predicted === p.truth) lineHits++;
+    patchHits += p.patchHits;
+    patches += p.patches;
+    lossSum += p.lossSum;
   }
   return {
     lineAccuracy: lines.length ? lineHits / lines.length : Number.NaN,
@@ -130,6 +108,45 @@ export function writerPatchData(
   };
 }
 
+/** Options of {@link splitWriterLines}. */
+export interface SplitWriterLinesOptions {
+  /** Seed of each writer's shuffle. Defaults to 0. */
+  seed?: number | string;
+  /** Validation lines per writer. Defaults to 2. */
+  validLinesPerWriter?: number;
+  /** Test lines per writer. Defaults to 3. */
+  testLinesPerWriter?: number;
+}
+
+/**
+ * Splits each writer's lines into test, validation and training lines (a seeded shuffle per
+ * writer, so every writer is in every part). Fewer than `valid + test + 1` lines for a writer
+ * is a ConfigError naming the writer; fewer than 2 writers too.
+ */
+export function splitWriterLines(
+  lines: readonly WriterLineImage[],
+  options: SplitWriterLinesOptions = {},
+): { writers: string[]; train: WriterLineImage[]; valid: WriterLineImage[]; test: WriterLineImage[] } {
+  const seed = options.seed ?? 0;
+  const validPer = options.validLinesPerWriter ?? 2;
+  const testPer = options.testLinesPerWriter ?? 3;
+  const byWriter = new Map<string, WriterLineImage[]>();
+  for (const line of lines) (byWriter.get(line.writerId) ?? byWriter.set(line.writerId, []).get(line.writerId) as WriterLineImage[]).push(line);
+  const writers = [...byWriter.keys()].sort();
+  if (writers.length < 2) throw new ConfigError(`writer identification needs at least 2 writers; the lines have ${writers.length}`);
+  const split = { writers, train: [] as WriterLineImage[], valid: [] as WriterLineImage[], test: [] as WriterLineImage[] };
+  for (const writer of writers) {
+    const own = createRng(`split:${seed}:${writer}`).shuffle([...(byWriter.get(writer) as WriterLineImage[])]);
+    if (own.length < validPer + testPer + 1) {
+      throw new ConfigError(`writer ${writer} has ${own.length} lines; needs at least ${validPer + testPer + 1} (valid ${validPer} + test ${testPer} + 1 to train)`);
+    }
+    split.test.push(...own.slice(0, testPer));
+    split.valid.push(...own.slice(testPer, testPer + validPer));
+    split.train.push(...own.slice(testPer + validPer));
+  }
+  return split;
+}
+
 /** Options of {@link runWriterIdentification}. */
 export interface WriterIdentificationOptions extends WriterPatchOptions {
   /** Synthetic writers, when `lines` is not given. Defaults to 10. */
@@ -165,6 +182,8 @@ export interface WriterIdentificationResult {
   model: tf.LayersModel;
   writers: string[];
   split: { train: number; valid: number; test: number };
+  /** The lines of each part of the split (the held-out `test` lines give a confusion matrix). */
+  lines: { train: WriterLineImage[]; valid: WriterLineImage[]; test: WriterLineImage[] };
   training: TrainResult;
   test: WriterEvaluation;
 }
@@ -189,22 +208,8 @@ export async function runWriterIdentification(options: WriterIdentificationOptio
       lineHeight: options.lineHeight,
       maxWidth: options.maxLineWidth ?? 768,
     });
-  const validPer = options.validLinesPerWriter ?? 2;
-  const testPer = options.testLinesPerWriter ?? 3;
-  const byWriter = new Map<string, WriterLineImage[]>();
-  for (const line of lines) (byWriter.get(line.writerId) ?? byWriter.set(line.writerId, []).get(line.writerId) as WriterLineImage[]).push(line);
-  const writers = [...byWriter.keys()].sort();
-  if (writers.length < 2) throw new ConfigError(`writer identification needs at least 2 writers; the lines have ${writers.length}`);
-  const split = { train: [] as WriterLineImage[], valid: [] as WriterLineImage[], test: [] as WriterLineImage[] };
-  for (const writer of writers) {
-    const own = createRng(`split:${seed}:${writer}`).shuffle([...(byWriter.get(writer) as WriterLineImage[])]);
-    if (own.length < validPer + testPer + 1) {
-      throw new ConfigError(`writer ${writer} has ${own.length} lines; needs at least ${validPer + testPer + 1} (valid ${validPer} + test ${testPer} + 1 to train)`);
-    }
-    split.test.push(...own.slice(0, testPer));
-    split.valid.push(...own.slice(testPer, testPer + validPer));
-    split.train.push(...own.slice(testPer + validPer));
-  }
+  const split = splitWriterLines(lines, { seed, validLinesPerWriter: options.validLinesPerWriter, testLinesPerWriter: options.testLinesPerWriter });
+  const writers = split.writers;
   const writerIndex = new Map(writers.map((w, i) => [w, i]));
   const patchOptions: WriterPatchOptions = {
     patchSize,
@@ -236,5 +241,12 @@ export async function runWriterIdentification(options: WriterIdentificationOptio
     describe: { model: 'writer_cnn', config: { writers: writers.length, patchSize, ...patchOptions, ...options.model, seed } },
   });
   test ??= evaluateWriterLines(model, split.test, writerIndex, { ...patchOptions, seed });
-  return { model, writers, split: { train: split.train.length, valid: split.valid.length, test: split.test.length }, training, test };
+  return {
+    model,
+    writers,
+    split: { train: split.train.length, valid: split.valid.length, test: split.test.length },
+    lines: { train: split.train, valid: split.valid, test: split.test },
+    training,
+    test,
+  };
 }

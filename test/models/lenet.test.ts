@@ -43,6 +43,24 @@ describe('buildLenet', () => {
     }
   });
 
+  test('VGG-style blocks: two convs a block, each batch-normalised before its ReLU', () => {
+    const model = buildLenet({ convFilters: [4, 8], kernelSize: 3, convsPerBlock: 2, batchNorm: true, denseUnits: [16] });
+    try {
+      const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D');
+      assert.deepEqual(convs.map((l) => l.name), ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2']);
+      for (const conv of convs) {
+        assert.equal(conv.getConfig()['activation'], 'linear');
+        assert.equal(conv.getConfig()['useBias'], false, 'the batch norm beta replaces the bias');
+        assert.equal(model.getLayer(`${conv.name}_bn`).getClassName(), 'BatchNormalization');
+      }
+      assert.deepEqual(model.getLayer('flatten').outputShape, [null, 7 * 7 * 8]);
+      assert.deepEqual(tf.tidy(() => (model.predict(tf.randomUniform([2, 28, 28, 1])) as tf.Tensor).shape), [2, 10]);
+    } finally {
+      model.dispose();
+    }
+    assert.throws(() => resolveLenetOptions({ convsPerBlock: 0 }), (e: unknown) => e instanceof ConfigError && /convsPerBlock must be a positive integer, got 0/.test(e.message));
+  });
+
   test('too many pooling blocks for the input is a ConfigError', () => {
     assert.throws(() => resolveLenetOptions({ inputShape: [8, 8, 1], convFilters: [2, 2, 2, 2] }), (e: unknown) => e instanceof ConfigError && /shrink a 8x8 input below one pixel/.test(e.message));
   });

@@ -7,18 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Notebook, notebookHasErrors, readNotebook, runNotebook } from '../../src/notebook/run';
+import { notebookHasErrors, runNotebook } from '../../src/notebook/run';
 import { listRuns } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
+import { assertCleanNotebook, outputText } from '../support/notebook';
 
 const notebooks = join(__dirname, '..', '..', 'notebooks');
-
-function outputText(notebook: Notebook): string {
-  return notebook.cells
-    .flatMap((cell) => cell.outputs ?? [])
-    .map((o) => (o.output_type === 'stream' ? o.text : o.output_type === 'display_data' ? String(o.data['text/html'] ?? '') : ''))
-    .join('\n');
-}
 
 describe('notebooks 02 and 03 through the tslab kernel', () => {
   let dir: string;
@@ -31,11 +25,7 @@ describe('notebooks 02 and 03 through the tslab kernel', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('the committed notebooks have no outputs and a parameters cell', () => {
-    for (const name of ['02-train-custom-crnn', '03-train-vgg19-transfer']) {
-      const code = readNotebook(join(notebooks, `${name}.ipynb`)).cells.filter((c) => c.cell_type === 'code');
-      assert.ok(code.some((c) => c.metadata.tags?.includes('parameters')), name);
-      for (const cell of code) assert.deepEqual(cell.outputs, [], `${name}: outputs committed`);
-    }
+    for (const name of ['02-train-custom-crnn', '03-train-vgg19-transfer']) assertCleanNotebook(join(notebooks, `${name}.ipynb`));
   });
 
   test('02 trains the custom CRNN with a live curve, records the run and shows misreads', async () => {

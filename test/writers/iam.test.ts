@@ -7,6 +7,7 @@ import { DataError } from '../../src/errors';
 import { loadIamLines, parseIamForms, readIamLineImages } from '../../src/writers/iam';
 import { encodePng } from '../../src/image/png';
 import { createRawImage } from '../../src/image/raw-image';
+import { writeFakeIam, writeIamLayout } from '../support/iam';
 
 const FORMS = `#--- forms.txt ---------------------------------------------------------------#
 #
@@ -29,23 +30,9 @@ b02-010-00 ok 180 9 400 700 1500 90 The|end
 
 let root: string;
 
-function writeLayout(dir: string, forms: string, lines: string, images = true): void {
-  mkdirSync(join(dir, 'ascii'), { recursive: true });
-  writeFileSync(join(dir, 'ascii', 'forms.txt'), forms);
-  writeFileSync(join(dir, 'ascii', 'lines.txt'), lines);
-  if (!images) return;
-  for (const row of lines.split('\n').filter((l) => l && !l.startsWith('#'))) {
-    const id = row.split(' ')[0] as string;
-    const [prefix, form] = id.split('-');
-    const folder = join(dir, 'lines', prefix as string, `${prefix}-${form}`);
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, `${id}.png`), 'not read by the loader');
-  }
-}
-
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'glyphlab-iam-'));
-  writeLayout(join(root, 'ok'), FORMS, LINES);
+  writeIamLayout(join(root, 'ok'), FORMS, LINES);
 });
 
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -74,7 +61,7 @@ describe('loadIamLines', () => {
 
   test('a malformed row is a DataError naming the file and line', () => {
     const dir = join(root, 'bad-lines');
-    writeLayout(dir, FORMS, LINES.replace('a01-003-00 ok 170 12', 'a01-003-00 maybe 170 12'), false);
+    writeIamLayout(dir, FORMS, LINES.replace('a01-003-00 ok 170 12', 'a01-003-00 maybe 170 12'), false);
     assert.throws(
       () => loadIamLines(dir, { checkImages: false }),
       (error: unknown) => error instanceof DataError && error.message.includes(`${join(dir, 'ascii', 'lines.txt')}:6`) && error.message.includes('a01-003-00 maybe'),
@@ -83,15 +70,15 @@ describe('loadIamLines', () => {
 
   test('a bad forms.txt row, an unknown form and missing images are DataErrors', () => {
     const formsDir = join(root, 'bad-forms');
-    writeLayout(formsDir, FORMS.replace('a01-003 001 2 all', 'a01-003 abc 2 all'), LINES, false);
+    writeIamLayout(formsDir, FORMS.replace('a01-003 001 2 all', 'a01-003 abc 2 all'), LINES, false);
     assert.throws(() => parseIamForms(join(formsDir, 'ascii', 'forms.txt')), /forms\.txt:6: malformed forms\.txt row "a01-003 abc/);
 
     const unknownDir = join(root, 'unknown-form');
-    writeLayout(unknownDir, FORMS.replace('b02-010 002 1 prt 1 1 6 6\n', ''), LINES, false);
+    writeIamLayout(unknownDir, FORMS.replace('b02-010 002 1 prt 1 1 6 6\n', ''), LINES, false);
     assert.throws(() => loadIamLines(unknownDir, { checkImages: false }), /lines\.txt:8: line b02-010-00 belongs to form b02-010, which .* does not list/);
 
     const noImages = join(root, 'no-images');
-    writeLayout(noImages, FORMS, LINES, false);
+    writeIamLayout(noImages, FORMS, LINES, false);
     assert.throws(() => loadIamLines(noImages), /6 of 6 line images listed in .* are missing, e\.g\. .*a01-000u-00\.png/);
     assert.throws(() => loadIamLines(join(root, 'nowhere')), /IAM folder .*nowhere does not exist/);
     mkdirSync(join(root, 'empty'));
@@ -108,5 +95,22 @@ describe('readIamLineImages', () => {
     assert.equal(image?.writerId, '000');
     assert.deepEqual([image?.image.width, image?.image.height, image?.image.channels], [15, 10, 1]);
     await assert.rejects(() => readIamLineImages([set.lines[1]!]), /IAM line a01-000u-01: cannot decode .*a01-000u-01\.png/);
+  });
+});
+
+describe('a fabricated IAM copy of synthetic writers', () => {
+  test('loads through forms.txt and lines.txt and decodes every line with its writer', async () => {
+    const dir = join(root, 'fake');
+    writeFakeIam(dir, { writers: 2, linesPerWriter: 3, height: 30, maxWidth: 120 });
+    const set = loadIamLines(dir);
+    assert.deepEqual(set.writers, ['000', '001']);
+    assert.deepEqual([...set.linesPerWriter.values()], [3, 3]);
+    const images = await readIamLineImages(set.lines);
+    assert.deepEqual(images.map((l) => l.writerId), ['000', '000', '000', '001', '001', '001']);
+    for (const line of images) {
+      assert.equal(line.image.height, 30);
+      assert.ok(line.image.width > 30 && line.image.width <= 120, `${line.lineId} is ${line.image.width} wide`);
+      assert.ok(line.image.data.some((v) => v < 128), `${line.lineId} has no ink`);
+    }
   });
 });

@@ -1,0 +1,87 @@
+/**
+ * Charts and tables of the center-loss comparison (issue 10): per-epoch center statistics of
+ * each arm, and the accuracy table of the base model and the fine-tuned arms.
+ */
+import type { Logs } from '../training/callbacks';
+import type { CenterLossComparison } from '../training/center-loss-run';
+import type { FigureSpec } from './data-charts';
+
+/** One line of the chart: an arm's name and its epoch logs. */
+export interface CenterHistorySeries {
+  name: string;
+  history: readonly Logs[];
+}
+
+/** What each statistic is called on the chart. */
+const STATISTICS: Record<string, string> = {
+  center_own_distance: 'to own center (train)',
+  center_lookalike: 'to look-alike center (train)',
+  center_between: 'between centers (train)',
+  val_center_own_distance: 'to own center (valid)',
+  val_center_lookalike: 'to look-alike center (valid)',
+  val_center_overlap: 'look-alike overlap (valid, right axis)',
+};
+
+/**
+ * Lines of the center statistics per epoch, one per arm and statistic (those present): the
+ * distances on the left axis, the scale-free look-alike overlap (own / look-alike distance,
+ * lower is better separated) on the right.
+ *
+ * @example
+ * tslab.display.html(figureHtml(centerHistoryFigure(cmp.variants)));
+ */
+export function centerHistoryFigure(series: readonly CenterHistorySeries[], keys: readonly string[] = Object.keys(STATISTICS)): FigureSpec {
+  const data: Record<string, unknown>[] = [];
+  const dashes = ['solid', 'dash', 'dot', 'dashdot'];
+  series.forEach((arm, a) => {
+    for (const key of keys) {
+      const points = arm.history.map((logs, epoch) => [epoch + 1, logs[key]] as const).filter(([, v]) => typeof v === 'number' && Number.isFinite(v));
+      if (points.length === 0) continue;
+      data.push({
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `${arm.name}: ${STATISTICS[key] ?? key}`,
+        x: points.map(([e]) => e),
+        y: points.map(([, v]) => v),
+        yaxis: key.endsWith('overlap') ? 'y2' : 'y',
+        line: { dash: dashes[a % dashes.length] },
+      });
+    }
+  });
+  return {
+    data,
+    layout: {
+      title: { text: 'Center statistics by epoch' },
+      xaxis: { title: { text: 'epoch' }, dtick: 1 },
+      yaxis: { title: { text: 'mean distance' } },
+      yaxis2: { title: { text: 'overlap (own / look-alike)' }, overlaying: 'y', side: 'right' },
+      legend: { orientation: 'h', y: -0.25 },
+    },
+  };
+}
+
+const percent = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : '');
+
+/**
+ * The comparison as a table: one row for the base model and one per arm, with exact-match
+ * accuracy and CER on the test split and on the look-alike set, and the look-alike overlap of
+ * the look-alike set's features.
+ */
+export function centerComparisonTable(comparison: CenterLossComparison): { columns: string[]; rows: string[][] } {
+  const columns = ['model', 'run', 'test exact', 'test CER', 'look-alike exact', 'look-alike CER', 'look-alike overlap'];
+  const { base } = comparison;
+  const rows = [['base (before fine-tuning)', comparison.baseRunId, percent(base.testAccuracy), percent(base.testCer), percent(base.lookalikeAccuracy), percent(base.lookalikeCer), '']];
+  for (const v of comparison.variants) {
+    const overlap = v.metrics['lookalike_center_overlap'];
+    rows.push([
+      `${v.name} (lambda ${v.lambda})`,
+      v.runId,
+      percent(v.testAccuracy),
+      percent(v.testCer),
+      percent(v.lookalikeAccuracy),
+      percent(v.lookalikeCer),
+      typeof overlap === 'number' && Number.isFinite(overlap) ? overlap.toFixed(4) : '',
+    ]);
+  }
+  return { columns, rows };
+}
