@@ -302,13 +302,10 @@ export {
   charDatasetSize,
   charImage,
   charClassCounts,
-  charTrainData,
   DIGIT_CLASSES,
   type CharDataset,
   type CharSplits,
   type SplitCharDatasetOptions,
-  type ClassificationBatch,
-  type CharTrainDataOptions,
 } from './data/char-dataset';
 export {
   parseIdx,
@@ -350,10 +347,13 @@ export {
   type ClassificationReport,
 } from './metrics/classification';
 export {
+  charTrainData,
   classificationLoss,
   classificationEvaluator,
   predictClasses,
   evaluateClassifier,
+  type ClassificationBatch,
+  type CharTrainDataOptions,
   type ClassificationLossOptions,
   type ClassificationEvaluatorOptions,
   type PredictClassesOptions,

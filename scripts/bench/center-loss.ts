@@ -5,11 +5,11 @@
  * recorded in the experiment store (experiment 'center-loss').
  *
  *   npm run bench:center-loss -- [--base RUN] [--lookalike-dir data/lookalike] [--lookalike-count 1000]
- *     [--epochs 1] [--max-minutes M] [--lambda 0.003] [--alpha 0.5] [--lr 0.0001] [--batch 32]
+ *     [--epochs 1] [--max-minutes M] [--lambdas 0.003[,0.03...]] [--alpha 0.5] [--lr 0.0001] [--batch 32]
  *     [--limit-train N] [--limit-valid N] [--limit-test N] [--limit-lookalike N] [--backend wasm|cpu]
  *
  * --base defaults to the run of experiment 'bench-accuracy' with the best test accuracy (made by
- * `npm run bench:accuracy`). The look-alike set is synthesised into --lookalike-dir when that
+ * `npm run bench:accuracy`). Every lambda is one arm next to the CTC-only arm (lambda 0). The look-alike set is synthesised into --lookalike-dir when that
  * folder has no labels.csv.
  */
 import { existsSync } from 'node:fs';
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     const made = synthesizeLookalikeSet({ outDir: lookalikeDir, count });
     console.log(`synthesised ${count} look-alike images into ${lookalikeDir} (${pct(made.lookalikeShare)} look-alike characters) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
+  const lambdas = argument('lambdas', '0.003').split(',').map(Number);
   const started = Date.now();
   const cmp = await runCenterLossComparison({
     baseRunId,
@@ -73,7 +74,8 @@ async function main(): Promise<void> {
     maxMinutes: optionalNumber('max-minutes'),
     learningRate: Number(argument('lr', '0.0001')),
     batchSize: Number(argument('batch', '32')),
-    center: { lambda: Number(argument('lambda', '0.003')), alpha: Number(argument('alpha', '0.5')) },
+    variants: [{ name: 'ctc', lambda: 0 }, ...lambdas.map((lambda) => ({ name: lambdas.length === 1 ? 'ctc+center' : `ctc+center ${lambda}`, lambda }))],
+    center: { alpha: Number(argument('alpha', '0.5')) },
     limit: { train: optionalNumber('limit-train'), valid: optionalNumber('limit-valid'), test: optionalNumber('limit-test'), lookalike: optionalNumber('limit-lookalike') },
     dbPath,
     source: 'npm run bench:center-loss',

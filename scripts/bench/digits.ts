@@ -13,12 +13,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBackend, initBackend, type BackendName } from '../../src/backend';
-import { charTrainData, splitCharDataset } from '../../src/data/char-dataset';
+import { splitCharDataset } from '../../src/data/char-dataset';
 import { loadMnistDigits } from '../../src/data/mnist';
 import { buildLenet } from '../../src/models/lenet';
 import { loadQuantizedModel, saveQuantizedModel } from '../../src/models/quantize';
 import { Callback, type Logs } from '../../src/training/callbacks';
-import { classificationEvaluator, classificationLoss, evaluateClassifier } from '../../src/training/classification';
+import { charTrainData, classificationEvaluator, classificationLoss, evaluateClassifier } from '../../src/training/classification';
 import { train } from '../../src/training/train';
 
 function argument(name: string, fallback: string): string {

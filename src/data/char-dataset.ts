@@ -4,11 +4,8 @@
  * `[n, height, width, 1]`; labels index `classes`. Loaders (IDX, letters CSV, the `mnist`
  * package) produce it; splits, batches and evaluation consume it.
  */
-import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
-import { augmentChar, type CharAugmentOptions } from '../image/char-augment';
 import { createRng } from '../util/rng';
-import type { TrainBatch, TrainData } from '../training/types';
 
 /** Labelled single-character images, in memory. */
 export interface CharDataset {
@@ -136,63 +133,5 @@ export function splitCharDataset(dataset: CharDataset, options: SplitCharDataset
     train: subsetCharDataset(dataset, parts[0]!),
     val: subsetCharDataset(dataset, parts[1]!),
     test: subsetCharDataset(dataset, parts[2]!),
-  };
-}
-
-/** A classification batch: images plus their class indices (plain numbers, so nothing leaks). */
-export interface ClassificationBatch extends TrainBatch {
-  x: tf.Tensor4D;
-  /** Class index of each sample. */
-  labels: Int32Array;
-  /** Number of classes, for one-hot targets. */
-  numClasses: number;
-}
-
-export interface CharTrainDataOptions {
-  /** Samples per batch. Defaults to 32. */
-  batchSize?: number;
-  /** Seed of the per-epoch shuffle and the augmentation. Defaults to 0. */
-  seed?: number | string;
-  /** Augment training images on the fly; `true` for the defaults. Defaults to false. */
-  augment?: CharAugmentOptions | boolean;
-  /** Shuffle every epoch. Defaults to true. */
-  shuffle?: boolean;
-}
-
-/**
- * Adapts a data set to the training loop's `TrainData`: every epoch is a fresh, seeded
- * permutation (epoch `e` always gives the same order for the same seed, so resumed runs see the
- * same batches), optionally augmented. The last batch may be smaller.
- */
-export function charTrainData(dataset: CharDataset, options: CharTrainDataOptions = {}): TrainData<ClassificationBatch> {
-  const batchSize = options.batchSize ?? 32;
-  const seed = options.seed ?? 0;
-  const shuffle = options.shuffle ?? true;
-  const augment = options.augment === true ? {} : options.augment === false || options.augment === undefined ? undefined : options.augment;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ConfigError(`batchSize must be a positive integer, got ${batchSize}`);
-  const n = charDatasetSize(dataset);
-  if (n === 0) throw new DataError('charTrainData: the training set is empty');
-  const { height, width } = dataset;
-  const pixels = height * width;
-  const numClasses = dataset.classes.length;
-  return {
-    stepsPerEpoch: Math.ceil(n / batchSize),
-    *batches(epoch: number): Iterable<ClassificationBatch> {
-      const rng = createRng(`char-batches:${seed}:${epoch}`);
-      const order = Array.from({ length: n }, (_, i) => i);
-      if (shuffle) rng.shuffle(order);
-      for (let start = 0; start < n; start += batchSize) {
-        const size = Math.min(batchSize, n - start);
-        const pixelsOut = new Float32Array(size * pixels);
-        const labels = new Int32Array(size);
-        for (let i = 0; i < size; i++) {
-          const index = order[start + i]!;
-          const image = dataset.images.subarray(index * pixels, (index + 1) * pixels);
-          pixelsOut.set(augment ? augmentChar(image, width, height, rng, augment) : image, i * pixels);
-          labels[i] = dataset.labels[index]!;
-        }
-        yield { x: tf.tensor4d(pixelsOut, [size, height, width, 1]), size, labels, numClasses };
-      }
-    },
   };
 }

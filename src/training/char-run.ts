@@ -6,14 +6,14 @@
  */
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import { type CharSplits, charTrainData } from '../data/char-dataset';
+import type { CharSplits } from '../data/char-dataset';
 import { saveModel } from '../models/io';
 import { buildLenet } from '../models/lenet';
 import { buildMlp } from '../models/mlp';
 import { TrackerCallback } from '../tracker/callback';
 import { databasePath, runsDirFor } from '../util/paths';
 import type { Callback, Logs } from './callbacks';
-import { classificationEvaluator, classificationLoss } from './classification';
+import { charTrainData, classificationEvaluator, classificationLoss } from './classification';
 import { train } from './train';
 import type { TrainResult } from './types';
 

@@ -5,11 +5,71 @@
  * logits (see `buildMlp`, `buildLenet`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors';
-import type { CharDataset, ClassificationBatch } from '../data/char-dataset';
+import { ConfigError, DataError } from '../errors';
+import { type CharDataset, charDatasetSize } from '../data/char-dataset';
+import { augmentChar, type CharAugmentOptions } from '../image/char-augment';
+import { createRng } from '../util/rng';
 import { classificationReport, type ClassificationReport } from '../metrics/classification';
 import type { Logs } from './callbacks';
-import type { EvaluateFn, LossFn } from './types';
+import type { EvaluateFn, LossFn, TrainBatch, TrainData } from './types';
+
+/** A classification batch: images plus their class indices (plain numbers, so nothing leaks). */
+export interface ClassificationBatch extends TrainBatch {
+  x: tf.Tensor4D;
+  /** Class index of each sample. */
+  labels: Int32Array;
+  /** Number of classes, for one-hot targets. */
+  numClasses: number;
+}
+
+export interface CharTrainDataOptions {
+  /** Samples per batch. Defaults to 32. */
+  batchSize?: number;
+  /** Seed of the per-epoch shuffle and the augmentation. Defaults to 0. */
+  seed?: number | string;
+  /** Augment training images on the fly; `true` for the defaults. Defaults to false. */
+  augment?: CharAugmentOptions | boolean;
+  /** Shuffle every epoch. Defaults to true. */
+  shuffle?: boolean;
+}
+
+/**
+ * Adapts a data set to the training loop's `TrainData`: every epoch is a fresh, seeded
+ * permutation (epoch `e` always gives the same order for the same seed, so resumed runs see the
+ * same batches), optionally augmented. The last batch may be smaller.
+ */
+export function charTrainData(dataset: CharDataset, options: CharTrainDataOptions = {}): TrainData<ClassificationBatch> {
+  const batchSize = options.batchSize ?? 32;
+  const seed = options.seed ?? 0;
+  const shuffle = options.shuffle ?? true;
+  const augment = options.augment === true ? {} : options.augment === false || options.augment === undefined ? undefined : options.augment;
+  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ConfigError(`batchSize must be a positive integer, got ${batchSize}`);
+  const n = charDatasetSize(dataset);
+  if (n === 0) throw new DataError('charTrainData: the training set is empty');
+  const { height, width } = dataset;
+  const pixels = height * width;
+  const numClasses = dataset.classes.length;
+  return {
+    stepsPerEpoch: Math.ceil(n / batchSize),
+    *batches(epoch: number): Iterable<ClassificationBatch> {
+      const rng = createRng(`char-batches:${seed}:${epoch}`);
+      const order = Array.from({ length: n }, (_, i) => i);
+      if (shuffle) rng.shuffle(order);
+      for (let start = 0; start < n; start += batchSize) {
+        const size = Math.min(batchSize, n - start);
+        const pixelsOut = new Float32Array(size * pixels);
+        const labels = new Int32Array(size);
+        for (let i = 0; i < size; i++) {
+          const index = order[start + i]!;
+          const image = dataset.images.subarray(index * pixels, (index + 1) * pixels);
+          pixelsOut.set(augment ? augmentChar(image, width, height, rng, augment) : image, i * pixels);
+          labels[i] = dataset.labels[index]!;
+        }
+        yield { x: tf.tensor4d(pixelsOut, [size, height, width, 1]), size, labels, numClasses };
+      }
+    },
+  };
+}
 
 export interface ClassificationLossOptions {
   /** Label smoothing in [0, 1): targets become (1 - s) one-hot + s / classes. Defaults to 0. */

@@ -1,8 +1,6 @@
-import { describe, test, before } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
-import { charClassCounts, charImage, charTrainData, createCharDataset, splitCharDataset, subsetCharDataset, type ClassificationBatch } from '../../src/data/char-dataset';
+import { charClassCounts, charImage, createCharDataset, splitCharDataset, subsetCharDataset } from '../../src/data/char-dataset';
 import { DataError } from '../../src/errors';
 
 /** n 4x4 images; image i is filled with i / n; label i % k. */
@@ -46,46 +44,5 @@ describe('splitCharDataset', () => {
 
   test('bad ratios are a ConfigError', () => {
     assert.throws(() => splitCharDataset(toy(10, 2), { ratios: [0, 0, 0] }), /split ratios must be three non-negative numbers/);
-  });
-});
-
-describe('charTrainData', () => {
-  before(async () => {
-    await initBackend({ backend: 'cpu' });
-  });
-
-  test('yields every sample once per epoch in a seeded order, as [b, h, w, 1] tensors', async () => {
-    const data = toy(10, 2);
-    const source = charTrainData(data, { batchSize: 4, seed: 1 });
-    assert.equal(source.stepsPerEpoch, 3);
-    const seen = (epoch: number): number[] => {
-      const order: number[] = [];
-      for (const batch of source.batches(epoch) as Iterable<ClassificationBatch>) {
-        assert.deepEqual(batch.x.shape, [batch.size, 4, 4, 1]);
-        assert.equal(batch.numClasses, 2);
-        const values = batch.x.dataSync();
-        for (let i = 0; i < batch.size; i++) {
-          const id = Math.round(values[i * 16]! * 10);
-          assert.equal(batch.labels[i], id % 2, 'label travels with its image');
-          order.push(id);
-        }
-        batch.x.dispose();
-      }
-      return order;
-    };
-    const e0 = seen(0);
-    assert.deepEqual([...e0].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
-    assert.deepEqual(seen(0), e0, 'same epoch, same order');
-    assert.notDeepEqual(seen(1), e0, 'next epoch reshuffles');
-    assert.equal(tf.memory().numTensors, 0);
-  });
-
-  test('augment changes the pixels but keeps labels and shapes', () => {
-    const data = toy(4, 2);
-    const plain = [...charTrainData(data, { batchSize: 4, seed: 2 }).batches(0) as Iterable<ClassificationBatch>][0]!;
-    const augmented = [...charTrainData(data, { batchSize: 4, seed: 2, augment: true }).batches(0) as Iterable<ClassificationBatch>][0]!;
-    assert.deepEqual([...plain.labels], [...augmented.labels]);
-    assert.notDeepEqual([...plain.x.dataSync()], [...augmented.x.dataSync()]);
-    tf.dispose([plain.x, augmented.x]);
   });
 });

@@ -2,10 +2,10 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { charTrainData, createCharDataset, splitCharDataset, type ClassificationBatch } from '../../src/data/char-dataset';
+import { createCharDataset, splitCharDataset } from '../../src/data/char-dataset';
 import { loadMnistDigits } from '../../src/data/mnist';
 import { buildMlp } from '../../src/models/mlp';
-import { classificationEvaluator, classificationLoss, evaluateClassifier, predictClasses } from '../../src/training/classification';
+import { charTrainData, classificationEvaluator, classificationLoss, evaluateClassifier, predictClasses, type ClassificationBatch } from '../../src/training/classification';
 import { train } from '../../src/training/train';
 
 function batchOf(labels: number[], numClasses: number): ClassificationBatch {
@@ -122,5 +122,53 @@ describe('training a classifier on real MNIST digits', () => {
     const data = createCharDataset(new Float32Array(784), Int32Array.from([0]), ['0', '1', '2', '3'], {});
     await assert.rejects(classificationEvaluator(data)(model), /the model has 3 outputs but the data set has 4 classes/);
     model.dispose();
+  });
+});
+
+/** n 4x4 images; image i is filled with i / n; label i % k. */
+function toy(n: number, k: number) {
+  const images = new Float32Array(n * 16);
+  for (let i = 0; i < n; i++) images.fill(i / n, i * 16, (i + 1) * 16);
+  return createCharDataset(images, Int32Array.from({ length: n }, (_, i) => i % k), Array.from({ length: k }, (_, c) => `c${c}`), { height: 4, width: 4 });
+}
+
+describe('charTrainData', () => {
+  before(async () => {
+    await initBackend({ backend: 'cpu' });
+  });
+
+  test('yields every sample once per epoch in a seeded order, as [b, h, w, 1] tensors', async () => {
+    const data = toy(10, 2);
+    const source = charTrainData(data, { batchSize: 4, seed: 1 });
+    assert.equal(source.stepsPerEpoch, 3);
+    const seen = (epoch: number): number[] => {
+      const order: number[] = [];
+      for (const batch of source.batches(epoch) as Iterable<ClassificationBatch>) {
+        assert.deepEqual(batch.x.shape, [batch.size, 4, 4, 1]);
+        assert.equal(batch.numClasses, 2);
+        const values = batch.x.dataSync();
+        for (let i = 0; i < batch.size; i++) {
+          const id = Math.round(values[i * 16]! * 10);
+          assert.equal(batch.labels[i], id % 2, 'label travels with its image');
+          order.push(id);
+        }
+        batch.x.dispose();
+      }
+      return order;
+    };
+    const e0 = seen(0);
+    assert.deepEqual([...e0].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
+    assert.deepEqual(seen(0), e0, 'same epoch, same order');
+    assert.notDeepEqual(seen(1), e0, 'next epoch reshuffles');
+    assert.equal(tf.memory().numTensors, 0);
+  });
+
+  test('augment changes the pixels but keeps labels and shapes', () => {
+    const data = toy(4, 2);
+    const plain = [...charTrainData(data, { batchSize: 4, seed: 2 }).batches(0) as Iterable<ClassificationBatch>][0]!;
+    const augmented = [...charTrainData(data, { batchSize: 4, seed: 2, augment: true }).batches(0) as Iterable<ClassificationBatch>][0]!;
+    assert.deepEqual([...plain.labels], [...augmented.labels]);
+    assert.notDeepEqual([...plain.x.dataSync()], [...augmented.x.dataSync()]);
+    tf.dispose([plain.x, augmented.x]);
   });
 });
