@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { notebookHasErrors, runNotebook } from '../../src/notebook/run';
 import { listRuns } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
-import { assertCleanNotebook, outputText } from '../support/notebook';
+import { assertCleanNotebook, outputText, sandboxEnv } from '../support/notebook';
 
 const notebook = join(__dirname, '..', '..', 'notebooks', '07-center-loss.ipynb');
 
@@ -20,7 +20,7 @@ describe('notebook 07 through the tslab kernel', () => {
   let env: NodeJS.ProcessEnv;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'glyphlab-nb-center-'));
-    env = { ...process.env, GLYPHLAB_DB: join(dir, 'glyphlab.db'), GLYPHLAB_DATA_DIR: join(dir, 'data'), GLYPHLAB_EXPERIMENTS_DIR: join(dir, 'experiments') };
+    env = sandboxEnv(dir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

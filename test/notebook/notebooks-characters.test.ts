@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { notebookHasErrors, runNotebook } from '../../src/notebook/run';
 import { listRuns } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
-import { assertCleanNotebook, outputText, pngOutputs } from '../support/notebook';
+import { assertCleanNotebook, outputText, pngOutputs, sandboxEnv } from '../support/notebook';
 
 const notebookPath = join(__dirname, '..', '..', 'notebooks', '06-digits-and-letters.ipynb');
 
@@ -32,7 +32,7 @@ describe('notebook 06 through the tslab kernel', () => {
   let env: NodeJS.ProcessEnv;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'glyphlab-nb-chars-'));
-    env = { ...process.env, GLYPHLAB_DB: join(dir, 'glyphlab.db'), GLYPHLAB_DATA_DIR: join(dir, 'data'), GLYPHLAB_EXPERIMENTS_DIR: join(dir, 'experiments') };
+    env = sandboxEnv(dir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { notebookHasErrors, runNotebook } from '../../src/notebook/run';
 import { listRuns } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
-import { assertCleanNotebook, outputText } from '../support/notebook';
+import { assertCleanNotebook, outputText, sandboxEnv } from '../support/notebook';
 
 const notebooks = join(__dirname, '..', '..', 'notebooks');
 
@@ -20,7 +20,7 @@ describe('notebooks 02 and 03 through the tslab kernel', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'glyphlab-nb-train-'));
     // No VGG19 weights file here: 03 must say so and train from random initialisation.
-    env = { ...process.env, GLYPHLAB_DB: join(dir, 'glyphlab.db'), GLYPHLAB_DATA_DIR: join(dir, 'data'), GLYPHLAB_EXPERIMENTS_DIR: join(dir, 'experiments') };
+    env = sandboxEnv(dir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -12,7 +12,7 @@ import { notebookHasErrors, runNotebook } from '../../src/notebook/run';
 import { listRuns } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { writeFakeIam } from '../support/iam';
-import { assertCleanNotebook, outputText, pngOutputs } from '../support/notebook';
+import { assertCleanNotebook, outputText, pngOutputs, sandboxEnv } from '../support/notebook';
 
 const notebook = join(__dirname, '..', '..', 'notebooks', '08-writer-identification.ipynb');
 
@@ -51,7 +51,7 @@ describe('notebook 08 through the tslab kernel', () => {
   let env: NodeJS.ProcessEnv;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'glyphlab-nb-writers-'));
-    env = { ...process.env, GLYPHLAB_DB: join(dir, 'glyphlab.db'), GLYPHLAB_DATA_DIR: join(dir, 'data'), GLYPHLAB_EXPERIMENTS_DIR: join(dir, 'experiments') };
+    env = sandboxEnv(dir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

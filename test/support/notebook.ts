@@ -1,8 +1,9 @@
 /**
  * Reading what an executed notebook printed and displayed, for the notebook tests.
  */
-import { readNotebook, type Notebook } from '../../src/notebook/run';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readNotebook, type Notebook } from '../../src/notebook/run';
 
 /**
  * The text of every stream output and HTML display, one after another. The inlined plotly.js
@@ -35,4 +36,9 @@ export function assertCleanNotebook(path: string): void {
     assert.deepEqual(cell.outputs, [], `${path}: outputs committed in ${cell.id}`);
     assert.equal(cell.execution_count, null, `${path}: execution count committed in ${cell.id}`);
   }
+}
+
+/** The environment of a notebook kernel whose store, data and experiments all live in `dir`. */
+export function sandboxEnv(dir: string): NodeJS.ProcessEnv {
+  return { ...process.env, GLYPHLAB_DB: join(dir, 'glyphlab.db'), GLYPHLAB_DATA_DIR: join(dir, 'data'), GLYPHLAB_EXPERIMENTS_DIR: join(dir, 'experiments') };
 }
