@@ -8,6 +8,7 @@ import { runsGroup } from './runs';
 import { notebookGroup } from './notebook';
 import { dashboardGroup } from './dashboard';
 import { classifyGroup } from './classify';
+import { centerLossGroup } from './center-loss';
 
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   startGroup,
@@ -20,4 +21,5 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   notebookGroup,
   dashboardGroup,
   classifyGroup,
+  centerLossGroup,
 ];

@@ -71,7 +71,7 @@ function choice<T extends string>(args: ParsedArgs, name: string, allowed: reado
   return value as T;
 }
 
-function requireOption(args: ParsedArgs, name: string, example: string): string {
+export function requireOption(args: ParsedArgs, name: string, example: string): string {
   const value = stringOption(args, name);
   if (value === undefined) throw new ConfigError(`missing --${name}: e.g. ${example}`);
   return value;
@@ -81,7 +81,7 @@ function percent(value: number | undefined): string {
   return value === undefined ? '?' : `${(value * 100).toFixed(2)}%`;
 }
 
-async function announceBackend(ctx: CliContext): Promise<void> {
+export async function announceBackend(ctx: CliContext): Promise<void> {
   const info = await initBackend();
   ctx.stderr.write(`compute backend: ${describeBackend(info)}\n`);
 }

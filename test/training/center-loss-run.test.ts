@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index';
 import { ConfigError, DataError } from '../../src/errors';
 import { synthesizeLookalikeSet } from '../../src/data/lookalike';
-import { synthesizeEquations } from '../../src/data/synth';
 import { getMetricHistory, getRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { runCenterLossComparison } from '../../src/training/center-loss-run';
-import { runEquationTraining } from '../../src/training/equation-run';
 import { loadRunModel } from '../../src/training/run-model';
+import { trainTinyBaseRun } from '../support/equation-run';
 
 describe('runCenterLossComparison', () => {
   let dir: string;
@@ -27,17 +26,8 @@ describe('runCenterLossComparison', () => {
     await initBackend({ backend: 'wasm' });
     dir = mkdtempSync(join(tmpdir(), 'glyphlab-center-run-'));
     dbPath = join(dir, 'glyphlab.db');
-    await synthesizeEquations({ outDir: join(dir, 'data'), count: 30, seed: 5, workers: 0, width: 128, height: 32 });
     synthesizeLookalikeSet({ outDir: join(dir, 'look'), count: 8, width: 128, height: 32 });
-    const base = await runEquationTraining({
-      dataDir: join(dir, 'data'),
-      epochs: 1,
-      batchSize: 8,
-      workers: 0,
-      dbPath,
-      crnn: { inputHeight: 32, inputWidth: 128, convFilters: [8, 16, 16], rnn: 'gru', rnnUnits: 8, rnnLayers: 1, dropout: 0 },
-      logBatches: false,
-    });
+    const base = await trainTinyBaseRun(dir, dbPath);
     baseRunId = base.runId;
     baseSizes = base.splitSizes;
   });
