@@ -71,6 +71,15 @@ function choice<T extends string>(args: ParsedArgs, name: string, allowed: reado
   return value as T;
 }
 
+/** A comma-separated list of positive integers, e.g. `--filters 16,32,64`. */
+function integerListOption(args: ParsedArgs, name: string): number[] | undefined {
+  return stringOption(args, name)?.split(',').map((f) => {
+    const n = Number(f);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${name} ${JSON.stringify(f)} is not valid: expected positive integers separated by commas, e.g. 16,32,64`);
+    return n;
+  });
+}
+
 export function requireOption(args: ParsedArgs, name: string, example: string): string {
   const value = stringOption(args, name);
   if (value === undefined) throw new ConfigError(`missing --${name}: e.g. ${example}`);
@@ -107,7 +116,12 @@ export const trainGroup: CommandGroup = {
         'input-width': { type: 'string', valueName: 'PX', description: 'model input width (default 300)' },
         rnn: { type: 'string', valueName: 'lstm|gru', description: 'recurrent cell (default lstm)' },
         'rnn-units': { type: 'string', valueName: 'N', description: 'units per direction (default 128)' },
-        filters: { type: 'string', valueName: 'A,B,...', description: 'conv filters per block (default 32,64,128,128)' },
+        filters: { type: 'string', valueName: 'A,B,...', description: 'conv filters per block (crnn default 32,64,128,128; cnn 32,64)' },
+        dense: { type: 'string', valueName: 'A,B,...', description: 'cnn: dense units before the output (default 128); mlp: hidden units (default 512,512)' },
+        kernel: { type: 'string', valueName: 'N', description: 'cnn: conv kernel size (default 5)' },
+        'convs-per-block': { type: 'string', valueName: 'N', description: 'cnn: convs before each pool (default 1; 2 for VGG-style blocks)' },
+        'batch-norm': { type: 'boolean', description: 'cnn: batch normalisation after each conv' },
+        se: { type: 'boolean', description: 'cnn: a squeeze-and-excitation block after each conv block' },
         weights: { type: 'string', valueName: 'FILE', description: 'vgg19-crnn: ImageNet weights (.h5 or tfjs folder; default GLYPHLAB_VGG19_WEIGHTS, else experiments/weights/, else random init)' },
         'phase1-epochs': { type: 'string', valueName: 'N', description: 'vgg19-crnn: epochs training only the last 5 layers before all layers (default 2)' },
         'filter-divisor': { type: 'string', valueName: 'N', description: 'vgg19-crnn: divide every block\'s filters, for quick trials (ImageNet weights need 1)' },
@@ -142,11 +156,7 @@ export const trainGroup: CommandGroup = {
         const model = charModel;
         const optimizer = choice<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);
         const rnn = choice(args, 'rnn', ['lstm', 'gru'] as const);
-        const filters = stringOption(args, 'filters')?.split(',').map((f) => {
-          const n = Number(f);
-          if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--filters ${JSON.stringify(f)} is not valid: expected positive integers separated by commas, e.g. 16,32,64`);
-          return n;
-        });
+        const filters = integerListOption(args, 'filters');
         const limit = numberOption(args, 'limit', { min: 1, integer: true });
         const patience = numberOption(args, 'patience', { min: 0, integer: true });
         await announceBackend(ctx);
@@ -218,6 +228,15 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
     learningRate: numberOption(args, 'lr', { min: 1e-9 }),
     augment: flagOption(args, 'augment'),
     seed,
+    lenet: {
+      convFilters: integerListOption(args, 'filters'),
+      denseUnits: integerListOption(args, 'dense'),
+      kernelSize: numberOption(args, 'kernel', { min: 1, integer: true }),
+      convsPerBlock: numberOption(args, 'convs-per-block', { min: 1, integer: true }),
+      batchNorm: flagOption(args, 'batch-norm') || undefined,
+      squeezeExcitation: flagOption(args, 'se') || undefined,
+    },
+    mlp: { hiddenUnits: integerListOption(args, 'dense') },
     ...recordingOptions(args, ctx),
   });
   if (flagOption(args, 'json')) {

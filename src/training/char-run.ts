@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import type { CharSplits } from '../data/char-dataset';
 import { saveModel } from '../models/io';
-import { buildLenet } from '../models/lenet';
-import { buildMlp } from '../models/mlp';
+import { buildLenet, type LenetOptions, resolveLenetOptions } from '../models/lenet';
+import { buildMlp, type MlpOptions, resolveMlpOptions } from '../models/mlp';
 import { TrackerCallback } from '../tracker/callback';
 import { databasePath, runsDirFor } from '../util/paths';
 import type { Callback, Logs } from './callbacks';
@@ -21,6 +21,14 @@ import type { TrainResult } from './types';
 export const CHAR_MODELS = ['mlp', 'cnn'] as const;
 export type CharModelName = (typeof CHAR_MODELS)[number];
 
+/** glyphlab's CNN for characters, over LeNet-5's defaults: wider convs, one dense layer. */
+const CNN_DEFAULTS: LenetOptions = { convFilters: [32, 64], kernelSize: 5, denseUnits: [128], dropout: 0.5, l2: 0.0005 };
+
+/** The fields that are set: `{ a: undefined }` must not hide a default when spread over it. */
+function definedOnly<T extends object>(options: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 /** Options of {@link runCharTraining}. */
 export interface CharRunOptions {
   /** Train, validation and test parts (e.g. from `loadCharDataset`). */
@@ -29,6 +37,13 @@ export interface CharRunOptions {
   dataName: string;
   /** Model family: the seed's MLP or the LeNet-style CNN. Defaults to 'cnn'. */
   model?: CharModelName;
+  /**
+   * LeNet options for `model: 'cnn'`, over glyphlab's defaults (conv 32 and 64 of 5x5, dense 128,
+   * dropout 0.5, L2 0.0005). `numClasses` and `inputShape` come from the data.
+   */
+  lenet?: LenetOptions;
+  /** MLP options for `model: 'mlp'`, over the seed's (hidden 512 and 512, dropout 0.2). */
+  mlp?: MlpOptions;
   /** Epochs. Defaults to 10. */
   epochs?: number;
   /** Batch size. Defaults to 64. */
@@ -69,11 +84,11 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
   const { splits } = options;
   const modelName = options.model ?? 'cnn';
   if (!(CHAR_MODELS as readonly string[]).includes(modelName)) throw new ConfigError(`model ${JSON.stringify(modelName)} is not one of: ${CHAR_MODELS.join(', ')}`);
-  const numClasses = splits.train.classes.length;
-  const model =
-    modelName === 'mlp'
-      ? buildMlp({ numClasses })
-      : buildLenet({ numClasses, convFilters: [32, 64], kernelSize: 5, denseUnits: [128], dropout: 0.5, l2: 0.0005 });
+  const fromData = { numClasses: splits.train.classes.length, inputShape: [splits.train.height, splits.train.width, 1] as [number, number, number] };
+  const mlpConfig = modelName === 'mlp' ? resolveMlpOptions({ ...definedOnly(options.mlp), ...fromData }) : undefined;
+  const lenetConfig = modelName === 'mlp' ? undefined : resolveLenetOptions({ ...CNN_DEFAULTS, ...definedOnly(options.lenet), ...fromData });
+  const architecture = mlpConfig ?? lenetConfig;
+  const model = mlpConfig ? buildMlp(mlpConfig) : buildLenet(lenetConfig);
   const tracker = new TrackerCallback({
     experiment: options.experiment ?? 'characters',
     name: options.name ?? `${modelName}-${options.dataName}`,
@@ -100,6 +115,7 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
       describe: {
         model: modelName,
         config: {
+          architecture,
           data: { name: options.dataName, classes: splits.train.classes, sizes: { train: splits.train.labels.length, valid: splits.val.labels.length, test: splits.test.labels.length } },
           batchSize,
           augment,

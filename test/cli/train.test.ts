@@ -116,6 +116,22 @@ describe('glyphlab train, eval and predict', () => {
       assert.equal(run.experiment, 'characters');
       assert.ok(run.artifacts.some((a) => a.kind === 'model'));
     });
+    // The CNN's architecture from the command line, recorded with the run.
+    const cnn = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--limit', '100', '--epochs', '1', '--filters', '4,8', '--kernel', '3', '--convs-per-block', '2', '--batch-norm', '--dense', '16', '--db', db, '--json']);
+    assert.equal(cnn.code, EXIT_OK, cnn.err);
+    withStore((store) => {
+      const run = getRun(store, (JSON.parse(cnn.out) as { runId: string }).runId);
+      assert.deepEqual(run.params['architecture.convFilters'], [4, 8]);
+      assert.deepEqual(run.params['architecture.denseUnits'], [16]);
+      assert.equal(run.params['architecture.kernelSize'], 3);
+      assert.equal(run.params['architecture.convsPerBlock'], 2);
+      assert.equal(run.params['architecture.batchNorm'], true);
+      assert.equal(run.params['architecture.dropout'], 0.5, 'unset options keep glyphlab defaults');
+      assert.equal(run.params['parameter_count'], 
+        // convs without bias (the batch norms have 4 values a channel), dense 16, logits 10
+        4 * 9 + 4 * 4 * 9 + 2 * 4 * 4 + 4 * 8 * 9 + 8 * 8 * 9 + 2 * 4 * 8 + (7 * 7 * 8 + 1) * 16 + (16 + 1) * 10,
+      );
+    });
     const bad = await cli(['train', '--model', 'cnn', '--data', 'idx:/nonexistent-folder', '--db', db]);
     assert.equal(bad.code, EXIT_USAGE);
     assert.match(bad.err, /nonexistent-folder/);
