@@ -5,7 +5,7 @@
  * issue's target is at least 99.0% test accuracy (seeds.md section 5).
  *
  *   npm run bench:digits -- [--backend wasm|cpu] [--epochs 15] [--filters 32,64] [--dense 128]
- *                           [--kernel 5] [--convs-per-block 1] [--batch-norm]
+ *                           [--kernel 5] [--convs-per-block 1] [--batch-norm] [--patience 5]
  *                           [--se] [--no-augment] [--batch 64] [--lr 0.002] [--max-minutes 10]
  *                           [--per-class N]
  */
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const squeezeExcitation = process.argv.includes('--se');
   const convsPerBlock = Number(argument('convs-per-block', '1'));
   const batchNorm = process.argv.includes('--batch-norm');
+  const patience = Number(argument('patience', '5'));
   const augment = !process.argv.includes('--no-augment');
   const info = await initBackend({ backend });
   console.log(`backend: ${describeBackend(info)}`);
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     learningRate,
     clipNorm: 5,
     reduceLrOnPlateau: { factor: 0.5, patience: 2 },
-    earlyStopping: { patience: 5 },
+    earlyStopping: { patience },
     handleSignals: false,
     callbacks: [new EpochReport(started, budgetMs)],
   });

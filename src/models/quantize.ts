@@ -28,6 +28,13 @@ type WeightSpec = Omit<tf.io.WeightsManifestEntry, 'quantization'> & { quantizat
 export interface QuantizeOptions {
   /** Integer type of the stored weights. Defaults to 'uint8'. */
   dtype?: QuantizationDtype;
+  /**
+   * Weights with fewer values than this stay float32: biases and batch-norm scales and
+   * statistics, a sliver of the size but the most sensitive to rounding (a batch norm's moving
+   * variance rounded to 0 divides its channel by sqrt(epsilon), which took a batch-normalised
+   * MNIST CNN from 98.6% to 10% test accuracy). 0 quantises every float32 weight. Defaults to 1024.
+   */
+  minElements?: number;
 }
 
 /** A model's artifacts with quantised weights, and how much smaller they are. */
@@ -84,11 +91,13 @@ export function quantizeValues(values: Float32Array, dtype: QuantizationDtype): 
 }
 
 /**
- * The model's topology and weights with every float32 weight quantised (other dtypes are kept
- * as they are).
+ * The model's topology and weights with every float32 weight of at least `minElements` values
+ * quantised (smaller ones and other dtypes are kept as they are).
  */
 export async function quantizeModel(model: tf.LayersModel, options: QuantizeOptions = {}): Promise<QuantizedArtifacts> {
   const dtype = options.dtype ?? 'uint8';
+  const minElements = options.minElements ?? 1024;
+  if (!(minElements >= 0)) throw new ConfigError(`minElements ${minElements} must be a number >= 0`);
   if (!QUANTIZATION_DTYPES.includes(dtype)) throw new ConfigError(`quantisation dtype ${JSON.stringify(dtype)} is not one of: ${QUANTIZATION_DTYPES.join(', ')}`);
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
@@ -109,7 +118,7 @@ export async function quantizeModel(model: tf.LayersModel, options: QuantizeOpti
     const slice = data.slice(offset, offset + byteLength);
     offset += byteLength;
     floatWeightBytes += byteLength;
-    if (spec.dtype !== 'float32') {
+    if (spec.dtype !== 'float32' || count < minElements) {
       parts.push(slice);
       weightSpecs.push({ ...(spec as WeightSpec) });
       continue;

@@ -39,11 +39,21 @@ describe('weight quantisation', () => {
       const model = buildLenet({ convFilters: [4, 8], denseUnits: [16] });
       try {
         const saved = await saveQuantizedModel(model, dir, { dtype });
-        const ratio = saved.floatWeightBytes / saved.weightBytes;
-        assert.ok(Math.abs(ratio - (dtype === 'uint16' ? 2 : 4)) < 0.01, `size ratio ${ratio}`);
+        // Kernels of 1024 values or more are integers; the biases (and conv1's 100-value kernel) stay float32.
+        const bytesPerValue = dtype === 'uint16' ? 2 : 1;
+        const expected = model.weights.reduce((sum, w) => {
+          const n = (w.shape as number[]).reduce((a, b) => a * b, 1);
+          return sum + n * (n >= 1024 ? bytesPerValue : 4);
+        }, 0);
+        assert.equal(saved.weightBytes, expected);
+        assert.ok(saved.floatWeightBytes / saved.weightBytes > (dtype === 'uint16' ? 1.5 : 2.5), `size ratio ${saved.floatWeightBytes / saved.weightBytes}`);
         assert.equal(statSync(saved.weightsPath).size, saved.weightBytes);
         const json = JSON.parse(readFileSync(saved.modelPath, 'utf8'));
-        assert.equal(json.weightsManifest[0].weights[0].quantization.dtype, dtype);
+        const specs = json.weightsManifest[0].weights as { name: string; shape: number[]; quantization?: { dtype: string } }[];
+        for (const spec of specs) {
+          const n = spec.shape.reduce((a, b) => a * b, 1);
+          assert.equal(spec.quantization?.dtype, n >= 1024 ? dtype : undefined, spec.name);
+        }
         const loaded = await loadQuantizedModel(dir);
         const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 7);
         const [a, b] = tf.tidy(() => [(model.predict(x) as tf.Tensor).dataSync(), (loaded.predict(x) as tf.Tensor).dataSync()]);
@@ -58,9 +68,40 @@ describe('weight quantisation', () => {
     });
   }
 
+  test('a batch-normalised CNN keeps its accuracy: batch-norm statistics stay float32', async () => {
+    const model = buildLenet({ convFilters: [8, 16], kernelSize: 3, convsPerBlock: 2, batchNorm: true, denseUnits: [32] });
+    try {
+      // Moving variances spread over [0.01, 4], as after training: affine uint8 over [0, 4] would round the small ones to 0.
+      for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+        const [gamma, beta, mean, variance] = layer.getWeights();
+        const channels = variance!.shape[0]!;
+        const spread = tf.tensor1d(Array.from({ length: channels }, (_, i) => (i === 0 ? 4 : 0.01 + i * 0.001)));
+        layer.setWeights([gamma!, beta!, mean!, spread]);
+        spread.dispose();
+      }
+      const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 3);
+      const float = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+      const scale = Math.max(...Array.from(float, Math.abs));
+      const logitsOf = async (minElements: number): Promise<Float32Array> => {
+        const loaded = await loadQuantizedArtifacts(await quantizeModel(model, { dtype: 'uint8', minElements }));
+        const out = tf.tidy(() => (loaded.predict(x) as tf.Tensor).dataSync() as Float32Array);
+        loaded.dispose();
+        return out;
+      };
+      const kept = maxAbsDiff(float, await logitsOf(1024));
+      const all = maxAbsDiff(float, await logitsOf(0));
+      assert.ok(kept < 0.05 * scale, `with float32 batch-norm statistics the logits differ by ${kept} (scale ${scale})`);
+      assert.ok(all > 4 * kept, `quantising the statistics too is much worse: ${all} vs ${kept}`);
+      x.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+
   test('uint8 artifacts are standard tfjs: tfjs itself dequantises them', async () => {
     const model = buildLenet({ convFilters: [2, 2], denseUnits: [] });
-    const q = await quantizeModel(model, { dtype: 'uint8' });
+    const q = await quantizeModel(model, { dtype: 'uint8', minElements: 0 });
+    assert.ok(q.weightSpecs.every((spec) => spec.quantization?.dtype === 'uint8'), 'minElements 0 quantises every weight');
     const viaTfjs = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: q.modelTopology, weightSpecs: q.weightSpecs as tf.io.WeightsManifestEntry[], weightData: q.weightData }));
     const viaUs = await loadQuantizedArtifacts(q);
     const [w1, w2] = [viaTfjs.getWeights()[0]!.dataSync(), viaUs.getWeights()[0]!.dataSync()];
