@@ -140,6 +140,7 @@ export const classifyGroup: CommandGroup = {
         ...dataOptions,
         out: { type: 'string', valueName: 'DIR', description: 'folder for the quantised model (required)' },
         dtype: { type: 'string', valueName: 'uint8|int8|uint16', description: 'integer type of the weights (default uint8)' },
+        'min-elements': { type: 'string', valueName: 'N', description: 'weights with fewer values (biases, batch-norm statistics) stay float32; 0 quantises all (default 1024)' },
         json: { type: 'boolean', description: 'print the result as JSON' },
       },
       async run(args, ctx) {
@@ -149,7 +150,7 @@ export const classifyGroup: CommandGroup = {
         await initBackend();
         const model = await loadQuantizedModel(requireModelDir(args, 'quantize'));
         try {
-          const saved = await saveQuantizedModel(model, resolve(out), { dtype });
+          const saved = await saveQuantizedModel(model, resolve(out), { dtype, minElements: numberOption(args, 'min-elements', { min: 0, integer: true }) });
           const result: Record<string, unknown> = { ...saved, ratio: saved.floatWeightBytes / saved.weightBytes };
           if (stringOption(args, 'data') !== undefined) {
             const dataset = pickPart((await loadForCli(args)).splits, args);

@@ -55,9 +55,10 @@ describe('glyphlab classify', () => {
     const result = await cli(['classify', 'quantize', modelDir, '--out', out, '--json', ...data]);
     assert.equal(result.code, EXIT_OK, result.err);
     const json = JSON.parse(result.out);
-    assert.ok(Math.abs(json.ratio - 4) < 0.01, `ratio ${json.ratio}`);
+    // Only the MLP's 784x16 kernel has 1024 values or more: the 16x10 kernel and the biases stay float32.
+    assert.ok(json.ratio > 3.5 && json.ratio < 4, `ratio ${json.ratio}`);
     assert.ok(Math.abs(json.accuracyChange) <= 0.1, `accuracy change ${json.accuracyChange}`);
-    const text = await cli(['classify', 'quantize', modelDir, '--out', out, '--dtype', 'int8']);
+    const text = await cli(['classify', 'quantize', modelDir, '--out', out, '--dtype', 'int8', '--min-elements', '0']);
     assert.match(text.out, /int8 weights \d+ bytes \(float32 \d+, 4\.00x smaller\)/);
   });
 
