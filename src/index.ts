@@ -321,6 +321,7 @@ export {
   type LoadIdxOptions,
 } from './data/idx';
 export { loadLettersCsv, LETTER_CLASSES, type LoadLettersCsvOptions } from './data/letters-csv';
+export { renderLetter, synthesizeLettersCsv, type SynthesizeLettersOptions, type SynthesizedLetters } from './data/synth-letters';
 export { loadMnistDigits, mnistPackageDir, type LoadMnistDigitsOptions } from './data/mnist';
 export { augmentChar, elasticField, type CharAugmentOptions } from './image/char-augment';
 export { buildMlp, resolveMlpOptions, type MlpOptions, type MlpConfig } from './models/mlp';
