@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
+import { confusionMatrix, perClassMetrics } from '../metrics/classification';
 import type { WriterLineImage, WriterPatchOptions } from './identify';
 import { patchesToTensor } from './model';
 import { samplePatches } from './patches';
@@ -92,19 +93,16 @@ export interface WriterConfusion {
  * predictions (the model's writer order); an index outside it is a ConfigError.
  */
 export function writerConfusion(predictions: readonly LinePrediction[], writers: readonly string[]): WriterConfusion {
-  const matrix = writers.map(() => writers.map(() => 0));
   for (const p of predictions) {
-    const row = matrix[p.truth];
-    if (!row || p.predicted < 0 || p.predicted >= writers.length) {
+    if (!(p.truth >= 0 && p.truth < writers.length && p.predicted >= 0 && p.predicted < writers.length)) {
       throw new ConfigError(`line ${p.lineId}: writer indices ${p.truth} -> ${p.predicted} are outside the ${writers.length} writers given`);
     }
-    row[p.predicted] = (row[p.predicted] as number) + 1;
   }
-  const perWriter = writers.map((writerId, i) => {
-    const row = matrix[i] as number[];
-    const lines = row.reduce((a, b) => a + b, 0);
-    const correct = row[i] as number;
-    return { writerId, lines, correct, accuracy: lines ? correct / lines : Number.NaN };
-  });
+  const matrix = confusionMatrix(
+    predictions.map((p) => p.truth),
+    predictions.map((p) => p.predicted),
+    writers.length,
+  );
+  const perWriter = perClassMetrics(matrix, writers).map((m) => ({ writerId: m.name, lines: m.support, correct: m.correct, accuracy: m.support ? m.accuracy : Number.NaN }));
   return { writers: [...writers], matrix, perWriter };
 }
