@@ -419,6 +419,7 @@ export {
 } from './training/center-loss';
 export {
   runCenterLossComparison,
+  centerLossVariants,
   type CenterLossComparison,
   type CenterLossComparisonOptions,
   type CenterLossScores,

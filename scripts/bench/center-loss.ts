@@ -19,7 +19,8 @@ import { synthesizeLookalikeSet } from '../../src/data/lookalike';
 import { bestRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { Callback, type Logs } from '../../src/training/callbacks';
-import { runCenterLossComparison } from '../../src/training/center-loss-run';
+import { textTable } from '../../src/cli/runs';
+import { centerLossVariants, runCenterLossComparison } from '../../src/training/center-loss-run';
 import { databasePath } from '../../src/util/paths';
 import { centerComparisonTable } from '../../src/viz/center-charts';
 
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     maxMinutes: optionalNumber('max-minutes'),
     learningRate: Number(argument('lr', '0.0001')),
     batchSize: Number(argument('batch', '32')),
-    variants: [{ name: 'ctc', lambda: 0 }, ...lambdas.map((lambda) => ({ name: lambdas.length === 1 ? 'ctc+center' : `ctc+center ${lambda}`, lambda }))],
+    variants: centerLossVariants(lambdas),
     center: { alpha: Number(argument('alpha', '0.5')) },
     limit: { train: optionalNumber('limit-train'), valid: optionalNumber('limit-valid'), test: optionalNumber('limit-test'), lookalike: optionalNumber('limit-lookalike') },
     dbPath,
@@ -85,10 +86,8 @@ async function main(): Promise<void> {
   });
   console.log(`\n${((Date.now() - started) / 60_000).toFixed(1)} min in all; base run ${cmp.baseRunId}; sizes ${JSON.stringify(cmp.sizes)}`);
   console.log(`look-alike characters: ${pct(cmp.lookalikeShare.test)} of the test split, ${pct(cmp.lookalikeShare.lookalike)} of the look-alike set\n`);
-  const { columns, rows: body } = centerComparisonTable(cmp);
-  const rows = [columns, ...body];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+  const { columns, rows } = centerComparisonTable(cmp);
+  console.log(textTable(columns, rows));
 }
 
 main().catch((error: unknown) => {

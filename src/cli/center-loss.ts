@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { synthesizeLookalikeSet } from '../data/lookalike';
-import { runCenterLossComparison } from '../training/center-loss-run';
+import { centerLossVariants, runCenterLossComparison } from '../training/center-loss-run';
 import { databasePath, dataDir } from '../util/paths';
 import { centerComparisonTable } from '../viz/center-charts';
 import { type CommandGroup, flagOption, numberOption, stringListOption, stringOption } from './command';
+import { textTable } from './runs';
 import { announceBackend, ProgressCallback, requireOption } from './train';
 
 export const centerLossGroup: CommandGroup = {
@@ -56,7 +57,7 @@ export const centerLossGroup: CommandGroup = {
           baseRunId,
           lookalikeDir,
           dataDir: stringOption(args, 'data'),
-          variants: [{ name: 'ctc', lambda: 0 }, ...lambdas.map((lambda) => ({ name: lambdas.length === 1 ? 'ctc+center' : `ctc+center ${lambda}`, lambda }))],
+          variants: centerLossVariants(lambdas),
           center: { alpha: numberOption(args, 'alpha', { min: 0 }) },
           epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
           maxMinutes: numberOption(args, 'minutes', { min: 0 }),
@@ -80,9 +81,7 @@ export const centerLossGroup: CommandGroup = {
           });
         }
         const { columns, rows } = centerComparisonTable(comparison);
-        const table = [columns, ...rows];
-        const widths = columns.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
-        for (const row of table) ctx.print(row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd());
+        ctx.print(textTable(columns, rows));
         ctx.print(`look at them: glyphlab runs compare ${comparison.variants.map((v) => v.runId).join(' ')}`);
       },
     },

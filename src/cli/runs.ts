@@ -70,7 +70,7 @@ function formatParam(value: ParamValue | undefined): string {
 }
 
 /** Renders rows as an aligned text table. */
-function table(header: string[], rows: string[][]): string {
+export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   return [header, ...rows].map((r) => r.map((cell, i) => (cell ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
@@ -117,7 +117,7 @@ export const runsGroup: CommandGroup = {
             if (runs.length === 0) return ctx.print(`no runs in ${store.file}${stringOption(args, 'where') ? ' match the filter' : ''}`);
             const metrics = metricColumns(runs, sort);
             ctx.print(
-              table(
+              textTable(
                 ['id', 'experiment', 'name', 'status', 'started', ...metrics, 'tags'],
                 runs.map((r) => [r.id, r.experiment, r.name ?? '', r.status, r.startedAt.slice(0, 16).replace('T', ' '), ...metrics.map((m) => formatNumber(r.metrics[m]?.last)), r.tags.join(',')]),
               ),
@@ -149,7 +149,7 @@ export const runsGroup: CommandGroup = {
           for (const [key, value] of Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b))) ctx.print(`  ${key} = ${formatParam(value)}`);
           ctx.print('metrics:');
           const rows = Object.entries(run.metrics).map(([key, m]: [string, MetricSummary]) => [key, formatNumber(m.last), formatNumber(m.best), String(m.bestStep ?? '-'), m.mode, String(m.count)]);
-          ctx.print(table(['  key', 'last', 'best', 'best step', 'mode', 'points'], rows.map(([k, ...rest]) => [`  ${k}`, ...rest] as string[])));
+          ctx.print(textTable(['  key', 'last', 'best', 'best step', 'mode', 'points'], rows.map(([k, ...rest]) => [`  ${k}`, ...rest] as string[])));
           if (run.artifacts.length) {
             ctx.print('artifacts:');
             for (const a of run.artifacts) ctx.print(`  ${a.kind}  ${a.path}${a.bytes !== null ? `  ${a.bytes} bytes` : ''}${a.sha256 ? `  sha256 ${a.sha256.slice(0, 12)}` : ''}`);
@@ -170,14 +170,14 @@ export const runsGroup: CommandGroup = {
           const header = ['', ...comparison.runs.map((r) => r.id)];
           ctx.print('params that differ:');
           const diffRows = Object.entries(comparison.paramDiffs).map(([key, byRun]) => [`  ${key}`, ...ids.map((id) => formatParam(byRun[id]))]);
-          ctx.print(diffRows.length ? table(header, diffRows) : '  (none)');
+          ctx.print(diffRows.length ? textTable(header, diffRows) : '  (none)');
           ctx.print(`params in common: ${Object.keys(comparison.sameParams).length}`);
           ctx.print('metrics (last / best):');
           const metricRows = Object.entries(comparison.metrics).map(([key, byRun]) => [
             `  ${key}`,
             ...ids.map((id) => (byRun[id] ? `${formatNumber(byRun[id]!.last)} / ${formatNumber(byRun[id]!.best)}` : '-')),
           ]);
-          ctx.print(metricRows.length ? table(header, metricRows) : '  (none)');
+          ctx.print(metricRows.length ? textTable(header, metricRows) : '  (none)');
         });
       },
     },

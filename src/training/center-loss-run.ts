@@ -7,20 +7,20 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
 import { type BatchSource, createBatchSource } from '../data/batches';
 import { type LabeledImage, loadLabeledImages } from '../data/load';
 import { lookalikeShare } from '../data/lookalike';
 import { saveModel } from '../models/io';
-import { sequenceMetrics } from '../metrics/sequence';
 import { TrackerCallback } from '../tracker/callback';
 import { databasePath, runsDirFor } from '../util/paths';
 import { type Callback, type Logs, TimeBudget } from './callbacks';
-import { type CenterLossObjectiveOptions, combineEvaluators, type LabeledSequenceBatch, heldOutCenterEvaluator, trainWithCenterLoss } from './center-loss';
+import { type CenterLossObjectiveOptions, combineEvaluators, heldOutCenterEvaluator, trainWithCenterLoss } from './center-loss';
 import { loadEquationSplits } from './equation-run';
-import { loadRunModel } from './run-model';
-import { predictSequences, sequenceEvaluator, sequenceLogs, sequenceTrainData } from './sequence';
+import { loadRunModel, type RunModel } from './run-model';
+import { sequenceEvaluator, sequenceTrainData } from './sequence';
+import type { EvaluateFn } from './types';
 
 /** One arm of the comparison. */
 export interface CenterLossVariant {
@@ -106,12 +106,39 @@ function take<T>(items: readonly T[], limit: number | undefined): T[] {
   return limit === undefined ? [...items] : items.slice(0, limit);
 }
 
-async function scoresOf(model: tf.LayersModel, test: BatchSource, lookalike: BatchSource): Promise<CenterLossScores> {
-  const t = await predictSequences(model, test, { loss: false });
-  const l = await predictSequences(model, lookalike, { loss: false });
-  const tm = sequenceMetrics(t.truths, t.predictions);
-  const lm = sequenceMetrics(l.truths, l.predictions);
-  return { testAccuracy: tm.accuracy, testCer: tm.characterErrorRate, lookalikeAccuracy: lm.accuracy, lookalikeCer: lm.characterErrorRate };
+/** The scores in the logs of the test evaluation (`test_*` and `lookalike_*`); NaN where absent. */
+function scoresFromLogs(logs: Logs): CenterLossScores {
+  const at = (key: string): number => (typeof logs[key] === 'number' ? (logs[key] as number) : Number.NaN);
+  return { testAccuracy: at('test_accuracy'), testCer: at('test_cer'), lookalikeAccuracy: at('lookalike_accuracy'), lookalikeCer: at('lookalike_cer') };
+}
+
+/**
+ * The arms for a list of center-loss weights: CTC alone (lambda 0), then one arm per weight,
+ * named 'ctc+center' when there is one and 'ctc+center <lambda>' when there are several.
+ */
+export function centerLossVariants(lambdas: readonly number[]): CenterLossVariant[] {
+  return [{ name: 'ctc', lambda: 0 }, ...lambdas.map((lambda) => ({ name: lambdas.length === 1 ? 'ctc+center' : `ctc+center ${lambda}`, lambda }))];
+}
+
+/** The base run's data, split as the run was, and the look-alike set, each cut to its limit. */
+async function loadComparisonData(baseRun: RunModel, lookalikeDir: string, options: CenterLossComparisonOptions) {
+  const recorded = (baseRun.config?.['data'] ?? {}) as { dir?: string; seed?: number };
+  const folder = options.dataDir ?? recorded.dir;
+  if (!folder) throw new ConfigError(`run ${options.baseRunId} did not record its data folder; give dataDir`);
+  const dataDir = resolve(folder);
+  const split = await loadEquationSplits(dataDir, options.splitSeed ?? recorded.seed ?? 0);
+  const lookalikeSet = await loadLabeledImages(lookalikeDir, { check: 'header' });
+  const limit = options.limit ?? {};
+  const parts: Record<'train' | 'valid' | 'test' | 'lookalike', LabeledImage[]> = {
+    train: take(split.splits.train, limit.train),
+    valid: take(split.splits.valid, limit.valid),
+    test: take(split.splits.test, limit.test),
+    lookalike: take(lookalikeSet.samples, limit.lookalike),
+  };
+  for (const [name, samples] of Object.entries(parts)) {
+    if (samples.length === 0) throw new DataError(`center-loss comparison: the ${name} set is empty (${name === 'lookalike' ? lookalikeDir : dataDir})`);
+  }
+  return { dataDir, fingerprint: split.fingerprint, parts };
 }
 
 /**
@@ -128,10 +155,7 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
   const log = options.log ?? (() => {});
   const dbPath = options.dbPath ?? databasePath();
   const center = options.center ?? {};
-  const variants = options.variants ?? [
-    { name: 'ctc', lambda: 0 },
-    { name: 'ctc+center', lambda: center.lambda ?? 0.003 },
-  ];
+  const variants = options.variants ?? centerLossVariants([center.lambda ?? 0.003]);
   if (variants.length === 0) throw new ConfigError('center-loss comparison: give at least one variant');
   for (const v of variants) {
     if (!(v.lambda >= 0) || !Number.isFinite(v.lambda)) throw new ConfigError(`center-loss variant ${JSON.stringify(v.name)}: lambda ${v.lambda} must be a finite number >= 0`);
@@ -141,55 +165,41 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
     throw new DataError(`${join(lookalikeDir, 'labels.csv')} does not exist; make the look-alike set first, e.g. synthesizeLookalikeSet({ outDir: ${JSON.stringify(options.lookalikeDir)}, count: 1000 })`);
   }
 
-  // The base run tells where its data was and how it was split, so that its test images stay unseen.
-  const probe = await loadRunModel(options.baseRunId, { dbPath });
-  const [height, width, channels] = probe.inputShape;
-  probe.model.dispose();
-  const baseData = (probe.config?.['data'] ?? {}) as { dir?: string; seed?: number };
-  const dataDir = options.dataDir ?? baseData.dir;
-  if (!dataDir) throw new ConfigError(`run ${options.baseRunId} did not record its data folder; give dataDir`);
-  const split = await loadEquationSplits(dataDir, options.splitSeed ?? baseData.seed ?? 0);
-  const lookalikeSet = await loadLabeledImages(lookalikeDir, { check: 'header' });
-  const limit = options.limit ?? {};
-  const parts: Record<'train' | 'valid' | 'test' | 'lookalike', LabeledImage[]> = {
-    train: take(split.splits.train, limit.train),
-    valid: take(split.splits.valid, limit.valid),
-    test: take(split.splits.test, limit.test),
-    lookalike: take(lookalikeSet.samples, limit.lookalike),
-  };
-  for (const [name, samples] of Object.entries(parts)) {
-    if (samples.length === 0) throw new DataError(`center-loss comparison: the ${name} set is empty (${name === 'lookalike' ? lookalikeDir : dataDir})`);
-  }
-  const sizes = { train: parts.train.length, valid: parts.valid.length, test: parts.test.length, lookalike: parts.lookalike.length };
-  log(`data ${dataDir}: train ${sizes.train}, valid ${sizes.valid}, test ${sizes.test}; look-alike set ${lookalikeDir}: ${sizes.lookalike}`);
-
-  const seed = options.seed ?? 0;
-  const batchSize = options.batchSize ?? 32;
-  const shape = { height, width, channels: channels as 1 | 3 };
-  const evalSource = (samples: LabeledImage[]): BatchSource => createBatchSource(samples, { ...shape, batchSize: 64, shuffle: false });
-  const trainSource = createBatchSource(parts.train, { ...shape, batchSize, seed });
-  const validSource = evalSource(parts.valid);
-  const testSource = evalSource(parts.test);
-  const lookalikeSource = evalSource(parts.lookalike);
-  const sources = [trainSource, validSource, testSource, lookalikeSource];
-  const heldOut = (source: BatchSource): (() => AsyncIterable<LabeledSequenceBatch> | Iterable<LabeledSequenceBatch>) => () => sequenceTrainData(source).batches(0);
-
+  // The base run tells where its data was and how it was split, so that its test images stay
+  // unseen. Its model is scored once and freed; each arm loads its own copy to train.
+  const baseRun = await loadRunModel(options.baseRunId, { dbPath });
+  let baseModel: tf.LayersModel | undefined = baseRun.model;
+  const sources: BatchSource[] = [];
   try {
-    const base = await (async () => {
-      const loaded = await loadRunModel(options.baseRunId, { dbPath });
-      try {
-        log(`evaluating the base model of run ${options.baseRunId}`);
-        return await scoresOf(loaded.model, testSource, lookalikeSource);
-      } finally {
-        loaded.model.dispose();
-      }
-    })();
+    const { dataDir, fingerprint, parts } = await loadComparisonData(baseRun, lookalikeDir, options);
+    const sizes = { train: parts.train.length, valid: parts.valid.length, test: parts.test.length, lookalike: parts.lookalike.length };
+    log(`data ${dataDir}: train ${sizes.train}, valid ${sizes.valid}, test ${sizes.test}; look-alike set ${lookalikeDir}: ${sizes.lookalike}`);
+
+    const seed = options.seed ?? 0;
+    const batchSize = options.batchSize ?? 32;
+    const [height, width, channels] = baseRun.inputShape;
+    const shape = { height, width, channels };
+    const open = (samples: LabeledImage[], sourceOptions: { batchSize: number; shuffle?: boolean; seed?: number }): BatchSource => {
+      const source = createBatchSource(samples, { ...shape, ...sourceOptions });
+      sources.push(source);
+      return source;
+    };
+    const trainSource = open(parts.train, { batchSize, seed });
+    const [validSource, testSource, lookalikeSource] = [parts.valid, parts.test, parts.lookalike].map((samples) => open(samples, { batchSize: 64, shuffle: false })) as [BatchSource, BatchSource, BatchSource];
+    /** Decoding metrics of a held-out set as `<prefix>_*`, and the center statistics of its frames as `<prefix>_center_*`. */
+    const heldOutEvaluator = (source: BatchSource, prefix: string): EvaluateFn =>
+      combineEvaluators(sequenceEvaluator(source, { prefix }), heldOutCenterEvaluator(() => sequenceTrainData(source).batches(0), { prefix: `${prefix}_center` }));
+
+    log(`evaluating the base model of run ${options.baseRunId}`);
+    const base = scoresFromLogs(
+      await combineEvaluators(sequenceEvaluator(testSource, { prefix: 'test', loss: false }), sequenceEvaluator(lookalikeSource, { prefix: 'lookalike', loss: false }))(baseModel),
+    );
+    baseModel.dispose();
+    baseModel = undefined;
     log(`base: test ${(base.testAccuracy * 100).toFixed(2)}%, look-alike ${(base.lookalikeAccuracy * 100).toFixed(2)}%`);
 
     const results: CenterLossVariantResult[] = [];
-    for (const variant of variants) {
-      results.push(await trainVariant(variant));
-    }
+    for (const variant of variants) results.push(await trainVariant(variant));
     return {
       baseRunId: options.baseRunId,
       base,
@@ -197,70 +207,58 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
       sizes,
       lookalikeShare: { test: lookalikeShare(parts.test.map((s) => s.label)), lookalike: lookalikeShare(parts.lookalike.map((s) => s.label)) },
     };
-  } finally {
-    await Promise.all(sources.map((s) => s.close()));
-  }
 
-  async function trainVariant(variant: CenterLossVariant): Promise<CenterLossVariantResult> {
-    const loaded = await loadRunModel(options.baseRunId, { dbPath });
-    const crnn = loaded.model;
-    const tracker = new TrackerCallback({ experiment: options.experiment ?? 'center-loss', name: variant.name, dbPath, source: options.source, tags: options.tags });
-    const runDir = (): string => join(resolve(runsDirFor(dbPath)), tracker.runId ?? 'unstarted');
-    log(`training ${variant.name} (lambda ${variant.lambda}) from run ${options.baseRunId}`);
-    let objective: { dispose(): void } | undefined;
-    try {
-      const trained = await trainWithCenterLoss(crnn, sequenceTrainData(trainSource), {
-        center: { ...center, lambda: variant.lambda },
-        evaluate: combineEvaluators(sequenceEvaluator(validSource), heldOutCenterEvaluator(heldOut(validSource))),
-        test: async (m) => {
-          const logs: Logs = {};
-          for (const [prefix, source] of [['test', testSource], ['lookalike', lookalikeSource]] as const) {
-            const predictions = await predictSequences(m, source);
-            Object.assign(logs, sequenceLogs(sequenceMetrics(predictions.truths, predictions.predictions), predictions.loss, prefix));
-            Object.assign(logs, await heldOutCenterEvaluator(heldOut(source), { prefix: `${prefix}_center` })(m));
-          }
-          return logs;
-        },
-        epochs: options.epochs ?? 2,
-        learningRate: options.learningRate ?? 1e-4,
-        clipNorm: 5,
-        monitor: 'val_accuracy',
-        earlyStopping: false,
-        runDir,
-        // Save the plain CRNN (it shares the two-output model's weights), loadable like any run's model.
-        finalize: async () => [{ path: await saveModel(crnn, join(runDir(), 'model'), { meta: { model: 'crnn', baseRun: options.baseRunId } }), kind: 'model' }],
-        callbacks: [tracker, ...(options.maxMinutes !== undefined ? [new TimeBudget(options.maxMinutes)] : []), ...(options.callbacks?.() ?? [])],
-        describe: {
-          model: 'crnn',
-          dataFingerprint: split.fingerprint,
-          config: {
-            variant: variant.name,
-            baseRun: options.baseRunId,
-            center: { alpha: center.alpha ?? 0.5, frames: center.frames ?? 'all', lambda: variant.lambda },
-            data: { dir: resolve(dataDir as string), lookalikeDir, sizes, seed },
-            batchSize,
+    async function trainVariant(variant: CenterLossVariant): Promise<CenterLossVariantResult> {
+      const crnn = (await loadRunModel(options.baseRunId, { dbPath })).model;
+      const tracker = new TrackerCallback({ experiment: options.experiment ?? 'center-loss', name: variant.name, dbPath, source: options.source, tags: options.tags });
+      const runDir = (): string => join(resolve(runsDirFor(dbPath)), tracker.runId ?? 'unstarted');
+      log(`training ${variant.name} (lambda ${variant.lambda}) from run ${options.baseRunId}`);
+      let objective: { dispose(): void } | undefined;
+      try {
+        const trained = await trainWithCenterLoss(crnn, sequenceTrainData(trainSource), {
+          center: { ...center, lambda: variant.lambda },
+          evaluate: heldOutEvaluator(validSource, 'val'),
+          test: combineEvaluators(heldOutEvaluator(testSource, 'test'), heldOutEvaluator(lookalikeSource, 'lookalike')),
+          epochs: options.epochs ?? 2,
+          learningRate: options.learningRate ?? 1e-4,
+          clipNorm: 5,
+          monitor: 'val_accuracy',
+          earlyStopping: false,
+          runDir,
+          // Save the plain CRNN (it shares the two-output model's weights), loadable like any run's model.
+          finalize: async () => [{ path: await saveModel(crnn, join(runDir(), 'model'), { meta: { model: 'crnn', baseRun: options.baseRunId } }), kind: 'model' }],
+          callbacks: [tracker, ...(options.maxMinutes !== undefined ? [new TimeBudget(options.maxMinutes)] : []), ...(options.callbacks?.() ?? [])],
+          describe: {
+            model: 'crnn',
+            dataFingerprint: fingerprint,
+            config: {
+              variant: variant.name,
+              baseRun: options.baseRunId,
+              center: { alpha: center.alpha ?? 0.5, frames: center.frames ?? 'all', lambda: variant.lambda },
+              data: { dir: dataDir, lookalikeDir, sizes, seed },
+              batchSize,
+            },
           },
-        },
-      });
-      objective = trained.objective;
-      const metrics = trained.result.testMetrics ?? {};
-      const at = (key: string): number => (typeof metrics[key] === 'number' ? (metrics[key] as number) : Number.NaN);
-      return {
-        name: variant.name,
-        lambda: variant.lambda,
-        runId: tracker.runId as string,
-        status: trained.result.status,
-        modelDir: trained.result.status === 'finished' ? join(runDir(), 'model') : undefined,
-        metrics,
-        history: trained.result.history,
-        testAccuracy: at('test_accuracy'),
-        testCer: at('test_cer'),
-        lookalikeAccuracy: at('lookalike_accuracy'),
-        lookalikeCer: at('lookalike_cer'),
-      };
-    } finally {
-      objective?.dispose();
-      crnn.dispose();
+        });
+        objective = trained.objective;
+        const metrics = trained.result.testMetrics ?? {};
+        return {
+          name: variant.name,
+          lambda: variant.lambda,
+          runId: tracker.runId as string,
+          status: trained.result.status,
+          modelDir: trained.result.status === 'finished' ? join(runDir(), 'model') : undefined,
+          metrics,
+          history: trained.result.history,
+          ...scoresFromLogs(metrics),
+        };
+      } finally {
+        objective?.dispose();
+        crnn.dispose();
+      }
     }
+  } finally {
+    baseModel?.dispose();
+    await Promise.all(sources.map((s) => s.close()));
   }
 }
