@@ -73,6 +73,34 @@ export function subsetCharDataset(dataset: CharDataset, indices: ArrayLike<numbe
   return { images, labels, classes: dataset.classes, height: dataset.height, width: dataset.width };
 }
 
+/**
+ * The samples of several data sets, one after the other, as a new data set (e.g. train +
+ * validation for a final model). All must have the same classes and image size.
+ */
+export function concatCharDatasets(datasets: readonly CharDataset[]): CharDataset {
+  const first = datasets[0];
+  if (!first) throw new ConfigError('concatCharDatasets needs at least one data set');
+  for (const [i, d] of datasets.entries()) {
+    if (d.height !== first.height || d.width !== first.width) {
+      throw new DataError(`data set ${i + 1} has ${d.height}x${d.width} images; data set 1 has ${first.height}x${first.width}`);
+    }
+    if (d.classes.join('\u0000') !== first.classes.join('\u0000')) {
+      throw new DataError(`data set ${i + 1} has classes ${d.classes.join(',')}; data set 1 has ${first.classes.join(',')}`);
+    }
+  }
+  const images = new Float32Array(datasets.reduce((sum, d) => sum + d.images.length, 0));
+  const labels = new Int32Array(datasets.reduce((sum, d) => sum + d.labels.length, 0));
+  let pixelOffset = 0;
+  let labelOffset = 0;
+  for (const d of datasets) {
+    images.set(d.images, pixelOffset);
+    labels.set(d.labels, labelOffset);
+    pixelOffset += d.images.length;
+    labelOffset += d.labels.length;
+  }
+  return { images, labels, classes: [...first.classes], height: first.height, width: first.width };
+}
+
 /** The pixels of sample `index` (a view, not a copy). */
 export function charImage(dataset: CharDataset, index: number): Float32Array {
   const pixels = dataset.height * dataset.width;

@@ -194,7 +194,42 @@ export interface ClassifierEvaluation extends ClassificationReport {
  * metrics, and the misclassified samples sorted by how confident the wrong prediction was.
  */
 export function evaluateClassifier(model: tf.LayersModel, dataset: CharDataset, options: PredictClassesOptions = {}): ClassifierEvaluation {
-  const result = predictClasses(model, dataset, options);
+  return evaluatePredictions(predictClasses(model, dataset, options), dataset);
+}
+
+/**
+ * Evaluates an ensemble: the mean of the members' softmax probabilities, arg-maxed. Members must
+ * share the data set's classes. Returns the ensemble's evaluation and each member's.
+ */
+export function evaluateEnsemble(
+  models: readonly tf.LayersModel[],
+  dataset: CharDataset,
+  options: PredictClassesOptions = {},
+): { ensemble: ClassifierEvaluation; members: ClassifierEvaluation[] } {
+  if (models.length === 0) throw new ConfigError('an ensemble needs at least one model');
+  const results = models.map((model) => predictClasses(model, dataset, options));
+  return { ensemble: evaluatePredictions(averagePredictions(results, dataset), dataset), members: results.map((r) => evaluatePredictions(r, dataset)) };
+}
+
+/** The mean of several predictions' probabilities over one data set, its arg-max and cross-entropy. */
+function averagePredictions(results: readonly ClassPredictions[], dataset: CharDataset): ClassPredictions {
+  const k = dataset.classes.length;
+  const n = dataset.labels.length;
+  const probabilities = new Float32Array(n * k);
+  for (const result of results) for (let i = 0; i < probabilities.length; i++) probabilities[i]! += result.probabilities[i]! / results.length;
+  const predictions = new Int32Array(n);
+  let lossSum = 0;
+  for (let i = 0; i < n; i++) {
+    const row = probabilities.subarray(i * k, (i + 1) * k);
+    let best = 0;
+    for (let c = 1; c < k; c++) if (row[c]! > row[best]!) best = c;
+    predictions[i] = best;
+    lossSum -= Math.log(Math.max(row[dataset.labels[i]!]!, 1e-12));
+  }
+  return { predictions, probabilities, loss: n > 0 ? lossSum / n : 0 };
+}
+
+function evaluatePredictions(result: ClassPredictions, dataset: CharDataset): ClassifierEvaluation {
   const report = classificationReport(dataset.labels, result.predictions, dataset.classes);
   const k = dataset.classes.length;
   const misclassified: number[] = [];

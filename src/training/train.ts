@@ -64,6 +64,12 @@ export function clipGradients(grads: tf.NamedTensorMap, clipNorm?: number, clipV
 }
 
 
+function scheduledRate(schedule: (epoch: number) => number, epoch: number): number {
+  const rate = schedule(epoch);
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new ConfigError(`learningRateSchedule gave ${rate} for epoch ${epoch + 1}; it must give positive numbers`);
+  return rate;
+}
+
 function isImprovement(value: number, best: number | undefined, mode: 'max' | 'min', minDelta: number): boolean {
   if (!Number.isFinite(value)) return false;
   if (best === undefined) return true;
@@ -135,6 +141,9 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
   const plateau = options.reduceLrOnPlateau
     ? { factor: options.reduceLrOnPlateau.factor ?? 0.5, patience: options.reduceLrOnPlateau.patience ?? 3, minLr: options.reduceLrOnPlateau.minLr ?? 1e-6 }
     : undefined;
+  if (plateau && options.learningRateSchedule) {
+    throw new ConfigError('learningRateSchedule and reduceLrOnPlateau both set the learning rate; choose one');
+  }
   const variables = trainableVariables(model, options.trainableLayers);
   const callbacks = new CallbackList(options.callbacks ?? []);
   const state: LoopState = { best: options.initialBest, wait: 0, lrWait: 0, stopRequested: undefined };
@@ -190,6 +199,7 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
           mode,
           earlyStopping: early ?? null,
           reduceLrOnPlateau: plateau ?? null,
+          learningRateSchedule: options.learningRateSchedule ? Array.from({ length: epochs }, (_, e) => options.learningRateSchedule!(e)) : null,
           trainableLayers: options.trainableLayers ?? 'all',
           initialEpoch,
         },
@@ -203,6 +213,7 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
     });
 
     for (let epoch = initialEpoch; epoch < epochs && !state.stopRequested && !callbacks.shouldStop; epoch++) {
+      if (options.learningRateSchedule) setLearningRate(optimizer, scheduledRate(options.learningRateSchedule, epoch));
       await callbacks.onEpochBegin(epoch);
       const started = Date.now();
       let lossSum = 0;

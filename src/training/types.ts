@@ -100,6 +100,11 @@ export interface TrainOptions<B extends TrainBatch = TrainBatch> {
   /** Learning-rate reduction on plateau; false to turn off. Defaults to off. */
   reduceLrOnPlateau?: ReduceLrOptions | false;
   /**
+   * The learning rate of each 0-based epoch, set at the epoch's start (e.g. `stepSchedule(...)
+   * .schedule`); cannot be combined with `reduceLrOnPlateau`. Defaults to none (`learningRate` throughout).
+   */
+  learningRateSchedule?: (epoch: number) => number;
+  /**
    * Folder for checkpoints (`best/`, `last/` in tfjs format), or a function giving it once the
    * callbacks have started (e.g. from the run id a tracker assigned). Defaults to none (nothing saved).
    */

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { charClassCounts, charImage, createCharDataset, splitCharDataset, subsetCharDataset } from '../../src/data/char-dataset';
+import { charClassCounts, charImage, concatCharDatasets, createCharDataset, splitCharDataset, subsetCharDataset } from '../../src/data/char-dataset';
 import { DataError } from '../../src/errors';
 
 /** n 4x4 images; image i is filled with i / n; label i % k. */
@@ -22,6 +22,22 @@ describe('createCharDataset / subset', () => {
     assert.deepEqual([...sub.labels], [1, 2]);
     assert.equal(charImage(sub, 0)[5], Math.fround(0.7));
     assert.throws(() => subsetCharDataset(data, [10]), /index 10 is outside 0-9/);
+  });
+});
+
+describe('concatCharDatasets', () => {
+  test('puts the samples one after the other; different classes or sizes are a DataError', () => {
+    const a = createCharDataset(Float32Array.from([0.1, 0.2, 0.3, 0.4]), Int32Array.from([0, 1]), ['x', 'y'], { height: 1, width: 2 });
+    const b = createCharDataset(Float32Array.from([0.5, 0.6]), Int32Array.from([1]), ['x', 'y'], { height: 1, width: 2 });
+    const joined = concatCharDatasets([a, b]);
+    assert.deepEqual(Array.from(joined.labels), [0, 1, 1]);
+    assert.deepEqual(Array.from(joined.images), Array.from(Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])));
+    assert.deepEqual(joined.classes, ['x', 'y']);
+    const otherClasses = createCharDataset(Float32Array.from([0.5, 0.6]), Int32Array.from([1]), ['x', 'z'], { height: 1, width: 2 });
+    assert.throws(() => concatCharDatasets([a, otherClasses]), (e: unknown) => e instanceof DataError && /data set 2 has classes x,z; data set 1 has x,y/.test(e.message));
+    const otherSize = createCharDataset(Float32Array.from([0.5, 0.6]), Int32Array.from([1]), ['x', 'y'], { height: 2, width: 1 });
+    assert.throws(() => concatCharDatasets([a, otherSize]), /data set 2 has 2x1 images; data set 1 has 1x2/);
+    assert.throws(() => concatCharDatasets([]), /at least one data set/);
   });
 });
 

@@ -5,7 +5,7 @@ import { initBackend } from '../../src/backend';
 import { createCharDataset, splitCharDataset } from '../../src/data/char-dataset';
 import { loadMnistDigits } from '../../src/data/mnist';
 import { buildMlp } from '../../src/models/mlp';
-import { charTrainData, classificationEvaluator, classificationLoss, evaluateClassifier, predictClasses, type ClassificationBatch } from '../../src/training/classification';
+import { charTrainData, classificationEvaluator, classificationLoss, evaluateClassifier, evaluateEnsemble, predictClasses, type ClassificationBatch } from '../../src/training/classification';
 import { train } from '../../src/training/train';
 
 function batchOf(labels: number[], numClasses: number): ClassificationBatch {
@@ -131,6 +131,41 @@ function toy(n: number, k: number) {
   for (let i = 0; i < n; i++) images.fill(i / n, i * 16, (i + 1) * 16);
   return createCharDataset(images, Int32Array.from({ length: n }, (_, i) => i % k), Array.from({ length: k }, (_, c) => `c${c}`), { height: 4, width: 4 });
 }
+
+describe('evaluateEnsemble', () => {
+  before(async () => {
+    await initBackend({ backend: 'cpu' });
+  });
+
+  /** A one-pixel classifier: logits = bias + pixel * kernel. */
+  function onePixelModel(kernel: number[], bias: number[]): tf.LayersModel {
+    const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [1, 1, 1] }), tf.layers.dense({ units: 2 })] });
+    const weights = [tf.tensor2d([kernel]), tf.tensor1d(bias)];
+    model.setWeights(weights);
+    tf.dispose(weights);
+    return model;
+  }
+
+  test('averages the members\' probabilities: two members each wrong once, weakly, make a correct ensemble', () => {
+    // Sample 0 (pixel 0, label 0) and sample 1 (pixel 1, label 1).
+    const data = createCharDataset(Float32Array.from([0, 1]), Int32Array.from([0, 1]), ['a', 'b'], { height: 1, width: 1 });
+    // A: [0.4, 0.6] on sample 0 (wrong), [0.1, 0.9] on sample 1. B: [0.9, 0.1] on sample 0, [0.6, 0.4] on sample 1 (wrong).
+    const a = onePixelModel([0, Math.log(6)], [0, Math.log(1.5)]);
+    const b = onePixelModel([-Math.log(6), 0], [Math.log(9), 0]);
+    const { ensemble, members } = evaluateEnsemble([a, b], data);
+    assert.deepEqual(members.map((m) => m.accuracy), [0.5, 0.5]);
+    assert.deepEqual(members.map((m) => m.misclassified), [[0], [1]]);
+    assert.equal(ensemble.accuracy, 1);
+    assert.deepEqual(Array.from(ensemble.predictions), [0, 1]);
+    // Mean probabilities of the true class: 0.65 on both samples.
+    assert.ok(Math.abs(ensemble.loss + Math.log(0.65)) < 1e-5, `ensemble loss ${ensemble.loss}`);
+    const single = evaluateEnsemble([a], data).ensemble;
+    assert.deepEqual(single.predictions, evaluateClassifier(a, data).predictions);
+    assert.throws(() => evaluateEnsemble([], data), /at least one model/);
+    a.dispose();
+    b.dispose();
+  });
+});
 
 describe('charTrainData', () => {
   before(async () => {

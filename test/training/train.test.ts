@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index';
-import { Callback, type Logs, type TrainEndEvent } from '../../src/training/callbacks';
+import { Callback, type Logs, type TrainBeginEvent, type TrainEndEvent } from '../../src/training/callbacks';
 import { clipGradients, createOptimizer, getLearningRate, NonFiniteLossError, train } from '../../src/training/train';
 import { metricMode } from '../../src/metrics/mode';
 import type { TrainBatch, TrainData } from '../../src/training/types';
 import { trainInPhases } from '../../src/training/phases';
+import { parseStepSchedule } from '../../src/training/schedule';
 import { loadModel, loadOptimizerState, readModelMeta } from '../../src/models/io';
 import { ConfigError } from '../../src/errors';
 import { expectArraysClose } from '../support/tensors';
@@ -112,6 +113,35 @@ describe('train', () => {
     assert.equal(result.history.length, 6);
     const rates = result.history.map((h) => h['lr']);
     assert.deepEqual(rates, [0.01, 0.01, 0.01, 0.01, 0.005, 0.005]);
+    model.dispose();
+  });
+
+  test('a learning-rate schedule sets each epoch\'s rate, is recorded, and excludes ReduceLROnPlateau', async () => {
+    const model = linearModel();
+    const { schedule } = parseStepSchedule('0.01x2,0.004x1,0.001x2');
+    let recorded: unknown;
+    const result = await train(model, linearData(1), {
+      loss: mse,
+      epochs: 5,
+      learningRateSchedule: schedule,
+      restoreBest: false,
+      handleSignals: false,
+      callbacks: [new (class extends Callback {
+        override async onTrainBegin(event: TrainBeginEvent): Promise<void> {
+          recorded = (event.config['training'] as Record<string, unknown>)['learningRateSchedule'];
+        }
+      })()],
+    });
+    assert.deepEqual(result.history.map((h) => h['lr']), [0.01, 0.01, 0.004, 0.001, 0.001]);
+    assert.deepEqual(recorded, [0.01, 0.01, 0.004, 0.001, 0.001]);
+    await assert.rejects(
+      train(model, linearData(1), { loss: mse, epochs: 2, learningRateSchedule: schedule, reduceLrOnPlateau: {}, handleSignals: false }),
+      /learningRateSchedule and reduceLrOnPlateau/,
+    );
+    await assert.rejects(
+      train(model, linearData(1), { loss: mse, epochs: 2, learningRateSchedule: (e) => (e === 0 ? 0.01 : -1), handleSignals: false }),
+      /gave -1 for epoch 2/,
+    );
     model.dispose();
   });
 
