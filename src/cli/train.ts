@@ -16,6 +16,7 @@ import { Callback, type Logs, type TrainBeginEvent } from '../training/callbacks
 import { buildEvalReport, EQUATION_MODELS, type EquationModelName, type EquationRunResult, loadEquationSplits, resumeEquationTraining, runEquationTraining } from '../training/equation-run';
 import { loadRunModel } from '../training/run-model';
 import { CHAR_MODELS, type CharModelName, runCharTraining } from '../training/char-run';
+import { parseStepSchedule } from '../training/schedule';
 import { loadCharDataset } from './classify-data';
 import { decodeTexts, predictLogits, predictSequences, type SequenceDecoder } from '../training/sequence';
 import { OPTIMIZER_NAMES } from '../training/train';
@@ -111,7 +112,7 @@ export const trainGroup: CommandGroup = {
         lr: { type: 'string', valueName: 'RATE', description: 'learning rate (default 0.001)' },
         optimizer: { type: 'string', valueName: OPTIMIZER_NAMES.join('|'), description: 'optimizer (default adam)' },
         'clip-norm': { type: 'string', valueName: 'X', description: 'clip the global gradient norm (default 5)' },
-        patience: { type: 'string', valueName: 'N', description: 'early stopping after N epochs without val_accuracy gain; 0 = off (default 8)' },
+        patience: { type: 'string', valueName: 'N', description: 'early stopping after N epochs without val_accuracy gain; 0 = off (default 8; mlp/cnn 5)' },
         'input-height': { type: 'string', valueName: 'PX', description: 'model input height (default 64; 32 is faster on a CPU)' },
         'input-width': { type: 'string', valueName: 'PX', description: 'model input width (default 300)' },
         rnn: { type: 'string', valueName: 'lstm|gru', description: 'recurrent cell (default lstm)' },
@@ -125,6 +126,8 @@ export const trainGroup: CommandGroup = {
         weights: { type: 'string', valueName: 'FILE', description: 'vgg19-crnn: ImageNet weights (.h5 or tfjs folder; default GLYPHLAB_VGG19_WEIGHTS, else experiments/weights/, else random init)' },
         'phase1-epochs': { type: 'string', valueName: 'N', description: 'vgg19-crnn: epochs training only the last 5 layers before all layers (default 2)' },
         'filter-divisor': { type: 'string', valueName: 'N', description: 'vgg19-crnn: divide every block\'s filters, for quick trials (ImageNet weights need 1)' },
+        'lr-schedule': { type: 'string', valueName: 'RATExN,...', description: 'mlp/cnn: fixed rates per epoch instead of --lr with ReduceLROnPlateau, e.g. 0.002x6,0.001x2 (epochs default to its length)' },
+        final: { type: 'boolean', description: 'mlp/cnn: train on train + validation, no validation, keep the last epoch (pick epochs and --lr-schedule on a run with validation first)' },
         seed: { type: 'string', valueName: 'N', description: 'split and shuffle seed (default 0)' },
         limit: { type: 'string', valueName: 'N', description: 'use at most N training images (and N/8 for valid and test)' },
         augment: { type: 'boolean', description: 'augment training images (small rotations, noise)' },
@@ -152,6 +155,9 @@ export const trainGroup: CommandGroup = {
         }
         const charModel = choice<CharModelName | EquationModelName>(args, 'model', [...EQUATION_MODELS, ...CHAR_MODELS]);
         if (charModel === 'mlp' || charModel === 'cnn') return trainClassifier(args, ctx, charModel);
+        for (const name of ['lr-schedule', 'final']) {
+          if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model mlp|cnn; the equation models use --lr with ReduceLROnPlateau`);
+        }
         const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
         const model = charModel;
         const optimizer = choice<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);
@@ -216,6 +222,10 @@ function runSummary(result: { runId: string; status: string; best?: { epoch: num
 async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharModelName): Promise<number> {
   const spec = requireOption(args, 'data', '--data mnist (or idx:DIR, letters-csv:FILE)');
   const seed = numberOption(args, 'seed', { integer: true }) ?? 0;
+  const scheduleText = stringOption(args, 'lr-schedule');
+  if (flagOption(args, 'final') && scheduleText === undefined && numberOption(args, 'epochs', { min: 1 }) === undefined) {
+    throw new ConfigError('--final trains without validation, so it needs the epochs fixed in advance: give --lr-schedule (e.g. 0.002x6,0.001x2) or --epochs');
+  }
   await announceBackend(ctx);
   const loaded = await loadCharDataset(spec, { seed, limit: numberOption(args, 'limit', { min: 10, integer: true }) });
   ctx.stderr.write(`${loaded.description}\n`);
@@ -226,6 +236,9 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
     epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
     batchSize: numberOption(args, 'batch-size', { min: 1, integer: true }),
     learningRate: numberOption(args, 'lr', { min: 1e-9 }),
+    learningRateSchedule: scheduleText === undefined ? undefined : parseStepSchedule(scheduleText),
+    final: flagOption(args, 'final'),
+    patience: numberOption(args, 'patience', { min: 0, integer: true }),
     augment: flagOption(args, 'augment'),
     seed,
     lenet: {

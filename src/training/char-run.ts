@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import type { CharSplits } from '../data/char-dataset';
+import { concatCharDatasets, type CharSplits } from '../data/char-dataset';
 import { saveModel } from '../models/io';
 import { buildLenet, type LenetOptions, resolveLenetOptions } from '../models/lenet';
 import { buildMlp, type MlpOptions, resolveMlpOptions } from '../models/mlp';
@@ -14,6 +14,7 @@ import { TrackerCallback } from '../tracker/callback';
 import { databasePath, runsDirFor } from '../util/paths';
 import type { Callback, Logs } from './callbacks';
 import { charTrainData, classificationEvaluator, classificationLoss } from './classification';
+import { formatStepSchedule, type StepSchedule } from './schedule';
 import { train } from './train';
 import type { TrainResult } from './types';
 
@@ -44,8 +45,21 @@ export interface CharRunOptions {
   lenet?: LenetOptions;
   /** MLP options for `model: 'mlp'`, over the seed's (hidden 512 and 512, dropout 0.2). */
   mlp?: MlpOptions;
-  /** Epochs. Defaults to 10. */
+  /** Epochs. Defaults to the schedule's length with `learningRateSchedule`, else 10. */
   epochs?: number;
+  /**
+   * Fixed learning rate per epoch (e.g. `parseStepSchedule('0.002x6,0.001x2')`), instead of
+   * `learningRate` with ReduceLROnPlateau. Defaults to none.
+   */
+  learningRateSchedule?: StepSchedule;
+  /**
+   * Train the final model on train + validation: no validation score, no early stopping, the
+   * last epoch kept; the test split stays held out. Choose the epochs and rates first on a run
+   * with validation (see `scheduleFromHistory`). Defaults to false.
+   */
+  final?: boolean;
+  /** Early stopping after this many epochs without a validation-accuracy gain; 0 turns it off. Defaults to 5. */
+  patience?: number;
   /** Batch size. Defaults to 64. */
   batchSize?: number;
   /** Learning rate. Defaults to 0.002. */
@@ -99,16 +113,22 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
   const runDir = (): string => join(resolve(runsDirFor(options.dbPath ?? databasePath())), tracker.runId ?? 'unstarted');
   const batchSize = options.batchSize ?? 64;
   const augment = options.augment ?? true;
+  const schedule = options.learningRateSchedule;
+  const final = options.final ?? false;
+  const patience = options.patience ?? 5;
+  const fitSet = final ? concatCharDatasets([splits.train, splits.val]) : splits.train;
   try {
-    const result = await train(model, charTrainData(splits.train, { batchSize, seed: options.seed ?? 0, augment: augment ? {} : false }), {
+    const result = await train(model, charTrainData(fitSet, { batchSize, seed: options.seed ?? 0, augment: augment ? {} : false }), {
       loss: classificationLoss({ labelSmoothing: options.labelSmoothing ?? 0.05 }),
-      evaluate: classificationEvaluator(splits.val),
+      evaluate: final ? undefined : classificationEvaluator(splits.val),
       test: classificationEvaluator(splits.test, { prefix: 'test_' }),
-      epochs: options.epochs ?? 10,
-      learningRate: options.learningRate ?? 0.002,
+      epochs: options.epochs ?? schedule?.epochs ?? 10,
+      learningRate: schedule ? schedule.schedule(0) : (options.learningRate ?? 0.002),
+      learningRateSchedule: schedule?.schedule,
       clipNorm: 5,
-      reduceLrOnPlateau: { factor: 0.5, patience: 2 },
-      earlyStopping: { patience: 5 },
+      reduceLrOnPlateau: schedule ? false : { factor: 0.5, patience: 2 },
+      earlyStopping: final || patience === 0 ? false : { patience },
+      restoreBest: !final,
       runDir,
       finalize: async (m) => [{ path: await saveModel(m, join(runDir(), 'model')), kind: 'model' }],
       callbacks: [tracker, ...(options.callbacks ?? [])],
@@ -116,7 +136,13 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
         model: modelName,
         config: {
           architecture,
-          data: { name: options.dataName, classes: splits.train.classes, sizes: { train: splits.train.labels.length, valid: splits.val.labels.length, test: splits.test.labels.length } },
+          data: {
+            name: options.dataName,
+            classes: splits.train.classes,
+            sizes: { train: fitSet.labels.length, valid: final ? 0 : splits.val.labels.length, test: splits.test.labels.length },
+          },
+          final,
+          schedule: schedule ? formatStepSchedule(schedule) : null,
           batchSize,
           augment,
           labelSmoothing: options.labelSmoothing ?? 0.05,

@@ -132,6 +132,30 @@ describe('glyphlab train, eval and predict', () => {
         4 * 9 + 4 * 4 * 9 + 2 * 4 * 4 + 4 * 8 * 9 + 8 * 8 * 9 + 2 * 4 * 8 + (7 * 7 * 8 + 1) * 16 + (16 + 1) * 10,
       );
     });
+    // A final model: train + validation, the schedule's epochs and rates, the last epoch kept.
+    const final = await cli(['train', '--model', 'mlp', '--data', 'mnist', '--limit', '200', '--dense', '16', '--lr-schedule', '0.004x2,0.001x1', '--final', '--db', db, '--json']);
+    assert.equal(final.code, EXIT_OK, final.err);
+    withStore((store) => {
+      const run = getRun(store, (JSON.parse(final.out) as { runId: string }).runId);
+      assert.equal(run.params['final'], true);
+      assert.equal(run.params['schedule'], '0.004x2,0.001x1');
+      assert.equal(run.params['data.sizes.valid'], 0);
+      // --limit 200 keeps 200 digits, split 160 / 20 / 20; the 20 validation digits join training.
+      assert.equal(run.params['data.sizes.train'], 160 + 20);
+      assert.equal(run.params['data.sizes.test'], 20);
+      assert.deepEqual(run.params['training.learningRateSchedule'], [0.004, 0.004, 0.001]);
+      assert.ok(run.metrics['test_accuracy'] !== undefined, 'the test split is still scored');
+      assert.equal(run.metrics['val_accuracy'], undefined, 'no validation score');
+    });
+    const finalNoEpochs = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--final', '--db', db]);
+    assert.equal(finalNoEpochs.code, EXIT_USAGE);
+    assert.match(finalNoEpochs.err, /--final trains without validation, so it needs the epochs fixed in advance/);
+    const badSchedule = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--lr-schedule', '0.002x6,soon', '--db', db]);
+    assert.equal(badSchedule.code, EXIT_USAGE);
+    assert.match(badSchedule.err, /"soon" is not RATExEPOCHS/);
+    const crnnSchedule = await cli(['train', '--data', dataDir, '--lr-schedule', '0.001x2', '--db', db]);
+    assert.equal(crnnSchedule.code, EXIT_USAGE);
+    assert.match(crnnSchedule.err, /--lr-schedule applies to --model mlp\|cnn/);
     const bad = await cli(['train', '--model', 'cnn', '--data', 'idx:/nonexistent-folder', '--db', db]);
     assert.equal(bad.code, EXIT_USAGE);
     assert.match(bad.err, /nonexistent-folder/);
