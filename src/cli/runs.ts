@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { ConfigError } from '../errors';
 import { databasePath } from '../util/paths';
-import { bestRun, compareRuns, exportRuns, getRun, listRuns, rowsToCsv, runsToRows } from '../tracker/query';
+import { bestRun, compareRuns, exportRuns, getMetricHistory, getRun, listRuns, rowsToCsv, runsToRows } from '../tracker/query';
+import { formatStepSchedule, scheduleFromHistory } from '../training/schedule';
 import type { MetricSummary, ParamValue, RunRecord } from '../tracker/query';
 import { type TrackerStore, closeStore, deleteRun, noteRun, openStore, tagRun } from '../tracker/store';
 import { WhereSyntaxError } from '../tracker/where';
@@ -206,6 +207,41 @@ export const runsGroup: CommandGroup = {
             ctx.print(`${run.id}  ${run.name ?? ''}  ${metric} best ${formatNumber(m?.best)} at step ${m?.bestStep ?? '-'} (last ${formatNumber(m?.last)})`);
           }),
         ),
+    },
+    {
+      name: 'schedule',
+      summary: "the --lr-schedule that replays a run's learning rates up to its best epoch (for train --final)",
+      args: 'ID',
+      options: {
+        db: dbOption,
+        epochs: { type: 'string', valueName: 'N', description: 'replay the first N epochs (default: up to the best epoch of --metric)' },
+        metric: { type: 'string', valueName: 'KEY', description: 'the metric whose best epoch ends the replay (default val_accuracy)' },
+        json: jsonOption,
+      },
+      async run(args, ctx) {
+        const [runId] = needArgs(args, 1, 'schedule ID');
+        withStore(args, (store) => {
+          const run = getRun(store, runId!);
+          const rates = getMetricHistory(store, run.id, ['lr']).filter((p) => p.epoch !== null).sort((a, b) => a.epoch! - b.epoch!);
+          if (rates.length === 0) throw new ConfigError(`run ${run.id} recorded no per-epoch learning rate (metric "lr"); it was not trained by glyphlab's training loop`);
+          const metric = stringOption(args, 'metric') ?? 'val_accuracy';
+          let epochs = numberOption(args, 'epochs', { min: 1, integer: true });
+          let why = `the first ${epochs} epochs`;
+          if (epochs === undefined) {
+            const best = run.metrics[metric];
+            if (best?.bestStep === null || best?.bestStep === undefined) {
+              throw new ConfigError(`run ${run.id} has no metric ${JSON.stringify(metric)} to choose the epochs by; give --epochs N or --metric KEY (it has ${Object.keys(run.metrics).join(', ')})`);
+            }
+            epochs = best.bestStep + 1;
+            why = `epochs 1-${epochs}, up to the best ${metric} (${formatNumber(best.best ?? undefined)})`;
+          }
+          const schedule = scheduleFromHistory(rates.map((p) => p.value), epochs);
+          const text = formatStepSchedule(schedule);
+          if (flagOption(args, 'json')) return ctx.printJson({ runId: run.id, epochs: schedule.epochs, schedule: text, steps: schedule.steps });
+          ctx.stderr.write(`run ${run.id}: ${why} of ${rates.length} recorded\n`);
+          ctx.print(text);
+        });
+      },
     },
     {
       name: 'tag',

@@ -96,6 +96,41 @@ describe('glyphlab runs', () => {
     assert.match(missing.stderr, /no run/);
   });
 
+  test('schedule prints the --lr-schedule replaying a run up to its best epoch, or the first N', async () => {
+    const store = openStore(file);
+    const runId = startRun(store, { experiment: 'digits', name: 'selection', git: false, heartbeat: false });
+    const rates = [0.002, 0.002, 0.001, 0.001, 0.0005];
+    const accuracy = [0.5, 0.7, 0.8, 0.9, 0.85];
+    rates.forEach((lr, epoch) => logMetrics(store, runId, { lr, val_accuracy: accuracy[epoch]!, loss: 1 / (epoch + 1) }, { step: epoch, epoch }));
+    finishRun(store, runId);
+    const noRates = startRun(store, { experiment: 'digits', name: 'imported', git: false, heartbeat: false });
+    logMetrics(store, noRates, { val_accuracy: 0.9 }, { step: 0 });
+    finishRun(store, noRates);
+    closeStore(store);
+
+    const best = await cli(['runs', 'schedule', runId, '--db', file]);
+    assert.equal(best.code, 0, best.stderr);
+    assert.equal(best.stdout, '0.002x2,0.001x2\n');
+    assert.match(best.stderr, /epochs 1-4, up to the best val_accuracy \(0\.9\) of 5 recorded/);
+    const all = await cli(['runs', 'schedule', runId, '--epochs', '5', '--db', file, '--json']);
+    assert.deepEqual(JSON.parse(all.stdout), {
+      runId,
+      epochs: 5,
+      schedule: '0.002x2,0.001x2,0.0005x1',
+      steps: [{ learningRate: 0.002, epochs: 2 }, { learningRate: 0.001, epochs: 2 }, { learningRate: 0.0005, epochs: 1 }],
+    });
+    const byLoss = await cli(['runs', 'schedule', runId, '--metric', 'loss', '--db', file]);
+    assert.equal(byLoss.stdout, '0.002x2,0.001x2,0.0005x1\n', 'the lowest loss is the last epoch');
+    const tooMany = await cli(['runs', 'schedule', runId, '--epochs', '9', '--db', file]);
+    assert.equal(tooMany.code, 2);
+    assert.match(tooMany.stderr, /cannot replay 9 epochs from a history of 5/);
+    const missing = await cli(['runs', 'schedule', noRates, '--db', file]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, new RegExp(`run ${noRates} recorded no per-epoch learning rate`));
+    const noMetric = await cli(['runs', 'schedule', runId, '--metric', 'val_f1', '--db', file]);
+    assert.match(noMetric.stderr, /no metric "val_f1" to choose the epochs by; give --epochs N or --metric KEY \(it has /);
+  });
+
   test('a corrupt database file gets a one-line error naming it', async () => {
     const bad = join(dirname(file), 'bad.db');
     require('node:fs').writeFileSync(bad, 'this is not sqlite'.repeat(100));
