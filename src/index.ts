@@ -80,7 +80,8 @@ export {
 } from './training/equation-run';
 export { loadRunModel, type RunModel } from './training/run-model';
 export { trainInPhases, type TrainingPhase } from './training/phases';
-export { runCharTraining, CHAR_MODELS, type CharModelName, type CharRunOptions, type CharRunResult } from './training/char-run';
+export { runCharTraining, charFitOptions, CHAR_MODELS, type CharModelName, type CharFitOptions, type CharRunOptions, type CharRunResult } from './training/char-run';
+export { stepSchedule, parseStepSchedule, scheduleFromHistory, formatStepSchedule, type LearningRateSchedule, type ScheduleStep, type StepSchedule } from './training/schedule';
 export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './viz/training-charts';
 // Notebooks: run them headless through the tslab kernel (src/notebook/)
 export {
@@ -298,6 +299,7 @@ export {
 export {
   createCharDataset,
   subsetCharDataset,
+  concatCharDatasets,
   splitCharDataset,
   charDatasetSize,
   charImage,
@@ -353,6 +355,7 @@ export {
   classificationEvaluator,
   predictClasses,
   evaluateClassifier,
+  evaluateEnsemble,
   type ClassificationBatch,
   type CharTrainDataOptions,
   type ClassificationLossOptions,

@@ -25,13 +25,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBackend, initBackend, type BackendName } from '../../src/backend';
-import { concatCharDatasets, splitCharDataset, type CharDataset } from '../../src/data/char-dataset';
+import { splitCharDataset, type CharDataset } from '../../src/data/char-dataset';
 import { loadMnistDigits } from '../../src/data/mnist';
 import { buildLenet } from '../../src/models/lenet';
 import { loadModel, saveModel } from '../../src/models/io';
 import { loadQuantizedModel, saveQuantizedModel } from '../../src/models/quantize';
 import { Callback, type Logs } from '../../src/training/callbacks';
-import { charTrainData, classificationEvaluator, classificationLoss, evaluateClassifier, evaluateEnsemble } from '../../src/training/classification';
+import { charFitOptions } from '../../src/training/char-run';
+import { charTrainData, classificationLoss, evaluateClassifier, evaluateEnsemble } from '../../src/training/classification';
 import { formatStepSchedule, parseStepSchedule } from '../../src/training/schedule';
 import { train } from '../../src/training/train';
 
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
   const ensembleDirs = argument('ensemble', '').split(',').filter(Boolean);
   if (ensembleDirs.length > 0) return reportEnsemble(ensembleDirs, test);
 
-  const fitSet = final ? concatCharDatasets([trainSet, val]) : trainSet;
+  const { fitSet, ...fit } = charFitOptions({ train: trainSet, val, test }, { final, learningRateSchedule: schedule, learningRate, patience });
   const options = { convFilters: filters, kernelSize, convsPerBlock, batchNorm, denseUnits: dense, squeezeExcitation, dropout: 0.5, l2: 0.0005 };
   const model = buildLenet(options);
   console.log(`model: LeNet ${JSON.stringify(options)}, ${model.countParams()} parameters; augment ${augment}; batch ${batchSize}; seed ${seed}`);
@@ -126,15 +127,10 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   const result = await train(model, charTrainData(fitSet, { batchSize, seed, augment: augment ? { elasticProbability: 0.3 } : false }), {
+    ...fit,
     loss: classificationLoss({ labelSmoothing: 0.05 }),
-    evaluate: final ? undefined : classificationEvaluator(val),
     epochs,
-    learningRate: schedule ? schedule.schedule(0) : learningRate,
-    learningRateSchedule: schedule?.schedule,
     clipNorm: 5,
-    reduceLrOnPlateau: schedule ? false : { factor: 0.5, patience: 2 },
-    earlyStopping: final ? false : { patience },
-    restoreBest: !final,
     handleSignals: false,
     callbacks: [new EpochReport(started, budgetMs)],
   });

@@ -13,10 +13,10 @@ import { buildMlp, type MlpOptions, resolveMlpOptions } from '../models/mlp';
 import { TrackerCallback } from '../tracker/callback';
 import { databasePath, runsDirFor } from '../util/paths';
 import type { Callback, Logs } from './callbacks';
-import { charTrainData, classificationEvaluator, classificationLoss } from './classification';
+import { type ClassificationBatch, charTrainData, classificationEvaluator, classificationLoss } from './classification';
 import { formatStepSchedule, type StepSchedule } from './schedule';
 import { train } from './train';
-import type { TrainResult } from './types';
+import type { TrainOptions, TrainResult } from './types';
 
 /** Classifier families. */
 export const CHAR_MODELS = ['mlp', 'cnn'] as const;
@@ -30,8 +30,27 @@ function definedOnly<T extends object>(options: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-/** Options of {@link runCharTraining}. */
-export interface CharRunOptions {
+/** How {@link charFitOptions} chooses between model selection and a final model. */
+export interface CharFitOptions {
+  /**
+   * Train the final model on train + validation: no validation score, no early stopping, the
+   * last epoch kept; the test split stays held out. Choose the epochs and rates first on a run
+   * with validation (see `scheduleFromHistory`). Defaults to false.
+   */
+  final?: boolean;
+  /**
+   * Fixed learning rate per epoch (e.g. `parseStepSchedule('0.002x6,0.001x2')`), instead of
+   * `learningRate` with ReduceLROnPlateau (factor 0.5, patience 2). Defaults to none.
+   */
+  learningRateSchedule?: StepSchedule;
+  /** Learning rate without a schedule. Defaults to 0.002. */
+  learningRate?: number;
+  /** Early stopping after this many epochs without a validation-accuracy gain; 0 turns it off. Defaults to 5. */
+  patience?: number;
+}
+
+/** Options of {@link runCharTraining}; `final`, `learningRateSchedule`, `learningRate` and `patience` as in {@link CharFitOptions}. */
+export interface CharRunOptions extends CharFitOptions {
   /** Train, validation and test parts (e.g. from `loadCharDataset`). */
   splits: CharSplits;
   /** What the data is, recorded with the run (e.g. 'mnist'). */
@@ -47,23 +66,8 @@ export interface CharRunOptions {
   mlp?: MlpOptions;
   /** Epochs. Defaults to the schedule's length with `learningRateSchedule`, else 10. */
   epochs?: number;
-  /**
-   * Fixed learning rate per epoch (e.g. `parseStepSchedule('0.002x6,0.001x2')`), instead of
-   * `learningRate` with ReduceLROnPlateau. Defaults to none.
-   */
-  learningRateSchedule?: StepSchedule;
-  /**
-   * Train the final model on train + validation: no validation score, no early stopping, the
-   * last epoch kept; the test split stays held out. Choose the epochs and rates first on a run
-   * with validation (see `scheduleFromHistory`). Defaults to false.
-   */
-  final?: boolean;
-  /** Early stopping after this many epochs without a validation-accuracy gain; 0 turns it off. Defaults to 5. */
-  patience?: number;
   /** Batch size. Defaults to 64. */
   batchSize?: number;
-  /** Learning rate. Defaults to 0.002. */
-  learningRate?: number;
   /** Label smoothing. Defaults to 0.05. */
   labelSmoothing?: number;
   /** Augment training images (rotation, zoom, shifts, noise, elastic). Defaults to true. */
@@ -93,6 +97,29 @@ export interface CharRunResult {
   testMetrics?: Logs;
 }
 
+/**
+ * The images to fit and the training-loop options of a classifier run: model selection (train
+ * split, validation watched, best epoch restored) or, with `final`, the final model (train +
+ * validation, nothing watched, last epoch kept). Shared by `runCharTraining` and `bench:digits`.
+ */
+export function charFitOptions(
+  splits: CharSplits,
+  options: CharFitOptions = {},
+): { fitSet: CharSplits['train'] } & Pick<TrainOptions<ClassificationBatch>, 'evaluate' | 'learningRate' | 'learningRateSchedule' | 'reduceLrOnPlateau' | 'earlyStopping' | 'restoreBest'> {
+  const schedule = options.learningRateSchedule;
+  const final = options.final ?? false;
+  const patience = options.patience ?? 5;
+  return {
+    fitSet: final ? concatCharDatasets([splits.train, splits.val]) : splits.train,
+    evaluate: final ? undefined : classificationEvaluator(splits.val),
+    learningRate: schedule ? schedule.schedule(0) : (options.learningRate ?? 0.002),
+    learningRateSchedule: schedule?.schedule,
+    reduceLrOnPlateau: schedule ? false : { factor: 0.5, patience: 2 },
+    earlyStopping: final || patience === 0 ? false : { patience },
+    restoreBest: !final,
+  };
+}
+
 /** Trains and records one classifier run. */
 export async function runCharTraining(options: CharRunOptions): Promise<CharRunResult> {
   const { splits } = options;
@@ -115,20 +142,14 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
   const augment = options.augment ?? true;
   const schedule = options.learningRateSchedule;
   const final = options.final ?? false;
-  const patience = options.patience ?? 5;
-  const fitSet = final ? concatCharDatasets([splits.train, splits.val]) : splits.train;
+  const { fitSet, ...fit } = charFitOptions(splits, options);
   try {
     const result = await train(model, charTrainData(fitSet, { batchSize, seed: options.seed ?? 0, augment: augment ? {} : false }), {
+      ...fit,
       loss: classificationLoss({ labelSmoothing: options.labelSmoothing ?? 0.05 }),
-      evaluate: final ? undefined : classificationEvaluator(splits.val),
       test: classificationEvaluator(splits.test, { prefix: 'test_' }),
       epochs: options.epochs ?? schedule?.epochs ?? 10,
-      learningRate: schedule ? schedule.schedule(0) : (options.learningRate ?? 0.002),
-      learningRateSchedule: schedule?.schedule,
       clipNorm: 5,
-      reduceLrOnPlateau: schedule ? false : { factor: 0.5, patience: 2 },
-      earlyStopping: final || patience === 0 ? false : { patience },
-      restoreBest: !final,
       runDir,
       finalize: async (m) => [{ path: await saveModel(m, join(runDir(), 'model')), kind: 'model' }],
       callbacks: [tracker, ...(options.callbacks ?? [])],
