@@ -69,7 +69,6 @@ export {
 export {
   runEquationTraining,
   resumeEquationTraining,
-  loadEquationSplits,
   buildEvalReport,
   EQUATION_MODELS,
   type EquationModelName,
@@ -77,10 +76,10 @@ export {
   type EquationRunResult,
   type RunEvalReport,
   type ResumeState,
-} from './training/equation-run';
-export { loadRunModel, type RunModel } from './training/run-model';
+} from './runs/equation-run';
+export { loadRunModel, type RunModel } from './runs/run-model';
 export { trainInPhases, type TrainingPhase } from './training/phases';
-export { runCharTraining, charFitOptions, CHAR_MODELS, type CharModelName, type CharFitOptions, type CharRunOptions, type CharRunResult } from './training/char-run';
+export { runCharTraining, charFitOptions, CHAR_MODELS, type CharModelName, type CharFitOptions, type CharRunOptions, type CharRunResult } from './runs/char-run';
 export { stepSchedule, parseStepSchedule, scheduleFromHistory, formatStepSchedule, type LearningRateSchedule, type ScheduleStep, type StepSchedule } from './training/schedule';
 export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './viz/training-charts';
 // Notebooks: run them headless through the tslab kernel (src/notebook/)
@@ -113,7 +112,7 @@ export {
 } from './notebook/kernel';
 
 // CTC loss, decoders, sequence metrics, equation alphabet and grammar (issue 4)
-export { EQUATION_ALPHABET, BLANK_INDEX, NUM_CLASSES, encodeLabel, decodeLabel } from './data/alphabet';
+export { EQUATION_ALPHABET, BLANK_INDEX, NUM_CLASSES, encodeLabel, decodeLabel } from './labels/alphabet';
 export {
   EQUATION_OPERATORS,
   parseLeftSide,
@@ -128,7 +127,7 @@ export {
   type EquationParens,
   type EquationLeftSide,
   type ParsedEquation,
-} from './data/equation-grammar';
+} from './labels/equation-grammar';
 export { ctcLoss, computeCtc, type CtcLossOptions, type CtcReduction, type CtcComputation } from './losses/ctc';
 export {
   greedyDecode,
@@ -222,9 +221,9 @@ export {
   type EquationForm,
   type FormShares,
   type LabelDistributions,
-} from './data/equations';
-export { renderEquation, type RenderEquationOptions, type TextPlacement } from './data/synth-render';
-export { synthesizeEquations, synthImageName, type SynthesizeOptions, type SynthesisResult } from './data/synth';
+} from './data/equations/forms';
+export { renderEquation, type RenderEquationOptions, type TextPlacement } from './data/equations/synth-render';
+export { synthesizeEquations, synthImageName, type SynthesizeOptions, type SynthesisResult } from './data/equations/synth';
 export {
   loadLabeledImages,
   describeInvalidRows,
@@ -234,7 +233,7 @@ export {
   type LoadLabeledImagesOptions,
   type InvalidRow,
   type InvalidRowReason,
-} from './data/load';
+} from './data/equations/load';
 export {
   exploreDataset,
   explorationFigures,
@@ -244,27 +243,28 @@ export {
   type Exploration,
   type ExploreOptions,
   type GridSample,
-} from './data/explore';
+} from './data/equations/explore';
 export {
   stratifiedSplit,
   writeSplitManifest,
   parseRatios,
-  SPLIT_NAMES,
-  type SplitName,
+  loadEquationSplits,
+  type EquationSplits,
   type SplitResult,
   type SplitManifest,
   type StratifiedSplitOptions,
   type StratumCounts,
-} from './data/split';
-export { createBatchSource, type Batch, type BatchSource, type BatchSourceOptions } from './data/batches';
-export { loadModelInput } from './data/batch-preprocess';
-export { augmentImage, type AugmentOptions } from './data/augment';
-export { labelLengthFigure, characterFrequencyFigure, inkProfileFigure, type FigureSpec } from './viz/data-charts';
+} from './data/equations/split';
+export { createBatchSource, type Batch, type BatchSource, type BatchSourceOptions } from './data/equations/batches';
+export { loadModelInput } from './data/equations/batch-preprocess';
+export { augmentImage, type AugmentOptions } from './data/equations/augment';
+export { labelLengthFigure, characterFrequencyFigure, inkProfileFigure } from './viz/data-charts';
+export { SPLIT_NAMES, type SplitName, type FigureSpec } from './types';
 export { renderHtmlReport, writeHtmlReport, escapeHtml, type HtmlReport, type ReportSection } from './viz/html';
 
 // Run comparison dashboard (issue 7): notebook 04 and `glyphlab dashboard`
 export { figureHtml, plotlyScriptTag, type FigureHtmlOptions } from './viz/plotly-html';
-export { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport, readEvalReport, recordEvalReport, type EvalReport } from './dashboard/eval-report';
+export { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport, readEvalReport, recordEvalReport, type EvalReport } from './runs/eval-report';
 export {
   buildComparison,
   comparisonTableRows,
@@ -308,7 +308,7 @@ export {
   type CharDataset,
   type CharSplits,
   type SplitCharDatasetOptions,
-} from './data/char-dataset';
+} from './data/characters/dataset';
 export {
   parseIdx,
   readIdxFile,
@@ -321,11 +321,11 @@ export {
   type IdxType,
   type IdxDirectory,
   type LoadIdxOptions,
-} from './data/idx';
-export { loadLettersCsv, LETTER_CLASSES, type LoadLettersCsvOptions } from './data/letters-csv';
-export { renderLetter, synthesizeLettersCsv, type SynthesizeLettersOptions, type SynthesizedLetters } from './data/synth-letters';
-export { loadMnistDigits, mnistPackageDir, type LoadMnistDigitsOptions } from './data/mnist';
-export { augmentChar, elasticField, type CharAugmentOptions } from './image/char-augment';
+} from './data/characters/idx';
+export { loadLettersCsv, LETTER_CLASSES, type LoadLettersCsvOptions } from './data/characters/letters-csv';
+export { renderLetter, synthesizeLettersCsv, type SynthesizeLettersOptions, type SynthesizedLetters } from './data/characters/synth-letters';
+export { loadMnistDigits, mnistPackageDir, type LoadMnistDigitsOptions } from './data/characters/mnist';
+export { augmentChar, elasticField, type CharAugmentOptions } from './data/characters/augment';
 export { buildMlp, resolveMlpOptions, type MlpOptions, type MlpConfig } from './models/mlp';
 export { buildLenet, resolveLenetOptions, type LenetOptions, type LenetConfig } from './models/lenet';
 export {
@@ -372,8 +372,6 @@ export {
   sampleGridFigure,
   sampleGridImage,
   sampleGridPng,
-  classCountsFigure,
-  charExplorationReport,
   type SampleGridCell,
   type ConfusionFigureOptions,
   type SampleGridOptions,
@@ -386,9 +384,11 @@ export {
   type CharDataSpec,
   type LoadCharDatasetOptions,
   type LoadedCharDataset,
-} from './data/char-source';
+} from './data/characters/source';
 export {
   exploreCharSplits,
+  classCountsFigure,
+  charExplorationReport,
   charClassCountRows,
   CHAR_SPLIT_NAMES,
   type CharSplitName,
@@ -396,7 +396,7 @@ export {
   type CharExploreSample,
   type CharClassCountRow,
   type ExploreCharOptions,
-} from './data/char-explore';
+} from './data/characters/explore';
 
 // Look-alike characters and writer identification: CTC + center loss, projections, IAM and synthetic writers (issue 10)
 export { alignGreedyPath, centerLoss, centerLossAt, updateCenters, classSums, framewiseArgmax, type AlignedFrame, type AlignGreedyPathOptions } from './losses/center';
@@ -428,21 +428,18 @@ export {
   type CenterLossScores,
   type CenterLossVariant,
   type CenterLossVariantResult,
-} from './training/center-loss-run';
+} from './runs/center-loss-run';
 export { centerHistoryFigure, centerComparisonTable, type CenterHistorySeries } from './viz/center-charts';
+export { LOOKALIKE_GROUPS, LOOKALIKE_CHARS, lookalikeCount, lookalikeShare } from './labels/lookalike';
 export {
-  LOOKALIKE_GROUPS,
-  LOOKALIKE_CHARS,
-  lookalikeCount,
-  lookalikeShare,
   randomLookalikeLabel,
   synthesizeLookalikeSet,
   type LookalikeLabelOptions,
   type SynthesizeLookalikeOptions,
   type LookalikeSetResult,
-} from './data/lookalike';
+} from './data/equations/lookalike';
 export { pca, projectionFigure, projectorTsv, writeProjectorFiles, type PcaResult, type ProjectionFigureOptions } from './viz/projection';
-export { samplePatchPositions, samplePatches, cropPatch, patchCount, type PatchSamplerOptions, type PatchPosition, type SampledPatches } from './writers/patches';
+export { samplePatchPositions, samplePatches, cropPatch, patchCount, type PatchSamplerOptions, type PatchPosition, type SampledPatches, type WriterLineImage, type WriterPatchOptions } from './writers/patches';
 export { loadIamLines, parseIamForms, readIamLineImages, type IamForm, type IamLine, type IamLineSet, type LoadIamLinesOptions } from './writers/iam';
 export {
   WRITER_CHARS,
@@ -463,8 +460,6 @@ export {
   writerPatchData,
   splitWriterLines,
   type SplitWriterLinesOptions,
-  type WriterLineImage,
-  type WriterPatchOptions,
   type WriterEvaluation,
   type WriterIdentificationOptions,
   type WriterIdentificationResult,

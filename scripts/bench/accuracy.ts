@@ -14,9 +14,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend } from '../../src/backend/index';
-import { synthesizeEquations } from '../../src/data/synth';
+import { synthesizeEquations } from '../../src/data/equations/synth';
 import { TimeBudget } from '../../src/training/callbacks';
-import { runEquationTraining } from '../../src/training/equation-run';
+import { runEquationTraining } from '../../src/runs/equation-run';
 import { ProgressCallback } from '../../src/cli/train';
 import { dataDir } from '../../src/util/paths';
 

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBatchSource } from '../../src/data/batches';
-import { loadLabeledImages } from '../../src/data/load';
-import { synthesizeEquations } from '../../src/data/synth';
+import { createBatchSource } from '../../src/data/equations/batches';
+import { loadLabeledImages } from '../../src/data/equations/load';
+import { synthesizeEquations } from '../../src/data/equations/synth';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { count: { type: 'string' }, channels: { type: 'string' }, dir: { type: 'string' }, epochs: { type: 'string' } } });

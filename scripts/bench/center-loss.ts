@@ -6,7 +6,7 @@
  *
  *   npm run bench:center-loss -- [--base RUN] [--lookalike-dir data/lookalike] [--lookalike-count 1000]
  *     [--epochs 1] [--max-minutes M] [--lambdas 0.003[,0.03...]] [--alpha 0.5] [--lr 0.0001] [--batch 32]
- *     [--limit-train N] [--limit-valid N] [--limit-test N] [--limit-lookalike N] [--backend wasm|cpu]
+ *     [--limit-train N] [--limit-val N] [--limit-test N] [--limit-lookalike N] [--backend wasm|cpu]
  *
  * --base defaults to the run of experiment 'bench-accuracy' with the best test accuracy (made by
  * `npm run bench:accuracy`). Every lambda is one arm next to the CTC-only arm (lambda 0). The look-alike set is synthesised into --lookalike-dir when that
@@ -15,12 +15,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend, initBackend, type BackendName } from '../../src/backend';
-import { synthesizeLookalikeSet } from '../../src/data/lookalike';
+import { synthesizeLookalikeSet } from '../../src/data/equations/lookalike';
 import { bestRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { Callback, type Logs } from '../../src/training/callbacks';
 import { textTable } from '../../src/cli/runs';
-import { centerLossVariants, runCenterLossComparison } from '../../src/training/center-loss-run';
+import { centerLossVariants, runCenterLossComparison } from '../../src/runs/center-loss-run';
 import { databasePath } from '../../src/util/paths';
 import { centerComparisonTable } from '../../src/viz/center-charts';
 
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     batchSize: Number(argument('batch', '32')),
     variants: centerLossVariants(lambdas),
     center: { alpha: Number(argument('alpha', '0.5')) },
-    limit: { train: optionalNumber('limit-train'), valid: optionalNumber('limit-valid'), test: optionalNumber('limit-test'), lookalike: optionalNumber('limit-lookalike') },
+    limit: { train: optionalNumber('limit-train'), val: optionalNumber('limit-val'), test: optionalNumber('limit-test'), lookalike: optionalNumber('limit-lookalike') },
     dbPath,
     source: 'npm run bench:center-loss',
     tags: ['bench'],

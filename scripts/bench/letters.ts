@@ -14,13 +14,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBackend, initBackend, type BackendName } from '../../src/backend';
-import { splitCharDataset, subsetCharDataset } from '../../src/data/char-dataset';
+import { splitCharDataset, subsetCharDataset } from '../../src/data/characters/dataset';
 import { SYNTH_FONTS } from '../../src/data/fonts';
-import { loadLettersCsv } from '../../src/data/letters-csv';
-import { synthesizeLettersCsv } from '../../src/data/synth-letters';
+import { loadLettersCsv } from '../../src/data/characters/letters-csv';
+import { synthesizeLettersCsv } from '../../src/data/characters/synth-letters';
 import { loadQuantizedModel } from '../../src/models/quantize';
 import { Callback, type Logs, TimeBudget } from '../../src/training/callbacks';
-import { runCharTraining } from '../../src/training/char-run';
+import { runCharTraining } from '../../src/runs/char-run';
 import { evaluateClassifier } from '../../src/training/classification';
 
 function argument(name: string, fallback: string): string {

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatLabelDistributions } from '../../src/data/equations';
-import { synthesizeEquations } from '../../src/data/synth';
+import { formatLabelDistributions } from '../../src/data/equations/forms';
+import { synthesizeEquations } from '../../src/data/equations/synth';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { count: { type: 'string' }, workers: { type: 'string' }, fonts: { type: 'string' }, keep: { type: 'boolean' } } });

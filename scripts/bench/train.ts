@@ -26,7 +26,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { initBackend, describeBackend, type BackendName } from '../../src/backend';
 import { ctcLoss } from '../../src/losses/ctc';
 import { buildCrnn, crnnFeatureSize, resolveCrnnOptions, type CrnnConfig } from '../../src/models/crnn';
-import { BLANK_INDEX, NUM_CLASSES } from '../../src/data/alphabet';
+import { BLANK_INDEX, NUM_CLASSES } from '../../src/labels/alphabet';
 import { createRng } from '../../src/util/rng';
 
 interface BenchArgs {

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   const { test, split, writers } = result;
   console.log(
-    `writers ${writers.length}, lines train/valid/test ${split.train}/${split.valid}/${split.test}, best epoch ${(result.training.best?.epoch ?? -1) + 1}`,
+    `writers ${writers.length}, lines train/val/test ${split.train}/${split.val}/${split.test}, best epoch ${(result.training.best?.epoch ?? -1) + 1}`,
   );
   console.log(
     `test top-1 over held-out lines: ${(test.lineAccuracy * 100).toFixed(1)}% (${test.lines} lines); over single patches: ${(test.patchAccuracy * 100).toFixed(1)}% (${test.patches} patches); ${seconds.toFixed(0)} s`,

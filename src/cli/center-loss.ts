@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import { synthesizeLookalikeSet } from '../data/lookalike';
-import { centerLossVariants, runCenterLossComparison } from '../training/center-loss-run';
+import { synthesizeLookalikeSet } from '../data/equations/lookalike';
+import { centerLossVariants, runCenterLossComparison } from '../runs/center-loss-run';
 import { databasePath, dataDir } from '../util/paths';
 import { centerComparisonTable } from '../viz/center-charts';
 import { type CommandGroup, flagOption, numberOption, stringListOption, stringOption } from './command';

@@ -7,14 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { initBackend } from '../backend/index';
 import { ConfigError } from '../errors';
-import { charClassCounts, charImage, type CharDataset, type CharSplits } from '../data/char-dataset';
-import { augmentChar } from '../image/char-augment';
+import { charClassCounts, charImage, type CharDataset, type CharSplits } from '../data/characters/dataset';
+import { augmentChar } from '../data/characters/augment';
 import { loadQuantizedModel, saveQuantizedModel, type QuantizationDtype } from '../models/quantize';
 import { evaluateClassifier, type ClassifierEvaluation } from '../training/classification';
 import { createRng } from '../util/rng';
 import { misclassifiedSamples, sampleGridPng } from '../viz/classification-charts';
 import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringOption } from './command';
-import { loadCharDataset, type LoadedCharDataset } from './classify-data';
+import { loadCharDataset, type LoadedCharDataset } from '../data/characters/source';
 
 const dataOptions: Record<string, OptionSpec> = {
   data: { type: 'string', valueName: 'SPEC', description: 'mnist | idx:DIR | letters-csv:FILE (default mnist)' },

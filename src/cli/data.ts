@@ -2,19 +2,20 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import { DEFAULT_FORM_SHARES, formatLabelDistributions, parseFormShares } from '../data/equations';
-import { exploreDataset, explorationReport, explorationRows } from '../data/explore';
-import { describeInvalidRows, type LabeledImageSet, loadLabeledImages } from '../data/load';
-import { parseRatios, SPLIT_NAMES, stratifiedSplit, writeSplitManifest } from '../data/split';
-import { synthesizeEquations } from '../data/synth';
+import { DEFAULT_FORM_SHARES, formatLabelDistributions, parseFormShares } from '../data/equations/forms';
+import { exploreDataset, explorationReport, explorationRows } from '../data/equations/explore';
+import { describeInvalidRows, type LabeledImageSet, loadLabeledImages } from '../data/equations/load';
+import { parseRatios, stratifiedSplit, writeSplitManifest } from '../data/equations/split';
+import { SPLIT_NAMES } from '../types';
+import { synthesizeEquations } from '../data/equations/synth';
 import { SYNTH_FONT_NAMES } from '../data/fonts';
 import { writeHtmlReport } from '../viz/html';
 import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringListOption, stringOption } from './command';
 import { createProgressBar } from './progress';
-import { type CharDataSpec, isCharDataSpec, loadCharDataset, parseCharDataSpec } from '../data/char-source';
-import { charClassCountRows, exploreCharSplits } from '../data/char-explore';
+import { type CharDataSpec, isCharDataSpec, loadCharDataset, parseCharDataSpec } from '../data/characters/source';
+import { charClassCountRows, charExplorationReport, exploreCharSplits } from '../data/characters/explore';
 import { dataDir } from '../util/paths';
-import { charExplorationReport, sampleGridPng } from '../viz/classification-charts';
+import { sampleGridPng } from '../viz/classification-charts';
 
 const loadOptions: Record<string, OptionSpec> = {
   labels: { type: 'string', valueName: 'FILE', description: 'labels file (default DIR/labels.csv, else DIR/labels.txt)' },
@@ -186,11 +187,11 @@ export const dataGroup: CommandGroup = {
     },
     {
       name: 'split',
-      summary: 'stratified train/valid/test split by label length, written to DIR/split.json',
+      summary: 'stratified train/val/test split by label length, written to DIR/split.json',
       args: 'DIR',
       options: {
         ...loadOptions,
-        ratios: { type: 'string', valueName: 'A:B:C', description: 'train:valid:test ratios (default 8:1:1)' },
+        ratios: { type: 'string', valueName: 'A:B:C', description: 'train:val:test ratios (default 8:1:1)' },
         seed: { type: 'string', valueName: 'S', description: 'shuffle seed (default 0)' },
         json: { type: 'boolean', description: 'print the result as JSON' },
       },
@@ -202,7 +203,7 @@ export const dataGroup: CommandGroup = {
         if (flagOption(args, 'json')) {
           return ctx.printJson({ manifest: path, fingerprint: result.fingerprint, strata: result.strata, tooSmall: result.tooSmall, sizes: Object.fromEntries(SPLIT_NAMES.map((n) => [n, result.splits[n].length])) });
         }
-        printTable(ctx, ['length', 'total', 'train', 'valid', 'test', ''], result.strata.map((s) => [s.key, s.total, s.counts.train, s.counts.valid, s.counts.test, s.tooSmall ? 'TOO SMALL' : '']));
+        printTable(ctx, ['length', 'total', 'train', 'val', 'test', ''], result.strata.map((s) => [s.key, s.total, s.counts.train, s.counts.val, s.counts.test, s.tooSmall ? 'TOO SMALL' : '']));
         ctx.print(`sizes: ${SPLIT_NAMES.map((n) => `${n} ${result.splits[n].length}`).join(', ')}`);
         if (result.tooSmall.length > 0) ctx.print(`warning: strata too small to reach every split: ${result.tooSmall.join(', ')}`);
         ctx.print(`fingerprint: ${result.fingerprint}`);

@@ -6,18 +6,19 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { describeBackend, initBackend } from '../backend/index';
-import { createBatchSource } from '../data/batches';
-import { preprocessBatch } from '../data/batch-preprocess';
-import { type LabeledImage, loadLabeledImages } from '../data/load';
-import { SPLIT_NAMES, type SplitName } from '../data/split';
+import { createBatchSource } from '../data/equations/batches';
+import { preprocessBatch } from '../data/equations/batch-preprocess';
+import { type LabeledImage, loadLabeledImages } from '../data/equations/load';
+import { loadEquationSplits } from '../data/equations/split';
+import { SPLIT_NAMES, type SplitName } from '../types';
 import { compareDecodedTexts } from '../decode/grammar';
 import { databasePath } from '../util/paths';
 import { Callback, type Logs, type TrainBeginEvent } from '../training/callbacks';
-import { buildEvalReport, EQUATION_MODELS, type EquationModelName, type EquationRunResult, loadEquationSplits, resumeEquationTraining, runEquationTraining } from '../training/equation-run';
-import { loadRunModel } from '../training/run-model';
-import { CHAR_MODELS, type CharModelName, runCharTraining } from '../training/char-run';
+import { buildEvalReport, EQUATION_MODELS, type EquationModelName, type EquationRunResult, resumeEquationTraining, runEquationTraining } from '../runs/equation-run';
+import { loadRunModel } from '../runs/run-model';
+import { CHAR_MODELS, type CharModelName, runCharTraining } from '../runs/char-run';
 import { parseStepSchedule } from '../training/schedule';
-import { loadCharDataset } from './classify-data';
+import { loadCharDataset } from '../data/characters/source';
 import { decodeTexts, predictLogits, predictSequences, type SequenceDecoder } from '../training/sequence';
 import { OPTIMIZER_NAMES } from '../training/train';
 import type { OptimizerName } from '../training/types';
@@ -129,7 +130,7 @@ export const trainGroup: CommandGroup = {
         'lr-schedule': { type: 'string', valueName: 'RATExN,...', description: 'mlp/cnn: fixed rates per epoch instead of --lr with ReduceLROnPlateau, e.g. 0.002x6,0.001x2 (epochs default to its length)' },
         final: { type: 'boolean', description: 'mlp/cnn: train on train + validation, no validation, keep the last epoch (pick epochs and --lr-schedule on a run with validation first)' },
         seed: { type: 'string', valueName: 'N', description: 'split and shuffle seed (default 0)' },
-        limit: { type: 'string', valueName: 'N', description: 'use at most N training images (and N/8 for valid and test)' },
+        limit: { type: 'string', valueName: 'N', description: 'use at most N training images (and N/8 for val and test)' },
         augment: { type: 'boolean', description: 'augment training images (small rotations, noise)' },
         workers: { type: 'string', valueName: 'N', description: 'image-decoding worker threads (default min(2, cores))' },
         experiment: { type: 'string', valueName: 'NAME', description: 'experiment name (default equations)' },
@@ -189,7 +190,7 @@ export const trainGroup: CommandGroup = {
           clipNorm: numberOption(args, 'clip-norm', { min: 1e-9 }),
           earlyStopping: patience === 0 ? false : { patience: patience ?? 8 },
           seed: numberOption(args, 'seed', { integer: true }),
-          limit: limit === undefined ? undefined : { train: limit, valid: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
+          limit: limit === undefined ? undefined : { train: limit, val: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
           augment: flagOption(args, 'augment') ? {} : false,
           workers: numberOption(args, 'workers', { min: 0, integer: true }),
           ...recordingOptions(args, ctx),

@@ -12,7 +12,7 @@ import type { ConfusionPair, LengthAccuracy } from '../metrics/sequence';
 import { type RunRecord, getMetricHistory, getRun, listRuns } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
 import { type RunFilter, parseWhere } from '../tracker/where';
-import { EVAL_REPORT_KIND, readEvalReport } from './eval-report';
+import { EVAL_REPORT_KIND, readEvalReport } from '../runs/eval-report';
 
 /** Options of {@link buildComparison}. */
 export interface BuildComparisonOptions {
@@ -54,7 +54,7 @@ export interface CurveSeries {
   label: string;
   /** Metric key, e.g. `'val_accuracy'`. */
   key: string;
-  split: 'train' | 'valid';
+  split: 'train' | 'val';
   epochs: number[];
   values: number[];
 }
@@ -107,11 +107,11 @@ export interface Comparison {
 }
 
 /** The epoch-curve metric keys: [key, split, chart]. */
-const CURVE_KEYS: readonly [string, 'train' | 'valid', 'accuracy' | 'loss'][] = [
+const CURVE_KEYS: readonly [string, 'train' | 'val', 'accuracy' | 'loss'][] = [
   ['accuracy', 'train', 'accuracy'],
-  ['val_accuracy', 'valid', 'accuracy'],
+  ['val_accuracy', 'val', 'accuracy'],
   ['loss', 'train', 'loss'],
-  ['val_loss', 'valid', 'loss'],
+  ['val_loss', 'val', 'loss'],
 ];
 
 const finiteOrNull = (value: number | undefined): number | null => (value !== undefined && Number.isFinite(value) ? value : null);

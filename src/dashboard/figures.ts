@@ -2,7 +2,7 @@
  * Plotly figure specs of a {@link Comparison}: pure functions from its plain data. Each run
  * keeps one colour across every chart; training curves are dashed, validation curves solid.
  */
-import type { FigureSpec } from '../viz/data-charts';
+import type { FigureSpec } from '../types';
 import type { Comparison } from './compare';
 
 /** Plotly's default colour cycle, so a run's colour is stable across charts. */

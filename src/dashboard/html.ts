@@ -5,7 +5,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { escapeHtml } from '../viz/html';
 import { figureHtml, plotlyScriptTag } from '../viz/plotly-html';
-import type { FigureSpec } from '../viz/data-charts';
+import type { FigureSpec } from '../types';
 import type { Comparison } from './compare';
 import { confusionLabel, dashboardFigures } from './figures';
 

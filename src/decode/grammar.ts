@@ -3,8 +3,8 @@
  * that parses under the equation grammar and is arithmetically true. A model that reads one
  * digit of the result wrong often has the true reading a little further down the beam.
  */
-import { decodeLabel, EQUATION_ALPHABET } from '../data/alphabet';
-import { isValidEquation } from '../data/equation-grammar';
+import { decodeLabel, EQUATION_ALPHABET } from '../labels/alphabet';
+import { isValidEquation } from '../labels/equation-grammar';
 import { DataError } from '../errors';
 import { beamSearchDecode, type BeamSearchOptions } from './beam';
 import { greedyDecode } from './greedy';

@@ -314,7 +314,12 @@ export function getMetricHistory(store: TrackerStore, runIds: string | readonly 
         { ids, keys: JSON.stringify(keys) },
       )
     : selectAll<MetricRow>(store, 'SELECT * FROM metrics WHERE run_id IN (SELECT value FROM json_each(@ids)) ORDER BY run_id, key, step, rowid', { ids });
-  return rows.map((m) => ({ runId: m.run_id, key: m.key, step: m.step, epoch: m.epoch, value: metricValue(m.value), wallTime: iso(m.wall_time)!, context: m.context }));
+  return rows.map((m) => ({ runId: m.run_id, key: m.key, step: m.step, epoch: m.epoch, value: metricValue(m.value), wallTime: iso(m.wall_time)!, context: contextName(m.context) }));
+}
+
+/** Points recorded before the validation split was called `val` carry the context 'valid'. */
+function contextName(context: string | null): string | null {
+  return context === 'valid' ? 'val' : context;
 }
 
 /** What {@link compareRuns} returns. */

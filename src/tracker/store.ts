@@ -449,7 +449,7 @@ export interface MetricPointInput {
   value: number;
   step: number;
   epoch?: number | null;
-  /** e.g. `'train'`, `'valid'`, `'test'`, `'batch'`. Defaults to {@link metricContext} of the key. */
+  /** e.g. `'train'`, `'val'`, `'test'`, `'batch'`. Defaults to {@link metricContext} of the key. */
   context?: string | null;
   /** Milliseconds since the epoch. Defaults to now. */
   wallTime?: number;
@@ -470,9 +470,9 @@ export interface LogMetricsOptions {
 /** Whether larger or smaller is better, guessed from the key (the training loop uses the same rule). */
 export { metricMode as guessMetricMode } from '../metrics/mode';
 
-/** The context a metric key implies: `val_*` valid, `test_*` test, `batch_*` batch, else train. */
+/** The context a metric key implies: `val_*` val, `test_*` test, `batch_*` batch, else train. */
 export function metricContext(key: string): string {
-  if (/^val(id)?_/.test(key)) return 'valid';
+  if (/^val(id)?_/.test(key)) return 'val';
   if (/^test_/.test(key)) return 'test';
   if (/^batch_/.test(key)) return 'batch';
   return 'train';

@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
-import { type CharDataset, charDatasetSize } from '../data/char-dataset';
-import { augmentChar, type CharAugmentOptions } from '../image/char-augment';
+import { type CharDataset, charDatasetSize } from '../data/characters/dataset';
+import { augmentChar, type CharAugmentOptions } from '../data/characters/augment';
 import { createRng } from '../util/rng';
 import { classificationReport, type ClassificationReport } from '../metrics/classification';
 import type { Logs } from './callbacks';

@@ -3,8 +3,8 @@
  * evaluation by decoding (exact-match accuracy and character error rate, as the seed measured).
  */
 import * as tf from '@tensorflow/tfjs';
-import { decodeLabel } from '../data/alphabet';
-import type { Batch, BatchSource } from '../data/batches';
+import { decodeLabel } from '../labels/alphabet';
+import type { Batch, BatchSource } from '../data/equations/batches';
 import { greedyDecode } from '../decode/greedy';
 import { grammarDecode } from '../decode/grammar';
 import { ctcLoss } from '../losses/ctc';

@@ -1,15 +1,29 @@
 /**
- * Charts and tables of the center-loss comparison (issue 10): per-epoch center statistics of
- * each arm, and the accuracy table of the base model and the fine-tuned arms.
+ * Charts and tables of the center-loss comparison: per-epoch center statistics of each arm, and
+ * the accuracy table of the base model and the fine-tuned arms. They read plain values, the
+ * shape of what `runCenterLossComparison` returns.
  */
-import type { Logs } from '../training/callbacks';
-import type { CenterLossComparison } from '../training/center-loss-run';
-import type { FigureSpec } from './data-charts';
+import type { FigureSpec } from '../types';
 
 /** One line of the chart: an arm's name and its epoch logs. */
 export interface CenterHistorySeries {
   name: string;
-  history: readonly Logs[];
+  history: readonly Record<string, number>[];
+}
+
+/** Exact-match accuracy and CER of one model on the test split and on the look-alike set. */
+export interface CenterTableScores {
+  testAccuracy: number;
+  testCer: number;
+  lookalikeAccuracy: number;
+  lookalikeCer: number;
+}
+
+/** What {@link centerComparisonTable} reads of a center-loss comparison. */
+export interface CenterTableInput {
+  baseRunId: string;
+  base: CenterTableScores;
+  variants: readonly (CenterTableScores & { name: string; lambda: number; runId: string; metrics: Record<string, number> })[];
 }
 
 /** What each statistic is called on the chart. */
@@ -17,9 +31,9 @@ const STATISTICS: Record<string, string> = {
   center_own_distance: 'to own center (train)',
   center_lookalike: 'to look-alike center (train)',
   center_between: 'between centers (train)',
-  val_center_own_distance: 'to own center (valid)',
-  val_center_lookalike: 'to look-alike center (valid)',
-  val_center_overlap: 'look-alike overlap (valid, right axis)',
+  val_center_own_distance: 'to own center (val)',
+  val_center_lookalike: 'to look-alike center (val)',
+  val_center_overlap: 'look-alike overlap (val, right axis)',
 };
 
 /**
@@ -67,7 +81,7 @@ const percent = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixe
  * accuracy and CER on the test split and on the look-alike set, and the look-alike overlap of
  * the look-alike set's features.
  */
-export function centerComparisonTable(comparison: CenterLossComparison): { columns: string[]; rows: string[][] } {
+export function centerComparisonTable(comparison: CenterTableInput): { columns: string[]; rows: string[][] } {
   const columns = ['model', 'run', 'test exact', 'test CER', 'look-alike exact', 'look-alike CER', 'look-alike overlap'];
   const { base } = comparison;
   const rows = [['base (before fine-tuning)', comparison.baseRunId, percent(base.testAccuracy), percent(base.testCer), percent(base.lookalikeAccuracy), percent(base.lookalikeCer), '']];

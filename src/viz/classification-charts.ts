@@ -3,13 +3,10 @@
  * plotly heatmap, per-class accuracy, loss curves, and grids of sample images (misclassified or
  * augmented) both as a plotly figure with captions and as a PNG for reports and the CLI.
  */
-import type { CharDataset } from '../data/char-dataset';
-import { CHAR_SPLIT_NAMES, charClassCountRows, type CharExploration } from '../data/char-explore';
 import { encodePng } from '../image/png';
 import type { RawImage } from '../image/raw-image';
 import type { ClassMetrics } from '../metrics/classification';
-import type { FigureSpec } from './data-charts';
-import { escapeHtml, type HtmlReport } from './html';
+import type { FigureSpec } from '../types';
 
 export interface ConfusionFigureOptions {
   /** Show each row as shares of its class (recall) instead of counts. Defaults to false. */
@@ -57,6 +54,17 @@ export function trainingCurvesFigure(history: readonly Record<string, number>[],
   };
 }
 
+/** Images with class labels, as a character data set holds them (`CharDataset`). */
+export interface LabeledImages {
+  /** Pixels of every image, `height * width` values each, one after another. */
+  images: Float32Array;
+  height: number;
+  width: number;
+  classes: readonly string[];
+  /** Class index of each image. */
+  labels: ArrayLike<number>;
+}
+
 /** One cell of a sample grid: which image (index into the data set, or the pixels) and its caption. */
 export interface SampleGridCell {
   /** Pixels in [0, 1], `height * width` values. */
@@ -70,7 +78,7 @@ export interface SampleGridCell {
  * predicted labels (first `limit`, in the order given: `evaluateClassifier` sorts the most
  * confident mistakes first).
  */
-export function misclassifiedSamples(dataset: CharDataset, predictions: ArrayLike<number>, misclassified: readonly number[], limit = 36): SampleGridCell[] {
+export function misclassifiedSamples(dataset: LabeledImages, predictions: ArrayLike<number>, misclassified: readonly number[], limit = 36): SampleGridCell[] {
   const pixels = dataset.height * dataset.width;
   return misclassified.slice(0, limit).map((index) => ({
     pixels: dataset.images.subarray(index * pixels, (index + 1) * pixels),
@@ -149,38 +157,4 @@ export function sampleGridImage(samples: readonly ArrayLike<number>[], size: { h
 /** {@link sampleGridImage} encoded as a PNG. */
 export function sampleGridPng(samples: readonly ArrayLike<number>[], size: { height: number; width: number }, options: SampleGridImageOptions = {}): Buffer {
   return encodePng(sampleGridImage(samples, size, options));
-}
-
-/** Stacked bars of the images per class in each part of the split (train, val, test). */
-export function classCountsFigure(exploration: Pick<CharExploration, 'classes' | 'counts'>, title = 'Images per class'): FigureSpec {
-  return {
-    data: CHAR_SPLIT_NAMES.map((split) => ({ type: 'bar', name: split, x: [...exploration.classes], y: [...exploration.counts[split]] })),
-    layout: { title: { text: title }, barmode: 'stack', xaxis: { title: { text: 'class' }, type: 'category' }, yaxis: { title: { text: 'images' } } },
-  };
-}
-
-/**
- * A self-contained HTML report of a character data set's exploration: sizes, the class-count
- * bar chart and table, and the sample grid as an inline PNG (`glyphlab data explore mnist`).
- */
-export function charExplorationReport(exploration: CharExploration, title: string, description = ''): HtmlReport {
-  const rows = charClassCountRows(exploration)
-    .map((r) => `<tr><td>${escapeHtml(r.class)}</td><td>${r.train}</td><td>${r.val}</td><td>${r.test}</td><td>${r.total}</td></tr>`)
-    .join('');
-  const { sizes } = exploration;
-  const grid = sampleGridPng(exploration.samples.map((s) => s.pixels), exploration, { columns: Math.min(exploration.classes.length, 16) });
-  const empty = exploration.emptyClasses.length > 0 ? `<p>classes without images: ${escapeHtml(exploration.emptyClasses.join(', '))}</p>` : '';
-  return {
-    title,
-    sections: [
-      {
-        heading: 'Sizes',
-        html:
-          `${description ? `<p>${escapeHtml(description)}</p>` : ''}<p>${sizes.total} images of ${exploration.width}x${exploration.height} pixels in ${exploration.classes.length} classes: ` +
-          `train ${sizes.train}, val ${sizes.val}, test ${sizes.test}</p>${empty}`,
-      },
-      { heading: 'Images per class', figure: classCountsFigure(exploration), html: `<table><thead><tr><th>class</th><th>train</th><th>val</th><th>test</th><th>total</th></tr></thead><tbody>${rows}</tbody></table>` },
-      { heading: `Samples (${exploration.samples.length}, classes in turn)`, html: `<img alt="sample grid" src="data:image/png;base64,${grid.toString('base64')}">` },
-    ],
-  };
 }

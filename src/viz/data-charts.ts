@@ -3,12 +3,7 @@
  * Pure functions from numbers to specs: notebooks display them, the CLI writes them into an
  * HTML report.
  */
-
-/** A plotly figure: traces and layout, as plotly.js takes them. */
-export interface FigureSpec {
-  data: Record<string, unknown>[];
-  layout: Record<string, unknown>;
-}
+import type { FigureSpec } from '../types';
 
 /** Bar chart of how many labels have each length. */
 export function labelLengthFigure(lengthCounts: ReadonlyMap<number, number>): FigureSpec {

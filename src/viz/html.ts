@@ -4,7 +4,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { FigureSpec } from './data-charts';
+import type { FigureSpec } from '../types';
 
 /** One part of a report: a heading with a figure, an HTML fragment, or both. */
 export interface ReportSection {

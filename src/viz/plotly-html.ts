@@ -4,7 +4,7 @@
  * (see {@link plotlyBundle}); nothing is fetched from a CDN.
  */
 import { randomBytes } from 'node:crypto';
-import type { FigureSpec } from './data-charts';
+import type { FigureSpec } from '../types';
 import { escapeHtml, plotlyBundle } from './html';
 
 /** Options of {@link figureHtml}. */

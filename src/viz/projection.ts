@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '../errors';
-import type { FigureSpec } from './data-charts';
+import type { FigureSpec } from '../types';
 
 /** A PCA result. */
 export interface PcaResult {

@@ -4,8 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { Logs } from '../training/callbacks';
-import type { FigureSpec } from './data-charts';
+import type { FigureSpec } from '../types';
 import { escapeHtml } from './html';
 
 /** Options of {@link trainingCurveFigure}. */
@@ -19,7 +18,7 @@ export interface TrainingCurveOptions {
 }
 
 /** Loss and validation scores per epoch, from the loop's epoch logs. */
-export function trainingCurveFigure(history: readonly Logs[], options: TrainingCurveOptions = {}): FigureSpec {
+export function trainingCurveFigure(history: readonly Record<string, number>[], options: TrainingCurveOptions = {}): FigureSpec {
   const present = (keys: string[]): string[] => keys.filter((k) => history.some((h) => h[k] !== undefined));
   const epochs = history.map((_, i) => i + 1);
   const trace = (key: string, axis: 'y' | 'y2'): Record<string, unknown> => ({

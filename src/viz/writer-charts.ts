@@ -5,7 +5,7 @@
 import { encodePng } from '../image/png';
 import type { RawImage } from '../image/raw-image';
 import type { PatchPosition } from '../writers/patches';
-import type { FigureSpec } from './data-charts';
+import type { FigureSpec } from '../types';
 import { escapeHtml } from './html';
 
 /** A raw image as a `data:image/png;base64,...` URI, for `<img>` tags and plotly image traces. */

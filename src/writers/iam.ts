@@ -21,7 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '../errors';
 import { decodeImage } from '../image/sharp-io';
-import type { WriterLineImage } from './identify';
+import type { WriterLineImage } from './patches';
 
 /** One form of forms.txt. */
 export interface IamForm {

@@ -5,34 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
-import type { RawImage } from '../image/raw-image';
 import type { Callback, Logs } from '../training/callbacks';
 import { train } from '../training/train';
 import type { EvaluateFn, TrainData, TrainResult } from '../training/types';
 import { createRng, hashString32 } from '../util/rng';
 import { buildWriterCnn, patchesToTensor, writerLossFn, type PatchBatch, type WriterCnnOptions } from './model';
-import { patchCount, samplePatches } from './patches';
+import { patchCount, samplePatches, type WriterLineImage, type WriterPatchOptions } from './patches';
 import { predictWriterLines } from './line-votes';
 import { createSyntheticWriters, synthesizeWriterLines } from './synth-writers';
-
-/** A line image and who wrote it (synthetic, or an IAM line decoded with `decodeImage`). */
-export interface WriterLineImage {
-  lineId: string;
-  writerId: string;
-  image: RawImage;
-}
-
-/** Patch sampling for training and evaluation. */
-export interface WriterPatchOptions {
-  /** Patch side. Defaults to 113. */
-  patchSize?: number;
-  /** Largest share of a line's possible patches. Defaults to 0.3. */
-  maxFraction?: number;
-  /** Training patches per line per epoch. Defaults to 32. */
-  trainPatchesPerLine?: number;
-  /** Patches per line voted over at evaluation. Defaults to 24. */
-  evalPatchesPerLine?: number;
-}
 
 /** Per-line evaluation of a writer model. */
 export interface WriterEvaluation {
@@ -113,36 +93,36 @@ export interface SplitWriterLinesOptions {
   /** Seed of each writer's shuffle. Defaults to 0. */
   seed?: number | string;
   /** Validation lines per writer. Defaults to 2. */
-  validLinesPerWriter?: number;
+  valLinesPerWriter?: number;
   /** Test lines per writer. Defaults to 3. */
   testLinesPerWriter?: number;
 }
 
 /**
  * Splits each writer's lines into test, validation and training lines (a seeded shuffle per
- * writer, so every writer is in every part). Fewer than `valid + test + 1` lines for a writer
+ * writer, so every writer is in every part). Fewer than `val + test + 1` lines for a writer
  * is a ConfigError naming the writer; fewer than 2 writers too.
  */
 export function splitWriterLines(
   lines: readonly WriterLineImage[],
   options: SplitWriterLinesOptions = {},
-): { writers: string[]; train: WriterLineImage[]; valid: WriterLineImage[]; test: WriterLineImage[] } {
+): { writers: string[]; train: WriterLineImage[]; val: WriterLineImage[]; test: WriterLineImage[] } {
   const seed = options.seed ?? 0;
-  const validPer = options.validLinesPerWriter ?? 2;
+  const valPer = options.valLinesPerWriter ?? 2;
   const testPer = options.testLinesPerWriter ?? 3;
   const byWriter = new Map<string, WriterLineImage[]>();
   for (const line of lines) (byWriter.get(line.writerId) ?? byWriter.set(line.writerId, []).get(line.writerId) as WriterLineImage[]).push(line);
   const writers = [...byWriter.keys()].sort();
   if (writers.length < 2) throw new ConfigError(`writer identification needs at least 2 writers; the lines have ${writers.length}`);
-  const split = { writers, train: [] as WriterLineImage[], valid: [] as WriterLineImage[], test: [] as WriterLineImage[] };
+  const split = { writers, train: [] as WriterLineImage[], val: [] as WriterLineImage[], test: [] as WriterLineImage[] };
   for (const writer of writers) {
     const own = createRng(`split:${seed}:${writer}`).shuffle([...(byWriter.get(writer) as WriterLineImage[])]);
-    if (own.length < validPer + testPer + 1) {
-      throw new ConfigError(`writer ${writer} has ${own.length} lines; needs at least ${validPer + testPer + 1} (valid ${validPer} + test ${testPer} + 1 to train)`);
+    if (own.length < valPer + testPer + 1) {
+      throw new ConfigError(`writer ${writer} has ${own.length} lines; needs at least ${valPer + testPer + 1} (val ${valPer} + test ${testPer} + 1 to train)`);
     }
     split.test.push(...own.slice(0, testPer));
-    split.valid.push(...own.slice(testPer, testPer + validPer));
-    split.train.push(...own.slice(testPer + validPer));
+    split.val.push(...own.slice(testPer, testPer + valPer));
+    split.train.push(...own.slice(testPer + valPer));
   }
   return split;
 }
@@ -151,7 +131,7 @@ export function splitWriterLines(
 export interface WriterIdentificationOptions extends WriterPatchOptions {
   /** Synthetic writers, when `lines` is not given. Defaults to 10. */
   writers?: number;
-  /** Lines per synthetic writer (train + valid + test). Defaults to 14. */
+  /** Lines per synthetic writer (train + val + test). Defaults to 14. */
   linesPerWriter?: number;
   /** Synthetic line height. Defaults to 128. */
   lineHeight?: number;
@@ -160,7 +140,7 @@ export interface WriterIdentificationOptions extends WriterPatchOptions {
   /** Your own lines (e.g. decoded IAM lines) instead of synthetic ones. Defaults to synthetic. */
   lines?: readonly WriterLineImage[];
   /** Held-out lines per writer for validation (model selection). Defaults to 2. */
-  validLinesPerWriter?: number;
+  valLinesPerWriter?: number;
   /** Held-out lines per writer for the reported test accuracy. Defaults to 3. */
   testLinesPerWriter?: number;
   /** Seed of data, split and patches. Defaults to 0. */
@@ -181,15 +161,15 @@ export interface WriterIdentificationOptions extends WriterPatchOptions {
 export interface WriterIdentificationResult {
   model: tf.LayersModel;
   writers: string[];
-  split: { train: number; valid: number; test: number };
+  split: { train: number; val: number; test: number };
   /** The lines of each part of the split (the held-out `test` lines give a confusion matrix). */
-  lines: { train: WriterLineImage[]; valid: WriterLineImage[]; test: WriterLineImage[] };
+  lines: { train: WriterLineImage[]; val: WriterLineImage[]; test: WriterLineImage[] };
   training: TrainResult;
   test: WriterEvaluation;
 }
 
 /**
- * Splits each writer's lines into train / valid / test (seeded shuffle per writer), trains the
+ * Splits each writer's lines into train / val / test (seeded shuffle per writer), trains the
  * writer CNN on patches and reports top-1 over held-out test lines. Small by default; a notebook
  * passes full sizes.
  *
@@ -208,7 +188,7 @@ export async function runWriterIdentification(options: WriterIdentificationOptio
       lineHeight: options.lineHeight,
       maxWidth: options.maxLineWidth ?? 768,
     });
-  const split = splitWriterLines(lines, { seed, validLinesPerWriter: options.validLinesPerWriter, testLinesPerWriter: options.testLinesPerWriter });
+  const split = splitWriterLines(lines, { seed, valLinesPerWriter: options.valLinesPerWriter, testLinesPerWriter: options.testLinesPerWriter });
   const writers = split.writers;
   const writerIndex = new Map(writers.map((w, i) => [w, i]));
   const patchOptions: WriterPatchOptions = {
@@ -223,16 +203,16 @@ export async function runWriterIdentification(options: WriterIdentificationOptio
     [`${prefix}patch_accuracy`]: e.patchAccuracy,
     [`${prefix}loss`]: e.loss,
   });
-  const evaluate: EvaluateFn = async (m) => logsOf(evaluateWriterLines(m, split.valid, writerIndex, { ...patchOptions, seed }), 'val_');
+  const evaluate: EvaluateFn = async (m) => logsOf(evaluateWriterLines(m, split.val, writerIndex, { ...patchOptions, seed }), 'val_');
   let test: WriterEvaluation | undefined;
   const training = await train(model, writerPatchData(split.train, writerIndex, { ...patchOptions, batchSize: options.batchSize, seed }), {
     loss: writerLossFn(),
-    evaluate: split.valid.length > 0 ? evaluate : undefined,
+    evaluate: split.val.length > 0 ? evaluate : undefined,
     test: async (m) => {
       test = evaluateWriterLines(m, split.test, writerIndex, { ...patchOptions, seed });
       return logsOf(test, 'test_');
     },
-    monitor: split.valid.length > 0 ? 'val_line_accuracy' : 'loss',
+    monitor: split.val.length > 0 ? 'val_line_accuracy' : 'loss',
     epochs: options.epochs ?? 8,
     optimizer: 'adam',
     learningRate: options.learningRate ?? 1e-3,
@@ -244,8 +224,8 @@ export async function runWriterIdentification(options: WriterIdentificationOptio
   return {
     model,
     writers,
-    split: { train: split.train.length, valid: split.valid.length, test: split.test.length },
-    lines: { train: split.train, valid: split.valid, test: split.test },
+    split: { train: split.train.length, val: split.val.length, test: split.test.length },
+    lines: { train: split.train, val: split.val, test: split.test },
     training,
     test,
   };

@@ -7,9 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { confusionMatrix, perClassMetrics } from '../metrics/classification';
-import type { WriterLineImage, WriterPatchOptions } from './identify';
 import { patchesToTensor } from './model';
-import { samplePatches } from './patches';
+import { samplePatches, type WriterLineImage, type WriterPatchOptions } from './patches';
 
 /** The model's vote on one line. */
 export interface LinePrediction {

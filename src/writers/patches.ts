@@ -7,6 +7,25 @@ import { ConfigError } from '../errors';
 import { convertChannels, type RawImage } from '../image/raw-image';
 import { createRng, type Rng } from '../util/rng';
 
+/** A line image and who wrote it (synthetic, or an IAM line decoded with `decodeImage`). */
+export interface WriterLineImage {
+  lineId: string;
+  writerId: string;
+  image: RawImage;
+}
+
+/** Patch sampling for training and evaluation. */
+export interface WriterPatchOptions {
+  /** Patch side. Defaults to 113. */
+  patchSize?: number;
+  /** Largest share of a line's possible patches. Defaults to 0.3. */
+  maxFraction?: number;
+  /** Training patches per line per epoch. Defaults to 32. */
+  trainPatchesPerLine?: number;
+  /** Patches per line voted over at evaluation. Defaults to 24. */
+  evalPatchesPerLine?: number;
+}
+
 /** Options of {@link samplePatchPositions} and {@link samplePatches}. */
 export interface PatchSamplerOptions {
   /** Patch side in pixels. Defaults to 113 (the seed). */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../../src/backend';
 import { runCli, EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
-import { loadCharDataset } from '../../src/cli/classify-data';
+import { loadCharDataset } from '../../src/data/characters/source';
 import { buildMlp } from '../../src/models/mlp';
 import { saveModel } from '../../src/models/io';
 import { loadQuantizedModel } from '../../src/models/quantize';

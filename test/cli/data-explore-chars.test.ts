@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
-import { encodeIdx } from '../../src/data/idx';
+import { encodeIdx } from '../../src/data/characters/idx';
 import { cli } from '../support/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-explore-chars-'));

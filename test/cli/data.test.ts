@@ -37,7 +37,7 @@ describe('glyphlab data', () => {
     const printed = JSON.parse(result.out) as { fingerprint: string; sizes: Record<string, number> };
     const manifest = JSON.parse(readFileSync(join(dir, 'split.json'), 'utf8')) as { fingerprint: string };
     assert.equal(printed.fingerprint, manifest.fingerprint);
-    assert.equal(printed.sizes['train']! + printed.sizes['valid']! + printed.sizes['test']!, 30);
+    assert.equal(printed.sizes['train']! + printed.sizes['val']! + printed.sizes['test']!, 30);
   });
 
   test('a bad row fails with exit 2 and one line naming it; --skip-invalid reports it', async () => {

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_OK, EXIT_USAGE, runCli } from '../../src/cli/main';
-import { synthesizeEquations } from '../../src/data/synth';
+import { synthesizeEquations } from '../../src/data/equations/synth';
 import { getMetricHistory, getRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { projectRoot } from '../../src/util/paths';
@@ -83,10 +83,10 @@ describe('glyphlab train, eval and predict', () => {
   });
 
   test('eval reports a split of any data folder, and compares the decoders', async () => {
-    const result = await cli(['eval', '--run', runId, '--data', dataDir, '--split', 'valid', '--compare-decoders', '--db', db, '--json']);
+    const result = await cli(['eval', '--run', runId, '--data', dataDir, '--split', 'val', '--compare-decoders', '--db', db, '--json']);
     assert.equal(result.code, EXIT_OK, result.err);
     const report = JSON.parse(result.out) as { samples: number; accuracy: number; characterErrorRate: number; decoderComparison: { samples: number } };
-    assert.ok(report.samples >= 3 && report.samples <= 8, `valid split of 48 images: ${report.samples}`);
+    assert.ok(report.samples >= 3 && report.samples <= 8, `val split of 48 images: ${report.samples}`);
     assert.ok(report.characterErrorRate >= 0);
     assert.equal(report.decoderComparison.samples, report.samples);
     const whole = await cli(['eval', '--run', runId, '--data', dataDir, '--db', db]);
@@ -139,7 +139,7 @@ describe('glyphlab train, eval and predict', () => {
       const run = getRun(store, (JSON.parse(final.out) as { runId: string }).runId);
       assert.equal(run.params['final'], true);
       assert.equal(run.params['schedule'], '0.004x2,0.001x1');
-      assert.equal(run.params['data.sizes.valid'], 0);
+      assert.equal(run.params['data.sizes.val'], 0);
       // --limit 200 keeps 200 digits, split 160 / 20 / 20; the 20 validation digits join training.
       assert.equal(run.params['data.sizes.train'], 160 + 20);
       assert.equal(run.params['data.sizes.test'], 20);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
 import { buildComparison, describeComparison } from '../../src/dashboard/compare';
-import { EVAL_REPORT_KIND, evalReportFromMetrics, readEvalReport, writeEvalReport } from '../../src/dashboard/eval-report';
+import { EVAL_REPORT_KIND, evalReportFromMetrics, readEvalReport, writeEvalReport } from '../../src/runs/eval-report';
 import { confusionFigure, dashboardFigures, comparisonCurveFigure, lengthAccuracyFigure, runColors } from '../../src/dashboard/figures';
 import { ConfigError, DataError } from '../../src/errors';
 import { accuracyByLength, characterErrorRate, confusionPairs, sequenceAccuracy, sequenceMetrics } from '../../src/metrics/sequence';
@@ -105,8 +105,8 @@ describe('eval reports', () => {
 
   test('round trip through the file: Infinity kept, extra fields ignored, no version accepted', () => {
     const metrics = sequenceMetrics(['1+1=2', ''], ['1+1=3', 'x']);
-    const path = writeEvalReport(join(dir, 'report.json'), { ...evalReportFromMetrics(metrics, 'valid'), errors: [{ truth: '1+1=2', predicted: '1+1=3' }] } as ReturnType<typeof evalReportFromMetrics>);
-    assert.deepEqual(readEvalReport(path), evalReportFromMetrics(metrics, 'valid'));
+    const path = writeEvalReport(join(dir, 'report.json'), { ...evalReportFromMetrics(metrics, 'val'), errors: [{ truth: '1+1=2', predicted: '1+1=3' }] } as ReturnType<typeof evalReportFromMetrics>);
+    assert.deepEqual(readEvalReport(path), evalReportFromMetrics(metrics, 'val'));
     const infinite = sequenceMetrics([''], ['x']);
     assert.equal(infinite.characterErrorRate, Infinity);
     assert.equal(readEvalReport(writeEvalReport(join(dir, 'inf.json'), evalReportFromMetrics(infinite))).characterErrorRate, Infinity);

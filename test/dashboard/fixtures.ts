@@ -3,7 +3,7 @@
  * training records them (params, per-epoch metrics, test metrics, an eval-report artifact).
  */
 import { join } from 'node:path';
-import { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport } from '../../src/dashboard/eval-report';
+import { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport } from '../../src/runs/eval-report';
 import { sequenceMetrics } from '../../src/metrics/sequence';
 import { addArtifact, closeStore, finishRun, logMetrics, openStore, startRun } from '../../src/tracker/store';
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { beamSearchDecode, compareDecoders, grammarDecode, greedyDecode } from '../../src/decode';
 import { computeCtc } from '../../src/losses/ctc';
-import { BLANK_INDEX, NUM_CLASSES, encodeLabel } from '../../src/data/alphabet';
+import { BLANK_INDEX, NUM_CLASSES, encodeLabel } from '../../src/labels/alphabet';
 import { createRng } from '../../src/util/rng';
 import { ConfigError } from '../../src/errors';
 import { expectArraysClose } from '../support/tensors';

@@ -91,7 +91,7 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     assert.match(text, /synthesised 40 images/);
     assert.match(text, /40 labelled images/);
     assert.match(text, /40 labels; ink profile over 20 images; [\d.]+% of the ink lies in the left half/);
-    const split = /train (\d+), valid (\d+), test (\d+)/.exec(text);
+    const split = /train (\d+), val (\d+), test (\d+)/.exec(text);
     assert.ok(split, text);
     assert.equal(Number(split[1]) + Number(split[2]) + Number(split[3]), 40);
     const html = htmlText(notebook);

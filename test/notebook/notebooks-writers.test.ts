@@ -24,7 +24,7 @@ const TINY = {
   patchSize: 32,
   trainPatchesPerLine: 8,
   evalPatchesPerLine: 4,
-  validLinesPerWriter: 1,
+  valLinesPerWriter: 1,
   testLinesPerWriter: 1,
   epochs: 1,
   batchSize: 16,
@@ -68,7 +68,7 @@ describe('notebook 08 through the tslab kernel', () => {
     assert.match(text, /"8 patches of w000-\d\d"/);
     assert.match(text, /patches: \d+ possible, at most \d+ taken \(30\.0%\), 96 drawn per epoch over all lines/);
     assert.ok(pngOutputs(result.notebook) >= 1, 'the patch grid is shown');
-    assert.match(text, /run \S+: finished after 1 epochs; lines train\/valid\/test 6\/3\/3/);
+    assert.match(text, /run \S+: finished after 1 epochs; lines train\/val\/test 6\/3\/3/);
     assert.match(text, /Plotly\.newPlot/);
     assert.match(text, /Training curves/);
     assert.match(text, /Held-out lines: true writer/);

@@ -1,7 +1,7 @@
 /** A tiny trained CRNN run to start from (center-loss fine-tuning, evaluation). */
 import { join } from 'node:path';
-import { synthesizeEquations } from '../../src/data/synth';
-import { type EquationRunResult, runEquationTraining } from '../../src/training/equation-run';
+import { synthesizeEquations } from '../../src/data/equations/synth';
+import { type EquationRunResult, runEquationTraining } from '../../src/runs/equation-run';
 
 /**
  * Synthesises `count` 128x32 equations into `dir/data` and trains a tiny CRNN on them for one

@@ -95,7 +95,18 @@ describe('recording a run', () => {
       assert.deepEqual(metrics.val_accuracy, { last: 0.85, lastStep: 4, best: 0.9, bestStep: 1, mode: 'max', count: 5 });
       const history = getMetricHistory(store, runId, ['val_accuracy']);
       assert.deepEqual(history.map((p) => p.value), accs);
-      assert.deepEqual(history.map((p) => p.context), accs.map(() => 'valid'));
+      assert.deepEqual(history.map((p) => p.context), accs.map(() => 'val'));
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test("validation points recorded with the older context 'valid' read as 'val'", () => {
+    const store = openStore(tempDbPath());
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false });
+      logMetricPoints(store, runId, [{ key: 'val_accuracy', value: 0.5, step: 0, context: 'valid' }, { key: 'loss', value: 1, step: 0 }]);
+      assert.deepEqual(getMetricHistory(store, runId).map((p) => [p.key, p.context]), [['loss', 'train'], ['val_accuracy', 'val']]);
     } finally {
       closeStore(store);
     }

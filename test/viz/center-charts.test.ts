@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CenterLossComparison } from '../../src/training/center-loss-run';
+import type { CenterLossComparison } from '../../src/runs/center-loss-run';
 import { centerComparisonTable, centerHistoryFigure } from '../../src/viz/center-charts';
 
 describe('centerHistoryFigure', () => {
@@ -12,13 +12,13 @@ describe('centerHistoryFigure', () => {
     const byName = new Map(figure.data.map((t) => [t['name'] as string, t]));
     assert.deepEqual([...byName.keys()], [
       'ctc: to own center (train)',
-      'ctc: look-alike overlap (valid, right axis)',
+      'ctc: look-alike overlap (val, right axis)',
       'ctc+center: to own center (train)',
-      'ctc+center: look-alike overlap (valid, right axis)',
+      'ctc+center: look-alike overlap (val, right axis)',
     ]);
     assert.deepEqual(byName.get('ctc+center: to own center (train)')?.['x'], [2]);
-    assert.deepEqual(byName.get('ctc+center: look-alike overlap (valid, right axis)')?.['y'], [0.5, 0.4]);
-    assert.equal(byName.get('ctc: look-alike overlap (valid, right axis)')?.['yaxis'], 'y2');
+    assert.deepEqual(byName.get('ctc+center: look-alike overlap (val, right axis)')?.['y'], [0.5, 0.4]);
+    assert.equal(byName.get('ctc: look-alike overlap (val, right axis)')?.['yaxis'], 'y2');
     assert.equal(byName.get('ctc: to own center (train)')?.['yaxis'], 'y');
   });
 });
@@ -33,7 +33,7 @@ describe('centerComparisonTable', () => {
         { ...scores, name: 'ctc', lambda: 0, runId: 'r1', status: 'finished', metrics: { lookalike_center_overlap: 0.61234 }, history: [] },
         { ...scores, testAccuracy: 0.625, name: 'ctc+center', lambda: 0.003, runId: 'r2', status: 'finished', metrics: {}, history: [] },
       ],
-      sizes: { train: 1, valid: 1, test: 1, lookalike: 1 },
+      sizes: { train: 1, val: 1, test: 1, lookalike: 1 },
       lookalikeShare: { test: 0.4, lookalike: 0.8 },
     };
     const { columns, rows } = centerComparisonTable(comparison);

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { createCharDataset } from '../../src/data/char-dataset';
+import { createCharDataset } from '../../src/data/characters/dataset';
 import { perClassMetrics } from '../../src/metrics/classification';
 import {
   confusionHeatmapFigure,

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { ConfigError } from '../../src/errors';
 import { buildWriterCnn } from '../../src/writers/model';
-import { evaluateWriterLines, runWriterIdentification, splitWriterLines, type WriterLineImage } from '../../src/writers/identify';
+import { evaluateWriterLines, runWriterIdentification, splitWriterLines } from '../../src/writers/identify';
+import type { WriterLineImage } from '../../src/writers/patches';
 import { predictWriterLines, writerConfusion, type LinePrediction } from '../../src/writers/line-votes';
 import { createSyntheticWriters, synthesizeWriterLines } from '../../src/writers/synth-writers';
 
@@ -21,14 +22,14 @@ const lines: WriterLineImage[] = synthesizeWriterLines(createSyntheticWriters(3,
 
 describe('splitWriterLines', () => {
   test('every writer in every part, disjoint, reproducible from the seed', () => {
-    const split = splitWriterLines(lines, { seed: 1, validLinesPerWriter: 1, testLinesPerWriter: 1 });
+    const split = splitWriterLines(lines, { seed: 1, valLinesPerWriter: 1, testLinesPerWriter: 1 });
     assert.deepEqual(split.writers, ['w000', 'w001', 'w002']);
-    assert.deepEqual([split.train.length, split.valid.length, split.test.length], [6, 3, 3]);
+    assert.deepEqual([split.train.length, split.val.length, split.test.length], [6, 3, 3]);
     assert.deepEqual(split.test.map((l) => l.writerId), ['w000', 'w001', 'w002']);
-    const ids = [...split.train, ...split.valid, ...split.test].map((l) => l.lineId);
+    const ids = [...split.train, ...split.val, ...split.test].map((l) => l.lineId);
     assert.equal(new Set(ids).size, lines.length);
-    assert.deepEqual(splitWriterLines(lines, { seed: 1, validLinesPerWriter: 1, testLinesPerWriter: 1 }).test, split.test);
-    assert.throws(() => splitWriterLines(lines, { validLinesPerWriter: 2, testLinesPerWriter: 2 }), /writer w000 has 4 lines; needs at least 5/);
+    assert.deepEqual(splitWriterLines(lines, { seed: 1, valLinesPerWriter: 1, testLinesPerWriter: 1 }).test, split.test);
+    assert.throws(() => splitWriterLines(lines, { valLinesPerWriter: 2, testLinesPerWriter: 2 }), /writer w000 has 4 lines; needs at least 5/);
     assert.throws(() => splitWriterLines(lines.slice(0, 4)), ConfigError);
   });
 
@@ -37,13 +38,13 @@ describe('splitWriterLines', () => {
     const result = await runWriterIdentification({
       ...options,
       lines,
-      validLinesPerWriter: 1,
+      valLinesPerWriter: 1,
       testLinesPerWriter: 1,
       trainPatchesPerLine: 4,
       epochs: 1,
       model: { convFilters: [2, 2, 2], denseUnits: [4] },
     });
-    const split = splitWriterLines(lines, { seed: 5, validLinesPerWriter: 1, testLinesPerWriter: 1 });
+    const split = splitWriterLines(lines, { seed: 5, valLinesPerWriter: 1, testLinesPerWriter: 1 });
     assert.deepEqual(result.lines.test.map((l) => l.lineId), split.test.map((l) => l.lineId));
     assert.deepEqual(result.lines.train.map((l) => l.lineId), split.train.map((l) => l.lineId));
     const writerIndex = new Map(result.writers.map((w, i) => [w, i] as [string, number]));

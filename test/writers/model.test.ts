@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { train } from '../../src/training/train';
 import { buildWriterCnn, writerLossFn } from '../../src/writers/model';
-import { evaluateWriterLines, writerPatchData, type WriterLineImage } from '../../src/writers/identify';
+import { evaluateWriterLines, writerPatchData } from '../../src/writers/identify';
+import type { WriterLineImage } from '../../src/writers/patches';
 import { createSyntheticWriters, synthesizeWriterLines } from '../../src/writers/synth-writers';
 
 before(async () => {

@@ -1,0 +1,104 @@
+/**
+ * The A-Z handwritten letters CSV (seeds.md section 2; Kaggle's "A_Z Handwritten Data.csv",
+ * about 370,000 rows, ~700 MB): one image a row, the label (0-25 for A-Z) then 784 pixel values
+ * 0-255 of a 28x28 image. The file is read line by line so that it never sits in memory as text.
+ *
+ * The file cannot be downloaded here: put it at `data/letters/A_Z Handwritten Data.csv` (or pass
+ * any path) and load it with `loadLettersCsv(path)` or the `letters-csv:FILE` data specifier.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { DataError, errorMessage } from '../../errors';
+import { createCharDataset, type CharDataset } from './dataset';
+
+/** The letter class names, label 0 = 'A'. */
+export const LETTER_CLASSES: readonly string[] = Array.from({ length: 26 }, (_, i) => String.fromCharCode(65 + i));
+
+export interface LoadLettersCsvOptions {
+  /** Image side in pixels; each row has side*side pixel values after the label. Defaults to 28. */
+  size?: number;
+  /** Read at most this many images (for quick experiments on the large file). Defaults to all. */
+  limit?: number;
+  /** The first line is a header to skip. Defaults to false (the Kaggle file has none). */
+  header?: boolean;
+  /** Class names, label i = classes[i]. Defaults to A-Z. */
+  classes?: readonly string[];
+}
+
+/** Grows a typed array by doubling, so streaming needs no row count up front. */
+class GrowableBytes {
+  data = new Uint8Array(1 << 16);
+  length = 0;
+  push(values: Uint8Array): void {
+    if (this.length + values.length > this.data.length) {
+      const next = new Uint8Array(Math.max(this.data.length * 2, this.length + values.length));
+      next.set(this.data.subarray(0, this.length));
+      this.data = next;
+    }
+    this.data.set(values, this.length);
+    this.length += values.length;
+  }
+}
+
+/**
+ * Streams the letters CSV into a data set (pixels scaled to [0, 1]). Every row must have exactly
+ * 1 + size*size numeric fields, a label in 0..classes-1 and pixels in 0-255; otherwise a
+ * DataError names the file, the line and the field.
+ *
+ * @example
+ * const letters = await loadLettersCsv('data/letters/A_Z Handwritten Data.csv', { limit: 20000 });
+ */
+export async function loadLettersCsv(path: string, options: LoadLettersCsvOptions = {}): Promise<CharDataset> {
+  const size = options.size ?? 28;
+  const limit = options.limit ?? Infinity;
+  const classes = options.classes ?? LETTER_CLASSES;
+  const pixelCount = size * size;
+  if (!existsSync(path)) {
+    throw new DataError(`${path}: letters CSV not found; expected a CSV of "label,pixel1,...,pixel${pixelCount}" rows (put the A-Z handwritten data at data/letters/)`);
+  }
+  // Pixels are stored as bytes while streaming (a quarter of float32's memory for the full file).
+  const pixels = new GrowableBytes();
+  const labels: number[] = [];
+  const row = new Uint8Array(pixelCount);
+  const stream = createReadStream(path, { encoding: 'utf8' });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNumber = 0;
+  try {
+    for await (const line of lines) {
+      lineNumber++;
+      if (lineNumber === 1 && options.header) continue;
+      if (line.trim() === '') continue;
+      if (labels.length >= limit) break;
+      const fields = line.split(',');
+      if (fields.length !== pixelCount + 1) {
+        throw new DataError(`${path}:${lineNumber}: ${fields.length} fields; expected ${pixelCount + 1} (a label then ${pixelCount} pixel values of a ${size}x${size} image)`);
+      }
+      const labelText = fields[0]!.trim();
+      const label = Number(labelText);
+      if (labelText === '' || !Number.isInteger(label) || label < 0 || label >= classes.length) {
+        const hint = lineNumber === 1 && !Number.isFinite(label) ? ' (if this line is a header, pass header: true)' : '';
+        throw new DataError(`${path}:${lineNumber}: label ${JSON.stringify(labelText)} in field 1 is not an integer in 0-${classes.length - 1} (${classes[0]}-${classes[classes.length - 1]})${hint}`);
+      }
+      for (let i = 0; i < pixelCount; i++) {
+        const text = fields[i + 1]!;
+        const value = Number(text);
+        if (text.trim() === '' || !(value >= 0 && value <= 255)) {
+          throw new DataError(`${path}:${lineNumber}: pixel value ${JSON.stringify(text)} in field ${i + 2} is not a number in 0-255`);
+        }
+        row[i] = Math.round(value);
+      }
+      pixels.push(row);
+      labels.push(label);
+    }
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    throw new DataError(`${path}:${lineNumber}: cannot read the letters CSV (${errorMessage(error)})`, { cause: error });
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  if (labels.length === 0) throw new DataError(`${path}: no data rows; expected "label,pixel1,...,pixel${pixelCount}" rows`);
+  const images = new Float32Array(pixels.length);
+  for (let i = 0; i < images.length; i++) images[i] = pixels.data[i]! / 255;
+  return createCharDataset(images, Int32Array.from(labels), classes, { height: size, width: size, source: path });
+}

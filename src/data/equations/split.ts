@@ -1,0 +1,242 @@
+/**
+ * Stratified train/val/test splits: every stratum (by default a label length) is shuffled
+ * from the RNG seed and cut by the ratios, so each split keeps the data set's mix. A stratum too
+ * small to give every split a sample is reported, not hidden. The fingerprint (sha256 over the
+ * sorted file names and labels of each split) lets two training runs prove they used the same
+ * split. `loadEquationSplits` gives a data folder's split: its `split.json`, else a fresh one.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, DataError } from '../../errors';
+import { SPLIT_NAMES, type SplitName } from '../../types';
+import { sha256 } from '../../util/hash';
+import { createRng } from '../../util/rng';
+import { type LabeledImage, loadLabeledImages } from './load';
+
+export interface StratifiedSplitOptions<T> {
+  /** Relative sizes of train, val and test, e.g. `[8, 1, 1]`. Defaults to `[8, 1, 1]`. */
+  ratios?: readonly [number, number, number];
+  /** Shuffle seed. Defaults to 0. */
+  seed?: number | string;
+  /** Stratum of a sample. Defaults to the length of `sample.label`. */
+  key?: (sample: T) => string | number;
+  /** Identity of a sample in the fingerprint. Defaults to `filename,label`. */
+  identity?: (sample: T) => string;
+}
+
+/** Counts of one stratum. */
+export interface StratumCounts {
+  key: string;
+  total: number;
+  counts: Record<SplitName, number>;
+  /** True when some split with a positive ratio got no sample of this stratum. */
+  tooSmall: boolean;
+}
+
+export interface SplitResult<T> {
+  splits: Record<SplitName, T[]>;
+  strata: StratumCounts[];
+  /** Keys of strata too small to reach every split. */
+  tooSmall: string[];
+  /** sha256 of each split's sorted identities. */
+  splitFingerprints: Record<SplitName, string>;
+  /** sha256 over the three split fingerprints. */
+  fingerprint: string;
+  ratios: [number, number, number];
+  seed: string;
+}
+
+/**
+ * The names the overall fingerprint hashes: those of the first manifests, so that a split
+ * made today has the fingerprint that runs recorded before the validation split was called
+ * `val` carry.
+ */
+const FINGERPRINT_NAMES: Readonly<Record<SplitName, string>> = { train: 'train', val: 'valid', test: 'test' };
+
+/** Parses `8:1:1` into ratios; throws a ConfigError otherwise. */
+export function parseRatios(text: string): [number, number, number] {
+  const parts = text.split(':').map(Number);
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p) || p < 0) || parts.every((p) => p === 0)) {
+    throw new ConfigError(`ratios ${JSON.stringify(text)} are not valid: expected three non-negative numbers like 8:1:1`);
+  }
+  return parts as [number, number, number];
+}
+
+/** Splits `total` by ratios with the largest-remainder method (ties to the earlier split). */
+function allocate(total: number, ratios: readonly number[]): number[] {
+  const sum = ratios.reduce((a, b) => a + b, 0);
+  const exact = ratios.map((r) => (total * r) / sum);
+  const counts = exact.map(Math.floor);
+  let left = total - counts.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    counts[i] = (counts[i] ?? 0) + 1;
+    left--;
+  }
+  return counts;
+}
+
+/**
+ * Splits samples into train/val/test, stratified by `key`, deterministic for a seed.
+ *
+ * @example
+ * const { splits, fingerprint, tooSmall } = stratifiedSplit(set.samples, { ratios: [8, 1, 1], seed: 1 });
+ */
+export function stratifiedSplit<T extends { label?: string; filename?: string }>(samples: readonly T[], options: StratifiedSplitOptions<T> = {}): SplitResult<T> {
+  const ratios = [...(options.ratios ?? [8, 1, 1])] as [number, number, number];
+  if (ratios.length !== 3 || ratios.some((r) => !(r >= 0)) || ratios.every((r) => r === 0)) {
+    throw new ConfigError(`ratios ${JSON.stringify(ratios)} are not valid: expected three non-negative numbers, not all 0`);
+  }
+  const seed = String(options.seed ?? 0);
+  const key = options.key ?? ((s: T) => Array.from(s.label ?? '').length);
+  const identity = options.identity ?? ((s: T) => `${s.filename ?? ''},${s.label ?? ''}`);
+  const groups = new Map<string, T[]>();
+  for (const sample of samples) {
+    const k = String(key(sample));
+    const group = groups.get(k);
+    if (group) group.push(sample);
+    else groups.set(k, [sample]);
+  }
+  const keys = [...groups.keys()].sort((a, b) => {
+    const na = Number(a);
+    const nb = Number(b);
+    return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a < b ? -1 : a > b ? 1 : 0;
+  });
+  const splits: Record<SplitName, T[]> = { train: [], val: [], test: [] };
+  const strata: StratumCounts[] = [];
+  for (const k of keys) {
+    // Sort by identity before shuffling so the result does not depend on input order.
+    const group = [...(groups.get(k) ?? [])].sort((a, b) => (identity(a) < identity(b) ? -1 : identity(a) > identity(b) ? 1 : 0));
+    createRng(`${seed}:split:${k}`).shuffle(group);
+    const counts = allocate(group.length, ratios);
+    let start = 0;
+    const perSplit = { train: 0, val: 0, test: 0 } as Record<SplitName, number>;
+    SPLIT_NAMES.forEach((name, i) => {
+      const n = counts[i] ?? 0;
+      splits[name].push(...group.slice(start, start + n));
+      perSplit[name] = n;
+      start += n;
+    });
+    const tooSmall = SPLIT_NAMES.some((name, i) => (ratios[i] ?? 0) > 0 && perSplit[name] === 0);
+    strata.push({ key: k, total: group.length, counts: perSplit, tooSmall });
+  }
+  const splitFingerprints = {} as Record<SplitName, string>;
+  for (const name of SPLIT_NAMES) splitFingerprints[name] = sha256(splits[name].map(identity).sort().join('\n'));
+  const fingerprint = sha256(SPLIT_NAMES.map((name) => `${FINGERPRINT_NAMES[name]}:${splitFingerprints[name]}`).join('\n'));
+  return { splits, strata, tooSmall: strata.filter((s) => s.tooSmall).map((s) => s.key), splitFingerprints, fingerprint, ratios, seed };
+}
+
+/** The JSON manifest of a split, as written by {@link writeSplitManifest}. */
+export interface SplitManifest {
+  version: 1;
+  seed: string;
+  ratios: [number, number, number];
+  fingerprint: string;
+  splitFingerprints: Record<SplitName, string>;
+  strata: StratumCounts[];
+  tooSmall: string[];
+  files: Record<SplitName, { filename: string; label: string }[]>;
+}
+
+/** Writes `split.json` (atomically) into `dir` and returns its path. */
+export function writeSplitManifest(dir: string, result: SplitResult<{ filename: string; label: string }>, fileName = 'split.json'): string {
+  const manifest: SplitManifest = {
+    version: 1,
+    seed: result.seed,
+    ratios: result.ratios,
+    fingerprint: result.fingerprint,
+    splitFingerprints: result.splitFingerprints,
+    strata: result.strata,
+    tooSmall: result.tooSmall,
+    files: {
+      train: result.splits.train.map((s) => ({ filename: s.filename, label: s.label })),
+      val: result.splits.val.map((s) => ({ filename: s.filename, label: s.label })),
+      test: result.splits.test.map((s) => ({ filename: s.filename, label: s.label })),
+    },
+  };
+  const path = join(dir, fileName);
+  writeFileSync(`${path}.tmp-${process.pid}`, `${JSON.stringify(manifest, null, 1)}\n`);
+  renameSync(`${path}.tmp-${process.pid}`, path);
+  return path;
+}
+
+/**
+ * Reads the split manifest of a data folder (`DIR/split.json` by default), or undefined when the
+ * folder has none. A malformed manifest is a DataError naming the file and what is wrong. A
+ * manifest written before the validation split was called `val` (its files and counts under
+ * `valid`) reads as if written today.
+ */
+export function readSplitManifest(dir: string, fileName = 'split.json'): SplitManifest | undefined {
+  const path = join(dir, fileName);
+  if (!existsSync(path)) return undefined;
+  let manifest: SplitManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as SplitManifest;
+  } catch (error) {
+    throw new DataError(`split manifest ${path} is not valid JSON (${(error as Error).message}); rewrite it with \`glyphlab data split ${dir}\``);
+  }
+  if (manifest.version !== 1 || typeof manifest.files !== 'object' || manifest.files === null) {
+    throw new DataError(`split manifest ${path} is not a version-1 manifest with train/val/test files; rewrite it with \`glyphlab data split ${dir}\``);
+  }
+  manifest = withValNames(manifest);
+  for (const name of SPLIT_NAMES) {
+    if (!Array.isArray(manifest.files[name])) throw new DataError(`split manifest ${path} has no "${name}" file list; rewrite it with \`glyphlab data split ${dir}\``);
+  }
+  return manifest;
+}
+
+/** Renames an older manifest's `valid` entries (files, fingerprints, stratum counts) to `val`. */
+function withValNames(manifest: SplitManifest): SplitManifest {
+  const renamed = <T>(record: Record<string, T>): Record<SplitName, T> => {
+    if (!('valid' in record) || 'val' in record) return record as Record<SplitName, T>;
+    const { valid, ...rest } = record;
+    return { ...rest, val: valid } as Record<SplitName, T>;
+  };
+  return {
+    ...manifest,
+    files: renamed(manifest.files),
+    splitFingerprints: manifest.splitFingerprints && renamed(manifest.splitFingerprints),
+    strata: (manifest.strata ?? []).map((stratum) => ({ ...stratum, counts: renamed(stratum.counts) })),
+  };
+}
+
+/** A data folder's split, and where it came from. */
+export interface EquationSplits {
+  splits: Record<SplitName, LabeledImage[]>;
+  fingerprint: string;
+  /** True when the split is the folder's `split.json`, false when made here. */
+  fromManifest: boolean;
+}
+
+/**
+ * Loads the data folder and returns its split: the folder's `split.json`, or a fresh stratified
+ * 8:1:1 one from `seed`. A manifest naming files the labels lack is a DataError.
+ *
+ * @example
+ * const { splits, fingerprint } = await loadEquationSplits('data/equations');
+ */
+export async function loadEquationSplits(dataDir: string, seed = 0): Promise<EquationSplits> {
+  const set = await loadLabeledImages(dataDir, { check: 'header' });
+  const manifest = readSplitManifest(dataDir);
+  if (!manifest) {
+    const result = stratifiedSplit(set.samples, { seed });
+    return { splits: result.splits, fingerprint: result.fingerprint, fromManifest: false };
+  }
+  const byName = new Map(set.samples.map((s) => [s.filename, s]));
+  const splits: Record<SplitName, LabeledImage[]> = { train: [], val: [], test: [] };
+  const missing: string[] = [];
+  for (const name of SPLIT_NAMES) {
+    for (const file of manifest.files[name]) {
+      const sample = byName.get(file.filename);
+      if (sample) splits[name].push(sample);
+      else missing.push(file.filename);
+    }
+  }
+  if (missing.length > 0) {
+    throw new DataError(
+      `${join(dataDir, 'split.json')} names ${missing.length} files that ${set.labelsPath} lacks (first: ${missing.slice(0, 3).join(', ')}); rewrite the split with \`glyphlab data split ${dataDir}\``,
+    );
+  }
+  return { splits, fingerprint: manifest.fingerprint, fromManifest: true };
+}

@@ -1,0 +1,259 @@
+/**
+ * Synthesis of a captcha-style equation data set (seeds.md section 1): `DIR/images/*.png`
+ * (300x64 RGB) and `DIR/labels.csv` (`filename,label`).
+ *
+ * Every image `i` draws its label and its look from `createRng(`${seed}:${i}`)`, so the files
+ * are byte-identical for the same seed and versions whatever the number of workers. Each image
+ * is written to a temporary name and renamed, and `labels.csv` is written the same way at the
+ * end, so an interrupted run leaves no half-written file; running again skips the complete
+ * images already there.
+ */
+import { existsSync, mkdirSync, openSync, readSync, closeSync, fstatSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { ConfigError, DataError } from '../../errors';
+import { encodePng, isCompletePng } from '../../image/png';
+import { createRng } from '../../util/rng';
+import { DEFAULT_FORM_SHARES, type FormShares, type LabelDistributions, labelDistributions, randomEquationLabel } from './forms';
+import { resolveFontNames } from '../fonts';
+import { renderEquation, type TextPlacement } from './synth-render';
+import { startScriptWorker } from './worker-script';
+
+export interface SynthesizeOptions {
+  /** Output folder; `images/` and `labels.csv` go inside. */
+  outDir: string;
+  /** Number of images. */
+  count: number;
+  /** Seed of the whole data set. Defaults to 0. */
+  seed?: number | string;
+  /** Font names or groups (`print`, `handwriting`, `all`), one picked per image. Defaults to `['dejavu-sans']`. */
+  fonts?: readonly string[];
+  /** Text placement: `left` (seed-like) or `random`. Defaults to `left`. */
+  placement?: TextPlacement;
+  /** Relative share of each equation form. Defaults to equal shares. */
+  forms?: FormShares;
+  /** Worker threads; 0 or 1 renders on the calling thread. Defaults to the number of cores (at most 8). */
+  workers?: number;
+  /** Image size. Defaults to 300 x 64. */
+  width?: number;
+  height?: number;
+  /** Called as images are finished (skipped ones included). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What a synthesis run did. */
+export interface SynthesisResult {
+  outDir: string;
+  labelsPath: string;
+  count: number;
+  /** Images rendered by this run. */
+  written: number;
+  /** Complete images found from an earlier run and kept. */
+  skipped: number;
+  distributions: LabelDistributions;
+  elapsedMs: number;
+  /** Images per second rendered by this run. */
+  imagesPerSecond: number;
+}
+
+/** Everything a worker needs to render image `i`; also stored as `DIR/synth.json`. */
+export interface SynthJobConfig {
+  imagesDir: string;
+  seed: string;
+  fonts: string[];
+  placement: TextPlacement;
+  forms: FormShares;
+  width: number;
+  height: number;
+  nameWidth: number;
+}
+
+/** The file name of image `index`, zero-padded so that names sort in index order. */
+export function synthImageName(index: number, nameWidth: number): string {
+  return `${String(index).padStart(nameWidth, '0')}.png`;
+}
+
+/** The label of image `index`: the first draws of its generator. */
+export function synthLabel(config: Pick<SynthJobConfig, 'seed' | 'forms'>, index: number): string {
+  return randomEquationLabel(createRng(`${config.seed}:${index}`), config.forms);
+}
+
+/** Renders image `index` and writes it atomically (temporary name, then rename). */
+export function writeSynthImage(config: SynthJobConfig, index: number): void {
+  const rng = createRng(`${config.seed}:${index}`);
+  const label = randomEquationLabel(rng, config.forms);
+  const image = renderEquation(label, rng, { width: config.width, height: config.height, fonts: config.fonts, placement: config.placement });
+  const name = synthImageName(index, config.nameWidth);
+  const temporary = join(config.imagesDir, `.${name}.tmp-${process.pid}-${index}`);
+  writeFileSync(temporary, encodePng(image));
+  renameSync(temporary, join(config.imagesDir, name));
+}
+
+/** True when `path` holds a complete PNG (signature and IEND tail present). */
+function isCompletePngFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (size < 20) return false;
+    const head = Buffer.alloc(8);
+    const tail = Buffer.alloc(12);
+    readSync(fd, head, 0, 8, 0);
+    readSync(fd, tail, 0, 12, size - 12);
+    return isCompletePng(Buffer.concat([head, tail]));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes `text` to `path` atomically. */
+function writeFileAtomic(path: string, text: string): void {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+async function runWorkers(config: SynthJobConfig, indices: number[], workerCount: number, onDone: (n: number) => void): Promise<void> {
+  const chunkSize = 32;
+  let next = 0;
+  const takeChunk = (): number[] => {
+    const chunk = indices.slice(next, next + chunkSize);
+    next += chunk.length;
+    return chunk;
+  };
+  const workers: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(workerCount, Math.ceil(indices.length / chunkSize)) }, () =>
+        new Promise<void>((resolve, reject) => {
+          const worker = startScriptWorker('synth-worker', config);
+          workers.push(worker);
+          let finished = false;
+          const feed = (): void => {
+            const chunk = takeChunk();
+            if (chunk.length === 0) {
+              finished = true;
+              worker.postMessage({ stop: true });
+              resolve();
+            } else worker.postMessage({ indices: chunk });
+          };
+          worker.on('message', (message: { done?: number; error?: string }) => {
+            if (message.error !== undefined) {
+              finished = true;
+              reject(new DataError(`synthesis worker failed: ${message.error}`));
+              return;
+            }
+            onDone(message.done ?? 0);
+            feed();
+          });
+          worker.on('error', (error) => {
+            finished = true;
+            reject(error);
+          });
+          worker.on('exit', (code) => {
+            if (!finished) reject(new DataError(`synthesis worker exited early with code ${code}`));
+          });
+          feed();
+        }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+/**
+ * Synthesises `count` captcha-style equation images with labels into `outDir`. Running again on
+ * the same folder with the same options keeps the complete images and renders only the rest;
+ * other options than `count` must match the earlier run (`synth.json`).
+ *
+ * @example
+ * const result = await synthesizeEquations({ outDir: 'data/equations', count: 100_000, seed: 1 });
+ * console.log(result.imagesPerSecond, result.distributions.lengthCounts);
+ */
+export async function synthesizeEquations(options: SynthesizeOptions): Promise<SynthesisResult> {
+  const started = Date.now();
+  const count = options.count;
+  if (!Number.isInteger(count) || count < 1) throw new ConfigError(`count ${count} is not valid: expected an integer >= 1`);
+  const config: SynthJobConfig = {
+    imagesDir: join(options.outDir, 'images'),
+    seed: String(options.seed ?? 0),
+    fonts: resolveFontNames(options.fonts ?? ['dejavu-sans']),
+    placement: options.placement ?? 'left',
+    forms: { ...(options.forms ?? DEFAULT_FORM_SHARES) },
+    width: options.width ?? 300,
+    height: options.height ?? 64,
+    nameWidth: Math.max(6, String(count - 1).length),
+  };
+  if (config.placement !== 'left' && config.placement !== 'random') {
+    throw new ConfigError(`placement ${JSON.stringify(config.placement)} is not valid: expected left or random`);
+  }
+  if (config.fonts.length === 0) throw new ConfigError('no fonts given: expected at least one font name');
+  const workerCount = Math.max(0, Math.floor(options.workers ?? Math.min(8, availableParallelism())));
+
+  mkdirSync(config.imagesDir, { recursive: true });
+  const manifestPath = join(options.outDir, 'synth.json');
+  const { imagesDir: _ignored, ...recorded } = config;
+  if (existsSync(manifestPath)) {
+    let previous: unknown;
+    try {
+      previous = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    } catch (error) {
+      throw new DataError(`${manifestPath} is not valid JSON; remove it or use a new folder`, { cause: error });
+    }
+    const { count: _count, ...previousConfig } = (previous ?? {}) as Record<string, unknown>;
+    if (JSON.stringify(previousConfig) !== JSON.stringify(recorded)) {
+      throw new DataError(
+        `${options.outDir} holds a synthesis with other options (${JSON.stringify(previousConfig)}); ` +
+          `resume with the same options (${JSON.stringify(recorded)} differs) or use a new folder`,
+      );
+    }
+  }
+  writeFileAtomic(manifestPath, `${JSON.stringify({ ...recorded, count }, null, 2)}\n`);
+
+  // Temporary files left by an interrupted run are ours (dot-names ending in .tmp-PID-INDEX).
+  for (const entry of readdirSync(config.imagesDir)) {
+    if (/^\..*\.png\.tmp-\d+-\d+$/.test(entry)) unlinkSync(join(config.imagesDir, entry));
+  }
+
+  const labels: string[] = [];
+  const todo: number[] = [];
+  for (let index = 0; index < count; index++) {
+    labels.push(synthLabel(config, index));
+    if (!isCompletePngFile(join(config.imagesDir, synthImageName(index, config.nameWidth)))) todo.push(index);
+  }
+  const skipped = count - todo.length;
+  let done = skipped;
+  options.onProgress?.(done, count);
+  const renderStarted = Date.now();
+  if (workerCount <= 1 || todo.length < 64) {
+    for (const index of todo) {
+      writeSynthImage(config, index);
+      done++;
+      if (done % 16 === 0 || done === count) options.onProgress?.(done, count);
+    }
+  } else {
+    await runWorkers(config, todo, workerCount, (n) => {
+      done += n;
+      options.onProgress?.(done, count);
+    });
+  }
+  const renderMs = Date.now() - renderStarted;
+
+  const labelsPath = join(options.outDir, 'labels.csv');
+  const lines = labels.map((label, index) => `images/${synthImageName(index, config.nameWidth)},${label}`);
+  writeFileAtomic(labelsPath, `filename,label\n${lines.join('\n')}\n`);
+  return {
+    outDir: options.outDir,
+    labelsPath,
+    count,
+    written: todo.length,
+    skipped,
+    distributions: labelDistributions(labels),
+    elapsedMs: Date.now() - started,
+    imagesPerSecond: todo.length > 0 ? (todo.length * 1000) / Math.max(1, renderMs) : 0,
+  };
+}

@@ -1,0 +1,108 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataError, ConfigError } from '../../../src/errors';
+import { isValidEquation } from '../../../src/labels/equation-grammar';
+import { synthesizeEquations } from '../../../src/data/equations/synth';
+import { decodeImage } from '../../../src/image/sharp-io';
+
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'glyphlab-synth-'));
+  tempDirs.push(dir);
+  return dir;
+}
+process.on('exit', () => tempDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function readAll(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const name of readdirSync(join(dir, 'images')).sort()) files.set(name, readFileSync(join(dir, 'images', name)));
+  files.set('labels.csv', readFileSync(join(dir, 'labels.csv')));
+  return files;
+}
+
+describe('synthesizeEquations', () => {
+  test('writes 300x64 RGB PNGs and grammatical labels', async () => {
+    const dir = tempDir();
+    const result = await synthesizeEquations({ outDir: dir, count: 24, seed: 7, workers: 0, fonts: ['all'] });
+    assert.equal(result.written, 24);
+    const lines = readFileSync(join(dir, 'labels.csv'), 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'filename,label');
+    assert.equal(lines.length, 25);
+    for (const line of lines.slice(1)) {
+      const [file, label] = line.split(',') as [string, string];
+      assert.ok(isValidEquation(label), label);
+      const image = await decodeImage(join(dir, file));
+      assert.deepEqual([image.width, image.height, image.channels], [300, 64, 3]);
+    }
+    assert.equal(result.distributions.count, 24);
+    // Light background, dark text: the corners are light, some pixels are dark.
+    const first = await decodeImage(join(dir, 'images', '000000.png'), { channels: 1 });
+    const sorted = Array.from(first.data).sort((a, b) => a - b);
+    assert.ok((sorted[sorted.length >> 1] ?? 0) > 180, 'median pixel is light');
+    assert.ok((sorted[20] ?? 255) < 130, 'some pixels are dark');
+  });
+
+  test('same seed gives byte-identical files, whatever the number of workers', async () => {
+    const a = tempDir();
+    const b = tempDir();
+    await synthesizeEquations({ outDir: a, count: 70, seed: 'det', workers: 0, fonts: ['print', 'caveat'] });
+    await synthesizeEquations({ outDir: b, count: 70, seed: 'det', workers: 2, fonts: ['print', 'caveat'] });
+    const filesA = readAll(a);
+    const filesB = readAll(b);
+    assert.deepEqual([...filesA.keys()], [...filesB.keys()]);
+    for (const [name, bytes] of filesA) assert.ok(bytes.equals(filesB.get(name) as Buffer), name);
+    const c = tempDir();
+    await synthesizeEquations({ outDir: c, count: 5, seed: 'other', workers: 0, fonts: ['print', 'caveat'] });
+    assert.ok(!readFileSync(join(c, 'images', '000000.png')).equals(filesA.get('000000.png') as Buffer));
+  });
+
+  test('resumes after an interruption: torn and missing images are redrawn, complete ones kept', async () => {
+    const dir = tempDir();
+    await synthesizeEquations({ outDir: dir, count: 20, seed: 3, workers: 0 });
+    const before = readAll(dir);
+    // Simulate a crash: one image torn, one missing, a stale temp file, labels not yet written.
+    truncateSync(join(dir, 'images', '000004.png'), 100);
+    unlinkSync(join(dir, 'images', '000009.png'));
+    writeFileSync(join(dir, 'images', '.000011.png.tmp-999-11'), 'partial');
+    unlinkSync(join(dir, 'labels.csv'));
+    const result = await synthesizeEquations({ outDir: dir, count: 20, seed: 3, workers: 0 });
+    assert.equal(result.written, 2);
+    assert.equal(result.skipped, 18);
+    const after = readAll(dir);
+    assert.deepEqual([...after.keys()], [...before.keys()]);
+    for (const [name, bytes] of before) assert.ok(bytes.equals(after.get(name) as Buffer), name);
+  });
+
+  test('random placement moves the ink to the right of the left-aligned default', async () => {
+    const centroid = async (placement: 'left' | 'random'): Promise<number> => {
+      const dir = tempDir();
+      await synthesizeEquations({ outDir: dir, count: 20, seed: 'place', workers: 0, placement });
+      let weighted = 0;
+      let total = 0;
+      for (let i = 0; i < 20; i++) {
+        // Dark pixels only: the tinted background would otherwise spread "ink" evenly.
+        const gray = await decodeImage(join(dir, 'images', `${String(i).padStart(6, '0')}.png`), { channels: 1 });
+        gray.data.forEach((v, p) => {
+          if (v >= 128) return;
+          weighted += p % gray.width;
+          total += 1;
+        });
+      }
+      return weighted / total;
+    };
+    const left = await centroid('left');
+    const random = await centroid('random');
+    assert.ok(left < 125, `left-aligned ink centroid ${left}`);
+    assert.ok(random > left + 15, `random ${random} vs left ${left}`);
+  });
+
+  test('refuses to resume with different options, and rejects bad ones', async () => {
+    const dir = tempDir();
+    await synthesizeEquations({ outDir: dir, count: 3, seed: 1, workers: 0 });
+    await assert.rejects(synthesizeEquations({ outDir: dir, count: 3, seed: 2, workers: 0 }), DataError);
+    await assert.rejects(synthesizeEquations({ outDir: tempDir(), count: 3, fonts: ['comic-sans'] }), (e: unknown) => e instanceof ConfigError && /comic-sans/.test(e.message) && /caveat/.test(e.message));
+  });
+});
