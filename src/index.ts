@@ -1,18 +1,20 @@
 /**
- * glyphlab's public API: everything notebooks and scripts may import. Exported by name; modules
- * not listed here are internal.
+ * glyphlab's public API: everything notebooks and scripts may import, exported by name and
+ * grouped by layer from the bottom up (see docs/architecture.md). Modules not listed here are
+ * internal.
  */
 
-// Errors
+// Errors, the version, and the values every layer shares
 export { GlyphlabError, ConfigError, DataError, TrackerError, BackendError, NotebookError } from './errors';
 export { version } from './version';
+export { SPLIT_NAMES, type SplitName, type FigureSpec } from './types';
 
-// Utilities
+// util/: seeded randomness, hashing, paths
 export { createRng, hashString32, type Rng } from './util/rng';
 export { sha256, sha256File } from './util/hash';
 export { projectRoot, dataDir, experimentsDir, databasePath } from './util/paths';
 
-// Compute backend
+// backend/: the TensorFlow.js compute backend
 export {
   initBackend,
   getBackendInfo,
@@ -25,93 +27,12 @@ export {
 } from './backend/index';
 export { runSelfCheck, selfCheckFailure, type SelfCheckOptions, type SelfCheckResult } from './backend/self-check';
 
-// Training lifecycle
-export { Callback, CallbackList, TimeBudget, HistoryCallback, type Logs, type TrainBeginEvent, type TrainEndEvent } from './training/callbacks';
+// image/: raw pixels, PNG, sharp at the edge
+export { createRawImage, toGrayscale, convertChannels, columnInkProfile, type RawImage } from './image/raw-image';
+export { encodePng, decodeSimplePng, isCompletePng } from './image/png';
+export { decodeImage, readImageHeader, encodePngWithSharp, type DecodeImageOptions } from './image/sharp-io';
 
-// Models and training (issue 5): the CRNN, saving/loading, the training loop, recorded equation runs
-export { buildCrnn, resolveCrnnOptions, crnnFeatureSize, defaultPools, sequenceHead, type CrnnOptions, type CrnnConfig, type SequenceHeadConfig } from './models/crnn';
-export { saveModel, loadModel, loadOptimizerState, readModelMeta, type SaveModelOptions } from './models/io';
-export {
-  train,
-  createOptimizer,
-  getLearningRate,
-  setLearningRate,
-  clipGradients,
-  NonFiniteLossError,
-  OPTIMIZER_NAMES,
-} from './training/train';
-export type {
-  TrainBatch,
-  TrainData,
-  TrainOptions,
-  TrainResult,
-  LossFn,
-  EvaluateFn,
-  OptimizerName,
-  EarlyStoppingOptions,
-  ReduceLrOptions,
-} from './training/types';
-export {
-  batchToSequenceBatch,
-  sequenceTrainData,
-  ctcLossFn,
-  predictLogits,
-  decodeTexts,
-  predictSequences,
-  sequenceLogs,
-  sequenceEvaluator,
-  type SequenceBatch,
-  type SequenceDecoder,
-  type SequencePredictions,
-  type PredictSequencesOptions,
-  type SequenceEvaluatorOptions,
-} from './training/sequence';
-export {
-  runEquationTraining,
-  resumeEquationTraining,
-  buildEvalReport,
-  EQUATION_MODELS,
-  type EquationModelName,
-  type EquationRunOptions,
-  type EquationRunResult,
-  type RunEvalReport,
-  type ResumeState,
-} from './runs/equation-run';
-export { loadRunModel, type RunModel } from './runs/run-model';
-export { trainInPhases, type TrainingPhase } from './training/phases';
-export { runCharTraining, charFitOptions, CHAR_MODELS, type CharModelName, type CharFitOptions, type CharRunOptions, type CharRunResult } from './runs/char-run';
-export { stepSchedule, parseStepSchedule, scheduleFromHistory, formatStepSchedule, type LearningRateSchedule, type ScheduleStep, type StepSchedule } from './training/schedule';
-export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './viz/training-charts';
-// Notebooks: run them headless through the tslab kernel (src/notebook/)
-export {
-  runNotebook,
-  readNotebook,
-  injectParameters,
-  parseParameterArg,
-  notebookHasErrors,
-  defaultExecutedPath,
-  NotebookCellError,
-  type Notebook,
-  type NotebookCell,
-  type NotebookOutput,
-  type NotebookParameterValue,
-  type RunNotebookOptions,
-  type RunNotebookResult,
-  type CellEvent,
-  type CellReport,
-} from './notebook/run';
-export {
-  startKernel,
-  executeCode,
-  shutdownKernel,
-  type Kernel,
-  type KernelOutput,
-  type ExecuteResult,
-  type ExecuteOptions,
-  type StartKernelOptions,
-} from './notebook/kernel';
-
-// CTC loss, decoders, sequence metrics, equation alphabet and grammar (issue 4)
+// labels/: the equation alphabet, the equation grammar, look-alike characters
 export { EQUATION_ALPHABET, BLANK_INDEX, NUM_CLASSES, encodeLabel, decodeLabel } from './labels/alphabet';
 export {
   EQUATION_OPERATORS,
@@ -128,88 +49,9 @@ export {
   type EquationLeftSide,
   type ParsedEquation,
 } from './labels/equation-grammar';
-export { ctcLoss, computeCtc, type CtcLossOptions, type CtcReduction, type CtcComputation } from './losses/ctc';
-export {
-  greedyDecode,
-  beamSearchDecode,
-  grammarDecode,
-  compareDecoders,
-  compareDecodedTexts,
-  type GreedyDecodeOptions,
-  type BeamSearchOptions,
-  type BeamHypothesis,
-  type DecoderInputKind,
-  type GrammarDecodeOptions,
-  type GrammarDecodeResult,
-  type DecoderComparison,
-  type DecoderDisagreement,
-  type CtcOutput,
-} from './decode/index';
-export { editDistance, editAlignment, type EditStep } from './metrics/edit-distance';
-export { metricMode } from './metrics/mode';
-export {
-  sequenceAccuracy,
-  characterErrorRate,
-  accuracyByLength,
-  confusionPairs,
-  sequenceMetrics,
-  type LengthAccuracy,
-  type ConfusionPair,
-  type SequenceMetrics,
-} from './metrics/sequence';
+export { LOOKALIKE_GROUPS, LOOKALIKE_CHARS, lookalikeCount, lookalikeShare } from './labels/lookalike';
 
-// Experiment store (issue 6): recording runs in SQLite and querying them
-export {
-  openStore,
-  closeStore,
-  startRun,
-  logParams,
-  logMetrics,
-  logMetricPoints,
-  finishRun,
-  addArtifact,
-  tagRun,
-  untagRun,
-  noteRun,
-  deleteRun,
-  markCrashedRuns,
-  guessMetricMode,
-  TrackerStore,
-  type OpenStoreOptions,
-  type StartRunOptions,
-  type LogMetricsOptions,
-  type MetricPointInput,
-  type FinishRunOptions,
-  type ArtifactInput,
-} from './tracker/store';
-export {
-  listRuns,
-  getRun,
-  getMetricHistory,
-  compareRuns,
-  bestRun,
-  exportRuns,
-  runsToRows,
-  type RunRecord,
-  type RunDetail,
-  type MetricSummary,
-  type MetricPoint,
-  type ParamValue,
-  type ArtifactRecord,
-  type ListRunsOptions,
-  type RunComparison,
-  type BestRunOptions,
-  type ExportRunsOptions,
-} from './tracker/query';
-export { parseWhere, compileFilter, parseOrderBy, WhereSyntaxError, type RunFilter, type FilterOp, type FilterValue, type OrderBy } from './tracker/where';
-export { TrackerCallback, type TrackerCallbackOptions } from './tracker/callback';
-export { runsToDataFrame, metricHistoryToDataFrame } from './tracker/dataframe';
-export { RUN_STATUSES, SCHEMA_VERSION, type RunStatus, type MetricMode } from './tracker/schema';
-
-// Equation data: images, synthesis, loading, exploration, splits, streaming batches (issue 3)
-export { createRawImage, toGrayscale, convertChannels, columnInkProfile, type RawImage } from './image/raw-image';
-export { encodePng, decodeSimplePng, isCompletePng } from './image/png';
-export { decodeImage, readImageHeader, encodePngWithSharp, type DecodeImageOptions } from './image/sharp-io';
+// data/: equation data sets (synthesis, loading, exploration, splits, batches, augmentation) and single-character data sets
 export { SYNTH_FONTS, SYNTH_FONT_NAMES, resolveFontNames, loadGlyphSet } from './data/fonts';
 export {
   EQUATION_FORMS,
@@ -258,13 +100,350 @@ export {
 export { createBatchSource, type Batch, type BatchSource, type BatchSourceOptions } from './data/equations/batches';
 export { loadModelInput } from './data/equations/batch-preprocess';
 export { augmentImage, type AugmentOptions } from './data/equations/augment';
-export { labelLengthFigure, characterFrequencyFigure, inkProfileFigure } from './viz/data-charts';
-export { SPLIT_NAMES, type SplitName, type FigureSpec } from './types';
-export { renderHtmlReport, writeHtmlReport, escapeHtml, type HtmlReport, type ReportSection } from './viz/html';
+export {
+  randomLookalikeLabel,
+  synthesizeLookalikeSet,
+  type LookalikeLabelOptions,
+  type SynthesizeLookalikeOptions,
+  type LookalikeSetResult,
+} from './data/equations/lookalike';
+export {
+  createCharDataset,
+  subsetCharDataset,
+  concatCharDatasets,
+  splitCharDataset,
+  charDatasetSize,
+  charImage,
+  charClassCounts,
+  DIGIT_CLASSES,
+  type CharDataset,
+  type CharSplits,
+  type SplitCharDatasetOptions,
+} from './data/characters/dataset';
+export {
+  parseIdx,
+  readIdxFile,
+  loadIdxDataset,
+  loadIdxDirectory,
+  encodeIdx,
+  FASHION_MNIST_CLASSES,
+  DEBIAN_FASHION_MNIST_DIR,
+  type IdxArray,
+  type IdxType,
+  type IdxDirectory,
+  type LoadIdxOptions,
+} from './data/characters/idx';
+export { loadLettersCsv, LETTER_CLASSES, type LoadLettersCsvOptions } from './data/characters/letters-csv';
+export { renderLetter, synthesizeLettersCsv, type SynthesizeLettersOptions, type SynthesizedLetters } from './data/characters/synth-letters';
+export { loadMnistDigits, mnistPackageDir, type LoadMnistDigitsOptions } from './data/characters/mnist';
+export {
+  parseCharDataSpec,
+  isCharDataSpec,
+  loadCharDataset,
+  type CharDataSpec,
+  type LoadCharDatasetOptions,
+  type LoadedCharDataset,
+} from './data/characters/source';
+export {
+  exploreCharSplits,
+  classCountsFigure,
+  charExplorationReport,
+  charClassCountRows,
+  CHAR_SPLIT_NAMES,
+  type CharSplitName,
+  type CharExploration,
+  type CharExploreSample,
+  type CharClassCountRow,
+  type ExploreCharOptions,
+} from './data/characters/explore';
+export { augmentChar, elasticField, type CharAugmentOptions } from './data/characters/augment';
 
-// Run comparison dashboard (issue 7): notebook 04 and `glyphlab dashboard`
+// models/: one builder per family, saving and loading, weights, freezing, quantisation
+export { buildCrnn, resolveCrnnOptions, crnnFeatureSize, defaultPools, sequenceHead, type CrnnOptions, type CrnnConfig, type SequenceHeadConfig } from './models/crnn';
+export {
+  buildVgg19Crnn,
+  createVgg19Crnn,
+  loadVgg19Weights,
+  resolveVgg19CrnnOptions,
+  vgg19Preprocess,
+  vgg19WeightsLocation,
+  defaultVgg19WeightsPath,
+  Vgg19Preprocess,
+  VGG19_BLOCKS,
+  VGG19_CONV_LAYERS,
+  VGG19_WEIGHTS_FILE,
+  VGG19_BGR_MEAN,
+  type Vgg19CrnnOptions,
+  type Vgg19CrnnConfig,
+  type CreateVgg19CrnnOptions,
+  type Vgg19CrnnBuild,
+  type LoadVgg19WeightsOptions,
+  type Vgg19WeightsReport,
+  type Vgg19WeightsLocation,
+} from './models/vgg19-crnn';
+export { buildMlp, resolveMlpOptions, type MlpOptions, type MlpConfig } from './models/mlp';
+export { buildLenet, resolveLenetOptions, type LenetOptions, type LenetConfig } from './models/lenet';
+export { saveModel, loadModel, loadOptimizerState, readModelMeta, type SaveModelOptions } from './models/io';
+export {
+  readKerasH5Weights,
+  readTfjsLayersWeights,
+  readLayerWeights,
+  setLayerWeights,
+  type LayerWeightsFile,
+  type NamedWeight,
+  type ReadLayerWeightsOptions,
+} from './models/keras-h5';
+export { trainableLayerNames, setTrainable, layersWithWeights, type TrainableLayerNamesOptions } from './models/freeze';
+export {
+  quantizeModel,
+  quantizeValues,
+  saveQuantizedModel,
+  loadQuantizedModel,
+  loadQuantizedArtifacts,
+  type QuantizationDtype,
+  type QuantizeOptions,
+  type QuantizedArtifacts,
+  type SavedQuantizedModel,
+} from './models/quantize';
+
+// losses/: CTC and center loss
+export { ctcLoss, computeCtc, type CtcLossOptions, type CtcReduction, type CtcComputation } from './losses/ctc';
+export { alignGreedyPath, centerLoss, centerLossAt, updateCenters, classSums, framewiseArgmax, type AlignedFrame, type AlignGreedyPathOptions } from './losses/center';
+
+// decode/: best path, beam search, grammar-constrained decoding
+export {
+  greedyDecode,
+  beamSearchDecode,
+  grammarDecode,
+  compareDecoders,
+  compareDecodedTexts,
+  type GreedyDecodeOptions,
+  type BeamSearchOptions,
+  type BeamHypothesis,
+  type DecoderInputKind,
+  type GrammarDecodeOptions,
+  type GrammarDecodeResult,
+  type DecoderComparison,
+  type DecoderDisagreement,
+  type CtcOutput,
+} from './decode/index';
+
+// metrics/: sequence accuracy and CER, edit distance, classification, which way a metric improves
+export { editDistance, editAlignment, type EditStep } from './metrics/edit-distance';
+export { metricMode } from './metrics/mode';
+export {
+  sequenceAccuracy,
+  characterErrorRate,
+  accuracyByLength,
+  confusionPairs,
+  sequenceMetrics,
+  type LengthAccuracy,
+  type ConfusionPair,
+  type SequenceMetrics,
+} from './metrics/sequence';
+export {
+  accuracy,
+  confusionMatrix,
+  perClassMetrics,
+  perClassAccuracy,
+  weightedF1,
+  classificationReport,
+  type ClassMetrics,
+  type ClassificationReport,
+} from './metrics/classification';
+
+// training/: the loop, its callbacks and tasks (sequences, classification, center loss); no SQLite
+export { Callback, CallbackList, TimeBudget, HistoryCallback, type Logs, type TrainBeginEvent, type TrainEndEvent } from './training/callbacks';
+export type {
+  TrainBatch,
+  TrainData,
+  TrainOptions,
+  TrainResult,
+  LossFn,
+  EvaluateFn,
+  OptimizerName,
+  EarlyStoppingOptions,
+  ReduceLrOptions,
+  TrainingConfig,
+} from './training/types';
+export {
+  train,
+  createOptimizer,
+  getLearningRate,
+  setLearningRate,
+  clipGradients,
+  NonFiniteLossError,
+  OPTIMIZER_NAMES,
+} from './training/train';
+export { interruptOnSignals, type Interrupt, type InterruptOptions } from './training/interrupt';
+export { trainInPhases, type TrainingPhase } from './training/phases';
+export { stepSchedule, parseStepSchedule, scheduleFromHistory, formatStepSchedule, type LearningRateSchedule, type ScheduleStep, type StepSchedule } from './training/schedule';
+export {
+  batchToSequenceBatch,
+  sequenceTrainData,
+  ctcLossFn,
+  predictLogits,
+  decodeTexts,
+  predictSequences,
+  sequenceLogs,
+  sequenceEvaluator,
+  type SequenceBatch,
+  type SequenceDecoder,
+  type SequencePredictions,
+  type PredictSequencesOptions,
+  type SequenceEvaluatorOptions,
+} from './training/sequence';
+export {
+  charTrainData,
+  classificationLoss,
+  classificationEvaluator,
+  predictClasses,
+  evaluateClassifier,
+  evaluateEnsemble,
+  type ClassificationBatch,
+  type CharTrainDataOptions,
+  type ClassificationLossOptions,
+  type ClassificationEvaluatorOptions,
+  type PredictClassesOptions,
+  type ClassPredictions,
+  type ClassifierEvaluation,
+} from './training/classification';
+export {
+  withFeatureOutput,
+  createCenterLossObjective,
+  combineEvaluators,
+  collectAlignedFeatures,
+  alignBatch,
+  lookalikeMap,
+  meanCenterDistance,
+  centerStatistics,
+  heldOutCenterEvaluator,
+  type CenterStatistics,
+  type HeldOutCenterOptions,
+  type CenterLossObjective,
+  type CenterLossObjectiveOptions,
+  type FeatureOutputOptions,
+  type LabeledSequenceBatch,
+  type BatchAlignment,
+  type AlignedFeatures,
+  type CollectAlignedFeaturesOptions,
+} from './training/center-loss';
+
+// tracker/: the experiment store (SQLite), its queries, and the callback that records a run
+export {
+  openStore,
+  closeStore,
+  startRun,
+  logParams,
+  logMetrics,
+  logMetricPoints,
+  finishRun,
+  addArtifact,
+  tagRun,
+  untagRun,
+  noteRun,
+  deleteRun,
+  markCrashedRuns,
+  guessMetricMode,
+  TrackerStore,
+  type OpenStoreOptions,
+  type StartRunOptions,
+  type LogMetricsOptions,
+  type MetricPointInput,
+  type FinishRunOptions,
+  type ArtifactInput,
+} from './tracker/store';
+export {
+  listRuns,
+  getRun,
+  getMetricHistory,
+  compareRuns,
+  bestRun,
+  exportRuns,
+  runsToRows,
+  type RunRecord,
+  type RunDetail,
+  type MetricSummary,
+  type MetricPoint,
+  type ParamValue,
+  type ArtifactRecord,
+  type ListRunsOptions,
+  type RunComparison,
+  type BestRunOptions,
+  type ExportRunsOptions,
+} from './tracker/query';
+export { parseWhere, compileFilter, parseOrderBy, WhereSyntaxError, type RunFilter, type FilterOp, type FilterValue, type OrderBy } from './tracker/where';
+export { TrackerCallback, type TrackerCallbackOptions } from './tracker/callback';
+export { runsToDataFrame, metricHistoryToDataFrame } from './tracker/dataframe';
+export { RUN_STATUSES, SCHEMA_VERSION, type RunStatus, type MetricMode } from './tracker/schema';
+
+// viz/: plotly figures and HTML from plain values
+export { labelLengthFigure, characterFrequencyFigure, inkProfileFigure } from './viz/data-charts';
+export { renderHtmlReport, writeHtmlReport, escapeHtml, type HtmlReport, type ReportSection } from './viz/html';
 export { figureHtml, plotlyScriptTag, type FigureHtmlOptions } from './viz/plotly-html';
-export { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport, readEvalReport, recordEvalReport, type EvalReport } from './runs/eval-report';
+export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './viz/training-charts';
+export {
+  confusionHeatmapFigure,
+  perClassAccuracyFigure,
+  trainingCurvesFigure,
+  misclassifiedSamples,
+  sampleGridFigure,
+  sampleGridImage,
+  sampleGridPng,
+  type SampleGridCell,
+  type LabeledImages,
+  type ConfusionFigureOptions,
+  type SampleGridOptions,
+  type SampleGridImageOptions,
+} from './viz/classification-charts';
+export { centerHistoryFigure, centerComparisonTable, type CenterHistorySeries, type CenterTableInput, type CenterTableScores } from './viz/center-charts';
+export { pca, projectionFigure, projectorTsv, writeProjectorFiles, type PcaResult, type ProjectionFigureOptions } from './viz/projection';
+export { imageDataUri, imageGalleryHtml, patchPositionsFigure, type GalleryItem, type ImageGalleryOptions, type PatchPositionsFigureOptions } from './viz/writer-charts';
+
+// runs/: recorded runs (data, model, loop and store together), the model registry, run files
+export {
+  getModelBuilder,
+  describeDefault,
+  MODEL_NAMES,
+  EQUATION_MODELS,
+  CHAR_MODELS,
+  EQUATION_RUN_DEFAULTS,
+  CHAR_RUN_DEFAULTS,
+  type ModelName,
+  type EquationModelName,
+  type CharModelName,
+  type ModelBuilder,
+  type EquationModelBuilder,
+  type CharModelBuilder,
+  type EquationModelOptions,
+  type CharModelOptions,
+  type BuiltModel,
+  type RunDefaults,
+} from './runs/models';
+export { architectureParams, readArchitecture, ARCHITECTURE_KEYS, type ModelArchitecture, type RecordedModel } from './runs/architecture';
+export { recordRun, type RecordedRun, type RecordingOptions, type RecordRunSettings } from './runs/recorded-run';
+export {
+  runEquationTraining,
+  resumeEquationTraining,
+  type EquationRunOptions,
+  type EquationRunResult,
+  type ResumeState,
+} from './runs/equation-run';
+export { recordedEquationOptions, readEquationRecord, type EquationRunRecord, type RecordedData, type RecordedEquationOptions } from './runs/equation-record';
+export { runCharTraining, charFitOptions, type CharFitOptions, type CharRunOptions, type CharRunResult } from './runs/char-run';
+export {
+  runCenterLossComparison,
+  centerLossVariants,
+  type CenterLossComparison,
+  type CenterLossComparisonOptions,
+  type CenterLossScores,
+  type CenterLossVariant,
+  type CenterLossVariantResult,
+} from './runs/center-loss-run';
+export { loadRunModel, type RunModel } from './runs/run-model';
+export { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport, readEvalReport, recordEvalReport, buildEvalReport, type EvalReport, type RunEvalReport } from './runs/eval-report';
+
+// dashboard/: comparing recorded runs in one HTML file
 export {
   buildComparison,
   comparisonTableRows,
@@ -295,150 +474,7 @@ export {
   type DashboardHtmlOptions,
 } from './dashboard/html';
 
-// Handwritten digits and letters: loaders, classifiers, augmentation, evaluation, quantisation (issue 9)
-export {
-  createCharDataset,
-  subsetCharDataset,
-  concatCharDatasets,
-  splitCharDataset,
-  charDatasetSize,
-  charImage,
-  charClassCounts,
-  DIGIT_CLASSES,
-  type CharDataset,
-  type CharSplits,
-  type SplitCharDatasetOptions,
-} from './data/characters/dataset';
-export {
-  parseIdx,
-  readIdxFile,
-  loadIdxDataset,
-  loadIdxDirectory,
-  encodeIdx,
-  FASHION_MNIST_CLASSES,
-  DEBIAN_FASHION_MNIST_DIR,
-  type IdxArray,
-  type IdxType,
-  type IdxDirectory,
-  type LoadIdxOptions,
-} from './data/characters/idx';
-export { loadLettersCsv, LETTER_CLASSES, type LoadLettersCsvOptions } from './data/characters/letters-csv';
-export { renderLetter, synthesizeLettersCsv, type SynthesizeLettersOptions, type SynthesizedLetters } from './data/characters/synth-letters';
-export { loadMnistDigits, mnistPackageDir, type LoadMnistDigitsOptions } from './data/characters/mnist';
-export { augmentChar, elasticField, type CharAugmentOptions } from './data/characters/augment';
-export { buildMlp, resolveMlpOptions, type MlpOptions, type MlpConfig } from './models/mlp';
-export { buildLenet, resolveLenetOptions, type LenetOptions, type LenetConfig } from './models/lenet';
-export {
-  quantizeModel,
-  quantizeValues,
-  saveQuantizedModel,
-  loadQuantizedModel,
-  loadQuantizedArtifacts,
-  type QuantizationDtype,
-  type QuantizeOptions,
-  type QuantizedArtifacts,
-  type SavedQuantizedModel,
-} from './models/quantize';
-export {
-  accuracy,
-  confusionMatrix,
-  perClassMetrics,
-  perClassAccuracy,
-  weightedF1,
-  classificationReport,
-  type ClassMetrics,
-  type ClassificationReport,
-} from './metrics/classification';
-export {
-  charTrainData,
-  classificationLoss,
-  classificationEvaluator,
-  predictClasses,
-  evaluateClassifier,
-  evaluateEnsemble,
-  type ClassificationBatch,
-  type CharTrainDataOptions,
-  type ClassificationLossOptions,
-  type ClassificationEvaluatorOptions,
-  type PredictClassesOptions,
-  type ClassPredictions,
-  type ClassifierEvaluation,
-} from './training/classification';
-export {
-  confusionHeatmapFigure,
-  perClassAccuracyFigure,
-  trainingCurvesFigure,
-  misclassifiedSamples,
-  sampleGridFigure,
-  sampleGridImage,
-  sampleGridPng,
-  type SampleGridCell,
-  type ConfusionFigureOptions,
-  type SampleGridOptions,
-  type SampleGridImageOptions,
-} from './viz/classification-charts';
-export {
-  parseCharDataSpec,
-  isCharDataSpec,
-  loadCharDataset,
-  type CharDataSpec,
-  type LoadCharDatasetOptions,
-  type LoadedCharDataset,
-} from './data/characters/source';
-export {
-  exploreCharSplits,
-  classCountsFigure,
-  charExplorationReport,
-  charClassCountRows,
-  CHAR_SPLIT_NAMES,
-  type CharSplitName,
-  type CharExploration,
-  type CharExploreSample,
-  type CharClassCountRow,
-  type ExploreCharOptions,
-} from './data/characters/explore';
-
-// Look-alike characters and writer identification: CTC + center loss, projections, IAM and synthetic writers (issue 10)
-export { alignGreedyPath, centerLoss, centerLossAt, updateCenters, classSums, framewiseArgmax, type AlignedFrame, type AlignGreedyPathOptions } from './losses/center';
-export {
-  withFeatureOutput,
-  createCenterLossObjective,
-  combineEvaluators,
-  collectAlignedFeatures,
-  alignBatch,
-  lookalikeMap,
-  meanCenterDistance,
-  centerStatistics,
-  heldOutCenterEvaluator,
-  type CenterStatistics,
-  type HeldOutCenterOptions,
-  type CenterLossObjective,
-  type CenterLossObjectiveOptions,
-  type FeatureOutputOptions,
-  type LabeledSequenceBatch,
-  type BatchAlignment,
-  type AlignedFeatures,
-  type CollectAlignedFeaturesOptions,
-} from './training/center-loss';
-export {
-  runCenterLossComparison,
-  centerLossVariants,
-  type CenterLossComparison,
-  type CenterLossComparisonOptions,
-  type CenterLossScores,
-  type CenterLossVariant,
-  type CenterLossVariantResult,
-} from './runs/center-loss-run';
-export { centerHistoryFigure, centerComparisonTable, type CenterHistorySeries } from './viz/center-charts';
-export { LOOKALIKE_GROUPS, LOOKALIKE_CHARS, lookalikeCount, lookalikeShare } from './labels/lookalike';
-export {
-  randomLookalikeLabel,
-  synthesizeLookalikeSet,
-  type LookalikeLabelOptions,
-  type SynthesizeLookalikeOptions,
-  type LookalikeSetResult,
-} from './data/equations/lookalike';
-export { pca, projectionFigure, projectorTsv, writeProjectorFiles, type PcaResult, type ProjectionFigureOptions } from './viz/projection';
+// writers/: writer identification from line patches
 export { samplePatchPositions, samplePatches, cropPatch, patchCount, type PatchSamplerOptions, type PatchPosition, type SampledPatches, type WriterLineImage, type WriterPatchOptions } from './writers/patches';
 export { loadIamLines, parseIamForms, readIamLineImages, type IamForm, type IamLine, type IamLineSet, type LoadIamLinesOptions } from './writers/iam';
 export {
@@ -465,37 +501,32 @@ export {
   type WriterIdentificationResult,
 } from './writers/identify';
 export { predictWriterLines, writerConfusion, type LinePrediction, type WriterAccuracy, type WriterConfusion } from './writers/line-votes';
-export { imageDataUri, imageGalleryHtml, patchPositionsFigure, type GalleryItem, type ImageGalleryOptions, type PatchPositionsFigureOptions } from './viz/writer-charts';
 
-// VGG19-CRNN transfer model, pretrained weights and two-phase fine-tuning (issue 5, VGG19 part)
+// notebook/: running notebooks headless through the tslab kernel
 export {
-  buildVgg19Crnn,
-  createVgg19Crnn,
-  loadVgg19Weights,
-  resolveVgg19CrnnOptions,
-  vgg19Preprocess,
-  vgg19WeightsLocation,
-  defaultVgg19WeightsPath,
-  Vgg19Preprocess,
-  VGG19_BLOCKS,
-  VGG19_CONV_LAYERS,
-  VGG19_WEIGHTS_FILE,
-  VGG19_BGR_MEAN,
-  type Vgg19CrnnOptions,
-  type Vgg19CrnnConfig,
-  type CreateVgg19CrnnOptions,
-  type Vgg19CrnnBuild,
-  type LoadVgg19WeightsOptions,
-  type Vgg19WeightsReport,
-  type Vgg19WeightsLocation,
-} from './models/vgg19-crnn';
+  runNotebook,
+  readNotebook,
+  injectParameters,
+  parseParameterArg,
+  notebookHasErrors,
+  defaultExecutedPath,
+  NotebookCellError,
+  type Notebook,
+  type NotebookCell,
+  type NotebookOutput,
+  type NotebookParameterValue,
+  type RunNotebookOptions,
+  type RunNotebookResult,
+  type CellEvent,
+  type CellReport,
+} from './notebook/run';
 export {
-  readKerasH5Weights,
-  readTfjsLayersWeights,
-  readLayerWeights,
-  setLayerWeights,
-  type LayerWeightsFile,
-  type NamedWeight,
-  type ReadLayerWeightsOptions,
-} from './models/keras-h5';
-export { trainableLayerNames, setTrainable, layersWithWeights, type TrainableLayerNamesOptions } from './models/freeze';
+  startKernel,
+  executeCode,
+  shutdownKernel,
+  type Kernel,
+  type KernelOutput,
+  type ExecuteResult,
+  type ExecuteOptions,
+  type StartKernelOptions,
+} from './notebook/kernel';

@@ -17,7 +17,7 @@ import { describeBackend, initBackend } from '../../src/backend/index';
 import { synthesizeEquations } from '../../src/data/equations/synth';
 import { TimeBudget } from '../../src/training/callbacks';
 import { runEquationTraining } from '../../src/runs/equation-run';
-import { ProgressCallback } from '../../src/cli/train';
+import { ProgressCallback } from '../../src/cli/progress';
 import { dataDir } from '../../src/util/paths';
 
 async function main(): Promise<void> {

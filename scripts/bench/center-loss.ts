@@ -19,7 +19,7 @@ import { synthesizeLookalikeSet } from '../../src/data/equations/lookalike';
 import { bestRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { Callback, type Logs } from '../../src/training/callbacks';
-import { textTable } from '../../src/cli/runs';
+import { textTable } from '../../src/cli/table';
 import { centerLossVariants, runCenterLossComparison } from '../../src/runs/center-loss-run';
 import { databasePath } from '../../src/util/paths';
 import { centerComparisonTable } from '../../src/viz/center-charts';

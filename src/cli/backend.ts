@@ -2,7 +2,13 @@
 import { BackendError } from '../errors';
 import { describeBackend, initBackend, parseBackendName } from '../backend';
 import { runSelfCheck, selfCheckFailure } from '../backend/self-check';
-import { type CommandGroup, flagOption, stringOption } from './command';
+import { type CliContext, type CommandGroup, flagOption, stringOption } from './command';
+
+/** Picks the compute backend and says which on stderr: the first line of every training or evaluating command. */
+export async function announceBackend(ctx: CliContext): Promise<void> {
+  const info = await initBackend();
+  ctx.stderr.write(`compute backend: ${describeBackend(info)}\n`);
+}
 
 const backendOption = {
   type: 'string' as const,

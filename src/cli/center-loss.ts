@@ -9,9 +9,10 @@ import { synthesizeLookalikeSet } from '../data/equations/lookalike';
 import { centerLossVariants, runCenterLossComparison } from '../runs/center-loss-run';
 import { databasePath, dataDir } from '../util/paths';
 import { centerComparisonTable } from '../viz/center-charts';
-import { type CommandGroup, flagOption, numberOption, stringListOption, stringOption } from './command';
-import { textTable } from './runs';
-import { announceBackend, ProgressCallback, requireOption } from './train';
+import { type CommandGroup, DB_OPTION, flagOption, numberOption, requireOption, stringListOption, stringOption } from './command';
+import { textTable } from './table';
+import { announceBackend } from './backend';
+import { ProgressCallback } from './progress';
 
 export const centerLossGroup: CommandGroup = {
   name: 'center-loss',
@@ -34,7 +35,7 @@ export const centerLossGroup: CommandGroup = {
         minutes: { type: 'string', valueName: 'M', description: 'stop each arm after M minutes of training (default no limit)' },
         experiment: { type: 'string', valueName: 'NAME', description: 'experiment of the runs (default center-loss)' },
         tag: { type: 'string', valueName: 'TAG', description: 'tag the runs (repeatable or comma-separated)', multiple: true },
-        db: { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' },
+        db: DB_OPTION,
         json: { type: 'boolean', description: 'print the comparison as JSON' },
       },
       details: 'Make a base run first, e.g. `glyphlab train --data data/equations --epochs 30`, or use the run of `npm run bench:accuracy`.',

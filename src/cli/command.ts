@@ -167,3 +167,37 @@ export function numberOption(
   if (!ok) throw new ConfigError(`--${name} ${JSON.stringify(raw)} is not valid: expected ${kind}${range}`);
   return value;
 }
+
+/** Reads an option that must be given; its absence is a ConfigError with an example. */
+export function requireOption(args: ParsedArgs, name: string, example: string): string {
+  const value = stringOption(args, name);
+  if (value === undefined) throw new ConfigError(`missing --${name}: e.g. ${example}`);
+  return value;
+}
+
+/** Reads an option whose value is one of `allowed`; any other value is a ConfigError listing them. */
+export function choiceOption<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
+  const value = stringOption(args, name);
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`--${name} ${JSON.stringify(value)} is not one of: ${allowed.join(', ')}`);
+  return value as T;
+}
+
+/** A comma-separated list of positive integers, e.g. `--filters 16,32,64`. */
+export function integerListOption(args: ParsedArgs, name: string): number[] | undefined {
+  return stringOption(args, name)?.split(',').map((f) => {
+    const n = Number(f);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${name} ${JSON.stringify(f)} is not valid: expected positive integers separated by commas, e.g. 16,32,64`);
+    return n;
+  });
+}
+
+/** `--db FILE`, which every command that reads or records runs takes. */
+export const DB_OPTION: OptionSpec = { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' };
+
+/** `--decoder`, for the commands that read equation images. */
+export const DECODER_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'greedy|grammar',
+  description: 'decoder: best path (the reference implementation\'s) or grammar-constrained beam search (default greedy)',
+};

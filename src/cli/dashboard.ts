@@ -9,7 +9,7 @@ import { writeDashboardHtml } from '../dashboard/html';
 import { closeStore, openStore } from '../tracker/store';
 import { WhereSyntaxError } from '../tracker/where';
 import { databasePath } from '../util/paths';
-import { type CommandGroup, flagOption, numberOption, stringOption } from './command';
+import { type CommandGroup, DB_OPTION, flagOption, numberOption, stringOption } from './command';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
 const EXIT_USAGE = 2;
@@ -23,7 +23,7 @@ export const dashboardGroup: CommandGroup = {
       summary: 'write the comparison of the chosen runs (curves, table, accuracy per length, confusions, best run) as HTML',
       options: {
         out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the HTML file to write (required), e.g. report.html' },
-        db: { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' },
+        db: DB_OPTION,
         experiment: { type: 'string', valueName: 'NAME', description: 'only runs of this experiment' },
         where: { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model in ("crnn", "vgg19-crnn")\' (see `glyphlab runs ls --help`)' },
         ids: { type: 'string', valueName: 'ID,ID', description: 'only these runs, comma-separated, in this order' },

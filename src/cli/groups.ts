@@ -2,7 +2,9 @@
 import type { CommandGroup } from './command';
 import { backendGroup } from './backend';
 import { startGroup } from './start';
-import { evalGroup, predictGroup, trainGroup } from './train';
+import { trainGroup } from './train';
+import { evalGroup } from './eval';
+import { predictGroup } from './predict';
 import { dataGroup } from './data';
 import { runsGroup } from './runs';
 import { notebookGroup } from './notebook';

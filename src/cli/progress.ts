@@ -2,8 +2,9 @@
  * Progress bars for long CLI work. On a terminal the bar redraws in place; in a log (CI, a
  * pipe) it prints a line at most every `logEveryMs` so that logs stay short but show life.
  * Library code never draws: it takes an `onProgress(done, total)` callback, and the CLI
- * passes {@link ProgressBar.update}.
+ * passes {@link ProgressBar.update}; training reports through {@link ProgressCallback}.
  */
+import { Callback, type Logs, type TrainBeginEvent } from '../training/callbacks';
 
 export interface ProgressBarOptions {
   /** Stream to draw on. Defaults to `process.stderr`. */
@@ -80,4 +81,42 @@ export function createProgressBar(label: string, total: number, options: Progres
       stream.write(`${interactive ? '\r' : ''}${render(detail)}${interactive ? '\x1b[K' : ''}\n`);
     },
   };
+}
+
+/** A training callback that draws a progress bar per epoch and prints one summary line per epoch. */
+export class ProgressCallback extends Callback {
+  private bar: ProgressBar | undefined;
+  private epochs = 0;
+  private steps = 0;
+  private done = 0;
+
+  constructor(private readonly print: (line: string) => void) {
+    super();
+  }
+
+  override async onTrainBegin(event: TrainBeginEvent): Promise<void> {
+    this.epochs = event.epochs;
+    this.steps = event.stepsPerEpoch ?? 0;
+  }
+  override async onEpochBegin(epoch: number): Promise<void> {
+    this.done = 0;
+    this.bar = createProgressBar(`epoch ${epoch + 1}/${this.epochs}`, this.steps);
+  }
+  override async onBatchEnd(_step: number, logs: Logs): Promise<void> {
+    this.done++;
+    this.bar?.update(this.done, this.steps, `loss ${(logs['loss'] ?? Number.NaN).toFixed(3)}`);
+  }
+  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    this.bar?.finish();
+    this.bar = undefined;
+    const parts = Object.entries(logs).map(([k, v]) => `${k} ${formatLog(k, v)}`);
+    this.print(`epoch ${epoch + 1}/${this.epochs}: ${parts.join(', ')}`);
+  }
+}
+
+function formatLog(key: string, value: number): string {
+  if (key === 'lr') return value.toExponential(1);
+  if (key.endsWith('_time_s')) return `${value.toFixed(1)}s`;
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toFixed(4);
 }

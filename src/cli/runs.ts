@@ -10,12 +10,12 @@ import { formatStepSchedule, scheduleFromHistory } from '../training/schedule';
 import type { MetricSummary, ParamValue, RunRecord } from '../tracker/query';
 import { type TrackerStore, closeStore, deleteRun, noteRun, openStore, tagRun } from '../tracker/store';
 import { WhereSyntaxError } from '../tracker/where';
-import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringOption } from './command';
+import { type CliContext, type CommandGroup, DB_OPTION, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringOption } from './command';
+import { textTable } from './table';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
 const EXIT_USAGE = 2;
 
-const dbOption: OptionSpec = { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' };
 const jsonOption: OptionSpec = { type: 'boolean', description: 'print JSON' };
 const experimentOption: OptionSpec = { type: 'string', valueName: 'NAME', description: 'only runs of this experiment' };
 const whereOption: OptionSpec = { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model = "crnn" and metrics.val_accuracy > 0.99\'' };
@@ -70,12 +70,6 @@ function formatParam(value: ParamValue | undefined): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** Renders rows as an aligned text table. */
-export function textTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => (cell ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
-}
-
 /** Metric columns for `ls`: the sort metric first, then the common validation metrics that exist. */
 function metricColumns(runs: readonly RunRecord[], sort: string | undefined): string[] {
   const present = new Set(runs.flatMap((r) => Object.keys(r.metrics)));
@@ -94,7 +88,7 @@ export const runsGroup: CommandGroup = {
       name: 'ls',
       summary: 'list runs, filtered and sorted',
       options: {
-        db: dbOption,
+        db: DB_OPTION,
         experiment: experimentOption,
         where: whereOption,
         sort: { type: 'string', valueName: 'KEYS', description: 'sort keys, e.g. --sort=-val_accuracy or val_accuracy:desc (default: newest first)' },
@@ -130,7 +124,7 @@ export const runsGroup: CommandGroup = {
       name: 'show',
       summary: 'show one run: params, metric summaries, tags, artifacts',
       args: 'ID',
-      options: { db: dbOption, json: jsonOption },
+      options: { db: DB_OPTION, json: jsonOption },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'show ID');
         withStore(args, (store) => {
@@ -162,7 +156,7 @@ export const runsGroup: CommandGroup = {
       name: 'compare',
       summary: 'compare runs: params that differ and a metric table',
       args: 'ID ID...',
-      options: { db: dbOption, json: jsonOption },
+      options: { db: DB_OPTION, json: jsonOption },
       async run(args, ctx) {
         const ids = needArgs(args, 2, 'compare ID ID...');
         withStore(args, (store) => {
@@ -186,7 +180,7 @@ export const runsGroup: CommandGroup = {
       name: 'best',
       summary: 'the run with the best value of a metric',
       options: {
-        db: dbOption,
+        db: DB_OPTION,
         metric: { type: 'string', valueName: 'KEY', description: 'metric key, e.g. val_accuracy (required)' },
         mode: { type: 'string', valueName: 'max|min', description: 'which way is better (default: as recorded with the metric)' },
         experiment: experimentOption,
@@ -213,7 +207,7 @@ export const runsGroup: CommandGroup = {
       summary: "the --lr-schedule that replays a run's learning rates up to its best epoch (for train --final)",
       args: 'ID',
       options: {
-        db: dbOption,
+        db: DB_OPTION,
         epochs: { type: 'string', valueName: 'N', description: 'replay the first N epochs (default: up to the best epoch of --metric)' },
         metric: { type: 'string', valueName: 'KEY', description: 'the metric whose best epoch ends the replay (default val_accuracy)' },
         json: jsonOption,
@@ -247,7 +241,7 @@ export const runsGroup: CommandGroup = {
       name: 'tag',
       summary: 'add a tag to a run',
       args: 'ID TAG',
-      options: { db: dbOption },
+      options: { db: DB_OPTION },
       async run(args, ctx) {
         const [runId, tag] = needArgs(args, 2, 'tag ID TAG');
         withStore(args, (store) => tagRun(store, runId!, tag!));
@@ -258,7 +252,7 @@ export const runsGroup: CommandGroup = {
       name: 'note',
       summary: "set a run's note",
       args: 'ID TEXT',
-      options: { db: dbOption },
+      options: { db: DB_OPTION },
       async run(args, ctx) {
         const [runId, ...words] = needArgs(args, 2, 'note ID TEXT');
         withStore(args, (store) => noteRun(store, runId!, words.join(' ')));
@@ -269,7 +263,7 @@ export const runsGroup: CommandGroup = {
       name: 'delete',
       summary: 'delete a run and everything recorded for it (files on disk stay)',
       args: 'ID',
-      options: { db: dbOption },
+      options: { db: DB_OPTION },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'delete ID');
         withStore(args, (store) => deleteRun(store, runId!));
@@ -280,7 +274,7 @@ export const runsGroup: CommandGroup = {
       name: 'export',
       summary: 'export runs as CSV or JSON',
       options: {
-        db: dbOption,
+        db: DB_OPTION,
         format: { type: 'string', valueName: 'csv|json', description: 'output format (default json)' },
         out: { type: 'string', valueName: 'FILE', description: 'write to FILE instead of stdout' },
         experiment: experimentOption,

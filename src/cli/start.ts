@@ -10,13 +10,13 @@ import { describeBackend, initBackend } from '../backend/index';
 import { runSelfCheck, selfCheckFailure } from '../backend/self-check';
 import { synthesizeEquations } from '../data/equations/synth';
 import { TimeBudget } from '../training/callbacks';
+import { interruptOnSignals } from '../training/interrupt';
 import { runEquationTraining } from '../runs/equation-run';
 import { databasePath, dataDir } from '../util/paths';
 import { type CommandGroup, numberOption, stringOption } from './command';
-import { createProgressBar } from './progress';
-import { ProgressCallback } from './train';
+import { createProgressBar, ProgressCallback } from './progress';
 
-/** The quick model of the main job: the seed's architecture at half height, narrower. */
+/** The quick model of the main job: the reference implementation's architecture at half height, narrower. */
 const START_CRNN = {
   inputHeight: 32,
   inputWidth: 150,
@@ -62,6 +62,7 @@ export const startGroup: CommandGroup = {
 
         const minutes = numberOption(args, 'minutes', { min: 0.01 }) ?? 10;
         ctx.print(`training the custom CRNN (32x150 input) for about ${minutes} minutes; Ctrl-C stops cleanly`);
+        const interrupt = interruptOnSignals({ write: (text) => void ctx.stderr.write(text) });
         const result = await runEquationTraining({
           dataDir: dir,
           crnn: START_CRNN,
@@ -74,7 +75,9 @@ export const startGroup: CommandGroup = {
           source: 'npm start',
           callbacks: [new TimeBudget(minutes), new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
           log: (message) => ctx.stderr.write(`${message}\n`),
-        });
+          signal: interrupt.signal,
+          handleSignals: false,
+        }).finally(() => interrupt.dispose());
         ctx.print('');
         ctx.print(`run ${result.runId}: ${result.status} after ${result.history.length} epoch${result.history.length === 1 ? '' : 's'}`);
         if (result.testMetrics) {

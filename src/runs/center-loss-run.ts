@@ -1,9 +1,10 @@
 /**
- * The seed's center-loss experiment as recorded runs (seeds.md section 3): start from a trained
+ * The reference implementation's center-loss experiment as recorded runs: start from a trained
  * CRNN run, fine-tune it twice from the same weights with the same data, seed and learning rate,
  * once on CTC alone and once on CTC + center loss, and evaluate both on the normal test split
  * and on a look-alike-rich set. Each variant is one run in the experiment store (experiment
- * 'center-loss'), with the training centers' statistics and the held-out ones per epoch.
+ * 'center-loss', with the base run's architecture params), with the training centers'
+ * statistics and the held-out ones per epoch.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,12 +13,12 @@ import { ConfigError, DataError } from '../errors';
 import { type BatchSource, createBatchSource } from '../data/equations/batches';
 import { type LabeledImage, loadLabeledImages } from '../data/equations/load';
 import { lookalikeShare } from '../labels/lookalike';
-import { saveModel } from '../models/io';
-import { TrackerCallback } from '../tracker/callback';
-import { databasePath, runsDirFor } from '../util/paths';
+import { databasePath } from '../util/paths';
 import { type Callback, type Logs, TimeBudget } from '../training/callbacks';
 import { type CenterLossObjectiveOptions, combineEvaluators, heldOutCenterEvaluator, trainWithCenterLoss } from '../training/center-loss';
 import { loadEquationSplits } from '../data/equations/split';
+import { readEquationRecord } from './equation-record';
+import { recordRun, type RecordingOptions } from './recorded-run';
 import { loadRunModel, type RunModel } from './run-model';
 import { sequenceEvaluator, sequenceTrainData } from '../training/sequence';
 import type { EvaluateFn } from '../training/types';
@@ -31,7 +32,7 @@ export interface CenterLossVariant {
 }
 
 /** Options of {@link runCenterLossComparison}. */
-export interface CenterLossComparisonOptions {
+export interface CenterLossComparisonOptions extends Omit<RecordingOptions, 'name' | 'callbacks'> {
   /** The trained CRNN run to start from (its saved model). */
   baseRunId: string;
   /** Folder of look-alike-rich images with labels.csv (e.g. from `synthesizeLookalikeSet`). */
@@ -48,7 +49,7 @@ export interface CenterLossComparisonOptions {
   epochs?: number;
   /** Stop each arm's training after this many minutes. Defaults to none. */
   maxMinutes?: number;
-  /** Learning rate of the fine-tuning (the seed fine-tunes gently). Defaults to 1e-4. */
+  /** Learning rate of the fine-tuning (the reference implementation fine-tunes gently). Defaults to 1e-4. */
   learningRate?: number;
   /** Batch size. Defaults to 32. */
   batchSize?: number;
@@ -58,12 +59,6 @@ export interface CenterLossComparisonOptions {
   seed?: number;
   /** Experiment name. Defaults to 'center-loss'. */
   experiment?: string;
-  /** Tags of every run. Defaults to none. */
-  tags?: string[];
-  /** Database file. Defaults to GLYPHLAB_DB or experiments/glyphlab.db. */
-  dbPath?: string;
-  /** What started the runs. Defaults to the process's command line. */
-  source?: string;
   /** More callbacks for each arm (progress bars, live curves). Defaults to none. */
   callbacks?: () => Callback[];
   /** Progress messages. Defaults to none. */
@@ -122,7 +117,7 @@ export function centerLossVariants(lambdas: readonly number[]): CenterLossVarian
 
 /** The base run's data, split as the run was, and the look-alike set, each cut to its limit. */
 async function loadComparisonData(baseRun: RunModel, lookalikeDir: string, options: CenterLossComparisonOptions) {
-  const recorded = (baseRun.config?.['data'] ?? {}) as { dir?: string; seed?: number };
+  const recorded = readEquationRecord(baseRun.config).data ?? {};
   const folder = options.dataDir ?? recorded.dir;
   if (!folder) throw new ConfigError(`run ${options.baseRunId} did not record its data folder; give dataDir`);
   const dataDir = resolve(folder);
@@ -210,8 +205,8 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
 
     async function trainVariant(variant: CenterLossVariant): Promise<CenterLossVariantResult> {
       const crnn = (await loadRunModel(options.baseRunId, { dbPath })).model;
-      const tracker = new TrackerCallback({ experiment: options.experiment ?? 'center-loss', name: variant.name, dbPath, source: options.source, tags: options.tags });
-      const runDir = (): string => join(resolve(runsDirFor(dbPath)), tracker.runId ?? 'unstarted');
+      const callbacks = [...(options.maxMinutes !== undefined ? [new TimeBudget(options.maxMinutes)] : []), ...(options.callbacks?.() ?? [])];
+      const recorded = recordRun({ ...options, dbPath, callbacks }, { experiment: 'center-loss', name: variant.name, architecture: baseRun.architecture });
       log(`training ${variant.name} (lambda ${variant.lambda}) from run ${options.baseRunId}`);
       let objective: { dispose(): void } | undefined;
       try {
@@ -224,10 +219,10 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
           clipNorm: 5,
           monitor: 'val_accuracy',
           earlyStopping: false,
-          runDir,
+          runDir: recorded.runDir,
           // Save the plain CRNN (it shares the two-output model's weights), loadable like any run's model.
-          finalize: async () => [{ path: await saveModel(crnn, join(runDir(), 'model'), { meta: { model: 'crnn', baseRun: options.baseRunId } }), kind: 'model' }],
-          callbacks: [tracker, ...(options.maxMinutes !== undefined ? [new TimeBudget(options.maxMinutes)] : []), ...(options.callbacks?.() ?? [])],
+          finalize: async () => [await recorded.saveFinalModel(crnn, { model: 'crnn', baseRun: options.baseRunId })],
+          callbacks: recorded.callbacks,
           describe: {
             model: 'crnn',
             dataFingerprint: fingerprint,
@@ -245,9 +240,9 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
         return {
           name: variant.name,
           lambda: variant.lambda,
-          runId: tracker.runId as string,
+          runId: recorded.runId(),
           status: trained.result.status,
-          modelDir: trained.result.status === 'finished' ? join(runDir(), 'model') : undefined,
+          modelDir: trained.result.status === 'finished' ? join(recorded.runDir(), 'model') : undefined,
           metrics,
           history: trained.result.history,
           ...scoresFromLogs(metrics),

@@ -1,34 +1,19 @@
 /**
- * One recorded training run of a single-character classifier (handwritten digits or letters,
- * seeds.md sections 2 and 5): the MLP or the LeNet-style CNN through the shared training loop,
- * best epoch by validation accuracy, test evaluation, saved model, all in the experiment store.
- * `glyphlab train --model mlp|cnn` calls this.
+ * One recorded training run of a single-character classifier (handwritten digits or letters):
+ * the MLP or the LeNet-style CNN through the shared training loop, best epoch by validation
+ * accuracy, test evaluation, saved model, all in the experiment store. `glyphlab train --model
+ * mlp|cnn` calls this.
  */
-import { join, resolve } from 'node:path';
-import { ConfigError } from '../errors';
 import { concatCharDatasets, type CharSplits } from '../data/characters/dataset';
-import { saveModel } from '../models/io';
-import { buildLenet, type LenetOptions, resolveLenetOptions } from '../models/lenet';
-import { buildMlp, type MlpOptions, resolveMlpOptions } from '../models/mlp';
-import { TrackerCallback } from '../tracker/callback';
-import { databasePath, runsDirFor } from '../util/paths';
-import type { Callback, Logs } from '../training/callbacks';
+import type { LenetOptions } from '../models/lenet';
+import type { MlpOptions } from '../models/mlp';
+import type { Logs } from '../training/callbacks';
 import { type ClassificationBatch, charTrainData, classificationEvaluator, classificationLoss } from '../training/classification';
 import { formatStepSchedule, type StepSchedule } from '../training/schedule';
 import { train } from '../training/train';
 import type { TrainOptions, TrainResult } from '../training/types';
-
-/** Classifier families. */
-export const CHAR_MODELS = ['mlp', 'cnn'] as const;
-export type CharModelName = (typeof CHAR_MODELS)[number];
-
-/** glyphlab's CNN for characters, over LeNet-5's defaults: wider convs, one dense layer. */
-const CNN_DEFAULTS: LenetOptions = { convFilters: [32, 64], kernelSize: 5, denseUnits: [128], dropout: 0.5, l2: 0.0005 };
-
-/** The fields that are set: `{ a: undefined }` must not hide a default when spread over it. */
-function definedOnly<T extends object>(options: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
+import { CHAR_RUN_DEFAULTS, type CharModelName, getModelBuilder } from './models';
+import { recordRun, type RecordingOptions } from './recorded-run';
 
 /** How {@link charFitOptions} chooses between model selection and a final model. */
 export interface CharFitOptions {
@@ -50,19 +35,19 @@ export interface CharFitOptions {
 }
 
 /** Options of {@link runCharTraining}; `final`, `learningRateSchedule`, `learningRate` and `patience` as in {@link CharFitOptions}. */
-export interface CharRunOptions extends CharFitOptions {
+export interface CharRunOptions extends CharFitOptions, RecordingOptions {
   /** Train, validation and test parts (e.g. from `loadCharDataset`). */
   splits: CharSplits;
   /** What the data is, recorded with the run (e.g. 'mnist'). */
   dataName: string;
-  /** Model family: the seed's MLP or the LeNet-style CNN. Defaults to 'cnn'. */
+  /** Model family: the reference implementation's MLP or the LeNet-style CNN. Defaults to 'cnn'. */
   model?: CharModelName;
   /**
    * LeNet options for `model: 'cnn'`, over glyphlab's defaults (conv 32 and 64 of 5x5, dense 128,
    * dropout 0.5, L2 0.0005). `numClasses` and `inputShape` come from the data.
    */
   lenet?: LenetOptions;
-  /** MLP options for `model: 'mlp'`, over the seed's (hidden 512 and 512, dropout 0.2). */
+  /** MLP options for `model: 'mlp'`, over the reference implementation's (hidden 512 and 512, dropout 0.2). */
   mlp?: MlpOptions;
   /** Epochs. Defaults to the schedule's length with `learningRateSchedule`, else 10. */
   epochs?: number;
@@ -78,14 +63,10 @@ export interface CharRunOptions extends CharFitOptions {
   experiment?: string;
   /** Run name. Defaults to `<model>-<data>`. */
   name?: string;
-  /** Tags. Defaults to none. */
-  tags?: string[];
-  /** Database file. Defaults to GLYPHLAB_DB or experiments/glyphlab.db. */
-  dbPath?: string;
-  /** What started the run. Defaults to the process's command line. */
-  source?: string;
-  /** More callbacks (progress). Defaults to none. */
-  callbacks?: Callback[];
+  /** Stop cleanly when this aborts. Defaults to none. */
+  signal?: AbortSignal;
+  /** Handle Ctrl-C (finish the batch, save, end as interrupted). Defaults to true. */
+  handleSignals?: boolean;
 }
 
 /** What a classifier run produced. */
@@ -108,11 +89,11 @@ export function charFitOptions(
 ): { fitSet: CharSplits['train'] } & Pick<TrainOptions<ClassificationBatch>, 'evaluate' | 'learningRate' | 'learningRateSchedule' | 'reduceLrOnPlateau' | 'earlyStopping' | 'restoreBest'> {
   const schedule = options.learningRateSchedule;
   const final = options.final ?? false;
-  const patience = options.patience ?? 5;
+  const patience = options.patience ?? CHAR_RUN_DEFAULTS.patience;
   return {
     fitSet: final ? concatCharDatasets([splits.train, splits.val]) : splits.train,
     evaluate: final ? undefined : classificationEvaluator(splits.val),
-    learningRate: schedule ? schedule.schedule(0) : (options.learningRate ?? 0.002),
+    learningRate: schedule ? schedule.schedule(0) : (options.learningRate ?? CHAR_RUN_DEFAULTS.learningRate),
     learningRateSchedule: schedule?.schedule,
     reduceLrOnPlateau: schedule ? false : { factor: 0.5, patience: 2 },
     earlyStopping: final || patience === 0 ? false : { patience },
@@ -123,23 +104,17 @@ export function charFitOptions(
 /** Trains and records one classifier run. */
 export async function runCharTraining(options: CharRunOptions): Promise<CharRunResult> {
   const { splits } = options;
+  const defaults = CHAR_RUN_DEFAULTS;
   const modelName = options.model ?? 'cnn';
-  if (!(CHAR_MODELS as readonly string[]).includes(modelName)) throw new ConfigError(`model ${JSON.stringify(modelName)} is not one of: ${CHAR_MODELS.join(', ')}`);
-  const fromData = { numClasses: splits.train.classes.length, inputShape: [splits.train.height, splits.train.width, 1] as [number, number, number] };
-  const mlpConfig = modelName === 'mlp' ? resolveMlpOptions({ ...definedOnly(options.mlp), ...fromData }) : undefined;
-  const lenetConfig = modelName === 'mlp' ? undefined : resolveLenetOptions({ ...CNN_DEFAULTS, ...definedOnly(options.lenet), ...fromData });
-  const architecture = mlpConfig ?? lenetConfig;
-  const model = mlpConfig ? buildMlp(mlpConfig) : buildLenet(lenetConfig);
-  const tracker = new TrackerCallback({
-    experiment: options.experiment ?? 'characters',
-    name: options.name ?? `${modelName}-${options.dataName}`,
-    dbPath: options.dbPath,
-    source: options.source,
-    tags: options.tags,
+  const { model, config, architecture } = getModelBuilder(modelName, 'characters').build({
+    numClasses: splits.train.classes.length,
+    inputShape: [splits.train.height, splits.train.width, 1],
+    lenet: options.lenet,
+    mlp: options.mlp,
   });
-  const runDir = (): string => join(resolve(runsDirFor(options.dbPath ?? databasePath())), tracker.runId ?? 'unstarted');
-  const batchSize = options.batchSize ?? 64;
-  const augment = options.augment ?? true;
+  const recorded = recordRun(options, { experiment: defaults.experiment, name: `${modelName}-${options.dataName}`, architecture });
+  const batchSize = options.batchSize ?? defaults.batchSize;
+  const augment = options.augment ?? defaults.augment;
   const schedule = options.learningRateSchedule;
   const final = options.final ?? false;
   const { fitSet, ...fit } = charFitOptions(splits, options);
@@ -148,15 +123,17 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
       ...fit,
       loss: classificationLoss({ labelSmoothing: options.labelSmoothing ?? 0.05 }),
       test: classificationEvaluator(splits.test, { prefix: 'test_' }),
-      epochs: options.epochs ?? schedule?.epochs ?? 10,
-      clipNorm: 5,
-      runDir,
-      finalize: async (m) => [{ path: await saveModel(m, join(runDir(), 'model')), kind: 'model' }],
-      callbacks: [tracker, ...(options.callbacks ?? [])],
+      epochs: options.epochs ?? schedule?.epochs ?? defaults.epochs,
+      clipNorm: defaults.clipNorm,
+      runDir: recorded.runDir,
+      finalize: async (m) => [await recorded.saveFinalModel(m)],
+      callbacks: recorded.callbacks,
+      signal: options.signal,
+      handleSignals: options.handleSignals,
       describe: {
         model: modelName,
         config: {
-          architecture,
+          model: config,
           data: {
             name: options.dataName,
             classes: splits.train.classes,
@@ -170,7 +147,7 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
         },
       },
     });
-    return { runId: tracker.runId!, runDir: runDir(), status: result.status, best: result.best, testMetrics: result.testMetrics };
+    return { runId: recorded.runId(), runDir: recorded.runDir(), status: result.status, best: result.best, testMetrics: result.testMetrics };
   } finally {
     model.dispose();
   }

@@ -1,6 +1,6 @@
 /**
  * One recorded training run of the equation recogniser, end to end: load a data folder, split it
- * (its `split.json`, or a stratified 8:1:1 split from the seed), stream batches, build the
+ * (its `split.json`, or a stratified 8:1:1 split from the RNG seed), stream batches, build the
  * model, train with validation decoding, evaluate the best weights on the test split, and save
  * the final model and an evaluation report, every step recorded in the experiment store. The
  * CLI's `glyphlab train`, `npm start` and the training notebooks all call this.
@@ -12,47 +12,36 @@ import type { AugmentOptions } from '../data/equations/augment';
 import { type BatchSource, createBatchSource } from '../data/equations/batches';
 import type { LabeledImage } from '../data/equations/load';
 import { loadEquationSplits } from '../data/equations/split';
-import type { SplitName } from '../types';
-import { buildCrnn, type CrnnOptions, resolveCrnnOptions } from '../models/crnn';
-import { loadModel, loadOptimizerState, readModelMeta, saveModel } from '../models/io';
+import { loadModel, loadOptimizerState, readModelMeta } from '../models/io';
 import { getRun } from '../tracker/query';
 import { closeStore, openStore, RESUMABLE_STATUSES } from '../tracker/store';
-import { createOptimizer } from '../training/train';
-import { createVgg19Crnn } from '../models/vgg19-crnn';
-import { trainableLayerNames } from '../models/freeze';
-import { TrackerCallback } from '../tracker/callback';
-import { databasePath, runsDirFor } from '../util/paths';
-import { EVAL_REPORT_KIND, type EvalReport, evalReportFromMetrics, writeEvalReport } from './eval-report';
-import { sequenceMetrics } from '../metrics/sequence';
-import type { Callback, Logs } from '../training/callbacks';
-import { ctcLossFn, predictSequences, type SequenceBatch, type SequencePredictions, sequenceEvaluator, sequenceLogs, sequenceTrainData } from '../training/sequence';
+import type { Logs } from '../training/callbacks';
 import { type TrainingPhase, trainInPhases } from '../training/phases';
+import { ctcLossFn, predictSequences, type SequenceBatch, sequenceEvaluator, sequenceLogs, sequenceTrainData } from '../training/sequence';
+import { createOptimizer } from '../training/train';
 import type { EarlyStoppingOptions, OptimizerName, ReduceLrOptions, TrainResult } from '../training/types';
-
-/** Models `runEquationTraining` can build. */
-export const EQUATION_MODELS = ['crnn', 'vgg19-crnn'] as const;
-export type EquationModelName = (typeof EQUATION_MODELS)[number];
+import type { SplitName } from '../types';
+import { databasePath, runsDirFor } from '../util/paths';
+import type { ModelArchitecture } from './architecture';
+import { type EquationRunRecord, recordedEquationOptions } from './equation-record';
+import { buildEvalReport, type RunEvalReport } from './eval-report';
+import { type BuiltModel, EQUATION_RUN_DEFAULTS, type EquationModelName, type EquationModelOptions, getModelBuilder } from './models';
+import { recordRun, type RecordingOptions } from './recorded-run';
 
 /** Options of {@link runEquationTraining}. Every field is recorded with the run. */
-export interface EquationRunOptions {
+export interface EquationRunOptions extends RecordingOptions, Omit<EquationModelOptions, 'log' | 'vgg19'> {
   /** Data folder with `labels.csv` (or `labels.txt`) and images; `split.json` is used when present. */
   dataDir: string;
   /** Model family. Defaults to 'crnn'. */
   model?: EquationModelName;
   /**
-   * Input size and head options of the model (both families read `inputHeight`, `inputWidth`,
-   * `rnn`, `rnnUnits`, `rnnLayers`, `dropout`; the conv options only the custom CRNN). Defaults
-   * to each builder's defaults.
-   */
-  crnn?: CrnnOptions;
-  /**
    * VGG19-CRNN specifics: ImageNet weights file (default: GLYPHLAB_VGG19_WEIGHTS, else
    * experiments/weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, else random init,
    * recorded as such), `phase1Epochs` training only the last `lastN` layers with weights before
-   * all layers train (defaults 2 and 5, the seed's recipe), `filterDivisor` for small trials
-   * (ImageNet weights need 1), and `weights: 'random'` to skip the file.
+   * all layers train (defaults 2 and 5, the reference implementation's recipe), `filterDivisor`
+   * for small trials (ImageNet weights need 1), and `weights: 'random'` to skip the file.
    */
-  vgg19?: { weightsPath?: string; weights?: 'imagenet' | 'random'; phase1Epochs?: number; lastN?: number; filterDivisor?: number };
+  vgg19?: EquationModelOptions['vgg19'] & { phase1Epochs?: number };
   /** Epochs. Defaults to 10. */
   epochs?: number;
   /** Training batch size. Defaults to 32. */
@@ -81,16 +70,6 @@ export interface EquationRunOptions {
   experiment?: string;
   /** Run name. Defaults to the model name. */
   name?: string;
-  /** Tags. Defaults to none. */
-  tags?: string[];
-  /** Database file. Defaults to GLYPHLAB_DB or experiments/glyphlab.db. */
-  dbPath?: string;
-  /** What started the run (CLI command, notebook path). Defaults to the process's command line. */
-  source?: string;
-  /** Where run folders go (`<runsDir>/<run id>/`). Defaults to `runs/` beside the database, e.g. `experiments/runs`. */
-  runsDir?: string;
-  /** More callbacks (progress bars, live charts). Defaults to none. */
-  callbacks?: Callback[];
   /** Stop cleanly when this aborts. Defaults to none. */
   signal?: AbortSignal;
   /** Handle Ctrl-C (finish the batch, save, end as interrupted). Defaults to true. */
@@ -133,65 +112,30 @@ export interface EquationRunResult {
   dataDir: string;
 }
 
-/** The evaluation report saved with a run (`eval-report.json`, kind 'eval-report'), with its misread samples. */
-export interface RunEvalReport extends EvalReport {
-  /** Misread samples (up to 100): image path, truth, prediction. */
-  errors: { path: string; truth: string; predicted: string }[];
-}
-
-/** Builds the evaluation report of a set of predictions. */
-export function buildEvalReport(predictions: SequencePredictions, split: string, maxErrors = 100): RunEvalReport {
-  const metrics = sequenceMetrics(predictions.truths, predictions.predictions);
-  const errors: RunEvalReport['errors'] = [];
-  predictions.truths.forEach((truth, i) => {
-    const predicted = predictions.predictions[i] ?? '';
-    if (predicted !== truth && errors.length < maxErrors) errors.push({ path: predictions.paths[i] ?? '', truth, predicted });
-  });
-  return { ...evalReportFromMetrics(metrics, split), errors };
-}
-
 function limited<T>(items: T[], limit: number | undefined): T[] {
   return limit === undefined ? items : items.slice(0, limit);
 }
 
-interface BuiltModel {
-  model: tf.LayersModel;
-  config: Record<string, unknown>;
-  /** Layers that train in the first phase (VGG19's last layers); undefined: one phase. */
-  phase1Layers?: string[];
+/** The folder's split, cut to the limits; an empty train or val split is a DataError. */
+async function loadRunSplits(dataDir: string, options: EquationRunOptions, seed: number) {
+  const data = await loadEquationSplits(dataDir, seed);
+  const splits: Record<SplitName, LabeledImage[]> = {
+    train: limited(data.splits.train, options.limit?.train),
+    val: limited(data.splits.val, options.limit?.val),
+    test: limited(data.splits.test, options.limit?.test),
+  };
+  for (const name of ['train', 'val'] as const) {
+    if (splits[name].length === 0) throw new DataError(`the ${name} split of ${dataDir} is empty; the folder needs more images (or a larger limit)`);
+  }
+  const sizes = { train: splits.train.length, val: splits.val.length, test: splits.test.length };
+  return { splits, sizes, fingerprint: data.fingerprint, fromManifest: data.fromManifest };
 }
 
-async function buildModel(name: EquationModelName, options: EquationRunOptions, log: (message: string) => void): Promise<BuiltModel> {
-  const crnn = options.crnn ?? {};
-  switch (name) {
-    case 'crnn': {
-      const config = resolveCrnnOptions(crnn);
-      return { model: buildCrnn(config), config: { ...config } };
-    }
-    case 'vgg19-crnn': {
-      const vgg = options.vgg19 ?? {};
-      const built = await createVgg19Crnn({
-        inputHeight: crnn.inputHeight,
-        inputWidth: crnn.inputWidth,
-        rnn: crnn.rnn,
-        rnnUnits: crnn.rnnUnits,
-        rnnLayers: crnn.rnnLayers,
-        dropout: crnn.dropout,
-        filterDivisor: vgg.filterDivisor,
-        path: vgg.weightsPath,
-        weights: vgg.weights,
-      });
-      if (built.message) log(built.message);
-      log(`VGG19-CRNN: ${built.weights === 'imagenet' ? `ImageNet weights from ${built.weightsPath}` : 'random initialisation'}`);
-      return {
-        model: built.model,
-        config: { ...built.config, weights: built.weights, weightsPath: built.weightsPath ?? null },
-        phase1Layers: trainableLayerNames(built.model, { lastN: vgg.lastN ?? 5 }),
-      };
-    }
-    default:
-      throw new ConfigError(`model ${JSON.stringify(name)} is not one of: ${EQUATION_MODELS.join(', ')}`);
-  }
+/** The model of a new run, or the one a resume restored (its architecture is recorded already). */
+async function runModel(options: EquationRunOptions, log: (message: string) => void): Promise<Omit<BuiltModel, 'architecture'> & { architecture?: ModelArchitecture }> {
+  const resume = options.resumeFrom;
+  if (resume) return { model: resume.model, config: resume.modelConfig };
+  return getModelBuilder(options.model ?? 'crnn', 'equations').build({ crnn: options.crnn, vgg19: options.vgg19, log });
 }
 
 /**
@@ -204,48 +148,44 @@ async function buildModel(name: EquationModelName, options: EquationRunOptions, 
  */
 export async function runEquationTraining(options: EquationRunOptions): Promise<EquationRunResult> {
   const log = options.log ?? (() => {});
+  const defaults = EQUATION_RUN_DEFAULTS;
   const dataDir = resolve(options.dataDir);
   const seed = options.seed ?? 0;
   const modelName = options.model ?? 'crnn';
   const resume = options.resumeFrom;
-  const { model, config: modelConfig, phase1Layers } = resume ? { model: resume.model, config: resume.modelConfig, phase1Layers: undefined } : await buildModel(modelName, options, log);
+  const { model, config: modelConfig, architecture, phase1Layers } = await runModel(options, log);
   const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
 
   log(`loading ${dataDir}`);
-  const data = await loadEquationSplits(dataDir, seed);
-  const splits: Record<SplitName, LabeledImage[]> = {
-    train: limited(data.splits.train, options.limit?.train),
-    val: limited(data.splits.val, options.limit?.val),
-    test: limited(data.splits.test, options.limit?.test),
-  };
-  for (const name of ['train', 'val'] as const) {
-    if (splits[name].length === 0) throw new DataError(`the ${name} split of ${dataDir} is empty; the folder needs more images (or a larger limit)`);
-  }
-  const splitSizes = { train: splits.train.length, val: splits.val.length, test: splits.test.length };
-  log(`split ${data.fromManifest ? 'from split.json' : `8:1:1 (seed ${seed})`}: train ${splitSizes.train}, val ${splitSizes.val}, test ${splitSizes.test}`);
+  const data = await loadRunSplits(dataDir, options, seed);
+  const { splits, sizes } = data;
+  log(`split ${data.fromManifest ? 'from split.json' : `8:1:1 (seed ${seed})`}: train ${sizes.train}, val ${sizes.val}, test ${sizes.test}`);
 
   const sourceOptions = { height, width, channels: channels as 1 | 3, workers: options.workers };
-  const batchSize = options.batchSize ?? 32;
+  const batchSize = options.batchSize ?? defaults.batchSize;
   const evalBatchSize = options.evalBatchSize ?? 64;
-  const trainSource = createBatchSource(splits.train, { ...sourceOptions, batchSize, seed, augment: options.augment ?? false });
+  const augment = options.augment ?? (defaults.augment ? {} : false);
+  const trainSource = createBatchSource(splits.train, { ...sourceOptions, batchSize, seed, augment });
   const valSource = createBatchSource(splits.val, { ...sourceOptions, batchSize: evalBatchSize, shuffle: false });
   const testSource = splits.test.length > 0 ? createBatchSource(splits.test, { ...sourceOptions, batchSize: evalBatchSize, shuffle: false }) : undefined;
+  const sources: BatchSource[] = [trainSource, valSource, ...(testSource ? [testSource] : [])];
 
-  const tracker = new TrackerCallback({
-    experiment: options.experiment ?? 'equations',
-    name: options.name ?? modelName,
-    dbPath: options.dbPath,
-    source: options.source,
-    tags: options.tags,
+  const recorded = recordRun(options, {
+    experiment: defaults.experiment,
+    name: modelName,
+    architecture,
     logBatches: options.logBatches ?? true,
     resumeRunId: resume?.runId,
   });
-  const runsDir = resolve(options.runsDir ?? runsDirFor(options.dbPath ?? databasePath()));
-  const runDir = (): string => join(runsDir, tracker.runId ?? 'unstarted');
+  const record: EquationRunRecord = {
+    model: modelConfig,
+    data: { dir: dataDir, split: data.fromManifest ? 'split.json' : 'stratified 8:1:1', sizes, limit: options.limit ?? null, seed, augment },
+    batchSize,
+    evalBatchSize,
+  };
   let testReport: RunEvalReport | undefined;
-  const sources: BatchSource[] = [trainSource, valSource, ...(testSource ? [testSource] : [])];
   try {
-    const epochs = options.epochs ?? 10;
+    const epochs = options.epochs ?? defaults.epochs;
     const initialEpoch = resume?.initialEpoch ?? 0;
     if (initialEpoch >= epochs) throw new ConfigError(`run ${resume?.runId} already trained ${initialEpoch} of ${epochs} epochs; resume with more --epochs`);
     const phase1Epochs = phase1Layers ? Math.min(options.vgg19?.phase1Epochs ?? 2, epochs - 1) : 0;
@@ -257,48 +197,30 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
       evaluate: sequenceEvaluator(valSource),
       test: testSource
         ? async (m) => {
-            log(`evaluating the best weights on ${splitSizes.test} test images`);
+            log(`evaluating the best weights on ${sizes.test} test images`);
             const predictions = await predictSequences(m, testSource);
             testReport = buildEvalReport(predictions, 'test');
             return sequenceLogs(testReport, predictions.loss, 'test');
           }
         : undefined,
       optimizer: options.optimizer,
-      learningRate: resume ? undefined : options.learningRate,
+      learningRate: resume ? undefined : (options.learningRate ?? defaults.learningRate),
       optimizerInstance: resume?.optimizer,
       initialEpoch,
       initialBest: resume?.best,
-      clipNorm: options.clipNorm ?? 5,
+      clipNorm: options.clipNorm ?? defaults.clipNorm,
       monitor: 'val_accuracy',
-      earlyStopping: options.earlyStopping ?? { patience: 8 },
+      earlyStopping: options.earlyStopping ?? { patience: defaults.patience },
       reduceLrOnPlateau: options.reduceLrOnPlateau ?? { factor: 0.5, patience: 3 },
-      runDir,
-      finalize: async (m) => {
-        const dir = runDir();
-        const modelDir = join(dir, 'model');
-        await saveModel(m, modelDir, { meta: { model: modelName, config: modelConfig } });
-        const artifacts = [{ path: join(modelDir, 'model.json'), kind: 'model' }];
-        if (testReport) {
-          artifacts.push({ path: writeEvalReport(join(dir, 'eval-report.json'), testReport), kind: EVAL_REPORT_KIND });
-        }
-        return artifacts;
-      },
-      callbacks: [tracker, ...(options.callbacks ?? [])],
+      runDir: recorded.runDir,
+      finalize: async (m) => [await recorded.saveFinalModel(m, { model: modelName, config: modelConfig }), ...(testReport ? [recorded.saveEvalReport(testReport)] : [])],
+      callbacks: recorded.callbacks,
       handleSignals: options.handleSignals,
       signal: options.signal,
-      describe: {
-        model: modelName,
-        dataFingerprint: data.fingerprint,
-        config: {
-          model: modelConfig,
-          data: { dir: dataDir, split: data.fromManifest ? 'split.json' : 'stratified 8:1:1', sizes: splitSizes, limit: options.limit ?? null, seed, augment: options.augment ?? false },
-          batchSize,
-          evalBatchSize,
-        },
-      },
+      describe: { model: modelName, dataFingerprint: data.fingerprint, config: { ...record } },
     }, phases);
-    const modelDir = result.status === 'finished' ? join(runDir(), 'model') : undefined;
-    return { runId: tracker.runId!, runDir: runDir(), status: result.status, history: result.history, best: result.best, testMetrics: result.testMetrics, testReport, modelDir, splitSizes, dataDir };
+    const modelDir = result.status === 'finished' ? join(recorded.runDir(), 'model') : undefined;
+    return { runId: recorded.runId(), runDir: recorded.runDir(), status: result.status, history: result.history, best: result.best, testMetrics: result.testMetrics, testReport, modelDir, splitSizes: sizes, dataDir };
   } finally {
     await Promise.all(sources.map((s) => s.close()));
     model.dispose();
@@ -323,42 +245,30 @@ export async function resumeEquationTraining(runId: string, overrides: Partial<E
   } finally {
     closeStore(store);
   }
-  const config = (run.config ?? {}) as {
-    model?: Record<string, unknown>;
-    data?: { dir?: string; seed?: number; limit?: EquationRunOptions['limit'] | null; augment?: EquationRunOptions['augment'] };
-    batchSize?: number;
-    evalBatchSize?: number;
-    training?: { optimizer?: OptimizerName; clipNorm?: number | null; earlyStopping?: EarlyStoppingOptions | null; reduceLrOnPlateau?: ReduceLrOptions | null };
-    totalEpochs?: number;
-  };
   if (!RESUMABLE_STATUSES.includes(run.status)) {
     throw new ConfigError(`run ${run.id} is ${run.status}; only ${RESUMABLE_STATUSES.join(', ')} runs can be resumed`);
   }
+  const { dataDir, modelConfig, architecture, ...recorded } = recordedEquationOptions(run);
   const lastDir = join(resolve(overrides.runsDir ?? runsDirFor(dbPath)), run.id, 'last');
   const meta = readModelMeta(lastDir);
-  if (!meta || !config.data?.dir) {
+  if (!meta || !dataDir) {
     throw new ConfigError(`run ${run.id} has no last checkpoint with metadata in ${lastDir} (or no recorded data folder); it cannot be resumed`);
   }
-  const optimizerName = config.training?.optimizer ?? 'adam';
-  const optimizer = createOptimizer(optimizerName, Number(meta['learningRate'] ?? 1e-3));
-  await loadOptimizerState(lastDir, optimizer);
   const model = await loadModel(lastDir);
+  const input = model.inputs[0]!.shape.slice(1).join('x');
+  const recordedInput = architecture && [architecture['input.height'], architecture['input.width'], architecture['input.channels']].join('x');
+  if (recordedInput !== undefined && input !== recordedInput) {
+    model.dispose();
+    throw new ConfigError(`the checkpoint in ${lastDir} takes ${input} images, but run ${run.id} recorded a ${recordedInput} model; it is not this run's checkpoint`);
+  }
+  const optimizer = createOptimizer(recorded.optimizer, Number(meta['learningRate'] ?? 1e-3));
+  await loadOptimizerState(lastDir, optimizer);
   const best = meta['best'] as { epoch: number; value: number } | null | undefined;
   return runEquationTraining({
-    dataDir: config.data.dir,
-    model: String(run.params['model'] ?? 'crnn') as EquationModelName,
-    epochs: config.totalEpochs,
-    batchSize: config.batchSize,
-    evalBatchSize: config.evalBatchSize,
-    optimizer: optimizerName,
-    clipNorm: config.training?.clipNorm ?? undefined,
-    earlyStopping: config.training?.earlyStopping ?? false,
-    reduceLrOnPlateau: config.training?.reduceLrOnPlateau ?? false,
-    seed: config.data.seed,
-    limit: config.data.limit ?? undefined,
-    augment: config.data.augment,
+    ...recorded,
+    dataDir,
     dbPath,
     ...overrides,
-    resumeFrom: { runId: run.id, model, modelConfig: config.model ?? {}, optimizer, initialEpoch: Number(meta['epoch']) + 1, best: best ?? undefined },
+    resumeFrom: { runId: run.id, model, modelConfig, optimizer, initialEpoch: Number(meta['epoch']) + 1, best: best ?? undefined },
   });
 }

@@ -14,8 +14,9 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { DataError, errorMessage } from '../errors';
-import type { ConfusionPair, LengthAccuracy, SequenceMetrics } from '../metrics/sequence';
+import { type ConfusionPair, type LengthAccuracy, type SequenceMetrics, sequenceMetrics } from '../metrics/sequence';
 import { type TrackerStore, addArtifact } from '../tracker/store';
+import type { SequencePredictions } from '../training/sequence';
 
 /** The artifact kind of evaluation reports. */
 export const EVAL_REPORT_KIND = 'eval-report';
@@ -44,6 +45,23 @@ export function evalReportFromMetrics(metrics: SequenceMetrics, split = 'test'):
     byLength: metrics.byLength.map((l) => ({ ...l })),
     confusions: metrics.confusions.map((c) => ({ ...c })),
   };
+}
+
+/** The evaluation report saved with a run (`eval-report.json`, kind 'eval-report'), with its misread samples. */
+export interface RunEvalReport extends EvalReport {
+  /** Misread samples (up to 100): image path, truth, prediction. */
+  errors: { path: string; truth: string; predicted: string }[];
+}
+
+/** The evaluation report of a set of predictions, with the first `maxErrors` misread samples. */
+export function buildEvalReport(predictions: SequencePredictions, split: string, maxErrors = 100): RunEvalReport {
+  const metrics = sequenceMetrics(predictions.truths, predictions.predictions);
+  const errors: RunEvalReport['errors'] = [];
+  predictions.truths.forEach((truth, i) => {
+    const predicted = predictions.predictions[i] ?? '';
+    if (predicted !== truth && errors.length < maxErrors) errors.push({ path: predictions.paths[i] ?? '', truth, predicted });
+  });
+  return { ...evalReportFromMetrics(metrics, split), errors };
 }
 
 /** Writes a report (and any extra fields it carries) as JSON, atomically, and returns the path. */

@@ -11,6 +11,7 @@ import '../models/vgg19-crnn';
 import { getRun } from '../tracker/query';
 import { closeStore, openStore } from '../tracker/store';
 import { runsDirFor } from '../util/paths';
+import { type ModelArchitecture, readArchitecture } from './architecture';
 
 /** A run's saved model with what is needed to feed it. */
 export interface RunModel {
@@ -21,6 +22,8 @@ export interface RunModel {
   inputShape: [number, number, 1 | 3];
   /** The run's recorded config (model, data, training), or null. */
   config: Record<string, unknown> | null;
+  /** The run's architecture params (see `readArchitecture`), when it recorded a model glyphlab builds. */
+  architecture?: ModelArchitecture;
 }
 
 /**
@@ -52,5 +55,5 @@ export async function loadRunModel(runId: string, options: { dbPath?: string; ch
   const model = await loadModel(modelDir);
   const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
   if (channels !== 1 && channels !== 3) throw new ConfigError(`the model of run ${run.id} takes ${channels} channels; glyphlab reads 1 or 3`);
-  return { runId: run.id, model, modelDir, inputShape: [height, width, channels], config: run.config };
+  return { runId: run.id, model, modelDir, inputShape: [height, width, channels], config: run.config, architecture: readArchitecture(run) };
 }

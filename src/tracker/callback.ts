@@ -23,6 +23,11 @@ export interface TrackerCallbackOptions {
   source?: string;
   /** Tags to attach at the start. Defaults to none. */
   tags?: string[];
+  /**
+   * Params recorded besides the config of the train-begin event, e.g. a model's architecture as
+   * flat keys (`{ 'model.rnn': 'gru' }`: dotted keys are kept as given). Defaults to none.
+   */
+  params?: Record<string, unknown>;
   /** Record batch logs as `batch_<key>` metrics. Defaults to false. */
   logBatches?: boolean;
   /** Flush buffered batch points when this many are waiting. Defaults to 500. */
@@ -83,6 +88,7 @@ export class TrackerCallback extends Callback {
       name: this.options.name ?? event.model,
       config: event.config,
       params: {
+        ...this.options.params,
         model: event.model,
         epochs: event.epochs,
         ...(event.parameterCount !== undefined ? { parameter_count: event.parameterCount } : {}),

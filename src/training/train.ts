@@ -12,7 +12,8 @@ import { getBackendInfo } from '../backend/index';
 import { saveModel } from '../models/io';
 import { metricMode } from '../metrics/mode';
 import { CallbackList, type Logs } from './callbacks';
-import type { OptimizerName, TrainBatch, TrainData, TrainOptions, TrainResult } from './types';
+import { interruptOnSignals, stopReason } from './interrupt';
+import type { OptimizerName, TrainBatch, TrainData, TrainingConfig, TrainOptions, TrainResult } from './types';
 
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'rmsprop'];
 
@@ -64,6 +65,7 @@ export function clipGradients(grads: tf.NamedTensorMap, clipNorm?: number, clipV
 }
 
 
+/** The learning rate `schedule` gives `epoch`, checked. */
 function scheduledRate(schedule: (epoch: number) => number, epoch: number): number {
   const rate = schedule(epoch);
   if (!(rate > 0) || !Number.isFinite(rate)) throw new ConfigError(`learningRateSchedule gave ${rate} for epoch ${epoch + 1}; it must give positive numbers`);
@@ -101,13 +103,89 @@ function snapshot(model: tf.LayersModel): tf.Tensor[] {
   return model.getWeights().map((w) => tf.keep(w.clone()));
 }
 
+/** The options of `train` with their defaults resolved and checked, once. */
+interface LoopSettings {
+  epochs: number;
+  initialEpoch: number;
+  monitor: string;
+  mode: 'max' | 'min';
+  tieBreak: string;
+  optimizerName: OptimizerName;
+  learningRate: number;
+  early?: { patience: number; minDelta: number };
+  plateau?: { factor: number; patience: number; minLr: number };
+}
+
+function resolveSettings<B extends TrainBatch>(options: TrainOptions<B>): LoopSettings {
+  const epochs = options.epochs ?? 10;
+  const initialEpoch = options.initialEpoch ?? 0;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`epochs ${epochs} must be a positive integer`);
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
+    throw new ConfigError(`initialEpoch ${initialEpoch} must be an integer from 0 to epochs - 1 (${epochs - 1})`);
+  }
+  const monitor = options.monitor ?? (options.evaluate ? 'val_accuracy' : 'loss');
+  const { earlyStopping: early, reduceLrOnPlateau: plateau } = options;
+  if (plateau && options.learningRateSchedule) {
+    throw new ConfigError('learningRateSchedule and reduceLrOnPlateau both set the learning rate; choose one');
+  }
+  return {
+    epochs,
+    initialEpoch,
+    monitor,
+    mode: options.mode ?? metricMode(monitor),
+    tieBreak: options.tieBreak ?? (monitor === 'val_loss' ? 'loss' : 'val_loss'),
+    optimizerName: options.optimizer ?? 'adam',
+    learningRate: options.learningRate ?? 1e-3,
+    early: early ? { patience: early.patience ?? 8, minDelta: early.minDelta ?? 0 } : undefined,
+    plateau: plateau ? { factor: plateau.factor ?? 0.5, patience: plateau.patience ?? 3, minLr: plateau.minLr ?? 1e-6 } : undefined,
+  };
+}
+
+/** How this call trains, as the run's config records it under `training`. */
+function trainingConfig<B extends TrainBatch>(settings: LoopSettings, options: TrainOptions<B>): TrainingConfig {
+  const { epochs } = settings;
+  return {
+    epochs,
+    optimizer: settings.optimizerName,
+    learningRate: settings.learningRate,
+    clipNorm: options.clipNorm ?? null,
+    clipValue: options.clipValue ?? null,
+    monitor: settings.monitor,
+    mode: settings.mode,
+    earlyStopping: settings.early ?? null,
+    reduceLrOnPlateau: settings.plateau ?? null,
+    learningRateSchedule: options.learningRateSchedule ? Array.from({ length: epochs }, (_, e) => options.learningRateSchedule!(e)) : null,
+    trainableLayers: options.trainableLayers ?? 'all',
+    initialEpoch: settings.initialEpoch,
+  };
+}
+
 interface LoopState {
   best?: { epoch: number; value: number };
   /** The tie-break value of the best epoch. */
   bestTie?: number;
+  /** The best epoch's weights, when `restoreBest`. */
+  bestWeights?: tf.Tensor[];
   wait: number;
   lrWait: number;
   stopRequested: string | undefined;
+  /** Batches trained, counted across epochs. */
+  step: number;
+  lastEpoch: number;
+  history: Logs[];
+  checkpoints: TrainResult['checkpoints'];
+}
+
+/** Everything one call of `train` works with. */
+interface Loop<B extends TrainBatch> {
+  model: tf.LayersModel;
+  data: TrainData<B>;
+  options: TrainOptions<B>;
+  settings: LoopSettings;
+  optimizer: tf.Optimizer;
+  variables: tf.Variable[];
+  callbacks: CallbackList;
+  state: LoopState;
 }
 
 /**
@@ -118,186 +196,190 @@ interface LoopState {
  * @example
  * const result = await train(model, trainData, {
  *   loss: ctcLossFn(),
- *   evaluate: sequenceEvaluator(validSource),
+ *   evaluate: sequenceEvaluator(valSource),
  *   epochs: 20,
  *   callbacks: [new TrackerCallback({ experiment: 'equations' })],
  * });
  */
 export async function train<B extends TrainBatch>(model: tf.LayersModel, data: TrainData<B>, options: TrainOptions<B>): Promise<TrainResult> {
-  const epochs = options.epochs ?? 10;
-  const initialEpoch = options.initialEpoch ?? 0;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`epochs ${epochs} must be a positive integer`);
-  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
-    throw new ConfigError(`initialEpoch ${initialEpoch} must be an integer from 0 to epochs - 1 (${epochs - 1})`);
-  }
-  const monitor = options.monitor ?? (options.evaluate ? 'val_accuracy' : 'loss');
-  const mode = options.mode ?? metricMode(monitor);
-  const tieBreak = options.tieBreak ?? (monitor === 'val_loss' ? 'loss' : 'val_loss');
-  const optimizerName = options.optimizer ?? 'adam';
-  const learningRate = options.learningRate ?? 1e-3;
-  const optimizer = options.optimizerInstance ?? createOptimizer(optimizerName, learningRate);
-  if (options.optimizerInstance && options.learningRate !== undefined) setLearningRate(optimizer, learningRate);
-  const early = options.earlyStopping ? { patience: options.earlyStopping.patience ?? 8, minDelta: options.earlyStopping.minDelta ?? 0 } : undefined;
-  const plateau = options.reduceLrOnPlateau
-    ? { factor: options.reduceLrOnPlateau.factor ?? 0.5, patience: options.reduceLrOnPlateau.patience ?? 3, minLr: options.reduceLrOnPlateau.minLr ?? 1e-6 }
-    : undefined;
-  if (plateau && options.learningRateSchedule) {
-    throw new ConfigError('learningRateSchedule and reduceLrOnPlateau both set the learning rate; choose one');
-  }
+  const settings = resolveSettings(options);
   const variables = trainableVariables(model, options.trainableLayers);
-  const callbacks = new CallbackList(options.callbacks ?? []);
-  const state: LoopState = { best: options.initialBest, wait: 0, lrWait: 0, stopRequested: undefined };
-  const history: Logs[] = [];
-  const checkpoints: TrainResult['checkpoints'] = {};
-  let bestWeights: tf.Tensor[] | undefined;
-  let lastEpoch = initialEpoch - 1;
-  let step = initialEpoch * (data.stepsPerEpoch ?? 0);
-
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (state.stopRequested) {
-      // A second Ctrl-C: the user does not want to wait for the batch.
-      process.exit(130);
-    }
-    state.stopRequested = `interrupted by ${signal}`;
-    process.stderr.write(`\n${signal}: finishing the current batch, then saving a checkpoint (press again to quit at once)\n`);
+  const optimizer = options.optimizerInstance ?? createOptimizer(settings.optimizerName, settings.learningRate);
+  if (options.optimizerInstance && options.learningRate !== undefined) setLearningRate(optimizer, settings.learningRate);
+  const state: LoopState = {
+    best: options.initialBest,
+    wait: 0,
+    lrWait: 0,
+    stopRequested: undefined,
+    step: settings.initialEpoch * (data.stepsPerEpoch ?? 0),
+    lastEpoch: settings.initialEpoch - 1,
+    history: [],
+    checkpoints: {},
   };
-  const onAbort = (): void => {
-    state.stopRequested ??= 'stopped by the caller';
-  };
-  const handleSignals = options.handleSignals ?? true;
-  if (handleSignals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
-  options.signal?.addEventListener('abort', onAbort);
-  if (options.signal?.aborted) onAbort();
-
-  const runDir = (): string | undefined => (typeof options.runDir === 'function' ? options.runDir() : options.runDir);
-  const saveCheckpoint = async (kind: 'best' | 'last', epoch: number): Promise<void> => {
-    const dir = runDir();
-    if (dir === undefined) return;
-    const path = await saveModel(model, join(dir, kind), {
-      optimizer: kind === 'last' ? optimizer : undefined,
-      meta: { epoch, learningRate: getLearningRate(optimizer), optimizer: optimizerName, monitor, mode, best: state.best ?? null },
-    });
-    checkpoints[kind] = join(dir, kind);
-    await callbacks.onArtifact({ path, kind: `checkpoint-${kind}` });
-  };
-
+  const loop: Loop<B> = { model, data, options, settings, optimizer, variables, callbacks: new CallbackList(options.callbacks ?? []), state };
+  const stops = watchForStops(options, state);
   try {
-    await callbacks.onTrainBegin({
+    await loop.callbacks.onTrainBegin({
       model: options.describe?.model ?? model.name,
-      config: {
-        ...(options.describe?.config ?? {}),
-        training: {
-          epochs,
-          optimizer: optimizerName,
-          learningRate,
-          clipNorm: options.clipNorm ?? null,
-          clipValue: options.clipValue ?? null,
-          monitor,
-          mode,
-          earlyStopping: early ?? null,
-          reduceLrOnPlateau: plateau ?? null,
-          learningRateSchedule: options.learningRateSchedule ? Array.from({ length: epochs }, (_, e) => options.learningRateSchedule!(e)) : null,
-          trainableLayers: options.trainableLayers ?? 'all',
-          initialEpoch,
-        },
-      },
+      config: { ...(options.describe?.config ?? {}), training: trainingConfig(settings, options) },
       parameterCount: model.countParams(),
       backend: backendSummary(),
       dataFingerprint: options.describe?.dataFingerprint,
-      epochs,
+      epochs: settings.epochs,
       stepsPerEpoch: data.stepsPerEpoch,
       runDir: typeof options.runDir === 'string' ? options.runDir : undefined,
     });
-
-    for (let epoch = initialEpoch; epoch < epochs && !state.stopRequested && !callbacks.shouldStop; epoch++) {
-      if (options.learningRateSchedule) setLearningRate(optimizer, scheduledRate(options.learningRateSchedule, epoch));
-      await callbacks.onEpochBegin(epoch);
-      const started = Date.now();
-      let lossSum = 0;
-      let samples = 0;
-      for await (const batch of data.batches(epoch)) {
-        let lossValue: number;
-        try {
-          lossValue = await trainStep(model, optimizer, variables, batch, options);
-        } finally {
-          disposeBatch(batch);
-        }
-        if (!Number.isFinite(lossValue)) {
-          throw new NonFiniteLossError(
-            `the loss became ${lossValue} at epoch ${epoch + 1}, batch ${step + 1}; lower the learning rate (now ${getLearningRate(optimizer)}) or set clipNorm`,
-          );
-        }
-        lossSum += lossValue * batch.size;
-        samples += batch.size;
-        await callbacks.onBatchEnd(step, { loss: lossValue });
-        step++;
-        // An interrupt ends the run without this epoch; a callback's stop request ends it after this (shorter) epoch.
-        if (state.stopRequested || callbacks.shouldStop) break;
-      }
-      if (samples === 0) throw new ConfigError(`epoch ${epoch + 1} had no training batches; the training set is empty`);
-      if (state.stopRequested) {
-        // The epoch is incomplete: save where we are, do not evaluate or log a partial epoch.
-        await saveCheckpoint('last', epoch - 1);
-        break;
-      }
-      const logs: Logs = { loss: lossSum / samples, lr: getLearningRate(optimizer) };
-      if (options.evaluate) Object.assign(logs, await options.evaluate(model));
-      logs['epoch_time_s'] = (Date.now() - started) / 1000;
-      history.push(logs);
-      lastEpoch = epoch;
-
-      const value = logs[monitor];
-      if (value === undefined) throw new ConfigError(`monitor ${JSON.stringify(monitor)} is not among the epoch logs (${Object.keys(logs).join(', ')})`);
-      const tie = logs[tieBreak];
-      // An equal monitored value (e.g. accuracy still 0 early on) is decided by the tie-break key.
-      const tieImproves = state.best !== undefined && value === state.best.value && tie !== undefined && state.bestTie !== undefined && isImprovement(tie, state.bestTie, metricMode(tieBreak), 0);
-      if (isImprovement(value, state.best?.value, mode, early?.minDelta ?? 0) || tieImproves) {
-        state.best = { epoch, value };
-        state.bestTie = tie;
-        state.wait = 0;
-        state.lrWait = 0;
-        if (options.restoreBest ?? true) {
-          bestWeights?.forEach((t) => t.dispose());
-          bestWeights = snapshot(model);
-        }
-        await saveCheckpoint('best', epoch);
-      } else {
-        state.wait++;
-        state.lrWait++;
-      }
-      await callbacks.onEpochEnd(epoch, logs);
-      await saveCheckpoint('last', epoch);
-      if (plateau && state.lrWait >= plateau.patience) {
-        const current = getLearningRate(optimizer);
-        const next = Math.max(current * plateau.factor, plateau.minLr);
-        if (next < current) setLearningRate(optimizer, next);
-        state.lrWait = 0;
-      }
-      if (early && state.wait >= early.patience) break;
+    for (let epoch = settings.initialEpoch; epoch < settings.epochs && !state.stopRequested && !loop.callbacks.shouldStop; epoch++) {
+      if (await trainEpoch(loop, epoch)) break;
     }
-
-    if (bestWeights) model.setWeights(bestWeights);
-    const status: TrainResult['status'] = state.stopRequested ? 'interrupted' : 'finished';
-    const testMetrics = status === 'finished' && options.test ? await options.test(model) : undefined;
-    const artifacts = status === 'finished' && options.finalize ? await options.finalize(model) : [];
-    await callbacks.onTrainEnd({ status, testMetrics, artifacts, error: state.stopRequested });
-    return { status, history, best: state.best, lastEpoch, testMetrics, checkpoints };
+    return await endRun(loop);
   } catch (error) {
-    await callbacks.onTrainEnd({ status: 'failed', error });
+    await loop.callbacks.onTrainEnd({ status: 'failed', error });
     throw error;
   } finally {
-    bestWeights?.forEach((t) => t.dispose());
+    state.bestWeights?.forEach((t) => t.dispose());
     // An optimizer built here dies with the call (its state is in last/ when there is a runDir).
     if (!options.optimizerInstance) optimizer.dispose();
-    if (handleSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-    options.signal?.removeEventListener('abort', onAbort);
+    stops.dispose();
   }
+}
+
+/**
+ * Turns an abort of `options.signal`, or (with `handleSignals`) Ctrl-C, into a stop request:
+ * the loop finishes the batch in flight, saves `last/` and ends as interrupted.
+ */
+function watchForStops<B extends TrainBatch>(options: TrainOptions<B>, state: LoopState): { dispose(): void } {
+  const interrupt = (options.handleSignals ?? true) ? interruptOnSignals() : undefined;
+  const signals = [options.signal, interrupt?.signal].filter((signal): signal is AbortSignal => signal !== undefined);
+  const onAbort = (event: Event): void => {
+    state.stopRequested ??= stopReason(event.target as AbortSignal);
+  };
+  for (const signal of signals) {
+    signal.addEventListener('abort', onAbort);
+    if (signal.aborted) state.stopRequested ??= stopReason(signal);
+  }
+  return {
+    dispose: () => {
+      for (const signal of signals) signal.removeEventListener('abort', onAbort);
+      interrupt?.dispose();
+    },
+  };
+}
+
+/**
+ * One epoch: its batches, then (unless interrupted) the evaluation, the best checkpoint, the
+ * epoch-end event, `last/` and the learning-rate rules. Returns true when training stops here.
+ */
+async function trainEpoch<B extends TrainBatch>(loop: Loop<B>, epoch: number): Promise<boolean> {
+  const { options, optimizer, callbacks, state } = loop;
+  if (options.learningRateSchedule) setLearningRate(optimizer, scheduledRate(options.learningRateSchedule, epoch));
+  await callbacks.onEpochBegin(epoch);
+  const started = Date.now();
+  const { lossSum, samples } = await trainBatches(loop, epoch);
+  if (samples === 0) throw new ConfigError(`epoch ${epoch + 1} had no training batches; the training set is empty`);
+  if (state.stopRequested) {
+    // The epoch is incomplete: save where we are, do not evaluate or log a partial epoch.
+    await saveCheckpoint(loop, 'last', epoch - 1);
+    return true;
+  }
+  const logs: Logs = { loss: lossSum / samples, lr: getLearningRate(optimizer) };
+  if (options.evaluate) Object.assign(logs, await options.evaluate(loop.model));
+  logs['epoch_time_s'] = (Date.now() - started) / 1000;
+  state.history.push(logs);
+  state.lastEpoch = epoch;
+  if (recordBest(loop, epoch, logs)) await saveCheckpoint(loop, 'best', epoch);
+  await callbacks.onEpochEnd(epoch, logs);
+  await saveCheckpoint(loop, 'last', epoch);
+  reduceLrOnPlateau(loop);
+  const { early } = loop.settings;
+  return early !== undefined && state.wait >= early.patience;
+}
+
+/** The epoch's gradient steps; stops after the batch in flight when a stop is requested. */
+async function trainBatches<B extends TrainBatch>(loop: Loop<B>, epoch: number): Promise<{ lossSum: number; samples: number }> {
+  const { model, optimizer, variables, options, callbacks, state } = loop;
+  let lossSum = 0;
+  let samples = 0;
+  for await (const batch of loop.data.batches(epoch)) {
+    let lossValue: number;
+    try {
+      lossValue = await trainStep(model, optimizer, variables, batch, options);
+    } finally {
+      disposeBatch(batch);
+    }
+    if (!Number.isFinite(lossValue)) {
+      throw new NonFiniteLossError(
+        `the loss became ${lossValue} at epoch ${epoch + 1}, batch ${state.step + 1}; lower the learning rate (now ${getLearningRate(optimizer)}) or set clipNorm`,
+      );
+    }
+    lossSum += lossValue * batch.size;
+    samples += batch.size;
+    await callbacks.onBatchEnd(state.step, { loss: lossValue });
+    state.step++;
+    // An interrupt ends the run without this epoch; a callback's stop request ends it after this (shorter) epoch.
+    if (state.stopRequested || callbacks.shouldStop) break;
+  }
+  return { lossSum, samples };
+}
+
+/** Updates the best epoch and the patience counters from the epoch's logs; true when this epoch is the new best. */
+function recordBest<B extends TrainBatch>(loop: Loop<B>, epoch: number, logs: Logs): boolean {
+  const { monitor, mode, tieBreak, early } = loop.settings;
+  const { state } = loop;
+  const value = logs[monitor];
+  if (value === undefined) throw new ConfigError(`monitor ${JSON.stringify(monitor)} is not among the epoch logs (${Object.keys(logs).join(', ')})`);
+  const tie = logs[tieBreak];
+  // An equal monitored value (e.g. accuracy still 0 early on) is decided by the tie-break key.
+  const tieImproves = state.best !== undefined && value === state.best.value && tie !== undefined && state.bestTie !== undefined && isImprovement(tie, state.bestTie, metricMode(tieBreak), 0);
+  if (!isImprovement(value, state.best?.value, mode, early?.minDelta ?? 0) && !tieImproves) {
+    state.wait++;
+    state.lrWait++;
+    return false;
+  }
+  state.best = { epoch, value };
+  state.bestTie = tie;
+  state.wait = 0;
+  state.lrWait = 0;
+  if (loop.options.restoreBest ?? true) {
+    state.bestWeights?.forEach((t) => t.dispose());
+    state.bestWeights = snapshot(loop.model);
+  }
+  return true;
+}
+
+/** ReduceLROnPlateau: after `patience` epochs without a gain, multiply the rate by `factor` (not below `minLr`). */
+function reduceLrOnPlateau<B extends TrainBatch>(loop: Loop<B>): void {
+  const { plateau } = loop.settings;
+  const { state, optimizer } = loop;
+  if (!plateau || state.lrWait < plateau.patience) return;
+  const current = getLearningRate(optimizer);
+  const next = Math.max(current * plateau.factor, plateau.minLr);
+  if (next < current) setLearningRate(optimizer, next);
+  state.lrWait = 0;
+}
+
+/** Saves `best/` or `last/` (with the optimizer state) under the run folder, when there is one, and announces it. */
+async function saveCheckpoint<B extends TrainBatch>(loop: Loop<B>, kind: 'best' | 'last', epoch: number): Promise<void> {
+  const { options, optimizer, settings, state } = loop;
+  const dir = typeof options.runDir === 'function' ? options.runDir() : options.runDir;
+  if (dir === undefined) return;
+  const path = await saveModel(loop.model, join(dir, kind), {
+    optimizer: kind === 'last' ? optimizer : undefined,
+    meta: { epoch, learningRate: getLearningRate(optimizer), optimizer: settings.optimizerName, monitor: settings.monitor, mode: settings.mode, best: state.best ?? null },
+  });
+  state.checkpoints[kind] = join(dir, kind);
+  await loop.callbacks.onArtifact({ path, kind: `checkpoint-${kind}` });
+}
+
+/** After the last epoch: the best weights back, the test, the final files, and the end event. */
+async function endRun<B extends TrainBatch>(loop: Loop<B>): Promise<TrainResult> {
+  const { model, options, state } = loop;
+  if (state.bestWeights) model.setWeights(state.bestWeights);
+  const status: TrainResult['status'] = state.stopRequested ? 'interrupted' : 'finished';
+  const testMetrics = status === 'finished' && options.test ? await options.test(model) : undefined;
+  const artifacts = status === 'finished' && options.finalize ? await options.finalize(model) : [];
+  await loop.callbacks.onTrainEnd({ status, testMetrics, artifacts, error: state.stopRequested });
+  return { status, history: state.history, best: state.best, lastEpoch: state.lastEpoch, testMetrics, checkpoints: state.checkpoints };
 }
 
 /** One gradient step; returns the batch loss. Nothing but the variables' new values outlives it. */

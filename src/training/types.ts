@@ -127,6 +127,26 @@ export interface TrainOptions<B extends TrainBatch = TrainBatch> {
   restoreBest?: boolean;
 }
 
+/**
+ * How a call of `train` trained, as the train-begin event's config carries it under `training`
+ * (and the experiment store records it): the resolved options, `null` where off.
+ */
+export interface TrainingConfig {
+  epochs: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  clipNorm: number | null;
+  clipValue: number | null;
+  monitor: string;
+  mode: 'max' | 'min';
+  earlyStopping: Required<EarlyStoppingOptions> | null;
+  reduceLrOnPlateau: Required<ReduceLrOptions> | null;
+  /** The rate of every epoch, with a schedule. */
+  learningRateSchedule: number[] | null;
+  trainableLayers: string[] | 'all';
+  initialEpoch: number;
+}
+
 /** What `train` returns. */
 export interface TrainResult {
   status: 'finished' | 'interrupted';

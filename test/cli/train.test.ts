@@ -114,6 +114,9 @@ describe('glyphlab train, eval and predict', () => {
       const run = getRun(store, summary.runId);
       assert.equal(run.params['model'], 'mlp');
       assert.equal(run.experiment, 'characters');
+      assert.equal(run.params['augment'], true, 'without --augment the family default (on for mlp/cnn) holds');
+      assert.equal(run.params['training.learningRate'], 0.002);
+      assert.equal(run.params['batchSize'], 64);
       assert.ok(run.artifacts.some((a) => a.kind === 'model'));
     });
     // The CNN's architecture from the command line, recorded with the run.
@@ -121,12 +124,14 @@ describe('glyphlab train, eval and predict', () => {
     assert.equal(cnn.code, EXIT_OK, cnn.err);
     withStore((store) => {
       const run = getRun(store, (JSON.parse(cnn.out) as { runId: string }).runId);
-      assert.deepEqual(run.params['architecture.convFilters'], [4, 8]);
-      assert.deepEqual(run.params['architecture.denseUnits'], [16]);
-      assert.equal(run.params['architecture.kernelSize'], 3);
-      assert.equal(run.params['architecture.convsPerBlock'], 2);
-      assert.equal(run.params['architecture.batchNorm'], true);
-      assert.equal(run.params['architecture.dropout'], 0.5, 'unset options keep glyphlab defaults');
+      assert.deepEqual(run.params['model.filters'], [4, 8]);
+      assert.deepEqual(run.params['model.dense'], [16]);
+      assert.equal(run.params['model.kernel'], 3);
+      assert.equal(run.params['model.convsPerBlock'], 2);
+      assert.equal(run.params['model.batchNorm'], true);
+      assert.equal(run.params['model.dropout'], 0.5, 'unset options keep glyphlab defaults');
+      assert.deepEqual([run.params['input.height'], run.params['input.width'], run.params['input.channels'], run.params['model.classes']], [28, 28, 1, 10]);
+      assert.equal(run.params['model'], 'cnn');
       assert.equal(run.params['parameter_count'], 
         // convs without bias (the batch norms have 4 values a channel), dense 16, logits 10
         4 * 9 + 4 * 4 * 9 + 2 * 4 * 4 + 4 * 8 * 9 + 8 * 8 * 9 + 2 * 4 * 8 + (7 * 7 * 8 + 1) * 16 + (16 + 1) * 10,
@@ -159,6 +164,19 @@ describe('glyphlab train, eval and predict', () => {
     const bad = await cli(['train', '--model', 'cnn', '--data', 'idx:/nonexistent-folder', '--db', db]);
     assert.equal(bad.code, EXIT_USAGE);
     assert.match(bad.err, /nonexistent-folder/);
+  });
+
+  test('train --help states the defaults of each model family, as the runs use them', async () => {
+    const help = await cli(['train', '--help']);
+    assert.equal(help.code, EXIT_OK);
+    assert.match(help.out, /--lr RATE +learning rate \(default: crnn, vgg19-crnn 0\.001; mlp, cnn 0\.002\)/);
+    assert.match(help.out, /--batch-size N +training batch size \(default: crnn, vgg19-crnn 32; mlp, cnn 64\)/);
+    assert.match(help.out, /--experiment NAME +experiment name \(default: crnn, vgg19-crnn equations; mlp, cnn characters\)/);
+    assert.match(help.out, /--augment +augment training images \(default: crnn, vgg19-crnn off; mlp, cnn on\)/);
+    assert.match(help.out, /--no-augment +train without augmentation/);
+    const both = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--augment', '--no-augment', '--db', db]);
+    assert.equal(both.code, EXIT_USAGE);
+    assert.match(both.err, /--augment and --no-augment contradict each other/);
   });
 
   test('bad input gets one clear line and exit code 2', async () => {

@@ -49,6 +49,7 @@ describe('runCenterLossComparison', () => {
         assert.equal(run.status, 'finished');
         assert.equal(run.params['center.lambda'], variant.lambda);
         assert.equal(run.params['baseRun'], baseRunId);
+        assert.deepEqual([run.params['model.rnn'], run.params['input.height']], ['gru', 32], "the base run's architecture");
         // Training centers are tracked in both arms (lambda 0 included), held-out ones too. A
         // one-epoch base model may align no frames at all (then the distances are NaN); the
         // values themselves are checked on fixed inputs in center-loss.test.ts.

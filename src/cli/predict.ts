@@ -1,0 +1,48 @@
+/** `glyphlab predict`: read single equation images with a run's model. */
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
+import { preprocessBatch } from '../data/equations/batch-preprocess';
+import { loadRunModel } from '../runs/run-model';
+import { decodeTexts, predictLogits, type SequenceDecoder } from '../training/sequence';
+import { announceBackend } from './backend';
+import { type CommandGroup, choiceOption, DB_OPTION, DECODER_OPTION, flagOption, requireOption, stringOption } from './command';
+
+export const predictGroup: CommandGroup = {
+  name: 'predict',
+  summary: "read equation images with a run's model",
+  commands: [
+    {
+      name: '',
+      summary: 'print the text read from each image',
+      args: 'IMAGE...',
+      options: {
+        run: { type: 'string', valueName: 'ID', description: 'the run (required)' },
+        decoder: DECODER_OPTION,
+        db: DB_OPTION,
+        json: { type: 'boolean', description: 'print [{image, text}] as JSON' },
+      },
+      async run(args, ctx) {
+        const runId = requireOption(args, 'run', '--run 20261122-101500-ab12');
+        if (args.positionals.length === 0) throw new ConfigError('no images given: usage `glyphlab predict --run ID IMAGE...`');
+        const decoder = choiceOption<SequenceDecoder>(args, 'decoder', ['greedy', 'grammar']) ?? 'greedy';
+        await announceBackend(ctx);
+        const loaded = await loadRunModel(runId, { dbPath: stringOption(args, 'db') });
+        const [height, width, channels] = loaded.inputShape;
+        const results: { image: string; text: string }[] = [];
+        for (const image of args.positionals) {
+          // The same decoding, fitting and scaling as training batches.
+          const pixels = await preprocessBatch([resolve(image)], [0], { height, width, channels, augment: false, augmentSeed: '' });
+          const x = tf.tensor4d(pixels, [1, height, width, channels]);
+          const logits = predictLogits(loaded.model, x);
+          const text = decodeTexts(logits, decoder)[0] ?? '';
+          tf.dispose([x, logits]);
+          results.push({ image, text });
+          if (!flagOption(args, 'json')) ctx.print(`${image}\t${text}`);
+        }
+        loaded.model.dispose();
+        if (flagOption(args, 'json')) ctx.printJson(results);
+      },
+    },
+  ],
+};

@@ -1,0 +1,167 @@
+/**
+ * A recorded run's model architecture as flat params, so that the experiment store can filter
+ * and compare runs by it: `glyphlab runs ls --where 'params.model.rnn = "gru"'`, and
+ * `glyphlab runs compare` lists the keys that differ. The model family itself is `params.model`
+ * (e.g. `crnn`); the builder's whole resolved config stays in the run's config (`model`).
+ *
+ * | key                  | what                                          | families                  |
+ * | -------------------- | --------------------------------------------- | ------------------------- |
+ * | `input.height`       | input height in pixels                        | all                       |
+ * | `input.width`        | input width in pixels                         | all                       |
+ * | `input.channels`     | input channels (1 grayscale, 3 RGB)           | all                       |
+ * | `model.classes`      | output classes (the CTC blank included)       | all                       |
+ * | `model.filters`      | conv filters per block                        | crnn, cnn                 |
+ * | `model.rnn`          | recurrent cell, `lstm` or `gru`               | crnn, vgg19-crnn          |
+ * | `model.rnnUnits`     | units per direction                           | crnn, vgg19-crnn          |
+ * | `model.rnnLayers`    | bidirectional recurrent layers                | crnn, vgg19-crnn          |
+ * | `model.filterDivisor`| VGG19 filters divided by                      | vgg19-crnn                |
+ * | `model.weights`      | initial weights, `imagenet` or `random`       | vgg19-crnn                |
+ * | `model.kernel`       | conv kernel size                              | cnn                       |
+ * | `model.convsPerBlock`| convs before each pool                        | cnn                       |
+ * | `model.batchNorm`    | batch normalisation after each conv           | cnn                       |
+ * | `model.se`           | squeeze-and-excitation after each block       | cnn                       |
+ * | `model.dense`        | dense units before the output (MLP: hidden)   | cnn, mlp                  |
+ * | `model.dropout`      | dropout before the output                     | all                       |
+ * | `model.l2`           | L2 penalty on the kernels                     | cnn, mlp                  |
+ *
+ * Written once, by {@link architectureParams} when a run's model is built; read back by
+ * {@link readArchitecture}, which also reads runs recorded before these params existed (from
+ * the builder config they kept in their config).
+ */
+import { ConfigError } from '../errors';
+import type { ParamValue } from '../tracker/query';
+
+/** The flat architecture params of a run; see the file comment for the keys. */
+export interface ModelArchitecture {
+  'input.height': number;
+  'input.width': number;
+  'input.channels': number;
+  'model.classes': number;
+  'model.filters'?: number[];
+  'model.rnn'?: 'lstm' | 'gru';
+  'model.rnnUnits'?: number;
+  'model.rnnLayers'?: number;
+  'model.filterDivisor'?: number;
+  'model.weights'?: 'imagenet' | 'random';
+  'model.kernel'?: number;
+  'model.convsPerBlock'?: number;
+  'model.batchNorm'?: boolean;
+  'model.se'?: boolean;
+  'model.dense'?: number[];
+  'model.dropout'?: number;
+  'model.l2'?: number;
+}
+
+/** Every key of {@link ModelArchitecture}, in the order the table above lists them. */
+export const ARCHITECTURE_KEYS: readonly (keyof ModelArchitecture)[] = [
+  'input.height',
+  'input.width',
+  'input.channels',
+  'model.classes',
+  'model.filters',
+  'model.rnn',
+  'model.rnnUnits',
+  'model.rnnLayers',
+  'model.filterDivisor',
+  'model.weights',
+  'model.kernel',
+  'model.convsPerBlock',
+  'model.batchNorm',
+  'model.se',
+  'model.dense',
+  'model.dropout',
+  'model.l2',
+];
+
+/** A builder's resolved config, as the run's config records it (`CrnnConfig`, `LenetConfig`, ...). */
+type BuilderConfig = Readonly<Record<string, unknown>>;
+
+const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+const numbers = (value: unknown): number[] | undefined => (Array.isArray(value) && value.every((v) => typeof v === 'number') ? [...value] : undefined);
+const bool = (value: unknown): boolean | undefined => (typeof value === 'boolean' ? value : undefined);
+
+/** Leaves out the keys a family does not have. */
+function defined(architecture: ModelArchitecture): ModelArchitecture {
+  return Object.fromEntries(Object.entries(architecture).filter(([, value]) => value !== undefined)) as unknown as ModelArchitecture;
+}
+
+/** Input size from a sequence model's config (`inputHeight`, `inputWidth`, `channels`) or a classifier's (`inputShape`). */
+function inputOf(config: BuilderConfig, channels: number): Pick<ModelArchitecture, 'input.height' | 'input.width' | 'input.channels'> {
+  const shape = numbers(config['inputShape']);
+  return {
+    'input.height': num(config['inputHeight']) ?? shape?.[0] ?? Number.NaN,
+    'input.width': num(config['inputWidth']) ?? shape?.[1] ?? Number.NaN,
+    'input.channels': num(config['channels']) ?? shape?.[2] ?? channels,
+  };
+}
+
+/**
+ * The flat architecture params of a model of `family` built from `config` (the builder's
+ * resolved config; for the VGG19-CRNN with the `weights` it started from).
+ *
+ * @example
+ * architectureParams('crnn', resolveCrnnOptions({ rnn: 'gru' }))['model.rnn']; // 'gru'
+ */
+export function architectureParams(family: string, config: BuilderConfig): ModelArchitecture {
+  const common = { 'model.classes': num(config['numClasses']) ?? Number.NaN, 'model.dropout': num(config['dropout']) };
+  const rnn = config['rnn'];
+  const recurrent: Pick<ModelArchitecture, 'model.rnn' | 'model.rnnUnits' | 'model.rnnLayers'> = { 'model.rnn': rnn === 'gru' || rnn === 'lstm' ? rnn : undefined, 'model.rnnUnits': num(config['rnnUnits']), 'model.rnnLayers': num(config['rnnLayers']) };
+  switch (family) {
+    case 'crnn':
+      return defined({ ...inputOf(config, 1), ...common, 'model.filters': numbers(config['convFilters']), ...recurrent });
+    case 'vgg19-crnn':
+      return defined({
+        ...inputOf(config, 3),
+        ...common,
+        ...recurrent,
+        'model.filterDivisor': num(config['filterDivisor']),
+        'model.weights': config['weights'] === 'imagenet' || config['weights'] === 'random' ? config['weights'] : undefined,
+      });
+    case 'cnn':
+      return defined({
+        ...inputOf(config, 1),
+        ...common,
+        'model.filters': numbers(config['convFilters']),
+        'model.kernel': num(config['kernelSize']),
+        'model.convsPerBlock': num(config['convsPerBlock']),
+        'model.batchNorm': bool(config['batchNorm']),
+        'model.se': bool(config['squeezeExcitation']),
+        'model.dense': numbers(config['denseUnits']),
+        'model.l2': num(config['l2']),
+      });
+    case 'mlp':
+      return defined({ ...inputOf(config, 1), ...common, 'model.dense': numbers(config['hiddenUnits']), 'model.l2': num(config['l2']) });
+    default:
+      throw new ConfigError(`no architecture params for model ${JSON.stringify(family)}; known are crnn, vgg19-crnn, cnn, mlp`);
+  }
+}
+
+/** What {@link readArchitecture} reads of a recorded run (a `RunDetail` has both). */
+export interface RecordedModel {
+  params: Readonly<Record<string, ParamValue>>;
+  config: Readonly<Record<string, unknown>> | null;
+}
+
+/**
+ * The architecture of a recorded run: its flat params, or, for a run recorded before they were
+ * written, the same params derived from the builder config its config kept (`model` for the
+ * equation models, `architecture` for the character classifiers). Undefined when the run has
+ * neither (e.g. not trained by a glyphlab run function).
+ *
+ * @example
+ * readArchitecture(getRun(store, runId))?.['model.rnn']; // 'lstm'
+ */
+export function readArchitecture(run: RecordedModel): ModelArchitecture | undefined {
+  if (typeof run.params['input.height'] === 'number') {
+    const recorded = Object.fromEntries(ARCHITECTURE_KEYS.filter((key) => run.params[key] !== undefined && run.params[key] !== null).map((key) => [key, run.params[key]]));
+    return recorded as unknown as ModelArchitecture;
+  }
+  const family = run.params['model'];
+  const config = run.config?.['model'] ?? run.config?.['architecture'];
+  if (typeof family !== 'string' || config === null || typeof config !== 'object' || Array.isArray(config)) return undefined;
+  try {
+    return architectureParams(family, config as BuilderConfig);
+  } catch {
+    return undefined;
+  }
+}

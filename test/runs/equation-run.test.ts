@@ -1,0 +1,92 @@
+/**
+ * Recorded equation runs and their architecture params: two tiny CRNN runs that differ only in
+ * the recurrent cell, found and told apart through the store's query API and the CLI.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../src/backend/index';
+import { ConfigError } from '../../src/errors';
+import { buildCrnn } from '../../src/models/crnn';
+import { saveModel } from '../../src/models/io';
+import { readArchitecture } from '../../src/runs/architecture';
+import { resumeEquationTraining } from '../../src/runs/equation-run';
+import { compareRuns, getRun, listRuns } from '../../src/tracker/query';
+import { closeStore, finishRun, openStore, startRun } from '../../src/tracker/store';
+import { runsDirFor } from '../../src/util/paths';
+import { cli } from '../support/cli';
+import { trainTinyBaseRun } from '../support/equation-run';
+
+describe('recorded equation runs: architecture params', () => {
+  let dir: string;
+  let dbPath: string;
+  let gruRun: string;
+  let lstmRun: string;
+  before(async () => {
+    await initBackend({ backend: 'wasm' });
+    dir = mkdtempSync(join(tmpdir(), 'glyphlab-equation-run-'));
+    dbPath = join(dir, 'glyphlab.db');
+    gruRun = (await trainTinyBaseRun(dir, dbPath)).runId;
+    lstmRun = (await trainTinyBaseRun(dir, dbPath, 30, { rnn: 'lstm' })).runId;
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('every run records its architecture as flat params, and reads it back', () => {
+    const store = openStore(dbPath);
+    try {
+      const run = getRun(store, gruRun);
+      assert.equal(run.params['model'], 'crnn');
+      assert.equal(run.params['model.rnn'], 'gru');
+      assert.deepEqual(run.params['model.filters'], [8, 16, 16]);
+      assert.deepEqual([run.params['input.height'], run.params['input.width'], run.params['input.channels']], [32, 128, 1]);
+      assert.equal(run.params['model.classes'], 17);
+      assert.equal((run.config?.['model'] as { rnn: string }).rnn, 'gru', 'the whole builder config stays in the config');
+      assert.deepEqual(readArchitecture(run), {
+        'input.height': 32,
+        'input.width': 128,
+        'input.channels': 1,
+        'model.classes': 17,
+        'model.filters': [8, 16, 16],
+        'model.rnn': 'gru',
+        'model.rnnUnits': 8,
+        'model.rnnLayers': 1,
+        'model.dropout': 0,
+      });
+      assert.deepEqual(listRuns(store, { where: 'params.model.rnn = "gru"' }).map((r) => r.id), [gruRun]);
+      const comparison = compareRuns(store, [gruRun, lstmRun]);
+      assert.deepEqual(comparison.paramDiffs['model.rnn'], { [gruRun]: 'gru', [lstmRun]: 'lstm' });
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test('glyphlab runs ls --where finds the GRU run; runs compare shows the cell', async () => {
+    const found = await cli(['runs', 'ls', '--where', 'params.model.rnn = "gru"', '--db', dbPath, '--json']);
+    assert.equal(found.code, 0, found.err);
+    assert.deepEqual((JSON.parse(found.out) as { id: string }[]).map((r) => r.id), [gruRun]);
+    const compared = await cli(['runs', 'compare', gruRun, lstmRun, '--db', dbPath]);
+    assert.equal(compared.code, 0, compared.err);
+    assert.match(compared.out, /^ {2}model\.rnn +gru +lstm$/m);
+  });
+
+  test('a resume refuses a last/ checkpoint whose input is not the recorded architecture', async () => {
+    const store = openStore(dbPath);
+    let runId: string;
+    try {
+      const recorded = getRun(store, gruRun);
+      runId = startRun(store, { experiment: 'equations', config: recorded.config ?? {}, params: { ...recorded.params, 'input.height': 64 }, git: false, heartbeat: false });
+      finishRun(store, runId, 'interrupted');
+    } finally {
+      closeStore(store);
+    }
+    const model = buildCrnn({ inputHeight: 32, inputWidth: 128, convFilters: [8, 16, 16], rnnUnits: 8, rnnLayers: 1 });
+    await saveModel(model, join(runsDirFor(dbPath), runId, 'last'), { meta: { epoch: 0, learningRate: 1e-3, best: null } });
+    model.dispose();
+    await assert.rejects(
+      resumeEquationTraining(runId, { dbPath, handleSignals: false }),
+      (e: unknown) => e instanceof ConfigError && /takes 32x128x1 images, but run \S+ recorded a 64x128x1 model/.test(e.message),
+    );
+  });
+});
