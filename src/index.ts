@@ -308,31 +308,16 @@ export {
   type ClassPredictions,
   type ClassifierEvaluation,
 } from './training/classification';
-export {
-  withFeatureOutput,
-  createCenterLossObjective,
-  combineEvaluators,
-  collectAlignedFeatures,
-  alignBatch,
-  lookalikeMap,
-  meanCenterDistance,
-  centerStatistics,
-  heldOutCenterEvaluator,
-  type CenterStatistics,
-  type HeldOutCenterOptions,
-  type CenterLossObjective,
-  type CenterLossObjectiveOptions,
-  type FeatureOutputOptions,
-  type LabeledSequenceBatch,
-  type BatchAlignment,
-  type AlignedFeatures,
-  type CollectAlignedFeaturesOptions,
-} from './training/center-loss';
+export { withFeatureOutput, type FeatureOutputOptions } from './training/center-loss/feature-output';
+export { alignBatch, type LabeledSequenceBatch, type BatchAlignment } from './training/center-loss/align';
+export { createCenterLossObjective, type CenterLossObjective, type CenterLossObjectiveOptions } from './training/center-loss/objective';
+export { lookalikeMap, meanCenterDistance, centerStatistics, type CenterStatistics } from './training/center-loss/statistics';
+export { collectAlignedFeatures, heldOutCenterEvaluator, type HeldOutCenterOptions, type AlignedFeatures, type CollectAlignedFeaturesOptions } from './training/center-loss/held-out';
+export { combineEvaluators } from './training/evaluators';
 
 // tracker/: the experiment store (SQLite), its queries, and the callback that records a run
+export { openStore, closeStore, TrackerStore, type OpenStoreOptions } from './tracker/store';
 export {
-  openStore,
-  closeStore,
   startRun,
   logParams,
   logMetrics,
@@ -345,14 +330,12 @@ export {
   deleteRun,
   markCrashedRuns,
   guessMetricMode,
-  TrackerStore,
-  type OpenStoreOptions,
   type StartRunOptions,
   type LogMetricsOptions,
   type MetricPointInput,
   type FinishRunOptions,
   type ArtifactInput,
-} from './tracker/store';
+} from './tracker/record';
 export {
   listRuns,
   getRun,

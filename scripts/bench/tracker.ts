@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { closeStore, finishRun, logMetricPoints, logMetrics, openStore, startRun } from '../../src/tracker/store';
+import { closeStore, openStore } from '../../src/tracker/store';
+import { finishRun, logMetricPoints, logMetrics, startRun } from '../../src/tracker/record';
 import { listRuns } from '../../src/tracker/query';
 
 // Wall time is what the goals mean; this process's CPU time is given beside it because on a shared,

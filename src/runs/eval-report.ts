@@ -15,7 +15,8 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { DataError, errorMessage } from '../errors';
 import { type ConfusionPair, type LengthAccuracy, type SequenceMetrics, sequenceMetrics } from '../metrics/sequence';
-import { type TrackerStore, addArtifact } from '../tracker/store';
+import { type TrackerStore } from '../tracker/store';
+import { addArtifact } from '../tracker/record';
 import type { SequencePredictions } from '../training/sequence';
 
 /** The artifact kind of evaluation reports. */

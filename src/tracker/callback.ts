@@ -7,7 +7,8 @@
 import { Callback, type Logs, type TrainBeginEvent, type TrainEndEvent } from '../training/callbacks';
 import { TrackerError } from '../errors';
 import type { MetricMode } from './schema';
-import { type MetricPointInput, type TrackerStore, addArtifact, closeStore, finishRun, logMetricPoints, logMetrics, openStore, resumeRun, startRun } from './store';
+import { type TrackerStore, closeStore, openStore } from './store';
+import { type MetricPointInput, addArtifact, finishRun, logMetricPoints, logMetrics, resumeRun, startRun } from './record';
 
 /** Options of {@link TrackerCallback}. */
 export interface TrackerCallbackOptions {

@@ -5,7 +5,8 @@
 import { ConfigError } from '../errors';
 import type { ArtifactRow, MetricMode, MetricRow, MetricSummaryRow, ParamRow, ParamType, RunRow, RunStatus } from './schema';
 import { readSchemaVersion } from './migrations';
-import { type TrackerStore, assertRunExists, markCrashedRuns, selectAll, selectOne, selectRaw } from './store';
+import { type TrackerStore, selectAll, selectOne, selectRaw } from './store';
+import { assertRunExists, markCrashedRuns } from './record';
 import { type OrderBy, type RunFilter, compileFilter, compileOrderBy, parseOrderBy, parseWhere } from './where';
 
 /** A param value as recorded (JSON params come back parsed). */

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main';
-import { closeStore, finishRun, logMetrics, openStore, startRun } from '../../src/tracker/store';
+import { closeStore, openStore } from '../../src/tracker/store';
+import { finishRun, logMetrics, startRun } from '../../src/tracker/record';
 import { tempDbPath } from '../tracker/helpers';
 
 function capture(): { stream: Writable; text: () => string } {

@@ -9,7 +9,8 @@ import { EVAL_REPORT_KIND, evalReportFromMetrics, readEvalReport, writeEvalRepor
 import { confusionFigure, dashboardFigures, comparisonCurveFigure, lengthAccuracyFigure, runColors } from '../../src/dashboard/figures';
 import { ConfigError, DataError } from '../../src/errors';
 import { accuracyByLength, characterErrorRate, confusionPairs, sequenceAccuracy, sequenceMetrics } from '../../src/metrics/sequence';
-import { addArtifact, closeStore, finishRun, logMetrics, openStore, startRun, type TrackerStore } from '../../src/tracker/store';
+import { closeStore, openStore, type TrackerStore } from '../../src/tracker/store';
+import { addArtifact, finishRun, logMetrics, startRun } from '../../src/tracker/record';
 import { tempDbPath } from '../tracker/helpers';
 import { type DashboardFixture, fillDashboardDb } from './fixtures';
 

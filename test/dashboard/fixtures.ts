@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport } from '../../src/runs/eval-report';
 import { sequenceMetrics } from '../../src/metrics/sequence';
-import { addArtifact, closeStore, finishRun, logMetrics, openStore, startRun } from '../../src/tracker/store';
+import { closeStore, openStore } from '../../src/tracker/store';
+import { addArtifact, finishRun, logMetrics, startRun } from '../../src/tracker/record';
 
 /** What {@link fillDashboardDb} recorded. */
 export interface DashboardFixture {

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCHEMA_VERSION } from '../../src/tracker/schema';
-import { closeStore, deleteRun, execute, logMetricPoints, logMetrics, logParams, openStore, selectAll, startRun, type TrackerStore } from '../../src/tracker/store';
+import { closeStore, execute, openStore, selectAll, type TrackerStore } from '../../src/tracker/store';
+import { deleteRun, logMetricPoints, logMetrics, logParams, startRun } from '../../src/tracker/record';
 import { type ParamValue, decodeParam, exportRuns, getRun, listRuns } from '../../src/tracker/query';
 import { runFixture, tempDbPath } from './helpers';
 

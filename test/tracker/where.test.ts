@@ -1,7 +1,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors';
-import { type TrackerStore, closeStore, finishRun, logMetrics, openStore, startRun, tagRun } from '../../src/tracker/store';
+import { type TrackerStore, closeStore, openStore } from '../../src/tracker/store';
+import { finishRun, logMetrics, startRun, tagRun } from '../../src/tracker/record';
 import { bestRun, compareRuns, exportRuns, listRuns } from '../../src/tracker/query';
 import { WhereSyntaxError, compileFilter, parseWhere } from '../../src/tracker/where';
 import { tempDbPath } from './helpers';

@@ -1,0 +1,517 @@
+/**
+ * The writes that record a run in the experiment store: start (or resume) it, its params
+ * (flattened and typed), metric points with their running summaries, artifacts, tags and notes,
+ * the end, and the crash marking that every reader does first. Each write is one transaction
+ * and refreshes the run's heartbeat, so a reader can tell a killed process's run from a live one.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import { ConfigError, TrackerError } from '../errors';
+import { metricMode } from '../metrics/mode';
+import { sha256File } from '../util/hash';
+import { type MetricMode, type ParamType, type RunStatus, metricsJsonSql, paramsJsonSql } from './schema';
+import { toTrackerError } from './sqlite-errors';
+import { type TrackerStore, assertWritable, execute, inTransaction, selectAll, selectOne } from './store';
+
+/** Options of {@link startRun}. */
+export interface StartRunOptions {
+  /** Experiment name; created when new. Defaults to `'default'`. */
+  experiment?: string;
+  /** A human name for the run. Defaults to none. */
+  name?: string;
+  /** The full configuration: stored as JSON and flattened into typed params (`optimizer.lr`). Defaults to none. */
+  config?: Record<string, unknown>;
+  /** Extra params besides the config. Defaults to none. */
+  params?: Record<string, unknown>;
+  /** Compute backend name, e.g. `'wasm'`. Defaults to none. */
+  backend?: string;
+  /** Backend threads. Defaults to none. */
+  threads?: number;
+  /** What started the run: a CLI command or a notebook path. Defaults to this process's script and arguments. */
+  source?: string;
+  /** Fingerprint of the data split. Defaults to none. */
+  dataFingerprint?: string;
+  /** Tags to attach at once. Defaults to none. */
+  tags?: string[];
+  /** Git state: read from `git` in the current folder (true), none (false), or given. Defaults to true. */
+  git?: boolean | { commit: string | null; dirty: boolean | null };
+  /** Refresh the heartbeat on a timer while the process lives. Defaults to true. */
+  heartbeat?: boolean;
+}
+
+/** A new run id: UTC time plus random hex, e.g. `20261122-063012-4fa2c1`; sorts by start time. */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function readGitState(): { commit: string | null; dirty: boolean | null } {
+  try {
+    const options = { encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'], timeout: 2000 };
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], options).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], options);
+    return { commit, dirty: status.trim() !== '' };
+  } catch {
+    // Not a git checkout, or git missing: the run is still worth recording.
+    return { commit: null, dirty: null };
+  }
+}
+
+function defaultSource(): string {
+  const script = process.argv[1] ? basename(process.argv[1]) : 'node';
+  return [script, ...process.argv.slice(2)].join(' ');
+}
+
+/** The id of experiment `name`, created when new. */
+export function ensureExperiment(store: TrackerStore, name: string): number {
+  execute(store, 'INSERT INTO experiments (name, created_at) VALUES (@name, @now) ON CONFLICT(name) DO NOTHING', {
+    name,
+    now: Date.now(),
+  });
+  const row = selectOne<{ id: number }>(store, 'SELECT id FROM experiments WHERE name = @name', { name });
+  if (!row) throw new TrackerError(`experiment ${JSON.stringify(name)} vanished while being created in ${store.file}`);
+  return row.id;
+}
+
+/**
+ * Starts recording a run and returns its id. The run's heartbeat is refreshed every
+ * `heartbeatMs` (an unref'd timer: it never keeps the process alive) and on every write, so that
+ * a reader can tell a killed process's run from a live one.
+ *
+ * @example
+ * const runId = startRun(store, { experiment: 'equations', config: { model: 'crnn', lr: 5e-4 } });
+ * logMetrics(store, runId, { loss: 0.8, val_accuracy: 0.91 }, { step: 0, epoch: 0 });
+ * finishRun(store, runId, 'finished');
+ */
+export function startRun(store: TrackerStore, options: StartRunOptions = {}): string {
+  assertWritable(store);
+  const experiment = options.experiment ?? 'default';
+  if (experiment.trim() === '') throw new ConfigError('experiment name is empty; give a name such as "equations"');
+  const git = options.git === false ? { commit: null, dirty: null } : options.git === undefined || options.git === true ? readGitState() : options.git;
+  let runId = newRunId();
+  const now = Date.now();
+  inTransaction(store, () => {
+    const experimentId = ensureExperiment(store, experiment);
+    // Ids are the second plus 24 random bits: runs started by the thousand in one second (a bench, a
+    // sweep, two processes) do collide now and then, so a taken id is drawn again rather than failing.
+    for (let attempt = 1; ; attempt++) {
+      const inserted = execute(
+        store,
+        `INSERT INTO runs (id, experiment_id, name, status, started_at, heartbeat_at, pid, host, git_commit, git_dirty,
+                           backend, threads, source, config_json, data_fingerprint, metrics_json)
+         VALUES (@id, @experimentId, @name, 'running', @now, @now, @pid, @host, @gitCommit, @gitDirty,
+                 @backend, @threads, @source, @configJson, @dataFingerprint, '{}')
+         ON CONFLICT(id) DO NOTHING`,
+        {
+          id: runId,
+          experimentId,
+          name: options.name ?? null,
+          now,
+          pid: process.pid,
+          host: hostname(),
+          gitCommit: git.commit,
+          gitDirty: git.dirty === null ? null : git.dirty ? 1 : 0,
+          backend: options.backend ?? null,
+          threads: options.threads ?? null,
+          source: options.source ?? defaultSource(),
+          configJson: options.config ? JSON.stringify(options.config, jsonSafe) : null,
+          dataFingerprint: options.dataFingerprint ?? null,
+        },
+      );
+      if (inserted.changes === 1) break;
+      if (attempt === 20) throw new TrackerError(`no free run id after 20 tries in ${store.file}; is the clock stuck?`);
+      runId = newRunId();
+    }
+    writeParams(store, runId, { ...(options.config ?? {}), ...(options.params ?? {}) });
+    refreshParamsJson(store, runId);
+    for (const tag of options.tags ?? []) writeTag(store, runId, tag);
+  });
+  if (options.heartbeat !== false) startHeartbeat(store, runId);
+  return runId;
+}
+
+function startHeartbeat(store: TrackerStore, runId: string): void {
+  const timer = setInterval(() => {
+    try {
+      if (store.db.open) touchRun(store, runId, Date.now());
+    } catch {
+      // A missed heartbeat is harmless; the next write or tick refreshes it.
+    }
+  }, store.heartbeatMs);
+  timer.unref();
+  store.heartbeats.set(runId, timer);
+}
+
+/** Statuses a run can be resumed from. */
+export const RESUMABLE_STATUSES: readonly RunStatus[] = ['interrupted', 'failed', 'crashed'];
+
+/**
+ * Marks an interrupted, failed or crashed run as running again in this process (its metrics
+ * continue where they stopped), with a fresh heartbeat. Any other status is a ConfigError.
+ */
+export function resumeRun(store: TrackerStore, runId: string, options: { heartbeat?: boolean } = {}): void {
+  markCrashedRuns(store);
+  const row = selectOne<{ status: RunStatus }>(store, 'SELECT status FROM runs WHERE id = @runId', { runId });
+  if (!row) throw new ConfigError(`no run ${JSON.stringify(runId)} in ${store.file}; list runs with \`glyphlab runs ls\``);
+  if (!RESUMABLE_STATUSES.includes(row.status)) {
+    throw new ConfigError(`run ${runId} is ${row.status}; only ${RESUMABLE_STATUSES.join(', ')} runs can be resumed`);
+  }
+  const now = Date.now();
+  execute(store, "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, heartbeat_at = @now, pid = @pid WHERE id = @runId", { now, pid: process.pid, runId });
+  if (options.heartbeat !== false) startHeartbeat(store, runId);
+}
+
+/** JSON cannot hold NaN or Infinity; keep them as strings rather than turning them into null. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+/** Refreshes the heartbeat; a run a reader marked crashed while this process was busy comes back to life. */
+function touchRun(store: TrackerStore, runId: string, now: number): void {
+  const result = execute(
+    store,
+    `UPDATE runs SET heartbeat_at = @now,
+            ended_at = CASE WHEN status = 'crashed' THEN NULL ELSE ended_at END,
+            error = CASE WHEN status = 'crashed' THEN NULL ELSE error END,
+            status = CASE WHEN status = 'crashed' THEN 'running' ELSE status END
+     WHERE id = @runId`,
+    { now, runId },
+  );
+  if (result.changes === 0) throw new TrackerError(`no run ${JSON.stringify(runId)} in ${store.file}; start it with startRun() first`);
+}
+
+/** A typed param value as stored. */
+export interface EncodedParam {
+  type: ParamType;
+  value_text: string | null;
+  value_num: number | null;
+  value_bool: number | null;
+}
+
+/** Encodes a param value into its typed columns. */
+export function encodeParam(value: unknown): EncodedParam {
+  if (value === null || value === undefined) return { type: 'null', value_text: null, value_num: null, value_bool: null };
+  if (typeof value === 'number') return { type: 'number', value_text: Number.isFinite(value) ? null : String(value), value_num: Number.isNaN(value) ? null : value, value_bool: null };
+  if (typeof value === 'bigint') return { type: 'number', value_text: null, value_num: Number(value), value_bool: null };
+  if (typeof value === 'boolean') return { type: 'boolean', value_text: null, value_num: value ? 1 : 0, value_bool: value ? 1 : 0 };
+  if (typeof value === 'string') return { type: 'string', value_text: value, value_num: null, value_bool: null };
+  return { type: 'json', value_text: JSON.stringify(value, jsonSafe) ?? String(value), value_num: null, value_bool: null };
+}
+
+/** Flattens nested plain objects into dot keys (`{ optimizer: { lr: 1 } }` -> `optimizer.lr`); arrays stay whole. */
+export function flattenParams(params: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const flat: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(params)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
+      Object.assign(flat, flattenParams(value as Record<string, unknown>, name));
+    } else if (typeof value !== 'function' && typeof value !== 'symbol') {
+      flat[name] = value;
+    }
+  }
+  return flat;
+}
+
+function writeParams(store: TrackerStore, runId: string, params: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(flattenParams(params))) {
+    execute(
+      store,
+      `INSERT INTO params (run_id, key, type, value_text, value_num, value_bool)
+       VALUES (@runId, @key, @type, @value_text, @value_num, @value_bool)
+       ON CONFLICT(run_id, key) DO UPDATE SET type = excluded.type, value_text = excluded.value_text,
+         value_num = excluded.value_num, value_bool = excluded.value_bool`,
+      { runId, key, ...encodeParam(value) },
+    );
+  }
+}
+
+/**
+ * Rebuilds the run's `params_json` from its params rows, once per write call: the params
+ * triggers only clear it (see schema version 2), since rebuilding per row would cost O(keys²).
+ */
+function refreshParamsJson(store: TrackerStore, runId: string): void {
+  execute(store, `UPDATE runs SET params_json = ${paramsJsonSql('@runId')} WHERE id = @runId`, { runId });
+}
+
+/** Rebuilds the run's `metrics_json` from its summary rows, once per metric write call (as params). */
+function refreshMetricsJson(store: TrackerStore, runId: string): void {
+  execute(store, `UPDATE runs SET metrics_json = ${metricsJsonSql('@runId')} WHERE id = @runId`, { runId });
+}
+
+/** Records (or overwrites) params of a run, flattening nested objects into dot keys. */
+export function logParams(store: TrackerStore, runId: string, params: Record<string, unknown>): void {
+  inTransaction(store, () => {
+    touchRun(store, runId, Date.now());
+    writeParams(store, runId, params);
+    refreshParamsJson(store, runId);
+  });
+}
+
+/** One metric value to record. */
+export interface MetricPointInput {
+  key: string;
+  value: number;
+  step: number;
+  epoch?: number | null;
+  /** e.g. `'train'`, `'val'`, `'test'`, `'batch'`. Defaults to {@link metricContext} of the key. */
+  context?: string | null;
+  /** Milliseconds since the epoch. Defaults to now. */
+  wallTime?: number;
+}
+
+/** Options of {@link logMetrics}. */
+export interface LogMetricsOptions {
+  /** Step of these values. Defaults to one more than this run's last default step in this process (from 0). */
+  step?: number;
+  /** Epoch of these values. Defaults to none. */
+  epoch?: number;
+  /** Context of every value. Defaults to {@link metricContext} of each key. */
+  context?: string;
+  /** Whether larger or smaller is better, by key. Defaults to `metricMode` (src/metrics/mode.ts). */
+  modes?: Record<string, MetricMode>;
+}
+
+/** Whether larger or smaller is better, guessed from the key (the training loop uses the same rule). */
+export { metricMode as guessMetricMode } from '../metrics/mode';
+
+/** The context a metric key implies: `val_*` val, `test_*` test, `batch_*` batch, else train. */
+export function metricContext(key: string): string {
+  if (/^val(id)?_/.test(key)) return 'val';
+  if (/^test_/.test(key)) return 'test';
+  if (/^batch_/.test(key)) return 'batch';
+  return 'train';
+}
+
+/**
+ * Records metric values of one step in one transaction, updating each key's summary.
+ *
+ * @example
+ * logMetrics(store, runId, { loss: 0.42, val_accuracy: 0.97, lr: 1e-3 }, { step: 3, epoch: 3 });
+ */
+export function logMetrics(store: TrackerStore, runId: string, values: Record<string, number>, options: LogMetricsOptions = {}): void {
+  const step = options.step ?? store.nextStep.get(runId) ?? 0;
+  store.nextStep.set(runId, step + 1);
+  const wallTime = Date.now();
+  const points = Object.entries(values).map(([key, value]) => ({ key, value, step, epoch: options.epoch ?? null, context: options.context, wallTime }));
+  logMetricPoints(store, runId, points, options.modes);
+}
+
+function checkPoint(point: MetricPointInput, runId: string): void {
+  if (typeof point.key !== 'string' || point.key === '') throw new ConfigError(`metric of run ${runId} has an empty key; give a name such as "loss"`);
+  if (typeof point.value !== 'number') {
+    throw new ConfigError(`metric ${JSON.stringify(point.key)} of run ${runId} is ${JSON.stringify(point.value)}; expected a number (NaN and Infinity are fine)`);
+  }
+  if (!Number.isInteger(point.step)) throw new ConfigError(`metric ${JSON.stringify(point.key)} of run ${runId} has step ${point.step}; expected an integer`);
+}
+
+/**
+ * Records many metric points in one transaction: the bulk path behind {@link logMetrics} and
+ * the callback's batch buffer. Summaries are merged per key in JS first, so each key costs one
+ * upsert per call however many points it has.
+ */
+export function logMetricPoints(store: TrackerStore, runId: string, points: readonly MetricPointInput[], modes: Record<string, MetricMode> = {}): void {
+  if (points.length === 0) return;
+  for (const point of points) checkPoint(point, runId);
+  const summaries = new Map<string, { last: number; lastStep: number; best: number | null; bestStep: number | null; mode: MetricMode; count: number }>();
+  for (const point of points) {
+    let s = summaries.get(point.key);
+    if (!s) {
+      s = { last: point.value, lastStep: point.step, best: null, bestStep: null, mode: modes[point.key] ?? metricMode(point.key), count: 0 };
+      summaries.set(point.key, s);
+    }
+    s.last = point.value;
+    s.lastStep = point.step;
+    s.count++;
+    if (!Number.isNaN(point.value) && (s.best === null || (s.mode === 'max' ? point.value > s.best : point.value < s.best))) {
+      s.best = point.value;
+      s.bestStep = point.step;
+    }
+  }
+  const now = Date.now();
+  const insertSql = `INSERT INTO metrics (run_id, key, step, epoch, value, wall_time, context)
+                     VALUES (@runId, @key, @step, @epoch, @value, @wallTime, @context)`;
+  const insert = store.statement(insertSql);
+  inTransaction(store, () => {
+    touchRun(store, runId, now);
+    // Bound by position-free named parameters; one reusable object avoids 100k allocations.
+    const row: Record<string, unknown> = { runId, key: '', step: 0, epoch: null, value: null, wallTime: now, context: null };
+    for (const point of points) {
+      row.key = point.key;
+      row.step = point.step;
+      row.epoch = point.epoch ?? null;
+      row.value = Number.isNaN(point.value) ? null : point.value;
+      row.wallTime = point.wallTime ?? now;
+      row.context = point.context ?? metricContext(point.key);
+      try {
+        insert.run(row);
+      } catch (error) {
+        throw toTrackerError(error, store.file, insertSql, row);
+      }
+    }
+    for (const [key, s] of summaries) {
+      execute(
+        store,
+        `INSERT INTO metric_summary (run_id, key, last, last_step, best, best_step, mode, count)
+         VALUES (@runId, @key, @last, @lastStep, @best, @bestStep, @mode, @count)
+         ON CONFLICT(run_id, key) DO UPDATE SET
+           last = excluded.last, last_step = excluded.last_step, count = count + excluded.count,
+           best_step = CASE WHEN excluded.best IS NOT NULL AND (best IS NULL OR (mode = 'max' AND excluded.best > best)
+                                 OR (mode = 'min' AND excluded.best < best)) THEN excluded.best_step ELSE best_step END,
+           best = CASE WHEN excluded.best IS NOT NULL AND (best IS NULL OR (mode = 'max' AND excluded.best > best)
+                            OR (mode = 'min' AND excluded.best < best)) THEN excluded.best ELSE best END`,
+        { runId, key, last: Number.isNaN(s.last) ? null : s.last, lastStep: s.lastStep, best: s.best, bestStep: s.bestStep, mode: s.mode, count: s.count },
+      );
+    }
+    refreshMetricsJson(store, runId);
+  });
+}
+
+/** Options of {@link finishRun}. */
+export interface FinishRunOptions {
+  /** The error of a failed run; its message is stored. Defaults to none. */
+  error?: unknown;
+}
+
+/** Ends a run with a terminal status and stops its heartbeat. */
+export function finishRun(
+  store: TrackerStore,
+  runId: string,
+  status: Exclude<RunStatus, 'running' | 'crashed'> = 'finished',
+  options: FinishRunOptions = {},
+): void {
+  const timer = store.heartbeats.get(runId);
+  if (timer) clearInterval(timer);
+  store.heartbeats.delete(runId);
+  store.nextStep.delete(runId);
+  const error = options.error === undefined ? null : options.error instanceof Error ? options.error.message : String(options.error);
+  const now = Date.now();
+  const result = execute(store, 'UPDATE runs SET status = @status, ended_at = @now, heartbeat_at = @now, error = @error WHERE id = @runId', {
+    status,
+    now,
+    error,
+    runId,
+  });
+  if (result.changes === 0) throw new TrackerError(`no run ${JSON.stringify(runId)} in ${store.file}`);
+}
+
+/** An artifact to attach to a run. */
+export interface ArtifactInput {
+  path: string;
+  /** e.g. `'model'`, `'checkpoint'`, `'report'`. */
+  kind: string;
+  /** Size in bytes. Defaults to the file's size when it exists. */
+  bytes?: number;
+  /** Hex SHA-256. Defaults to the file's hash when it exists. */
+  sha256?: string;
+}
+
+/** Attaches a file to a run, hashing it (streamed) when it exists. Directories get no hash. */
+export async function addArtifact(store: TrackerStore, runId: string, artifact: ArtifactInput): Promise<void> {
+  let bytes = artifact.bytes ?? null;
+  let hash = artifact.sha256 ?? null;
+  if (existsSync(artifact.path)) {
+    const stats = statSync(artifact.path);
+    if (stats.isFile()) {
+      bytes ??= stats.size;
+      hash ??= await sha256File(artifact.path);
+    }
+  }
+  inTransaction(store, () => {
+    touchRun(store, runId, Date.now());
+    execute(
+      store,
+      'INSERT INTO artifacts (run_id, path, kind, bytes, sha256, created_at) VALUES (@runId, @path, @kind, @bytes, @sha256, @now)',
+      { runId, path: artifact.path, kind: artifact.kind, bytes, sha256: hash, now: Date.now() },
+    );
+  });
+}
+
+function writeTag(store: TrackerStore, runId: string, tag: string): void {
+  if (tag.trim() === '') throw new ConfigError(`tag of run ${runId} is empty; give a word such as "baseline"`);
+  execute(store, 'INSERT INTO tags (run_id, tag) VALUES (@runId, @tag) ON CONFLICT DO NOTHING', { runId, tag });
+}
+
+/** Throws a ConfigError naming the run when it does not exist. */
+export function assertRunExists(store: TrackerStore, runId: string): void {
+  if (!selectOne(store, 'SELECT 1 AS found FROM runs WHERE id = @runId', { runId })) {
+    throw new ConfigError(`no run ${JSON.stringify(runId)} in ${store.file}; list runs with \`glyphlab runs ls\``);
+  }
+}
+
+/** Adds a tag to a run. */
+export function tagRun(store: TrackerStore, runId: string, tag: string): void {
+  assertRunExists(store, runId);
+  inTransaction(store, () => writeTag(store, runId, tag));
+}
+
+/** Removes a tag from a run; returns whether it had it. */
+export function untagRun(store: TrackerStore, runId: string, tag: string): boolean {
+  assertRunExists(store, runId);
+  return execute(store, 'DELETE FROM tags WHERE run_id = @runId AND tag = @tag', { runId, tag }).changes > 0;
+}
+
+/** Sets a run's free-text note (replacing any earlier one). */
+export function noteRun(store: TrackerStore, runId: string, note: string): void {
+  assertRunExists(store, runId);
+  execute(store, 'UPDATE runs SET note = @note WHERE id = @runId', { note, runId });
+}
+
+/** Deletes a run and everything recorded for it (files on disk are left alone). */
+export function deleteRun(store: TrackerStore, runId: string): void {
+  assertRunExists(store, runId);
+  execute(store, 'DELETE FROM runs WHERE id = @runId', { runId });
+}
+
+/** Whether process `pid` exists on this machine (EPERM means it exists but is not ours). */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Marks as crashed every running run whose process is gone: on this host, a dead pid; elsewhere
+ * (or with no pid), a heartbeat older than `staleAfterMs`. A live local pid keeps its run running
+ * even when its heartbeat is stale, since one long synchronous training step can starve the timer.
+ * Every read of the query API calls this first; read-only stores skip it. Returns the ids marked.
+ */
+export function markCrashedRuns(store: TrackerStore, now: number = Date.now()): string[] {
+  if (store.readonly) return [];
+  const running = selectAll<{ id: string; pid: number | null; host: string | null; heartbeat_at: number }>(
+    store,
+    "SELECT id, pid, host, heartbeat_at FROM runs WHERE status = 'running'",
+  );
+  if (running.length === 0) return [];
+  const here = hostname();
+  const crashed: { id: string; reason: string }[] = [];
+  for (const run of running) {
+    if (store.heartbeats.has(run.id)) continue;
+    const stale = now - run.heartbeat_at > store.staleAfterMs;
+    const local = run.host === here && run.pid !== null;
+    const alive = local && run.pid !== null && (run.pid === process.pid || isProcessAlive(run.pid));
+    if (local && !alive) crashed.push({ id: run.id, reason: `process ${run.pid} on ${here} ended without finishing the run` });
+    else if (!local && stale) {
+      const seconds = Math.round((now - run.heartbeat_at) / 1000);
+      crashed.push({ id: run.id, reason: `no heartbeat for ${seconds} s (process ${run.pid ?? '?'} on ${run.host ?? '?'})` });
+    }
+  }
+  if (crashed.length === 0) return [];
+  inTransaction(store, () => {
+    for (const { id, reason } of crashed) {
+      execute(
+        store,
+        "UPDATE runs SET status = 'crashed', ended_at = heartbeat_at, error = COALESCE(error, @reason) WHERE id = @id AND status = 'running'",
+        { id, reason },
+      );
+    }
+  });
+  return crashed.map((c) => c.id);
+}

@@ -1,0 +1,186 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { ConfigError } from '../../src/errors';
+import { closeStore, openStore } from '../../src/tracker/store';
+import {
+  addArtifact,
+  deleteRun,
+  finishRun,
+  logMetricPoints,
+  logMetrics,
+  logParams,
+  markCrashedRuns,
+  noteRun,
+  startRun,
+  tagRun,
+} from '../../src/tracker/record';
+import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
+import { tempDbPath } from './helpers';
+
+describe('recording a run', () => {
+  test('params keep their types, nested config is flattened, config JSON kept whole', () => {
+    const store = openStore(tempDbPath());
+    try {
+      const config = { model: 'crnn', lr: 5e-4, augment: true, optimizer: { name: 'adam', beta1: 0.9 }, channels: [32, 64], seed: null };
+      const runId = startRun(store, { experiment: 'eq', name: 'first', config, backend: 'wasm', threads: 1, dataFingerprint: 'abc123', git: false, heartbeat: false });
+      logParams(store, runId, { batch_size: 64 });
+      const run = getRun(store, runId);
+      assert.equal(run.params.model, 'crnn');
+      assert.equal(run.params.lr, 5e-4);
+      assert.equal(run.params.augment, true);
+      assert.equal(run.params['optimizer.name'], 'adam');
+      assert.equal(run.params['optimizer.beta1'], 0.9);
+      assert.deepEqual(run.params.channels, [32, 64]);
+      assert.equal(run.params.seed, null);
+      assert.equal(run.params.batch_size, 64);
+      assert.deepEqual(run.config, config);
+      assert.equal(run.backend, 'wasm');
+      assert.equal(run.threads, 1);
+      assert.equal(run.dataFingerprint, 'abc123');
+      assert.equal(run.experiment, 'eq');
+      assert.equal(run.status, 'running');
+      assert.equal(run.pid, process.pid);
+      assert.equal(run.host, hostname());
+      assert.match(run.id, /^\d{8}-\d{6}-[0-9a-f]{6}$/);
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test('metric summaries track last and best with the right direction', () => {
+    const store = openStore(tempDbPath());
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false });
+      const losses = [1.0, 0.5, 0.7, 0.4, 0.6];
+      const accs = [0.2, 0.9, 0.5, 0.8, 0.85];
+      losses.forEach((loss, step) => logMetrics(store, runId, { loss, val_accuracy: accs[step]! }, { step, epoch: step }));
+      const { metrics } = getRun(store, runId);
+      assert.deepEqual(metrics.loss, { last: 0.6, lastStep: 4, best: 0.4, bestStep: 3, mode: 'min', count: 5 });
+      assert.deepEqual(metrics.val_accuracy, { last: 0.85, lastStep: 4, best: 0.9, bestStep: 1, mode: 'max', count: 5 });
+      const history = getMetricHistory(store, runId, ['val_accuracy']);
+      assert.deepEqual(history.map((p) => p.value), accs);
+      assert.deepEqual(history.map((p) => p.context), accs.map(() => 'val'));
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test("validation points recorded with the older context 'valid' read as 'val'", () => {
+    const store = openStore(tempDbPath());
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false });
+      logMetricPoints(store, runId, [{ key: 'val_accuracy', value: 0.5, step: 0, context: 'valid' }, { key: 'loss', value: 1, step: 0 }]);
+      assert.deepEqual(getMetricHistory(store, runId).map((p) => [p.key, p.context]), [['loss', 'train'], ['val_accuracy', 'val']]);
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test('NaN and Infinity round-trip through points and summaries', () => {
+    const store = openStore(tempDbPath());
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false });
+      logMetricPoints(store, runId, [
+        { key: 'loss', value: 2, step: 0 },
+        { key: 'loss', value: Infinity, step: 1 },
+        { key: 'loss', value: NaN, step: 2 },
+        { key: 'grad', value: -Infinity, step: 0 },
+        { key: 'all_nan', value: NaN, step: 0 },
+      ]);
+      const history = getMetricHistory(store, runId);
+      const loss = history.filter((p) => p.key === 'loss').map((p) => p.value);
+      assert.equal(loss[0], 2);
+      assert.equal(loss[1], Infinity);
+      assert.ok(Number.isNaN(loss[2]));
+      assert.equal(history.find((p) => p.key === 'grad')?.value, -Infinity);
+      const { metrics } = getRun(store, runId);
+      assert.ok(Number.isNaN(metrics.loss?.last));
+      assert.equal(metrics.loss?.best, 2);
+      assert.ok(Number.isNaN(metrics.all_nan?.best));
+      assert.equal(metrics.grad?.last, -Infinity);
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test('a non-number metric is refused with a message naming it', () => {
+    const store = openStore(tempDbPath());
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false });
+      assert.throws(() => logMetrics(store, runId, { loss: '0.3' as unknown as number }), (e: unknown) => e instanceof ConfigError && /"loss".*"0\.3".*expected a number/.test(e.message));
+      assert.equal(getMetricHistory(store, runId).length, 0);
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test('tags, notes, artifacts, finish with error, delete', async () => {
+    const file = tempDbPath();
+    const store = openStore(file);
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false, tags: ['baseline'] });
+      tagRun(store, runId, 'keep');
+      noteRun(store, runId, 'lr too high?');
+      const modelPath = join(dirname(file), 'model.bin');
+      writeFileSync(modelPath, 'weights');
+      await addArtifact(store, runId, { path: modelPath, kind: 'model' });
+      finishRun(store, runId, 'failed', { error: new Error('loss became NaN') });
+      const run = getRun(store, runId);
+      assert.deepEqual(run.tags, ['baseline', 'keep']);
+      assert.equal(run.note, 'lr too high?');
+      assert.equal(run.status, 'failed');
+      assert.equal(run.error, 'loss became NaN');
+      assert.equal(run.artifacts.length, 1);
+      assert.equal(run.artifacts[0]?.bytes, 7);
+      assert.equal(run.artifacts[0]?.sha256, createHash('sha256').update('weights').digest('hex'));
+      assert.equal(run.artifacts[0]?.kind, 'model');
+      logMetrics(store, runId, { loss: 1 });
+      deleteRun(store, runId);
+      assert.throws(() => getRun(store, runId), ConfigError);
+      const leftovers = store.db.prepare('SELECT (SELECT count(*) FROM metrics) + (SELECT count(*) FROM tags) + (SELECT count(*) FROM params) + (SELECT count(*) FROM artifacts) AS n').get() as { n: number };
+      assert.equal(leftovers.n, 0);
+    } finally {
+      closeStore(store);
+    }
+  });
+});
+
+describe('crash detection', () => {
+  test('a run from another host with a stale heartbeat is marked crashed on read', () => {
+    const store = openStore(tempDbPath(), { staleAfterMs: 1000 });
+    try {
+      const stale = startRun(store, { git: false, heartbeat: false });
+      const fresh = startRun(store, { git: false, heartbeat: false });
+      store.db.prepare("UPDATE runs SET host = 'elsewhere', heartbeat_at = heartbeat_at - 5000 WHERE id = ?").run(stale);
+      store.db.prepare("UPDATE runs SET host = 'elsewhere' WHERE id = ?").run(fresh);
+      const byId = new Map(listRuns(store).map((r) => [r.id, r]));
+      assert.equal(byId.get(stale)?.status, 'crashed');
+      assert.match(byId.get(stale)?.error ?? '', /no heartbeat for 5 s/);
+      assert.equal(byId.get(fresh)?.status, 'running');
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test('a local run whose pid is dead is marked crashed; a write from its process revives it', () => {
+    const store = openStore(tempDbPath());
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false });
+      // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it.
+      store.db.prepare('UPDATE runs SET pid = 4194305 WHERE id = ?').run(runId);
+      assert.deepEqual(markCrashedRuns(store), [runId]);
+      assert.equal(getRun(store, runId).status, 'crashed');
+      logMetrics(store, runId, { loss: 1 });
+      assert.equal(getRun(store, runId).status, 'crashed', 'pid still dead, so the next read marks it again');
+      store.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(process.pid, runId);
+      logMetrics(store, runId, { loss: 1 });
+      assert.equal(getRun(store, runId).status, 'running');
+    } finally {
+      closeStore(store);
+    }
+  });
+});
