@@ -1,7 +1,7 @@
 /**
  * `npm run bench:accuracy`: trains the custom CRNN on a synthetic equation set split 8:1:1 and
- * prints the test exact-match accuracy and the wall time. Goal (issue 5): 99.5% or better within
- * 60 minutes on a 2-core machine (the seed reached 99.47% after 11 h on a GPU).
+ * prints the test exact-match accuracy and the wall time. Goal: 99.5% or better within 60 minutes
+ * on a 2-core machine (the reference implementation reached 99.47% after 11 h on a GPU).
  *
  *   node --import tsx scripts/bench/accuracy.ts [--count 100000] [--minutes 60] [--data DIR]
  *       [--input-height 32] [--input-width 150] [--batch-size 32] [--lr 0.002] [--rnn lstm|gru]

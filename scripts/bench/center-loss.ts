@@ -1,6 +1,6 @@
 /**
- * CTC alone vs CTC + center loss (seeds.md section 3, issue 10): fine-tunes a trained CRNN run
- * both ways from the same weights, then prints exact-match accuracy and CER on the base run's
+ * CTC alone vs CTC + center loss, the reference implementation's experiment: fine-tunes a
+ * trained CRNN run both ways from the same weights, then prints exact-match accuracy and CER on the base run's
  * test split and on a look-alike-rich set, and the held-out center statistics. Both arms are
  * recorded in the experiment store (experiment 'center-loss').
  *

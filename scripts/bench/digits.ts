@@ -2,7 +2,7 @@
  * Trains the LeNet-style CNN on the real MNIST digits of the `mnist` package (10,000 images,
  * split 8:1:1 by class with a fixed seed) through the shared training loop, then prints the test
  * accuracy, weighted F1, wall time, and the size and accuracy of the uint8-quantised model. The
- * issue's target is at least 99.0% test accuracy (seeds.md section 5).
+ * target is at least 99.0% test accuracy.
  *
  *   npm run bench:digits -- [--backend wasm|cpu] [--epochs 15] [--filters 32,64] [--dense 128]
  *                           [--kernel 5] [--convs-per-block 1] [--batch-norm] [--patience 5]

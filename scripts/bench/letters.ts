@@ -1,5 +1,5 @@
 /**
- * The letters pipeline (seeds.md section 2, issue 9) where the real A-Z handwritten letters CSV
+ * The letters pipeline where the real A-Z handwritten letters CSV
  * is absent: synthesises capitals A-Z from the handwriting fonts into a CSV in the real file's
  * format, reads it back through the letters loader, and trains the CNN through
  * `runCharTraining` (recorded in experiment 'bench-letters'). Whole fonts are held out for the

@@ -1,5 +1,5 @@
 /**
- * Writer identification on the synthetic writers set (seeds.md section 4, issue 10): trains the
+ * Writer identification on the synthetic writers set: trains the
  * writer CNN on random 113x113 patches of each writer's training lines and prints top-1
  * accuracy over held-out lines (patch probabilities averaged per line) and over single patches.
  *

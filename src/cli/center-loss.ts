@@ -1,6 +1,7 @@
 /**
- * `glyphlab center-loss`: fine-tune a trained CRNN run with CTC alone and with CTC + center
- * loss, and compare both on its test split and a look-alike set (issue 10, seeds.md section 3).
+ * `glyphlab center-loss`: fine-tune a trained CRNN run with CTC alone and with CTC + center loss,
+ * and compare both on its test split and a look-alike set, as the reference implementation's
+ * center-loss experiment does.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

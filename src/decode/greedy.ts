@@ -1,6 +1,7 @@
 /**
- * Best-path decoding, the seed's decoder: the most probable class at each step, repeats
- * collapsed, blanks dropped. It reads probabilities or logits alike, since both share the argmax.
+ * Best-path decoding, the reference implementation's decoder: the most probable class at each step,
+ * repeats collapsed, blanks dropped. It reads probabilities or logits alike, since both share the
+ * argmax.
  */
 import { readDecoderInput, type CtcOutput } from './input';
 

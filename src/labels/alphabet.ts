@@ -1,7 +1,7 @@
 /**
- * The equation alphabet and the mapping between label text and class indices. The order is
- * fixed (seeds.md section 1): operators, `=`, parentheses, then the digits; the CTC blank is the
- * last class, after the 16 symbols (the Keras convention `blank = classes - 1`).
+ * The equation alphabet and the mapping between label text and class indices. The order is fixed
+ * (the reference implementation's): operators, `=`, parentheses, then the digits; the CTC blank is
+ * the last class, after the 16 symbols (the Keras convention `blank = classes - 1`).
  */
 import { DataError } from '../errors';
 

@@ -1,7 +1,7 @@
 /**
- * The grammar of equation labels (seeds.md section 1) and their arithmetic: three single
- * digits, two operators from `+ - *`, optional parentheses around the first or the last pair,
- * `=`, and the integer result, e.g. `(1-8)*4=-28`, `9-(7-4)=6`, `7+8*2=23`. Without
+ * The grammar of equation labels (the reference implementation's) and their arithmetic: three
+ * single digits, two operators from `+ - *`, optional parentheses around the first or the last
+ * pair, `=`, and the integer result, e.g. `(1-8)*4=-28`, `9-(7-4)=6`, `7+8*2=23`. Without
  * parentheses the usual precedence holds: `*` binds before `+` and `-`.
  */
 import { DataError } from '../errors';

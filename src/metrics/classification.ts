@@ -1,5 +1,5 @@
 /**
- * Metrics of single-label classification (seeds.md sections 2 and 5): accuracy, per-class
+ * Metrics of single-label classification (digits and letters): accuracy, per-class
  * accuracy, the confusion matrix and weighted F1. Pure functions on class indices.
  */
 

@@ -1,7 +1,7 @@
 /**
- * Sequence metrics over decoded strings: exact-match accuracy (the seed's metric), character
- * error rate, accuracy per label length, and character confusion pairs from the edit
- * alignment. Plain functions over strings, for callbacks, the CLI and notebooks alike.
+ * Sequence metrics over decoded strings: exact-match accuracy (the reference implementation's
+ * metric), character error rate, accuracy per label length, and character confusion pairs from the
+ * edit alignment. Plain functions over strings, for callbacks, the CLI and notebooks alike.
  */
 import { DataError } from '../errors';
 import { editAlignment, editDistance } from './edit-distance';

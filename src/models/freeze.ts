@@ -1,14 +1,15 @@
 /**
- * Freezing and unfreezing layers for two-phase fine-tuning (seeds.md section 1): phase 1 trains
- * only the last few layers on top of pretrained ones, phase 2 trains everything. Only layers
- * that hold weights count: pooling, permute or dropout layers have nothing to freeze.
+ * Freezing and unfreezing layers for two-phase fine-tuning (the reference implementation's VGG19
+ * recipe): phase 1 trains only the last few layers on top of pretrained ones, phase 2 trains
+ * everything. Only layers that hold weights count: pooling, permute or dropout layers have nothing
+ * to freeze.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 
 /** Options of {@link trainableLayerNames}. */
 export interface TrainableLayerNamesOptions {
-  /** How many of the last layers with weights train. Defaults to 5 (the seed's phase 1). */
+  /** How many of the last layers with weights train. Defaults to 5 (the reference implementation's phase 1). */
   lastN?: number;
 }
 

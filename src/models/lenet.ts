@@ -1,5 +1,5 @@
 /**
- * A LeNet-5-style CNN (seeds.md section 5): conv + max-pool blocks, an optional
+ * A LeNet-5-style CNN: conv + max-pool blocks, an optional
  * squeeze-and-excitation block after each conv (channel attention: global average pool, a
  * bottleneck dense, a sigmoid gate that rescales the channels), dense layers, dropout, L2 on
  * every kernel, and one logit per class. Outputs logits (apply `tf.softmax` for probabilities).
@@ -26,9 +26,9 @@ export interface LenetOptions {
   squeezeExcitation?: boolean;
   /** Channel reduction of the squeeze-and-excitation bottleneck. Defaults to 4. */
   seRatio?: number;
-  /** Dropout before the output layer. Defaults to 0.5 (the seed). */
+  /** Dropout before the output layer. Defaults to 0.5 (the reference implementation's). */
   dropout?: number;
-  /** L2 penalty on every kernel; 0 for none. Defaults to 0.001 (the seed). */
+  /** L2 penalty on every kernel; 0 for none. Defaults to 0.001 (the reference implementation's). */
   l2?: number;
   /** Model name. Defaults to 'lenet'. */
   name?: string;

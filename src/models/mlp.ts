@@ -1,5 +1,5 @@
 /**
- * The multilayer perceptron of seeds.md section 2: flatten the image, dense ReLU layers with
+ * The reference implementation's multilayer perceptron: flatten the image, dense ReLU layers with
  * dropout, and a dense output of one logit per class. Outputs logits (apply `tf.softmax` for
  * probabilities); the classification loss works on logits for numerical stability.
  */
@@ -11,7 +11,7 @@ export interface MlpOptions {
   inputShape?: [number, number, number];
   /** Number of classes. Defaults to 10. */
   numClasses?: number;
-  /** Units of each hidden layer. Defaults to [512, 512] (the seed's MLP). */
+  /** Units of each hidden layer. Defaults to [512, 512] (the reference implementation's MLP). */
   hiddenUnits?: number[];
   /** Dropout after each hidden layer. Defaults to 0.2. */
   dropout?: number;

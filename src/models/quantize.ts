@@ -1,10 +1,10 @@
 /**
- * Weight quantisation for deployment (seeds.md section 5: "INT8 weight quantisation"). Each
- * float32 weight tensor is stored as 8-bit (or 16-bit) integers with its own scale and minimum,
- * the affine scheme of tfjs-converter (`--quantize_uint8`): `q = round((w - min) / scale)`,
- * `w ~ q * scale + min`, with `min` nudged so that 0 stays exactly representable. Files in
- * 'uint8'/'uint16' are standard tfjs layers models (any tfjs loader dequantises them); 'int8'
- * is symmetric (`w ~ q * scale`, q in -127..127) and only this module reads it back.
+ * Weight quantisation for deployment ("INT8 weight quantisation", as the reference implementation
+ * asks). Each float32 weight tensor is stored as 8-bit (or 16-bit) integers with its own scale and
+ * minimum, the affine scheme of tfjs-converter (`--quantize_uint8`): `q = round((w - min) /
+ * scale)`, `w ~ q * scale + min`, with `min` nudged so that 0 stays exactly representable. Files in
+ * 'uint8'/'uint16' are standard tfjs layers models (any tfjs loader dequantises them); 'int8' is
+ * symmetric (`w ~ q * scale`, q in -127..127) and only this module reads it back.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

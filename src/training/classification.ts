@@ -1,5 +1,5 @@
 /**
- * The classification task for the training loop (seeds.md sections 2 and 5): a softmax
+ * The classification task for the training loop (digits and letters): a softmax
  * cross-entropy loss on logits with optional label smoothing and the model's L2 penalties, and
  * evaluators that report loss, accuracy and weighted F1 on a held-out data set. Models output
  * logits (see `buildMlp`, `buildLenet`).
@@ -75,8 +75,8 @@ export interface ClassificationLossOptions {
   /** Label smoothing in [0, 1): targets become (1 - s) one-hot + s / classes. Defaults to 0. */
   labelSmoothing?: number;
   /**
-   * Add this model's regularisation penalties (its layers' L2 terms) to the loss, for custom
-   * loops that call the model directly. Not with `train()`, which adds them itself. Defaults to none.
+   * Add this model's regularisation penalties (its layers' L2 terms) to the loss, for custom loops
+   * that call the model directly. Not with `train()`, which adds them itself. Defaults to none.
    */
   model?: tf.LayersModel;
 }

@@ -1,7 +1,7 @@
 /**
- * Training in phases that form one run (the seed's VGG19 recipe: phase 1 trains only the last
- * layers, phase 2 all of them). Callbacks see one run: one train-begin event, epochs numbered
- * on from phase to phase, one train-end event.
+ * Training in phases that form one run (the reference implementation's VGG19 recipe: phase 1 trains
+ * only the last layers, phase 2 all of them). Callbacks see one run: one train-begin event, epochs
+ * numbered on from phase to phase, one train-end event.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';

@@ -1,6 +1,7 @@
 /**
  * The sequence-recognition task (equation images, CTC): batches as tensors, the CTC loss, and
- * evaluation by decoding (exact-match accuracy and character error rate, as the seed measured).
+ * evaluation by decoding (exact-match accuracy and character error rate, as the reference
+ * implementation measured).
  */
 import * as tf from '@tensorflow/tfjs';
 import { decodeLabel } from '../labels/alphabet';
@@ -60,7 +61,7 @@ export type SequenceDecoder = 'greedy' | 'grammar';
 
 /** Options of {@link predictSequences}. */
 export interface PredictSequencesOptions {
-  /** Decoder. Defaults to 'greedy' (the seed's best path). */
+  /** Decoder. Defaults to 'greedy' (the reference implementation's best path). */
   decoder?: SequenceDecoder;
   /** Beam width of the grammar decoder. Defaults to 20. */
   beamWidth?: number;

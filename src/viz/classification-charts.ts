@@ -1,5 +1,5 @@
 /**
- * Figures of a classification evaluation (seeds.md sections 2 and 5): the confusion matrix as a
+ * Figures of a classification evaluation: the confusion matrix as a
  * plotly heatmap, per-class accuracy, loss curves, and grids of sample images (misclassified or
  * augmented) both as a plotly figure with captions and as a PNG for reports and the CLI.
  */

@@ -1,9 +1,9 @@
 /**
- * Embedding projections (seeds.md section 3): PCA of feature vectors to 2-D or 3-D as plotly
- * figure specs, one trace per label so that classes (and look-alikes) can be told apart, and
- * an export in the TensorBoard projector format (a vectors TSV and a metadata TSV; the metadata has a header row only when it has several
- * columns, as the projector expects), which
- * projector.tensorflow.org loads directly ("Load" > choose both files).
+ * Embedding projections: PCA of feature vectors to 2-D or 3-D as plotly figure specs, one trace per
+ * label so that classes (and look-alikes) can be told apart, and an export in the TensorBoard
+ * projector format (a vectors TSV and a metadata TSV; the metadata has a header row only when it
+ * has several columns, as the projector expects), which projector.tensorflow.org loads directly
+ * ("Load" > choose both files).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Pictures for writer identification (seeds.md section 4): line images of several writers as
+ * Pictures for writer identification: line images of several writers as
  * inline PNGs, and where the patch sampler cut its patches from one line, as a plotly figure.
  */
 import { encodePng } from '../image/png';

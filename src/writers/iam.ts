@@ -1,6 +1,6 @@
 /**
- * A loader for the IAM Handwriting Database layout (seeds.md section 4). IAM cannot be
- * downloaded here (registration required at https://fki.tic.heia-fr.ch/databases/iam-handwriting-database);
+ * A loader for the IAM Handwriting Database layout (the reference implementation's data). IAM
+ * cannot be downloaded here (registration required at https://fki.tic.heia-fr.ch/databases/iam-handwriting-database);
  * a user unpacks it into one folder:
  *
  *     IAM_ROOT/ascii/forms.txt        (or IAM_ROOT/forms.txt)
@@ -47,7 +47,7 @@ export interface IamLine {
 
 /** Options of {@link loadIamLines}. */
 export interface LoadIamLinesOptions {
-  /** Keep only the writers with the most lines, this many (the seed used 50). Defaults to all. */
+  /** Keep only the writers with the most lines, this many (the reference implementation used 50). Defaults to all. */
   topWriters?: number;
   /** Leave out lines whose segmentation is `err`. Defaults to false (the images are fine for writer ID). */
   skipSegmentationErrors?: boolean;
@@ -179,9 +179,9 @@ export function loadIamLines(root: string, options: LoadIamLinesOptions = {}): I
 }
 
 /**
- * Decodes IAM line images to grayscale for writer identification, optionally scaled to one
- * height (IAM lines are scanned at 300 dpi; the seed cut 113x113 patches from them). An image
- * that cannot be decoded is a DataError naming its path and line id.
+ * Decodes IAM line images to grayscale for writer identification, optionally scaled to one height
+ * (IAM lines are scanned at 300 dpi; the reference implementation cut 113x113 patches from them).
+ * An image that cannot be decoded is a DataError naming its path and line id.
  */
 export async function readIamLineImages(lines: readonly IamLine[], options: { height?: number } = {}): Promise<WriterLineImage[]> {
   const out: WriterLineImage[] = [];

@@ -1,7 +1,7 @@
 /**
- * Writer identification end to end (seeds.md section 4): random patches from the training
- * lines (re-drawn every epoch), the writer CNN trained by `train` with Adam, and top-1 accuracy
- * over held-out lines, each line's patch probabilities averaged into one vote.
+ * Writer identification end to end, the reference implementation's recipe: random patches from the
+ * training lines (re-drawn every epoch), the writer CNN trained by `train` with Adam, and top-1
+ * accuracy over held-out lines, each line's patch probabilities averaged into one vote.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';

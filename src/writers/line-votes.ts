@@ -1,8 +1,8 @@
 /**
- * Per-line writer predictions (seeds.md section 4): each line's patches are classified and
- * their probabilities averaged into one vote, the writer with the largest mean probability.
- * `evaluateWriterLines` sums these into accuracies; a notebook also wants the confusion matrix
- * over writers and each writer's accuracy, which need the single votes.
+ * Per-line writer predictions, as the reference implementation votes: each line's patches are
+ * classified and their probabilities averaged into one vote, the writer with the largest mean
+ * probability. `evaluateWriterLines` sums these into accuracies; a notebook also wants the
+ * confusion matrix over writers and each writer's accuracy, which need the single votes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';

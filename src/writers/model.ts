@@ -1,5 +1,5 @@
 /**
- * The writer-identification CNN of seeds.md section 4: three conv + max-pool blocks, dense
+ * The reference implementation's writer-identification CNN: three conv + max-pool blocks, dense
  * layers, and a softmax over writers, trained with Adam on random line patches.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -10,7 +10,7 @@ import type { LossFn, TrainBatch } from '../training/types';
 export interface WriterCnnOptions {
   /** Number of writers (softmax classes). */
   numWriters: number;
-  /** Side of the square grayscale input. Defaults to 113 (the seed's patch size). */
+  /** Side of the square grayscale input. Defaults to 113 (the reference implementation's patch size). */
   inputSize?: number;
   /** Filters of the three conv blocks. Defaults to [32, 64, 128]. */
   convFilters?: [number, number, number];

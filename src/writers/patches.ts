@@ -1,7 +1,7 @@
 /**
- * Random square patches from handwriting line images (seeds.md section 4): the writer CNN sees
- * 113x113 patches, at most 30% of the possible patch positions of each image, so that a line
- * gives many different views of one hand without repeating itself.
+ * Random square patches from handwriting line images, as in the reference implementation: the
+ * writer CNN sees 113x113 patches, at most 30% of the possible patch positions of each image, so
+ * that a line gives many different views of one hand without repeating itself.
  */
 import { ConfigError } from '../errors';
 import { convertChannels, type RawImage } from '../image/raw-image';
@@ -28,9 +28,9 @@ export interface WriterPatchOptions {
 
 /** Options of {@link samplePatchPositions} and {@link samplePatches}. */
 export interface PatchSamplerOptions {
-  /** Patch side in pixels. Defaults to 113 (the seed). */
+  /** Patch side in pixels. Defaults to 113 (the reference implementation's). */
   size?: number;
-  /** Largest share of the possible patch positions to take from one image. Defaults to 0.3 (the seed). */
+  /** Largest share of the possible patch positions to take from one image. Defaults to 0.3 (the reference implementation's). */
   maxFraction?: number;
   /** A hard cap on patches per image (the 30% of a long line is thousands). Defaults to no cap. */
   maxPatches?: number;
@@ -73,7 +73,7 @@ export function patchCount(width: number, height: number, options: Pick<PatchSam
 /**
  * Distinct random top-left corners of patches in a `width` x `height` image: `floor(maxFraction
  * * possible)` of them (at least one, at most `maxPatches`), in the order drawn. Reproducible
- * from the seed.
+ * from the RNG seed.
  */
 export function samplePatchPositions(width: number, height: number, options: PatchSamplerOptions = {}): PatchPosition[] {
   const { size, maxFraction, maxPatches, rng, pad } = resolve(options);

@@ -44,7 +44,7 @@ export async function fillDashboardDb(file: string, artifactDir: string, experim
       const { truths, predictions } = evaluations[key];
       const metrics = sequenceMetrics(truths, predictions);
       logMetrics(store, runId, { test_accuracy: metrics.accuracy, test_cer: metrics.characterErrorRate }, { step: accuracies.length - 1, epoch: accuracies.length - 1, context: 'test' });
-      // As training writes it (src/training/equation-run.ts): the report plus misread samples.
+      // As training writes it (src/runs/equation-run.ts): the report plus misread samples.
       const errors = truths.flatMap((truth, i) => (predictions[i] === truth ? [] : [{ path: `test/${i}.png`, truth, predicted: predictions[i] }]));
       const reportPath = writeEvalReport(join(artifactDir, `${key}-eval-report.json`), { ...evalReportFromMetrics(metrics), errors } as ReturnType<typeof evalReportFromMetrics>);
       await addArtifact(store, runId, { path: reportPath, kind: EVAL_REPORT_KIND });

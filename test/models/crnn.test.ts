@@ -12,7 +12,7 @@ describe('buildCrnn', () => {
     await initBackend({ backend: 'wasm' });
   });
 
-  test('defaults reproduce the seed: 64x300 grayscale in, 75 time steps of 17 classes out', () => {
+  test('defaults reproduce the reference implementation: 64x300 grayscale in, 75 time steps of 17 classes out', () => {
     const config = resolveCrnnOptions();
     assert.deepEqual(crnnFeatureSize(config), [4, 75]);
     assert.equal(config.numClasses, 17);

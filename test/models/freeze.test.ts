@@ -20,7 +20,7 @@ describe('two-phase fine-tuning helpers', () => {
   });
   after(() => model.dispose());
 
-  test('phase 1 (the seed\'s last 5 layers) trains block5_conv3/4, both BiLSTMs and the logits only', () => {
+  test('phase 1 (the reference implementation\'s last 5 layers) trains block5_conv3/4, both BiLSTMs and the logits only', () => {
     const names = trainableLayerNames(model);
     assert.deepEqual(names, ['block5_conv3', 'block5_conv4', 'bidirectional_1', 'bidirectional_2', 'logits']);
     setTrainable(model, names);

@@ -10,7 +10,7 @@ describe('buildMlp', () => {
     await initBackend({ backend: 'cpu' });
   });
 
-  test("defaults are the seed's MLP: 784 -> 512 -> 512 -> 10 logits with dropout 0.2", () => {
+  test("defaults are the reference implementation's MLP: 784 -> 512 -> 512 -> 10 logits with dropout 0.2", () => {
     const model = buildMlp();
     try {
       assert.equal(model.countParams(), 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10);

@@ -21,7 +21,7 @@ const lines: WriterLineImage[] = synthesizeWriterLines(createSyntheticWriters(3,
 });
 
 describe('splitWriterLines', () => {
-  test('every writer in every part, disjoint, reproducible from the seed', () => {
+  test('every writer in every part, disjoint, reproducible from its seed', () => {
     const split = splitWriterLines(lines, { seed: 1, valLinesPerWriter: 1, testLinesPerWriter: 1 });
     assert.deepEqual(split.writers, ['w000', 'w001', 'w002']);
     assert.deepEqual([split.train.length, split.val.length, split.test.length], [6, 3, 3]);

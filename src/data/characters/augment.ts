@@ -1,5 +1,5 @@
 /**
- * Seeded augmentation of single-character images (seeds.md section 5): rotation, zoom, shifts,
+ * Seeded augmentation of single-character images: rotation, zoom, shifts,
  * elastic deformation, brightness and Gaussian noise, on float pixels in [0, 1] (ink bright on
  * a dark background, as in MNIST). The geometric parts compose into one inverse mapping sampled
  * bilinearly, so an image is resampled once however many of them apply.

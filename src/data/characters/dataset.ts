@@ -1,5 +1,5 @@
 /**
- * A small in-memory data set of single-character images (seeds.md sections 2 and 5): MNIST
+ * A small in-memory data set of single-character images: MNIST
  * digits, Fashion-MNIST, A-Z letters. Pixels are float32 in [0, 1], one channel, row-major,
  * `[n, height, width, 1]`; labels index `classes`. Loaders (IDX, letters CSV, the `mnist`
  * package) produce it; splits, batches and evaluation consume it.
@@ -130,7 +130,7 @@ export interface CharSplits {
 
 /**
  * Splits a data set into train, validation and test, stratified by class so that every part
- * keeps the class balance, deterministically from the seed. Each class is shuffled on its own
+ * keeps the class balance, deterministically from the RNG seed. Each class is shuffled on its own
  * and cut by the ratios (rounded), so small classes still reach every part when they can.
  *
  * @example

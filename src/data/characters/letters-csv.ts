@@ -1,5 +1,5 @@
 /**
- * The A-Z handwritten letters CSV (seeds.md section 2; Kaggle's "A_Z Handwritten Data.csv",
+ * The A-Z handwritten letters CSV (Kaggle's "A_Z Handwritten Data.csv",
  * about 370,000 rows, ~700 MB): one image a row, the label (0-25 for A-Z) then 784 pixel values
  * 0-255 of a 28x28 image. The file is read line by line so that it never sits in memory as text.
  *

@@ -1,9 +1,9 @@
 /**
- * Synthetic capital letters in the format of the A-Z handwritten letters CSV (seeds.md section
- * 2): the 26 capitals drawn from the handwriting fonts of `@fontsource/*`, each image varied
- * (rotation, scale, shear, shift, stroke weight), centred in a 20x20 box of a 28x28 frame like
- * MNIST, white ink on black, one row `label,784 pixels` each. Not handwriting: a stand-in to
- * measure the letters pipeline where the real file is absent, best split by font.
+ * Synthetic capital letters in the format of the A-Z handwritten letters CSV: the 26 capitals
+ * drawn from the handwriting fonts of `@fontsource/*`, each image varied (rotation, scale,
+ * shear, shift, stroke weight), centred in a 20x20 box of a 28x28 frame like MNIST, white ink on
+ * black, one row `label,784 pixels` each. Not handwriting: a stand-in to measure the letters
+ * pipeline where the real file is absent, best split by font.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

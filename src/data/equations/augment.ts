@@ -1,7 +1,8 @@
 /**
  * Seeded augmentation of equation images, on {@link RawImage} pixels after resizing: random
- * horizontal placement (the seed data is all left-aligned), a small rotation, pixel noise and
- * smudges (dark blurred blots, as in the robustness probe of seeds.md section 1).
+ * horizontal placement (the reference implementation's data is all left-aligned), a small rotation,
+ * pixel noise and smudges (dark blurred blots, as in the reference implementation's robustness
+ * probe).
  */
 import type { RawImage } from '../../image/raw-image';
 import type { Rng } from '../../util/rng';

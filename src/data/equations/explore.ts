@@ -1,5 +1,5 @@
 /**
- * Exploring a labelled image data set (seeds.md section 1): label-length distribution,
+ * Exploring a labelled image data set: label-length distribution,
  * character frequencies, where the ink sits across the width (the left bias), and a grid of
  * samples. Plain numbers first; DataFrames (danfojs, loaded lazily: it pulls in tfjs), plotly
  * figure specs and an HTML report are built from them.

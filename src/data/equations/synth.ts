@@ -1,12 +1,12 @@
 /**
- * Synthesis of a captcha-style equation data set (seeds.md section 1): `DIR/images/*.png`
- * (300x64 RGB) and `DIR/labels.csv` (`filename,label`).
+ * Synthesis of a captcha-style equation data set like the reference implementation's:
+ * `DIR/images/*.png` (300x64 RGB) and `DIR/labels.csv` (`filename,label`).
  *
- * Every image `i` draws its label and its look from `createRng(`${seed}:${i}`)`, so the files
- * are byte-identical for the same seed and versions whatever the number of workers. Each image
- * is written to a temporary name and renamed, and `labels.csv` is written the same way at the
- * end, so an interrupted run leaves no half-written file; running again skips the complete
- * images already there.
+ * Every image `i` draws its label and its look from `createRng(`${seed}:${i}`)`, so the files are
+ * byte-identical for the same seed and versions whatever the number of workers. Each image is
+ * written to a temporary name and renamed, and `labels.csv` is written the same way at the end, so
+ * an interrupted run leaves no half-written file; running again skips the complete images already
+ * there.
  */
 import { existsSync, mkdirSync, openSync, readSync, closeSync, fstatSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

@@ -17,8 +17,8 @@ export interface TrainWithCenterLossOptions extends Omit<TrainOptions<LabeledSeq
 }
 
 /**
- * The seed's recipe, second phase: continue training a (pre-trained) CRNN with CTC + center
- * loss. Wraps the model with {@link withFeatureOutput}, trains with the objective's loss, and
+ * The reference implementation's recipe, second phase: continue training a (pre-trained) CRNN
+ * with CTC + center loss. Wraps the model with {@link withFeatureOutput}, trains with the objective's loss, and
  * adds the epoch's center statistics to the logs of `evaluate` (so a `TrackerCallback` records
  * them). The returned `objective` still holds the centers; dispose it when done.
  *

@@ -19,7 +19,8 @@ import { distance, lookalikeMap, meanCenterDistance } from './statistics';
 export interface CenterLossObjectiveOptions {
   /**
    * Weight of the center loss next to CTC. 0 trains on CTC alone but still tracks centers and
-   * statistics (a baseline). Defaults to 0.003 (Wen et al.; the seed asks for a small weight).
+   * statistics (a baseline). Defaults to 0.003 (Wen et al.; the reference implementation asks for a
+   * small weight).
    */
   lambda?: number;
   /** Center update rate in [0, 1]. Defaults to 0.5 (Wen et al.). */
@@ -43,10 +44,10 @@ export interface CenterLossObjective {
   /** The loss for `train`: CTC + lambda * center loss; moves the centers after each batch. */
   loss: LossFn<LabeledSequenceBatch>;
   /**
-   * Center statistics of the training frames since the last call, then resets them:
-   * `center_loss`, `center_frames`, `center_between` (mean distance between the centers of
-   * seen classes), `center_own_distance` (mean frame-to-own-center distance), `center_lookalike` (mean
-   * distance to the nearest look-alike's center). Use as (part of) the `evaluate` of `train`.
+   * Center statistics of the training frames since the last call, then resets them: `center_loss`,
+   * `center_frames`, `center_between` (mean distance between the centers of seen classes),
+   * `center_own_distance` (mean frame-to-own-center distance), `center_lookalike` (mean distance to
+   * the nearest look-alike's center). Use as (part of) the `evaluate` of `train`.
    */
   metrics(): Logs;
   /** An `EvaluateFn` returning {@link CenterLossObjective.metrics}. */

@@ -22,7 +22,7 @@ function inkCentre(pixels: Uint8Array): { x: number; y: number; ink: number } {
 }
 
 describe('synthetic letters', () => {
-  test('a letter is 28x28, bright ink on dark, near the centre, with an empty border; the seed fixes it', () => {
+  test('a letter is 28x28, bright ink on dark, near the centre, with an empty border; its seed fixes it', () => {
     const image = renderLetter('A', 'caveat', createRng('t'));
     assert.equal(image.length, 784);
     const { x, y, ink } = inkCentre(image);
