@@ -4,7 +4,6 @@
  */
 import { encodePng } from '../image/png';
 import type { RawImage } from '../image/raw-image';
-import type { PatchPosition } from '../writers/patches';
 import type { FigureSpec } from '../types';
 import { escapeHtml } from './html';
 
@@ -45,10 +44,11 @@ export interface PatchPositionsFigureOptions {
 }
 
 /**
- * A line image with an outline around each sampled `size` x `size` patch (and a dot at its
- * centre, so that dense overlaps stay readable).
+ * A line image with an outline around each sampled `size` x `size` patch (`positions` are the
+ * top-left corners, as `samplePatchPositions` gives them) and a dot at its centre, so that dense
+ * overlaps stay readable.
  */
-export function patchPositionsFigure(image: RawImage, positions: readonly PatchPosition[], size: number, options: PatchPositionsFigureOptions = {}): FigureSpec {
+export function patchPositionsFigure(image: RawImage, positions: readonly { x: number; y: number }[], size: number, options: PatchPositionsFigureOptions = {}): FigureSpec {
   const shown = positions.slice(0, options.maxShown ?? 40);
   const shapes = shown.map((p, i) => ({
     type: 'rect',
