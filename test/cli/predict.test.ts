@@ -1,0 +1,36 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../src/backend/index';
+import { EXIT_OK } from '../../src/cli/main';
+import { cli } from '../support/cli';
+import { trainTinyBaseRun } from '../support/equation-run';
+
+describe('glyphlab predict', () => {
+  const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-predict-'));
+  const dataDir = join(root, 'data');
+  const db = join(root, 'runs.db');
+  let runId = '';
+  before(async () => {
+    await initBackend({ backend: 'wasm' });
+    runId = (await trainTinyBaseRun(root, db)).runId;
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  test('predict reads each image', async () => {
+    const images = readdirSync(join(dataDir, 'images')).slice(0, 2).map((f) => join(dataDir, 'images', f));
+    const result = await cli(['predict', '--run', runId, ...images, '--decoder', 'grammar', '--db', db, '--json']);
+    assert.equal(result.code, EXIT_OK, result.err);
+    const read = JSON.parse(result.out) as { image: string; text: string }[];
+    assert.deepEqual(read.map((r) => r.image), images);
+    for (const r of read) assert.match(r.text, /^[-+*=()0-9]*$/);
+  });
+
+  test('a missing image gets one clear line and a failure exit code', async () => {
+    const missingImage = await cli(['predict', '--run', runId, join(root, 'missing.png'), '--db', db]);
+    assert.notEqual(missingImage.code, EXIT_OK);
+    assert.match(missingImage.err, /missing\.png/);
+  });
+});
