@@ -1,8 +1,8 @@
 """PyTorch peer of glyphlab's custom CRNN, for scripts/bench/train.ts (benchmark only).
 
 The same architecture as src/models/crnn.ts: per block conv 3x3 'same' without bias, batch
-norm, ReLU, max pool; width becomes time; two bidirectional LSTM layers; dropout; a linear
-layer over 16 symbols + blank; CTC loss (blank = last class); Adam.
+norm, ReLU, max pool; width becomes time; two bidirectional LSTM (or GRU) layers; dropout; a linear
+layer over 16 symbols + blank; CTC loss (blank = last class); Adam. `--rnn gru` for GRU layers.
 
 Protocol: prints one JSON line {"ready": ...} after setting up, then for every line "run" on
 stdin times `--steps` training steps (after `--warmup` untimed ones on the first run) and prints
@@ -40,7 +40,8 @@ class Crnn(nn.Module):
     def __init__(self, features, feature_size, args):
         super().__init__()
         self.features = features
-        self.rnn = nn.LSTM(feature_size, args.units, num_layers=args.layers, bidirectional=True, batch_first=True)
+        cell = nn.GRU if args.rnn == 'gru' else nn.LSTM
+        self.rnn = cell(feature_size, args.units, num_layers=args.layers, bidirectional=True, batch_first=True)
         self.dropout = nn.Dropout(0.2)
         self.logits = nn.Linear(2 * args.units, args.classes)
 
@@ -69,6 +70,7 @@ def main():
     parser.add_argument('--filters', type=lambda s: [int(v) for v in s.split(',')], default=[32, 64, 128, 128])
     parser.add_argument('--pools', type=parse_pools, default=parse_pools('2x2,2x2,2x1,2x1'))
     parser.add_argument('--units', type=int, default=128)
+    parser.add_argument('--rnn', choices=['lstm', 'gru'], default='lstm')
     parser.add_argument('--layers', type=int, default=2)
     parser.add_argument('--classes', type=int, default=17)
     parser.add_argument('--seed', type=int, default=7)

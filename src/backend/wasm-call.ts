@@ -13,6 +13,10 @@ export interface KernelCalls {
   call(name: string, inputs: Record<string, TensorInfo>, attrs: object): TensorInfo;
   /** Runs the wasm kernel `name` and hands its output to the caller (not freed). */
   keep(name: string, inputs: Record<string, TensorInfo>, attrs: object): TensorInfo;
+  /** Allocates an uninitialised float32 intermediate, freed by {@link KernelCalls.dispose}. */
+  allocate(shape: number[]): TensorInfo;
+  /** Frees one intermediate now (a loop's per-step temporaries), not at {@link KernelCalls.dispose}. */
+  free(info: TensorInfo): void;
   /** Frees every intermediate made by {@link KernelCalls.call}. */
   dispose(): void;
 }
@@ -41,6 +45,17 @@ export function kernelCalls(backend: tf.KernelBackend, overrides: Record<string,
       return out;
     },
     keep: run,
+    allocate(shape) {
+      const out = (backend as unknown as { makeOutput(shape: number[], dtype: tf.DataType): TensorInfo }).makeOutput(shape, 'float32');
+      temporaries.push(out);
+      return out;
+    },
+    free(info) {
+      const index = temporaries.lastIndexOf(info);
+      if (index < 0) throw new Error('free: not an intermediate of this kernel');
+      temporaries.splice(index, 1);
+      backend.disposeData(info.dataId);
+    },
     dispose() {
       // Reshape shares its input's data and counts a reference, so each output frees once.
       for (const t of temporaries) backend.disposeData(t.dataId);

@@ -23,6 +23,8 @@ import { kernelCalls, type KernelArgs, type TensorInfo } from './wasm-call';
 import { leadingAxesReduction, maxPoolGradJs, reverseJs } from './wasm-js-kernels';
 import { explicitTransposes } from './wasm-matmul';
 import { replaceWasmKernel } from './wasm-replace';
+import { registerWasmBatchNormKernels } from './wasm-batch-norm';
+import { registerWasmRecurrentKernels } from './wasm-rnn';
 
 /** Kernels delegated to the cpu backend when wasm lacks them. */
 const CPU_FALLBACK_KERNELS = [
@@ -232,5 +234,6 @@ export function registerWasmTrainingKernels(): string[] {
   }
   added.push(...registerCpuFallbacks('wasm', CPU_FALLBACK_KERNELS));
   if (registerBatchNormGradient()) added.push('FusedBatchNorm (gradient)');
+  added.push(...registerWasmRecurrentKernels(), ...registerWasmBatchNormKernels());
   return added;
 }

@@ -1,4 +1,5 @@
 /** `glyphlab data`: synthesise, check, explore and split equation data sets; explore character data sets too. */
+import { MAX_WORKER_THREADS } from '../util/script-worker';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
@@ -123,7 +124,7 @@ export const dataGroup: CommandGroup = {
           fonts: fonts.length ? fonts : undefined,
           placement,
           forms: formsText ? parseFormShares(formsText) : DEFAULT_FORM_SHARES,
-          workers: numberOption(args, 'workers', { min: 0, max: 64, integer: true }),
+          workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKER_THREADS, integer: true }),
           onProgress: (done, total) => bar.update(done, total),
         });
         bar.finish();

@@ -14,7 +14,9 @@ import { interruptOnSignals } from '../training/interrupt';
 import { parseStepSchedule } from '../training/schedule';
 import { OPTIMIZER_NAMES } from '../training/train';
 import type { OptimizerName } from '../training/types';
+import { defaultReplicas, MAX_REPLICAS } from '../parallel/replicas';
 import { databasePath } from '../util/paths';
+import { MAX_WORKER_THREADS as MAX_WORKERS } from '../util/script-worker';
 import { announceBackend } from './backend';
 import {
   type CliContext,
@@ -67,7 +69,8 @@ export const trainGroup: CommandGroup = {
         limit: { type: 'string', valueName: 'N', description: 'use at most N training images (and N/8 for val and test)' },
         augment: { type: 'boolean', description: `augment training images (${describeDefault((d) => d.augment)})` },
         'no-augment': { type: 'boolean', description: 'train without augmentation' },
-        workers: { type: 'string', valueName: 'N', description: 'image-decoding worker threads (default min(2, cores))' },
+        workers: { type: 'string', valueName: 'N', description: `image-decoding worker threads, at most ${MAX_WORKERS} (default min(2, cores))` },
+        replicas: { type: 'string', valueName: 'N', description: `data-parallel training replicas: threads that each hold the model and split every batch, at most ${MAX_REPLICAS} (default one per core, ${defaultReplicas()} here; not --workers)` },
         experiment: { type: 'string', valueName: 'NAME', description: `experiment name (${describeDefault((d) => d.experiment)})` },
         name: { type: 'string', valueName: 'NAME', description: 'run name (default the model name)' },
         tag: { type: 'string', multiple: true, valueName: 'TAG', description: 'tag the run (repeatable)' },
@@ -125,7 +128,8 @@ async function resumeRun(args: ParsedArgs, ctx: CliContext, runId: string): Prom
     resumeEquationTraining(runId, {
       epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
       dbPath: stringOption(args, 'db') ?? databasePath(),
-      workers: numberOption(args, 'workers', { min: 0, integer: true }),
+      workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKERS, integer: true }),
+      replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
       callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
       log: (message) => ctx.stderr.write(`${message}\n`),
       signal,
@@ -174,7 +178,8 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
       seed: numberOption(args, 'seed', { integer: true }),
       limit: limit === undefined ? undefined : { train: limit, val: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
       augment: augment === undefined ? undefined : augment ? {} : false,
-      workers: numberOption(args, 'workers', { min: 0, integer: true }),
+      workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKERS, integer: true }),
+      replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
       ...recordingOptions(args, ctx),
       log: (message) => ctx.stderr.write(`${message}\n`),
       signal,
@@ -218,6 +223,7 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
         squeezeExcitation: flagOption(args, 'se') || undefined,
       },
       mlp: { hiddenUnits: integerListOption(args, 'dense') },
+      replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
       ...recordingOptions(args, ctx),
       signal,
       handleSignals: false,

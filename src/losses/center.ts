@@ -1,5 +1,5 @@
 /**
- * Center loss (Wen et al., 2016) for sequence models (seeds.md section 3): per-frame features
+ * Center loss (Wen et al., 2016) for sequence models (a look-alike-character recipe of the reference write-ups): per-frame features
  * are pulled towards a learned center of the character they show, so that look-alike characters
  * (1/7, 6/8/9, 0/8, +/*, (/)) end up further apart in feature space. A CTC model gives no
  * per-frame labels, so the frames are first aligned with the label through the greedy CTC path

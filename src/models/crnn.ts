@@ -1,18 +1,23 @@
 /**
- * The custom CRNN of the equation pipeline (seeds.md section 1): conv blocks with batch
- * normalisation, `Permute` so that image width becomes time, `TimeDistributed(Flatten)` (the
- * seed's bare `Reshape` scrambled features and never converged), two bidirectional recurrent
+ * The custom CRNN of the equation pipeline (the reference implementation's custom model): conv
+ * blocks with batch normalisation, `Permute` so that image width becomes time, each time step's
+ * features flattened (the reference's bare `Reshape`, without the permute, scrambled features
+ * and never converged), two bidirectional recurrent
  * layers, and a dense layer over the alphabet plus the CTC blank.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
+import { batchNorm } from './layers/batch-norm';
+import { fusedBidirectional } from './layers/fused-bidirectional';
+import { sampleDropout } from './layers/sample-dropout';
+import { GATE_ACTIVATIONS, type GateActivation } from './layers/fused-rnn';
 
 export interface CrnnOptions {
-  /** Input height in pixels. Defaults to 64 (the seed); 32 trains faster on a CPU. */
+  /** Input height in pixels. Defaults to 64 (the reference implementation's); 32 trains faster on a CPU. */
   inputHeight?: number;
   /** Input width in pixels. Defaults to 300. */
   inputWidth?: number;
-  /** Input channels: 1 (grayscale, the seed's custom model) or 3. Defaults to 1. */
+  /** Input channels: 1 (grayscale, as the reference implementation's custom model) or 3. Defaults to 1. */
   channels?: number;
   /** Classes including the blank (16 symbols + blank for equations). Defaults to 17. */
   numClasses?: number;
@@ -24,12 +29,21 @@ export interface CrnnOptions {
    * width shrinks 4x (300 -> 75 time steps), height 16x.
    */
   pools?: ([number, number] | null)[];
-  /** Recurrent cell. Defaults to 'lstm' (the seed); 'gru' is the option the seed asked for. */
+  /** Recurrent cell. Defaults to 'lstm' (the reference implementation's); 'gru' is the option it asked for. */
   rnn?: 'lstm' | 'gru';
   /** Units of each direction of each recurrent layer. Defaults to 128. */
   rnnUnits?: number;
   /** Number of bidirectional recurrent layers. Defaults to 2. */
   rnnLayers?: number;
+  /**
+   * Run each bidirectional recurrent layer as glyphlab's fused whole-sequence op
+   * (`models/layers/fused-bidirectional.ts`: one taped op per direction, several times faster
+   * and a fraction of the memory) rather than tfjs-layers' per-time-step graph. Both have the
+   * same weights. Defaults to true.
+   */
+  fusedRnn?: boolean;
+  /** Gate activation of the recurrent cells. Defaults to 'sigmoid' (Keras 2.3+, PyTorch); tfjs-layers' own default is 'hardSigmoid'. */
+  recurrentActivation?: GateActivation;
   /** Dropout before the output layer. Defaults to 0.2. */
   dropout?: number;
   /**
@@ -62,6 +76,8 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
     rnn: options.rnn ?? 'lstm',
     rnnUnits: options.rnnUnits ?? 128,
     rnnLayers: options.rnnLayers ?? 2,
+    fusedRnn: options.fusedRnn ?? true,
+    recurrentActivation: options.recurrentActivation ?? 'sigmoid',
     dropout: options.dropout ?? 0.2,
     batchNormMomentum: options.batchNormMomentum ?? 0.99,
     name: options.name ?? 'crnn',
@@ -71,6 +87,9 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
   }
   if (config.rnn !== 'lstm' && config.rnn !== 'gru') {
     throw new ConfigError(`CRNN: rnn ${JSON.stringify(config.rnn)} is not one of: lstm, gru`);
+  }
+  if (!GATE_ACTIVATIONS.includes(config.recurrentActivation)) {
+    throw new ConfigError(`CRNN: recurrentActivation ${JSON.stringify(config.recurrentActivation)} is not one of: ${GATE_ACTIVATIONS.join(', ')}`);
   }
   const [height, width] = crnnFeatureSize(config);
   if (height < 1 || width < 1) {
@@ -94,12 +113,18 @@ export function crnnFeatureSize(config: Pick<CrnnConfig, 'inputHeight' | 'inputW
 }
 
 /** Options of the sequence head shared by the custom CRNN and the VGG19-CRNN. */
-export type SequenceHeadConfig = Required<Pick<CrnnOptions, 'numClasses' | 'rnn' | 'rnnUnits' | 'rnnLayers' | 'dropout'>>;
+export type SequenceHeadConfig = Required<Pick<CrnnOptions, 'numClasses' | 'rnn' | 'rnnUnits' | 'rnnLayers' | 'dropout'>> &
+  Pick<CrnnOptions, 'fusedRnn' | 'recurrentActivation'>;
 
 function recurrentLayer(config: SequenceHeadConfig, index: number): tf.layers.Layer {
+  const recurrentActivation = config.recurrentActivation ?? 'sigmoid';
+  if (config.fusedRnn ?? true) {
+    return fusedBidirectional({ cell: config.rnn, units: config.rnnUnits, recurrentActivation, cellName: `${config.rnn}_${index + 1}`, name: `bidirectional_${index + 1}` });
+  }
   const args = {
     units: config.rnnUnits,
     returnSequences: true,
+    recurrentActivation,
     // The default orthogonal initializer crashes on the wasm backend ("rMat.flatten is not a
     // function", environment.md); Glorot trains as well here.
     recurrentInitializer: 'glorotUniform' as const,
@@ -111,15 +136,20 @@ function recurrentLayer(config: SequenceHeadConfig, index: number): tf.layers.La
 
 /**
  * The sequence head of both equation models: `[batch, height, width, channels]` features ->
- * `Permute` (width becomes time) -> `TimeDistributed(Flatten)` (the seed's bare `Reshape`
+ * `Permute` (width becomes time) -> per-step flatten (the reference implementation's bare `Reshape`
  * scrambled features) -> bidirectional LSTM/GRU layers -> dropout -> `[batch, time,
  * numClasses]` linear logits (`ctcLoss` applies the log-softmax).
  */
 export function sequenceHead(features: tf.SymbolicTensor, config: SequenceHeadConfig): tf.SymbolicTensor {
   let x = tf.layers.permute({ dims: [2, 1, 3], name: 'width_as_time' }).apply(features) as tf.SymbolicTensor;
-  x = tf.layers.timeDistributed({ layer: tf.layers.flatten(), name: 'column_features' }).apply(x) as tf.SymbolicTensor;
+  // Flattening each time step's [height, channels] is a reshape of the permuted tensor (the
+  // paper's TimeDistributed(Flatten)); tfjs's TimeDistributed would unstack and restack every
+  // time step. A reshape *without* the permute scrambles width and height (the paper's bug).
+  const [, steps, height, channels] = x.shape as [null, number, number, number];
+  x = tf.layers.reshape({ targetShape: [steps, height * channels], name: 'column_features' }).apply(x) as tf.SymbolicTensor;
   for (let i = 0; i < config.rnnLayers; i++) x = recurrentLayer(config, i).apply(x) as tf.SymbolicTensor;
-  if (config.dropout > 0) x = tf.layers.dropout({ rate: config.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  // Per-sample masks: a batch split across replicas drops what one process would.
+  if (config.dropout > 0) x = sampleDropout({ rate: config.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
   return tf.layers.dense({ units: config.numClasses, name: 'logits' }).apply(x) as tf.SymbolicTensor;
 }
 
@@ -137,8 +167,8 @@ export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
   config.convFilters.forEach((filters, i) => {
     const block = i + 1;
     x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ momentum: config.batchNormMomentum, name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.reLU({ name: `relu${block}` }).apply(x) as tf.SymbolicTensor;
+    // Batch norm and its ReLU as one layer (one kernel each way on wasm; Keras's weights).
+    x = batchNorm({ momentum: config.batchNormMomentum, relu: true, name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
     const pool = config.pools[i];
     if (pool) x = tf.layers.maxPooling2d({ poolSize: pool, strides: pool, name: `pool${block}` }).apply(x) as tf.SymbolicTensor;
   });

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '../errors';
+// A saved model may use any of glyphlab's layer classes: register them before loading one.
+import './custom-layers';
 
 /** File names of a saved model. */
 export const MODEL_JSON = 'model.json';

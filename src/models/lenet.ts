@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
+import { batchNorm } from './layers/batch-norm';
+import { sampleDropout } from './layers/sample-dropout';
 
 export interface LenetOptions {
   /** Input shape [height, width, channels]. Defaults to [28, 28, 1]. */
@@ -98,10 +100,8 @@ export function buildLenet(options: LenetOptions = {}): tf.LayersModel {
       x = tf.layers
         .conv2d({ filters, kernelSize: config.kernelSize, padding: 'same', activation: config.batchNorm ? 'linear' : 'relu', useBias: !config.batchNorm, kernelRegularizer: regularizer, name })
         .apply(x) as tf.SymbolicTensor;
-      if (config.batchNorm) {
-        x = tf.layers.batchNormalization({ name: `${name}_bn` }).apply(x) as tf.SymbolicTensor;
-        x = tf.layers.activation({ activation: 'relu', name: `${name}_relu` }).apply(x) as tf.SymbolicTensor;
-      }
+      // Batch norm with its ReLU, statistics shared across data-parallel replicas.
+      if (config.batchNorm) x = batchNorm({ relu: true, name: `${name}_bn` }).apply(x) as tf.SymbolicTensor;
     }
     if (config.squeezeExcitation) x = squeezeExcitation(x, filters, config.seRatio, `${block}_se`, regularizer);
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `${block}_pool` }).apply(x) as tf.SymbolicTensor;
@@ -110,7 +110,7 @@ export function buildLenet(options: LenetOptions = {}): tf.LayersModel {
   config.denseUnits.forEach((units, i) => {
     x = tf.layers.dense({ units, activation: 'relu', kernelRegularizer: regularizer, name: `dense_${i + 1}` }).apply(x) as tf.SymbolicTensor;
   });
-  if (config.dropout > 0) x = tf.layers.dropout({ rate: config.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
+  if (config.dropout > 0) x = sampleDropout({ rate: config.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers.dense({ units: config.numClasses, kernelRegularizer: regularizer, name: 'logits' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: config.name });
 }

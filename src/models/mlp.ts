@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
+import { sampleDropout } from './layers/sample-dropout';
 
 export interface MlpOptions {
   /** Input shape [height, width, channels]. Defaults to [28, 28, 1]. */
@@ -56,7 +57,7 @@ export function buildMlp(options: MlpOptions = {}): tf.LayersModel {
   let x = tf.layers.flatten({ name: 'flatten' }).apply(input) as tf.SymbolicTensor;
   config.hiddenUnits.forEach((units, i) => {
     x = tf.layers.dense({ units, activation: 'relu', kernelRegularizer: regularizer, name: `dense_${i + 1}` }).apply(x) as tf.SymbolicTensor;
-    if (config.dropout > 0) x = tf.layers.dropout({ rate: config.dropout, name: `dropout_${i + 1}` }).apply(x) as tf.SymbolicTensor;
+    if (config.dropout > 0) x = sampleDropout({ rate: config.dropout, name: `dropout_${i + 1}` }).apply(x) as tf.SymbolicTensor;
   });
   const logits = tf.layers.dense({ units: config.numClasses, kernelRegularizer: regularizer, name: 'logits' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: config.name });

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError, errorMessage } from '../errors';
+import './custom-layers';
 
 /** Integer types weights can be stored in. */
 export type QuantizationDtype = 'uint8' | 'uint16' | 'int8';

@@ -1,5 +1,5 @@
 /**
- * The VGG19 transfer model of the equation pipeline (seeds.md section 1): the Keras VGG19
+ * The VGG19 transfer model of the equation pipeline (the reference implementation's transfer model): the Keras VGG19
  * convolutional stack (`block1_conv1` .. `block5_conv4`, Keras layer names, 3x3 'same' conv +
  * ReLU, 2x2 block pools, the last pool dropped), then the custom CRNN's sequence head (width as
  * time, BiLSTM x2, logits over 16 symbols + blank). ImageNet weights come from the Keras file
@@ -44,9 +44,9 @@ export const VGG19_BGR_MEAN: readonly [number, number, number] = [103.939, 116.7
 
 /** Options of {@link buildVgg19Crnn}; the sequence-head options mean what they mean for `buildCrnn`. */
 export interface Vgg19CrnnOptions extends Pick<CrnnOptions, 'numClasses' | 'rnn' | 'rnnUnits' | 'rnnLayers' | 'dropout'> {
-  /** Input height in pixels (RGB input). Defaults to 64 (the seed). */
+  /** Input height in pixels (RGB input). Defaults to 64 (the reference implementation's). */
   inputHeight?: number;
-  /** Input width in pixels. Defaults to 300 (the seed). */
+  /** Input width in pixels. Defaults to 300 (the reference implementation's). */
   inputWidth?: number;
   /**
    * Pooling after blocks 1-4 as [height, width], `null` for none (block 5 has none). Defaults to

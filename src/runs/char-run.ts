@@ -14,6 +14,7 @@ import { train } from '../training/train';
 import type { TrainOptions, TrainResult } from '../training/types';
 import { CHAR_RUN_DEFAULTS, type CharModelName, getModelBuilder } from './models';
 import { recordRun, type RecordingOptions } from './recorded-run';
+import { resolveReplicas, type RunReplicas, startRunReplicas } from './replicas';
 
 /** How {@link charFitOptions} chooses between model selection and a final model. */
 export interface CharFitOptions {
@@ -55,6 +56,8 @@ export interface CharRunOptions extends CharFitOptions, RecordingOptions {
   batchSize?: number;
   /** Label smoothing. Defaults to 0.05. */
   labelSmoothing?: number;
+  /** Data-parallel training replicas (threads splitting every batch). Defaults to one per core on the wasm backend, 1 elsewhere; recorded as `replicas`. */
+  replicas?: number;
   /** Augment training images (rotation, zoom, shifts, noise, elastic). Defaults to true. */
   augment?: boolean;
   /** Shuffle seed. Defaults to 0. */
@@ -118,10 +121,16 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
   const schedule = options.learningRateSchedule;
   const final = options.final ?? false;
   const { fitSet, ...fit } = charFitOptions(splits, options);
+  const labelSmoothing = options.labelSmoothing ?? 0.05;
+  const loss = classificationLoss({ labelSmoothing });
+  const replicas = resolveReplicas(options.replicas);
+  let parallel: RunReplicas<ClassificationBatch> | undefined;
   try {
+    parallel = await startRunReplicas(model, { replicas, loss: { name: 'classification', labelSmoothing }, lossFn: loss, seed: options.seed ?? 0 });
     const result = await train(model, charTrainData(fitSet, { batchSize, seed: options.seed ?? 0, augment: augment ? {} : false }), {
       ...fit,
-      loss: classificationLoss({ labelSmoothing: options.labelSmoothing ?? 0.05 }),
+      loss,
+      gradients: parallel.gradients,
       test: classificationEvaluator(splits.test, { prefix: 'test_' }),
       epochs: options.epochs ?? schedule?.epochs ?? defaults.epochs,
       clipNorm: defaults.clipNorm,
@@ -143,12 +152,14 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
           schedule: schedule ? formatStepSchedule(schedule) : null,
           batchSize,
           augment,
-          labelSmoothing: options.labelSmoothing ?? 0.05,
+          labelSmoothing,
+          replicas,
         },
       },
     });
     return { runId: recorded.runId(), runDir: recorded.runDir(), status: result.status, best: result.best, testMetrics: result.testMetrics };
   } finally {
+    await parallel?.close();
     model.dispose();
   }
 }

@@ -34,6 +34,8 @@ export interface EquationRunRecord {
   data: RecordedData;
   batchSize: number;
   evalBatchSize: number;
+  /** Data-parallel replicas the run trained on (absent in runs recorded before replicas existed: 1). */
+  replicas?: number;
   /** Added by the training loop: how it trained. */
   training?: TrainingConfig;
   /** Added by `trainInPhases`: the epochs of all phases together. */

@@ -28,6 +28,7 @@ import { type EquationRunRecord, recordedEquationOptions } from './equation-reco
 import { buildEvalReport, type RunEvalReport } from './eval-report';
 import { type BuiltModel, EQUATION_RUN_DEFAULTS, type EquationModelName, type EquationModelOptions, getModelBuilder } from './models';
 import { recordRun, type RecordingOptions } from './recorded-run';
+import { resolveReplicas, type RunReplicas, startRunReplicas } from './replicas';
 
 /** Options of {@link runEquationTraining}. Every field is recorded with the run. */
 export interface EquationRunOptions extends RecordingOptions, Omit<EquationModelOptions, 'log' | 'vgg19'> {
@@ -67,6 +68,12 @@ export interface EquationRunOptions extends RecordingOptions, Omit<EquationModel
   augment?: AugmentOptions | false;
   /** Worker threads decoding images. Defaults to the batch source's default. */
   workers?: number;
+  /**
+   * Data-parallel training replicas (threads, each with its own copy of the model, splitting
+   * every batch); not the same as `workers`, which decode images. Defaults to one per core on
+   * the wasm backend, 1 elsewhere; recorded as `replicas`.
+   */
+  replicas?: number;
   /** Experiment name. Defaults to 'equations'. */
   experiment?: string;
   /** Run name. Defaults to the model name. */
@@ -178,14 +185,20 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
     logBatches: options.logBatches ?? true,
     resumeRunId: resume?.runId,
   });
+  const loss = ctcLossFn();
+  const replicas = resolveReplicas(options.replicas);
   const record: EquationRunRecord = {
     model: modelConfig,
     data: { dir: dataDir, split: data.fromManifest ? 'split.json' : 'stratified 8:1:1', sizes, limit: options.limit ?? null, seed, augment },
     batchSize,
     evalBatchSize,
+    replicas,
   };
   let testReport: RunEvalReport | undefined;
+  let parallel: RunReplicas<SequenceBatch> | undefined;
   try {
+    parallel = await startRunReplicas(model, { replicas, loss: { name: 'ctc' }, lossFn: loss, seed });
+    if (replicas > 1) log(`training on ${replicas} replicas (worker threads splitting every batch)`);
     const epochs = options.epochs ?? defaults.epochs;
     const initialEpoch = resume?.initialEpoch ?? 0;
     if (initialEpoch >= epochs) throw new ConfigError(`run ${resume?.runId} already trained ${initialEpoch} of ${epochs} epochs; resume with more --epochs`);
@@ -194,7 +207,8 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
     const phases: TrainingPhase<SequenceBatch>[] =
       phase1Epochs > 0 ? [{ epochs: phase1Epochs, trainableLayers: phase1Layers, name: 'last layers' }, { epochs: epochs - phase1Epochs, name: 'all layers' }] : [{ epochs: epochs - initialEpoch }];
     const result = await trainInPhases(model, sequenceTrainData(trainSource), {
-      loss: ctcLossFn(),
+      loss,
+      gradients: parallel.gradients,
       evaluate: sequenceEvaluator(valSource),
       test: testSource
         ? async (m) => {
@@ -223,6 +237,7 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
     const modelDir = result.status === 'finished' ? join(recorded.runDir(), 'model') : undefined;
     return { runId: recorded.runId(), runDir: recorded.runDir(), status: result.status, history: result.history, best: result.best, testMetrics: result.testMetrics, testReport, modelDir, splitSizes: sizes, dataDir };
   } finally {
+    await parallel?.close();
     await Promise.all(sources.map((s) => s.close()));
     model.dispose();
     resume?.optimizer.dispose();

@@ -6,8 +6,6 @@ import { dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { loadModel } from '../models/io';
-// Registers the VGG19-CRNN's preprocessing layer, which saved VGG19 models need to load.
-import '../models/vgg19-crnn';
 import { getRun } from '../tracker/query';
 import { closeStore, openStore } from '../tracker/store';
 import { runsDirFor } from '../util/paths';

@@ -84,3 +84,40 @@ export function scheduleFromHistory(rates: readonly number[], epochs = rates.len
 export function formatStepSchedule(schedule: Pick<StepSchedule, 'steps'>): string {
   return schedule.steps.map((s) => `${s.learningRate}x${s.epochs}`).join(',');
 }
+
+/** Options of {@link warmupCosine}. */
+export interface WarmupCosineOptions {
+  /** The highest rate, reached at the end of the warm-up. */
+  peak: number;
+  /** Share of training spent warming up linearly from 0. Defaults to 0.1. */
+  warmup?: number;
+  /** The rate at the very end. Defaults to peak / 100. */
+  floor?: number;
+  /** Training's length in milliseconds (a time budget); or give `totalSteps`. */
+  budgetMs?: number;
+  /** Training's length in batches; used when there is no `budgetMs`. */
+  totalSteps?: number;
+}
+
+/**
+ * A per-batch learning rate: a linear warm-up to `peak`, then a half cosine down to `floor`
+ * over the rest of a time budget (or a number of batches). Past the end it stays at `floor`.
+ *
+ * @example
+ * train(model, data, { ..., batchLearningRate: warmupCosine({ peak: 3e-3, budgetMs: 10 * 60_000 }) });
+ */
+export function warmupCosine(options: WarmupCosineOptions): (progress: { step: number; elapsedMs: number }) => number {
+  const { peak } = options;
+  const warmup = options.warmup ?? 0.1;
+  const floor = options.floor ?? peak / 100;
+  if (!(peak > 0) || !Number.isFinite(peak)) throw new ConfigError(`warm-up cosine: peak rate ${peak} must be a positive number`);
+  if (!(warmup >= 0 && warmup < 1)) throw new ConfigError(`warm-up cosine: warm-up share ${warmup} must be in [0, 1)`);
+  if (!(floor > 0 && floor <= peak)) throw new ConfigError(`warm-up cosine: floor ${floor} must be positive and at most the peak ${peak}`);
+  const length = options.budgetMs ?? options.totalSteps;
+  if (!(length !== undefined && length > 0)) throw new ConfigError('warm-up cosine needs budgetMs or totalSteps (a positive number)');
+  return ({ step, elapsedMs }) => {
+    const done = Math.min(1, options.budgetMs !== undefined ? elapsedMs / options.budgetMs : step / (options.totalSteps as number));
+    if (done < warmup) return Math.max(floor, (peak * done) / warmup);
+    return floor + (peak - floor) * 0.5 * (1 + Math.cos((Math.PI * (done - warmup)) / (1 - warmup)));
+  };
+}

@@ -125,9 +125,8 @@ function resolveSettings<B extends TrainBatch>(options: TrainOptions<B>): LoopSe
   }
   const monitor = options.monitor ?? (options.evaluate ? 'val_accuracy' : 'loss');
   const { earlyStopping: early, reduceLrOnPlateau: plateau } = options;
-  if (plateau && options.learningRateSchedule) {
-    throw new ConfigError('learningRateSchedule and reduceLrOnPlateau both set the learning rate; choose one');
-  }
+  const rateRules = [options.learningRateSchedule ? 'learningRateSchedule' : '', plateau ? 'reduceLrOnPlateau' : '', options.batchLearningRate ? 'batchLearningRate' : ''].filter(Boolean);
+  if (rateRules.length > 1) throw new ConfigError(`${rateRules.join(' and ')} both set the learning rate; choose one`);
   return {
     epochs,
     initialEpoch,
@@ -171,6 +170,8 @@ interface LoopState {
   stopRequested: string | undefined;
   /** Batches trained, counted across epochs. */
   step: number;
+  /** When training began (Date.now()). */
+  startedAt: number;
   lastEpoch: number;
   history: Logs[];
   checkpoints: TrainResult['checkpoints'];
@@ -212,6 +213,7 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
     lrWait: 0,
     stopRequested: undefined,
     step: settings.initialEpoch * (data.stepsPerEpoch ?? 0),
+    startedAt: Date.now(),
     lastEpoch: settings.initialEpoch - 1,
     history: [],
     checkpoints: {},
@@ -301,9 +303,14 @@ async function trainBatches<B extends TrainBatch>(loop: Loop<B>, epoch: number):
   let lossSum = 0;
   let samples = 0;
   for await (const batch of loop.data.batches(epoch)) {
+    if (options.batchLearningRate) {
+      const rate = options.batchLearningRate({ step: state.step, epoch, elapsedMs: Date.now() - state.startedAt });
+      if (!(rate > 0) || !Number.isFinite(rate)) throw new ConfigError(`batchLearningRate gave ${rate} at batch ${state.step + 1}; it must give positive numbers`);
+      setLearningRate(optimizer, rate);
+    }
     let lossValue: number;
     try {
-      lossValue = await trainStep(model, optimizer, variables, batch, options);
+      lossValue = await trainStep(model, optimizer, variables, batch, options, state.step);
     } finally {
       disposeBatch(batch);
     }
@@ -382,8 +389,8 @@ async function endRun<B extends TrainBatch>(loop: Loop<B>): Promise<TrainResult>
   return { status, history: state.history, best: state.best, lastEpoch: state.lastEpoch, testMetrics, checkpoints: state.checkpoints };
 }
 
-/** One gradient step; returns the batch loss. Nothing but the variables' new values outlives it. */
-async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: B, options: TrainOptions<B>): Promise<number> {
+/** The batch's loss and gradient of `variables`, computed on this thread. */
+async function localGradients<B extends TrainBatch>(model: tf.LayersModel, variables: tf.Variable[], batch: B, options: TrainOptions<B>): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
   const { value, grads } = tf.variableGrads(() => {
     const output = model.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[];
     const loss = options.loss(output, batch);
@@ -392,6 +399,16 @@ async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer:
     return penalties.length === 0 ? loss : (tf.addN([loss, ...penalties]) as tf.Scalar);
   }, variables);
   try {
+    return { loss: (await value.data())[0] ?? Number.NaN, grads };
+  } finally {
+    value.dispose();
+  }
+}
+
+/** One gradient step; returns the batch loss. Nothing but the variables' new values outlives it. */
+async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: B, options: TrainOptions<B>, step: number): Promise<number> {
+  const { loss, grads } = options.gradients ? await options.gradients(batch, variables, step) : await localGradients(model, variables, batch, options);
+  try {
     if (options.clipNorm !== undefined || options.clipValue !== undefined) {
       const clipped = clipGradients(grads, options.clipNorm, options.clipValue);
       optimizer.applyGradients(clipped);
@@ -399,9 +416,8 @@ async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer:
     } else {
       optimizer.applyGradients(grads);
     }
-    return (await value.data())[0] ?? Number.NaN;
+    return loss;
   } finally {
-    value.dispose();
     tf.dispose(grads);
   }
 }

@@ -59,6 +59,19 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
 }
 
+/** Where training stands when a batch starts. */
+export interface BatchProgress {
+  /** Batches trained so far, across epochs. */
+  step: number;
+  /** The current 0-based epoch. */
+  epoch: number;
+  /** Milliseconds since training began. */
+  elapsedMs: number;
+}
+
+/** Computes a batch's gradient of `variables` and its loss (see `TrainOptions.gradients`); the caller disposes the gradients. */
+export type GradientFn<B extends TrainBatch = TrainBatch> = (batch: B, variables: tf.Variable[], step: number) => Promise<{ loss: number; grads: tf.NamedTensorMap }>;
+
 /** Options of `train`. */
 export interface TrainOptions<B extends TrainBatch = TrainBatch> {
   /** The loss of a batch. */
@@ -104,6 +117,19 @@ export interface TrainOptions<B extends TrainBatch = TrainBatch> {
    * .schedule`); cannot be combined with `reduceLrOnPlateau`. Defaults to none (`learningRate` throughout).
    */
   learningRateSchedule?: (epoch: number) => number;
+  /**
+   * The learning rate of every batch, set before its step (warm-up, cosine decay over a time
+   * budget: see `warmupCosine`); cannot be combined with `reduceLrOnPlateau` or
+   * `learningRateSchedule`. Defaults to none.
+   */
+  batchLearningRate?: (progress: BatchProgress) => number;
+  /**
+   * Computes the summed gradient of a batch in place of the loop's own `tf.variableGrads`: the
+   * hook of data-parallel training (`createReplicaGroup(...).gradients`). It must return the
+   * gradient of `loss` (plus the penalties, when `regularization`) and that loss. Defaults to
+   * computing on this thread.
+   */
+  gradients?: GradientFn<B>;
   /**
    * Folder for checkpoints (`best/`, `last/` in tfjs format), or a function giving it once the
    * callbacks have started (e.g. from the run id a tracker assigned). Defaults to none (nothing saved).

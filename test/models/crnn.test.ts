@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { buildCrnn, crnnFeatureSize, resolveCrnnOptions } from '../../src/models/crnn';
+import { BatchNorm } from '../../src/models/layers/batch-norm';
+import { FusedBidirectional } from '../../src/models/layers/fused-bidirectional';
 import { ConfigError } from '../../src/errors';
 
 const tiny = { inputHeight: 16, inputWidth: 32, convFilters: [4, 8], pools: [[2, 2], [2, 1]] as [number, number][], rnnUnits: 8 };
@@ -27,10 +29,11 @@ describe('buildCrnn', () => {
       const names = model.layers.map((l) => l.getClassName());
       const permute = names.indexOf('Permute');
       assert.ok(permute > 0, 'has a Permute layer');
-      assert.equal(names[permute + 1], 'TimeDistributed');
-      assert.equal(names.filter((n) => n === 'Bidirectional').length, 2);
-      assert.ok(!names.includes('Reshape'), 'no bare Reshape');
-      assert.equal(names.filter((n) => n === 'BatchNormalization').length, 2);
+      // Each time step's [height, channels] flattened after the permute (a bare Reshape before it scrambles them).
+      assert.equal(names[permute + 1], 'Reshape');
+      assert.equal(names.filter((n) => n === 'Reshape').length, 1);
+      assert.equal(names.filter((n) => n === FusedBidirectional.className).length, 2);
+      assert.equal(names.filter((n) => n === BatchNorm.className).length, 2);
     } finally {
       model.dispose();
     }
@@ -38,6 +41,18 @@ describe('buildCrnn', () => {
 
   test('GRU is an option', () => {
     const model = buildCrnn({ ...tiny, rnn: 'gru' });
+    try {
+      const recurrent = model.layers.filter((l): l is FusedBidirectional => l instanceof FusedBidirectional);
+      assert.deepEqual(recurrent.map((l) => l.cell), ['gru', 'gru']);
+      // Keras's GRU weights: kernel [features, 3 * units] per direction.
+      assert.equal(recurrent[0]!.weights[0]!.shape[1], 3 * (tiny.rnnUnits ?? 128));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('the stock tfjs-layers recurrent layers remain an option (fusedRnn: false)', () => {
+    const model = buildCrnn({ ...tiny, rnn: 'gru', fusedRnn: false });
     try {
       const bidirectional = model.layers.find((l) => l.getClassName() === 'Bidirectional') as unknown as { forwardLayer: tf.layers.Layer };
       assert.equal(bidirectional.forwardLayer.getClassName(), 'GRU');

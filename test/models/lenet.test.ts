@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { buildLenet, resolveLenetOptions } from '../../src/models/lenet';
+import { BatchNorm } from '../../src/models/layers/batch-norm';
 import { ConfigError } from '../../src/errors';
 
 describe('buildLenet', () => {
@@ -51,7 +52,8 @@ describe('buildLenet', () => {
       for (const conv of convs) {
         assert.equal(conv.getConfig()['activation'], 'linear');
         assert.equal(conv.getConfig()['useBias'], false, 'the batch norm beta replaces the bias');
-        assert.equal(model.getLayer(`${conv.name}_bn`).getClassName(), 'BatchNormalization');
+        assert.equal(model.getLayer(`${conv.name}_bn`).getClassName(), BatchNorm.className);
+        assert.equal((model.getLayer(`${conv.name}_bn`) as BatchNorm).relu, true, 'the ReLU is fused into the batch norm');
       }
       assert.deepEqual(model.getLayer('flatten').outputShape, [null, 7 * 7 * 8]);
       assert.deepEqual(tf.tidy(() => (model.predict(tf.randomUniform([2, 28, 28, 1])) as tf.Tensor).shape), [2, 10]);

@@ -1,6 +1,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { SampleDropout } from '../../src/models/layers/sample-dropout';
 import { initBackend } from '../../src/backend';
 import { buildMlp, resolveMlpOptions } from '../../src/models/mlp';
 import { ConfigError } from '../../src/errors';
@@ -15,7 +16,7 @@ describe('buildMlp', () => {
     try {
       assert.equal(model.countParams(), 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10);
       assert.deepEqual(model.outputs[0]?.shape, [null, 10]);
-      assert.equal(model.layers.filter((l) => l.getClassName() === 'Dropout').length, 2);
+      assert.equal(model.layers.filter((l) => l.getClassName() === SampleDropout.className).length, 2);
       assert.equal(model.getLayer('logits').getConfig()['activation'], 'linear');
     } finally {
       model.dispose();

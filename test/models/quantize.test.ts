@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { BatchNorm } from '../../src/models/layers/batch-norm';
 import { initBackend } from '../../src/backend';
 import { buildLenet } from '../../src/models/lenet';
 import { loadQuantizedArtifacts, loadQuantizedModel, quantizeModel, quantizeValues, saveQuantizedModel } from '../../src/models/quantize';
@@ -72,7 +73,9 @@ describe('weight quantisation', () => {
     const model = buildLenet({ convFilters: [8, 16], kernelSize: 3, convsPerBlock: 2, batchNorm: true, denseUnits: [32] });
     try {
       // Moving variances spread over [0.01, 4], as after training: affine uint8 over [0, 4] would round the small ones to 0.
-      for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+      const batchNorms = model.layers.filter((l) => l.getClassName() === BatchNorm.className);
+      assert.equal(batchNorms.length, 4);
+      for (const layer of batchNorms) {
         const [gamma, beta, mean, variance] = layer.getWeights();
         const channels = variance!.shape[0]!;
         const spread = tf.tensor1d(Array.from({ length: channels }, (_, i) => (i === 0 ? 4 : 0.01 + i * 0.001)));

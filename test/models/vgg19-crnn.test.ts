@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { FusedBidirectional } from '../../src/models/layers/fused-bidirectional';
 import { initBackend } from '../../src/backend';
 import { ConfigError, DataError } from '../../src/errors';
 import { ctcLoss } from '../../src/losses/ctc';
@@ -55,8 +56,8 @@ describe('VGG19-CRNN', () => {
       assert.deepEqual(names.filter((n) => n.endsWith('_pool')), ['block1_pool', 'block2_pool', 'block3_pool', 'block4_pool']);
       assert.equal(names[names.indexOf('block5_conv4') + 1], 'width_as_time');
       const classes = model.layers.map((l) => l.getClassName());
-      assert.equal(classes[classes.indexOf('Permute') + 1], 'TimeDistributed');
-      assert.equal(classes.filter((c) => c === 'Bidirectional').length, 2);
+      assert.equal(classes[classes.indexOf('Permute') + 1], 'Reshape');
+      assert.equal(classes.filter((c) => c === FusedBidirectional.className).length, 2);
       assert.equal(model.getLayer('logits').getConfig()['activation'], 'linear');
     } finally {
       model.dispose();

@@ -39,8 +39,9 @@ const mse = (output: tf.Tensor | tf.Tensor[], batch: XyBatch): tf.Scalar => tf.l
 
 function linearModel(): tf.LayersModel {
   const input = tf.input({ shape: [2] });
-  const hidden = tf.layers.dense({ units: 4, activation: 'tanh', name: 'hidden' }).apply(input) as tf.SymbolicTensor;
-  const output = tf.layers.dense({ units: 1, name: 'out' }).apply(hidden) as tf.SymbolicTensor;
+  // Seeded: an unlucky random start occasionally fitted too slowly for the assertions below.
+  const hidden = tf.layers.dense({ units: 4, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), name: 'hidden' }).apply(input) as tf.SymbolicTensor;
+  const output = tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }), name: 'out' }).apply(hidden) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'linear' });
 }
 

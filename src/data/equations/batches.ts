@@ -12,7 +12,7 @@ import { createRng } from '../../util/rng';
 import { encodeLabel } from '../../labels/alphabet';
 import type { AugmentOptions } from './augment';
 import { type PreprocessParams, preprocessBatch } from './batch-preprocess';
-import { startScriptWorker } from './worker-script';
+import { MAX_WORKER_THREADS, startScriptWorker } from '../../util/script-worker';
 
 /** One batch: images `[size, height, width, channels]` in [-1, 1] and CTC labels. */
 export interface Batch {
@@ -83,7 +83,7 @@ class BatchWorkerPool {
 
   constructor(count: number) {
     for (let w = 0; w < count; w++) {
-      const worker = startScriptWorker('batch-worker');
+      const worker = startScriptWorker(__dirname, 'batch-worker', __filename);
       worker.unref();
       worker.on('message', (message: { id: number; images?: Float32Array; error?: string }) => {
         const job = this.pending.get(message.id);
@@ -154,7 +154,10 @@ export function createBatchSource(samples: readonly { path: string; label: strin
   // Labels are encoded once up front so that a bad label fails here, not mid-epoch.
   const encoded = samples.map((s) => encodeLabel(s.label));
   const batchesPerEpoch = dropRemainder ? Math.floor(samples.length / batchSize) : Math.ceil(samples.length / batchSize);
-  const workerCount = Math.max(0, Math.floor(options.workers ?? Math.min(2, availableParallelism())));
+  const workerCount = options.workers ?? Math.min(2, availableParallelism());
+  if (!Number.isInteger(workerCount) || workerCount < 0 || workerCount > MAX_WORKER_THREADS) {
+    throw new ConfigError(`workers ${workerCount} is not valid: expected an integer from 0 to ${MAX_WORKER_THREADS} (image-decoding threads; this machine has ${availableParallelism()} cores)`);
+  }
   let pool: BatchWorkerPool | undefined;
 
   const loadBatch = async (order: readonly number[], epoch: number, index: number): Promise<Batch> => {

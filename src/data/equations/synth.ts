@@ -18,7 +18,7 @@ import { createRng } from '../../util/rng';
 import { DEFAULT_FORM_SHARES, type FormShares, type LabelDistributions, labelDistributions, randomEquationLabel } from './forms';
 import { resolveFontNames } from '../fonts';
 import { renderEquation, type TextPlacement } from './synth-render';
-import { startScriptWorker } from './worker-script';
+import { MAX_WORKER_THREADS, startScriptWorker } from '../../util/script-worker';
 
 export interface SynthesizeOptions {
   /** Output folder; `images/` and `labels.csv` go inside. */
@@ -129,7 +129,7 @@ async function runWorkers(config: SynthJobConfig, indices: number[], workerCount
     await Promise.all(
       Array.from({ length: Math.min(workerCount, Math.ceil(indices.length / chunkSize)) }, () =>
         new Promise<void>((resolve, reject) => {
-          const worker = startScriptWorker('synth-worker', config);
+          const worker = startScriptWorker(__dirname, 'synth-worker', __filename, config);
           workers.push(worker);
           let finished = false;
           const feed = (): void => {
@@ -192,7 +192,10 @@ export async function synthesizeEquations(options: SynthesizeOptions): Promise<S
     throw new ConfigError(`placement ${JSON.stringify(config.placement)} is not valid: expected left or random`);
   }
   if (config.fonts.length === 0) throw new ConfigError('no fonts given: expected at least one font name');
-  const workerCount = Math.max(0, Math.floor(options.workers ?? Math.min(8, availableParallelism())));
+  const workerCount = options.workers ?? Math.min(8, availableParallelism());
+  if (!Number.isInteger(workerCount) || workerCount < 0 || workerCount > MAX_WORKER_THREADS) {
+    throw new ConfigError(`workers ${workerCount} is not valid: expected an integer from 0 to ${MAX_WORKER_THREADS}`);
+  }
 
   mkdirSync(config.imagesDir, { recursive: true });
   const manifestPath = join(options.outDir, 'synth.json');

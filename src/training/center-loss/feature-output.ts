@@ -3,7 +3,11 @@
  * features that feed the logits layer, sharing the original model's weights.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SampleDropout } from '../../models/layers/sample-dropout';
 import { ConfigError } from '../../errors';
+
+/** Dropout layers: tfjs's own and glyphlab's per-sample one. */
+const DROPOUT_CLASSES = ['Dropout', SampleDropout.className];
 
 /** Options of {@link withFeatureOutput}. */
 export interface FeatureOutputOptions {
@@ -37,6 +41,6 @@ export function withFeatureOutput(model: tf.LayersModel, options: FeatureOutputO
   let features = logitsLayer.input as tf.SymbolicTensor;
   if (Array.isArray(features)) throw new ConfigError(`layer ${name} has several inputs; give the layer whose single input is the feature`);
   const source = features.sourceLayer;
-  if ((options.skipDropout ?? true) && source.getClassName() === 'Dropout') features = source.input as tf.SymbolicTensor;
+  if ((options.skipDropout ?? true) && DROPOUT_CLASSES.includes(source.getClassName())) features = source.input as tf.SymbolicTensor;
   return tf.model({ inputs: model.inputs, outputs: [logitsLayer.output as tf.SymbolicTensor, features], name: `${model.name}_with_features` });
 }
