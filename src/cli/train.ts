@@ -49,6 +49,9 @@ export const trainGroup: CommandGroup = {
         lr: { type: 'string', valueName: 'RATE', description: `learning rate (${describeDefault((d) => d.learningRate)})` },
         optimizer: { type: 'string', valueName: OPTIMIZER_NAMES.join('|'), description: 'optimizer (default adam)' },
         'clip-norm': { type: 'string', valueName: 'X', description: `clip the global gradient norm (${describeDefault((d) => d.clipNorm)})` },
+        schedule: { type: 'string', valueName: 'plateau|warmup-cosine', description: 'equations: learning-rate schedule: halve on plateaus, or warm up then a cosine per batch (default plateau)' },
+        warmup: { type: 'string', valueName: 'SHARE', description: 'equations: share of training warming up with warmup-cosine (default 0.1)' },
+        minutes: { type: 'string', valueName: 'M', description: 'equations: stop after M minutes of training (the cosine spans them)' },
         patience: { type: 'string', valueName: 'N', description: `early stopping after N epochs without val_accuracy gain; 0 = off (${describeDefault((d) => d.patience)})` },
         'input-height': { type: 'string', valueName: 'PX', description: 'model input height (default 64; 32 is faster on a CPU)' },
         'input-width': { type: 'string', valueName: 'PX', description: 'model input width (default 300)' },
@@ -175,6 +178,9 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
       optimizer,
       clipNorm: numberOption(args, 'clip-norm', { min: 1e-9 }),
       earlyStopping: patience === undefined ? undefined : patience === 0 ? false : { patience },
+      schedule: choiceOption(args, 'schedule', ['plateau', 'warmup-cosine'] as const),
+      warmup: numberOption(args, 'warmup', { min: 0, max: 0.99 }),
+      minutes: numberOption(args, 'minutes', { min: 0.01 }),
       seed: numberOption(args, 'seed', { integer: true }),
       limit: limit === undefined ? undefined : { train: limit, val: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
       augment: augment === undefined ? undefined : augment ? {} : false,
@@ -191,6 +197,9 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
 
 /** `glyphlab train --model mlp|cnn`: a single-character classifier on a data specifier. */
 async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharModelName): Promise<number> {
+  for (const name of ['schedule', 'warmup', 'minutes']) {
+    if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} uses --lr with ReduceLROnPlateau or --lr-schedule`);
+  }
   const spec = requireOption(args, 'data', '--data mnist (or idx:DIR, letters-csv:FILE)');
   const seed = numberOption(args, 'seed', { integer: true }) ?? 0;
   const scheduleText = stringOption(args, 'lr-schedule');

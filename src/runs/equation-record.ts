@@ -36,6 +36,8 @@ export interface EquationRunRecord {
   evalBatchSize: number;
   /** Data-parallel replicas the run trained on (absent in runs recorded before replicas existed: 1). */
   replicas?: number;
+  /** The learning-rate schedule and time budget (absent in older runs: 'plateau', no budget). */
+  schedule?: { name: 'plateau' | 'warmup-cosine'; warmup: number | null; minutes: number | null };
   /** Added by the training loop: how it trained. */
   training?: TrainingConfig;
   /** Added by `trainInPhases`: the epochs of all phases together. */
@@ -93,12 +95,17 @@ export interface RecordedEquationOptions {
   batchSize?: number;
   evalBatchSize?: number;
   optimizer: OptimizerName;
+  /** The run's (initial or peak) learning rate. */
+  learningRate?: number;
   clipNorm?: number;
   earlyStopping: EarlyStoppingOptions | false;
   reduceLrOnPlateau: ReduceLrOptions | false;
   seed?: number;
   limit?: Partial<Record<SplitName, number>>;
   augment?: AugmentOptions | false;
+  /** The learning-rate schedule; a resumed warm-up cosine goes on from the batch it reached (its time budget does not carry over). */
+  schedule?: 'plateau' | 'warmup-cosine';
+  warmup?: number;
 }
 
 /**
@@ -124,11 +131,14 @@ export function recordedEquationOptions(run: RecordedModel): RecordedEquationOpt
     batchSize: record.batchSize,
     evalBatchSize: record.evalBatchSize,
     optimizer: training?.optimizer ?? 'adam',
+    learningRate: training?.learningRate,
     clipNorm: training?.clipNorm ?? undefined,
     earlyStopping: training?.earlyStopping ?? false,
     reduceLrOnPlateau: training?.reduceLrOnPlateau ?? false,
     seed: record.data?.seed,
     limit: record.data?.limit ?? undefined,
     augment: record.data?.augment,
+    schedule: record.schedule?.name,
+    warmup: record.schedule?.warmup ?? undefined,
   };
 }

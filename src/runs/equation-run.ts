@@ -16,9 +16,10 @@ import { loadModel, loadOptimizerState, readModelMeta } from '../models/io';
 import { getRun } from '../tracker/query';
 import { closeStore, openStore } from '../tracker/store';
 import { RESUMABLE_STATUSES } from '../tracker/record';
-import type { Logs } from '../training/callbacks';
+import { type Logs, TimeBudget } from '../training/callbacks';
 import { type TrainingPhase, trainInPhases } from '../training/phases';
 import { ctcLossFn, predictSequences, type SequenceBatch, sequenceEvaluator, sequenceLogs, sequenceTrainData } from '../training/sequence';
+import { warmupCosine } from '../training/schedule';
 import { createOptimizer } from '../training/train';
 import type { EarlyStoppingOptions, OptimizerName, ReduceLrOptions, TrainResult } from '../training/types';
 import type { SplitName } from '../types';
@@ -58,8 +59,22 @@ export interface EquationRunOptions extends RecordingOptions, Omit<EquationModel
   clipNorm?: number;
   /** Early stopping on val_accuracy, or false. Defaults to patience 8. */
   earlyStopping?: EarlyStoppingOptions | false;
-  /** Learning-rate reduction on plateau of val_accuracy, or false. Defaults to factor 0.5, patience 3. */
+  /** Learning-rate reduction on plateau of val_accuracy (with `schedule: 'plateau'`), or false. Defaults to factor 0.5, patience 3. */
   reduceLrOnPlateau?: ReduceLrOptions | false;
+  /**
+   * How the learning rate moves: 'warmup-cosine' (a linear warm-up over the first `warmup`
+   * share of training to `learningRate`, then a half cosine down to a hundredth of it, per
+   * batch, over `minutes` or over all epochs) or 'plateau' (`learningRate`, halved when
+   * val_accuracy stops improving). Defaults to 'plateau'.
+   */
+  schedule?: EquationSchedule;
+  /** Share of training spent warming up, with 'warmup-cosine'. Defaults to 0.1. */
+  warmup?: number;
+  /**
+   * A time budget: training stops after this many minutes (after the batch in flight; the
+   * epoch is then evaluated as usual), and a 'warmup-cosine' schedule spans it. Defaults to none.
+   */
+  minutes?: number;
   /** Seed of the split (when the folder has no split.json) and of the shuffles. Defaults to 0. */
   seed?: number;
   /** Use at most this many samples of each split (quick runs). Defaults to all. */
@@ -88,6 +103,25 @@ export interface EquationRunOptions extends RecordingOptions, Omit<EquationModel
   log?: (message: string) => void;
   /** Set by {@link resumeEquationTraining}: the restored state of an interrupted run. */
   resumeFrom?: ResumeState;
+}
+
+/** The learning-rate schedules of an equation run. */
+export type EquationSchedule = 'plateau' | 'warmup-cosine';
+
+/** The per-batch rate and stop rule of a run's schedule and time budget, spanning all its phases. */
+function scheduleOf(options: EquationRunOptions, learningRate: number, totalSteps: number): { batchLearningRate?: (progress: { step: number }) => number; budget?: TimeBudget } {
+  const budget = options.minutes !== undefined ? new TimeBudget(options.minutes) : undefined;
+  if ((options.schedule ?? 'plateau') !== 'warmup-cosine') return { budget };
+  // One clock for the whole run: phases restart the loop's own.
+  let started: number | undefined;
+  const rate = warmupCosine({ peak: learningRate, warmup: options.warmup, budgetMs: budget ? budget.minutes * 60_000 : undefined, totalSteps });
+  return {
+    budget,
+    batchLearningRate: ({ step }) => {
+      started ??= Date.now();
+      return rate({ step, elapsedMs: Date.now() - started });
+    },
+  };
 }
 
 /** What resuming a run restores from its `last/` checkpoint. */
@@ -193,6 +227,7 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
     batchSize,
     evalBatchSize,
     replicas,
+    schedule: { name: options.schedule ?? 'plateau', warmup: options.schedule === 'warmup-cosine' ? (options.warmup ?? 0.1) : null, minutes: options.minutes ?? null },
   };
   let testReport: RunEvalReport | undefined;
   let parallel: RunReplicas<SequenceBatch> | undefined;
@@ -203,6 +238,8 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
     const initialEpoch = resume?.initialEpoch ?? 0;
     if (initialEpoch >= epochs) throw new ConfigError(`run ${resume?.runId} already trained ${initialEpoch} of ${epochs} epochs; resume with more --epochs`);
     const phase1Epochs = phase1Layers ? Math.min(options.vgg19?.phase1Epochs ?? 2, epochs - 1) : 0;
+    const learningRate = options.learningRate ?? defaults.learningRate;
+    const { batchLearningRate, budget } = scheduleOf(options, learningRate, epochs * trainSource.batchesPerEpoch);
     // A resumed run trains its remaining epochs with all layers.
     const phases: TrainingPhase<SequenceBatch>[] =
       phase1Epochs > 0 ? [{ epochs: phase1Epochs, trainableLayers: phase1Layers, name: 'last layers' }, { epochs: epochs - phase1Epochs, name: 'all layers' }] : [{ epochs: epochs - initialEpoch }];
@@ -219,17 +256,18 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
           }
         : undefined,
       optimizer: options.optimizer,
-      learningRate: resume ? undefined : (options.learningRate ?? defaults.learningRate),
+      learningRate: resume ? undefined : learningRate,
+      batchLearningRate,
       optimizerInstance: resume?.optimizer,
       initialEpoch,
       initialBest: resume?.best,
       clipNorm: options.clipNorm ?? defaults.clipNorm,
       monitor: 'val_accuracy',
       earlyStopping: options.earlyStopping ?? { patience: defaults.patience },
-      reduceLrOnPlateau: options.reduceLrOnPlateau ?? { factor: 0.5, patience: 3 },
+      reduceLrOnPlateau: batchLearningRate ? false : (options.reduceLrOnPlateau ?? { factor: 0.5, patience: 3 }),
       runDir: recorded.runDir,
       finalize: async (m) => [await recorded.saveFinalModel(m, { model: modelName, config: modelConfig }), ...(testReport ? [recorded.saveEvalReport(testReport)] : [])],
-      callbacks: recorded.callbacks,
+      callbacks: budget ? [...recorded.callbacks, budget] : recorded.callbacks,
       handleSignals: options.handleSignals,
       signal: options.signal,
       describe: { model: modelName, dataFingerprint: data.fingerprint, config: { ...record } },

@@ -101,7 +101,8 @@ export class TimeBudget extends Callback {
   }
 
   override async onTrainBegin(): Promise<void> {
-    this.started = Date.now();
+    // The first phase starts the clock: a run trained in phases has one budget.
+    if (this.started === 0) this.started = Date.now();
   }
 
   override async onBatchEnd(): Promise<void> {

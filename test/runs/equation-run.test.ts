@@ -12,7 +12,7 @@ import { ConfigError } from '../../src/errors';
 import { buildCrnn } from '../../src/models/crnn';
 import { saveModel } from '../../src/models/io';
 import { readArchitecture } from '../../src/runs/architecture';
-import { resumeEquationTraining } from '../../src/runs/equation-run';
+import { resumeEquationTraining, runEquationTraining } from '../../src/runs/equation-run';
 import { compareRuns, getRun, listRuns } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { finishRun, startRun } from '../../src/tracker/record';
@@ -89,5 +89,53 @@ describe('recorded equation runs: architecture params', () => {
       resumeEquationTraining(runId, { dbPath, handleSignals: false }),
       (e: unknown) => e instanceof ConfigError && /takes 32x128x1 images, but run \S+ recorded a 64x128x1 model/.test(e.message),
     );
+  });
+
+  test('a warm-up cosine schedule sets every batch\'s rate, a time budget ends the run, and the config records both with the replica count', async () => {
+    const result = await runEquationTraining({
+      dataDir: join(dir, 'data'),
+      epochs: 4,
+      batchSize: 4,
+      workers: 0,
+      replicas: 2,
+      dbPath,
+      crnn: { inputHeight: 32, inputWidth: 128, convFilters: [8, 16, 16], rnn: 'gru', rnnUnits: 8, rnnLayers: 1, dropout: 0 },
+      learningRate: 0.004,
+      schedule: 'warmup-cosine',
+      warmup: 0.25,
+      logBatches: false,
+      handleSignals: false,
+    });
+    // The warm-up is a quarter of 4 epochs: the first epoch's last batch is one batch short of its end.
+    const steps = Math.ceil(result.splitSizes.train / 4);
+    const rates = result.history.map((h) => h['lr'] as number);
+    assert.equal(rates.length, 4);
+    assert.ok(Math.abs(rates[0]! - (0.004 * (steps - 1)) / steps) < 1e-9, `the last batch of epoch 1 is at ${steps - 1}/${steps} of the warm-up: ${rates[0]}`);
+    for (let e = 1; e < 4; e++) assert.ok(rates[e]! < rates[e - 1]!, `the rate falls after the warm-up: ${rates.join(', ')}`);
+    const store = openStore(dbPath);
+    try {
+      const run = getRun(store, result.runId);
+      assert.deepEqual(run.config?.['schedule'], { name: 'warmup-cosine', warmup: 0.25, minutes: null });
+      assert.equal(run.params['replicas'], 2);
+      assert.equal((run.config?.['training'] as { reduceLrOnPlateau: unknown }).reduceLrOnPlateau, null);
+    } finally {
+      closeStore(store);
+    }
+    const budgeted = await runEquationTraining({
+      dataDir: join(dir, 'data'),
+      epochs: 50,
+      batchSize: 4,
+      workers: 0,
+      replicas: 1,
+      dbPath,
+      crnn: { inputHeight: 32, inputWidth: 128, convFilters: [8, 16, 16], rnn: 'gru', rnnUnits: 8, rnnLayers: 1, dropout: 0 },
+      schedule: 'warmup-cosine',
+      minutes: 0.0001,
+      logBatches: false,
+      handleSignals: false,
+    });
+    assert.equal(budgeted.status, 'finished');
+    assert.equal(budgeted.history.length, 1, 'the budget ran out in the first epoch, which was then evaluated');
+    assert.ok(budgeted.testMetrics !== undefined, 'a run that used its budget is tested');
   });
 });
