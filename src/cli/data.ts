@@ -104,10 +104,15 @@ export const dataGroup: CommandGroup = {
         fonts: { type: 'string', multiple: true, valueName: 'NAMES', description: 'fonts, comma-separated: names, print, handwriting or all (default dejavu-sans)' },
         placement: { type: 'string', valueName: 'left|random', description: 'text near the left edge, or anywhere (default left)' },
         forms: { type: 'string', valueName: 'SHARES', description: 'form shares, e.g. plain:1,parens-first:1,parens-last:1 (default equal)' },
-        workers: { type: 'string', valueName: 'N', description: 'worker threads (default: number of cores)' },
+        workers: { type: 'string', valueName: 'N', description: `worker threads, at most ${MAX_WORKER_THREADS} (default: number of cores, at most 8)` },
+        force: { type: 'boolean', description: 'write beside files synthesis did not write (never over them), or cut an earlier synthesis to a smaller --count' },
         json: { type: 'boolean', description: 'print the result as JSON' },
       },
-      details: `Re-running on the same folder with the same options keeps complete images and renders the rest.\nFonts: ${SYNTH_FONT_NAMES.join(', ')}.`,
+      details:
+        'Re-running on the same folder with the same options keeps complete images and renders the rest; a larger --count extends it.\n' +
+        'A folder that holds files glyphlab did not synthesise is refused (a new or empty one is fine); a smaller --count than\n' +
+        'the earlier run needs --force, which deletes the images beyond it.\n' +
+        `Fonts: ${SYNTH_FONT_NAMES.join(', ')}.`,
       async run(args, ctx) {
         const out = stringOption(args, 'out');
         if (!out) throw new ConfigError('--out DIR is required (the folder to write images/ and labels.csv into)');
@@ -125,6 +130,7 @@ export const dataGroup: CommandGroup = {
           placement,
           forms: formsText ? parseFormShares(formsText) : DEFAULT_FORM_SHARES,
           workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKER_THREADS, integer: true }),
+          force: flagOption(args, 'force'),
           onProgress: (done, total) => bar.update(done, total),
         });
         bar.finish();
@@ -132,6 +138,7 @@ export const dataGroup: CommandGroup = {
           return ctx.printJson({ ...result, distributions: { count: result.distributions.count, lengthCounts: Object.fromEntries(result.distributions.lengthCounts), charCounts: Object.fromEntries(result.distributions.charCounts) } });
         }
         ctx.print(`wrote ${result.written} images, kept ${result.skipped} from an earlier run, in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
+        if (result.removed > 0) ctx.print(`removed ${result.removed} images of the earlier run beyond --count ${result.count}`);
         ctx.print(`labels: ${result.labelsPath}`);
         ctx.print(formatLabelDistributions(result.distributions));
       },

@@ -1,6 +1,6 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
@@ -50,6 +50,30 @@ describe('glyphlab data', () => {
     assert.equal(skipped.code, EXIT_OK);
     assert.match(skipped.err, /skipped 1 invalid rows \(missing-image 1\)/);
     assert.match(skipped.out, /30 valid images/);
+  });
+
+  test("synth refuses a folder of the user's own images (exit 2, nothing touched); --force cuts a set to a smaller --count", async () => {
+    const own = join(root, 'own');
+    mkdirSync(join(own, 'images'), { recursive: true });
+    writeFileSync(join(own, 'images', '000001.png'), 'my image');
+    writeFileSync(join(own, 'labels.csv'), 'filename,label\nimages/000001.png,1+1=2\n');
+    const refused = await cli(['data', 'synth', '--out', own, '--count', '5', '--workers', '0']);
+    assert.equal(refused.code, EXIT_USAGE);
+    assert.match(refused.err, /already holds files that glyphlab did not synthesise/);
+    assert.equal(refused.err.trim().split('\n').filter((l) => l.startsWith('glyphlab')).length, 1);
+    assert.equal(readFileSync(join(own, 'images', '000001.png'), 'utf8'), 'my image');
+    assert.equal(readFileSync(join(own, 'labels.csv'), 'utf8'), 'filename,label\nimages/000001.png,1+1=2\n');
+
+    const set = join(root, 'small');
+    assert.equal((await cli(['data', 'synth', '--out', set, '--count', '6', '--workers', '0'])).code, EXIT_OK);
+    const smaller = await cli(['data', 'synth', '--out', set, '--count', '4', '--workers', '0']);
+    assert.equal(smaller.code, EXIT_USAGE);
+    assert.match(smaller.err, /would drop the labels of images 4 to 5/);
+    assert.equal(readFileSync(join(set, 'labels.csv'), 'utf8').trim().split('\n').length, 7);
+    const forced = await cli(['data', 'synth', '--out', set, '--count', '4', '--workers', '0', '--force']);
+    assert.equal(forced.code, EXIT_OK, forced.err);
+    assert.match(forced.out, /removed 2 images of the earlier run beyond --count 4/);
+    assert.equal(readFileSync(join(set, 'labels.csv'), 'utf8').trim().split('\n').length, 5);
   });
 
   test('bad options name what is accepted', async () => {

@@ -7,13 +7,19 @@
  * written to a temporary name and renamed, and `labels.csv` is written the same way at the end, so
  * an interrupted run leaves no half-written file; running again skips the complete images already
  * there.
+ *
+ * Synthesis only ever writes into a folder it made (marked by its `synth.json`) or an empty one:
+ * a folder holding someone's own images and labels is refused, and even with `force` no file that
+ * synthesis did not write is overwritten or deleted. A re-run with a smaller count would drop
+ * labels from `labels.csv`, so it too needs `force` (which then deletes the images beyond it).
  */
-import { existsSync, mkdirSync, openSync, readSync, closeSync, fstatSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readSync, closeSync, fstatSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { ConfigError, DataError } from '../../errors';
 import { encodePng, isCompletePng } from '../../image/png';
+import { sha256 } from '../../util/hash';
 import { createRng } from '../../util/rng';
 import { DEFAULT_FORM_SHARES, type FormShares, type LabelDistributions, labelDistributions, randomEquationLabel } from './forms';
 import { resolveFontNames } from '../fonts';
@@ -40,6 +46,13 @@ export interface SynthesizeOptions {
   height?: number;
   /** Called as images are finished (skipped ones included). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Write beside files that synthesis did not write (in a folder it did not make), and cut an
+   * earlier synthesis in the folder down to a smaller `count`, deleting its images beyond it.
+   * Files synthesis did not write are never overwritten or deleted, even so: one in the way is
+   * an error naming it. Defaults to false.
+   */
+  force?: boolean;
 }
 
 /** What a synthesis run did. */
@@ -51,6 +64,8 @@ export interface SynthesisResult {
   written: number;
   /** Complete images found from an earlier run and kept. */
   skipped: number;
+  /** Images of an earlier, larger synthesis deleted because `force` cut it down to `count`. */
+  removed: number;
   distributions: LabelDistributions;
   elapsedMs: number;
   /** Images per second rendered by this run. */
@@ -114,6 +129,101 @@ function writeFileAtomic(path: string, text: string): void {
   const temporary = `${path}.tmp-${process.pid}`;
   writeFileSync(temporary, text);
   renameSync(temporary, path);
+}
+
+/** The options a synthesis folder was made with, as `synth.json` records them (besides `count`). */
+type RecordedSynthConfig = Omit<SynthJobConfig, 'imagesDir'>;
+
+/** What `synth.json` says of the synthesis already in a folder. */
+interface PreviousSynthesis {
+  count: number;
+  /** SHA-256 of the labels.csv that synthesis last wrote; absent before it finished once (or from older glyphlab). */
+  labelsSha256?: string;
+}
+
+function manifestText(recorded: RecordedSynthConfig, count: number, labelsSha256: string | undefined): string {
+  return `${JSON.stringify({ ...recorded, count, ...(labelsSha256 ? { labelsSha256 } : {}) }, null, 2)}\n`;
+}
+
+/** Up to `max` names, quoted, with how many more there are. */
+function nameSome(names: readonly string[], max = 5): string {
+  const shown = names.slice(0, max).map((n) => JSON.stringify(n)).join(', ');
+  return names.length > max ? `${shown} and ${names.length - max} more` : shown;
+}
+
+/**
+ * Checks that synthesis may write `count` images into `outDir`, and returns the synthesis already
+ * there (undefined for a new or empty folder). Refuses, naming the files: a folder that holds
+ * files synthesis did not write (unless `force`, and even then any file synthesis would write
+ * over); other options than the earlier run's; a smaller count than the earlier run's (unless
+ * `force`); and a labels.csv changed since synthesis wrote it.
+ */
+function checkOutputFolder(outDir: string, recorded: RecordedSynthConfig, count: number, force: boolean): PreviousSynthesis | undefined {
+  if (!existsSync(outDir)) return undefined;
+  if (!statSync(outDir).isDirectory()) throw new DataError(`${outDir} is a file; synthesis needs a folder to write images/ and labels.csv into`);
+  const manifestPath = join(outDir, 'synth.json');
+  const labelsPath = join(outDir, 'labels.csv');
+  if (!existsSync(manifestPath)) {
+    const entries = readdirSync(outDir);
+    if (entries.length === 0) return undefined;
+    if (!force) {
+      throw new DataError(
+        `${outDir} already holds files that glyphlab did not synthesise (${nameSome(entries)}) and no synth.json: ` +
+          'synthesis writes images/NNNNNN.png and labels.csv and would overwrite or relabel them. ' +
+          'Give a new or empty folder, or --force (force: true) to write beside those files (it never overwrites them)',
+      );
+    }
+    const nameWidth = recorded.nameWidth;
+    const inTheWay = [labelsPath, ...Array.from({ length: count }, (_, i) => join(outDir, 'images', synthImageName(i, nameWidth)))].filter((path) => existsSync(path));
+    if (inTheWay.length > 0) {
+      throw new DataError(
+        `${outDir}: synthesis would overwrite ${inTheWay.length} files it did not write (${nameSome(inTheWay.map((p) => relative(outDir, p)))}); ` +
+          '--force never overwrites such files: move them aside or give a new folder',
+      );
+    }
+    return undefined;
+  }
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch (error) {
+    throw new DataError(`${manifestPath} is not valid JSON; remove it or use a new folder`, { cause: error });
+  }
+  const { count: previousCount, labelsSha256, ...previousConfig } = (manifest ?? {}) as Record<string, unknown>;
+  if (JSON.stringify(previousConfig) !== JSON.stringify(recorded)) {
+    throw new DataError(
+      `${outDir} holds a synthesis with other options (${JSON.stringify(previousConfig)}); ` +
+        `resume with the same options (${JSON.stringify(recorded)} differs) or use a new folder`,
+    );
+  }
+  if (typeof previousCount !== 'number' || !Number.isInteger(previousCount) || previousCount < 1) {
+    throw new DataError(`${manifestPath} records count ${JSON.stringify(previousCount)}, not a whole number of images; remove it or use a new folder`);
+  }
+  if (count < previousCount && !force) {
+    throw new DataError(
+      `${outDir} holds a synthesis of ${previousCount} images (synth.json); --count ${count} would drop the labels of images ${count} to ${previousCount - 1} from labels.csv. ` +
+        `Run with --count ${previousCount} (or more) to resume or extend it, give a new folder, or --force (force: true) to cut it to ${count} images (deleting the rest)`,
+    );
+  }
+  if (typeof labelsSha256 === 'string' && existsSync(labelsPath) && sha256(readFileSync(labelsPath)) !== labelsSha256) {
+    throw new DataError(
+      `${labelsPath} was changed after synthesis wrote it; synthesis would overwrite those changes. ` +
+        'Move it aside (or copy it under another name) and run again, or use a new folder',
+    );
+  }
+  return { count: previousCount, labelsSha256: typeof labelsSha256 === 'string' ? labelsSha256 : undefined };
+}
+
+/** Deletes the images `count` to `previousCount - 1` of an earlier, larger synthesis; returns how many existed. */
+function removeImagesBeyond(config: SynthJobConfig, count: number, previousCount: number): number {
+  let removed = 0;
+  for (let index = count; index < previousCount; index++) {
+    const path = join(config.imagesDir, synthImageName(index, config.nameWidth));
+    if (!existsSync(path)) continue;
+    unlinkSync(path);
+    removed++;
+  }
+  return removed;
 }
 
 async function runWorkers(config: SynthJobConfig, indices: number[], workerCount: number, onDone: (n: number) => void): Promise<void> {
@@ -197,29 +307,20 @@ export async function synthesizeEquations(options: SynthesizeOptions): Promise<S
     throw new ConfigError(`workers ${workerCount} is not valid: expected an integer from 0 to ${MAX_WORKER_THREADS}`);
   }
 
-  mkdirSync(config.imagesDir, { recursive: true });
-  const manifestPath = join(options.outDir, 'synth.json');
   const { imagesDir: _ignored, ...recorded } = config;
-  if (existsSync(manifestPath)) {
-    let previous: unknown;
-    try {
-      previous = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    } catch (error) {
-      throw new DataError(`${manifestPath} is not valid JSON; remove it or use a new folder`, { cause: error });
-    }
-    const { count: _count, ...previousConfig } = (previous ?? {}) as Record<string, unknown>;
-    if (JSON.stringify(previousConfig) !== JSON.stringify(recorded)) {
-      throw new DataError(
-        `${options.outDir} holds a synthesis with other options (${JSON.stringify(previousConfig)}); ` +
-          `resume with the same options (${JSON.stringify(recorded)} differs) or use a new folder`,
-      );
-    }
-  }
-  writeFileAtomic(manifestPath, `${JSON.stringify({ ...recorded, count }, null, 2)}\n`);
+  const manifestPath = join(options.outDir, 'synth.json');
+  const labelsPath = join(options.outDir, 'labels.csv');
+  const previous = checkOutputFolder(options.outDir, recorded, count, options.force ?? false);
+  mkdirSync(config.imagesDir, { recursive: true });
+  const removed = previous ? removeImagesBeyond(config, count, previous.count) : 0;
+  writeFileAtomic(manifestPath, manifestText(recorded, count, previous?.labelsSha256));
 
-  // Temporary files left by an interrupted run are ours (dot-names ending in .tmp-PID-INDEX).
-  for (const entry of readdirSync(config.imagesDir)) {
-    if (/^\..*\.png\.tmp-\d+-\d+$/.test(entry)) unlinkSync(join(config.imagesDir, entry));
+  // Temporary files left by an interrupted run are ours (dot-names ending in .tmp-PID-INDEX); a
+  // folder that synthesis did not make has none, and its files are not ours to delete.
+  if (previous) {
+    for (const entry of readdirSync(config.imagesDir)) {
+      if (/^\..*\.png\.tmp-\d+-\d+$/.test(entry)) unlinkSync(join(config.imagesDir, entry));
+    }
   }
 
   const labels: string[] = [];
@@ -246,15 +347,18 @@ export async function synthesizeEquations(options: SynthesizeOptions): Promise<S
   }
   const renderMs = Date.now() - renderStarted;
 
-  const labelsPath = join(options.outDir, 'labels.csv');
   const lines = labels.map((label, index) => `images/${synthImageName(index, config.nameWidth)},${label}`);
-  writeFileAtomic(labelsPath, `filename,label\n${lines.join('\n')}\n`);
+  const labelsText = `filename,label\n${lines.join('\n')}\n`;
+  writeFileAtomic(labelsPath, labelsText);
+  // The hash tells a later run whether labels.csv is still the file written here.
+  writeFileAtomic(manifestPath, manifestText(recorded, count, sha256(labelsText)));
   return {
     outDir: options.outDir,
     labelsPath,
     count,
     written: todo.length,
     skipped,
+    removed,
     distributions: labelDistributions(labels),
     elapsedMs: Date.now() - started,
     imagesPerSecond: todo.length > 0 ? (todo.length * 1000) / Math.max(1, renderMs) : 0,

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError, ConfigError } from '../../../src/errors';
@@ -104,5 +104,64 @@ describe('synthesizeEquations', () => {
     await synthesizeEquations({ outDir: dir, count: 3, seed: 1, workers: 0 });
     await assert.rejects(synthesizeEquations({ outDir: dir, count: 3, seed: 2, workers: 0 }), DataError);
     await assert.rejects(synthesizeEquations({ outDir: tempDir(), count: 3, fonts: ['comic-sans'] }), (e: unknown) => e instanceof ConfigError && /comic-sans/.test(e.message) && /caveat/.test(e.message));
+  });
+
+  test("refuses a folder it did not make; force writes beside the user's files and never over them", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'images'));
+    writeFileSync(join(dir, 'images', '000001.png'), 'my own image');
+    writeFileSync(join(dir, 'images', 'cat.png'), 'another one');
+    writeFileSync(join(dir, 'labels.csv'), 'filename,label\nimages/000001.png,1+1=2\n');
+    const snapshot = (): string[] => ['images/000001.png', 'images/cat.png', 'labels.csv'].map((f) => readFileSync(join(dir, f), 'utf8'));
+    const before = snapshot();
+    await assert.rejects(
+      synthesizeEquations({ outDir: dir, count: 5, seed: 1, workers: 0 }),
+      (e: unknown) => e instanceof DataError && e.message.includes(dir) && /did not synthesise/.test(e.message) && /"labels\.csv"/.test(e.message) && /--force/.test(e.message),
+    );
+    await assert.rejects(
+      synthesizeEquations({ outDir: dir, count: 5, seed: 1, workers: 0, force: true }),
+      (e: unknown) => e instanceof DataError && /would overwrite 2 files it did not write \("labels\.csv", "images\/000001\.png"\)/.test(e.message),
+    );
+    assert.deepEqual(snapshot(), before, 'nothing of the user was touched');
+    assert.ok(!existsSync(join(dir, 'synth.json')));
+    assert.deepEqual(readdirSync(join(dir, 'images')).sort(), ['000001.png', 'cat.png']);
+
+    // With nothing in the way, force writes beside the user's files.
+    unlinkSync(join(dir, 'labels.csv'));
+    unlinkSync(join(dir, 'images', '000001.png'));
+    const result = await synthesizeEquations({ outDir: dir, count: 3, seed: 1, workers: 0, force: true });
+    assert.equal(result.written, 3);
+    assert.equal(readFileSync(join(dir, 'images', 'cat.png'), 'utf8'), 'another one');
+    // The folder is synthesis's now: running again resumes without --force.
+    assert.equal((await synthesizeEquations({ outDir: dir, count: 3, seed: 1, workers: 0 })).skipped, 3);
+    await assert.rejects(synthesizeEquations({ outDir: join(dir, 'labels.csv'), count: 3, workers: 0 }), /is a file; synthesis needs a folder/);
+  });
+
+  test('a smaller count drops no labels silently: refused, or cut down with force', async () => {
+    const dir = tempDir();
+    await synthesizeEquations({ outDir: dir, count: 12, seed: 5, workers: 0 });
+    const labels = readFileSync(join(dir, 'labels.csv'), 'utf8');
+    await assert.rejects(
+      synthesizeEquations({ outDir: dir, count: 8, seed: 5, workers: 0 }),
+      (e: unknown) => e instanceof DataError && /holds a synthesis of 12 images/.test(e.message) && /drop the labels of images 8 to 11/.test(e.message) && /--count 12/.test(e.message),
+    );
+    assert.equal(readFileSync(join(dir, 'labels.csv'), 'utf8'), labels);
+    const cut = await synthesizeEquations({ outDir: dir, count: 8, seed: 5, workers: 0, force: true });
+    assert.deepEqual([cut.skipped, cut.written, cut.removed], [8, 0, 4]);
+    assert.equal(readFileSync(join(dir, 'labels.csv'), 'utf8'), labels.split('\n').slice(0, 9).join('\n') + '\n');
+    assert.equal(readdirSync(join(dir, 'images')).length, 8, 'no unlabelled image is left behind');
+    // A larger count extends the set without --force.
+    assert.equal((await synthesizeEquations({ outDir: dir, count: 10, seed: 5, workers: 0 })).written, 2);
+  });
+
+  test('a labels.csv edited after synthesis is not overwritten, even with force', async () => {
+    const dir = tempDir();
+    await synthesizeEquations({ outDir: dir, count: 4, seed: 6, workers: 0 });
+    const edited = readFileSync(join(dir, 'labels.csv'), 'utf8').replace(/^(images\/000000\.png),.*$/m, '$1,1+1=2');
+    writeFileSync(join(dir, 'labels.csv'), edited);
+    for (const force of [false, true]) {
+      await assert.rejects(synthesizeEquations({ outDir: dir, count: 4, seed: 6, workers: 0, force }), /labels\.csv was changed after synthesis wrote it/);
+    }
+    assert.equal(readFileSync(join(dir, 'labels.csv'), 'utf8'), edited);
   });
 });
