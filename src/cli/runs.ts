@@ -262,12 +262,15 @@ export const runsGroup: CommandGroup = {
     },
     {
       name: 'delete',
-      summary: 'delete a run and everything recorded for it (files on disk stay)',
+      summary: 'delete a run and everything recorded for it (files on disk stay); a running run is refused',
       args: 'ID',
-      options: { db: DB_OPTION },
+      options: {
+        db: DB_OPTION,
+        force: { type: 'boolean', description: 'delete a run still shown as running whose heartbeat is stale (its process gone, its pid reused); never one with a fresh heartbeat' },
+      },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'delete ID');
-        withStore(args, (store) => deleteRun(store, runId!));
+        withStore(args, (store) => deleteRun(store, runId!, { force: flagOption(args, 'force') }));
         ctx.print(`deleted ${runId}`);
       },
     },

@@ -129,6 +129,7 @@ export function startRun(store: TrackerStore, options: StartRunOptions = {}): st
     refreshParamsJson(store, runId);
     for (const tag of options.tags ?? []) writeTag(store, runId, tag);
   });
+  store.recording.add(runId);
   if (options.heartbeat !== false) startHeartbeat(store, runId);
   return runId;
 }
@@ -161,6 +162,7 @@ export function resumeRun(store: TrackerStore, runId: string, options: { heartbe
   }
   const now = Date.now();
   execute(store, "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, heartbeat_at = @now, pid = @pid WHERE id = @runId", { now, pid: process.pid, runId });
+  store.recording.add(runId);
   if (options.heartbeat !== false) startHeartbeat(store, runId);
 }
 
@@ -182,7 +184,21 @@ function touchRun(store: TrackerStore, runId: string, now: number): void {
      WHERE id = @runId`,
     { now, runId },
   );
-  if (result.changes === 0) throw new TrackerError(`no run ${JSON.stringify(runId)} in ${store.file}; start it with startRun() first`);
+  if (result.changes === 0) throw missingRunError(store, runId);
+}
+
+/**
+ * The error for a write to run `runId` that found no row: a run this process is recording was
+ * deleted under it (by another process or tool), or the id was never started here.
+ */
+function missingRunError(store: TrackerStore, runId: string): TrackerError {
+  if (store.recording.has(runId)) {
+    return new TrackerError(
+      `run ${runId} is no longer in ${store.file}: it was deleted while this process was recording it ` +
+        '(by another process or tool); nothing more can be recorded for it, and what it already wrote to its run folder stays on disk',
+    );
+  }
+  return new TrackerError(`no run ${JSON.stringify(runId)} in ${store.file}; start it with startRun() first`);
 }
 
 /** A typed param value as stored. */
@@ -396,7 +412,9 @@ export function finishRun(
     error,
     runId,
   });
-  if (result.changes === 0) throw new TrackerError(`no run ${JSON.stringify(runId)} in ${store.file}`);
+  const missing = result.changes === 0 ? missingRunError(store, runId) : undefined;
+  store.recording.delete(runId);
+  if (missing) throw missing;
 }
 
 /** An artifact to attach to a run. */
@@ -461,10 +479,59 @@ export function noteRun(store: TrackerStore, runId: string, note: string): void 
   execute(store, 'UPDATE runs SET note = @note WHERE id = @runId', { note, runId });
 }
 
-/** Deletes a run and everything recorded for it (files on disk are left alone). */
-export function deleteRun(store: TrackerStore, runId: string): void {
-  assertRunExists(store, runId);
-  execute(store, 'DELETE FROM runs WHERE id = @runId', { runId });
+/** Options of {@link deleteRun}. */
+export interface DeleteRunOptions {
+  /**
+   * Also delete a run still recorded as running whose heartbeat is older than the store's
+   * `staleAfterMs` although a process with its pid exists on this machine (the pid was reused,
+   * or that process hangs). A run whose heartbeat is fresh is never deleted. Defaults to false.
+   */
+  force?: boolean;
+}
+
+/** Whole seconds from `then` to `now`, for messages. */
+function secondsAgo(now: number, then: number): string {
+  return `${Math.max(0, Math.round((now - then) / 1000))} s`;
+}
+
+/**
+ * Deletes a run and everything recorded for it (files on disk are left alone). A run that is
+ * still running is refused: its training would fail at its next write and lose what it records.
+ * A run whose process ended is marked crashed first (see {@link markCrashedRuns}) and can go.
+ *
+ * @example
+ * deleteRun(store, '20261122-063012-4fa2c1');
+ */
+export function deleteRun(store: TrackerStore, runId: string, options: DeleteRunOptions = {}): void {
+  markCrashedRuns(store);
+  inTransaction(store, () => {
+    const row = selectOne<{ status: RunStatus; pid: number | null; host: string | null; heartbeat_at: number }>(
+      store,
+      'SELECT status, pid, host, heartbeat_at FROM runs WHERE id = @runId',
+      { runId },
+    );
+    if (!row) throw new ConfigError(`no run ${JSON.stringify(runId)} in ${store.file}; list runs with \`glyphlab runs ls\``);
+    if (row.status === 'running') {
+      const now = Date.now();
+      const who = `process ${row.pid ?? '?'} on ${row.host ?? '?'}`;
+      const stale = now - row.heartbeat_at > store.staleAfterMs;
+      const stop = `stop its training first (Ctrl-C, or kill ${row.pid ?? 'its process'}${row.host && row.host !== hostname() ? ` on ${row.host}` : ''}); once it has ended it can be deleted`;
+      if (store.recording.has(runId)) throw new ConfigError(`run ${runId} is being recorded by this process; finish it before deleting it`);
+      if (!options.force) {
+        throw new ConfigError(
+          `run ${runId} is running (${who}, heartbeat ${secondsAgo(now, row.heartbeat_at)} ago): deleting it would make that training fail and lose what it records; ${stop}` +
+            (stale ? `. Its heartbeat is stale: if ${who} is not that training any more, --force (force: true) deletes the run` : ''),
+        );
+      }
+      if (!stale) {
+        throw new ConfigError(
+          `run ${runId} is alive: ${who} refreshed its heartbeat ${secondsAgo(now, row.heartbeat_at)} ago; --force deletes a running run only when its heartbeat ` +
+            `is older than ${Math.round(store.staleAfterMs / 1000)} s (its process gone); ${stop}`,
+        );
+      }
+    }
+    execute(store, 'DELETE FROM runs WHERE id = @runId', { runId });
+  });
 }
 
 /** Whether process `pid` exists on this machine (EPERM means it exists but is not ours). */

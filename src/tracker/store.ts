@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { TrackerError } from '../errors';
+import { GlyphlabError, TrackerError } from '../errors';
 import { databasePath } from '../util/paths';
 import { assertKnownVersion, migrate, readSchemaVersion } from './migrations';
 import { sqliteCode, toTrackerError } from './sqlite-errors';
@@ -32,6 +32,8 @@ export class TrackerStore {
   readonly heartbeats = new Map<string, NodeJS.Timeout>();
   /** Next default step of each run, for `logMetrics` calls that give none. */
   readonly nextStep = new Map<string, number>();
+  /** Runs this process started or resumed on this connection and has not finished yet. */
+  readonly recording = new Set<string>();
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
@@ -189,7 +191,9 @@ export function inTransaction<T>(store: TrackerStore, fn: () => T): T {
   try {
     return store.db.transaction(fn).immediate();
   } catch (error) {
-    // Errors of statements inside are TrackerErrors already; anything else came from BEGIN or COMMIT.
+    // Errors of statements inside are TrackerErrors already, and glyphlab's own errors thrown by
+    // `fn` (a refused delete) pass as they are; anything else came from BEGIN or COMMIT.
+    if (error instanceof GlyphlabError) throw error;
     throw toTrackerError(error, store.file, 'BEGIN IMMEDIATE ... COMMIT');
   }
 }

@@ -168,6 +168,41 @@ describe('glyphlab train', () => {
     assert.match(badFilters.err, /--filters "x" is not valid/);
   });
 
+  test('runs delete refuses the run of a live glyphlab train (also with --force); once it has ended it goes', async () => {
+    const live = join(root, 'live.db');
+    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'train', '--data', dataDir, '--epochs', '50', ...TINY, '--db', live], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString();
+        if (/epoch 1\/50: loss/.test(err)) resolve();
+      });
+      void exited.then((c) => reject(new Error(`train exited with ${c} before its first epoch: ${err}`)));
+    });
+    try {
+      const listed = JSON.parse((await cli(['runs', 'ls', '--db', live, '--json'])).out) as { id: string; status: string }[];
+      const id = listed[0]!.id;
+      assert.equal(listed[0]!.status, 'running');
+      const refused = await cli(['runs', 'delete', id, '--db', live]);
+      assert.equal(refused.code, EXIT_USAGE, refused.out);
+      assert.match(refused.err, new RegExp(`run ${id} is running \\(process ${child.pid} on .*stop its training first`));
+      const forced = await cli(['runs', 'delete', id, '--force', '--db', live]);
+      assert.equal(forced.code, EXIT_USAGE);
+      assert.match(forced.err, /is alive: process \d+ .* refreshed its heartbeat/);
+      child.kill('SIGINT');
+      assert.equal(await exited, 130, err);
+      assert.doesNotMatch(err, /no run|no longer in/);
+      const show = await cli(['runs', 'show', id, '--db', live, '--json']);
+      assert.equal((JSON.parse(show.out) as { status: string }).status, 'interrupted');
+      assert.equal((await cli(['runs', 'delete', id, '--db', live])).code, EXIT_OK);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   test('Ctrl-C finishes the batch, saves last/ and records the run as interrupted', async () => {
     const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'train', '--data', dataDir, '--epochs', '50', ...TINY, '--db', db], {
       stdio: ['ignore', 'pipe', 'pipe'],

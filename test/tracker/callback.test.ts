@@ -73,4 +73,18 @@ describe('TrackerCallback', () => {
       closeStore(store);
     }
   });
+
+  test('a run deleted while it is recorded fails the next write with a clear message, also at the end', async () => {
+    const file = tempDbPath();
+    const tracker = new TrackerCallback({ dbPath: file, git: false });
+    await tracker.onTrainBegin({ model: 'crnn', config: {}, epochs: 3 });
+    await tracker.onEpochEnd(0, { loss: 1 });
+    // Another tool removes the row (glyphlab runs delete refuses a running run).
+    const other = openStore(file);
+    other.db.prepare('DELETE FROM runs WHERE id = ?').run(tracker.runId);
+    closeStore(other);
+    const vanished = new RegExp(`run ${tracker.runId} is no longer in .*glyphlab\\.db: it was deleted while this process was recording it`);
+    await assert.rejects(tracker.onEpochEnd(1, { loss: 0.5 }), vanished);
+    await assert.rejects(tracker.onTrainEnd({ status: 'failed', error: new Error('the epoch end failed') }), vanished);
+  });
 });

@@ -149,6 +149,38 @@ describe('recording a run', () => {
   });
 });
 
+describe('deleting a run', () => {
+  test('a running run is refused, --force only takes one with a stale heartbeat, a crashed one goes', () => {
+    const file = tempDbPath();
+    const recorder = openStore(file, { staleAfterMs: 1000 });
+    const other = openStore(file, { staleAfterMs: 1000 });
+    try {
+      const runId = startRun(recorder, { git: false, heartbeat: false });
+      assert.throws(() => deleteRun(recorder, runId), /is being recorded by this process/);
+      const running = new RegExp(`run ${runId} is running \\(process ${process.pid} on ${hostname()}, heartbeat \\d+ s ago\\): deleting it would make that training fail.*stop its training first \\(Ctrl-C, or kill ${process.pid}\\)`);
+      assert.throws(() => deleteRun(other, runId), (e: unknown) => e instanceof ConfigError && running.test(e.message) && !/--force/.test(e.message));
+      assert.throws(() => deleteRun(other, runId, { force: true }), (e: unknown) => e instanceof ConfigError && /is alive: process \d+ .* refreshed its heartbeat \d+ s ago/.test(e.message));
+      assert.equal(getRun(other, runId).status, 'running');
+      // Its heartbeat goes stale while a process with its pid lives on (a reused pid, or a hang).
+      other.db.prepare('UPDATE runs SET heartbeat_at = heartbeat_at - 5000 WHERE id = ?').run(runId);
+      assert.throws(() => deleteRun(other, runId), /Its heartbeat is stale: if process \d+ .* is not that training any more, --force/);
+      deleteRun(other, runId, { force: true });
+      assert.throws(() => getRun(other, runId), ConfigError);
+
+      // A run whose process is gone is marked crashed and deleted without --force.
+      const dead = startRun(other, { git: false, heartbeat: false });
+      other.db.prepare("UPDATE runs SET pid = 4194305, status = 'running' WHERE id = ?").run(dead);
+      other.recording.delete(dead);
+      deleteRun(recorder, dead);
+      assert.throws(() => getRun(recorder, dead), ConfigError);
+      assert.throws(() => deleteRun(recorder, 'no-such-run'), (e: unknown) => e instanceof ConfigError && /no run "no-such-run"/.test(e.message));
+    } finally {
+      closeStore(recorder);
+      closeStore(other);
+    }
+  });
+});
+
 describe('crash detection', () => {
   test('a run from another host with a stale heartbeat is marked crashed on read', () => {
     const store = openStore(tempDbPath(), { staleAfterMs: 1000 });
