@@ -357,12 +357,12 @@ export {
 } from './tracker/query';
 export { parseWhere, compileFilter, parseOrderBy, WhereSyntaxError, type RunFilter, type FilterOp, type FilterValue, type OrderBy } from './tracker/where';
 export { TrackerCallback, type TrackerCallbackOptions } from './tracker/callback';
-export { runsToDataFrame, metricHistoryToDataFrame } from './tracker/dataframe';
+export { runsToDataFrame, metricHistoryToDataFrame, dataFrameHtml, type DataFrameHtmlOptions } from './tracker/dataframe';
 export { RUN_STATUSES, SCHEMA_VERSION, type RunStatus, type MetricMode } from './tracker/schema';
 
 // viz/: plotly figures and HTML from plain values
 export { labelLengthFigure, characterFrequencyFigure, inkProfileFigure } from './viz/data-charts';
-export { renderHtmlReport, writeHtmlReport, escapeHtml, type HtmlReport, type ReportSection } from './viz/html';
+export { renderHtmlReport, writeHtmlReport, escapeHtml, imageGridHtml, type HtmlReport, type ReportSection, type GridImage, type ImageGridOptions } from './viz/html';
 export { figureHtml, plotlyScriptTag, type FigureHtmlOptions } from './viz/plotly-html';
 export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './viz/training-charts';
 export {

@@ -33,7 +33,8 @@ export function comparisonCurveFigure(comparison: Comparison, chart: 'accuracy' 
       mode: s.epochs.length > 1 ? 'lines+markers' : 'markers',
       name: `${s.label} ${s.split}`,
       legendgroup: s.runId,
-      x: s.epochs,
+      // Epochs are recorded from 0; charts, the CLI and the notebooks number them from 1.
+      x: s.epochs.map((epoch) => epoch + 1),
       // JSON has no NaN: a diverged loss becomes a gap in the line.
       y: s.values.map((v) => (Number.isFinite(v) ? v : null)),
       line: { color: colors.get(s.runId), dash: s.split === 'train' ? 'dash' : 'solid' },

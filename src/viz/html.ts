@@ -1,5 +1,5 @@
 /**
- * Self-contained HTML reports: plotly.js is inlined from the `plotly.js-dist` package, so a
+ * Self-contained HTML reports: plotly.js is inlined from the `plotly.js-dist-min` package, so a
  * report opens offline and can be mailed as one file.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -26,14 +26,52 @@ export function escapeHtml(text: string): string {
 
 let plotlySource: string | undefined;
 
-/** The plotly.js bundle shipped in `plotly.js-dist`, read once. */
+/**
+ * The minified plotly.js bundle shipped in `plotly.js-dist-min` (4.9 MB; the same build as
+ * `plotly.js-dist`'s 11.2 MB one), read once. A saved notebook or report carries it once, so
+ * it is most of that file's size.
+ */
 export function plotlyBundle(): string {
   if (plotlySource === undefined) {
-    const packageJsonPath = require.resolve('plotly.js-dist/package.json');
-    const main = (JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { main?: string }).main ?? 'plotly.js';
+    const packageJsonPath = require.resolve('plotly.js-dist-min/package.json');
+    const main = (JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { main?: string }).main ?? 'plotly.min.js';
     plotlySource = readFileSync(join(dirname(packageJsonPath), main), 'utf8');
   }
   return plotlySource;
+}
+
+/** One captioned picture of {@link imageGridHtml}. */
+export interface GridImage {
+  /** The picture's URL, usually a `data:image/png;base64,...` URI. */
+  src: string;
+  /** The caption, e.g. the label. */
+  caption: string;
+  /** A smaller second line, e.g. the file name. Defaults to none. */
+  note?: string;
+}
+
+/** Options of {@link imageGridHtml}. */
+export interface ImageGridOptions {
+  /** CSS height of each picture. Defaults to the picture's own size. */
+  imageHeight?: string;
+}
+
+/**
+ * Captioned pictures that wrap into rows, styled inline: a notebook output has no stylesheet of
+ * glyphlab's, so a grid that relied on one would collapse into a single column there.
+ *
+ * @example
+ * tslab.display.html(imageGridHtml(exploration.grid.map((g) => ({ src: g.dataUri, caption: g.label, note: g.filename }))));
+ */
+export function imageGridHtml(items: readonly GridImage[], options: ImageGridOptions = {}): string {
+  if (items.length === 0) return '<p>No images.</p>';
+  const height = options.imageHeight !== undefined ? ` height: ${escapeHtml(options.imageHeight)};` : '';
+  const figures = items.map(
+    (item) =>
+      `<figure style="margin: 0; display: inline-block; vertical-align: top;"><img src="${escapeHtml(item.src)}" alt="${escapeHtml(item.caption)}" style="display: block; border: 1px solid #ccc; image-rendering: pixelated;${height}">` +
+      `<figcaption style="font-family: monospace; font-size: 12px;">${escapeHtml(item.caption)}${item.note !== undefined ? ` <small style="color: #777;">${escapeHtml(item.note)}</small>` : ''}</figcaption></figure>`,
+  );
+  return `<div class="glyphlab-grid" style="display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-start;">${figures.join('')}</div>`;
 }
 
 /** Renders a report as one HTML page with plotly.js inlined. */

@@ -1,7 +1,12 @@
 /**
  * Plotly figures as HTML fragments that render offline: in a notebook output (tslab's
- * `display.html`) and in the static dashboard page. plotly.js is inlined from `plotly.js-dist`
- * (see {@link plotlyBundle}); nothing is fetched from a CDN.
+ * `display.html`) and in the static dashboard page. plotly.js is inlined, minified, from
+ * `plotly.js-dist-min` (see {@link plotlyBundle}); nothing is fetched from a CDN.
+ *
+ * In a notebook the bundle goes in one output near the top ({@link plotlyScriptTag}) and every
+ * chart after it reuses `window.Plotly`, so a saved notebook carries plotly.js once. A front end
+ * that strips scripts (Jupyter, for a notebook it does not trust) leaves each chart's one-line
+ * placeholder, which says why the chart is missing and how to get it back.
  */
 import { randomBytes } from 'node:crypto';
 import type { FigureSpec } from '../types';
@@ -13,7 +18,7 @@ export interface FigureHtmlOptions {
   id?: string;
   /** CSS height of the chart. Defaults to `'380px'`. */
   height?: string;
-  /** Put the plotly.js bundle (about 11 MB) in front of the chart. Defaults to false. */
+  /** Put the plotly.js bundle (about 4.9 MB) in front of the chart. Defaults to false: a notebook shows {@link plotlyScriptTag} once. */
   includePlotly?: boolean;
   /** Extra CSS class of the `<div>`. Defaults to none. */
   className?: string;
@@ -25,20 +30,32 @@ export function scriptJson(value: unknown): string {
 }
 
 /**
- * A `<script>` with plotly.js inlined, which sets `window.Plotly`. `define`, `module` and
- * `exports` are hidden from the bundle: in classic Jupyter, require.js's `define` would otherwise
- * catch the bundle's inner UMD modules and `Plotly` would never become a global.
+ * A `<script>` with plotly.js inlined, which sets `window.Plotly` unless a page has it already
+ * (a notebook whose first cell ran twice). `define`, `module` and `exports` are hidden from the
+ * bundle: in classic Jupyter, require.js's `define` would otherwise catch the bundle's inner UMD
+ * modules and `Plotly` would never become a global.
  */
 export function plotlyScriptTag(): string {
   const bundle = plotlyBundle().replace(/<\/script>/gi, '<\\/script>');
-  return `<script>(function (define, module, exports) {\n${bundle}\n}).call(window, undefined, undefined, undefined);</script>`;
+  return `<script>if (!window.Plotly) (function (define, module, exports) {\n${bundle}\n}).call(window, undefined, undefined, undefined);</script>`;
 }
 
+/** A figure's title as plain text, for its placeholder. */
+function figureTitle(figure: FigureSpec): string {
+  const title = (figure.layout as { title?: unknown }).title;
+  const text = typeof title === 'string' ? title : typeof title === 'object' && title !== null ? (title as { text?: unknown }).text : undefined;
+  return typeof text === 'string' && text.trim() !== '' ? text.replace(/<[^>]*>/g, '').trim() : 'chart';
+}
+
+/** The line a chart shows where its script does not run. */
+export const FIGURE_PLACEHOLDER_TEXT = 'not drawn: scripts of this output did not run. In Jupyter, trust the notebook (glyphlab notebook trust FILE, or Trust Notebook in the File menu) or run the cell again.';
+
 /**
- * One figure as a `<div>` and the `<script>` that draws it. The script waits for `window.Plotly`
- * (a notebook front end may render an output before the one that loads plotly) and, once drawn,
- * sets `data-rendered="true"` on the div so that a browser test can tell a drawn chart from an
- * empty one.
+ * One figure as a `<div>` and the `<script>` that draws it. The div holds a one-line placeholder
+ * naming the chart, which stays where scripts are stripped (an untrusted notebook). The script
+ * waits for `window.Plotly` (a notebook front end may render an output before the one that loads
+ * plotly), replaces the placeholder with the chart and sets `data-rendered="true"` on the div, so
+ * that a browser test can tell a drawn chart from an empty one.
  *
  * @example
  * tslab.display.html(figureHtml(labelLengthFigure(counts), { includePlotly: true }));
@@ -53,13 +70,16 @@ export function figureHtml(figure: FigureSpec, options: FigureHtmlOptions = {}):
     var el = document.getElementById(${scriptJson(id)});
     if (!el) return;
     if (!window.Plotly) {
-      if (++tries > 200) { el.textContent = 'plotly.js did not load: this chart cannot be drawn'; el.setAttribute('data-rendered', 'false'); return; }
+      if (++tries > 200) { el.textContent = ${scriptJson(`${figureTitle(figure)}: plotly.js did not load (run the notebook's first cell, which inlines it), so this chart cannot be drawn`)}; el.setAttribute('data-rendered', 'false'); return; }
       return setTimeout(draw, 50);
     }
+    el.textContent = '';
+    el.style.height = ${scriptJson(height)};
     window.Plotly.newPlot(el, ${scriptJson(figure.data)}, ${scriptJson(figure.layout)}, { responsive: true, displaylogo: false })
       .then(function () { el.setAttribute('data-rendered', 'true'); });
   }
   draw();
 })();`;
-  return `${options.includePlotly ? plotlyScriptTag() : ''}<div id="${escapeHtml(id)}" class="${escapeHtml(className)}" style="width: 100%; height: ${escapeHtml(height)};"></div>\n<script>${draw}</script>`;
+  const placeholder = `<p class="glyphlab-figure-placeholder" style="margin: 4px 0; padding: 4px 8px; border: 1px dashed #bbb; color: #555; font: 13px sans-serif;">[${escapeHtml(figureTitle(figure))}] ${escapeHtml(FIGURE_PLACEHOLDER_TEXT)}</p>`;
+  return `${options.includePlotly ? plotlyScriptTag() : ''}<div id="${escapeHtml(id)}" class="${escapeHtml(className)}" style="width: 100%;">${placeholder}</div>\n<script>${draw}</script>`;
 }

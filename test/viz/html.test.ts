@@ -1,0 +1,22 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { imageGridHtml } from '../../src/viz/html';
+
+describe('imageGridHtml', () => {
+  test('captioned pictures in wrapping rows, styled inline, text escaped', () => {
+    const html = imageGridHtml([
+      { src: 'data:image/png;base64,AAAA', caption: '(1+2)*3=9', note: 'images/000001.png' },
+      { src: 'data:image/png;base64,BBBB', caption: 'a<b' },
+    ], { imageHeight: '32px' });
+    assert.match(html, /^<div class="glyphlab-grid" style="display: flex; flex-wrap: wrap;/);
+    assert.equal((html.match(/<figure style="margin: 0;/g) ?? []).length, 2);
+    assert.equal((html.match(/<img src="data:image\/png;base64,[AB]{4}"[^>]* style="[^"]*height: 32px;"/g) ?? []).length, 2);
+    assert.match(html, /\(1\+2\)\*3=9 <small style="color: #777;">images\/000001\.png<\/small>/);
+    assert.match(html, /a&lt;b<\/figcaption>/);
+    assert.ok(!html.includes('class="grid"'), 'no class that needs a stylesheet');
+  });
+
+  test('no images: a line that says so', () => {
+    assert.equal(imageGridHtml([]), '<p>No images.</p>');
+  });
+});
