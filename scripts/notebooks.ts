@@ -1,92 +1,79 @@
 /**
- * `npm run notebooks`: opens glyphlab's notebooks in Jupyter with the tslab (TypeScript) kernel.
+ * `npm run notebooks [-- JUPYTER OPTIONS]`: opens glyphlab's notebooks in Jupyter Notebook with
+ * the tslab (TypeScript) kernel.
  *
- * Jupyter itself is Python and is not an npm dependency: when it is missing this prints how to
- * install it and exits 1. When the tslab kernel is not registered with that Jupyter it registers
- * it, with the Python that Jupyter runs on (a machine may have several). `node_modules/.bin` goes
- * first on PATH because the kernel spec starts the `tslab` command by name.
+ * Jupyter itself is Python and not an npm dependency: this finds a Python that has it (the one
+ * running `jupyter`, else python3, /usr/bin/python3, python; `--python PATH` names one) or says
+ * what to install. It registers the kernel (`glyphlab notebook kernel install`) only when that
+ * Python's Jupyter has no usable tslab spec, which it checks through `jupyter_client` itself
+ * (Debian's minimal Jupyter has no `jupyter kernelspec`). Every other argument goes to Jupyter
+ * (`--port 8889`, `--ip 0.0.0.0`, `--no-browser`); as root `--allow-root` is added, with a line
+ * saying so, since Jupyter refuses to start as root without it.
  *
  * Headless runs need none of this: `npx glyphlab notebook run notebooks/NAME.ipynb`.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { errorMessage } from '../src/errors';
+import { JUPYTER_INSTALL_HINT, findJupyterPython, installKernelSpec, kernelSpecProblem, readKernelSpec } from '../src/notebook/jupyter';
 
 const root = join(__dirname, '..');
-const binDir = join(root, 'node_modules', '.bin');
 const notebookDir = join(root, 'notebooks');
 
-const INSTALL_HELP = `Jupyter is not installed (no \`jupyter\` command on PATH).
-Install it, then run \`npm run notebooks\` again:
-  Debian/Ubuntu:  sudo apt-get install -y --no-install-recommends jupyter-notebook python3-nbconvert python3-ipykernel
-  elsewhere:      pip install notebook
-then register the TypeScript kernel with the Python that runs Jupyter, e.g.
-  npx tslab install --python=python3        (Debian's Jupyter: --python=/usr/bin/python3)
-Notebooks also run without Jupyter: npx glyphlab notebook run notebooks/00-hello.ipynb`;
-
-/** The first executable called `name` on `pathValue`, like `which`. */
-function findOnPath(name: string, pathValue: string): string | undefined {
-  for (const dir of pathValue.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here; keep looking.
-    }
+/** Splits off `--python PATH` (ours); everything else is Jupyter's. */
+function parseArgs(argv: string[]): { python: string | undefined; jupyterArgs: string[] } {
+  const jupyterArgs: string[] = [];
+  let python: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--python' && argv[i + 1] !== undefined) python = argv[++i];
+    else if (arg.startsWith('--python=')) python = arg.slice('--python='.length);
+    else jupyterArgs.push(arg);
   }
-  return undefined;
-}
-
-/** The interpreter in the `jupyter` script's `#!` line, so that tslab registers with the same Python. */
-function jupyterPython(jupyterPath: string): string {
-  try {
-    const firstLine = readFileSync(jupyterPath, 'utf8').split('\n', 1)[0] ?? '';
-    const match = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(firstLine);
-    if (match?.[1]) return match[1].endsWith('/env') && match[2] ? match[2] : match[1];
-  } catch {
-    // A binary launcher: fall back to the default below.
-  }
-  return 'python3';
-}
-
-function hasTslabKernel(jupyter: string, env: NodeJS.ProcessEnv): boolean {
-  const listed = spawnSync(jupyter, ['kernelspec', 'list', '--json'], { env, encoding: 'utf8' });
-  if (listed.status !== 0) return false;
-  try {
-    const specs = (JSON.parse(listed.stdout) as { kernelspecs?: Record<string, unknown> }).kernelspecs ?? {};
-    return 'tslab' in specs;
-  } catch {
-    return false;
-  }
+  return { python, jupyterArgs };
 }
 
 function main(): Promise<number> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: [binDir, process.env['PATH'] ?? ''].join(delimiter) };
-  const jupyter = findOnPath('jupyter', env['PATH'] ?? '');
-  if (!jupyter) {
-    process.stderr.write(`${INSTALL_HELP}\n`);
+  const log = (line: string) => void process.stderr.write(`${line}\n`);
+  const { python: pythonArg, jupyterArgs } = parseArgs(process.argv.slice(2));
+  let python: string;
+  try {
+    python = findJupyterPython({ python: pythonArg, require: ['jupyter_client', 'notebook'] }).python;
+  } catch (error) {
+    log(errorMessage(error));
+    log('Notebooks also run without Jupyter: npx glyphlab notebook run notebooks/00-hello.ipynb');
     return Promise.resolve(1);
   }
-  if (!hasTslabKernel(jupyter, env)) {
-    const python = jupyterPython(jupyter);
-    process.stderr.write(`registering the tslab kernel with ${python} (npx tslab install --python=${python})\n`);
-    const installed = spawnSync(process.execPath, [join(root, 'node_modules', 'tslab', 'bin', 'tslab'), 'install', `--python=${python}`], {
-      env,
-      stdio: 'inherit',
-    });
-    if (installed.status !== 0) {
-      process.stderr.write(`could not register the tslab kernel with ${python}; run \`npx tslab install --python=PYTHON\` with the Python that runs Jupyter\n`);
-      return Promise.resolve(1);
+  try {
+    const spec = readKernelSpec(python);
+    const problem = kernelSpecProblem(spec);
+    if (problem) {
+      log(`${problem}: registering it (glyphlab notebook kernel install --python ${python})`);
+      const installed = installKernelSpec({ python });
+      log(`registered the tslab kernel in ${installed.dir}`);
+      if (installed.shadowedBy) log(`warning: Jupyter will start the tslab kernel in ${installed.shadowedBy} instead; remove that folder`);
+    } else if (spec) {
+      log(`tslab kernel: ${spec.dir} (runs ${spec.argv[0]})`);
     }
+  } catch (error) {
+    log(`could not register the tslab kernel: ${errorMessage(error)}`);
+    log(`register it yourself with \`npx glyphlab notebook kernel install --python ${python}\` (add --user to register it for you only)`);
+    return Promise.resolve(1);
   }
+  const args = ['-m', 'notebook', `--notebook-dir=${notebookDir}`, ...jupyterArgs];
+  if (typeof process.getuid === 'function' && process.getuid() === 0 && !jupyterArgs.includes('--allow-root')) {
+    log('running as root: passing --allow-root to Jupyter, which refuses root without it (a normal user account is safer)');
+    args.push('--allow-root');
+  }
+  log(`starting Jupyter Notebook: ${python} ${args.join(' ')}`);
   return new Promise((resolve) => {
-    const child = spawn(jupyter, ['notebook', '--notebook-dir', notebookDir], { env, stdio: 'inherit' });
+    const child = spawn(python, args, { stdio: 'inherit' });
     // Ctrl-C reaches Jupyter too (same process group); it asks to confirm and shuts down cleanly.
     process.on('SIGINT', () => undefined);
+    // A test or a service manager stops this launcher with SIGTERM: pass it on.
+    process.on('SIGTERM', () => child.kill('SIGTERM'));
     child.once('error', (error) => {
-      process.stderr.write(`could not start ${jupyter}: ${error.message}\n`);
+      log(`could not start Jupyter with ${python}: ${error.message}\n${JUPYTER_INSTALL_HINT}`);
       resolve(1);
     });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

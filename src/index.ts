@@ -485,7 +485,7 @@ export {
 } from './writers/identify';
 export { predictWriterLines, writerConfusion, type LinePrediction, type WriterAccuracy, type WriterConfusion } from './writers/line-votes';
 
-// notebook/: running notebooks headless through the tslab kernel
+// notebook/: running notebooks headless through the tslab kernel; the user's Jupyter (kernel spec, trust)
 export {
   runNotebook,
   readNotebook,
@@ -513,3 +513,16 @@ export {
   type ExecuteOptions,
   type StartKernelOptions,
 } from './notebook/kernel';
+export {
+  findJupyterPython,
+  installKernelSpec,
+  readKernelSpec,
+  kernelSpecProblem,
+  trustNotebooks,
+  checkNotebookTrust,
+  type JupyterPython,
+  type InstallKernelSpecOptions,
+  type InstalledKernelSpec,
+  type KernelSpecInfo,
+  type TrustReport,
+} from './notebook/jupyter';

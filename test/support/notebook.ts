@@ -7,7 +7,7 @@ import { readNotebook, type Notebook } from '../../src/notebook/run';
 
 /**
  * The text of every stream output and HTML display, one after another. The inlined plotly.js
- * bundle (11 MB) is left out: it would swamp failure messages.
+ * bundle (4.9 MB) is left out: it would swamp failure messages.
  */
 export function outputText(notebook: Notebook): string {
   return notebook.cells
@@ -15,6 +15,13 @@ export function outputText(notebook: Notebook): string {
     .map((o) => (o.output_type === 'stream' ? o.text : o.output_type === 'display_data' ? String(o.data['text/html'] ?? '') : ''))
     .filter((text) => !text.includes('plotly.js v'))
     .join('\n');
+}
+
+/** How many outputs carry the plotly.js bundle: one per notebook, which every later chart reuses. */
+export function plotlyBundles(notebook: Notebook): number {
+  return notebook.cells
+    .flatMap((cell) => cell.outputs ?? [])
+    .filter((o) => o.output_type === 'display_data' && String(o.data['text/html'] ?? '').includes('plotly.js v')).length;
 }
 
 /** How many PNG images the notebook displayed. */
