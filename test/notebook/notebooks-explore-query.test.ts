@@ -22,10 +22,14 @@ import {
 import { closeStore, openStore } from '../../src/tracker/store';
 import { listRuns } from '../../src/tracker/query';
 import { openHeadless } from '../dashboard/chromium';
+import { plotlyBundles } from '../support/notebook';
 import { type DashboardFixture, fillDashboardDb } from '../dashboard/fixtures';
 
 const notebooks = join(__dirname, '..', '..', 'notebooks');
 
+function sourceOf(cell: Notebook['cells'][number]): string {
+  return Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+}
 function outputsOf(notebook: Notebook): NotebookOutput[] {
   return notebook.cells.flatMap((cell) => cell.outputs ?? []);
 }
@@ -96,8 +100,10 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     assert.equal(Number(split[1]) + Number(split[2]) + Number(split[3]), 40);
     const html = htmlText(notebook);
     assert.equal((html.match(/class="glyphlab-figure"/g) ?? []).length, 3, 'label lengths, characters, ink profile');
-    assert.match(html, /window\.Plotly = Plotly/, 'plotly inlined once');
-    assert.equal((html.match(/<figure><img src="data:image\/png;base64,/g) ?? []).length, 4, 'the sample grid');
+    assert.equal(plotlyBundles(notebook), 1, 'plotly inlined once, reused by the three charts');
+    assert.equal((html.match(/<figure[^>]*><img src="data:image\/png;base64,/g) ?? []).length, 4, 'the sample grid');
+    assert.match(html, /<div class="glyphlab-grid" style="display: flex; flex-wrap: wrap;/, 'the grid styles itself inline');
+    assert.equal(notebook.cells.filter((c) => c.cell_type === 'code' && c.execution_count === null && sourceOf(c).trim() !== '').length, 0, 'every code cell has its execution count');
     assert.match(html, /<th>reaches every split<\/th>/);
     assert.ok(existsSync(join(synthDir, 'labels.csv')));
   });
@@ -120,6 +126,19 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     }
     assert.ok(html.includes(fixture.vggId) && html.includes(fixture.crnnId));
     assert.ok(!html.includes(fixture.otherId), 'the scratch run is not in the experiment');
+    assert.equal(plotlyBundles(notebook), 1, 'plotly inlined once for the five charts');
+    // Epochs are numbered from 1, as in notebook 02 and the CLI: the VGG run's three epochs are 1, 2, 3.
+    const charts = outputsOf(notebook)
+      .map((o) => (o.output_type === 'display_data' ? String(o.data['text/html'] ?? '') : ''))
+      .filter((text) => !text.includes('plotly.js v'))
+      .join('\n');
+    assert.match(charts, /"x":\[1,2,3\]/);
+    assert.match(charts, /"x":\[1,2,3,4\]/, 'and the custom run\'s four');
+    assert.doesNotMatch(charts, /"x":\[0,1,2/);
+    // Each section brings its own heading; the notebook's markdown does not repeat it.
+    const headings = [...html.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1]?.toLowerCase());
+    const markdownHeadings = notebook.cells.filter((c) => c.cell_type === 'markdown').flatMap((c) => [...sourceOf(c).matchAll(/^#+\s*(.+)$/gm)].map((m) => m[1]?.toLowerCase()));
+    assert.deepEqual(markdownHeadings.filter((h) => headings.includes(h)), [], 'no heading twice');
 
     // What the notebook displayed, put on one page as a front end shows it: every chart draws offline.
     const page = join(dir, '04-outputs.html');
@@ -160,5 +179,11 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     assert.match(text, /runs DataFrame: 3 rows x \d+ columns/);
     assert.match(text, /metric history: \d+ values/);
     assert.match(htmlText(notebook), /<b>params that differ<\/b>/);
+    // DataFrames as HTML tables with full run ids, not danfo's box-drawn text.
+    const frames = htmlText(notebook).split('class="glyphlab-dataframe"').slice(1);
+    assert.equal(frames.length, 2, 'the runs and the metric history');
+    assert.match(frames[0] ?? '', new RegExp(`>${fixture.crnnId}<`));
+    assert.match(frames[0] ?? '', /3 rows × 4 columns/);
+    assert.doesNotMatch(text, /[╔║╟]/);
   });
 });

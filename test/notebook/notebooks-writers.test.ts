@@ -68,7 +68,7 @@ describe('notebook 08 through the tslab kernel', () => {
     assert.match(text, /"8 patches of w000-\d\d"/);
     assert.match(text, /patches: \d+ possible, at most \d+ taken \(30\.0%\), 96 drawn per epoch over all lines/);
     assert.ok(pngOutputs(result.notebook) >= 1, 'the patch grid is shown');
-    assert.match(text, /run \S+: finished after 1 epochs; lines train\/val\/test 6\/3\/3/);
+    assert.match(text, /run \S+: finished after 1 epoch; lines train\/val\/test 6\/3\/3/);
     assert.match(text, /Plotly\.newPlot/);
     assert.match(text, /Training curves/);
     assert.match(text, /Held-out lines: true writer/);
