@@ -8,9 +8,9 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { loadCharDataset } from '../data/characters/source';
 import { type CharRunResult, runCharTraining } from '../runs/char-run';
+import type { Callback } from '../training/callbacks';
 import { type EquationRunResult, resumeEquationTraining, runEquationTraining } from '../runs/equation-run';
 import { CHAR_MODELS, type CharModelName, describeDefault, type EquationModelName, MODEL_NAMES, type ModelName } from '../runs/models';
-import { interruptOnSignals } from '../training/interrupt';
 import { parseStepSchedule } from '../training/schedule';
 import { OPTIMIZER_NAMES } from '../training/train';
 import type { OptimizerName } from '../training/types';
@@ -31,6 +31,7 @@ import {
   stringListOption,
   stringOption,
 } from './command';
+import { interruptible } from './interrupt';
 import { ProgressCallback } from './progress';
 
 export const trainGroup: CommandGroup = {
@@ -81,7 +82,10 @@ export const trainGroup: CommandGroup = {
         resume: { type: 'string', valueName: 'ID', description: 'continue an interrupted, failed or crashed run from its last checkpoint (its recorded options; --epochs may raise the total)' },
         json: { type: 'boolean', description: 'end by printing the run id and test metrics as JSON' },
       },
-      details: 'Ctrl-C finishes the current batch, saves experiments/runs/ID/last and records the run as interrupted;\n`glyphlab train --resume ID` continues it.',
+      details:
+        'Ctrl-C (or SIGTERM) finishes the current batch, saves experiments/runs/ID/last and records the run as interrupted;\n' +
+        '`glyphlab train --resume ID` continues it. A second Ctrl-C quits at once, and so does the first before training\n' +
+        'has begun (loading data, starting worker threads), when nothing is recorded yet.',
       async run(args, ctx) {
         const resumeId = stringOption(args, 'resume');
         if (resumeId !== undefined) return resumeRun(args, ctx, resumeId);
@@ -93,47 +97,34 @@ export const trainGroup: CommandGroup = {
   ],
 };
 
-/**
- * Runs `fn` with Ctrl-C turned into an abort of the signal it receives: the run finishes its
- * batch, saves `last/` and ends as interrupted; a second Ctrl-C quits at once.
- */
-async function interruptible<T>(ctx: CliContext, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const interrupt = interruptOnSignals({ write: (text) => void ctx.stderr.write(text) });
-  try {
-    return await fn(interrupt.signal);
-  } finally {
-    interrupt.dispose();
-  }
-}
-
 /** `--augment` and `--no-augment`; neither leaves the model family's default. */
 function augmentFlag(args: ParsedArgs): boolean | undefined {
   if (flagOption(args, 'augment') && flagOption(args, 'no-augment')) throw new ConfigError('--augment and --no-augment contradict each other; give one');
   return flagOption(args, 'augment') ? true : flagOption(args, 'no-augment') ? false : undefined;
 }
 
-/** Where and how a CLI training run is recorded, and its progress display. */
-function recordingOptions(args: ParsedArgs, ctx: CliContext) {
+/** Where and how a CLI training run is recorded, its progress display and `begun` (see `interruptible`). */
+function recordingOptions(args: ParsedArgs, ctx: CliContext, begun: Callback) {
   return {
     experiment: stringOption(args, 'experiment'),
     name: stringOption(args, 'name'),
     tags: stringListOption(args, 'tag'),
     dbPath: stringOption(args, 'db') ?? databasePath(),
     source: `glyphlab ${process.argv.slice(2).join(' ')}`,
-    callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
+    callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun],
   };
 }
 
 /** `glyphlab train --resume ID`. */
 async function resumeRun(args: ParsedArgs, ctx: CliContext, runId: string): Promise<number> {
   await announceBackend(ctx);
-  const resumed = await interruptible(ctx, (signal) =>
+  const resumed = await interruptible(ctx, (signal, begun) =>
     resumeEquationTraining(runId, {
       epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
       dbPath: stringOption(args, 'db') ?? databasePath(),
       workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKERS, integer: true }),
       replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
-      callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
+      callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun],
       log: (message) => ctx.stderr.write(`${message}\n`),
       signal,
       handleSignals: false,
@@ -155,7 +146,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
   const patience = numberOption(args, 'patience', { min: 0, integer: true });
   const augment = augmentFlag(args);
   await announceBackend(ctx);
-  const result = await interruptible(ctx, (signal) =>
+  const result = await interruptible(ctx, (signal, begun) =>
     runEquationTraining({
       dataDir,
       model,
@@ -186,7 +177,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
       augment: augment === undefined ? undefined : augment ? {} : false,
       workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKERS, integer: true }),
       replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
-      ...recordingOptions(args, ctx),
+      ...recordingOptions(args, ctx, begun),
       log: (message) => ctx.stderr.write(`${message}\n`),
       signal,
       handleSignals: false,
@@ -210,7 +201,7 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
   await announceBackend(ctx);
   const loaded = await loadCharDataset(spec, { seed, limit: numberOption(args, 'limit', { min: 10, integer: true }) });
   ctx.stderr.write(`${loaded.description}\n`);
-  const result = await interruptible(ctx, (signal) =>
+  const result = await interruptible(ctx, (signal, begun) =>
     runCharTraining({
       splits: loaded.splits,
       dataName: spec,
@@ -233,7 +224,7 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
       },
       mlp: { hiddenUnits: integerListOption(args, 'dense') },
       replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
-      ...recordingOptions(args, ctx),
+      ...recordingOptions(args, ctx, begun),
       signal,
       handleSignals: false,
     }),

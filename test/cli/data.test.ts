@@ -80,5 +80,9 @@ describe('glyphlab data', () => {
     const result = await cli(['data', 'synth', '--out', join(root, 'x'), '--placement', 'middle']);
     assert.equal(result.code, EXIT_USAGE);
     assert.match(result.err, /expected left or random/);
+    const workers = await cli(['data', 'synth', '--out', join(root, 'never'), '--workers', '999']);
+    assert.equal(workers.code, EXIT_USAGE);
+    assert.match(workers.err, /--workers "999" is not valid: expected an integer from 0 to 64/);
+    assert.ok(!existsSync(join(root, 'never')));
   });
 });

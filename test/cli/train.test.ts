@@ -166,6 +166,13 @@ describe('glyphlab train', () => {
     assert.match(badOptimizer.err, /--optimizer "adagrad" is not one of: adam, sgd, rmsprop/);
     const badFilters = await cli(['train', '--data', dataDir, '--filters', '8,x']);
     assert.match(badFilters.err, /--filters "x" is not valid/);
+    // Thousands of threads would take gigabytes and minutes to start: refused before any starts.
+    const tooManyWorkers = await cli(['train', '--data', dataDir, '--workers', '999', '--db', join(root, 'never.db')]);
+    assert.equal(tooManyWorkers.code, EXIT_USAGE);
+    assert.match(tooManyWorkers.err, /--workers "999" is not valid: expected an integer from 0 to 64/);
+    const tooManyReplicas = await cli(['train', '--data', dataDir, '--replicas', '999', '--db', join(root, 'never.db')]);
+    assert.match(tooManyReplicas.err, /--replicas "999" is not valid: expected an integer from 1 to 64/);
+    assert.ok(!existsSync(join(root, 'never.db')));
   });
 
   test('runs delete refuses the run of a live glyphlab train (also with --force); once it has ended it goes', async () => {
@@ -201,6 +208,32 @@ describe('glyphlab train', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  test('SIGTERM while worker threads start up ends the process at once, by the signal, recording nothing', async () => {
+    const startUp = join(root, 'start-up.db');
+    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'train', '--data', dataDir, '--epochs', '3', ...TINY, '--replicas', '8', '--db', startUp], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    let signalledAt = 0;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      // The split is logged just before the batch sources, the run's recording and the 7 replica
+      // threads start: seconds of start-up on two cores.
+      if (/split 8:1:1/.test(err) && signalledAt === 0) {
+        signalledAt = Date.now();
+        child.kill('SIGTERM');
+      }
+    });
+    const ended = await exited;
+    const seconds = (Date.now() - signalledAt) / 1000;
+    assert.deepEqual(ended, { code: null, signal: 'SIGTERM' }, err);
+    assert.ok(seconds < 3, `ended ${seconds} s after SIGTERM`);
+    assert.match(err, /SIGTERM: quitting; training had not begun, so nothing was recorded/);
+    assert.doesNotMatch(err, /training on 8 replicas/);
+    assert.ok(!existsSync(startUp), 'no run and no database');
   });
 
   test('Ctrl-C finishes the batch, saves last/ and records the run as interrupted', async () => {

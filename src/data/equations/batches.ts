@@ -50,7 +50,10 @@ export interface BatchSourceOptions {
   dropRemainder?: boolean;
   /** Augmentation options, or false for none. Defaults to false. */
   augment?: AugmentOptions | false;
-  /** Worker threads that decode and preprocess; 0 does it on the calling thread. Defaults to min(2, cores). */
+  /**
+   * Worker threads that decode and preprocess, started as batches need them (at most `prefetch`
+   * + 1 are ever busy at once); 0 does it on the calling thread. Defaults to min(2, cores).
+   */
   workers?: number;
 }
 
@@ -61,6 +64,8 @@ export interface BatchSource {
   readonly inputShape: [number, number, number];
   /** The batches of epoch `epoch`, in that epoch's order. */
   epoch(epoch: number): AsyncGenerator<Batch>;
+  /** Worker threads started so far: they start as batches need them, at most `workers`. */
+  readonly workersStarted: number;
   /** Stops the worker threads (idle workers never keep the process alive, so this is optional). */
   close(): Promise<void>;
 }
@@ -71,9 +76,11 @@ interface PendingJob {
 }
 
 /**
- * A few worker threads that preprocess whole batches, so decoding runs beside training on the
- * other cores. Workers are unreferenced while idle, so a forgotten source never keeps the
- * process alive.
+ * Worker threads that preprocess whole batches, so decoding runs beside training on the other
+ * cores. A worker starts when a batch finds every started one busy, up to `limit`: no more
+ * batches are ever in flight than the prefetch depth allows, so a large `workers` costs no
+ * threads (nor their start-up time, during which nothing else could happen) that would sit idle.
+ * Workers are unreferenced while idle, so a forgotten source never keeps the process alive.
  */
 class BatchWorkerPool {
   private readonly workers: Worker[] = [];
@@ -81,28 +88,35 @@ class BatchWorkerPool {
   private readonly pending = new Map<number, PendingJob & { worker: number }>();
   private nextId = 0;
 
-  constructor(count: number) {
-    for (let w = 0; w < count; w++) {
-      const worker = startScriptWorker(__dirname, 'batch-worker', __filename);
-      worker.unref();
-      worker.on('message', (message: { id: number; images?: Float32Array; error?: string }) => {
-        const job = this.pending.get(message.id);
-        if (!job) return;
-        this.pending.delete(message.id);
-        this.release(job.worker);
-        if (message.error !== undefined || !message.images) job.reject(new DataError(message.error ?? 'batch worker returned no images'));
-        else job.resolve(message.images);
-      });
-      worker.on('error', (error) => {
-        for (const [id, job] of this.pending) {
-          if (job.worker !== w) continue;
-          this.pending.delete(id);
-          job.reject(error);
-        }
-      });
-      this.workers.push(worker);
-      this.busy.push(0);
-    }
+  constructor(private readonly limit: number) {}
+
+  /** Worker threads started so far. */
+  get started(): number {
+    return this.workers.length;
+  }
+
+  private start(): number {
+    const w = this.workers.length;
+    const worker = startScriptWorker(__dirname, 'batch-worker', __filename);
+    worker.unref();
+    worker.on('message', (message: { id: number; images?: Float32Array; error?: string }) => {
+      const job = this.pending.get(message.id);
+      if (!job) return;
+      this.pending.delete(message.id);
+      this.release(job.worker);
+      if (message.error !== undefined || !message.images) job.reject(new DataError(message.error ?? 'batch worker returned no images'));
+      else job.resolve(message.images);
+    });
+    worker.on('error', (error) => {
+      for (const [id, job] of this.pending) {
+        if (job.worker !== w) continue;
+        this.pending.delete(id);
+        job.reject(error);
+      }
+    });
+    this.workers.push(worker);
+    this.busy.push(0);
+    return w;
   }
 
   private release(w: number): void {
@@ -110,9 +124,18 @@ class BatchWorkerPool {
     if (this.busy[w] === 0) this.workers[w]?.unref();
   }
 
-  run(paths: string[], sampleIndices: number[], params: PreprocessParams): Promise<Float32Array> {
+  /** An idle worker, else a new one while under the limit, else the least busy. */
+  private pick(): number {
+    const idle = this.busy.findIndex((n) => n === 0);
+    if (idle >= 0) return idle;
+    if (this.workers.length < this.limit) return this.start();
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if ((this.busy[i] ?? 0) < (this.busy[w] ?? 0)) w = i;
+    return w;
+  }
+
+  run(paths: string[], sampleIndices: number[], params: PreprocessParams): Promise<Float32Array> {
+    const w = this.pick();
     const worker = this.workers[w] as Worker;
     this.busy[w] = (this.busy[w] ?? 0) + 1;
     worker.ref();
@@ -183,6 +206,9 @@ export function createBatchSource(samples: readonly { path: string; label: strin
     size: samples.length,
     batchesPerEpoch,
     inputShape: [height, width, channels],
+    get workersStarted() {
+      return pool?.started ?? 0;
+    },
     async close() {
       await pool?.close();
       pool = undefined;

@@ -66,6 +66,19 @@ describe('createBatchSource', () => {
     }
   });
 
+  test('decoding workers start as batches need them: 64 allowed, at most prefetch + 1 started; more refused', async () => {
+    const source = createBatchSource(samples, { batchSize: 4, seed: 3, workers: 64, prefetch: 1 });
+    try {
+      assert.equal(source.workersStarted, 0, 'none before the first batch');
+      const batches = await collect(source, 0);
+      assert.equal(batches.length, 6);
+      assert.ok(source.workersStarted >= 1 && source.workersStarted <= 2, `started ${source.workersStarted} of 64`);
+    } finally {
+      await source.close();
+    }
+    assert.throws(() => createBatchSource(samples, { workers: 999 }), /workers 999 is not valid: expected an integer from 0 to 64/);
+  });
+
   test('RGB for VGG19, resizing other heights keeping the aspect ratio and padding white', async () => {
     const tall = join(dir, 'tall.png');
     // 100x128 black image: resized to 50x64, then padded to 300 with white.
