@@ -48,7 +48,7 @@ function figureTitle(figure: FigureSpec): string {
 }
 
 /** The line a chart shows where its script does not run. */
-export const FIGURE_PLACEHOLDER_TEXT = 'not drawn: scripts of this output did not run. In Jupyter, trust the notebook (glyphlab notebook trust FILE, or Trust Notebook in the File menu) or run the cell again.';
+export const FIGURE_PLACEHOLDER_TEXT = 'chart not drawn: Jupyter runs no scripts in untrusted output. Trust the notebook (File menu) or run the cell again.';
 
 /**
  * One figure as a `<div>` and the `<script>` that draws it. The div holds a one-line placeholder

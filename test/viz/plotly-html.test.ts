@@ -36,7 +36,7 @@ describe('plotly HTML for notebooks', () => {
     assert.equal(text, `[Label lengths] ${FIGURE_PLACEHOLDER_TEXT}`);
     assert.ok(!text.includes('\n'), 'one line');
     assert.match(stripped, /^<div id="chart-1" class="glyphlab-figure" style="width: 100%;"><p class="glyphlab-figure-placeholder"/);
-    assert.match(figureHtml(line), /\[Ink\] not drawn/);
+    assert.match(figureHtml(line), /\[Ink\] chart not drawn/);
   });
 
   test('in a browser, plotly loaded once draws every chart after it and replaces the placeholders', async () => {
