@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { errorMessage } from '../src/errors';
-import { JUPYTER_INSTALL_HINT, findJupyterPython, installKernelSpec, kernelSpecProblem, readKernelSpec } from '../src/notebook/jupyter';
+import { JUPYTER_INSTALL_HINT, findJupyterPython, installKernelSpec, kernelSpecProblem, readKernelSpec, runsThisTslab } from '../src/notebook/jupyter';
 
 const root = join(__dirname, '..');
 const notebookDir = join(root, 'notebooks');
@@ -54,6 +54,7 @@ function main(): Promise<number> {
       if (installed.shadowedBy) log(`warning: Jupyter will start the tslab kernel in ${installed.shadowedBy} instead; remove that folder`);
     } else if (spec) {
       log(`tslab kernel: ${spec.dir} (runs ${spec.argv[0]})`);
+      if (!runsThisTslab(spec)) log('note: that is the tslab of another glyphlab checkout; `npx glyphlab notebook kernel install` registers this one');
     }
   } catch (error) {
     log(`could not register the tslab kernel: ${errorMessage(error)}`);

@@ -9,6 +9,7 @@ import {
   installKernelSpec,
   kernelSpecProblem,
   readKernelSpec,
+  runsThisTslab,
   trustNotebooks,
 } from '../notebook/jupyter';
 import { type NotebookParameterValue, parseParameterArg, runNotebook } from '../notebook/run';
@@ -156,6 +157,7 @@ show: prints the tslab kernel spec that Jupyter would start, and what is wrong w
             ctx.print(`Python with Jupyter: ${found.python} (Python ${found.version}; ${Object.entries(found.modules).map(([m, v]) => `${m} ${v}`).join(', ')})`);
             if (spec) ctx.print(`tslab kernel: ${spec.dir}\n  runs: ${spec.argv.join(' ')}`);
             ctx.print(problem ? `problem: ${problem}; fix it with \`glyphlab notebook kernel install\`` : 'ok: Jupyter can start it from any front end');
+            if (spec && !problem && !runsThisTslab(spec)) ctx.print('note: it runs the tslab of another glyphlab checkout; `glyphlab notebook kernel install` registers this one');
           }
           return problem ? 1 : 0;
         }

@@ -221,6 +221,15 @@ export function kernelSpecProblem(spec: KernelSpecInfo | undefined): string | un
   return undefined;
 }
 
+/** Whether a spec runs this checkout's tslab (another checkout's works, but compiles against that checkout's packages). */
+export function runsThisTslab(spec: KernelSpecInfo): boolean {
+  try {
+    return realpathSync(spec.argv[0] ?? '') === realpathSync(tslabCommand());
+  } catch {
+    return false;
+  }
+}
+
 const KERNEL_SPEC = `
 import json, sys
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
