@@ -47,6 +47,7 @@ export function maxPoolGradJs(args: KernelArgs): TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { effectiveFilterHeight, effectiveFilterWidth } = info;
   const backend = heapBackend(args);
+  if (tilingWindows(info)) return tiledMaxPoolGrad(backend, x, dy, info);
   const dx = backend.makeOutput(x.shape, 'float32');
   const xs = backend.typedArrayFromHeap(x);
   const dys = backend.typedArrayFromHeap(dy);
@@ -81,6 +82,59 @@ export function maxPoolGradJs(args: KernelArgs): TensorInfo {
         for (let c = 0; c < channels; c++) {
           const index = maxIndex[c] as number;
           if (index >= 0) dxs[index] = (dxs[index] as number) + (dys[dyBase + c] as number);
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** Whether the pool's windows tile the input exactly: no overlap, no padding, nothing left over. */
+function tilingWindows(info: tf.backend_util.Conv2DInfo): boolean {
+  return (
+    info.strideHeight === info.effectiveFilterHeight &&
+    info.strideWidth === info.effectiveFilterWidth &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.outHeight * info.strideHeight === info.inHeight &&
+    info.outWidth * info.strideWidth === info.inWidth
+  );
+}
+
+/**
+ * `MaxPoolGrad` of windows that tile the input (the CRNN's 2x2 and 2x1 pools): every input
+ * position belongs to exactly one window, so each is written once, dy at the window's first
+ * maximum and 0 elsewhere, with no fill pass and no per-channel bookkeeping. Same rule as
+ * {@link maxPoolGradJs}: the first maximum in row-major window order; a window of NaN or
+ * -Infinity only gets zeros.
+ */
+function tiledMaxPoolGrad(backend: WasmHeapBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight: fh, strideWidth: fw } = info;
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const xs = backend.typedArrayFromHeap(x);
+  const dys = backend.typedArrayFromHeap(dy);
+  const dxs = backend.typedArrayFromHeap(dx);
+  const rowStride = inWidth * channels;
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const corner = ((b * inHeight + oh * fh) * inWidth + ow * fw) * channels;
+        const dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
+        for (let c = 0; c < channels; c++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          for (let r = 0; r < fh; r++) {
+            for (let q = 0; q < fw; q++) {
+              const index = corner + r * rowStride + q * channels + c;
+              const value = xs[index] as number;
+              if (value > best) {
+                best = value;
+                at = index;
+              }
+              dxs[index] = 0;
+            }
+          }
+          if (at >= 0) dxs[at] = dys[dyBase + c] as number;
         }
       }
     }

@@ -292,6 +292,23 @@ describe('wasm training kernels', () => {
     }
   });
 
+  test('MaxPoolGrad of windows that tile the input (the CRNN\'s 2x2 and 2x1 pools) matches cpu, ties included', async () => {
+    const rng = createRng('max-pool-grad-tiled');
+    for (const [pool, xShape] of [
+      [[2, 2], [2, 4, 6, 3]],
+      [[2, 1], [3, 6, 5, 2]],
+      [[1, 2], [1, 2, 8, 4]],
+      [[3, 3], [2, 6, 9, 1]],
+    ] as [[number, number], [number, number, number, number]][]) {
+      const x = tiedValues(rng, xShape);
+      const outShape = tf.backend_util.computePool2DInfo(xShape, pool, pool, 1, 'valid').outShape;
+      const dy = randomValues(rng, outShape);
+      const grad = () =>
+        tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, pool, pool, 'valid'), tf.tensor(dy, outShape))))(tf.tensor4d(x, xShape));
+      await expectWasmMatchesCpu(grad, JSON.stringify({ pool, xShape }), 0);
+    }
+  });
+
   test('Reverse matches cpu on any axes and dtypes', async () => {
     const rng = createRng('reverse');
     for (const [shape, axes] of [
