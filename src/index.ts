@@ -29,7 +29,8 @@ export { runSelfCheck, selfCheckFailure, type SelfCheckOptions, type SelfCheckRe
 
 // image/: raw pixels, PNG, sharp at the edge
 export { createRawImage, toGrayscale, convertChannels, columnInkProfile, type RawImage } from './image/raw-image';
-export { encodePng, decodeSimplePng, isCompletePng } from './image/png';
+export { encodePng, decodeSimplePng, isCompletePng, type DecodePngOptions } from './image/png';
+export { DEFAULT_MAX_IMAGE_PIXELS, maxImagePixels, checkImageSize } from './image/limits';
 export { decodeImage, readImageHeader, encodePngWithSharp, type DecodeImageOptions } from './image/sharp-io';
 
 // labels/: the equation alphabet, the equation grammar, look-alike characters

@@ -3,6 +3,7 @@
  * turns errors into a one-line reason and a non-zero exit (a stack trace only with --verbose).
  */
 import { GlyphlabError, errorMessage } from '../errors';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../image/limits';
 import { version } from '../version';
 import { type CliContext, type Command, type CommandGroup, formatCommandHelp, parseCommandArgs } from './command';
 import { COMMAND_GROUPS } from './groups';
@@ -40,7 +41,8 @@ function formatMainHelp(groups: readonly CommandGroup[]): string {
     ...groups.map((g) => `  ${g.name.padEnd(width)}  ${g.summary}`),
     '',
     'Every command takes --help and --verbose. Environment: GLYPHLAB_BACKEND=tensorflow|wasm|cpu',
-    'forces a compute backend; GLYPHLAB_DB moves the experiment database.',
+    'forces a compute backend; GLYPHLAB_DB moves the experiment database; GLYPHLAB_MAX_IMAGE_PIXELS',
+    `raises the largest image read (default ${DEFAULT_MAX_IMAGE_PIXELS}, checked in each file's header before decoding).`,
   ].join('\n');
 }
 

@@ -4,6 +4,7 @@
  * and so that a worker needs no native image library.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
+import { checkImageSize, maxImagePixels } from './limits';
 import type { RawImage } from './raw-image';
 
 const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -78,18 +79,27 @@ export function isCompletePng(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Options of {@link decodeSimplePng}. */
+export interface DecodePngOptions {
+  /** Largest width x height decoded, checked in the header before inflating. Defaults to `maxImagePixels()` (see `limits.ts`). */
+  maxPixels?: number;
+}
+
 /**
  * Decodes the common simple PNGs (8-bit grayscale, RGB or RGBA, not interlaced, no palette) in
  * JavaScript, with zlib's inflate. Returns `undefined` for anything else, so
  * that callers fall back to sharp. For small images this avoids most of sharp's per-call cost.
+ * A PNG whose header declares more than `maxPixels` pixels is a DataError before anything is
+ * inflated, and inflating stops at the size the header declares.
  */
-export function decodeSimplePng(bytes: Uint8Array): RawImage | undefined {
+export function decodeSimplePng(bytes: Uint8Array, options: DecodePngOptions = {}): RawImage | undefined {
   if (bytes.length < 33) return undefined;
   for (let i = 0; i < PNG_SIGNATURE.length; i++) if (bytes[i] !== PNG_SIGNATURE[i]) return undefined;
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.toString('latin1', 12, 16) !== 'IHDR') return undefined;
   const width = view.readUInt32BE(16);
   const height = view.readUInt32BE(20);
+  checkImageSize(width, height, 'PNG', options.maxPixels ?? maxImagePixels());
   const bitDepth = view[24];
   const colorType = view[25];
   const interlace = view[28];
@@ -110,9 +120,16 @@ export function decodeSimplePng(bytes: Uint8Array): RawImage | undefined {
     offset += 12 + length;
   }
   if (!ended || parts.length === 0) return undefined;
-  // Synchronous inflate: for small images the hop to a libuv thread costs more than inflating.
-  const raw = inflateSync(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
   const stride = width * channels;
+  let raw: Buffer;
+  try {
+    // Synchronous inflate: for small images the hop to a libuv thread costs more than inflating.
+    // It stops at the size the header declares: more data than that is not a simple PNG.
+    raw = inflateSync(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), { maxOutputLength: (stride + 1) * height });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
+    throw error;
+  }
   if (raw.length < (stride + 1) * height) return undefined;
   const data = new Uint8Array(stride * height);
   // One loop per filter type: a branch per byte would cost more than the inflate itself.

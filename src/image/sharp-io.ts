@@ -4,6 +4,7 @@
  * use several cores. sharp is required lazily so that importing glyphlab stays cheap.
  */
 import type sharpFunction from 'sharp';
+import { checkImageSize, maxImagePixels } from './limits';
 import type { RawImage } from './raw-image';
 
 type SharpModule = typeof sharpFunction;
@@ -21,25 +22,43 @@ export interface DecodeImageOptions {
   channels?: 1 | 3;
   /** Resize to this height keeping the aspect ratio. Defaults to no resize. */
   height?: number;
+  /** Largest width x height decoded, checked in the header first. Defaults to `maxImagePixels()` (see `limits.ts`). */
+  maxPixels?: number;
 }
 
-/** Decodes a PNG/JPEG/... file or buffer to 8-bit pixels. */
+/**
+ * Decodes a PNG/JPEG/... file or buffer to 8-bit pixels. An image whose header declares more
+ * than `maxPixels` pixels is a DataError, raised before any pixel is decoded.
+ */
 export async function decodeImage(input: string | Buffer, options: DecodeImageOptions = {}): Promise<RawImage> {
   const sharp = loadSharp();
   const channels = options.channels ?? 3;
-  let pipeline = sharp(input, { failOn: 'error' }).flatten({ background: '#ffffff' });
+  const maxPixels = options.maxPixels ?? maxImagePixels();
+  let pipeline = sharp(input, { failOn: 'error', limitInputPixels: maxPixels }).flatten({ background: '#ffffff' });
   if (options.height !== undefined) pipeline = pipeline.resize({ height: options.height, fit: 'inside', withoutEnlargement: false });
   pipeline = channels === 1 ? pipeline.grayscale() : pipeline.removeAlpha().toColourspace('srgb');
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    decoded = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    // sharp checks the header against limitInputPixels; say so in glyphlab's words, with the size.
+    if (error instanceof Error && /pixel limit/i.test(error.message)) {
+      const { width, height } = await readImageHeader(input);
+      checkImageSize(width, height, typeof input === 'string' ? input : 'the image', maxPixels);
+    }
+    throw error;
+  }
+  const { data, info } = decoded;
   if (info.channels !== channels) {
     throw new Error(`decoded ${info.channels} channels, expected ${channels}`);
   }
   return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-/** Width, height and format from a file's header, without decoding the pixels. */
+/** Width, height and format from a file's header, without decoding the pixels (check them with `checkImageSize`). */
 export async function readImageHeader(input: string | Buffer): Promise<{ width: number; height: number; format: string }> {
-  const meta = await loadSharp()(input).metadata();
+  // No pixel limit here: reading the header decodes no pixels, and its size is what callers check.
+  const meta = await loadSharp()(input, { limitInputPixels: false }).metadata();
   if (!meta.width || !meta.height || !meta.format) throw new Error('no image size or format in the header');
   return { width: meta.width, height: meta.height, format: meta.format };
 }

@@ -4,9 +4,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index';
-import { EXIT_OK } from '../../src/cli/main';
+import { EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
 import { cli } from '../support/cli';
 import { trainTinyBaseRun } from '../support/equation-run';
+import { writePngBomb } from '../support/png-bomb';
 
 describe('glyphlab predict', () => {
   const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-predict-'));
@@ -32,5 +33,15 @@ describe('glyphlab predict', () => {
     const missingImage = await cli(['predict', '--run', runId, join(root, 'missing.png'), '--db', db]);
     assert.notEqual(missingImage.code, EXIT_OK);
     assert.match(missingImage.err, /missing\.png/);
+  });
+
+  test('a decompression bomb is refused from its header, naming its size and the limit, before it is decoded', async () => {
+    const bomb = join(root, 'bomb.png');
+    await writePngBomb(bomb, 20000, 20000);
+    const started = Date.now();
+    const result = await cli(['predict', '--run', runId, bomb, '--db', db]);
+    assert.equal(result.code, EXIT_USAGE);
+    assert.match(result.err, /bomb\.png: PNG is 20000x20000 = 400000000 pixels, more than the limit of 50000000 .*GLYPHLAB_MAX_IMAGE_PIXELS=N/);
+    assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
   });
 });

@@ -1,9 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataError } from '../../src/errors';
 import { decodeSimplePng, encodePng, isCompletePng } from '../../src/image/png';
 import { createRawImage } from '../../src/image/raw-image';
 import { decodeImage } from '../../src/image/sharp-io';
 import { createRng } from '../../src/util/rng';
+import { writePngBomb } from '../support/png-bomb';
 
 function randomImage(channels: 1 | 3 | 4): ReturnType<typeof createRawImage> {
   const image = createRawImage(37, 11, channels);
@@ -35,5 +40,31 @@ describe('encodePng', () => {
     assert.deepEqual(a, encodePng(image));
     assert.equal(isCompletePng(a.subarray(0, a.length - 5)), false);
     assert.equal(decodeSimplePng(a.subarray(0, a.length - 20)), undefined);
+  });
+});
+
+describe('decompression bombs', () => {
+  test('a 1.7 MB PNG of 20000x20000 pixels is refused from its header, before anything is inflated', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glyphlab-bomb-'));
+    try {
+      const path = join(dir, 'bomb.png');
+      assert.ok((await writePngBomb(path, 20000, 20000)) < 2_000_000);
+      const bytes = readFileSync(path);
+      const started = process.hrtime.bigint();
+      assert.throws(() => decodeSimplePng(bytes), (e: unknown) => e instanceof DataError && /^PNG is 20000x20000 = 400000000 pixels, more than the limit of 50000000/.test(e.message));
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      assert.ok(ms < 50, `refused in ${ms} ms: nothing was inflated`);
+      await assert.rejects(decodeImage(path), (e: unknown) => e instanceof DataError && e.message.startsWith(`${path} is 20000x20000 = 400000000 pixels`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('maxPixels lowers (or raises) the limit of both decoders', async () => {
+    const png = encodePng(randomImage(3));
+    assert.ok(decodeSimplePng(png, { maxPixels: 37 * 11 }));
+    assert.throws(() => decodeSimplePng(png, { maxPixels: 400 }), /37x11 = 407 pixels, more than the limit of 400/);
+    await assert.rejects(decodeImage(png, { maxPixels: 400 }), (e: unknown) => e instanceof DataError && /the image is 37x11 = 407 pixels, more than the limit of 400/.test(e.message));
+    assert.equal((await decodeImage(png, { maxPixels: 407 })).width, 37);
   });
 });

@@ -5,8 +5,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants } from 'node:buffer';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { DataError, errorMessage } from '../../errors';
+import { checkImageSize } from '../../image/limits';
 import { createCharDataset, DIGIT_CLASSES, type CharDataset } from './dataset';
 
 /** IDX type codes, their names and bytes per value. */
@@ -38,20 +40,21 @@ export const FASHION_MNIST_CLASSES: readonly string[] = [
 /** Where Debian's `dataset-fashion-mnist` package puts the gzipped IDX files. */
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** What an IDX header declares. */
+interface IdxHeader {
+  type: { name: IdxType; bytes: number };
+  shape: number[];
+  count: number;
+  headerBytes: number;
+  /** Bytes of the whole file: header and values. */
+  expected: number;
+}
+
 /**
- * Decodes IDX bytes (gunzipping first when they start with the gzip magic). `file` names the
- * source in error messages. Throws a DataError for a wrong magic number, an unknown type code,
- * a truncated file or trailing bytes.
+ * Reads and checks the header at the start of `buffer`: the magic number, the shape, and for
+ * images (3 or more dimensions) the pixels of one item against the image pixel limit.
  */
-export function parseIdx(bytes: Uint8Array, file = 'IDX data'): IdxArray {
-  let buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buffer.length >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) {
-    try {
-      buffer = gunzipSync(buffer);
-    } catch (error) {
-      throw new DataError(`${file}: gzip data is corrupt or truncated (${errorMessage(error)}); expected a complete .gz of an IDX file`, { cause: error });
-    }
-  }
+function readIdxHeader(buffer: Buffer, file: string): IdxHeader {
   if (buffer.length < 4) {
     throw new DataError(`${file}: ${buffer.length} bytes is too short for an IDX header; expected a 4-byte magic number (0x00 0x00 type dims)`);
   }
@@ -71,8 +74,48 @@ export function parseIdx(bytes: Uint8Array, file = 'IDX data'): IdxArray {
   }
   const shape: number[] = [];
   for (let d = 0; d < dims; d++) shape.push(buffer.readUInt32BE(4 + 4 * d));
+  if (dims >= 3) checkImageSize(shape.slice(2).reduce((a, b) => a * b, 1), shape[1]!, `${file}: each of its ${shape[0]} images`);
   const count = shape.reduce((a, b) => a * b, 1);
   const expected = headerBytes + count * type.bytes;
+  if (expected > constants.MAX_LENGTH) {
+    throw new DataError(`${file}: header shape [${shape.join(', ')}] of ${type.name} declares ${expected} bytes, more than one buffer can hold (${constants.MAX_LENGTH})`);
+  }
+  return { type, shape, count, headerBytes, expected };
+}
+
+/** Gunzips IDX data, reading its header from the first kilobytes and inflating no more than it declares. */
+function gunzipIdx(buffer: Buffer, file: string): Buffer {
+  const corrupt = (error: unknown): DataError =>
+    new DataError(`${file}: gzip data is corrupt or truncated (${errorMessage(error)}); expected a complete .gz of an IDX file`, { cause: error });
+  // Deflate expands at most about 1032-fold, so a few kilobytes are safe to inflate whole.
+  const prefixBytes = 8192;
+  let head: Buffer;
+  try {
+    if (buffer.length <= prefixBytes) return gunzipSync(buffer);
+    head = gunzipSync(buffer.subarray(0, prefixBytes), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch (error) {
+    throw corrupt(error);
+  }
+  const header = readIdxHeader(head, file);
+  try {
+    return gunzipSync(buffer, { maxOutputLength: Math.max(1, header.expected) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DataError(`${file}: the gzip data holds more than the ${header.expected} bytes its header declares (shape [${header.shape.join(', ')}] of ${header.type.name})`, { cause: error });
+    }
+    throw corrupt(error);
+  }
+}
+
+/**
+ * Decodes IDX bytes (gunzipping first when they start with the gzip magic). `file` names the
+ * source in error messages. Throws a DataError for a wrong magic number, an unknown type code,
+ * images above the pixel limit (see `image/limits.ts`), a truncated file or trailing bytes.
+ */
+export function parseIdx(bytes: Uint8Array, file = 'IDX data'): IdxArray {
+  let buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buffer.length >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) buffer = gunzipIdx(buffer, file);
+  const { type, shape, count, headerBytes, expected } = readIdxHeader(buffer, file);
   if (buffer.length < expected) {
     const itemBytes = ((shape[0] ?? 0) > 0 ? count / shape[0]! : 1) * type.bytes;
     const completeItems = Math.floor((buffer.length - headerBytes) / Math.max(1, itemBytes));

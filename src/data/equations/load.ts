@@ -7,7 +7,8 @@
 import { promises as fs, existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, DataError } from '../../errors';
-import { loadSharp } from '../../image/sharp-io';
+import { maxImagePixels } from '../../image/limits';
+import { loadSharp, readImageHeader } from '../../image/sharp-io';
 import { EQUATION_ALPHABET } from '../../labels/alphabet';
 
 /** One labelled image of a data set. */
@@ -29,7 +30,8 @@ export type InvalidRowReason =
   | 'duplicate-file'
   | 'missing-image'
   | 'unreadable-image'
-  | 'corrupt-image';
+  | 'corrupt-image'
+  | 'image-too-large';
 
 /** A rejected row: where, which file, and why. */
 export interface InvalidRow {
@@ -48,6 +50,11 @@ export interface LoadLabeledImagesOptions {
   check?: 'decode' | 'header';
   /** Characters labels may use. Defaults to the 16 equation symbols. */
   alphabet?: string;
+  /**
+   * Largest width x height of an image, read from its header before anything is decoded; larger
+   * ones are invalid rows (`image-too-large`). Defaults to `maxImagePixels()`: GLYPHLAB_MAX_IMAGE_PIXELS, else 50 megapixels.
+   */
+  maxPixels?: number;
   /** Images checked at once (sharp decodes on libuv threads). Defaults to 16. */
   concurrency?: number;
   /** How many bad rows an error message names. Defaults to 8. */
@@ -158,7 +165,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /** Checks one image file; `undefined` when it is fine. */
-async function checkImage(path: string, check: 'decode' | 'header'): Promise<{ reason: InvalidRowReason; detail: string } | undefined> {
+async function checkImage(path: string, check: 'decode' | 'header', maxPixels: number): Promise<{ reason: InvalidRowReason; detail: string } | undefined> {
   try {
     const stat = await fs.stat(path);
     if (!stat.isFile()) return { reason: 'unreadable-image', detail: `${path} is not a file` };
@@ -169,13 +176,15 @@ async function checkImage(path: string, check: 'decode' | 'header'): Promise<{ r
     return { reason: 'unreadable-image', detail: `cannot read ${path} (${code ?? String(error)})` };
   }
   try {
-    const sharp = loadSharp();
-    if (check === 'header') {
-      const meta = await sharp(path).metadata();
-      if (!meta.width || !meta.height) throw new Error('no image size in the header');
-    } else {
-      await sharp(path, { failOn: 'truncated' }).raw().toBuffer();
+    // The header first, in every mode: an image's size decides whether decoding it is safe.
+    const { width, height } = await readImageHeader(path);
+    if (width * height > maxPixels) {
+      return {
+        reason: 'image-too-large',
+        detail: `${width}x${height} = ${width * height} pixels, more than the limit of ${maxPixels} (GLYPHLAB_MAX_IMAGE_PIXELS=N raises it)`,
+      };
     }
+    if (check === 'decode') await loadSharp()(path, { failOn: 'truncated', limitInputPixels: maxPixels }).raw().toBuffer();
     return undefined;
   } catch (error) {
     return { reason: 'corrupt-image', detail: `${basename(path)} is not a readable PNG/JPEG image: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
@@ -242,7 +251,8 @@ export async function loadLabeledImages(dir: string, options: LoadLabeledImagesO
     candidates.push({ path, filename, label, row });
   }
 
-  const problems = await mapLimit(candidates, options.concurrency ?? 16, (sample) => checkImage(sample.path, check));
+  const maxPixels = options.maxPixels ?? maxImagePixels();
+  const problems = await mapLimit(candidates, options.concurrency ?? 16, (sample) => checkImage(sample.path, check, maxPixels));
   const samples: LabeledImage[] = [];
   candidates.forEach((sample, i) => {
     const problem = problems[i];

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { DEBIAN_FASHION_MNIST_DIR, encodeIdx, FASHION_MNIST_CLASSES, loadIdxDataset, loadIdxDirectory, parseIdx, readIdxFile } from '../../../src/data/characters/idx';
 import { DataError } from '../../../src/errors';
 
@@ -55,6 +56,22 @@ describe('parseIdx', () => {
     assert.throws(() => parseIdx(cut, 'cut.idx'), (e: unknown) => e instanceof DataError && /cut\.idx: truncated: header shape \[3, 2, 3\] of uint8 needs 34 bytes, file has 30; only 2 of 3 items are complete/.test(e.message));
     assert.throws(() => parseIdx(images.subarray(0, 10), 'h.idx'), /h\.idx: truncated header: 3 dimensions need 16 header bytes, file has 10/);
     assert.throws(() => parseIdx(gzipSync(images).subarray(0, 20), 'g.gz'), /g\.gz: gzip data is corrupt or truncated/);
+  });
+
+  test('gzipped images are checked from the header: above the pixel limit, or more data than declared, before inflating it all', () => {
+    // One 8000x8000 image: 64 MB of pixels in 63 kB of gzip.
+    const header = Buffer.alloc(16);
+    header.writeUInt32BE(0x00000803, 0);
+    header.writeUInt32BE(1, 4);
+    header.writeUInt32BE(8000, 8);
+    header.writeUInt32BE(8000, 12);
+    const big = gzipSync(Buffer.concat([header, Buffer.alloc(8000 * 8000)]), { level: 1 });
+    assert.throws(() => parseIdx(big, 'big.gz'), (e: unknown) => e instanceof DataError && /^big\.gz: each of its 1 images is 8000x8000 = 64000000 pixels, more than the limit of 50000000/.test(e.message));
+    // A 2x2 image followed by a megabyte the header does not declare (random at first, so that the gzip is not tiny).
+    const small = encodeIdx({ type: 'uint8', shape: [1, 2, 2], data: [1, 2, 3, 4] });
+    const padded = gzipSync(Buffer.concat([small, randomBytes(16384), Buffer.alloc(1 << 20)]));
+    assert.ok(padded.length > 16384);
+    assert.throws(() => parseIdx(padded, 'padded.gz'), /padded\.gz: the gzip data holds more than the 20 bytes its header declares \(shape \[1, 2, 2\] of uint8\)/);
   });
 
   test('trailing bytes are an error, not silently dropped', () => {

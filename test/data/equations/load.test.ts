@@ -7,6 +7,7 @@ import { DataError } from '../../../src/errors';
 import { loadLabeledImages, parseCsv } from '../../../src/data/equations/load';
 import { synthesizeEquations } from '../../../src/data/equations/synth';
 import { loadSharp } from '../../../src/image/sharp-io';
+import { writePngBomb } from '../../support/png-bomb';
 
 const root = mkdtempSync(join(tmpdir(), 'glyphlab-load-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -91,5 +92,28 @@ describe('loadLabeledImages', () => {
     await synthesizeEquations({ outDir: dir, count: 1, workers: 0 });
     rmSync(join(dir, 'labels.csv'));
     await assert.rejects(loadLabeledImages(dir), /expected labels\.csv/);
+  });
+
+  test('an image whose header declares more than the pixel limit is invalid before it is decoded, in both modes', async () => {
+    const dir = await fixture('filename,label\nimages/bomb.png,1+1=2\nimages/000000.png,1+2=3\n');
+    // 1.1 MB of PNG, 16000x16000 pixels: 256 MB to decode as grayscale, 768 MB as RGB.
+    await writePngBomb(join(dir, 'images', 'bomb.png'), 16000, 16000);
+    for (const check of ['header', 'decode'] as const) {
+      await assert.rejects(
+        loadLabeledImages(dir, { check }),
+        (e: unknown) => e instanceof DataError && /row 2 \(images\/bomb\.png\): image-too-large: 16000x16000 = 256000000 pixels, more than the limit of 50000000 \(GLYPHLAB_MAX_IMAGE_PIXELS=N raises it\)/.test(e.message),
+      );
+      const skipped = await loadLabeledImages(dir, { check, skipInvalid: true });
+      assert.deepEqual([skipped.samples.length, skipped.invalidCounts], [1, { 'image-too-large': 1 }]);
+    }
+    assert.equal((await loadLabeledImages(dir, { check: 'header', maxPixels: 256_000_000 })).samples.length, 2, 'maxPixels raises the limit');
+    const previous = process.env['GLYPHLAB_MAX_IMAGE_PIXELS'];
+    process.env['GLYPHLAB_MAX_IMAGE_PIXELS'] = '300000000';
+    try {
+      assert.equal((await loadLabeledImages(dir, { check: 'header' })).samples.length, 2, 'and so does GLYPHLAB_MAX_IMAGE_PIXELS');
+    } finally {
+      if (previous === undefined) delete process.env['GLYPHLAB_MAX_IMAGE_PIXELS'];
+      else process.env['GLYPHLAB_MAX_IMAGE_PIXELS'] = previous;
+    }
   });
 });
