@@ -1,78 +1,144 @@
 /**
- * `npm run bench:accuracy`: trains the custom CRNN on a synthetic equation set split 8:1:1 and
- * prints the test exact-match accuracy and the wall time. Goal: 99.5% or better within 60 minutes
- * on a 2-core machine (the reference implementation reached 99.47% after 11 h on a GPU).
+ * `npm run bench:accuracy`: the headline goal measured end to end. Synthesises a training set
+ * (unless it exists), trains the custom CRNN with the recipe of docs/recipes.md within a wall-time
+ * budget, and reports the test exact-match with greedy and grammar decoding, the character error
+ * rate, the wall time (synthesis included), and exact-match on styles the model never saw:
  *
- *   node --import tsx scripts/bench/accuracy.ts [--count 100000] [--minutes 60] [--data DIR]
- *       [--input-height 32] [--input-width 150] [--batch-size 32] [--lr 0.002] [--rnn lstm|gru]
- *       [--filters 32,64,128,128] [--rnn-units 128] [--epochs 100]
+ *   - held-out fonts: whole fonts left out of the training set (`--held-out-fonts`);
+ *   - held-out noise: the same fonts under a noise style left out of training (speckle dots and
+ *     dashes instead of crosses and curves).
  *
- * The data set is synthesised once into data/bench-<count> (kept for later runs). The run is
- * recorded in the experiment store like any other (experiment "bench-accuracy").
+ * Goal: at least 99.5% greedy test exact-match within 60 minutes on a 2-core machine (the
+ * reference implementation reached 99.47% after 11 h on a GPU), and at least 95% on the held-out
+ * styles.
+ *
+ *   node --import tsx scripts/bench/accuracy.ts [--minutes 60] [--count 120000] [--data DIR]
+ *     [--held-out-fonts kalam,coming-soon,noto-serif] [--input-height 32] [--input-width 128]
+ *     [--filters 32,64,96,96] [--rnn gru] [--rnn-units 96] [--batch-size 32] [--lr 0.003]
+ *     [--replicas N] [--held-out-count 1000]
+ *
+ * Data sets go to data/bench-<count> (kept for later runs). The run is recorded in the
+ * experiment store (experiment "bench-accuracy").
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend } from '../../src/backend/index';
+import { createBatchSource } from '../../src/data/equations/batches';
+import { loadLabeledImages } from '../../src/data/equations/load';
+import { loadEquationSplits } from '../../src/data/equations/split';
 import { synthesizeEquations } from '../../src/data/equations/synth';
-import { TimeBudget } from '../../src/training/callbacks';
-import { runEquationTraining } from '../../src/runs/equation-run';
+import { SYNTH_FONT_NAMES } from '../../src/data/fonts';
 import { ProgressCallback } from '../../src/cli/progress';
+import { sequenceMetrics } from '../../src/metrics/sequence';
+import { loadModel } from '../../src/models/io';
+import { runEquationTraining } from '../../src/runs/equation-run';
+import { predictSequences } from '../../src/training/sequence';
 import { dataDir } from '../../src/util/paths';
+
+function percent(value: number): string {
+  return `${(value * 100).toFixed(2)}%`;
+}
+
+async function ensureSet(dir: string, label: string, options: Parameters<typeof synthesizeEquations>[0]): Promise<void> {
+  if (existsSync(join(dir, 'labels.csv'))) return;
+  console.log(`synthesising ${options.count} ${label} images into ${dir}`);
+  const result = await synthesizeEquations(options);
+  console.log(`  ${(result.elapsedMs / 1000).toFixed(1)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      count: { type: 'string', default: '100000' },
       minutes: { type: 'string', default: '60' },
+      count: { type: 'string', default: '120000' },
       data: { type: 'string' },
+      'held-out-fonts': { type: 'string', default: 'noto-serif,kalam,coming-soon' },
+      'held-out-count': { type: 'string', default: '1000' },
       'input-height': { type: 'string', default: '32' },
-      'input-width': { type: 'string', default: '150' },
+      'input-width': { type: 'string', default: '128' },
+      filters: { type: 'string', default: '32,64,96,96' },
+      rnn: { type: 'string', default: 'gru' },
+      'rnn-units': { type: 'string', default: '96' },
       'batch-size': { type: 'string', default: '32' },
-      lr: { type: 'string', default: '0.002' },
-      rnn: { type: 'string', default: 'lstm' },
-      filters: { type: 'string', default: '32,64,128,128' },
-      'rnn-units': { type: 'string', default: '128' },
-      epochs: { type: 'string', default: '100' },
+      lr: { type: 'string', default: '0.003' },
+      replicas: { type: 'string' },
     },
   });
   const started = Date.now();
-  const count = Number(values.count);
-  const info = await initBackend();
-  console.log(`bench:accuracy: backend ${describeBackend(info)}`);
-  const dir = values.data ?? join(dataDir(), `bench-${count}`);
-  if (!existsSync(join(dir, 'labels.csv'))) {
-    console.log(`synthesising ${count} images into ${dir}`);
-    const synth = await synthesizeEquations({ outDir: dir, count, seed: 2026, fonts: ['all'] });
-    console.log(`synthesised in ${(synth.elapsedMs / 1000).toFixed(1)} s`);
-  }
   const minutes = Number(values.minutes);
-  const trainingBudget = Math.max(0.1, minutes - (Date.now() - started) / 60_000 - 2);
+  const count = Number(values.count);
+  const heldOutFonts = String(values['held-out-fonts']).split(',').filter(Boolean);
+  const unknown = heldOutFonts.filter((f) => !SYNTH_FONT_NAMES.includes(f));
+  if (unknown.length > 0) throw new Error(`--held-out-fonts: unknown font ${unknown.join(', ')}; fonts are ${SYNTH_FONT_NAMES.join(', ')}`);
+  const trainFonts = SYNTH_FONT_NAMES.filter((f) => !heldOutFonts.includes(f));
+  const heldOutCount = Number(values['held-out-count']);
+  const info = await initBackend();
+  console.log(`bench:accuracy: backend ${describeBackend(info)}; ${minutes} min in all; training fonts ${trainFonts.length}, held out ${heldOutFonts.join(', ')}`);
+
+  const root = values.data ?? join(dataDir(), `bench-${count}`);
+  const heldFontsDir = join(dataDir(), `bench-held-out-fonts-${heldOutCount}`);
+  const heldNoiseDir = join(dataDir(), `bench-held-out-noise-${heldOutCount}`);
+  await ensureSet(root, 'training', { outDir: root, count, seed: 2026, fonts: trainFonts });
+  await ensureSet(heldFontsDir, 'held-out-font', { outDir: heldFontsDir, count: heldOutCount, seed: 7001, fonts: heldOutFonts });
+  await ensureSet(heldNoiseDir, 'held-out-noise', { outDir: heldNoiseDir, count: heldOutCount, seed: 7002, fonts: trainFonts, noise: 'speckle' });
+
+  // What is left of the budget trains, less a reserve for the evaluations at the end.
+  const reserve = 3;
+  const trainingMinutes = Math.max(0.5, minutes - (Date.now() - started) / 60_000 - reserve);
+  const height = Number(values['input-height']);
+  const width = Number(values['input-width']);
   const result = await runEquationTraining({
-    dataDir: dir,
+    dataDir: root,
     crnn: {
-      inputHeight: Number(values['input-height']),
-      inputWidth: Number(values['input-width']),
-      rnn: values.rnn === 'gru' ? 'gru' : 'lstm',
+      inputHeight: height,
+      inputWidth: width,
+      rnn: values.rnn === 'lstm' ? 'lstm' : 'gru',
       convFilters: String(values.filters).split(',').map(Number),
       rnnUnits: Number(values['rnn-units']),
-      batchNormMomentum: 0.95,
+      batchNormMomentum: 0.9,
     },
-    epochs: Number(values.epochs),
+    epochs: 1000,
     batchSize: Number(values['batch-size']),
     learningRate: Number(values.lr),
+    schedule: 'warmup-cosine',
+    minutes: trainingMinutes,
+    earlyStopping: false,
+    replicas: values.replicas === undefined ? undefined : Number(values.replicas),
+    limit: { val: 2000 },
     experiment: 'bench-accuracy',
     name: `crnn-${count}`,
     source: 'npm run bench:accuracy',
-    callbacks: [new TimeBudget(trainingBudget), new ProgressCallback((line) => console.log(line))],
+    callbacks: [new ProgressCallback((line) => console.log(line))],
     log: (message) => console.log(message),
   });
+  if (!result.modelDir) throw new Error(`run ${result.runId} ended ${result.status}; nothing to evaluate`);
+  const model = await loadModel(result.modelDir);
+  const sourceOptions = { height, width, channels: 1 as const, batchSize: 100, shuffle: false };
+  const evaluate = async (samples: readonly { path: string; label: string }[]): Promise<{ greedy: number; grammar: number; cer: number; samples: number }> => {
+    const source = createBatchSource(samples, sourceOptions);
+    try {
+      const predictions = await predictSequences(model, source, { withGrammar: true, loss: false });
+      const greedy = sequenceMetrics(predictions.truths, predictions.predictions);
+      const grammar = sequenceMetrics(predictions.truths, predictions.grammar ?? []);
+      return { greedy: greedy.accuracy, grammar: grammar.accuracy, cer: greedy.characterErrorRate, samples: greedy.samples };
+    } finally {
+      await source.close();
+    }
+  };
+  const folder = async (dir: string) => (await loadLabeledImages(dir, { check: 'header' })).samples;
+  // The run's own test split (split.json, or its stratified split from seed 0).
+  const test = await evaluate((await loadEquationSplits(root, 0)).splits.test);
+  const heldFonts = await evaluate(await folder(heldFontsDir));
+  const heldNoise = await evaluate(await folder(heldNoiseDir));
+  model.dispose();
   const wall = (Date.now() - started) / 60_000;
-  const accuracy = (result.testMetrics?.['test_accuracy'] ?? Number.NaN) * 100;
-  const cer = (result.testMetrics?.['test_cer'] ?? Number.NaN) * 100;
-  console.log(`run ${result.runId}: ${result.status}, ${result.history.length} epochs`);
+  console.log(`run ${result.runId}: ${result.status}, ${result.history.length} epoch(s), ${result.splitSizes.train} training images`);
+  console.log(`held-out fonts (${heldOutFonts.join(', ')}), ${heldFonts.samples} images: greedy ${percent(heldFonts.greedy)}, grammar ${percent(heldFonts.grammar)}, CER ${percent(heldFonts.cer)}`);
+  console.log(`held-out noise (speckle), ${heldNoise.samples} images: greedy ${percent(heldNoise.greedy)}, grammar ${percent(heldNoise.grammar)}, CER ${percent(heldNoise.cer)}`);
   console.log(
-    `bench:accuracy: test exact-match ${accuracy.toFixed(2)}% (CER ${cer.toFixed(2)}%) on ${result.splitSizes.test} images, ${wall.toFixed(1)} min wall (goal >= 99.5% within 60 min)`,
+    `bench:accuracy: test exact-match greedy ${percent(test.greedy)} (grammar ${percent(test.grammar)}), CER ${percent(test.cer)} on ${test.samples} images, ` +
+      `${wall.toFixed(1)} min wall (goal >= 99.5% within 60 min)`,
   );
 }
 

@@ -11,7 +11,8 @@ import { SPLIT_NAMES } from '../types';
 import { synthesizeEquations } from '../data/equations/synth';
 import { SYNTH_FONT_NAMES } from '../data/fonts';
 import { writeHtmlReport } from '../viz/html';
-import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringListOption, stringOption } from './command';
+import { NOISE_STYLES } from '../data/equations/synth-render';
+import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, choiceOption, flagOption, numberOption, stringListOption, stringOption } from './command';
 import { createProgressBar } from './progress';
 import { type CharDataSpec, isCharDataSpec, loadCharDataset, parseCharDataSpec } from '../data/characters/source';
 import { charClassCountRows, charExplorationReport, exploreCharSplits } from '../data/characters/explore';
@@ -103,6 +104,7 @@ export const dataGroup: CommandGroup = {
         seed: { type: 'string', valueName: 'S', description: 'seed (default 0)' },
         fonts: { type: 'string', multiple: true, valueName: 'NAMES', description: 'fonts, comma-separated: names, print, handwriting or all (default dejavu-sans)' },
         placement: { type: 'string', valueName: 'left|random', description: 'text near the left edge, or anywhere (default left)' },
+        noise: { type: 'string', valueName: 'crosses|speckle', description: 'noise look: crosses and curves (the reference data), or speckle dots and dashes (a style to test on; default crosses)' },
         forms: { type: 'string', valueName: 'SHARES', description: 'form shares, e.g. plain:1,parens-first:1,parens-last:1 (default equal)' },
         workers: { type: 'string', valueName: 'N', description: `worker threads, at most ${MAX_WORKER_THREADS} (default: number of cores, at most 8)` },
         force: { type: 'boolean', description: 'write beside files synthesis did not write (never over them), or cut an earlier synthesis to a smaller --count' },
@@ -128,6 +130,7 @@ export const dataGroup: CommandGroup = {
           seed: stringOption(args, 'seed') ?? '0',
           fonts: fonts.length ? fonts : undefined,
           placement,
+          noise: choiceOption(args, 'noise', NOISE_STYLES),
           forms: formsText ? parseFormShares(formsText) : DEFAULT_FORM_SHARES,
           workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKER_THREADS, integer: true }),
           force: flagOption(args, 'force'),

@@ -15,6 +15,15 @@ import { type FlatGlyph, type GlyphSet, loadGlyphSet, SYNTH_FONTS } from '../fon
 /** Where the text starts horizontally. */
 export type TextPlacement = 'left' | 'random';
 
+/**
+ * The look of the noise in the text colour: 'crosses' (small crosses, sometimes a curve: the
+ * reference implementation's look) or 'speckle' (round dots and short dashes of varied size,
+ * sometimes a straight line): a style for testing a model on noise it was not trained on.
+ */
+export type NoiseStyle = 'crosses' | 'speckle';
+
+export const NOISE_STYLES: readonly NoiseStyle[] = ['crosses', 'speckle'];
+
 export interface RenderEquationOptions {
   /** Image width in pixels. Defaults to 300. */
   width?: number;
@@ -24,6 +33,8 @@ export interface RenderEquationOptions {
   fonts?: readonly string[];
   /** `left`: a small random margin at the left edge (as in the reference implementation's data); `random`: anywhere that fits. Defaults to `left`. */
   placement?: TextPlacement;
+  /** The noise's look. Defaults to 'crosses'. */
+  noise?: NoiseStyle;
 }
 
 const HANDWRITING = new Set<string>(SYNTH_FONTS.handwriting);
@@ -179,6 +190,24 @@ function drawNoise(coverage: CoverageBuffer, rng: Rng, width: number, height: nu
   strokePolyline(coverage, points, rng.uniform(0.4, 1.4));
 }
 
+/** Speckle noise: round dots and short dashes of varied size anywhere, and sometimes a straight line. */
+function drawSpeckle(coverage: CoverageBuffer, rng: Rng, width: number, height: number): void {
+  const specks = 30 + rng.int(80);
+  for (let k = 0; k < specks; k++) {
+    const cx = rng.uniform(0, width);
+    const cy = rng.uniform(0, height);
+    // A dot is a stroke of (almost) no length; a dash has one.
+    const length = rng.chance(0.6) ? 0.05 : rng.uniform(1, 4);
+    const angle = rng.uniform(0, Math.PI);
+    const dx = (Math.cos(angle) * length) / 2;
+    const dy = (Math.sin(angle) * length) / 2;
+    strokePolyline(coverage, [cx - dx, cy - dy, cx + dx, cy + dy], rng.uniform(0.5, 1.6), rng.uniform(0.5, 1));
+  }
+  if (rng.chance(0.6)) return;
+  const y0 = rng.uniform(height * 0.25, height * 0.75);
+  strokePolyline(coverage, [rng.uniform(0, width * 0.2), y0, rng.uniform(width * 0.6, width), y0 + rng.uniform(-height * 0.3, height * 0.3)], rng.uniform(0.4, 1));
+}
+
 /** The coverage as RGB: the text colour over the background, by coverage. */
 function composite(coverage: CoverageBuffer, text: readonly number[], background: readonly number[]): RawImage {
   const { width, height, alpha } = coverage;
@@ -200,6 +229,9 @@ export function renderEquation(label: string, rng: Rng, options: RenderEquationO
   const fonts = options.fonts ?? ['dejavu-sans'];
   if (fonts.length === 0) throw new ConfigError('renderEquation needs at least one font');
   const placement = options.placement ?? 'left';
+  if (options.noise !== undefined && !NOISE_STYLES.includes(options.noise)) {
+    throw new ConfigError(`noise ${JSON.stringify(options.noise)} is not valid: expected ${NOISE_STYLES.join(' or ')}`);
+  }
 
   const fontName = rng.pick(fonts);
   const glyphSet = loadGlyphSet(fontName, EQUATION_ALPHABET);
@@ -228,6 +260,7 @@ export function renderEquation(label: string, rng: Rng, options: RenderEquationO
     const originY = baseline + ((p.glyph.minY + p.glyph.maxY) / 2) * scale + p.dy;
     fillContours(coverage, glyphContours(p, scale, originX, originY, warp), thickness);
   });
-  drawNoise(coverage, rng, width, height);
+  if ((options.noise ?? 'crosses') === 'speckle') drawSpeckle(coverage, rng, width, height);
+  else drawNoise(coverage, rng, width, height);
   return composite(coverage, text, background);
 }

@@ -23,7 +23,7 @@ import { sha256 } from '../../util/hash';
 import { createRng } from '../../util/rng';
 import { DEFAULT_FORM_SHARES, type FormShares, type LabelDistributions, labelDistributions, randomEquationLabel } from './forms';
 import { resolveFontNames } from '../fonts';
-import { renderEquation, type TextPlacement } from './synth-render';
+import { renderEquation, type TextPlacement, NOISE_STYLES, type NoiseStyle } from './synth-render';
 import { MAX_WORKER_THREADS, startScriptWorker } from '../../util/script-worker';
 
 export interface SynthesizeOptions {
@@ -37,6 +37,8 @@ export interface SynthesizeOptions {
   fonts?: readonly string[];
   /** Text placement: `left` (seed-like) or `random`. Defaults to `left`. */
   placement?: TextPlacement;
+  /** The noise's look: `crosses` (the reference implementation's) or `speckle` (a style to test on). Defaults to `crosses`. */
+  noise?: NoiseStyle;
   /** Relative share of each equation form. Defaults to equal shares. */
   forms?: FormShares;
   /** Worker threads; 0 or 1 renders on the calling thread. Defaults to the number of cores (at most 8). */
@@ -78,6 +80,8 @@ export interface SynthJobConfig {
   seed: string;
   fonts: string[];
   placement: TextPlacement;
+  /** Set only for a noise other than the default crosses (older folders' synth.json lack it). */
+  noise?: NoiseStyle;
   forms: FormShares;
   width: number;
   height: number;
@@ -98,7 +102,7 @@ export function synthLabel(config: Pick<SynthJobConfig, 'seed' | 'forms'>, index
 export function writeSynthImage(config: SynthJobConfig, index: number): void {
   const rng = createRng(`${config.seed}:${index}`);
   const label = randomEquationLabel(rng, config.forms);
-  const image = renderEquation(label, rng, { width: config.width, height: config.height, fonts: config.fonts, placement: config.placement });
+  const image = renderEquation(label, rng, { width: config.width, height: config.height, fonts: config.fonts, placement: config.placement, noise: config.noise });
   const name = synthImageName(index, config.nameWidth);
   const temporary = join(config.imagesDir, `.${name}.tmp-${process.pid}-${index}`);
   writeFileSync(temporary, encodePng(image));
@@ -293,6 +297,7 @@ export async function synthesizeEquations(options: SynthesizeOptions): Promise<S
     seed: String(options.seed ?? 0),
     fonts: resolveFontNames(options.fonts ?? ['dejavu-sans']),
     placement: options.placement ?? 'left',
+    ...(options.noise !== undefined && options.noise !== 'crosses' ? { noise: options.noise } : {}),
     forms: { ...(options.forms ?? DEFAULT_FORM_SHARES) },
     width: options.width ?? 300,
     height: options.height ?? 64,
@@ -300,6 +305,9 @@ export async function synthesizeEquations(options: SynthesizeOptions): Promise<S
   };
   if (config.placement !== 'left' && config.placement !== 'random') {
     throw new ConfigError(`placement ${JSON.stringify(config.placement)} is not valid: expected left or random`);
+  }
+  if (options.noise !== undefined && !NOISE_STYLES.includes(options.noise)) {
+    throw new ConfigError(`noise ${JSON.stringify(options.noise)} is not valid: expected ${NOISE_STYLES.join(' or ')}`);
   }
   if (config.fonts.length === 0) throw new ConfigError('no fonts given: expected at least one font name');
   const workerCount = options.workers ?? Math.min(8, availableParallelism());

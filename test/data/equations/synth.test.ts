@@ -99,6 +99,21 @@ describe('synthesizeEquations', () => {
     assert.ok(random > left + 15, `random ${random} vs left ${left}`);
   });
 
+  test('speckle noise is a different look: same labels and text, other noise; recorded only when not the default', async () => {
+    const crosses = tempDir();
+    const speckle = tempDir();
+    await synthesizeEquations({ outDir: crosses, count: 4, seed: 'noise', workers: 0 });
+    await synthesizeEquations({ outDir: speckle, count: 4, seed: 'noise', workers: 0, noise: 'speckle' });
+    assert.deepEqual(readFileSync(join(speckle, 'labels.csv'), 'utf8'), readFileSync(join(crosses, 'labels.csv'), 'utf8'));
+    for (let i = 0; i < 4; i++) {
+      const name = `${String(i).padStart(6, '0')}.png`;
+      assert.ok(!readFileSync(join(speckle, 'images', name)).equals(readFileSync(join(crosses, 'images', name))), `${name} differs`);
+    }
+    assert.equal(JSON.parse(readFileSync(join(speckle, 'synth.json'), 'utf8')).noise, 'speckle');
+    assert.equal(JSON.parse(readFileSync(join(crosses, 'synth.json'), 'utf8')).noise, undefined);
+    await assert.rejects(synthesizeEquations({ outDir: tempDir(), count: 1, workers: 0, noise: 'snow' as 'speckle' }), (e: unknown) => e instanceof ConfigError && /noise "snow" is not valid: expected crosses or speckle/.test(e.message));
+  });
+
   test('refuses to resume with different options, and rejects bad ones', async () => {
     const dir = tempDir();
     await synthesizeEquations({ outDir: dir, count: 3, seed: 1, workers: 0 });
