@@ -79,6 +79,15 @@ export function isCompletePng(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Width and height from a PNG's IHDR chunk, without inflating anything; `undefined` when `bytes` is no PNG. */
+export function pngDimensions(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length < 24) return undefined;
+  for (let i = 0; i < PNG_SIGNATURE.length; i++) if (bytes[i] !== PNG_SIGNATURE[i]) return undefined;
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  return { width: view.readUInt32BE(16), height: view.readUInt32BE(20) };
+}
+
 /** Options of {@link decodeSimplePng}. */
 export interface DecodePngOptions {
   /** Largest width x height decoded, checked in the header before inflating. Defaults to `maxImagePixels()` (see `limits.ts`). */

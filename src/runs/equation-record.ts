@@ -25,6 +25,12 @@ export interface RecordedData {
   /** Seed of the split (without split.json) and of the shuffles. */
   seed: number;
   augment: AugmentOptions | false;
+  /**
+   * How the images were checked before training: `decode`, every one decoded as the batches
+   * will, so none can fail the run later. Absent in runs recorded before: only headers were
+   * read, and an unreadable image failed the run at its test evaluation.
+   */
+  imageCheck?: 'decode' | 'header';
 }
 
 /** The config an equation run records. */

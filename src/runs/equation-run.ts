@@ -170,7 +170,7 @@ async function loadRunSplits(dataDir: string, options: EquationRunOptions, seed:
     if (splits[name].length === 0) throw new DataError(`the ${name} split of ${dataDir} is empty; the folder needs more images (or a larger limit)`);
   }
   const sizes = { train: splits.train.length, val: splits.val.length, test: splits.test.length };
-  return { splits, sizes, fingerprint: data.fingerprint, fromManifest: data.fromManifest };
+  return { splits, sizes, fingerprint: data.fingerprint, fromManifest: data.fromManifest, imageCheck: data.imageCheck };
 }
 
 /** The model of a new run, or the one a resume restored (its architecture is recorded already). */
@@ -223,7 +223,7 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
   const replicas = resolveReplicas(options.replicas);
   const record: EquationRunRecord = {
     model: modelConfig,
-    data: { dir: dataDir, split: data.fromManifest ? 'split.json' : 'stratified 8:1:1', sizes, limit: options.limit ?? null, seed, augment },
+    data: { dir: dataDir, split: data.fromManifest ? 'split.json' : 'stratified 8:1:1', sizes, limit: options.limit ?? null, seed, augment, imageCheck: data.imageCheck },
     batchSize,
     evalBatchSize,
     replicas,

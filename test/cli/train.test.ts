@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_OK, EXIT_USAGE, runCli } from '../../src/cli/main';
@@ -48,6 +48,7 @@ describe('glyphlab train', () => {
       assert.equal(run.status, 'finished');
       assert.deepEqual(run.tags, ['ci']);
       assert.equal((run.config?.['model'] as { inputHeight: number }).inputHeight, 32);
+      assert.equal(run.params['data.imageCheck'], 'decode', 'the record says every image was decoded before training');
       const kinds = run.artifacts.map((a) => a.kind).sort();
       assert.deepEqual([...new Set(kinds)], ['checkpoint-best', 'checkpoint-last', 'eval-report', 'model']);
       assert.equal(getMetricHistory(store, runId, ['val_accuracy']).length, 2);
@@ -155,6 +156,21 @@ describe('glyphlab train', () => {
     const both = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--augment', '--no-augment', '--db', db]);
     assert.equal(both.code, EXIT_USAGE);
     assert.match(both.err, /--augment and --no-augment contradict each other/);
+  });
+
+  test('an unreadable test image stops train before the first epoch, naming it, with nothing recorded', async () => {
+    const torn = join(root, 'torn');
+    cpSync(dataDir, torn, { recursive: true });
+    assert.equal((await cli(['data', 'split', torn, '--seed', '1', '--json'])).code, EXIT_OK);
+    const victim = (JSON.parse(readFileSync(join(torn, 'split.json'), 'utf8')) as { files: { test: { filename: string }[] } }).files.test[0]!.filename;
+    const bytes = readFileSync(join(torn, victim));
+    writeFileSync(join(torn, victim), bytes.subarray(0, bytes.length >> 1));
+    const tornDb = join(root, 'torn.db');
+    const result = await cli(['train', '--data', torn, '--epochs', '50', ...TINY, '--db', tornDb]);
+    assert.equal(result.code, EXIT_USAGE);
+    assert.match(result.err, new RegExp(`${victim.replace(/[./]/g, '\\$&')}\\): corrupt-image`));
+    assert.doesNotMatch(result.err, /epoch 1\/50/);
+    assert.ok(!existsSync(tornDb), 'no run was started');
   });
 
   test('bad input gets one clear line and exit code 2', async () => {
@@ -290,6 +306,8 @@ describe('glyphlab start (npm start)', () => {
       const id = /run (\S+): finished after \d+ epochs?\b/.exec(result.out)?.[1];
       assert.ok(id, result.out);
       assert.match(result.out, /test exact-match accuracy [\d.]+%, character error rate [\d.]+% on \d+ held-out images/);
+      // A handful of test images with the model's reading of each.
+      assert.match(result.out, /Some test images and what the model read:\n(  (ok   |WRONG) [-+*=()0-9]+ +read [-+*=()0-9]* +\S+\.png\n)+/);
       assert.match(result.out, new RegExp(`glyphlab runs show ${id}`));
       const store = openStore(join(root, 'start.db'));
       try {

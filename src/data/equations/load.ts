@@ -8,6 +8,7 @@ import { promises as fs, existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, DataError } from '../../errors';
 import { maxImagePixels } from '../../image/limits';
+import { decodeSimplePng, pngDimensions } from '../../image/png';
 import { loadSharp, readImageHeader } from '../../image/sharp-io';
 import { EQUATION_ALPHABET } from '../../labels/alphabet';
 
@@ -164,27 +165,35 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-/** Checks one image file; `undefined` when it is fine. */
+/**
+ * Checks one image file; `undefined` when it is fine. The size comes from the header first, in
+ * every mode (a PNG's in JavaScript, others through sharp): it decides whether decoding is safe.
+ * `decode` then decodes it the way the batch source will (`loadModelInput`: simple PNGs in
+ * JavaScript, anything else through sharp, failing on any decoder error), so that an image that
+ * passes cannot fail later, at the last epoch's test evaluation.
+ */
 async function checkImage(path: string, check: 'decode' | 'header', maxPixels: number): Promise<{ reason: InvalidRowReason; detail: string } | undefined> {
+  let bytes: Buffer;
   try {
     const stat = await fs.stat(path);
     if (!stat.isFile()) return { reason: 'unreadable-image', detail: `${path} is not a file` };
-    await fs.access(path, fs.constants?.R_OK ?? 4);
+    bytes = await fs.readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { reason: 'missing-image', detail: `no such file ${path}` };
     return { reason: 'unreadable-image', detail: `cannot read ${path} (${code ?? String(error)})` };
   }
   try {
-    // The header first, in every mode: an image's size decides whether decoding it is safe.
-    const { width, height } = await readImageHeader(path);
+    const { width, height } = pngDimensions(bytes) ?? (await readImageHeader(bytes));
     if (width * height > maxPixels) {
       return {
         reason: 'image-too-large',
         detail: `${width}x${height} = ${width * height} pixels, more than the limit of ${maxPixels} (GLYPHLAB_MAX_IMAGE_PIXELS=N raises it)`,
       };
     }
-    if (check === 'decode') await loadSharp()(path, { failOn: 'truncated', limitInputPixels: maxPixels }).raw().toBuffer();
+    if (check === 'decode' && !decodeSimplePng(bytes, { maxPixels })) {
+      await loadSharp()(bytes, { failOn: 'error', limitInputPixels: maxPixels }).raw().toBuffer();
+    }
     return undefined;
   } catch (error) {
     return { reason: 'corrupt-image', detail: `${basename(path)} is not a readable PNG/JPEG image: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };

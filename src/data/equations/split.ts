@@ -207,21 +207,36 @@ export interface EquationSplits {
   fingerprint: string;
   /** True when the split is the folder's `split.json`, false when made here. */
   fromManifest: boolean;
+  /** How every image was checked: `decode` (decoded as training will) or `header` (format and size only). */
+  imageCheck: 'decode' | 'header';
+}
+
+/** Options of {@link loadEquationSplits}. */
+export interface LoadEquationSplitsOptions {
+  /**
+   * How images are checked before anything trains on them (see `loadLabeledImages`): `decode`
+   * finds an unreadable image up front, not at the test evaluation after the last epoch (about
+   * 0.6 ms an image; 1 minute per 100,000 on two cores, against 13 s for `header`). Defaults to `decode`.
+   */
+  check?: 'decode' | 'header';
 }
 
 /**
  * Loads the data folder and returns its split: the folder's `split.json`, or a fresh stratified
- * 8:1:1 one from `seed`. A manifest naming files the labels lack is a DataError.
+ * 8:1:1 one from `seed`. Every image is decoded first (unless `check: 'header'`), so that an
+ * unreadable one is a DataError naming it now rather than a failure after the last epoch. A
+ * manifest naming files the labels lack is a DataError.
  *
  * @example
  * const { splits, fingerprint } = await loadEquationSplits('data/equations');
  */
-export async function loadEquationSplits(dataDir: string, seed = 0): Promise<EquationSplits> {
-  const set = await loadLabeledImages(dataDir, { check: 'header' });
+export async function loadEquationSplits(dataDir: string, seed = 0, options: LoadEquationSplitsOptions = {}): Promise<EquationSplits> {
+  const imageCheck = options.check ?? 'decode';
+  const set = await loadLabeledImages(dataDir, { check: imageCheck });
   const manifest = readSplitManifest(dataDir);
   if (!manifest) {
     const result = stratifiedSplit(set.samples, { seed });
-    return { splits: result.splits, fingerprint: result.fingerprint, fromManifest: false };
+    return { splits: result.splits, fingerprint: result.fingerprint, fromManifest: false, imageCheck };
   }
   const byName = new Map(set.samples.map((s) => [s.filename, s]));
   const splits: Record<SplitName, LabeledImage[]> = { train: [], val: [], test: [] };
@@ -238,5 +253,5 @@ export async function loadEquationSplits(dataDir: string, seed = 0): Promise<Equ
       `${join(dataDir, 'split.json')} names ${missing.length} files that ${set.labelsPath} lacks (first: ${missing.slice(0, 3).join(', ')}); rewrite the split with \`glyphlab data split ${dataDir}\``,
     );
   }
-  return { splits, fingerprint: manifest.fingerprint, fromManifest: true };
+  return { splits, fingerprint: manifest.fingerprint, fromManifest: true, imageCheck };
 }

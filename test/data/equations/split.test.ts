@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../../src/errors';
+import { ConfigError, DataError } from '../../../src/errors';
 import { encodePng } from '../../../src/image/png';
 import { randomEquationLabel } from '../../../src/data/equations/forms';
 import { loadEquationSplits, parseRatios, readSplitManifest, stratifiedSplit, writeSplitManifest, type SplitManifest } from '../../../src/data/equations/split';
 import { createRng } from '../../../src/util/rng';
+import { synthesizeEquations } from '../../../src/data/equations/synth';
 
 const rng = createRng('split-fixture');
 const samples = Array.from({ length: 1000 }, (_, i) => ({ filename: `images/${i}.png`, label: randomEquationLabel(rng) }));
@@ -92,6 +93,23 @@ describe('stratifiedSplit', () => {
       const loaded = await loadEquationSplits(dir);
       assert.equal(loaded.fromManifest, true);
       assert.deepEqual(loaded.splits.val.map((s) => s.filename), result.splits.val.map((s) => s.filename));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('every image is decoded before a split is returned: a torn one is a DataError now, not after the last epoch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glyphlab-split-decode-'));
+    try {
+      await synthesizeEquations({ outDir: dir, count: 10, seed: 'torn', workers: 0 });
+      const good = await loadEquationSplits(dir);
+      assert.equal(good.imageCheck, 'decode');
+      const png = readFileSync(join(dir, 'images', '000003.png'));
+      writeFileSync(join(dir, 'images', '000003.png'), png.subarray(0, png.length - 40));
+      await assert.rejects(loadEquationSplits(dir), (e: unknown) => e instanceof DataError && /row 5 \(images\/000003\.png\): corrupt-image/.test(e.message));
+      const quick = await loadEquationSplits(dir, 0, { check: 'header' });
+      assert.equal(quick.imageCheck, 'header');
+      assert.equal(quick.splits.train.length + quick.splits.val.length + quick.splits.test.length, 10);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
