@@ -4,26 +4,42 @@
  * records the run, and says how to look at it.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { BackendError } from '../errors';
 import { describeBackend, initBackend } from '../backend/index';
 import { runSelfCheck, selfCheckFailure } from '../backend/self-check';
 import { synthesizeEquations } from '../data/equations/synth';
-import { TimeBudget } from '../training/callbacks';
 import { interruptOnSignals } from '../training/interrupt';
 import { runEquationTraining } from '../runs/equation-run';
+import { defaultReplicas, MAX_REPLICAS } from '../parallel/replicas';
 import { databasePath, dataDir } from '../util/paths';
 import { type CommandGroup, numberOption, stringOption } from './command';
 import { createProgressBar, ProgressCallback } from './progress';
 
-/** The quick model of the main job: the reference implementation's architecture at half height, narrower. */
-const START_CRNN = {
-  inputHeight: 32,
-  inputWidth: 150,
-  convFilters: [16, 32, 64, 64],
-  rnnUnits: 64,
-  // A few hundred steps: moving statistics must keep up for inference.
-  batchNormMomentum: 0.9,
+/**
+ * The quick recipe of the main job (docs/recipes.md): a CRNN at 32x128 with a bidirectional
+ * GRU head, a warm-up then a cosine decay of the learning rate over the time budget, on every
+ * core, with as many synthetic images as the budget can show it once.
+ */
+export const START_RECIPE = {
+  crnn: {
+    inputHeight: 32,
+    inputWidth: 128,
+    convFilters: [32, 64, 96, 96],
+    rnn: 'gru' as const,
+    rnnUnits: 96,
+    // A few thousand steps: moving statistics must keep up for inference.
+    batchNormMomentum: 0.9,
+  },
+  batchSize: 32,
+  learningRate: 3e-3,
+  warmup: 0.1,
+  /** Images synthesised when the data folder is absent. */
+  count: 32_000,
+  /** Training minutes. */
+  minutes: 10,
+  /** Validation and test images evaluated (the rest of those splits is not needed for a verdict). */
+  limit: { val: 1000, test: 2000 },
 };
 
 export const startGroup: CommandGroup = {
@@ -35,8 +51,9 @@ export const startGroup: CommandGroup = {
       summary: 'run the main job',
       options: {
         data: { type: 'string', valueName: 'DIR', description: 'data folder (default data/equations; synthesised when absent)' },
-        count: { type: 'string', valueName: 'N', description: 'images to synthesise when the folder is absent (default 6000)' },
-        minutes: { type: 'string', valueName: 'M', description: 'training time budget in minutes (default 10)' },
+        count: { type: 'string', valueName: 'N', description: `images to synthesise when the folder is absent (default ${START_RECIPE.count})` },
+        minutes: { type: 'string', valueName: 'M', description: `training time budget in minutes (default ${START_RECIPE.minutes})` },
+        replicas: { type: 'string', valueName: 'N', description: `data-parallel training replicas (default one per core, ${defaultReplicas()} here)` },
       },
       async run(args, ctx) {
         const info = await initBackend();
@@ -51,7 +68,7 @@ export const startGroup: CommandGroup = {
 
         const dir = stringOption(args, 'data') ?? join(dataDir(), 'equations');
         if (!existsSync(join(dir, 'labels.csv')) && !existsSync(join(dir, 'labels.txt'))) {
-          const count = numberOption(args, 'count', { min: 10, integer: true }) ?? 6000;
+          const count = numberOption(args, 'count', { min: 10, integer: true }) ?? START_RECIPE.count;
           const bar = createProgressBar('synthesising equations', count);
           await synthesizeEquations({ outDir: dir, count, seed: 0, fonts: ['all'], onProgress: (done, total) => bar.update(done, total) });
           bar.finish();
@@ -60,20 +77,29 @@ export const startGroup: CommandGroup = {
           ctx.print(`data: using ${dir}`);
         }
 
-        const minutes = numberOption(args, 'minutes', { min: 0.01 }) ?? 10;
-        ctx.print(`training the custom CRNN (32x150 input) for about ${minutes} minutes; Ctrl-C stops cleanly`);
+        const minutes = numberOption(args, 'minutes', { min: 0.01 }) ?? START_RECIPE.minutes;
+        const { crnn } = START_RECIPE;
+        ctx.print(
+          `training the custom CRNN (${crnn.inputHeight}x${crnn.inputWidth} input, conv ${crnn.convFilters.join('-')}, 2x BiGRU(${crnn.rnnUnits})) for about ${minutes} minutes; Ctrl-C stops cleanly`,
+        );
         const interrupt = interruptOnSignals({ write: (text) => void ctx.stderr.write(text) });
         const result = await runEquationTraining({
           dataDir: dir,
-          crnn: START_CRNN,
-          epochs: 40,
-          batchSize: 32,
-          learningRate: 2e-3,
+          crnn,
+          epochs: 1000,
+          batchSize: START_RECIPE.batchSize,
+          learningRate: START_RECIPE.learningRate,
+          schedule: 'warmup-cosine',
+          warmup: START_RECIPE.warmup,
+          minutes,
+          earlyStopping: false,
+          limit: START_RECIPE.limit,
+          replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
           experiment: 'equations',
           name: 'crnn-start',
           tags: ['npm-start'],
           source: 'npm start',
-          callbacks: [new TimeBudget(minutes), new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
+          callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
           log: (message) => ctx.stderr.write(`${message}\n`),
           signal: interrupt.signal,
           handleSignals: false,
@@ -85,6 +111,15 @@ export const startGroup: CommandGroup = {
           const cer = ((result.testMetrics['test_cer'] ?? 0) * 100).toFixed(2);
           ctx.print(`test exact-match accuracy ${accuracy}%, character error rate ${cer}% on ${result.splitSizes.test} held-out images`);
         }
+        const examples = result.testReport?.examples ?? [];
+        if (examples.length > 0) {
+          ctx.print('');
+          ctx.print('Some test images and what the model read:');
+          const width = Math.max(...examples.map((e) => e.truth.length));
+          for (const e of examples) {
+            ctx.print(`  ${e.predicted === e.truth ? 'ok   ' : 'WRONG'} ${e.truth.padEnd(width)}  read ${e.predicted.padEnd(width)}  ${relative(process.cwd(), e.path)}`);
+          }
+        }
         ctx.print(`recorded in ${databasePath()}; files in ${result.runDir}`);
         ctx.print('');
         ctx.print('Look at it:');
@@ -92,7 +127,7 @@ export const startGroup: CommandGroup = {
         ctx.print(`  npx glyphlab eval --run ${result.runId} --data ${dir} --split test --compare-decoders`);
         ctx.print('  npx glyphlab dashboard --out report.html   (open report.html in a browser)');
         ctx.print('  npm run notebooks                          (notebooks/02-train-custom-crnn.ipynb, 04-dashboard.ipynb)');
-        ctx.print('Longer runs: npx glyphlab train --data DIR --epochs 30 --input-height 32 (see README.md)');
+        ctx.print('Longer runs: npx glyphlab train --data DIR --input-height 32 --input-width 128 --rnn gru --schedule warmup-cosine --minutes 60 (see docs/recipes.md)');
         return result.status === 'interrupted' ? 130 : 0;
       },
     },

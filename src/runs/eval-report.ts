@@ -52,17 +52,19 @@ export function evalReportFromMetrics(metrics: SequenceMetrics, split = 'test'):
 export interface RunEvalReport extends EvalReport {
   /** Misread samples (up to 100): image path, truth, prediction. */
   errors: { path: string; truth: string; predicted: string }[];
+  /** The first few samples of the split, read right or wrong (what `npm start` shows). */
+  examples: { path: string; truth: string; predicted: string }[];
 }
 
 /** The evaluation report of a set of predictions, with the first `maxErrors` misread samples. */
-export function buildEvalReport(predictions: SequencePredictions, split: string, maxErrors = 100): RunEvalReport {
+export function buildEvalReport(predictions: SequencePredictions, split: string, maxErrors = 100, examples = 8): RunEvalReport {
   const metrics = sequenceMetrics(predictions.truths, predictions.predictions);
+  const reading = (i: number) => ({ path: predictions.paths[i] ?? '', truth: predictions.truths[i] ?? '', predicted: predictions.predictions[i] ?? '' });
   const errors: RunEvalReport['errors'] = [];
   predictions.truths.forEach((truth, i) => {
-    const predicted = predictions.predictions[i] ?? '';
-    if (predicted !== truth && errors.length < maxErrors) errors.push({ path: predictions.paths[i] ?? '', truth, predicted });
+    if (predictions.predictions[i] !== truth && errors.length < maxErrors) errors.push(reading(i));
   });
-  return { ...evalReportFromMetrics(metrics, split), errors };
+  return { ...evalReportFromMetrics(metrics, split), errors, examples: predictions.truths.slice(0, examples).map((_, i) => reading(i)) };
 }
 
 /** Writes a report (and any extra fields it carries) as JSON, atomically, and returns the path. */
