@@ -39,7 +39,7 @@ export const dashboardGroup: CommandGroup = {
           ?.split(',')
           .map((id) => id.trim())
           .filter((id) => id !== '');
-        const store = openStore(stringOption(args, 'db') ?? databasePath());
+        const store = openStore(stringOption(args, 'db') ?? databasePath(), { readonly: true });
         try {
           const comparison = buildComparison(store, {
             experiment: stringOption(args, 'experiment'),

@@ -30,8 +30,12 @@ const WHERE_HELP = `Filter expressions (--where):
   example      --where 'params.model = "vgg19-crnn" and metrics.val_accuracy > 0.99 or not tags contains "bad"'
 Sort (--sort): --sort=-val_accuracy or --sort val_accuracy:desc (descending), metrics.loss.best, params.lr, started_at; comma-separated.`;
 
-function withStore<T>(args: ParsedArgs, fn: (store: TrackerStore) => T): T {
-  const store = openStore(stringOption(args, 'db') ?? databasePath());
+/**
+ * Runs `fn` on the store of `--db`: opened read-only for the commands that only read (nothing is
+ * created, migrated or written, so a read-only copy, or a SQLite file that is no store, is safe).
+ */
+function withStore<T>(args: ParsedArgs, access: 'read' | 'write', fn: (store: TrackerStore) => T): T {
+  const store = openStore(stringOption(args, 'db') ?? databasePath(), { readonly: access === 'read' });
   try {
     return fn(store);
   } finally {
@@ -100,7 +104,7 @@ export const runsGroup: CommandGroup = {
       details: WHERE_HELP,
       run: (args, ctx) =>
         reportingWhere(ctx, () =>
-          withStore(args, (store) => {
+          withStore(args, 'read', (store) => {
             const sort = stringOption(args, 'sort');
             const runs = listRuns(store, {
               experiment: stringOption(args, 'experiment'),
@@ -128,7 +132,7 @@ export const runsGroup: CommandGroup = {
       options: { db: DB_OPTION, json: jsonOption },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'show ID');
-        withStore(args, (store) => {
+        withStore(args, 'read', (store) => {
           const run = getRun(store, runId!);
           if (flagOption(args, 'json')) return ctx.printJson(run);
           ctx.print(`run ${run.id}  ${run.name ?? ''}`.trimEnd());
@@ -160,7 +164,7 @@ export const runsGroup: CommandGroup = {
       options: { db: DB_OPTION, json: jsonOption },
       async run(args, ctx) {
         const ids = needArgs(args, 2, 'compare ID ID...');
-        withStore(args, (store) => {
+        withStore(args, 'read', (store) => {
           const comparison = compareRuns(store, ids);
           if (flagOption(args, 'json')) return ctx.printJson(comparison);
           const header = ['', ...comparison.runs.map((r) => r.id)];
@@ -190,7 +194,7 @@ export const runsGroup: CommandGroup = {
       },
       run: (args, ctx) =>
         reportingWhere(ctx, () =>
-          withStore(args, (store) => {
+          withStore(args, 'read', (store) => {
             const metric = stringOption(args, 'metric');
             if (!metric) throw new ConfigError('--metric is required, e.g. --metric val_accuracy');
             const mode = stringOption(args, 'mode');
@@ -215,7 +219,7 @@ export const runsGroup: CommandGroup = {
       },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'schedule ID');
-        withStore(args, (store) => {
+        withStore(args, 'read', (store) => {
           const run = getRun(store, runId!);
           const rates = getMetricHistory(store, run.id, ['lr']).filter((p) => p.epoch !== null).sort((a, b) => a.epoch! - b.epoch!);
           if (rates.length === 0) throw new ConfigError(`run ${run.id} recorded no per-epoch learning rate (metric "lr"); it was not trained by glyphlab's training loop`);
@@ -245,7 +249,7 @@ export const runsGroup: CommandGroup = {
       options: { db: DB_OPTION },
       async run(args, ctx) {
         const [runId, tag] = needArgs(args, 2, 'tag ID TAG');
-        withStore(args, (store) => tagRun(store, runId!, tag!));
+        withStore(args, 'write', (store) => tagRun(store, runId!, tag!));
         ctx.print(`tagged ${runId} ${tag}`);
       },
     },
@@ -256,7 +260,7 @@ export const runsGroup: CommandGroup = {
       options: { db: DB_OPTION },
       async run(args, ctx) {
         const [runId, ...words] = needArgs(args, 2, 'note ID TEXT');
-        withStore(args, (store) => noteRun(store, runId!, words.join(' ')));
+        withStore(args, 'write', (store) => noteRun(store, runId!, words.join(' ')));
         ctx.print(`noted ${runId}`);
       },
     },
@@ -270,7 +274,7 @@ export const runsGroup: CommandGroup = {
       },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'delete ID');
-        withStore(args, (store) => deleteRun(store, runId!, { force: flagOption(args, 'force') }));
+        withStore(args, 'write', (store) => deleteRun(store, runId!, { force: flagOption(args, 'force') }));
         ctx.print(`deleted ${runId}`);
       },
     },
@@ -288,7 +292,7 @@ export const runsGroup: CommandGroup = {
       },
       run: (args, ctx) =>
         reportingWhere(ctx, () =>
-          withStore(args, (store) => {
+          withStore(args, 'read', (store) => {
             const format = stringOption(args, 'format') ?? 'json';
             if (format !== 'csv' && format !== 'json') throw new ConfigError(`--format ${JSON.stringify(format)} is not valid: use csv or json`);
             const text = exportRuns(store, {

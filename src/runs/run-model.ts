@@ -29,7 +29,7 @@ export interface RunModel {
  * its last checkpoint.
  */
 export async function loadRunModel(runId: string, options: { dbPath?: string; checkpoint?: 'model' | 'best' | 'last' } = {}): Promise<RunModel> {
-  const store = openStore(options.dbPath);
+  const store = openStore(options.dbPath, { readonly: true });
   let run;
   try {
     run = getRun(store, runId);

@@ -23,6 +23,33 @@ export function assertKnownVersion(version: number, file: string): void {
   }
 }
 
+/** The tables every glyphlab store has had since schema version 1. */
+const STORE_TABLES = ['artifacts', 'experiments', 'metric_summary', 'metrics', 'params', 'runs', 'tags'] as const;
+
+/**
+ * Throws, before anything is written, when `db` is not a glyphlab experiment store: a SQLite file
+ * of another program (tables but no glyphlab schema version, or a version without glyphlab's
+ * tables), or, opened `readonly`, an empty database that has no store yet. An empty database
+ * opened to write is fine: the migrations make it a store.
+ */
+export function assertGlyphlabStore(db: Database.Database, file: string, readonly: boolean): void {
+  const version = readSchemaVersion(db);
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+  const keep = 'it was left untouched; give --db or GLYPHLAB_DB the path of a glyphlab experiment database (e.g. experiments/glyphlab.db)';
+  if (version === 0 && tables.length === 0) {
+    if (readonly) throw new TrackerError(`${file} is an empty SQLite database, not a glyphlab experiment store (no runs were ever recorded in it); ${keep}`);
+    return;
+  }
+  const missing = STORE_TABLES.filter((table) => !tables.includes(table));
+  if (version === 0 || missing.length > 0) {
+    const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? `, ... (${tables.length} tables)` : '');
+    throw new TrackerError(
+      `${file} is a SQLite database but not a glyphlab experiment store (schema version ${version}, tables: ${shown || 'none'}` +
+        `${version > 0 ? `; it lacks ${missing.join(', ')}` : ''}); ${keep}`,
+    );
+  }
+}
+
 /**
  * Brings `db` up to {@link SCHEMA_VERSION}. Returns the versions applied (empty when none were
  * needed). A newer file gets a TrackerError telling the user to upgrade, never a reset.

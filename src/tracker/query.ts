@@ -6,7 +6,7 @@ import { ConfigError } from '../errors';
 import type { ArtifactRow, MetricMode, MetricRow, MetricSummaryRow, ParamRow, ParamType, RunRow, RunStatus } from './schema';
 import { readSchemaVersion } from './migrations';
 import { type TrackerStore, selectAll, selectOne, selectRaw } from './store';
-import { assertRunExists, markCrashedRuns } from './record';
+import { assertRunExists, findCrashedRuns, markCrashedRuns } from './record';
 import { type OrderBy, type RunFilter, compileFilter, compileOrderBy, parseOrderBy, parseWhere } from './where';
 
 /** A param value as recorded (JSON params come back parsed). */
@@ -176,8 +176,26 @@ function selectRuns(store: TrackerStore, tail: string, params: Record<string, un
   const jsonColumns = details && hasJsonColumns(store) ? 'r.params_json, r.metrics_json' : 'NULL, NULL';
   const rows = selectRaw(store, `SELECT ${RUN_COLUMNS}, ${jsonColumns} ${RUN_FROM}\n${tail}`, params) as RunTuple[];
   const records = rows.map(toRecord);
+  if (store.readonly) showCrashedRuns(store, records);
   if (details) attachDetails(store, records, rows);
   return records;
+}
+
+/**
+ * A read-only store cannot mark the runs whose process is gone (see `markCrashedRuns`): show
+ * them as crashed, as a writable store would have recorded them. (A `status` filter still sees
+ * what the file holds.)
+ */
+function showCrashedRuns(store: TrackerStore, records: RunRecord[]): void {
+  if (!records.some((r) => r.status === 'running')) return;
+  const crashed = new Map(findCrashedRuns(store).map((c) => [c.id, c.reason]));
+  for (const record of records) {
+    const reason = crashed.get(record.id);
+    if (reason === undefined) continue;
+    record.status = 'crashed';
+    record.endedAt = record.heartbeatAt;
+    record.error ??= reason;
+  }
 }
 
 /**

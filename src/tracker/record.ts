@@ -495,9 +495,10 @@ function secondsAgo(now: number, then: number): string {
 }
 
 /**
- * Deletes a run and everything recorded for it (files on disk are left alone). A run that is
- * still running is refused: its training would fail at its next write and lose what it records.
- * A run whose process ended is marked crashed first (see {@link markCrashedRuns}) and can go.
+ * Deletes a run and everything recorded for it (files on disk are left alone). A run that
+ * another process (or another connection) is still recording is refused: its training would
+ * fail at its next write and lose what it records. A run whose process ended is marked crashed
+ * first (see {@link markCrashedRuns}) and can go; so can a run this store itself is recording.
  *
  * @example
  * deleteRun(store, '20261122-063012-4fa2c1');
@@ -516,14 +517,13 @@ export function deleteRun(store: TrackerStore, runId: string, options: DeleteRun
       const who = `process ${row.pid ?? '?'} on ${row.host ?? '?'}`;
       const stale = now - row.heartbeat_at > store.staleAfterMs;
       const stop = `stop its training first (Ctrl-C, or kill ${row.pid ?? 'its process'}${row.host && row.host !== hostname() ? ` on ${row.host}` : ''}); once it has ended it can be deleted`;
-      if (store.recording.has(runId)) throw new ConfigError(`run ${runId} is being recorded by this process; finish it before deleting it`);
-      if (!options.force) {
+      if (!options.force && !store.recording.has(runId)) {
         throw new ConfigError(
           `run ${runId} is running (${who}, heartbeat ${secondsAgo(now, row.heartbeat_at)} ago): deleting it would make that training fail and lose what it records; ${stop}` +
             (stale ? `. Its heartbeat is stale: if ${who} is not that training any more, --force (force: true) deletes the run` : ''),
         );
       }
-      if (!stale) {
+      if (!stale && !store.recording.has(runId)) {
         throw new ConfigError(
           `run ${runId} is alive: ${who} refreshed its heartbeat ${secondsAgo(now, row.heartbeat_at)} ago; --force deletes a running run only when its heartbeat ` +
             `is older than ${Math.round(store.staleAfterMs / 1000)} s (its process gone); ${stop}`,
@@ -532,6 +532,12 @@ export function deleteRun(store: TrackerStore, runId: string, options: DeleteRun
     }
     execute(store, 'DELETE FROM runs WHERE id = @runId', { runId });
   });
+  // A run this very store was recording is over: its heartbeat stops.
+  const timer = store.heartbeats.get(runId);
+  if (timer) clearInterval(timer);
+  store.heartbeats.delete(runId);
+  store.nextStep.delete(runId);
+  store.recording.delete(runId);
 }
 
 /** Whether process `pid` exists on this machine (EPERM means it exists but is not ours). */
@@ -544,21 +550,25 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** A running run whose process is gone, and why that is known. */
+export interface CrashedRun {
+  id: string;
+  reason: string;
+}
+
 /**
- * Marks as crashed every running run whose process is gone: on this host, a dead pid; elsewhere
- * (or with no pid), a heartbeat older than `staleAfterMs`. A live local pid keeps its run running
- * even when its heartbeat is stale, since one long synchronous training step can starve the timer.
- * Every read of the query API calls this first; read-only stores skip it. Returns the ids marked.
+ * The running runs whose process is gone: on this host, a dead pid; elsewhere (or with no pid),
+ * a heartbeat older than `staleAfterMs`. A live local pid keeps its run running even when its
+ * heartbeat is stale, since one long synchronous training step can starve the timer. Writes
+ * nothing, so a read-only store can show what {@link markCrashedRuns} would record.
  */
-export function markCrashedRuns(store: TrackerStore, now: number = Date.now()): string[] {
-  if (store.readonly) return [];
+export function findCrashedRuns(store: TrackerStore, now: number = Date.now()): CrashedRun[] {
   const running = selectAll<{ id: string; pid: number | null; host: string | null; heartbeat_at: number }>(
     store,
     "SELECT id, pid, host, heartbeat_at FROM runs WHERE status = 'running'",
   );
-  if (running.length === 0) return [];
   const here = hostname();
-  const crashed: { id: string; reason: string }[] = [];
+  const crashed: CrashedRun[] = [];
   for (const run of running) {
     if (store.heartbeats.has(run.id)) continue;
     const stale = now - run.heartbeat_at > store.staleAfterMs;
@@ -570,6 +580,17 @@ export function markCrashedRuns(store: TrackerStore, now: number = Date.now()): 
       crashed.push({ id: run.id, reason: `no heartbeat for ${seconds} s (process ${run.pid ?? '?'} on ${run.host ?? '?'})` });
     }
   }
+  return crashed;
+}
+
+/**
+ * Marks as crashed every running run whose process is gone (see {@link findCrashedRuns}). Every
+ * read of the query API calls this first; a read-only store is not written (the query API shows
+ * those runs as crashed all the same). Returns the ids marked.
+ */
+export function markCrashedRuns(store: TrackerStore, now: number = Date.now()): string[] {
+  if (store.readonly) return [];
+  const crashed = findCrashedRuns(store, now);
   if (crashed.length === 0) return [];
   inTransaction(store, () => {
     for (const { id, reason } of crashed) {

@@ -7,16 +7,19 @@
  * and parameters. The writes that record a run are in `record.ts`, the reads in `query.ts`.
  */
 import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { GlyphlabError, TrackerError } from '../errors';
 import { databasePath } from '../util/paths';
-import { assertKnownVersion, migrate, readSchemaVersion } from './migrations';
+import { assertGlyphlabStore, assertKnownVersion, migrate, readSchemaVersion } from './migrations';
 import { sqliteCode, toTrackerError } from './sqlite-errors';
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
-  /** Open without writing: no migrations, no crash marking. Defaults to false. */
+  /**
+   * Open without writing anything: no file or folder created, no migrations, no crash marking
+   * (runs whose process is gone still read as crashed). For commands that only read. Defaults to false.
+   */
   readonly?: boolean;
   /** How long a write waits for another process's lock before failing. Defaults to 10000 ms. */
   busyTimeoutMs?: number;
@@ -68,8 +71,10 @@ export class TrackerStore {
 
 /**
  * Opens (creating when needed) the experiment database, sets WAL mode and migrates the schema.
- * Read-only, locked, corrupt and newer-schema files get a TrackerError that names the file and
- * says what to do; no file is ever reset.
+ * With `readonly`, nothing is created, migrated or written: a missing path is an error naming it,
+ * and a read-only file or folder can be read. Read-only, locked, corrupt and newer-schema files,
+ * and SQLite files that are not glyphlab stores, get a TrackerError that names the file and says
+ * what to do, and are left untouched; no file is ever reset.
  *
  * @example
  * const store = openStore();             // experiments/glyphlab.db, or GLYPHLAB_DB
@@ -100,17 +105,22 @@ export function openStore(file: string = databasePath(), options: OpenStoreOptio
     }
   } else if (!existsSync(path)) {
     throw new TrackerError(`experiment database ${path} does not exist; record a run first or check GLYPHLAB_DB / --db`);
+  } else if (statSync(path).isDirectory()) {
+    throw new TrackerError(`experiment database ${path} is a folder; give the path of a file`);
   }
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
+    db = readonly ? openReadOnly(path, busyTimeoutMs) : new Database(path, { timeout: busyTimeoutMs });
   } catch (error) {
     throw toTrackerError(error, path);
   }
   let step = 'PRAGMA user_version';
   try {
-    // Reading the version first also detects a file that is not a database, before anything is written.
+    // Reading the version and tables first also detects a file that is not a database, or not a
+    // glyphlab store, before anything is written.
     assertKnownVersion(readSchemaVersion(db), path);
+    step = 'SELECT name FROM sqlite_master';
+    assertGlyphlabStore(db, path, readonly);
     if (!readonly) {
       step = 'PRAGMA journal_mode = WAL';
       setWalMode(db, busyTimeoutMs);
@@ -126,6 +136,37 @@ export function openStore(file: string = databasePath(), options: OpenStoreOptio
     throw toTrackerError(error, path, step);
   }
   return new TrackerStore(path, db, readonly, staleAfterMs, heartbeatMs);
+}
+
+/**
+ * Opens `path` without writing to it or beside it. SQLite reads a WAL-mode file only through its
+ * `-shm` file, which it cannot create in a folder it may not write: then, when no `-wal` file
+ * holds changes (a store whose last writer closed cleanly), the main file is the whole database,
+ * and a copy of it is read in memory instead.
+ */
+function openReadOnly(path: string, busyTimeoutMs: number): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+    db.pragma('user_version');
+    return db;
+  } catch (error) {
+    db?.close();
+    const code = sqliteCode(error) ?? '';
+    if (!code.startsWith('SQLITE_READONLY') && !code.startsWith('SQLITE_CANTOPEN')) throw error;
+    const wal = `${path}-wal`;
+    if (existsSync(wal) && statSync(wal).size > 0) {
+      throw new TrackerError(
+        `cannot read experiment database ${path}: its folder is read-only, and ${wal} holds changes that SQLite can only read with a ` +
+          `${path}-shm file it cannot create there; copy the folder somewhere writable, or let its writer finish`,
+        { cause: error },
+      );
+    }
+    const bytes = readFileSync(path);
+    // Bytes 18 and 19 say WAL (2); an in-memory copy must say rollback journal (1) to be read.
+    if (bytes.length >= 100 && bytes[18] === 2 && bytes[19] === 2) bytes.fill(1, 18, 20);
+    return new Database(bytes, { readonly: true });
+  }
 }
 
 /** Switching to WAL needs an exclusive lock, which SQLite does not wait for: retry until the busy timeout. */

@@ -1,11 +1,15 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { projectRoot } from '../../src/util/paths';
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/main';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { finishRun, logMetrics, startRun } from '../../src/tracker/record';
+import { listRuns } from '../../src/tracker/query';
 import { tempDbPath } from '../tracker/helpers';
 
 function capture(): { stream: Writable; text: () => string } {
@@ -139,5 +143,52 @@ describe('glyphlab runs', () => {
     assert.equal(code, 1);
     assert.ok(stderr.includes(bad));
     assert.match(stderr, /not a glyphlab experiment database or is corrupt/);
+  });
+
+  test('read-only commands leave a SQLite file of another program untouched, and create nothing for a missing path', async () => {
+    const other = join(dirname(file), 'notes.sqlite');
+    const db = new Database(other);
+    db.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('keep me')");
+    db.close();
+    const before = readFileSync(other);
+    for (const argv of [['runs', 'ls'], ['runs', 'export', '--format', 'csv'], ['runs', 'show', 'x'], ['dashboard', '--out', join(dirname(file), 'd.html')]]) {
+      const result = await cli([...argv, '--db', other]);
+      assert.equal(result.code, 1, argv.join(' '));
+      assert.match(result.stderr, /notes\.sqlite is a SQLite database but not a glyphlab experiment store .*left untouched/);
+    }
+    assert.deepEqual(readFileSync(other), before, 'no tables, user_version or WAL added');
+    assert.ok(!existsSync(`${other}-wal`) && !existsSync(`${other}-shm`));
+    const missing = join(dirname(file), 'no-such-folder', 'glyphlab.db');
+    const result = await cli(['runs', 'ls', '--db', missing]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`${missing.replace(/[./]/g, '\\$&')} does not exist`));
+    assert.ok(!existsSync(join(dirname(file), 'no-such-folder')));
+  });
+
+  test('a store in a read-only folder is listed by a user who cannot write there', (t) => {
+    // A copy of the store, cleanly closed (WAL mode, no -wal or -shm file), in a folder of its own.
+    const dir = dirname(tempDbPath());
+    const copy = join(dir, 'glyphlab.db');
+    const source = openStore(file, { readonly: true });
+    writeFileSync(copy, source.db.serialize());
+    const expected = listRuns(source).map((r) => r.id);
+    closeStore(source);
+    const writer = openStore(copy);
+    closeStore(writer);
+    chmodSync(copy, 0o444);
+    chmodSync(dir, 0o555);
+    try {
+      // root may write anywhere: run the command as nobody then.
+      const asRoot = process.getuid?.() === 0;
+      const command = [process.execPath, join(projectRoot(), 'scripts', 'glyphlab.js'), 'runs', 'ls', '--db', copy, '--json'];
+      const run = asRoot ? spawnSync('runuser', ['-u', 'nobody', '--', ...command], { encoding: 'utf8' }) : spawnSync(command[0]!, command.slice(1), { encoding: 'utf8' });
+      if (asRoot && run.error) return t.skip(`runuser is not available (${run.error.message})`);
+      assert.equal(run.status, 0, run.stderr);
+      assert.ok(expected.length >= 2);
+      assert.deepEqual((JSON.parse(run.stdout) as { id: string }[]).map((r) => r.id), expected);
+      assert.deepEqual(readdirSync(dir), ['glyphlab.db'], 'nothing was written beside it');
+    } finally {
+      chmodSync(dir, 0o755);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TrackerError } from '../../src/errors';
 import { SCHEMA_VERSION } from '../../src/tracker/schema';
@@ -94,5 +95,58 @@ describe('bad database files', () => {
     logMetrics(store, runId, { loss: 1 });
     assert.equal(getMetricHistory(store, runId).length, 1);
     closeStore(store);
+  });
+
+  test('a SQLite file of another program is refused, read-only or not, and left untouched', () => {
+    const file = tempDbPath('notes.sqlite');
+    const other = new Database(file);
+    other.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('keep me')");
+    other.close();
+    const before = readFileSync(file);
+    for (const readonly of [false, true]) {
+      assert.throws(
+        () => openStore(file, { readonly }),
+        (e: unknown) => e instanceof TrackerError && e.message.startsWith(`${file} is a SQLite database but not a glyphlab experiment store (schema version 0, tables: notes); it was left untouched`),
+      );
+    }
+    assert.deepEqual(readFileSync(file), before);
+    assert.deepEqual(readdirSync(dirname(file)), ['notes.sqlite'], 'no -wal or -shm file either');
+    // Another program's file with a schema version of its own is no store either.
+    const versioned = new Database(file);
+    versioned.pragma('user_version = 1');
+    versioned.close();
+    assert.throws(() => openStore(file), /schema version 1, tables: notes; it lacks artifacts, experiments, metric_summary, metrics, params, runs, tags\)/);
+  });
+});
+
+describe('opening read-only', () => {
+  test('a missing path is an error naming it; nothing is created', () => {
+    const dir = dirname(tempDbPath());
+    const file = join(dir, 'not', 'here.db');
+    assert.throws(() => openStore(file, { readonly: true }), (e: unknown) => e instanceof TrackerError && e.message.includes(file) && /does not exist/.test(e.message));
+    assert.equal(existsSync(join(dir, 'not')), false);
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    assert.throws(() => openStore(empty, { readonly: true }), /empty\.db is an empty SQLite database, not a glyphlab experiment store/);
+    assert.equal(readFileSync(empty).length, 0);
+  });
+
+  test('writes nothing, yet shows a run whose process is gone as crashed', () => {
+    const file = tempDbPath();
+    const writer = openStore(file);
+    const runId = startRun(writer, { git: false, heartbeat: false });
+    writer.db.prepare('UPDATE runs SET pid = 4194305 WHERE id = ?').run(runId);
+    closeStore(writer);
+    const reader = openStore(file, { readonly: true });
+    try {
+      const run = listRuns(reader)[0]!;
+      assert.equal(run.status, 'crashed');
+      assert.match(run.error ?? '', /process 4194305 .* ended without finishing the run/);
+      assert.equal(getRun(reader, runId).status, 'crashed');
+      const stored = reader.db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string };
+      assert.equal(stored.status, 'running', 'the file was not written');
+    } finally {
+      closeStore(reader);
+    }
   });
 });
