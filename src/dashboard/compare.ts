@@ -5,8 +5,6 @@
  * `eval-report` artifact), and the best run. Figures and HTML are built from this object, so a
  * notebook, the CLI and tests all look at the same numbers.
  */
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, errorMessage } from '../errors';
 import type { ConfusionPair, LengthAccuracy } from '../metrics/sequence';
 import { type RunRecord, getMetricHistory, getRun, listRuns } from '../tracker/query';
@@ -162,12 +160,6 @@ function selectRuns(store: TrackerStore, options: BuildComparisonOptions, warnin
   return ids.map((id) => found.get(id)).filter((r): r is RunRecord => r !== undefined);
 }
 
-/** Resolves an artifact path: as recorded when absolute or present from here, else next to the database. */
-function artifactPath(store: TrackerStore, path: string): string {
-  if (isAbsolute(path) || existsSync(path)) return resolve(path);
-  return resolve(dirname(store.file), path);
-}
-
 /** One curve per run and metric key: the last value recorded for each epoch, epochs ascending. */
 function buildCurves(store: TrackerStore, runs: readonly DashboardRun[]): { curves: Comparison['curves']; epochsByRun: Map<string, number> } {
   const curves: Comparison['curves'] = { accuracy: [], loss: [] };
@@ -256,7 +248,8 @@ export function buildComparison(store: TrackerStore, options: BuildComparisonOpt
       continue;
     }
     try {
-      const report = readEvalReport(artifactPath(store, artifact.path));
+      // getRun resolves the path against the database's folder, so a copied experiments folder reads its own reports.
+      const report = readEvalReport(artifact.path);
       byLength.push({ runId: run.id, label: run.label, split: report.split, byLength: report.byLength });
       confusions.push({ runId: run.id, label: run.label, confusions: report.confusions.slice(0, topConfusions), totalConfusions: report.confusions.reduce((sum, c) => sum + c.count, 0) });
     } catch (error) {

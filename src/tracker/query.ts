@@ -2,6 +2,8 @@
  * Reading the experiment store: runs as plain objects, filtered and sorted in SQL. Every read
  * first marks runs whose process is gone as crashed (see `markCrashedRuns`).
  */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors';
 import type { ArtifactRow, MetricMode, MetricRow, MetricSummaryRow, ParamRow, ParamType, RunRow, RunStatus } from './schema';
 import { readSchemaVersion } from './migrations';
@@ -51,6 +53,7 @@ export interface RunRecord {
 
 /** A file recorded with a run. */
 export interface ArtifactRecord {
+  /** Absolute: resolved against the database's folder (see {@link resolveArtifactPath}). */
   path: string;
   kind: string;
   bytes: number | null;
@@ -287,13 +290,31 @@ export function listRuns(store: TrackerStore, options: ListRunsOptions = {}): Ru
   return selectRuns(store, tail, params, options.details !== false);
 }
 
+/**
+ * The absolute path of an artifact as stored: a relative path (glyphlab records files inside the
+ * database's folder so) is resolved against that folder. An absolute path recorded before, inside
+ * the run's folder `.../runs/<runId>/`, reads as the same file beside this database when that
+ * exists: a copied experiments folder uses its own files, not those where it was recorded.
+ */
+export function resolveArtifactPath(store: TrackerStore, path: string, runId: string): string {
+  const base = dirname(store.file);
+  if (!isAbsolute(path)) return resolve(base, path);
+  const marker = `${sep}runs${sep}${runId}${sep}`;
+  const at = path.lastIndexOf(marker);
+  if (at >= 0) {
+    const beside = join(base, 'runs', runId, path.slice(at + marker.length));
+    if (beside !== path && existsSync(beside)) return beside;
+  }
+  return path;
+}
+
 /** The run with id `runId`, with its config and artifacts; a ConfigError when there is none. */
 export function getRun(store: TrackerStore, runId: string): RunDetail {
   markCrashedRuns(store);
   const record = selectRuns(store, 'WHERE r.id = @runId', { runId }, true)[0];
   if (!record) assertRunExists(store, runId);
   const artifacts = selectAll<ArtifactRow>(store, 'SELECT * FROM artifacts WHERE run_id = @runId ORDER BY id', { runId }).map((a) => ({
-    path: a.path,
+    path: resolveArtifactPath(store, a.path, runId),
     kind: a.kind,
     bytes: a.bytes,
     sha256: a.sha256,

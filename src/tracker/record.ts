@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError, TrackerError } from '../errors';
 import { metricMode } from '../metrics/mode';
 import { sha256File } from '../util/hash';
@@ -428,6 +428,18 @@ export interface ArtifactInput {
   sha256?: string;
 }
 
+/**
+ * How an artifact path is stored: relative to the database's folder (with `/`) when the file is
+ * inside it, as a run's folder `runs/<id>/` is, so that a copied or moved experiments folder
+ * finds its files where it lands; absolute otherwise. `getRun` resolves it back.
+ */
+export function storedArtifactPath(store: TrackerStore, path: string): string {
+  const absolute = resolve(path);
+  const inside = relative(dirname(store.file), absolute);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return absolute;
+  return inside.split(sep).join('/');
+}
+
 /** Attaches a file to a run, hashing it (streamed) when it exists. Directories get no hash. */
 export async function addArtifact(store: TrackerStore, runId: string, artifact: ArtifactInput): Promise<void> {
   let bytes = artifact.bytes ?? null;
@@ -444,7 +456,7 @@ export async function addArtifact(store: TrackerStore, runId: string, artifact: 
     execute(
       store,
       'INSERT INTO artifacts (run_id, path, kind, bytes, sha256, created_at) VALUES (@runId, @path, @kind, @bytes, @sha256, @now)',
-      { runId, path: artifact.path, kind: artifact.kind, bytes, sha256: hash, now: Date.now() },
+      { runId, path: storedArtifactPath(store, artifact.path), kind: artifact.kind, bytes, sha256: hash, now: Date.now() },
     );
   });
 }
