@@ -76,6 +76,23 @@ describe('glyphlab data', () => {
     assert.equal(readFileSync(join(set, 'labels.csv'), 'utf8').trim().split('\n').length, 5);
   });
 
+  test('a labels.csv that is a folder, or a split.json that is one, gets one line naming it and exit 2', async () => {
+    const odd = join(root, 'odd');
+    mkdirSync(join(odd, 'labels.csv'), { recursive: true });
+    for (const argv of [['data', 'check', odd], ['data', 'split', odd], ['train', '--data', odd, '--db', join(root, 'odd.db')]]) {
+      const result = await cli(argv);
+      assert.equal(result.code, EXIT_USAGE, argv.join(' '));
+      assert.match(result.err, new RegExp(`labels file ${join(odd, 'labels.csv').replace(/[./]/g, '\\$&')} is a folder, not a file`));
+      assert.doesNotMatch(result.err, /EISDIR|--verbose/);
+    }
+    const splitFolder = join(root, 'split-folder');
+    assert.equal((await cli(['data', 'synth', '--out', splitFolder, '--count', '3', '--workers', '0'])).code, EXIT_OK);
+    mkdirSync(join(splitFolder, 'split.json'));
+    const result = await cli(['train', '--data', splitFolder, '--db', join(root, 'odd.db')]);
+    assert.equal(result.code, EXIT_USAGE);
+    assert.match(result.err, /split manifest .*split\.json is a folder, not a file/);
+  });
+
   test('bad options name what is accepted', async () => {
     const result = await cli(['data', 'synth', '--out', join(root, 'x'), '--placement', 'middle']);
     assert.equal(result.code, EXIT_USAGE);

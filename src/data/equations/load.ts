@@ -4,7 +4,7 @@
  * either fail the load with one DataError naming the first of them, or, with `skipInvalid`,
  * are dropped and reported with their reasons. Nothing is dropped silently.
  */
-import { promises as fs, existsSync } from 'node:fs';
+import { promises as fs, existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, DataError } from '../../errors';
 import { maxImagePixels } from '../../image/limits';
@@ -140,16 +140,30 @@ function parseLines(text: string): RawRow[] {
 }
 
 function findLabelsFile(dir: string, given: string | undefined): string {
+  const mustBeFile = (path: string): string => {
+    if (!statSync(path).isFile()) {
+      throw new DataError(`labels file ${path} is a folder, not a file: expected a file of filename,label rows (labels.csv) or filename label lines (labels.txt)`);
+    }
+    return path;
+  };
   if (given !== undefined) {
     const path = isAbsolute(given) ? given : resolve(dir, given);
     if (!existsSync(path)) throw new DataError(`labels file ${path} does not exist`);
-    return path;
+    return mustBeFile(path);
   }
   for (const name of ['labels.csv', 'labels.txt']) {
     const path = join(dir, name);
-    if (existsSync(path)) return path;
+    if (existsSync(path)) return mustBeFile(path);
   }
   throw new DataError(`no labels file in ${dir}: expected labels.csv (filename,label) or labels.txt (filename label lines)`);
+}
+
+async function readLabelsFile(path: string): Promise<string> {
+  try {
+    return await fs.readFile(path, 'utf8');
+  } catch (error) {
+    throw new DataError(`cannot read labels file ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+  }
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -222,9 +236,10 @@ export async function loadLabeledImages(dir: string, options: LoadLabeledImagesO
   const maxReported = options.maxReported ?? 8;
   const root = resolve(dir);
   if (!existsSync(root)) throw new DataError(`data folder ${root} does not exist`);
+  if (!statSync(root).isDirectory()) throw new DataError(`data folder ${root} is a file; give the folder that holds labels.csv (or labels.txt) and the images`);
   const labelsPath = findLabelsFile(root, options.labelsFile);
   const baseDir = dirname(labelsPath);
-  const text = await fs.readFile(labelsPath, 'utf8');
+  const text = await readLabelsFile(labelsPath);
   const isCsv = labelsPath.toLowerCase().endsWith('.csv');
   const rows = isCsv ? parseCsv(text.replace(/^\uFEFF/, '')) : parseLines(text.replace(/^\uFEFF/, ''));
   const first = rows[0];

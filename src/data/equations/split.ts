@@ -5,7 +5,7 @@
  * sorted file names and labels of each split) lets two training runs prove they used the same
  * split. `loadEquationSplits` gives a data folder's split: its `split.json`, else a fresh one.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '../../errors';
 import { SPLIT_NAMES, type SplitName } from '../../types';
@@ -170,6 +170,7 @@ export function writeSplitManifest(dir: string, result: SplitResult<{ filename: 
 export function readSplitManifest(dir: string, fileName = 'split.json'): SplitManifest | undefined {
   const path = join(dir, fileName);
   if (!existsSync(path)) return undefined;
+  if (!statSync(path).isFile()) throw new DataError(`split manifest ${path} is a folder, not a file; remove it, or write the split with \`glyphlab data split ${dir}\``);
   let manifest: SplitManifest;
   try {
     manifest = JSON.parse(readFileSync(path, 'utf8')) as SplitManifest;

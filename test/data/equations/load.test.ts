@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError } from '../../../src/errors';
@@ -85,6 +85,16 @@ describe('loadLabeledImages', () => {
     const rows = parseCsv('a,b\r\n"x,1","say ""hi"""\r\n\r\nlast,row');
     assert.deepEqual(rows.map((r) => r.fields), [['a', 'b'], ['x,1', 'say "hi"'], ['last', 'row']]);
     assert.deepEqual(rows.map((r) => r.row), [1, 2, 4]);
+  });
+
+  test('a labels file that is a folder, and a data folder that is a file, are DataErrors naming them', async () => {
+    const dir = join(root, 'labels-folder');
+    mkdirSync(join(dir, 'labels.csv'), { recursive: true });
+    const named = (path: string, what: RegExp) => (e: unknown) => e instanceof DataError && e.message.includes(path) && what.test(e.message);
+    await assert.rejects(loadLabeledImages(dir), named(join(dir, 'labels.csv'), /is a folder, not a file/));
+    await assert.rejects(loadLabeledImages(dir, { labelsFile: 'labels.csv' }), named(join(dir, 'labels.csv'), /is a folder, not a file/));
+    writeFileSync(join(dir, 'data.txt'), 'x');
+    await assert.rejects(loadLabeledImages(join(dir, 'data.txt')), named(join(dir, 'data.txt'), /is a file; give the folder/));
   });
 
   test('a folder without a labels file says what it expected', async () => {
