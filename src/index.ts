@@ -356,7 +356,7 @@ export {
   type BestRunOptions,
   type ExportRunsOptions,
 } from './tracker/query';
-export { parseWhere, compileFilter, parseOrderBy, WhereSyntaxError, type RunFilter, type FilterOp, type FilterValue, type OrderBy } from './tracker/where';
+export { parseWhere, compileFilter, parseOrderBy, WhereSyntaxError, FILTER_LIMITS, MAX_SORT_KEYS, type RunFilter, type FilterOp, type FilterValue, type OrderBy } from './tracker/where';
 export { TrackerCallback, type TrackerCallbackOptions } from './tracker/callback';
 export { runsToDataFrame, metricHistoryToDataFrame, dataFrameHtml, type DataFrameHtmlOptions } from './tracker/dataframe';
 export { RUN_STATUSES, SCHEMA_VERSION, type RunStatus, type MetricMode } from './tracker/schema';

@@ -25,6 +25,25 @@
 import { ConfigError } from '../errors';
 import { RUN_STATUSES } from './schema';
 
+/**
+ * How large a filter may be. Each comparison becomes a subquery and each value a bound
+ * parameter: far larger filters than these would fail in SQLite (expression depth, variables) or
+ * take minutes, so they are refused when parsed, with a message saying which limit was reached.
+ */
+export const FILTER_LIMITS = {
+  /** Characters of a `--where` expression. */
+  length: 100_000,
+  /** Comparisons (`field op value`, `in (...)`, `contains`). */
+  comparisons: 256,
+  /** Nested parentheses and `not`s. */
+  depth: 32,
+  /** Values in all comparisons together (an `in` list counts each). */
+  values: 10_000,
+} as const;
+
+/** Most sort keys a listing takes (each sort on a param or metric is a join). */
+export const MAX_SORT_KEYS = 16;
+
 /** A literal in a filter. */
 export type FilterValue = string | number | boolean | null;
 
@@ -46,8 +65,18 @@ export class WhereSyntaxError extends ConfigError {
     /** 1-based column of the offending token. */
     readonly column: number,
   ) {
-    super(`bad filter expression at column ${column}: ${reason}\n  ${expression}\n  ${' '.repeat(Math.max(0, column - 1))}^`);
+    const { text, caret } = excerpt(expression, column - 1);
+    super(`bad filter expression at column ${column}: ${reason}\n  ${text}\n  ${' '.repeat(caret)}^`);
   }
+}
+
+/** The expression around offset `at` (a long one cut to about 80 characters), and the caret's place in it. */
+function excerpt(expression: string, at: number): { text: string; caret: number } {
+  if (expression.length <= 100) return { text: expression, caret: Math.max(0, at) };
+  const start = Math.max(0, at - 50);
+  const end = Math.min(expression.length, at + 30);
+  const text = `${start > 0 ? '...' : ''}${expression.slice(start, end)}${end < expression.length ? '...' : ''}`;
+  return { text, caret: Math.max(0, at - start) + (start > 0 ? 3 : 0) };
 }
 
 type TokenKind = 'ident' | 'string' | 'number' | 'op' | 'lparen' | 'rparen' | 'comma' | 'end';
@@ -126,8 +155,17 @@ function tokenize(expression: string): Token[] {
  * {@link WhereSyntaxError} whose message points at the offending token.
  */
 export function parseWhere(expression: string): RunFilter {
+  if (expression.length > FILTER_LIMITS.length) {
+    throw new WhereSyntaxError(
+      `the expression is ${expression.length} characters long; at most ${FILTER_LIMITS.length} are accepted (select runs with a tag, e.g. tags contains "keep", rather than listing them)`,
+      `${expression.slice(0, 60)}...`,
+      1,
+    );
+  }
   const tokens = tokenize(expression);
   let index = 0;
+  let comparisons = 0;
+  let values = 0;
   const peek = (): Token => tokens[index] ?? tokens[tokens.length - 1]!;
   const next = (): Token => tokens[index++] ?? tokens[tokens.length - 1]!;
   const isWord = (token: Token, word: string): boolean => token.kind === 'ident' && token.text.toLowerCase() === word;
@@ -138,6 +176,7 @@ export function parseWhere(expression: string): RunFilter {
 
   const parseValue = (after: string): FilterValue => {
     const token = next();
+    if (++values > FILTER_LIMITS.values) fail(`more than ${FILTER_LIMITS.values} values in one filter; select runs with a tag rather than listing them`, token);
     if (token.kind === 'string' || token.kind === 'number') return token.value as FilterValue;
     if (isWord(token, 'true')) return true;
     if (isWord(token, 'false')) return false;
@@ -147,6 +186,7 @@ export function parseWhere(expression: string): RunFilter {
 
   const parseComparison = (): RunFilter => {
     const fieldToken = next();
+    if (++comparisons > FILTER_LIMITS.comparisons) fail(`more than ${FILTER_LIMITS.comparisons} comparisons in one filter; use "in (...)" for many values of one field, or a tag`, fieldToken);
     if (fieldToken.kind !== 'ident' || KEYWORDS.has(fieldToken.text.toLowerCase())) {
       return fail(`expected a field (params.KEY, metrics.KEY, tags, status, name, started_at, ...), found ${describe(fieldToken)}`, fieldToken);
     }
@@ -179,40 +219,43 @@ export function parseWhere(expression: string): RunFilter {
     return fail(`expected an operator (= != < <= > >= in contains) after ${JSON.stringify(field)}, found ${describe(inToken)}`, inToken);
   };
 
-  const parseNot = (): RunFilter => {
+  const parseNot = (depth: number): RunFilter => {
     const token = peek();
+    if ((isWord(token, 'not') || token.kind === 'lparen') && depth >= FILTER_LIMITS.depth) {
+      fail(`more than ${FILTER_LIMITS.depth} nested parentheses and "not"s`, token);
+    }
     if (isWord(token, 'not')) {
       next();
-      return { not: parseNot() };
+      return { not: parseNot(depth + 1) };
     }
     if (token.kind === 'lparen') {
       next();
-      const inner = parseOr();
+      const inner = parseOr(depth + 1);
       const close = next();
       if (close.kind !== 'rparen') fail(`expected ")" to close the "(" at column ${token.pos + 1}, found ${describe(close)}`, close);
       return inner;
     }
     return parseComparison();
   };
-  const parseAnd = (): RunFilter => {
-    const parts = [parseNot()];
+  const parseAnd = (depth: number): RunFilter => {
+    const parts = [parseNot(depth)];
     while (isWord(peek(), 'and')) {
       next();
-      parts.push(parseNot());
+      parts.push(parseNot(depth));
     }
     return parts.length === 1 ? parts[0]! : { and: parts };
   };
-  const parseOr = (): RunFilter => {
-    const parts = [parseAnd()];
+  const parseOr = (depth: number): RunFilter => {
+    const parts = [parseAnd(depth)];
     while (isWord(peek(), 'or')) {
       next();
-      parts.push(parseAnd());
+      parts.push(parseAnd(depth));
     }
     return parts.length === 1 ? parts[0]! : { or: parts };
   };
 
   if (peek().kind === 'end') fail('the expression is empty; try e.g. metrics.val_accuracy > 0.99', peek());
-  const filter = parseOr();
+  const filter = parseOr(0);
   const rest = peek();
   if (rest.kind !== 'end') fail(`expected "and", "or" or the end of the expression, found ${describe(rest)}`, rest);
   return filter;
@@ -279,8 +322,10 @@ const SQL_OPS: Record<string, string> = { '=': '=', '!=': '!=', '<': '<', '<=': 
  */
 export function compileFilter(filter: RunFilter | string, params: Record<string, unknown> = {}): CompiledSql {
   const root = typeof filter === 'string' ? parseWhere(filter) : filter;
+  if (typeof filter !== 'string') checkFilterSize(root);
+  let bound = Object.keys(params).length;
   const bind = (value: unknown): string => {
-    const name = `w${Object.keys(params).length}`;
+    const name = `w${bound++}`;
     params[name] = value;
     return `@${name}`;
   };
@@ -369,6 +414,25 @@ export function compileFilter(filter: RunFilter | string, params: Record<string,
   return { sql: compile(root), params };
 }
 
+/** Checks a structured filter against {@link FILTER_LIMITS} (an expression is checked as it is parsed). */
+function checkFilterSize(root: RunFilter): void {
+  let comparisons = 0;
+  let values = 0;
+  const walk = (node: RunFilter, level: number): void => {
+    if (level > FILTER_LIMITS.depth) throw new ConfigError(`bad filter: nested more than ${FILTER_LIMITS.depth} levels deep`);
+    if ('and' in node) node.and.forEach((child) => walk(child, level + 1));
+    else if ('or' in node) node.or.forEach((child) => walk(child, level + 1));
+    else if ('not' in node) walk(node.not, level + 1);
+    else {
+      comparisons++;
+      values += Array.isArray(node.value) ? node.value.length : 1;
+    }
+  };
+  walk(root, 0);
+  if (comparisons > FILTER_LIMITS.comparisons) throw new ConfigError(`bad filter: ${comparisons} comparisons; at most ${FILTER_LIMITS.comparisons} are accepted`);
+  if (values > FILTER_LIMITS.values) throw new ConfigError(`bad filter: ${values} values; at most ${FILTER_LIMITS.values} are accepted`);
+}
+
 /** One sort key: a field as in filters (`metrics.val_accuracy`, `params.lr`, `started_at`). */
 export interface OrderBy {
   field: string;
@@ -381,10 +445,12 @@ export interface OrderBy {
  * several separated by commas. A bare name is a run column when one has that name, else a metric.
  */
 export function parseOrderBy(spec: string): OrderBy[] {
-  return spec
+  const parts = spec
     .split(',')
     .map((part) => part.trim())
-    .filter((part) => part !== '')
+    .filter((part) => part !== '');
+  if (parts.length > MAX_SORT_KEYS) throw new ConfigError(`bad sort: ${parts.length} keys; at most ${MAX_SORT_KEYS} are accepted`);
+  return parts
     .map((part) => {
       // `key:desc` as well as `-key`: a CLI parser may take `--sort -key` for an option.
       const suffix = /:(asc|desc)$/i.exec(part);
@@ -397,6 +463,7 @@ export function parseOrderBy(spec: string): OrderBy[] {
 
 /** Compiles sort keys into LEFT JOINs and an ORDER BY; missing values sort last either way. */
 export function compileOrderBy(orderBy: readonly OrderBy[], params: Record<string, unknown>): { joins: string; orderSql: string } {
+  if (orderBy.length > MAX_SORT_KEYS) throw new ConfigError(`bad sort: ${orderBy.length} keys; at most ${MAX_SORT_KEYS} are accepted`);
   const joins: string[] = [];
   const terms: string[] = [];
   const fail = (reason: string): never => {

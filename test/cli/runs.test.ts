@@ -77,6 +77,22 @@ describe('glyphlab runs', () => {
     assert.equal(lines[2]?.indexOf('^'), 24);
   });
 
+  test('a runaway --where or --sort is refused up front with the limit it broke, exit 2, not blamed on the database', async () => {
+    const huge = Array.from({ length: 2000 }, () => 'metrics.loss > 0').join(' or ');
+    const wide = await cli(['runs', 'ls', '--db', file, '--where', huge]);
+    assert.equal(wide.code, 2);
+    assert.match(wide.stderr, /^glyphlab runs: bad filter expression at column \d+: more than 256 comparisons in one filter/);
+    assert.doesNotMatch(wide.stderr, /experiment database|Expression tree/);
+    assert.ok(wide.stderr.split('\n').every((line) => line.length < 200), 'the expression is shown around the place, not whole');
+    const deep = await cli(['runs', 'export', '--db', file, '--where', `${'('.repeat(5000)}metrics.loss > 0${')'.repeat(5000)}`]);
+    assert.equal(deep.code, 2);
+    assert.match(deep.stderr, /more than 32 nested parentheses/);
+    assert.doesNotMatch(deep.stderr, /call stack/);
+    const sorted = await cli(['runs', 'ls', '--db', file, '--sort', Array.from({ length: 40 }, (_, i) => `params.p${i}`).join(',')]);
+    assert.equal(sorted.code, 2);
+    assert.match(sorted.stderr, /bad sort: 40 keys; at most 16/);
+  });
+
   test('show, best, compare, tag, note, export, delete', async () => {
     const show = await cli(['runs', 'show', ids[1]!, '--db', file]);
     assert.equal(show.code, 0);

@@ -4,7 +4,7 @@ import { ConfigError } from '../../src/errors';
 import { type TrackerStore, closeStore, openStore } from '../../src/tracker/store';
 import { finishRun, logMetrics, startRun, tagRun } from '../../src/tracker/record';
 import { bestRun, compareRuns, exportRuns, listRuns } from '../../src/tracker/query';
-import { WhereSyntaxError, compileFilter, parseWhere } from '../../src/tracker/where';
+import { FILTER_LIMITS, MAX_SORT_KEYS, WhereSyntaxError, compileFilter, parseOrderBy, parseWhere, type RunFilter } from '../../src/tracker/where';
 import { tempDbPath } from './helpers';
 
 describe('parseWhere', () => {
@@ -65,6 +65,50 @@ describe('parseWhere', () => {
     assert.throws(() => compileFilter('status = "done"'), /status "done" is not one of running, finished, failed, interrupted, crashed/);
     assert.throws(() => compileFilter('started_at > "last tuesday"'), /not a date/);
     assert.throws(() => compileFilter('metrics.loss < "low"'), /compares with numbers/);
+  });
+});
+
+describe('filter size limits', () => {
+  const comparisons = (n: number): string => Array.from({ length: n }, (_, i) => `params.k${i} = ${i}`).join(' or ');
+
+  test('a runaway expression is refused when parsed, pointing at where the limit was reached', () => {
+    assert.deepEqual(FILTER_LIMITS, { length: 100_000, comparisons: 256, depth: 32, values: 10_000 });
+    assert.throws(
+      () => parseWhere(comparisons(2000)),
+      (e: unknown) => e instanceof WhereSyntaxError && /more than 256 comparisons in one filter/.test(e.message) && e.column === comparisons(256).length + 5 && e.message.split('\n')[1]!.length < 100,
+    );
+    for (const deep of ['('.repeat(5000) + 'params.a = 1' + ')'.repeat(5000), 'not '.repeat(20000) + 'params.a = 1']) {
+      assert.throws(() => parseWhere(deep), (e: unknown) => e instanceof WhereSyntaxError && /more than 32 nested parentheses and "not"s/.test(e.message) && e.column <= 33 * 4);
+    }
+    const list = `id in (${Array.from({ length: 10_001 }, (_, i) => `"r${i}"`).join(',')})`;
+    assert.throws(() => parseWhere(list), /more than 10000 values in one filter/);
+    assert.throws(() => parseWhere(`name = "${'x'.repeat(100_000)}"`), /the expression is 100009 characters long; at most 100000/);
+  });
+
+  test('a structured filter is held to the same limits, and so are sort keys', () => {
+    const wide: RunFilter = { or: Array.from({ length: 300 }, (_, i) => ({ field: `params.k${i}`, op: '=' as const, value: i })) };
+    assert.throws(() => compileFilter(wide), (e: unknown) => e instanceof ConfigError && /300 comparisons; at most 256/.test(e.message));
+    let deep: RunFilter = { field: 'params.a', op: '=', value: 1 };
+    for (let i = 0; i < 40; i++) deep = { not: deep };
+    assert.throws(() => compileFilter(deep), /nested more than 32 levels deep/);
+    assert.equal(MAX_SORT_KEYS, 16);
+    assert.throws(() => parseOrderBy(Array.from({ length: 17 }, (_, i) => `params.p${i}`).join(',')), /bad sort: 17 keys; at most 16/);
+  });
+
+  test('the largest filters accepted run in SQLite', () => {
+    const store = openStore(tempDbPath());
+    try {
+      const runId = startRun(store, { config: { k3: 3 }, git: false, heartbeat: false, tags: ['t5'] });
+      const sort = Array.from({ length: 16 }, (_, i) => `params.p${i}`).join(',');
+      const widest = Array.from({ length: 256 }, (_, i) => `params.k${i} in (${i}, "a", true)`).join(' or ');
+      const deepest = '('.repeat(16) + 'not '.repeat(16) + Array.from({ length: 255 }, (_, i) => `tags contains "t${i}"`).join(' or ') + ')'.repeat(16);
+      const longest = `id in (${Array.from({ length: 9999 }, (_, i) => `"r${i}"`).join(',')}, "${runId}")`;
+      assert.deepEqual(listRuns(store, { where: widest, orderBy: sort }).map((r) => r.id), [runId]);
+      assert.deepEqual(listRuns(store, { where: deepest, orderBy: sort }).map((r) => r.id), [runId]);
+      assert.deepEqual(listRuns(store, { where: longest }).map((r) => r.id), [runId]);
+    } finally {
+      closeStore(store);
+    }
   });
 });
 
