@@ -43,10 +43,12 @@ describe('glyphlab notebook run', () => {
 
   test('runs a notebook with parameters, writes the copy, prints a JSON summary and per-cell progress', async () => {
     const out = join(dir, 'out.ipynb');
-    const result = await glyphlab(['notebook', 'run', notebook, '--param', 'count=3', '-p', 'label=ab', '--out', out, '--timeout', '60', '--json']);
+    // --no-trust: signing would write to this user's Jupyter folder (test/notebook/jupyter.test.ts signs in a temporary one).
+    const result = await glyphlab(['notebook', 'run', notebook, '--param', 'count=3', '-p', 'label=ab', '--out', out, '--timeout', '60', '--json', '--no-trust']);
     assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout) as { out: string; parameters: unknown; cells: { status: string }[] };
+    const summary = JSON.parse(result.stdout) as { out: string; parameters: unknown; trusted: boolean; cells: { status: string }[] };
     assert.equal(summary.out, out);
+    assert.equal(summary.trusted, false);
     assert.deepEqual(summary.parameters, { count: 3, label: 'ab' });
     assert.deepEqual(summary.cells.map((c) => c.status), ['ok', 'ok', 'ok']);
     assert.match(result.stderr, /\[3\/3\] cell 2 ok/);
