@@ -78,9 +78,12 @@ Jupyter is found, so that Jupyter shows its charts when you open it; the run nee
         const [path, ...extra] = args.positionals;
         if (path === undefined) throw new ConfigError('missing NOTEBOOK: give the path of an .ipynb file (see `glyphlab notebook run --help`)');
         if (extra.length > 0) throw new ConfigError(`expected one NOTEBOOK, got also ${extra.map((e) => JSON.stringify(e)).join(', ')}`);
-        const parameters: Record<string, NotebookParameterValue> = {};
+        // No prototype: `--param __proto__=...` must be a key like any other (which the notebook
+        // then declares or not), not silently change what the object inherits.
+        const parameters: Record<string, NotebookParameterValue> = Object.create(null) as Record<string, NotebookParameterValue>;
         for (const arg of stringListOption(args, 'param')) {
           const [key, value] = parseParameterArg(arg);
+          if (Object.prototype.hasOwnProperty.call(parameters, key)) throw new ConfigError(`--param ${key} is given twice (${JSON.stringify(parameters[key])} and ${JSON.stringify(value)}); give it once`);
           parameters[key] = value;
         }
         const timeoutSeconds = numberOption(args, 'timeout', { min: 0 });

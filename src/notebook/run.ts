@@ -198,8 +198,20 @@ function declaredNames(source: string): string[] {
 /** The TypeScript of the injected cell. tslab lets a later cell redeclare a `const`, which is what makes this work. */
 function parametersSource(parameters: Record<string, NotebookParameterValue>): string {
   const lines = ['// Parameters injected by `glyphlab notebook run`.'];
-  for (const [name, value] of Object.entries(parameters)) lines.push(`const ${name} = ${JSON.stringify(value)};`);
+  for (const [name, value] of Object.entries(parameters)) lines.push(`const ${name} = ${typeScriptLiteral(value)};`);
   return lines.join('\n');
+}
+
+/**
+ * `value` as TypeScript that evaluates to an equal value: its JSON, except that U+2028 and U+2029
+ * are escaped (TypeScript ends a string literal at them) and a `__proto__` key is written as a
+ * computed key, which makes an own property rather than the object's prototype.
+ */
+function typeScriptLiteral(value: NotebookParameterValue): string {
+  const json = (text: unknown): string => JSON.stringify(text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  if (Array.isArray(value)) return `[${value.map(typeScriptLiteral).join(',')}]`;
+  if (value === null || typeof value !== 'object') return json(value);
+  return `{${Object.entries(value).map(([key, item]) => `${key === '__proto__' ? '["__proto__"]' : json(key)}:${typeScriptLiteral(item)}`).join(',')}}`;
 }
 
 function newCellId(): string {

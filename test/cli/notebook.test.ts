@@ -90,4 +90,32 @@ describe('glyphlab notebook run', () => {
     assert.match(result.stderr, /^glyphlab notebook run: .*declares no parameter "epochs"; its parameters cell declares: count, label\n$/);
     assert.equal(existsSync(join(dir, 'tiny.executed.ipynb')), false);
   });
+
+  test('a value with U+2028 and a JSON key __proto__ reach the notebook as given; --param __proto__ or a repeated key is refused', async () => {
+    const odd = join(dir, 'odd.ipynb');
+    const cell = (source: string, tags?: string[]) => ({ cell_type: 'code', metadata: tags ? { tags } : {}, source, outputs: [], execution_count: null });
+    writeFileSync(
+      odd,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 4,
+        metadata: {},
+        cells: [cell('const label = "x";\nconst cfg = {};', ['parameters']), cell('console.log(JSON.stringify({ label: label, cfg: cfg, keys: Object.keys(cfg) }))')],
+      }),
+    );
+    const out = join(dir, 'odd-out.ipynb');
+    const label = 'a\u2028b\u2029c';
+    const result = await glyphlab(['notebook', 'run', odd, '--param', `label=${label}`, '--param', 'cfg={"__proto__":{"x":1},"y":2}', '--out', out, '--no-trust']);
+    assert.equal(result.code, 0, result.stderr);
+    const written = JSON.parse(readFileSync(out, 'utf8')) as { cells: { outputs: { text?: string }[] }[] };
+    const seen = JSON.parse(written.cells[2]?.outputs[0]?.text ?? '{}') as { label: string; cfg: unknown; keys: string[] };
+    assert.deepEqual(seen, { label, cfg: JSON.parse('{"__proto__":{"x":1},"y":2}'), keys: ['__proto__', 'y'] });
+
+    const proto = await glyphlab(['notebook', 'run', odd, '--param', '__proto__={"label":"polluted"}', '--no-trust']);
+    assert.equal(proto.code, 2);
+    assert.match(proto.stderr, /declares no parameter "__proto__"; its parameters cell declares: label, cfg/);
+    const twice = await glyphlab(['notebook', 'run', odd, '--param', 'label=a', '--param', 'label=b', '--no-trust']);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /--param label is given twice \("a" and "b"\); give it once/);
+  });
 });

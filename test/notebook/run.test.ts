@@ -12,7 +12,9 @@ import {
   runNotebook,
   type Notebook,
   type NotebookCell,
+  type NotebookParameterValue,
 } from '../../src/notebook/run';
+import ts from 'typescript';
 import { ConfigError, DataError } from '../../src/errors';
 
 const root = join(__dirname, '..', '..');
@@ -68,6 +70,25 @@ describe('parameters', () => {
     // Re-running an executed copy replaces its injected cell rather than adding a second one.
     const again = injectParameters(notebook, { steps: 5 });
     assert.equal(again.notebook.cells.filter((c) => c.metadata.tags?.includes('injected-parameters')).length, 1);
+  });
+
+  test('injected values compile as TypeScript and evaluate to what was given: U+2028 in strings, __proto__ as a key', () => {
+    const source = notebookOf([code('const label = "x";\nconst cfg = {};\nconst list = [];', ['parameters'])]);
+    const given: Record<string, NotebookParameterValue> = {
+      label: 'line\u2028separator\u2029paragraph \\\u2028',
+      cfg: JSON.parse('{"__proto__": {"polluted": true}, "nested": {"__proto__": 1, "k\\u2028": "v"}}') as NotebookParameterValue,
+      list: ['a\u2028', { __proto__: null, b: 1 } as unknown as NotebookParameterValue, [null, 2.5, false]],
+    };
+    const injected = String(injectParameters(source, given).notebook.cells[1]?.source);
+    const { outputText, diagnostics } = ts.transpileModule(injected, { reportDiagnostics: true, compilerOptions: { target: ts.ScriptTarget.ES2020 } });
+    assert.deepEqual(diagnostics?.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), [], injected);
+    const values = new Function(`${outputText}\nreturn { label, cfg, list };`)() as Record<string, unknown>;
+    assert.equal(values.label, given.label);
+    assert.equal(JSON.stringify(values.cfg), JSON.stringify(given.cfg), 'the __proto__ keys are own keys, as given');
+    assert.deepEqual(Object.keys(values.cfg as object), ['__proto__', 'nested']);
+    assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+    assert.equal(Object.getPrototypeOf(values.cfg), Object.prototype);
+    assert.equal(JSON.stringify(values.list), JSON.stringify(given.list));
   });
 
   test('unknown names and a missing parameters cell are ConfigErrors naming what is declared', () => {
