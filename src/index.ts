@@ -345,6 +345,8 @@ export {
   bestRun,
   exportRuns,
   runsToRows,
+  rowsToCsv,
+  type CsvOptions,
   type RunRecord,
   type RunDetail,
   type MetricSummary,

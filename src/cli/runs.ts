@@ -12,13 +12,17 @@ import { type TrackerStore, closeStore, openStore } from '../tracker/store';
 import { deleteRun, noteRun, tagRun } from '../tracker/record';
 import { WhereSyntaxError } from '../tracker/where';
 import { type CliContext, type CommandGroup, DB_OPTION, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringOption } from './command';
-import { textTable } from './table';
+import { printable, textTable } from './table';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
 const EXIT_USAGE = 2;
 
 const jsonOption: OptionSpec = { type: 'boolean', description: 'print JSON' };
 const experimentOption: OptionSpec = { type: 'string', valueName: 'NAME', description: 'only runs of this experiment' };
+const rawOption: OptionSpec = {
+  type: 'boolean',
+  description: "CSV: keep text cells starting with = + - @ as recorded (default: a leading ' so that spreadsheets show them, not run them as formulas)",
+};
 const whereOption: OptionSpec = { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model = "crnn" and metrics.val_accuracy > 0.99\'' };
 
 const WHERE_HELP = `Filter expressions (--where):
@@ -100,6 +104,7 @@ export const runsGroup: CommandGroup = {
         limit: { type: 'string', valueName: 'N', description: 'show at most N runs' },
         json: jsonOption,
         csv: { type: 'boolean', description: 'print CSV' },
+        raw: rawOption,
       },
       details: WHERE_HELP,
       run: (args, ctx) =>
@@ -113,8 +118,8 @@ export const runsGroup: CommandGroup = {
               limit: numberOption(args, 'limit', { min: 0, integer: true }),
             });
             if (flagOption(args, 'json')) return ctx.printJson(runs);
-            if (flagOption(args, 'csv')) return void ctx.stdout.write(rowsToCsv(runsToRows(runs)));
-            if (runs.length === 0) return ctx.print(`no runs in ${store.file}${stringOption(args, 'where') ? ' match the filter' : ''}`);
+            if (flagOption(args, 'csv')) return void ctx.stdout.write(rowsToCsv(runsToRows(runs), { raw: flagOption(args, 'raw') }));
+            if (runs.length === 0) return ctx.print(printable(`no runs in ${store.file}${stringOption(args, 'where') ? ' match the filter' : ''}`));
             const metrics = metricColumns(runs, sort);
             ctx.print(
               textTable(
@@ -135,24 +140,26 @@ export const runsGroup: CommandGroup = {
         withStore(args, 'read', (store) => {
           const run = getRun(store, runId!);
           if (flagOption(args, 'json')) return ctx.printJson(run);
-          ctx.print(`run ${run.id}  ${run.name ?? ''}`.trimEnd());
-          ctx.print(`  experiment  ${run.experiment}`);
-          ctx.print(`  status      ${run.status}${run.error ? ` (${run.error})` : ''}`);
-          ctx.print(`  started     ${run.startedAt}   ended ${run.endedAt ?? '-'}   ${run.durationS.toFixed(1)} s`);
-          ctx.print(`  process     pid ${run.pid ?? '?'} on ${run.host ?? '?'}; backend ${run.backend ?? '?'}${run.threads ? ` x${run.threads}` : ''}`);
-          ctx.print(`  git         ${run.gitCommit ?? '-'}${run.gitDirty ? ' (dirty)' : ''}`);
-          ctx.print(`  source      ${run.source ?? '-'}`);
-          if (run.dataFingerprint) ctx.print(`  data        ${run.dataFingerprint}`);
-          if (run.tags.length) ctx.print(`  tags        ${run.tags.join(', ')}`);
-          if (run.note) ctx.print(`  note        ${run.note}`);
-          ctx.print('params:');
-          for (const [key, value] of Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b))) ctx.print(`  ${key} = ${formatParam(value)}`);
-          ctx.print('metrics:');
+          // Names, notes, tags, errors and params come from whoever recorded the run: shown, never obeyed.
+          const say = (line: string): void => ctx.print(printable(line));
+          say(`run ${run.id}  ${run.name ?? ''}`.trimEnd());
+          say(`  experiment  ${run.experiment}`);
+          say(`  status      ${run.status}${run.error ? ` (${run.error})` : ''}`);
+          say(`  started     ${run.startedAt}   ended ${run.endedAt ?? '-'}   ${run.durationS.toFixed(1)} s`);
+          say(`  process     pid ${run.pid ?? '?'} on ${run.host ?? '?'}; backend ${run.backend ?? '?'}${run.threads ? ` x${run.threads}` : ''}`);
+          say(`  git         ${run.gitCommit ?? '-'}${run.gitDirty ? ' (dirty)' : ''}`);
+          say(`  source      ${run.source ?? '-'}`);
+          if (run.dataFingerprint) say(`  data        ${run.dataFingerprint}`);
+          if (run.tags.length) say(`  tags        ${run.tags.join(', ')}`);
+          if (run.note) say(`  note        ${run.note}`);
+          say('params:');
+          for (const [key, value] of Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b))) say(`  ${key} = ${formatParam(value)}`);
+          say('metrics:');
           const rows = Object.entries(run.metrics).map(([key, m]: [string, MetricSummary]) => [key, formatNumber(m.last), formatNumber(m.best), String(m.bestStep ?? '-'), m.mode, String(m.count)]);
           ctx.print(textTable(['  key', 'last', 'best', 'best step', 'mode', 'points'], rows.map(([k, ...rest]) => [`  ${k}`, ...rest] as string[])));
           if (run.artifacts.length) {
-            ctx.print('artifacts:');
-            for (const a of run.artifacts) ctx.print(`  ${a.kind}  ${a.path}${a.bytes !== null ? `  ${a.bytes} bytes` : ''}${a.sha256 ? `  sha256 ${a.sha256.slice(0, 12)}` : ''}`);
+            say('artifacts:');
+            for (const a of run.artifacts) say(`  ${a.kind}  ${a.path}${a.bytes !== null ? `  ${a.bytes} bytes` : ''}${a.sha256 ? `  sha256 ${a.sha256.slice(0, 12)}` : ''}`);
           }
         });
       },
@@ -203,7 +210,7 @@ export const runsGroup: CommandGroup = {
             if (!run) throw new ConfigError(`no run has metric ${JSON.stringify(metric)}${stringOption(args, 'where') ? ' and matches the filter' : ''}`);
             if (flagOption(args, 'json')) return ctx.printJson(run);
             const m = run.metrics[metric];
-            ctx.print(`${run.id}  ${run.name ?? ''}  ${metric} best ${formatNumber(m?.best)} at step ${m?.bestStep ?? '-'} (last ${formatNumber(m?.last)})`);
+            ctx.print(printable(`${run.id}  ${run.name ?? ''}  ${metric} best ${formatNumber(m?.best)} at step ${m?.bestStep ?? '-'} (last ${formatNumber(m?.last)})`));
           }),
         ),
     },
@@ -289,6 +296,7 @@ export const runsGroup: CommandGroup = {
         where: whereOption,
         sort: { type: 'string', valueName: 'KEYS', description: 'sort keys, e.g. -val_accuracy' },
         history: { type: 'boolean', description: 'JSON only: include every metric point' },
+        raw: rawOption,
       },
       run: (args, ctx) =>
         reportingWhere(ctx, () =>
@@ -301,6 +309,7 @@ export const runsGroup: CommandGroup = {
               where: stringOption(args, 'where'),
               orderBy: stringOption(args, 'sort'),
               history: flagOption(args, 'history'),
+              raw: flagOption(args, 'raw'),
             });
             const out = stringOption(args, 'out');
             if (out) {

@@ -435,6 +435,8 @@ export interface ExportRunsOptions extends ListRunsOptions {
   format?: 'csv' | 'json';
   /** Include every metric point in JSON exports. Defaults to false. */
   history?: boolean;
+  /** CSV: write text cells as recorded, even those a spreadsheet would run as formulas (see {@link CsvOptions}). Defaults to false. */
+  raw?: boolean;
 }
 
 /** JSON cannot hold NaN or Infinity: write them as the strings `"NaN"`, `"Infinity"`. */
@@ -474,24 +476,43 @@ export function runsToRows(runs: readonly RunRecord[]): Record<string, string | 
   });
 }
 
-function csvCell(value: string | number | boolean | null): string {
+/** Options of {@link rowsToCsv}. */
+export interface CsvOptions {
+  /**
+   * Write text cells exactly as recorded. Otherwise a text cell that a spreadsheet would run as a
+   * formula (one starting with `=`, `+`, `-`, `@`, a tab or a carriage return: a run name, note,
+   * tag or param is anyone's text) gets a leading `'`, which spreadsheets show as text. Numbers
+   * are never changed. Defaults to false.
+   */
+  raw?: boolean;
+}
+
+/** Text a spreadsheet would take for a formula (OWASP's list: = + - @ tab, carriage return). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+function csvCell(value: string | number | boolean | null, raw: boolean): string {
   if (value === null) return '';
-  const text = String(value);
+  let text = String(value);
+  if (typeof value === 'string' && !raw && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Rows as CSV text with a header line; NaN and Infinity written as `NaN`, `Infinity`. */
-export function rowsToCsv(rows: readonly Record<string, string | number | boolean | null>[]): string {
+/**
+ * Rows as CSV text with a header line; NaN and Infinity written as `NaN`, `Infinity`. Text
+ * cells that would run as spreadsheet formulas are neutralised unless `raw` (see {@link CsvOptions}).
+ */
+export function rowsToCsv(rows: readonly Record<string, string | number | boolean | null>[], options: CsvOptions = {}): string {
+  const raw = options.raw ?? false;
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const lines = [columns.map(csvCell).join(',')];
-  for (const row of rows) lines.push(columns.map((c) => csvCell(row[c] ?? null)).join(','));
+  const lines = [columns.map((c) => csvCell(c, raw)).join(',')];
+  for (const row of rows) lines.push(columns.map((c) => csvCell(row[c] ?? null, raw)).join(','));
   return `${lines.join('\n')}\n`;
 }
 
 /** Runs matching `options` as CSV or JSON text. */
 export function exportRuns(store: TrackerStore, options: ExportRunsOptions = {}): string {
   const runs = listRuns(store, options);
-  if ((options.format ?? 'json') === 'csv') return rowsToCsv(runsToRows(runs));
+  if ((options.format ?? 'json') === 'csv') return rowsToCsv(runsToRows(runs), { raw: options.raw });
   const payload = options.history
     ? runs.map((r) => ({ ...r, history: getMetricHistory(store, r.id) }))
     : runs;

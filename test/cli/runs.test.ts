@@ -10,6 +10,7 @@ import { runCli } from '../../src/cli/main';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { finishRun, logMetrics, startRun } from '../../src/tracker/record';
 import { listRuns } from '../../src/tracker/query';
+import { parseCsv } from '../../src/data/equations/load';
 import { tempDbPath } from '../tracker/helpers';
 
 function capture(): { stream: Writable; text: () => string } {
@@ -91,6 +92,39 @@ describe('glyphlab runs', () => {
     const sorted = await cli(['runs', 'ls', '--db', file, '--sort', Array.from({ length: 40 }, (_, i) => `params.p${i}`).join(',')]);
     assert.equal(sorted.code, 2);
     assert.match(sorted.stderr, /bad sort: 40 keys; at most 16/);
+  });
+
+  test('CSV neutralises text cells a spreadsheet would run (--raw keeps them); show and ls escape terminal control characters', async () => {
+    const hostile = join(dirname(file), 'hostile.db');
+    const store = openStore(hostile);
+    const runId = startRun(store, { name: '=HYPERLINK("http://evil","x")\u001b[2J', config: { model: '@SUM(A1)', lr: -0.5 }, tags: ['+cmd', 'rtl\u202egnp.exe'], git: false, heartbeat: false });
+    logMetrics(store, runId, { loss: -1.5 }, { step: 0 });
+    finishRun(store, runId);
+    closeStore(store);
+    assert.equal((await cli(['runs', 'note', runId, 'fine\rOVERWRITTEN\u0007', '--db', hostile])).code, 0);
+
+    const csv = await cli(['runs', 'export', '--format', 'csv', '--db', hostile]);
+    const [header, row] = parseCsv(csv.stdout).map((r) => r.fields);
+    const cell = (name: string): string => row![header!.indexOf(name)]!;
+    assert.equal(cell('params.model'), "'@SUM(A1)");
+    assert.equal(cell('params.lr'), '-0.5', 'numbers are left alone');
+    assert.equal(cell('metrics.loss'), '-1.5');
+    assert.equal(cell('tags'), "'+cmd rtl\u202egnp.exe");
+    assert.equal(cell('name'), `'=HYPERLINK("http://evil","x")\u001b[2J`);
+    assert.equal(cell('note'), 'fine\rOVERWRITTEN\u0007', 'CSV is data: control characters are kept (quoted)');
+    const raw = await cli(['runs', 'ls', '--csv', '--raw', '--db', hostile]);
+    assert.match(raw.stdout, /,"=HYPERLINK\(""http:\/\/evil""/);
+    assert.match(raw.stdout, /,@SUM\(A1\),/);
+
+    const unprintable = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+    const show = await cli(['runs', 'show', runId, '--db', hostile]);
+    const ls = await cli(['runs', 'ls', '--db', hostile]);
+    for (const output of [show.stdout, ls.stdout]) {
+      assert.doesNotMatch(output, unprintable);
+      assert.ok(output.includes('\\x1b[2J'), output);
+      assert.ok(output.includes('rtl\\u202egnp.exe'), output);
+    }
+    assert.match(show.stdout, /^ {2}note {8}fine\\rOVERWRITTEN\\x07$/m);
   });
 
   test('show, best, compare, tag, note, export, delete', async () => {
