@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import { BackendError, ConfigError, errorMessage } from '../errors';
+import { loadNativeKernels, type NativeKernelsStatus } from './native-kernels';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 export { registerWasmTrainingKernels } from './wasm-kernels';
@@ -34,6 +35,8 @@ export interface BackendInfo {
   simd: boolean | undefined;
   /** Kernels glyphlab registered (missing) or replaced (slow or wrong) on this backend. */
   addedKernels: string[];
+  /** wasm only: whether glyphlab's native products and convolutions (AVX2/FMA) run, or why not. */
+  native?: NativeKernelsStatus;
   /** The tfjs version. */
   tfjsVersion: string;
   /** Why backends earlier in the `'auto'` order were skipped. */
@@ -144,6 +147,7 @@ async function tryWasm(): Promise<{ info?: Omit<BackendInfo, 'skipped'>; reason?
   const addedKernels = registerWasmTrainingKernels();
   return {
     info: {
+      native: loadNativeKernels(),
       name: 'wasm',
       tfjsBackend: 'wasm',
       package: '@tensorflow/tfjs-backend-wasm',
@@ -224,5 +228,6 @@ export function describeBackend(info: BackendInfo): string {
   const features = [info.package];
   if (info.simd !== undefined) features.push(info.simd ? 'SIMD' : 'no SIMD');
   features.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (info.native) features.push(info.native.loaded ? 'native AVX2/FMA products' : 'no native products');
   return `${info.name} (${features.join(', ')})`;
 }

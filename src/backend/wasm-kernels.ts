@@ -23,6 +23,7 @@ import { kernelCalls, type KernelArgs, type TensorInfo } from './wasm-call';
 import { leadingAxesReduction, maxPoolGradJs, reverseJs } from './wasm-js-kernels';
 import { explicitTransposes } from './wasm-matmul';
 import { replaceWasmKernel } from './wasm-replace';
+import { withNativeKernel } from './native-kernels';
 import { registerWasmBatchNormKernels } from './wasm-batch-norm';
 import { registerWasmRecurrentKernels } from './wasm-rnn';
 
@@ -220,10 +221,13 @@ export function registerWasmTrainingKernels(): string[] {
   }
   const replacements: [string, (original: tf.KernelFunc) => (args: KernelArgs) => TensorInfo | TensorInfo[]][] = [
     ['Conv2DBackpropInput', conv2dBackpropInputWasm],
-    ['BatchMatMul', explicitTransposes('BatchMatMul')],
-    ['_FusedMatMul', explicitTransposes('_FusedMatMul')],
-    ['Conv2D', paddedConvolution('Conv2D')],
-    ['FusedConv2D', paddedConvolution('FusedConv2D')],
+    // Products and convolutions natively where glyphlab's native kernels run (native-kernels.ts),
+    // else through the wasm kernels with the fixes below; the convolution gradients above are
+    // built on Conv2D, so they follow.
+    ['BatchMatMul', (original) => withNativeKernel('BatchMatMul', explicitTransposes('BatchMatMul')(original) as tf.KernelFunc)],
+    ['_FusedMatMul', (original) => withNativeKernel('_FusedMatMul', explicitTransposes('_FusedMatMul')(original) as tf.KernelFunc)],
+    ['Conv2D', (original) => withNativeKernel('Conv2D', paddedConvolution('Conv2D')(original) as tf.KernelFunc)],
+    ['FusedConv2D', (original) => withNativeKernel('FusedConv2D', paddedConvolution('FusedConv2D')(original) as tf.KernelFunc)],
     ['MaxPoolGrad', () => maxPoolGradJs],
     ['Reverse', () => reverseJs],
     ['Sum', leadingAxesReduction('Sum')],

@@ -2,6 +2,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
+import { setNativeKernelsEnabled } from '../../src/backend/native-kernels';
 import { buildCrnn } from '../../src/models/crnn';
 import { ctcLoss } from '../../src/losses/ctc';
 import { createRng, type Rng } from '../../src/util/rng';
@@ -12,8 +13,26 @@ function randomValues(rng: Rng, shape: number[]): Float32Array {
   return Float32Array.from({ length: size }, () => rng.normal());
 }
 
-/** Runs `compute` on the named backend and returns its result as a plain array. */
+/**
+ * Runs `compute` on the named backend and returns its result as a plain array. On wasm it runs
+ * twice, with glyphlab's native products and convolutions and without (the wasm route every
+ * machine without them takes), and the two must agree.
+ */
 async function on(backend: 'cpu' | 'wasm', compute: () => tf.Tensor): Promise<Float32Array> {
+  if (backend === 'cpu') return onBackend('cpu', compute);
+  const previous = setNativeKernelsEnabled(false);
+  try {
+    const wasmRoute = await onBackend('wasm', compute);
+    setNativeKernelsEnabled(true);
+    const withNative = await onBackend('wasm', compute);
+    expectArraysClose(withNative, wasmRoute, { atol: 1e-3, rtol: 1e-3, label: 'native kernels vs the wasm route' });
+    return withNative;
+  } finally {
+    setNativeKernelsEnabled(previous);
+  }
+}
+
+async function onBackend(backend: 'cpu' | 'wasm', compute: () => tf.Tensor): Promise<Float32Array> {
   await tf.setBackend(backend);
   const before = tf.memory().numTensors;
   const dataIds = tf.backend().numDataIds();
