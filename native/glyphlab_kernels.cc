@@ -15,6 +15,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -228,6 +230,291 @@ void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
   }
 }
 
+
+// ---- Elementwise kernels of a training step: batch norm, max-pool gradient, recurrences ----
+// Ports of the JavaScript kernels in src/backend (wasm-batch-norm.ts, wasm-js-kernels.ts,
+// wasm-rnn.ts), which stay the route where the module is absent; tests hold the two together.
+
+// Per-channel sums of x and x^2 over `rows` rows of `channels` values (NHWC flattened), added
+// into sum[0..C) and sum[C..2C).
+void bnStats(const float* x, int64_t rows, int64_t channels, double* sums) {
+  std::vector<double> s(channels, 0.0), q(channels, 0.0);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* row = x + r * channels;
+    for (int64_t c = 0; c < channels; c++) {
+      const double v = row[c];
+      s[c] += v;
+      q[c] += v * v;
+    }
+  }
+  for (int64_t c = 0; c < channels; c++) {
+    sums[c] += s[c];
+    sums[channels + c] += q[c];
+  }
+}
+
+// y = x * scale + shift per channel, with ReLU when asked.
+void bnApply(const float* x, float* y, int64_t rows, int64_t channels, const float* scale, const float* shift, bool relu) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * channels;
+    float* yr = y + r * channels;
+    for (int64_t c = 0; c < channels; c++) {
+      const float v = xr[c] * scale[c] + shift[c];
+      yr[c] = relu ? std::max(v, 0.f) : v;
+    }
+  }
+}
+
+// Per-channel sums of g and g * (x - mean), g = dy where the ReLU passed (y > 0) or dy.
+void bnGradStats(const float* x, const float* y, const float* dy, int64_t rows, int64_t channels, const float* mean, bool relu, double* sums) {
+  std::vector<double> sg(channels, 0.0), sgx(channels, 0.0);
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t o = r * channels;
+    for (int64_t c = 0; c < channels; c++) {
+      const float g = relu && !(y[o + c] > 0.f) ? 0.f : dy[o + c];
+      sg[c] += g;
+      sgx[c] += static_cast<double>(g) * (x[o + c] - mean[c]);
+    }
+  }
+  for (int64_t c = 0; c < channels; c++) {
+    sums[c] += sg[c];
+    sums[channels + c] += sgx[c];
+  }
+}
+
+// dx = k * (g - a - (x - mean) * b) per channel.
+void bnGradApply(const float* x, const float* y, const float* dy, float* dx, int64_t rows, int64_t channels, const float* k, const float* a, const float* b, const float* mean, bool relu) {
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t o = r * channels;
+    for (int64_t c = 0; c < channels; c++) {
+      const float g = relu && !(y[o + c] > 0.f) ? 0.f : dy[o + c];
+      dx[o + c] = k[c] * (g - a[c] - (x[o + c] - mean[c]) * b[c]);
+    }
+  }
+}
+
+// The max-pool gradient of windows that tile the input: dy to each window's first maximum
+// (row-major), 0 elsewhere; a window of NaN or -Infinity gets zeros.
+void maxPoolGradTiled(const float* x, const float* dy, float* dx, int64_t batch, int64_t height, int64_t width, int64_t channels, int64_t fh, int64_t fw) {
+  const int64_t outHeight = height / fh, outWidth = width / fw;
+  std::vector<float> best(channels);
+  std::vector<int64_t> at(channels);
+  for (int64_t b = 0; b < batch; b++) {
+    for (int64_t oh = 0; oh < outHeight; oh++) {
+      for (int64_t ow = 0; ow < outWidth; ow++) {
+        const int64_t corner = ((b * height + oh * fh) * width + ow * fw) * channels;
+        std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+        std::fill(at.begin(), at.end(), -1);
+        for (int64_t r = 0; r < fh; r++) {
+          for (int64_t q = 0; q < fw; q++) {
+            const int64_t base = corner + (r * width + q) * channels;
+            for (int64_t c = 0; c < channels; c++) {
+              const float v = x[base + c];
+              if (v > best[c]) {
+                best[c] = v;
+                at[c] = base + c;
+              }
+              dx[base + c] = 0.f;
+            }
+          }
+        }
+        const int64_t dyBase = ((b * outHeight + oh) * outWidth + ow) * channels;
+        for (int64_t c = 0; c < channels; c++) if (at[c] >= 0) dx[at[c]] = dy[dyBase + c];
+      }
+    }
+  }
+}
+
+inline float sigmoid(float v) { return 1.f / (1.f + std::exp(-v)); }
+inline float hardSigmoid(float v) { return std::min(1.f, std::max(0.f, 0.2f * v + 0.5f)); }
+inline float gate(float v, bool hard) { return hard ? hardSigmoid(v) : sigmoid(v); }
+inline float gateSlope(float y, bool hard) { return hard ? (y > 0.f && y < 1.f ? 0.2f : 0.f) : y * (1.f - y); }
+
+// The shapes of one direction of a recurrent layer: x [B, T, F], kernel [F, G], recurrent
+// kernel [U, G], bias [G]; per-step values saved time-major in processing order.
+struct RnnShape {
+  int64_t batch, steps, features, units;
+  bool reverse, hard;
+  int64_t timeOf(int64_t s) const { return reverse ? steps - 1 - s : s; }
+};
+
+// The transpose of `rows` x `cols` row-major `m` (columns [c0, c0 + width)).
+std::vector<float> transposeColumns(const float* m, int64_t rows, int64_t cols, int64_t c0, int64_t width) {
+  std::vector<float> t(static_cast<size_t>(width * rows));
+  for (int64_t r = 0; r < rows; r++) for (int64_t c = 0; c < width; c++) t[c * rows + r] = m[r * cols + c0 + c];
+  return t;
+}
+
+// Each step's previous hidden state in processing order (0 at the first), [B*T, U] batch-major.
+std::vector<float> previousStates(const float* h, const RnnShape& s) {
+  std::vector<float> out(static_cast<size_t>(s.batch * s.steps * s.units), 0.f);
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int64_t t = 0; t < s.steps; t++) {
+      const int64_t prev = s.reverse ? t + 1 : t - 1;
+      if (prev >= 0 && prev < s.steps) std::memcpy(&out[(b * s.steps + t) * s.units], h + (b * s.steps + prev) * s.units, s.units * sizeof(float));
+    }
+  }
+  return out;
+}
+
+// dx = dZ W^T, dW = X^T dZ, db = column sums of dZ (dZ [B*T, G] batch-major).
+void inputGradients(const float* x, const float* kernel, const float* dZ, int64_t rows, int64_t features, int64_t gates, float* dx, float* dKernel, float* dBias) {
+  gemm(dZ, false, kernel, true, dx, rows, features, gates, false);
+  gemm(x, true, dZ, false, dKernel, features, gates, rows, false);
+  std::vector<double> sums(gates, 0.0);
+  for (int64_t r = 0; r < rows; r++) for (int64_t j = 0; j < gates; j++) sums[j] += dZ[r * gates + j];
+  for (int64_t j = 0; j < gates; j++) dBias[j] = static_cast<float>(sums[j]);
+}
+
+void lstmForward(const float* x, const float* kernel, const float* rec, const float* bias, float* hOut, float* cOut, float* tanhOut, float* gateOut, const RnnShape& s) {
+  const int64_t B = s.batch, T = s.steps, U = s.units, G = 4 * U;
+  std::vector<float> proj(static_cast<size_t>(B * T * G)), z(static_cast<size_t>(B * G)), state(static_cast<size_t>(B * U), 0.f);
+  gemm(x, false, kernel, false, proj.data(), B * T, G, s.features, false);
+  for (int64_t st = 0; st < T; st++) {
+    const int64_t t = s.timeOf(st);
+    if (st > 0) gemm(state.data(), false, rec, false, z.data(), B, G, U, false);
+    for (int64_t b = 0; b < B; b++) {
+      const float* p = &proj[(b * T + t) * G];
+      float* zr = &z[b * G];
+      float* g = gateOut + (st * B + b) * G;
+      const float* cPrev = st > 0 ? cOut + ((st - 1) * B + b) * U : nullptr;
+      for (int64_t j = 0; j < U; j++) {
+        const float r0 = st > 0 ? zr[j] : 0.f, r1 = st > 0 ? zr[U + j] : 0.f, r2 = st > 0 ? zr[2 * U + j] : 0.f, r3 = st > 0 ? zr[3 * U + j] : 0.f;
+        const float i = gate(p[j] + bias[j] + r0, s.hard);
+        const float f = gate(p[U + j] + bias[U + j] + r1, s.hard);
+        const float gg = std::tanh(p[2 * U + j] + bias[2 * U + j] + r2);
+        const float o = gate(p[3 * U + j] + bias[3 * U + j] + r3, s.hard);
+        const float c = f * (cPrev ? cPrev[j] : 0.f) + i * gg;
+        const float tc = std::tanh(c);
+        const float h = o * tc;
+        g[j] = i;
+        g[U + j] = f;
+        g[2 * U + j] = gg;
+        g[3 * U + j] = o;
+        cOut[(st * B + b) * U + j] = c;
+        tanhOut[(st * B + b) * U + j] = tc;
+        hOut[(b * T + t) * U + j] = h;
+        state[b * U + j] = h;
+      }
+    }
+  }
+}
+
+void lstmBackward(const float* x, const float* kernel, const float* rec, const float* h, const float* cAll, const float* tanhAll, const float* gateAll, const float* dy, float* dx, float* dKernel, float* dRec, float* dBias, const RnnShape& s) {
+  const int64_t B = s.batch, T = s.steps, U = s.units, G = 4 * U, rows = B * T;
+  const std::vector<float> recT = transposeColumns(rec, U, G, 0, G);
+  std::vector<float> dZ(static_cast<size_t>(rows * G)), step(static_cast<size_t>(B * G)), dc(static_cast<size_t>(B * U), 0.f), dhRec(static_cast<size_t>(B * U), 0.f);
+  for (int64_t st = T - 1; st >= 0; st--) {
+    const int64_t t = s.timeOf(st);
+    for (int64_t b = 0; b < B; b++) {
+      const float* g = gateAll + (st * B + b) * G;
+      float* dz = &dZ[(b * T + t) * G];
+      float* ds = &step[b * G];
+      for (int64_t j = 0; j < U; j++) {
+        const float dh = dy[(b * T + t) * U + j] + (st < T - 1 ? dhRec[b * U + j] : 0.f);
+        const float i = g[j], f = g[U + j], gg = g[2 * U + j], o = g[3 * U + j];
+        const float tc = tanhAll[(st * B + b) * U + j];
+        const float cPrev = st > 0 ? cAll[((st - 1) * B + b) * U + j] : 0.f;
+        const float dcT = dc[b * U + j] + dh * o * (1.f - tc * tc);
+        ds[j] = dz[j] = dcT * gg * gateSlope(i, s.hard);
+        ds[U + j] = dz[U + j] = dcT * cPrev * gateSlope(f, s.hard);
+        ds[2 * U + j] = dz[2 * U + j] = dcT * i * (1.f - gg * gg);
+        ds[3 * U + j] = dz[3 * U + j] = dh * tc * gateSlope(o, s.hard);
+        dc[b * U + j] = dcT * f;
+      }
+    }
+    if (st > 0) gemm(step.data(), false, recT.data(), false, dhRec.data(), B, U, G, false);
+  }
+  const std::vector<float> previous = previousStates(h, s);
+  inputGradients(x, kernel, dZ.data(), rows, s.features, G, dx, dKernel, dBias);
+  gemm(previous.data(), true, dZ.data(), false, dRec, U, G, rows, false);
+}
+
+void gruForward(const float* x, const float* kernel, const float* rec, const float* bias, float* hOut, float* gateOut, const RnnShape& s) {
+  const int64_t B = s.batch, T = s.steps, U = s.units, G = 3 * U;
+  std::vector<float> proj(static_cast<size_t>(B * T * G)), zr(static_cast<size_t>(B * 2 * U)), cand(static_cast<size_t>(B * U));
+  std::vector<float> state(static_cast<size_t>(B * U), 0.f), reset(static_cast<size_t>(B * U), 0.f);
+  gemm(x, false, kernel, false, proj.data(), B * T, G, s.features, false);
+  for (int64_t st = 0; st < T; st++) {
+    const int64_t t = s.timeOf(st);
+    // The gates' recurrent part reads the first 2U columns of the recurrent kernel in place.
+    if (st > 0) gemmDirect(state.data(), U, 1, rec, G, zr.data(), 2 * U, B, 2 * U, U, false);
+    for (int64_t b = 0; b < B; b++) {
+      const float* p = &proj[(b * T + t) * G];
+      float* g = gateOut + (st * B + b) * G;
+      for (int64_t j = 0; j < 2 * U; j++) g[j] = gate(p[j] + bias[j] + (st > 0 ? zr[b * 2 * U + j] : 0.f), s.hard);
+      for (int64_t j = 0; j < U; j++) reset[b * U + j] = st > 0 ? g[U + j] * state[b * U + j] : 0.f;
+    }
+    if (st > 0) gemmDirect(reset.data(), U, 1, rec + 2 * U, G, cand.data(), U, B, U, U, false);
+    for (int64_t b = 0; b < B; b++) {
+      const float* p = &proj[(b * T + t) * G];
+      float* g = gateOut + (st * B + b) * G;
+      for (int64_t j = 0; j < U; j++) {
+        const float c = std::tanh(p[2 * U + j] + bias[2 * U + j] + (st > 0 ? cand[b * U + j] : 0.f));
+        const float z = g[j];
+        const float hPrev = st > 0 ? state[b * U + j] : 0.f;
+        const float hNew = z * hPrev + (1.f - z) * c;
+        g[2 * U + j] = c;
+        hOut[(b * T + t) * U + j] = hNew;
+        state[b * U + j] = hNew;
+      }
+    }
+  }
+}
+
+void gruBackward(const float* x, const float* kernel, const float* rec, const float* h, const float* gateAll, const float* dy, float* dx, float* dKernel, float* dRec, float* dBias, const RnnShape& s) {
+  const int64_t B = s.batch, T = s.steps, U = s.units, G = 3 * U, rows = B * T;
+  const std::vector<float> gatesT = transposeColumns(rec, U, G, 0, 2 * U);
+  const std::vector<float> candT = transposeColumns(rec, U, G, 2 * U, U);
+  const std::vector<float> previous = previousStates(h, s);
+  std::vector<float> dZ(static_cast<size_t>(rows * G)), dZGates(static_cast<size_t>(rows * 2 * U)), dZCand(static_cast<size_t>(rows * U)), resetPrev(static_cast<size_t>(rows * U));
+  std::vector<float> dCandStep(static_cast<size_t>(B * U)), dGatesStep(static_cast<size_t>(B * 2 * U)), dResetH(static_cast<size_t>(B * U)), dh(static_cast<size_t>(B * U));
+  std::vector<float> carry(static_cast<size_t>(B * U), 0.f), dhRec(static_cast<size_t>(B * U), 0.f);
+  for (int64_t st = T - 1; st >= 0; st--) {
+    const int64_t t = s.timeOf(st);
+    for (int64_t b = 0; b < B; b++) {
+      const float* g = gateAll + (st * B + b) * G;
+      const int64_t row = b * T + t;
+      for (int64_t j = 0; j < U; j++) {
+        const int64_t u = b * U + j;
+        const float d = dy[row * U + j] + carry[u] + (st < T - 1 ? dhRec[u] : 0.f);
+        dh[u] = d;
+        const float z = g[j], c = g[2 * U + j];
+        const float dzh = d * (1.f - z) * (1.f - c * c);
+        dCandStep[u] = dzh;
+        dZCand[row * U + j] = dzh;
+        dZ[row * G + 2 * U + j] = dzh;
+        resetPrev[row * U + j] = g[U + j] * previous[row * U + j];
+      }
+    }
+    gemm(dCandStep.data(), false, candT.data(), false, dResetH.data(), B, U, U, false);
+    for (int64_t b = 0; b < B; b++) {
+      const float* g = gateAll + (st * B + b) * G;
+      const int64_t row = b * T + t;
+      for (int64_t j = 0; j < U; j++) {
+        const int64_t u = b * U + j;
+        const float z = g[j], r = g[U + j], c = g[2 * U + j];
+        const float hPrev = previous[row * U + j];
+        const float d = dh[u], dr = dResetH[u];
+        const float dzz = d * (hPrev - c) * gateSlope(z, s.hard);
+        const float dzr = dr * hPrev * gateSlope(r, s.hard);
+        dGatesStep[b * 2 * U + j] = dZGates[row * 2 * U + j] = dZ[row * G + j] = dzz;
+        dGatesStep[b * 2 * U + U + j] = dZGates[row * 2 * U + U + j] = dZ[row * G + U + j] = dzr;
+        carry[u] = d * z + dr * r;
+      }
+    }
+    if (st > 0) gemm(dGatesStep.data(), false, gatesT.data(), false, dhRec.data(), B, U, 2 * U, false);
+  }
+  inputGradients(x, kernel, dZ.data(), rows, s.features, G, dx, dKernel, dBias);
+  std::vector<float> dGates(static_cast<size_t>(U * 2 * U)), dCand(static_cast<size_t>(U * U));
+  gemm(previous.data(), true, dZGates.data(), false, dGates.data(), U, 2 * U, rows, false);
+  gemm(resetPrev.data(), true, dZCand.data(), false, dCand.data(), U, U, rows, false);
+  for (int64_t i = 0; i < U; i++) {
+    std::memcpy(dRec + i * G, &dGates[i * 2 * U], 2 * U * sizeof(float));
+    std::memcpy(dRec + i * G + 2 * U, &dCand[i * U], U * sizeof(float));
+  }
+}
+
 #pragma GCC pop_options
 
 // ---- N-API glue ----
@@ -343,6 +630,224 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+// ---- Glue of the elementwise and recurrent kernels ----
+
+// Reads `count` numbers from the JS array `value` into `out`.
+bool readInts(napi_env env, napi_value value, int64_t* out, uint32_t count) {
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    if (napi_get_element(env, value, i, &item) != napi_ok || !readInt(env, item, &out[i])) return false;
+  }
+  return true;
+}
+
+// A typed array's data, checked to be of `type` with at least `count` elements.
+void* typedArray(napi_env env, napi_value value, napi_typedarray_type type, int64_t count, const char* what) {
+  napi_typedarray_type actual;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &actual, &length, &data, nullptr, nullptr) != napi_ok || actual != type || static_cast<int64_t>(length) < count) {
+    throwError(env, std::string("glyphlab native kernel: ") + what + " must be a typed array of the right type and length");
+    return nullptr;
+  }
+  return data;
+}
+
+// The arguments of a kernel call: the heap, then numbers and arrays as the kernel reads them.
+struct Call {
+  napi_env env;
+  napi_value args[16];
+  size_t argc = 16;
+  void* heap = nullptr;
+  size_t length = 0;
+  bool ok = true;
+  Call(napi_env e, napi_callback_info info, size_t expected, const char* name) : env(e) {
+    napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+    if (argc != expected) {
+      fail(std::string(name) + " takes " + std::to_string(expected) + " arguments");
+    } else if (napi_get_arraybuffer_info(env, args[0], &heap, &length) != napi_ok) {
+      fail(std::string(name) + ": the first argument must be the heap's ArrayBuffer");
+    }
+  }
+  void fail(const std::string& message) {
+    if (ok) throwError(env, message);
+    ok = false;
+  }
+  int64_t number(size_t i) {
+    int64_t v = 0;
+    if (ok && !readInt(env, args[i], &v)) fail("glyphlab native kernel: argument " + std::to_string(i) + " must be a number");
+    return v;
+  }
+  float* floats(int64_t offset, int64_t count, const char* what) {
+    if (!ok) return nullptr;
+    float* p = floatsAt(env, heap, length, offset, count, what);
+    if (!p) ok = false;
+    return p;
+  }
+  template <typename T>
+  T* array(size_t i, napi_typedarray_type type, int64_t count, const char* what) {
+    if (!ok) return nullptr;
+    void* p = typedArray(env, args[i], type, count, what);
+    if (!p) ok = false;
+    return static_cast<T*>(p);
+  }
+};
+
+napi_value BnStats(napi_env env, napi_callback_info info) {
+  Call c(env, info, 5, "bnStats");
+  const int64_t rows = c.number(2), channels = c.number(3);
+  const float* x = c.floats(c.number(1), rows * channels, "x");
+  double* sums = c.array<double>(4, napi_float64_array, 2 * channels, "sums");
+  if (c.ok) bnStats(x, rows, channels, sums);
+  return nullptr;
+}
+
+napi_value BnApply(napi_env env, napi_callback_info info) {
+  Call c(env, info, 8, "bnApply");
+  const int64_t rows = c.number(3), channels = c.number(4);
+  const float* x = c.floats(c.number(1), rows * channels, "x");
+  float* y = c.floats(c.number(2), rows * channels, "y");
+  const float* scale = c.array<float>(5, napi_float32_array, channels, "scale");
+  const float* shift = c.array<float>(6, napi_float32_array, channels, "shift");
+  const bool relu = c.number(7) != 0;
+  if (c.ok) bnApply(x, y, rows, channels, scale, shift, relu);
+  return nullptr;
+}
+
+napi_value BnGradStats(napi_env env, napi_callback_info info) {
+  Call c(env, info, 9, "bnGradStats");
+  const int64_t rows = c.number(4), channels = c.number(5);
+  const float* x = c.floats(c.number(1), rows * channels, "x");
+  const float* y = c.floats(c.number(2), rows * channels, "y");
+  const float* dy = c.floats(c.number(3), rows * channels, "dy");
+  const float* mean = c.array<float>(6, napi_float32_array, channels, "mean");
+  const bool relu = c.number(7) != 0;
+  double* sums = c.array<double>(8, napi_float64_array, 2 * channels, "sums");
+  if (c.ok) bnGradStats(x, y, dy, rows, channels, mean, relu, sums);
+  return nullptr;
+}
+
+napi_value BnGradApply(napi_env env, napi_callback_info info) {
+  Call c(env, info, 12, "bnGradApply");
+  const int64_t rows = c.number(5), channels = c.number(6);
+  const float* x = c.floats(c.number(1), rows * channels, "x");
+  const float* y = c.floats(c.number(2), rows * channels, "y");
+  const float* dy = c.floats(c.number(3), rows * channels, "dy");
+  float* dx = c.floats(c.number(4), rows * channels, "dx");
+  const float* k = c.array<float>(7, napi_float32_array, channels, "k");
+  const float* a = c.array<float>(8, napi_float32_array, channels, "a");
+  const float* b = c.array<float>(9, napi_float32_array, channels, "b");
+  const float* mean = c.array<float>(10, napi_float32_array, channels, "mean");
+  const bool relu = c.number(11) != 0;
+  if (c.ok) bnGradApply(x, y, dy, dx, rows, channels, k, a, b, mean, relu);
+  return nullptr;
+}
+
+napi_value MaxPoolGradTiled(napi_env env, napi_callback_info info) {
+  Call c(env, info, 10, "maxPoolGradTiled");
+  const int64_t batch = c.number(4), height = c.number(5), width = c.number(6), channels = c.number(7), fh = c.number(8), fw = c.number(9);
+  if (c.ok && (fh < 1 || fw < 1 || height % fh != 0 || width % fw != 0)) c.fail("maxPoolGradTiled: the windows must tile the input");
+  const int64_t size = batch * height * width * channels;
+  const float* x = c.floats(c.number(1), size, "x");
+  const float* dy = c.floats(c.number(2), fh > 0 && fw > 0 ? size / (fh * fw) : 0, "dy");
+  float* dx = c.floats(c.number(3), size, "dx");
+  if (c.ok) maxPoolGradTiled(x, dy, dx, batch, height, width, channels, fh, fw);
+  return nullptr;
+}
+
+// Recurrent kernels: (heap, offsets[], [batch, steps, features, units, reverse, hardSigmoid]).
+bool rnnArgs(Call& c, uint32_t operands, int64_t* offsets, RnnShape* shape) {
+  int64_t dims[6];
+  if (!c.ok) return false;
+  if (!readInts(c.env, c.args[1], offsets, operands) || !readInts(c.env, c.args[2], dims, 6)) {
+    c.fail("glyphlab native recurrent kernel: offsets and dimensions must be arrays of numbers");
+    return false;
+  }
+  *shape = RnnShape{dims[0], dims[1], dims[2], dims[3], dims[4] != 0, dims[5] != 0};
+  if (dims[0] < 1 || dims[1] < 1 || dims[2] < 1 || dims[3] < 1) {
+    c.fail("glyphlab native recurrent kernel: sizes must be positive");
+    return false;
+  }
+  return true;
+}
+
+napi_value LstmForward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 3, "lstmForward");
+  int64_t o[8];
+  RnnShape s{};
+  if (!rnnArgs(c, 8, o, &s)) return nullptr;
+  const int64_t B = s.batch, T = s.steps, F = s.features, U = s.units, G = 4 * U;
+  const float* x = c.floats(o[0], B * T * F, "x");
+  const float* kernel = c.floats(o[1], F * G, "kernel");
+  const float* rec = c.floats(o[2], U * G, "recurrent kernel");
+  const float* bias = c.floats(o[3], G, "bias");
+  float* h = c.floats(o[4], B * T * U, "h");
+  float* cell = c.floats(o[5], T * B * U, "c");
+  float* tanhC = c.floats(o[6], T * B * U, "tanh(c)");
+  float* gates = c.floats(o[7], T * B * G, "gates");
+  if (c.ok) lstmForward(x, kernel, rec, bias, h, cell, tanhC, gates, s);
+  return nullptr;
+}
+
+napi_value LstmBackward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 3, "lstmBackward");
+  int64_t o[12];
+  RnnShape s{};
+  if (!rnnArgs(c, 12, o, &s)) return nullptr;
+  const int64_t B = s.batch, T = s.steps, F = s.features, U = s.units, G = 4 * U;
+  const float* x = c.floats(o[0], B * T * F, "x");
+  const float* kernel = c.floats(o[1], F * G, "kernel");
+  const float* rec = c.floats(o[2], U * G, "recurrent kernel");
+  const float* h = c.floats(o[3], B * T * U, "h");
+  const float* cell = c.floats(o[4], T * B * U, "c");
+  const float* tanhC = c.floats(o[5], T * B * U, "tanh(c)");
+  const float* gates = c.floats(o[6], T * B * G, "gates");
+  const float* dy = c.floats(o[7], B * T * U, "dy");
+  float* dx = c.floats(o[8], B * T * F, "dx");
+  float* dKernel = c.floats(o[9], F * G, "dKernel");
+  float* dRec = c.floats(o[10], U * G, "dRecurrentKernel");
+  float* dBias = c.floats(o[11], G, "dBias");
+  if (c.ok) lstmBackward(x, kernel, rec, h, cell, tanhC, gates, dy, dx, dKernel, dRec, dBias, s);
+  return nullptr;
+}
+
+napi_value GruForward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 3, "gruForward");
+  int64_t o[6];
+  RnnShape s{};
+  if (!rnnArgs(c, 6, o, &s)) return nullptr;
+  const int64_t B = s.batch, T = s.steps, F = s.features, U = s.units, G = 3 * U;
+  const float* x = c.floats(o[0], B * T * F, "x");
+  const float* kernel = c.floats(o[1], F * G, "kernel");
+  const float* rec = c.floats(o[2], U * G, "recurrent kernel");
+  const float* bias = c.floats(o[3], G, "bias");
+  float* h = c.floats(o[4], B * T * U, "h");
+  float* gates = c.floats(o[5], T * B * G, "gates");
+  if (c.ok) gruForward(x, kernel, rec, bias, h, gates, s);
+  return nullptr;
+}
+
+napi_value GruBackward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 3, "gruBackward");
+  int64_t o[10];
+  RnnShape s{};
+  if (!rnnArgs(c, 10, o, &s)) return nullptr;
+  const int64_t B = s.batch, T = s.steps, F = s.features, U = s.units, G = 3 * U;
+  const float* x = c.floats(o[0], B * T * F, "x");
+  const float* kernel = c.floats(o[1], F * G, "kernel");
+  const float* rec = c.floats(o[2], U * G, "recurrent kernel");
+  const float* h = c.floats(o[3], B * T * U, "h");
+  const float* gates = c.floats(o[4], T * B * G, "gates");
+  const float* dy = c.floats(o[5], B * T * U, "dy");
+  float* dx = c.floats(o[6], B * T * F, "dx");
+  float* dKernel = c.floats(o[7], F * G, "dKernel");
+  float* dRec = c.floats(o[8], U * G, "dRecurrentKernel");
+  float* dBias = c.floats(o[9], G, "dBias");
+  if (c.ok) gruBackward(x, kernel, rec, h, gates, dy, dx, dKernel, dRec, dBias, s);
+  return nullptr;
+}
+
 // Whether this CPU runs the kernels (they use AVX2 and FMA instructions).
 napi_value Supported(napi_env env, napi_callback_info) {
   __builtin_cpu_init();
@@ -358,6 +863,15 @@ NAPI_MODULE_INIT() {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"supported", nullptr, Supported, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnStats", nullptr, BnStats, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnApply", nullptr, BnApply, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnGradStats", nullptr, BnGradStats, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnGradApply", nullptr, BnGradApply, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGradTiled", nullptr, MaxPoolGradTiled, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lstmForward", nullptr, LstmForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lstmBackward", nullptr, LstmBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gruForward", nullptr, GruForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gruBackward", nullptr, GruBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

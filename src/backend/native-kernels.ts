@@ -16,9 +16,22 @@ import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../errors';
 import { kernelCalls, type KernelArgs, type TensorInfo } from './wasm-call';
 
-/** The native module's functions. */
-interface NativeModule {
+/** The native module's functions (offsets are byte offsets into the wasm heap). */
+export interface NativeModule {
   supported(): boolean;
+  bnStats(heap: ArrayBuffer, x: number, rows: number, channels: number, sums: Float64Array): void;
+  bnApply(heap: ArrayBuffer, x: number, y: number, rows: number, channels: number, scale: Float32Array, shift: Float32Array, relu: number): void;
+  bnGradStats(heap: ArrayBuffer, x: number, y: number, dy: number, rows: number, channels: number, mean: Float32Array, relu: number, sums: Float64Array): void;
+  bnGradApply(heap: ArrayBuffer, x: number, y: number, dy: number, dx: number, rows: number, channels: number, k: Float32Array, a: Float32Array, b: Float32Array, mean: Float32Array, relu: number): void;
+  maxPoolGradTiled(heap: ArrayBuffer, x: number, dy: number, dx: number, batch: number, height: number, width: number, channels: number, filterHeight: number, filterWidth: number): void;
+  /** Offsets: x, kernel, recurrentKernel, bias, h, c, tanh(c), gates. Dims: batch, steps, features, units, reverse, hardSigmoid. */
+  lstmForward(heap: ArrayBuffer, offsets: number[], dims: number[]): void;
+  /** Offsets: x, kernel, recurrentKernel, h, c, tanh(c), gates, dy, dx, dKernel, dRecurrentKernel, dBias. */
+  lstmBackward(heap: ArrayBuffer, offsets: number[], dims: number[]): void;
+  /** Offsets: x, kernel, recurrentKernel, bias, h, gates. */
+  gruForward(heap: ArrayBuffer, offsets: number[], dims: number[]): void;
+  /** Offsets: x, kernel, recurrentKernel, h, gates, dy, dx, dKernel, dRecurrentKernel, dBias. */
+  gruBackward(heap: ArrayBuffer, offsets: number[], dims: number[]): void;
   gemm(heap: ArrayBuffer, a: number, b: number, c: number, m: number, n: number, k: number, transposeA: number, transposeB: number, accumulate: number, batch: number, aStride: number, bStride: number): void;
   conv2d(heap: ArrayBuffer, x: number, filter: number, y: number, input: number[], filterShape: number[], geometry: number[], output: number[]): void;
 }
@@ -68,14 +81,25 @@ export function loadNativeKernels(env: Record<string, string | undefined> = proc
   return loaded.status;
 }
 
+/** The loaded native module while native kernels are on, else undefined (the caller's wasm route runs). */
+export function activeNativeModule(): NativeModule | undefined {
+  return enabled && loadNativeKernels().loaded ? loaded?.module : undefined;
+}
+
 /** The parts of the wasm backend the native kernels use. */
-interface HeapBackend {
+export interface HeapBackend {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
 }
 
-function offsetOf(backend: HeapBackend, info: TensorInfo): number {
+/** The heap's current buffer (take it after the last allocation: growing the heap replaces it). */
+export function heapOf(backend: HeapBackend): ArrayBuffer {
+  return backend.wasm.HEAPU8.buffer as ArrayBuffer;
+}
+
+/** The byte offset of a tensor's data in the wasm heap. */
+export function offsetOf(backend: HeapBackend, info: TensorInfo): number {
   return backend.dataIdMap.get(info.dataId).memoryOffset;
 }
 

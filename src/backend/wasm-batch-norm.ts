@@ -19,6 +19,7 @@
  * whole batch (synchronised batch norm) and the step equals the one-process step.
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeNativeModule, type HeapBackend as NativeHeap, heapOf, offsetOf } from './native-kernels';
 import type { KernelArgs, TensorInfo } from './wasm-call';
 
 export const BATCH_NORM_TRAIN = 'GlyphlabBatchNormTrain';
@@ -55,6 +56,10 @@ export function setBatchNormReducer(next: ChannelSumReducer | undefined): void {
   reducer = next;
 }
 
+function nativeBackend(args: KernelArgs): NativeHeap {
+  return args.backend as unknown as NativeHeap;
+}
+
 function input(args: KernelArgs, name: string): TensorInfo {
   const info = args.inputs[name];
   if (info == null) throw new Error(`batch-norm kernel: input '${name}' is missing`);
@@ -80,18 +85,23 @@ function batchNormTrain(args: KernelArgs): TensorInfo[] {
   // [sum per channel, sum of squares per channel, count], reduced across replicas.
   const stats = new Float64Array(2 * channels + 1);
   const sumSquares = stats.subarray(channels, 2 * channels);
-  for (let start = 0; start < size; start += BLOCK * channels) {
-    const end = Math.min(size, start + BLOCK * channels);
-    for (let c = 0; c < channels; c++) {
-      let s = 0;
-      let q = 0;
-      for (let i = start + c; i < end; i += channels) {
-        const v = xs[i] as number;
-        s += v;
-        q += v * v;
+  const native = activeNativeModule();
+  if (native) {
+    native.bnStats(heapOf(nativeBackend(args)), offsetOf(nativeBackend(args), x), n, channels, stats);
+  } else {
+    for (let start = 0; start < size; start += BLOCK * channels) {
+      const end = Math.min(size, start + BLOCK * channels);
+      for (let c = 0; c < channels; c++) {
+        let s = 0;
+        let q = 0;
+        for (let i = start + c; i < end; i += channels) {
+          const v = xs[i] as number;
+          s += v;
+          q += v * v;
+        }
+        stats[c] = (stats[c] as number) + s;
+        sumSquares[c] = (sumSquares[c] as number) + q;
       }
-      stats[c] = (stats[c] as number) + s;
-      sumSquares[c] = (sumSquares[c] as number) + q;
     }
   }
   stats[2 * channels] = n;
@@ -111,6 +121,10 @@ function batchNormTrain(args: KernelArgs): TensorInfo[] {
     invStd[c] = r;
     scale[c] = (gamma[c] as number) * r;
     shift[c] = (beta[c] as number) - m * (scale[c] as number);
+  }
+  if (native) {
+    native.bnApply(heapOf(nativeBackend(args)), offsetOf(nativeBackend(args), x), offsetOf(nativeBackend(args), y), n, channels, scale, shift, relu ? 1 : 0);
+    return [y, meanOut, varianceOut, invStdOut];
   }
   for (let start = 0; start < size; start += BLOCK * channels) {
     const end = Math.min(size, start + BLOCK * channels);
@@ -154,33 +168,39 @@ function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
   const stats = new Float64Array(2 * channels + 1);
   const sumG = stats.subarray(0, channels);
   const sumGx = stats.subarray(channels, 2 * channels);
+  const native = activeNativeModule();
   // g = dy where the ReLU passed (y > 0), read from y's bits without a branch: y is never
   // negative or -0, so its int32 bits are positive exactly where y > 0.
-  const mask = relu ? new Uint8Array(size) : undefined;
+  const mask = relu && !native ? new Uint8Array(size) : undefined;
   const yBits = new Int32Array(ys.buffer, ys.byteOffset, size);
-  for (let start = 0; start < size; start += BLOCK * channels) {
-    const end = Math.min(size, start + BLOCK * channels);
-    for (let c = 0; c < channels; c++) {
-      const m = mean[c] as number;
-      let sg = 0;
-      let sgx = 0;
-      if (mask) {
-        for (let i = start + c; i < end; i += channels) {
-          const keep = -(yBits[i] as number) >>> 31;
-          mask[i] = keep;
-          const g = (dys[i] as number) * keep;
-          sg += g;
-          sgx += g * ((xs[i] as number) - m);
+  if (native) {
+    const heap = nativeBackend(args);
+    native.bnGradStats(heapOf(heap), offsetOf(heap, x), offsetOf(heap, input(args, 'y')), offsetOf(heap, input(args, 'dy')), n, channels, Float32Array.from(mean), relu ? 1 : 0, stats);
+  } else {
+    for (let start = 0; start < size; start += BLOCK * channels) {
+      const end = Math.min(size, start + BLOCK * channels);
+      for (let c = 0; c < channels; c++) {
+        const m = mean[c] as number;
+        let sg = 0;
+        let sgx = 0;
+        if (mask) {
+          for (let i = start + c; i < end; i += channels) {
+            const keep = -(yBits[i] as number) >>> 31;
+            mask[i] = keep;
+            const g = (dys[i] as number) * keep;
+            sg += g;
+            sgx += g * ((xs[i] as number) - m);
+          }
+        } else {
+          for (let i = start + c; i < end; i += channels) {
+            const g = dys[i] as number;
+            sg += g;
+            sgx += g * ((xs[i] as number) - m);
+          }
         }
-      } else {
-        for (let i = start + c; i < end; i += channels) {
-          const g = dys[i] as number;
-          sg += g;
-          sgx += g * ((xs[i] as number) - m);
-        }
+        sumG[c] = (sumG[c] as number) + sg;
+        sumGx[c] = (sumGx[c] as number) + sgx;
       }
-      sumG[c] = (sumG[c] as number) + sg;
-      sumGx[c] = (sumGx[c] as number) + sgx;
     }
   }
   stats[2 * channels] = n;
@@ -202,6 +222,12 @@ function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
     k[c] = (gamma[c] as number) * r;
     a[c] = (sumG[c] as number) / count;
     b[c] = (r * dg) / count;
+  }
+  if (native) {
+    const heap = nativeBackend(args);
+    const views = [input(args, 'y'), input(args, 'dy')].map((info) => offsetOf(heap, info)) as [number, number];
+    native.bnGradApply(heapOf(heap), offsetOf(heap, x), views[0], views[1], offsetOf(heap, dxOut), n, channels, k, a, b, Float32Array.from(mean), relu ? 1 : 0);
+    return [dxOut, dGammaOut, dBetaOut];
   }
   for (let start = 0; start < size; start += BLOCK * channels) {
     const end = Math.min(size, start + BLOCK * channels);

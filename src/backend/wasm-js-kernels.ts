@@ -9,6 +9,7 @@
  * earlier views of the heap) and only then takes views of inputs and output.
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeNativeModule, type HeapBackend as NativeHeap, heapOf, offsetOf } from './native-kernels';
 import type { KernelArgs, TensorInfo } from './wasm-call';
 
 /** The parts of tfjs's wasm backend these kernels use (it exports no type for them). */
@@ -111,6 +112,12 @@ function tilingWindows(info: tf.backend_util.Conv2DInfo): boolean {
 function tiledMaxPoolGrad(backend: WasmHeapBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight: fh, strideWidth: fw } = info;
   const dx = backend.makeOutput(x.shape, 'float32');
+  const native = activeNativeModule();
+  if (native) {
+    const heap = backend as unknown as NativeHeap;
+    native.maxPoolGradTiled(heapOf(heap), offsetOf(heap, x), offsetOf(heap, dy), offsetOf(heap, dx), batchSize, inHeight, inWidth, channels, fh, fw);
+    return dx;
+  }
   const xs = backend.typedArrayFromHeap(x);
   const dys = backend.typedArrayFromHeap(dy);
   const dxs = backend.typedArrayFromHeap(dx);

@@ -16,6 +16,7 @@
  * per-step values are time-major in processing order (reversed for the backward direction).
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeNativeModule, type HeapBackend as NativeHeap, heapOf, type NativeModule, offsetOf } from './native-kernels';
 import { kernelCalls, type KernelArgs, type KernelCalls, type TensorInfo } from './wasm-call';
 
 export const LSTM_SEQUENCE = 'GlyphlabLstmSequence';
@@ -127,8 +128,46 @@ function fillPrevious(out: Float32Array, h: Float32Array, batch: number, steps: 
   }
 }
 
+
+/**
+ * The whole kernel in the native module (recurrence, products and gate arithmetic in C++):
+ * allocates `outputs` shapes, passes the inputs' and outputs' heap offsets, returns the outputs.
+ */
+function runNative(args: KernelArgs, native: NativeModule, run: 'lstmForward' | 'lstmBackward' | 'gruForward' | 'gruBackward', inputs: string[], outputs: number[][]): TensorInfo[] {
+  const backend = args.backend as unknown as NativeHeap;
+  const { reverse, recurrentActivation } = attrsOf(args);
+  const x = input(args, 'x');
+  const [batch, steps, features] = x.shape as [number, number, number];
+  const units = input(args, 'recurrentKernel').shape[0] as number;
+  const outs = outputs.map((shape) => backend.makeOutput(shape, 'float32'));
+  const offsets = [...inputs.map((name) => offsetOf(backend, input(args, name))), ...outs.map((o) => offsetOf(backend, o))];
+  native[run](heapOf(backend), offsets, [batch, steps, features, units, reverse ? 1 : 0, recurrentActivation === 'hardSigmoid' ? 1 : 0]);
+  return outs;
+}
+
+/** The shapes of the kernels' outputs. */
+function rnnShapes(args: KernelArgs, gatesPerUnit: number) {
+  const x = input(args, 'x');
+  const [batch, steps, features] = x.shape as [number, number, number];
+  const units = input(args, 'recurrentKernel').shape[0] as number;
+  return {
+    h: [batch, steps, units],
+    perStep: [steps, batch, units],
+    gates: [steps, batch, gatesPerUnit * units],
+    dx: [batch, steps, features],
+    dKernel: [features, gatesPerUnit * units],
+    dRecurrent: [units, gatesPerUnit * units],
+    dBias: [gatesPerUnit * units],
+  };
+}
+
 /** LSTM forward: outputs h [B, T, U], c [T, B, U], tanh(c) [T, B, U], gates [T, B, 4U]. */
 function lstmForward(args: KernelArgs): TensorInfo[] {
+  const native = activeNativeModule();
+  if (native) {
+    const shapes = rnnShapes(args, 4);
+    return runNative(args, native, 'lstmForward', ['x', 'kernel', 'recurrentKernel', 'bias'], [shapes.h, shapes.perStep, shapes.perStep, shapes.gates]);
+  }
   const backend = args.backend as unknown as HeapBackend;
   const { reverse, recurrentActivation } = attrsOf(args);
   const hard = recurrentActivation === 'hardSigmoid';
@@ -221,6 +260,11 @@ function lstmForward(args: KernelArgs): TensorInfo[] {
 
 /** LSTM gradient: outputs dx, dKernel, dRecurrentKernel, dBias. */
 function lstmBackward(args: KernelArgs): TensorInfo[] {
+  const native = activeNativeModule();
+  if (native) {
+    const shapes = rnnShapes(args, 4);
+    return runNative(args, native, 'lstmBackward', ['x', 'kernel', 'recurrentKernel', 'h', 'c', 'tanhC', 'gates', 'dy'], [shapes.dx, shapes.dKernel, shapes.dRecurrent, shapes.dBias]);
+  }
   const backend = args.backend as unknown as HeapBackend;
   const { reverse, recurrentActivation } = attrsOf(args);
   const hard = recurrentActivation === 'hardSigmoid';
@@ -296,6 +340,11 @@ function lstmBackward(args: KernelArgs): TensorInfo[] {
 
 /** GRU forward: outputs h [B, T, U] and gates (z, r, candidate) [T, B, 3U]. */
 function gruForward(args: KernelArgs): TensorInfo[] {
+  const native = activeNativeModule();
+  if (native) {
+    const shapes = rnnShapes(args, 3);
+    return runNative(args, native, 'gruForward', ['x', 'kernel', 'recurrentKernel', 'bias'], [shapes.h, shapes.gates]);
+  }
   const backend = args.backend as unknown as HeapBackend;
   const { reverse, recurrentActivation } = attrsOf(args);
   const hard = recurrentActivation === 'hardSigmoid';
@@ -391,6 +440,11 @@ function gruForward(args: KernelArgs): TensorInfo[] {
 
 /** GRU gradient: outputs dx, dKernel, dRecurrentKernel, dBias. */
 function gruBackward(args: KernelArgs): TensorInfo[] {
+  const native = activeNativeModule();
+  if (native) {
+    const shapes = rnnShapes(args, 3);
+    return runNative(args, native, 'gruBackward', ['x', 'kernel', 'recurrentKernel', 'h', 'gates', 'dy'], [shapes.dx, shapes.dKernel, shapes.dRecurrent, shapes.dBias]);
+  }
   const backend = args.backend as unknown as HeapBackend;
   const { reverse, recurrentActivation } = attrsOf(args);
   const hard = recurrentActivation === 'hardSigmoid';

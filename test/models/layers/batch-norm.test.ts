@@ -2,6 +2,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/backend';
+import { setNativeKernelsEnabled } from '../../../src/backend/native-kernels';
 import { batchNorm } from '../../../src/models/layers/batch-norm';
 import { createRng } from '../../../src/util/rng';
 import { expectArraysClose } from '../../support/tensors';
@@ -45,10 +46,12 @@ describe('batch normalisation (optionally with ReLU) as one kernel', () => {
     await initBackend({ backend: 'wasm' });
   });
 
-  for (const backend of ['cpu', 'wasm'] as const) {
+  // wasm runs twice: with glyphlab's native kernels and on its own JavaScript route.
+  for (const backend of ['cpu', 'wasm', 'wasm-no-native'] as const) {
     for (const relu of [false, true]) {
       test(`${backend}: ${relu ? 'with' : 'without'} ReLU, outputs, gradients and moving statistics match Keras's layers`, async () => {
-        await tf.setBackend(backend);
+        await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
+        setNativeKernelsEnabled(backend === 'wasm');
         const shape = [3, 4, 5, 6];
         // Channels with different means and scales.
         const x = tf.tidy(() => tf.add(randomTensor(`${backend}-${relu}-x`, shape, 2), tf.linspace(-3, 3, 6)));

@@ -2,6 +2,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/backend';
+import { setNativeKernelsEnabled } from '../../../src/backend/native-kernels';
 import { FusedBidirectional, fusedBidirectional } from '../../../src/models/layers/fused-bidirectional';
 import { gruSequence, lstmSequence } from '../../../src/models/layers/fused-rnn';
 import { createRng } from '../../../src/util/rng';
@@ -59,11 +60,13 @@ describe('fused bidirectional LSTM and GRU', () => {
     await initBackend({ backend: 'wasm' });
   });
 
-  for (const backend of ['cpu', 'wasm'] as const) {
+  // wasm runs twice: with glyphlab's native kernels and on its own JavaScript route.
+  for (const backend of ['cpu', 'wasm', 'wasm-no-native'] as const) {
     for (const cell of ['lstm', 'gru'] as const) {
       for (const activation of ['sigmoid', 'hardSigmoid'] as const) {
         test(`${backend}: ${cell} with ${activation} gates matches the stock layers' output and every gradient`, async () => {
-          await tf.setBackend(backend);
+          await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
+          setNativeKernelsEnabled(backend === 'wasm');
           compareWithStock(cell, activation, [3, 6, 5], 4, `${backend}-${cell}-${activation}`);
           // Batch 1 and two time steps (the stock layers' own gradient fails on one time step).
           compareWithStock(cell, activation, [1, 2, 2], 3, `${backend}-${cell}-${activation}-short`);
