@@ -84,6 +84,12 @@ export interface EquationRunOptions extends RecordingOptions, Omit<EquationModel
   /** Worker threads decoding images. Defaults to the batch source's default. */
   workers?: number;
   /**
+   * How the folder's images are checked before training: 'decode' reads every pixel, so that an
+   * unreadable image stops the run before the first epoch; 'header' reads only sizes (for a
+   * folder just synthesised). Recorded as `data.imageCheck`. Defaults to 'decode'.
+   */
+  imageCheck?: 'decode' | 'header';
+  /**
    * Data-parallel training replicas (threads, each with its own copy of the model, splitting
    * every batch); not the same as `workers`, which decode images. Defaults to one per core on
    * the wasm backend, 1 elsewhere; recorded as `replicas`.
@@ -160,7 +166,7 @@ function limited<T>(items: T[], limit: number | undefined): T[] {
 
 /** The folder's split, cut to the limits; an empty train or val split is a DataError. */
 async function loadRunSplits(dataDir: string, options: EquationRunOptions, seed: number) {
-  const data = await loadEquationSplits(dataDir, seed);
+  const data = await loadEquationSplits(dataDir, seed, { check: options.imageCheck });
   const splits: Record<SplitName, LabeledImage[]> = {
     train: limited(data.splits.train, options.limit?.train),
     val: limited(data.splits.val, options.limit?.val),

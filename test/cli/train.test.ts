@@ -311,7 +311,11 @@ describe('glyphlab start (npm start)', () => {
       assert.match(result.out, new RegExp(`glyphlab runs show ${id}`));
       const store = openStore(join(root, 'start.db'));
       try {
-        assert.deepEqual(getRun(store, id).tags, ['npm-start']);
+        const run = getRun(store, id);
+        assert.deepEqual(run.tags, ['npm-start']);
+        // Images it synthesised a moment ago are checked by header only (a found folder is decoded).
+        assert.equal(run.params['data.imageCheck'], 'header');
+        assert.equal(run.params['schedule.name'], 'warmup-cosine');
       } finally {
         closeStore(store);
       }
