@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DataError } from '../../errors';
-import { decodeSimplePng } from '../../image/png';
+import { decodeSimplePng, pngDimensions } from '../../image/png';
 import { convertChannels, createRawImage, type RawImage } from '../../image/raw-image';
 import { decodeImage } from '../../image/sharp-io';
 import { createRng } from '../../util/rng';
@@ -43,7 +43,8 @@ export async function loadModelInput(path: string, options: { height: number; wi
     // JavaScript; anything else (JPEG, palette, other sizes) goes through sharp.
     // Synchronous read: this runs in a batch worker, where blocking costs nothing and a thread hop per small file would.
     const bytes = readFileSync(path);
-    const png = decodeSimplePng(bytes);
+    // The header says whether the fast path applies; decoding first would decode twice when not.
+    const png = pngDimensions(bytes)?.height === options.height ? decodeSimplePng(bytes) : undefined;
     if (png && png.height === options.height) image = convertChannels(png, options.channels);
     else image = await decodeImage(bytes, { channels: options.channels, height: options.height });
   } catch (error) {
