@@ -22,11 +22,14 @@ export interface ProgressBar {
   finish(detail?: string): void;
 }
 
-function formatSeconds(seconds: number): string {
+/** A duration for a progress line: `42s`, `2m05s`, `1h03m`; `?` when unknown. */
+export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  // Rounded once, before splitting: 119.6 s is 2m00s, not 1m60s.
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole}s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
