@@ -12,9 +12,9 @@
  * reference implementation reached 99.47% after 11 h on a GPU), and at least 95% on the held-out
  * styles.
  *
- *   node --import tsx scripts/bench/accuracy.ts [--minutes 60] [--count 120000] [--data DIR]
+ *   node --import tsx scripts/bench/accuracy.ts [--minutes 60] [--count 150000] [--data DIR]
  *     [--held-out-fonts kalam,coming-soon,noto-serif] [--input-height 32] [--input-width 128]
- *     [--filters 32,64,96,96] [--rnn gru] [--rnn-units 96] [--batch-size 32] [--lr 0.003]
+ *     [--filters 16,32,64,96] [--rnn gru] [--rnn-units 128] [--batch-size 32] [--lr 0.003]
  *     [--replicas N] [--held-out-count 1000]
  *
  * Data sets go to data/bench-<count> (kept for later runs). The run is recorded in the
@@ -51,15 +51,15 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string', default: '60' },
-      count: { type: 'string', default: '120000' },
+      count: { type: 'string', default: '150000' },
       data: { type: 'string' },
       'held-out-fonts': { type: 'string', default: 'noto-serif,kalam,coming-soon' },
       'held-out-count': { type: 'string', default: '1000' },
       'input-height': { type: 'string', default: '32' },
       'input-width': { type: 'string', default: '128' },
-      filters: { type: 'string', default: '32,64,96,96' },
+      filters: { type: 'string', default: '16,32,64,96' },
       rnn: { type: 'string', default: 'gru' },
-      'rnn-units': { type: 'string', default: '96' },
+      'rnn-units': { type: 'string', default: '128' },
       'batch-size': { type: 'string', default: '32' },
       lr: { type: 'string', default: '0.003' },
       replicas: { type: 'string' },
