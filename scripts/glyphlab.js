@@ -5,6 +5,13 @@
 require('tsx/cjs/api').register();
 const { runCli } = require('../src/cli/main.ts');
 
+// `glyphlab runs ls | head`: the reader left, so the output is no longer wanted. Stop quietly,
+// as other command-line tools do, instead of crashing on the next write with EPIPE.
+process.stdout.on('error', (error) => {
+  if (error && error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,6 +1,6 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -240,5 +240,29 @@ describe('glyphlab runs', () => {
     } finally {
       chmodSync(dir, 0o755);
     }
+  });
+});
+
+describe('glyphlab runs on a closed pipe', () => {
+  test('`runs show ID | head -1` stops quietly when the reader leaves (no EPIPE crash)', async () => {
+    const file = tempDbPath();
+    const store = openStore(file);
+    // Far more than a pipe buffer (64 KiB), so the command is still writing when the reader leaves.
+    const config = Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`param${String(i).padStart(4, '0')}`, `value-${i}`]));
+    const runId = startRun(store, { experiment: 'eq', name: 'wide', config, git: false, heartbeat: false });
+    finishRun(store, runId);
+    closeStore(store);
+    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'runs', 'show', runId, '--db', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let firstChunk = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', (chunk: Buffer) => {
+      firstChunk = chunk.toString();
+      child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.match(firstChunk, new RegExp(`run ${runId}`));
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+    assert.equal(code, 0);
   });
 });

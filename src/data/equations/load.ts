@@ -288,7 +288,7 @@ export async function loadLabeledImages(dir: string, options: LoadLabeledImagesO
   if (invalid.length > 0 && !options.skipInvalid) {
     throw new DataError(
       `${labelsPath}: ${invalid.length} of ${rows.length} rows are invalid: ${describeInvalidRows(invalid, maxReported)} ` +
-        `(fix them, or pass skipInvalid / --skip-invalid to drop them)`,
+        `(fix or remove those rows in ${labelsPath}; \`glyphlab data check ${root} --skip-invalid\` reports them and how many of each kind, and the API's skipInvalid option drops them)`,
     );
   }
   if (samples.length === 0) throw new DataError(`${labelsPath} lists no usable images (${rows.length} rows, ${invalid.length} invalid)`);
