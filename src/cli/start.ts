@@ -9,11 +9,11 @@ import { BackendError } from '../errors';
 import { describeBackend, initBackend } from '../backend/index';
 import { runSelfCheck, selfCheckFailure } from '../backend/self-check';
 import { synthesizeEquations } from '../data/equations/synth';
-import { interruptOnSignals } from '../training/interrupt';
 import { runEquationTraining } from '../runs/equation-run';
 import { defaultReplicas, MAX_REPLICAS } from '../parallel/replicas';
 import { databasePath, dataDir } from '../util/paths';
 import { type CommandGroup, numberOption, stringOption } from './command';
+import { interruptible } from './interrupt';
 import { createProgressBar, ProgressCallback } from './progress';
 
 /**
@@ -85,29 +85,31 @@ export const startGroup: CommandGroup = {
         ctx.print(
           `training the custom CRNN (${crnn.inputHeight}x${crnn.inputWidth} input, conv ${crnn.convFilters.join('-')}, 2x BiGRU(${crnn.rnnUnits})) for about ${minutes} minutes; Ctrl-C stops cleanly`,
         );
-        const interrupt = interruptOnSignals({ write: (text) => void ctx.stderr.write(text) });
-        const result = await runEquationTraining({
-          dataDir: dir,
-          crnn,
-          epochs: 1000,
-          batchSize: START_RECIPE.batchSize,
-          learningRate: START_RECIPE.learningRate,
-          schedule: 'warmup-cosine',
-          warmup: START_RECIPE.warmup,
-          minutes,
-          earlyStopping: false,
-          limit: START_RECIPE.limit,
-          imageCheck,
-          replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
-          experiment: 'equations',
-          name: 'crnn-start',
-          tags: ['npm-start'],
-          source: 'npm start',
-          callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`))],
-          log: (message) => ctx.stderr.write(`${message}\n`),
-          signal: interrupt.signal,
-          handleSignals: false,
-        }).finally(() => interrupt.dispose());
+        // Ctrl-C quits at once while data load and replicas start, and stops the run cleanly once it trains.
+        const result = await interruptible(ctx, (signal, begun) =>
+          runEquationTraining({
+            dataDir: dir,
+            crnn,
+            epochs: 1000,
+            batchSize: START_RECIPE.batchSize,
+            learningRate: START_RECIPE.learningRate,
+            schedule: 'warmup-cosine',
+            warmup: START_RECIPE.warmup,
+            minutes,
+            earlyStopping: false,
+            limit: START_RECIPE.limit,
+            imageCheck,
+            replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
+            experiment: 'equations',
+            name: 'crnn-start',
+            tags: ['npm-start'],
+            source: 'npm start',
+            callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun],
+            log: (message) => ctx.stderr.write(`${message}\n`),
+            signal,
+            handleSignals: false,
+          }),
+        );
         ctx.print('');
         ctx.print(`run ${result.runId}: ${result.status} after ${result.history.length} epoch${result.history.length === 1 ? '' : 's'}`);
         if (result.testMetrics) {

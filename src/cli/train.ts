@@ -136,7 +136,7 @@ async function resumeRun(args: ParsedArgs, ctx: CliContext, runId: string): Prom
 /** `glyphlab train [--model crnn|vgg19-crnn]`: the equation recogniser on a data folder. */
 async function trainEquations(args: ParsedArgs, ctx: CliContext, model: EquationModelName): Promise<number> {
   for (const name of ['lr-schedule', 'final']) {
-    if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model ${CHAR_MODELS.join('|')}; the equation models use --lr with ReduceLROnPlateau`);
+    if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model ${CHAR_MODELS.join('|')}; the equation models take --lr with --schedule plateau|warmup-cosine`);
   }
   const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
   const optimizer = choiceOption<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);

@@ -295,6 +295,31 @@ describe('glyphlab train', () => {
 });
 
 describe('glyphlab start (npm start)', () => {
+  test('SIGTERM while its replicas start ends the process at once, recording nothing', async () => {
+    const startUp = join(root, 'start-up-start.db');
+    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'start', '--data', join(root, 'start-sigterm'), '--count', '40', '--minutes', '5', '--replicas', '8'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GLYPHLAB_DB: startUp },
+    });
+    let err = '';
+    let signalledAt = 0;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      // Logged just before the run's recording and the 7 replica threads start.
+      if (/split 8:1:1/.test(err) && signalledAt === 0) {
+        signalledAt = Date.now();
+        child.kill('SIGTERM');
+      }
+    });
+    const ended = await exited;
+    const seconds = (Date.now() - signalledAt) / 1000;
+    assert.deepEqual(ended, { code: null, signal: 'SIGTERM' }, err);
+    assert.ok(seconds < 3, `ended ${seconds} s after SIGTERM`);
+    assert.match(err, /SIGTERM: quitting; training had not begun, so nothing was recorded/);
+    assert.ok(!existsSync(startUp), 'no run and no database');
+  });
+
   test('synthesises data when there is none, trains within the budget, records the run and says where to look', async () => {
     const previous = process.env['GLYPHLAB_DB'];
     process.env['GLYPHLAB_DB'] = join(root, 'start.db');
