@@ -29,6 +29,32 @@ function withStore<T>(fn: (store: ReturnType<typeof openStore>) => T): T {
   }
 }
 
+/**
+ * Starts `glyphlab ARGS`, sends SIGTERM once stderr shows `split 8:1:1` (logged just before the
+ * run's recording and the replica threads start), and checks the process ended at once, by that
+ * signal, saying nothing was recorded, with no database at `dbPath`.
+ */
+async function expectQuitDuringStartUp(args: string[], dbPath: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let err = '';
+  let signalledAt = 0;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+    if (/split 8:1:1/.test(err) && signalledAt === 0) {
+      signalledAt = Date.now();
+      child.kill('SIGTERM');
+    }
+  });
+  const ended = await exited;
+  const seconds = (Date.now() - signalledAt) / 1000;
+  assert.deepEqual(ended, { code: null, signal: 'SIGTERM' }, err);
+  assert.ok(seconds < 3, `ended ${seconds} s after SIGTERM`);
+  assert.match(err, /SIGTERM: quitting; training had not begun, so nothing was recorded/);
+  assert.ok(!existsSync(dbPath), 'no run and no database');
+  return err;
+}
+
 describe('glyphlab train', () => {
   let runId = '';
   before(async () => {
@@ -228,28 +254,9 @@ describe('glyphlab train', () => {
 
   test('SIGTERM while worker threads start up ends the process at once, by the signal, recording nothing', async () => {
     const startUp = join(root, 'start-up.db');
-    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'train', '--data', dataDir, '--epochs', '3', ...TINY, '--replicas', '8', '--db', startUp], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    let signalledAt = 0;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-      // The split is logged just before the batch sources, the run's recording and the 7 replica
-      // threads start: seconds of start-up on two cores.
-      if (/split 8:1:1/.test(err) && signalledAt === 0) {
-        signalledAt = Date.now();
-        child.kill('SIGTERM');
-      }
-    });
-    const ended = await exited;
-    const seconds = (Date.now() - signalledAt) / 1000;
-    assert.deepEqual(ended, { code: null, signal: 'SIGTERM' }, err);
-    assert.ok(seconds < 3, `ended ${seconds} s after SIGTERM`);
-    assert.match(err, /SIGTERM: quitting; training had not begun, so nothing was recorded/);
+    // Seconds of start-up on two cores: 7 replica threads.
+    const err = await expectQuitDuringStartUp(['train', '--data', dataDir, '--epochs', '3', ...TINY, '--replicas', '8', '--db', startUp], startUp);
     assert.doesNotMatch(err, /training on 8 replicas/);
-    assert.ok(!existsSync(startUp), 'no run and no database');
   });
 
   test('Ctrl-C finishes the batch, saves last/ and records the run as interrupted', async () => {
@@ -297,27 +304,8 @@ describe('glyphlab train', () => {
 describe('glyphlab start (npm start)', () => {
   test('SIGTERM while its replicas start ends the process at once, recording nothing', async () => {
     const startUp = join(root, 'start-up-start.db');
-    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'start', '--data', join(root, 'start-sigterm'), '--count', '40', '--minutes', '5', '--replicas', '8'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GLYPHLAB_DB: startUp },
-    });
-    let err = '';
-    let signalledAt = 0;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-      // Logged just before the run's recording and the 7 replica threads start.
-      if (/split 8:1:1/.test(err) && signalledAt === 0) {
-        signalledAt = Date.now();
-        child.kill('SIGTERM');
-      }
-    });
-    const ended = await exited;
-    const seconds = (Date.now() - signalledAt) / 1000;
-    assert.deepEqual(ended, { code: null, signal: 'SIGTERM' }, err);
-    assert.ok(seconds < 3, `ended ${seconds} s after SIGTERM`);
-    assert.match(err, /SIGTERM: quitting; training had not begun, so nothing was recorded/);
-    assert.ok(!existsSync(startUp), 'no run and no database');
+    const args = ['start', '--data', join(root, 'start-sigterm'), '--count', '40', '--minutes', '5', '--replicas', '8'];
+    await expectQuitDuringStartUp(args, startUp, { ...process.env, GLYPHLAB_DB: startUp });
   });
 
   test('synthesises data when there is none, trains within the budget, records the run and says where to look', async () => {
