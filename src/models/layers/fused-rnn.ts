@@ -126,6 +126,15 @@ function unstackSteps(t: tf.Tensor, reverse: boolean): tf.Tensor2D[] {
   return reverse ? list.reverse() : list;
 }
 
+/** The units of a recurrent layer whose weights hold `gates` gates side by side; a ConfigError when the shapes disagree. */
+function gateUnits(op: string, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, gates: number): number {
+  const units = recurrentKernel.shape[0];
+  if (kernel.shape[1] !== gates * units || recurrentKernel.shape[1] !== gates * units || bias.shape[0] !== gates * units) {
+    throw new ConfigError(`${op}: kernel ${kernel.shape}, recurrent kernel ${recurrentKernel.shape} and bias ${bias.shape} do not fit ${units} units (${gates} gates)`);
+  }
+  return units;
+}
+
 /**
  * One direction of an LSTM layer over a whole sequence, as one differentiable op: `x` [B, T, F]
  * -> hidden states [B, T, U], starting from zero states. Keras gate order i, f, c, o.
@@ -142,10 +151,7 @@ export function lstmSequence(
 ): tf.Tensor3D {
   const reverse = options.reverse ?? false;
   const activation = checkActivation(options.recurrentActivation ?? 'sigmoid');
-  const units = recurrentKernel.shape[0];
-  if (kernel.shape[1] !== 4 * units || recurrentKernel.shape[1] !== 4 * units || bias.shape[0] !== 4 * units) {
-    throw new ConfigError(`lstmSequence: kernel ${kernel.shape}, recurrent kernel ${recurrentKernel.shape} and bias ${bias.shape} do not fit ${units} units (4 gates)`);
-  }
+  const units = gateUnits('lstmSequence', kernel, recurrentKernel, bias, 4);
   const native = runSequenceKernel(LSTM_SEQUENCE, x, kernel, recurrentKernel, bias, reverse, activation);
   if (native) return native;
   const op = tf.customGrad((...args: (tf.Tensor | ((tensors: tf.Tensor[]) => void))[]) => {
@@ -226,10 +232,7 @@ export function gruSequence(
 ): tf.Tensor3D {
   const reverse = options.reverse ?? false;
   const activation = checkActivation(options.recurrentActivation ?? 'sigmoid');
-  const units = recurrentKernel.shape[0];
-  if (kernel.shape[1] !== 3 * units || recurrentKernel.shape[1] !== 3 * units || bias.shape[0] !== 3 * units) {
-    throw new ConfigError(`gruSequence: kernel ${kernel.shape}, recurrent kernel ${recurrentKernel.shape} and bias ${bias.shape} do not fit ${units} units (3 gates)`);
-  }
+  const units = gateUnits('gruSequence', kernel, recurrentKernel, bias, 3);
   const native = runSequenceKernel(GRU_SEQUENCE, x, kernel, recurrentKernel, bias, reverse, activation);
   if (native) return native;
   const op = tf.customGrad((...args: (tf.Tensor | ((tensors: tf.Tensor[]) => void))[]) => {
