@@ -440,7 +440,11 @@ export function storedArtifactPath(store: TrackerStore, path: string): string {
   return inside.split(sep).join('/');
 }
 
-/** Attaches a file to a run, hashing it (streamed) when it exists. Directories get no hash. */
+/**
+ * Attaches a file to a run, hashing it (streamed) when it exists. Directories get no hash. The
+ * same path and kind attached again (a checkpoint rewritten every epoch) replaces the earlier
+ * entry, whose size and hash no longer describe the file.
+ */
 export async function addArtifact(store: TrackerStore, runId: string, artifact: ArtifactInput): Promise<void> {
   let bytes = artifact.bytes ?? null;
   let hash = artifact.sha256 ?? null;
@@ -453,10 +457,12 @@ export async function addArtifact(store: TrackerStore, runId: string, artifact: 
   }
   inTransaction(store, () => {
     touchRun(store, runId, Date.now());
+    const path = storedArtifactPath(store, artifact.path);
+    execute(store, 'DELETE FROM artifacts WHERE run_id = @runId AND path = @path AND kind = @kind', { runId, path, kind: artifact.kind });
     execute(
       store,
       'INSERT INTO artifacts (run_id, path, kind, bytes, sha256, created_at) VALUES (@runId, @path, @kind, @bytes, @sha256, @now)',
-      { runId, path: storedArtifactPath(store, artifact.path), kind: artifact.kind, bytes, sha256: hash, now: Date.now() },
+      { runId, path, kind: artifact.kind, bytes, sha256: hash, now: Date.now() },
     );
   });
 }

@@ -138,6 +138,13 @@ describe('recording a run', () => {
       assert.equal(run.artifacts[0]?.bytes, 7);
       assert.equal(run.artifacts[0]?.sha256, createHash('sha256').update('weights').digest('hex'));
       assert.equal(run.artifacts[0]?.kind, 'model');
+      // A file rewritten and attached again (a checkpoint each epoch) is one entry, with its new hash.
+      writeFileSync(modelPath, 'better weights');
+      await addArtifact(store, runId, { path: modelPath, kind: 'model' });
+      await addArtifact(store, runId, { path: modelPath, kind: 'checkpoint' });
+      const again = getRun(store, runId).artifacts;
+      assert.deepEqual(again.map((a) => [a.kind, a.bytes]).sort(), [['checkpoint', 14], ['model', 14]]);
+      assert.equal(again.find((a) => a.kind === 'model')?.sha256, createHash('sha256').update('better weights').digest('hex'));
       logMetrics(store, runId, { loss: 1 });
       deleteRun(store, runId);
       assert.throws(() => getRun(store, runId), ConfigError);
