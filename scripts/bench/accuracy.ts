@@ -40,11 +40,13 @@ function percent(value: number): string {
   return `${(value * 100).toFixed(2)}%`;
 }
 
-async function ensureSet(dir: string, label: string, options: Parameters<typeof synthesizeEquations>[0]): Promise<void> {
-  if (existsSync(join(dir, 'labels.csv'))) return;
+/** Synthesises a set unless the folder has one; true when it did (its images need only a header check). */
+async function ensureSet(dir: string, label: string, options: Parameters<typeof synthesizeEquations>[0]): Promise<boolean> {
+  if (existsSync(join(dir, 'labels.csv'))) return false;
   console.log(`synthesising ${options.count} ${label} images into ${dir}`);
   const result = await synthesizeEquations(options);
   console.log(`  ${(result.elapsedMs / 1000).toFixed(1)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
+  return true;
 }
 
 async function main(): Promise<void> {
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   const root = values.data ?? join(dataDir(), `bench-${count}`);
   const heldFontsDir = join(dataDir(), `bench-held-out-fonts-${heldOutCount}`);
   const heldNoiseDir = join(dataDir(), `bench-held-out-noise-${heldOutCount}`);
-  await ensureSet(root, 'training', { outDir: root, count, seed: 2026, fonts: trainFonts });
+  const synthesised = await ensureSet(root, 'training', { outDir: root, count, seed: 2026, fonts: trainFonts });
   await ensureSet(heldFontsDir, 'held-out-font', { outDir: heldFontsDir, count: heldOutCount, seed: 7001, fonts: heldOutFonts });
   await ensureSet(heldNoiseDir, 'held-out-noise', { outDir: heldNoiseDir, count: heldOutCount, seed: 7002, fonts: trainFonts, noise: 'speckle' });
 
@@ -106,6 +108,8 @@ async function main(): Promise<void> {
     earlyStopping: false,
     replicas: values.replicas === undefined ? undefined : Number(values.replicas),
     limit: { val: 2000 },
+    // Images synthesised a moment ago are checked by header; a found folder is decoded in full.
+    imageCheck: synthesised ? 'header' : 'decode',
     experiment: 'bench-accuracy',
     name: `crnn-${count}`,
     source: 'npm run bench:accuracy',
