@@ -89,6 +89,7 @@ export {
 } from './data/equations/explore';
 export {
   stratifiedSplit,
+  spreadSubset,
   writeSplitManifest,
   parseRatios,
   loadEquationSplits,

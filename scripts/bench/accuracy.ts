@@ -13,7 +13,7 @@
  * styles.
  *
  *   node --import tsx scripts/bench/accuracy.ts [--minutes 60] [--count 150000] [--data DIR]
- *     [--held-out-fonts kalam,coming-soon,noto-serif] [--input-height 32] [--input-width 128]
+ *     [--held-out-fonts kalam,coming-soon,noto-serif] [--input-height 32] [--input-width 150]
  *     [--filters 16,32,64,96] [--rnn gru] [--rnn-units 128] [--batch-size 32] [--lr 0.003]
  *     [--replicas N] [--held-out-count 1000]
  *
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       'held-out-fonts': { type: 'string', default: 'noto-serif,kalam,coming-soon' },
       'held-out-count': { type: 'string', default: '1000' },
       'input-height': { type: 'string', default: '32' },
-      'input-width': { type: 'string', default: '128' },
+      'input-width': { type: 'string', default: '150' },
       filters: { type: 'string', default: '16,32,64,96' },
       rnn: { type: 'string', default: 'gru' },
       'rnn-units': { type: 'string', default: '128' },

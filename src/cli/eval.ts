@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { createBatchSource } from '../data/equations/batches';
 import { type LabeledImage, loadLabeledImages } from '../data/equations/load';
-import { loadEquationSplits } from '../data/equations/split';
+import { loadEquationSplits, spreadSubset } from '../data/equations/split';
 import { compareDecodedTexts } from '../decode/grammar';
 import { readEquationRecord } from '../runs/equation-record';
 import { buildEvalReport } from '../runs/eval-report';
@@ -52,7 +52,7 @@ export const evalGroup: CommandGroup = {
         const loaded = await loadRunModel(runId, { dbPath: stringOption(args, 'db'), checkpoint });
         const seed = readEquationRecord(loaded.config).data?.seed ?? 0;
         let samples = await evaluationSamples(dataDir, split, seed);
-        if (limit !== undefined) samples = samples.slice(0, limit);
+        samples = spreadSubset(samples, limit);
         if (samples.length === 0) throw new ConfigError(`no images to evaluate in ${dataDir}${split ? ` (split ${split})` : ''}`);
         const [height, width, channels] = loaded.inputShape;
         const source = createBatchSource(samples, { height, width, channels, batchSize: 64, shuffle: false });

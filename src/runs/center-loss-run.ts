@@ -19,7 +19,7 @@ import type { CenterLossObjectiveOptions } from '../training/center-loss/objecti
 import { heldOutCenterEvaluator } from '../training/center-loss/held-out';
 import { trainWithCenterLoss } from '../training/center-loss/fine-tune';
 import { combineEvaluators } from '../training/evaluators';
-import { loadEquationSplits } from '../data/equations/split';
+import { loadEquationSplits, spreadSubset } from '../data/equations/split';
 import { readEquationRecord } from './equation-record';
 import { recordRun, type RecordingOptions } from './recorded-run';
 import { loadRunModel, type RunModel } from './run-model';
@@ -100,10 +100,6 @@ export interface CenterLossComparison {
   lookalikeShare: { test: number; lookalike: number };
 }
 
-function take<T>(items: readonly T[], limit: number | undefined): T[] {
-  return limit === undefined ? [...items] : items.slice(0, limit);
-}
-
 /** The scores in the logs of the test evaluation (`test_*` and `lookalike_*`); NaN where absent. */
 function scoresFromLogs(logs: Logs): CenterLossScores {
   const at = (key: string): number => (typeof logs[key] === 'number' ? (logs[key] as number) : Number.NaN);
@@ -128,10 +124,10 @@ async function loadComparisonData(baseRun: RunModel, lookalikeDir: string, optio
   const lookalikeSet = await loadLabeledImages(lookalikeDir, { check: 'header' });
   const limit = options.limit ?? {};
   const parts: Record<'train' | 'val' | 'test' | 'lookalike', LabeledImage[]> = {
-    train: take(split.splits.train, limit.train),
-    val: take(split.splits.val, limit.val),
-    test: take(split.splits.test, limit.test),
-    lookalike: take(lookalikeSet.samples, limit.lookalike),
+    train: spreadSubset(split.splits.train, limit.train),
+    val: spreadSubset(split.splits.val, limit.val),
+    test: spreadSubset(split.splits.test, limit.test),
+    lookalike: spreadSubset(lookalikeSet.samples, limit.lookalike),
   };
   for (const [name, samples] of Object.entries(parts)) {
     if (samples.length === 0) throw new DataError(`center-loss comparison: the ${name} set is empty (${name === 'lookalike' ? lookalikeDir : dataDir})`);

@@ -11,7 +11,7 @@ import { ConfigError, DataError } from '../errors';
 import type { AugmentOptions } from '../data/equations/augment';
 import { type BatchSource, createBatchSource } from '../data/equations/batches';
 import type { LabeledImage } from '../data/equations/load';
-import { loadEquationSplits } from '../data/equations/split';
+import { loadEquationSplits, spreadSubset } from '../data/equations/split';
 import { loadModel, loadOptimizerState, readModelMeta } from '../models/io';
 import { getRun } from '../tracker/query';
 import { closeStore, openStore } from '../tracker/store';
@@ -160,17 +160,13 @@ export interface EquationRunResult {
   dataDir: string;
 }
 
-function limited<T>(items: T[], limit: number | undefined): T[] {
-  return limit === undefined ? items : items.slice(0, limit);
-}
-
 /** The folder's split, cut to the limits; an empty train or val split is a DataError. */
 async function loadRunSplits(dataDir: string, options: EquationRunOptions, seed: number) {
   const data = await loadEquationSplits(dataDir, seed, { check: options.imageCheck });
   const splits: Record<SplitName, LabeledImage[]> = {
-    train: limited(data.splits.train, options.limit?.train),
-    val: limited(data.splits.val, options.limit?.val),
-    test: limited(data.splits.test, options.limit?.test),
+    train: spreadSubset(data.splits.train, options.limit?.train),
+    val: spreadSubset(data.splits.val, options.limit?.val),
+    test: spreadSubset(data.splits.test, options.limit?.test),
   };
   for (const name of ['train', 'val'] as const) {
     if (splits[name].length === 0) throw new DataError(`the ${name} split of ${dataDir} is empty; the folder needs more images (or a larger limit)`);

@@ -121,10 +121,27 @@ export function stratifiedSplit<T extends { label?: string; filename?: string }>
     const tooSmall = SPLIT_NAMES.some((name, i) => (ratios[i] ?? 0) > 0 && perSplit[name] === 0);
     strata.push({ key: k, total: group.length, counts: perSplit, tooSmall });
   }
+  // Strata were appended shortest label first: shuffle each split, so that its first N samples
+  // are a fair sample of it (a prefix of the stratum order holds only the shortest labels).
+  for (const name of SPLIT_NAMES) createRng(`${seed}:order:${name}`).shuffle(splits[name]);
   const splitFingerprints = {} as Record<SplitName, string>;
   for (const name of SPLIT_NAMES) splitFingerprints[name] = sha256(splits[name].map(identity).sort().join('\n'));
   const fingerprint = sha256(SPLIT_NAMES.map((name) => `${FINGERPRINT_NAMES[name]}:${splitFingerprints[name]}`).join('\n'));
   return { splits, strata, tooSmall: strata.filter((s) => s.tooSmall).map((s) => s.key), splitFingerprints, fingerprint, ratios, seed };
+}
+
+/**
+ * At most `limit` of `items`, spread evenly over the list rather than its first `limit`: a split
+ * whose order follows label length (a `split.json` written before splits were shuffled) still
+ * gives a subset with every length in proportion. Without a limit, a copy of all of them.
+ *
+ * @example
+ * spreadSubset(splits.val, 1000) // 1,000 validation images across the whole split
+ */
+export function spreadSubset<T>(items: readonly T[], limit: number | undefined): T[] {
+  if (limit === undefined || limit >= items.length) return [...items];
+  if (!(limit >= 0)) throw new ConfigError(`limit ${limit} is not valid: expected a number of samples >= 0`);
+  return Array.from({ length: Math.floor(limit) }, (_, i) => items[Math.floor((i * items.length) / limit)] as T);
 }
 
 /** The JSON manifest of a split, as written by {@link writeSplitManifest}. */

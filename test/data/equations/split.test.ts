@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConfigError, DataError } from '../../../src/errors';
 import { encodePng } from '../../../src/image/png';
 import { randomEquationLabel } from '../../../src/data/equations/forms';
-import { loadEquationSplits, parseRatios, readSplitManifest, stratifiedSplit, writeSplitManifest, type SplitManifest } from '../../../src/data/equations/split';
+import { loadEquationSplits, parseRatios, readSplitManifest, spreadSubset, stratifiedSplit, writeSplitManifest, type SplitManifest } from '../../../src/data/equations/split';
 import { createRng } from '../../../src/util/rng';
 import { synthesizeEquations } from '../../../src/data/equations/synth';
 
@@ -35,6 +35,29 @@ describe('stratifiedSplit', () => {
     assert.equal(a.fingerprint, b.fingerprint);
     assert.notEqual(a.fingerprint, c.fingerprint);
     assert.match(a.fingerprint, /^[0-9a-f]{64}$/);
+  });
+
+  test('the first samples of a split are a fair sample of it, not its shortest labels', () => {
+    const { splits } = stratifiedSplit(samples, { seed: 1 });
+    const meanLength = (list: readonly { label: string }[]) => list.reduce((sum, s) => sum + s.label.length, 0) / list.length;
+    const lengths = (list: readonly { label: string }[]) => new Set(list.map((s) => s.label.length));
+    for (const split of [splits.train, splits.val]) {
+      const head = split.slice(0, Math.ceil(split.length / 4));
+      // Appended stratum by stratum, the first quarter held only the shortest labels.
+      assert.ok(Math.abs(meanLength(head) - meanLength(split)) < 0.5, `${meanLength(head)} vs ${meanLength(split)}`);
+      assert.ok(lengths(head).size >= lengths(split).size - 1, `${[...lengths(head)]} vs ${[...lengths(split)]}`);
+    }
+  });
+
+  test('spreadSubset takes evenly spaced samples, so a list sorted by length keeps every length', () => {
+    const sorted = [...samples].sort((a, b) => a.label.length - b.label.length);
+    const subset = spreadSubset(sorted, 100);
+    assert.equal(subset.length, 100);
+    assert.equal(new Set(subset).size, 100);
+    assert.deepEqual(new Set(subset.map((s) => s.label.length)), new Set(sorted.map((s) => s.label.length)));
+    assert.deepEqual(spreadSubset(sorted, undefined), sorted);
+    assert.deepEqual(spreadSubset(sorted, 5000), sorted);
+    assert.deepEqual(spreadSubset(sorted, 0), []);
   });
 
   test('reports a stratum too small to reach every split', () => {
