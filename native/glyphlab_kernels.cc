@@ -55,6 +55,34 @@ void packB(const Dense& b, int64_t p0, int kc, int64_t j0, int nc, float* dst) {
   }
 }
 
+// The MR x NR register tile of the product and the convolution: MR rows of two 8-float
+// accumulators. Its loops have constant bounds and inline fully, so the accumulators stay in
+// registers as if written out one by one.
+struct Tile {
+  __m256 acc[MR][2];
+
+  Tile() {
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  }
+
+  // acc[r] += rows[r][offset] * (b0, b1) for every row r.
+  __attribute__((always_inline)) inline void add(const float* const rows[MR], int64_t offset, __m256 b0, __m256 b1) {
+    for (int r = 0; r < MR; r++) {
+      const __m256 a = _mm256_broadcast_ss(rows[r] + offset);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+
+  // Writes the tile row-major into `t` (MR x NR floats, 32-byte aligned).
+  __attribute__((always_inline)) inline void store(float* t) const {
+    for (int r = 0; r < MR; r++) {
+      _mm256_store_ps(t + r * NR, acc[r][0]);
+      _mm256_store_ps(t + r * NR + 8, acc[r][1]);
+    }
+  }
+};
+
 // The AVX2 mask loading the first `n` (0..8) floats of a vector.
 __m256i tailMask(int n) {
   alignas(32) int32_t m[8];
@@ -75,46 +103,15 @@ void gemmDirect(const float* a, int64_t ai, int64_t ap, const float* b, int64_t 
       const int mr = static_cast<int>(std::min<int64_t>(MR, M - i0));
       const float* rows[MR];
       for (int r = 0; r < MR; r++) rows[r] = a + (i0 + std::min(r, mr - 1)) * ai;
-      __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-      __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-      __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+      Tile tile;
       const float* bp = b + j;
       for (int64_t p = 0; p < K; p++, bp += ldb) {
         const __m256 b0 = nr >= 8 ? _mm256_loadu_ps(bp) : _mm256_maskload_ps(bp, m0);
         const __m256 b1 = nr >= 16 ? _mm256_loadu_ps(bp + 8) : _mm256_maskload_ps(bp + 8, m1);
-        const int64_t q = p * ap;
-        __m256 a0 = _mm256_broadcast_ss(rows[0] + q);
-        __m256 a1 = _mm256_broadcast_ss(rows[1] + q);
-        c00 = _mm256_fmadd_ps(a0, b0, c00);
-        c01 = _mm256_fmadd_ps(a0, b1, c01);
-        c10 = _mm256_fmadd_ps(a1, b0, c10);
-        c11 = _mm256_fmadd_ps(a1, b1, c11);
-        a0 = _mm256_broadcast_ss(rows[2] + q);
-        a1 = _mm256_broadcast_ss(rows[3] + q);
-        c20 = _mm256_fmadd_ps(a0, b0, c20);
-        c21 = _mm256_fmadd_ps(a0, b1, c21);
-        c30 = _mm256_fmadd_ps(a1, b0, c30);
-        c31 = _mm256_fmadd_ps(a1, b1, c31);
-        a0 = _mm256_broadcast_ss(rows[4] + q);
-        a1 = _mm256_broadcast_ss(rows[5] + q);
-        c40 = _mm256_fmadd_ps(a0, b0, c40);
-        c41 = _mm256_fmadd_ps(a0, b1, c41);
-        c50 = _mm256_fmadd_ps(a1, b0, c50);
-        c51 = _mm256_fmadd_ps(a1, b1, c51);
+        tile.add(rows, p * ap, b0, b1);
       }
       alignas(32) float t[MR * NR];
-      _mm256_store_ps(t, c00);
-      _mm256_store_ps(t + 8, c01);
-      _mm256_store_ps(t + 16, c10);
-      _mm256_store_ps(t + 24, c11);
-      _mm256_store_ps(t + 32, c20);
-      _mm256_store_ps(t + 40, c21);
-      _mm256_store_ps(t + 48, c30);
-      _mm256_store_ps(t + 56, c31);
-      _mm256_store_ps(t + 64, c40);
-      _mm256_store_ps(t + 72, c41);
-      _mm256_store_ps(t + 80, c50);
-      _mm256_store_ps(t + 88, c51);
+      tile.store(t);
       for (int r = 0; r < mr; r++) {
         float* row = c + (i0 + r) * ldc + j;
         for (int q = 0; q < nr; q++) row[q] = (accumulate ? row[q] : 0.f) + t[r * NR + q];
@@ -174,9 +171,7 @@ void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
       left[r] = ow * s.strideW - s.padLeft;
     }
     for (int64_t j = 0; j < panels; j++) {
-      __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-      __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-      __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+      Tile tile;
       const float* wp = packed.data() + j * K * NR;
       for (int64_t fh = 0; fh < s.filterHeight; fh++) {
         for (int64_t fw = 0; fw < s.filterWidth; fw++) {
@@ -190,40 +185,12 @@ void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
             const __m256 b0 = _mm256_loadu_ps(wp);
             const __m256 b1 = _mm256_loadu_ps(wp + 8);
             wp += NR;
-            __m256 a0 = _mm256_broadcast_ss(src[0] + ci);
-            __m256 a1 = _mm256_broadcast_ss(src[1] + ci);
-            c00 = _mm256_fmadd_ps(a0, b0, c00);
-            c01 = _mm256_fmadd_ps(a0, b1, c01);
-            c10 = _mm256_fmadd_ps(a1, b0, c10);
-            c11 = _mm256_fmadd_ps(a1, b1, c11);
-            a0 = _mm256_broadcast_ss(src[2] + ci);
-            a1 = _mm256_broadcast_ss(src[3] + ci);
-            c20 = _mm256_fmadd_ps(a0, b0, c20);
-            c21 = _mm256_fmadd_ps(a0, b1, c21);
-            c30 = _mm256_fmadd_ps(a1, b0, c30);
-            c31 = _mm256_fmadd_ps(a1, b1, c31);
-            a0 = _mm256_broadcast_ss(src[4] + ci);
-            a1 = _mm256_broadcast_ss(src[5] + ci);
-            c40 = _mm256_fmadd_ps(a0, b0, c40);
-            c41 = _mm256_fmadd_ps(a0, b1, c41);
-            c50 = _mm256_fmadd_ps(a1, b0, c50);
-            c51 = _mm256_fmadd_ps(a1, b1, c51);
+            tile.add(src, ci, b0, b1);
           }
         }
       }
       alignas(32) float t[MR * NR];
-      _mm256_store_ps(t, c00);
-      _mm256_store_ps(t + 8, c01);
-      _mm256_store_ps(t + 16, c10);
-      _mm256_store_ps(t + 24, c11);
-      _mm256_store_ps(t + 32, c20);
-      _mm256_store_ps(t + 40, c21);
-      _mm256_store_ps(t + 48, c30);
-      _mm256_store_ps(t + 56, c31);
-      _mm256_store_ps(t + 64, c40);
-      _mm256_store_ps(t + 72, c41);
-      _mm256_store_ps(t + 80, c50);
-      _mm256_store_ps(t + 88, c51);
+      tile.store(t);
       const int nr = static_cast<int>(std::min<int64_t>(NR, N - j * NR));
       for (int r = 0; r < mr; r++) std::memcpy(y + (p0 + r) * N + j * NR, t + r * NR, nr * sizeof(float));
     }
