@@ -202,26 +202,37 @@ void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
 // Ports of the JavaScript kernels in src/backend (wasm-batch-norm.ts, wasm-js-kernels.ts,
 // wasm-rnn.ts), which stay the route where the module is absent; tests hold the two together.
 
+// Rows summed in float before the running sums take them in double: short enough that float
+// rounding stays far below what batch statistics need, long enough to vectorise.
+constexpr int64_t kStatsBlock = 64;
+
 // Per-channel sums of x and x^2 over `rows` rows of `channels` values (NHWC flattened), added
 // into sum[0..C) and sum[C..2C).
-void bnStats(const float* x, int64_t rows, int64_t channels, double* sums) {
-  std::vector<double> s(channels, 0.0), q(channels, 0.0);
-  for (int64_t r = 0; r < rows; r++) {
-    const float* row = x + r * channels;
-    for (int64_t c = 0; c < channels; c++) {
-      const double v = row[c];
-      s[c] += v;
-      q[c] += v * v;
+void bnStats(const float* __restrict x, int64_t rows, int64_t channels, double* sums) {
+  // Float sums over blocks of rows (vectorised across channels), added into doubles per block.
+  std::vector<float> s(channels), q(channels);
+  for (int64_t start = 0; start < rows; start += kStatsBlock) {
+    const int64_t end = std::min(rows, start + kStatsBlock);
+    float* __restrict ps = s.data();
+    float* __restrict pq = q.data();
+    std::fill(ps, ps + channels, 0.f);
+    std::fill(pq, pq + channels, 0.f);
+    for (int64_t r = start; r < end; r++) {
+      const float* __restrict row = x + r * channels;
+      for (int64_t c = 0; c < channels; c++) {
+        ps[c] += row[c];
+        pq[c] += row[c] * row[c];
+      }
     }
-  }
-  for (int64_t c = 0; c < channels; c++) {
-    sums[c] += s[c];
-    sums[channels + c] += q[c];
+    for (int64_t c = 0; c < channels; c++) {
+      sums[c] += ps[c];
+      sums[channels + c] += pq[c];
+    }
   }
 }
 
 // y = x * scale + shift per channel, with ReLU when asked.
-void bnApply(const float* x, float* y, int64_t rows, int64_t channels, const float* scale, const float* shift, bool relu) {
+void bnApply(const float* __restrict x, float* __restrict y, int64_t rows, int64_t channels, const float* scale, const float* shift, bool relu) {
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * channels;
     float* yr = y + r * channels;
@@ -232,25 +243,33 @@ void bnApply(const float* x, float* y, int64_t rows, int64_t channels, const flo
   }
 }
 
-// Per-channel sums of g and g * (x - mean), g = dy where the ReLU passed (y > 0) or dy.
-void bnGradStats(const float* x, const float* y, const float* dy, int64_t rows, int64_t channels, const float* mean, bool relu, double* sums) {
-  std::vector<double> sg(channels, 0.0), sgx(channels, 0.0);
-  for (int64_t r = 0; r < rows; r++) {
-    const int64_t o = r * channels;
-    for (int64_t c = 0; c < channels; c++) {
-      const float g = relu && !(y[o + c] > 0.f) ? 0.f : dy[o + c];
-      sg[c] += g;
-      sgx[c] += static_cast<double>(g) * (x[o + c] - mean[c]);
+// Per-channel sums of g and g * (x - mean), g = dy where the ReLU passed (y > 0) or dy; float
+// sums over blocks of rows, added into doubles per block.
+void bnGradStats(const float* __restrict x, const float* __restrict y, const float* __restrict dy, int64_t rows, int64_t channels, const float* __restrict mean, bool relu, double* sums) {
+  std::vector<float> sg(channels), sgx(channels);
+  for (int64_t start = 0; start < rows; start += kStatsBlock) {
+    const int64_t end = std::min(rows, start + kStatsBlock);
+    float* __restrict pg = sg.data();
+    float* __restrict pgx = sgx.data();
+    std::fill(pg, pg + channels, 0.f);
+    std::fill(pgx, pgx + channels, 0.f);
+    for (int64_t r = start; r < end; r++) {
+      const int64_t o = r * channels;
+      for (int64_t c = 0; c < channels; c++) {
+        const float g = relu && !(y[o + c] > 0.f) ? 0.f : dy[o + c];
+        pg[c] += g;
+        pgx[c] += g * (x[o + c] - mean[c]);
+      }
     }
-  }
-  for (int64_t c = 0; c < channels; c++) {
-    sums[c] += sg[c];
-    sums[channels + c] += sgx[c];
+    for (int64_t c = 0; c < channels; c++) {
+      sums[c] += pg[c];
+      sums[channels + c] += pgx[c];
+    }
   }
 }
 
 // dx = k * (g - a - (x - mean) * b) per channel.
-void bnGradApply(const float* x, const float* y, const float* dy, float* dx, int64_t rows, int64_t channels, const float* k, const float* a, const float* b, const float* mean, bool relu) {
+void bnGradApply(const float* __restrict x, const float* __restrict y, const float* __restrict dy, float* __restrict dx, int64_t rows, int64_t channels, const float* k, const float* a, const float* b, const float* mean, bool relu) {
   for (int64_t r = 0; r < rows; r++) {
     const int64_t o = r * channels;
     for (int64_t c = 0; c < channels; c++) {
@@ -260,10 +279,12 @@ void bnGradApply(const float* x, const float* y, const float* dy, float* dx, int
   }
 }
 
-// The max-pool gradient of windows that tile the input: dy to each window's first maximum
-// (row-major), 0 elsewhere; a window of NaN or -Infinity gets zeros.
+// The max-pool gradient of side-by-side windows (stride = window, no padding): dy to each
+// window's first maximum (row-major), 0 elsewhere; a window of NaN or -Infinity gets zeros, and
+// so do the rows and columns past the last whole window ('valid' pooling of an odd size).
 void maxPoolGradTiled(const float* x, const float* dy, float* dx, int64_t batch, int64_t height, int64_t width, int64_t channels, int64_t fh, int64_t fw) {
   const int64_t outHeight = height / fh, outWidth = width / fw;
+  if (height % fh != 0 || width % fw != 0) std::fill(dx, dx + batch * height * width * channels, 0.f);
   std::vector<float> best(channels);
   std::vector<int64_t> at(channels);
   for (int64_t b = 0; b < batch; b++) {
@@ -714,10 +735,10 @@ napi_value BnGradApply(napi_env env, napi_callback_info info) {
 napi_value MaxPoolGradTiled(napi_env env, napi_callback_info info) {
   Call c(env, info, 10, "maxPoolGradTiled");
   const int64_t batch = c.number(4), height = c.number(5), width = c.number(6), channels = c.number(7), fh = c.number(8), fw = c.number(9);
-  if (c.ok && (fh < 1 || fw < 1 || height % fh != 0 || width % fw != 0)) c.fail("maxPoolGradTiled: the windows must tile the input");
+  if (c.ok && (fh < 1 || fw < 1 || height < fh || width < fw)) c.fail("maxPoolGradTiled: the input must hold at least one window");
   const int64_t size = batch * height * width * channels;
   const float* x = c.floats(c.number(1), size, "x");
-  const float* dy = c.floats(c.number(2), fh > 0 && fw > 0 ? size / (fh * fw) : 0, "dy");
+  const float* dy = c.floats(c.number(2), fh > 0 && fw > 0 ? batch * (height / fh) * (width / fw) * channels : 0, "dy");
   float* dx = c.floats(c.number(3), size, "dx");
   if (c.ok) maxPoolGradTiled(x, dy, dx, batch, height, width, channels, fh, fw);
   return nullptr;
@@ -823,6 +844,15 @@ napi_value Supported(napi_env env, napi_callback_info) {
   return result;
 }
 
+// The interface version the JavaScript side expects (NATIVE_ABI_VERSION in
+// src/backend/native-kernels.ts): raise both when a kernel's arguments or contract change, so a
+// module built from older sources is not used.
+napi_value AbiVersion(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_create_int32(env, 2, &result);
+  return result;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -830,6 +860,7 @@ NAPI_MODULE_INIT() {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"supported", nullptr, Supported, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"abiVersion", nullptr, AbiVersion, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnStats", nullptr, BnStats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnApply", nullptr, BnApply, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnGradStats", nullptr, BnGradStats, nullptr, nullptr, nullptr, napi_default, nullptr},

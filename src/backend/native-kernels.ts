@@ -19,6 +19,8 @@ import { kernelCalls, type KernelArgs, type TensorInfo } from './wasm-call';
 /** The native module's functions (offsets are byte offsets into the wasm heap). */
 export interface NativeModule {
   supported(): boolean;
+  /** The interface version the module was built with (absent before version 2). */
+  abiVersion?(): number;
   bnStats(heap: ArrayBuffer, x: number, rows: number, channels: number, sums: Float64Array): void;
   bnApply(heap: ArrayBuffer, x: number, y: number, rows: number, channels: number, scale: Float32Array, shift: Float32Array, relu: number): void;
   bnGradStats(heap: ArrayBuffer, x: number, y: number, dy: number, rows: number, channels: number, mean: Float32Array, relu: number, sums: Float64Array): void;
@@ -44,6 +46,13 @@ export interface NativeKernelsStatus {
   /** Why they are not in use. */
   reason?: string;
 }
+
+/**
+ * The interface version this code expects of the module (its `abiVersion()`); a module built
+ * from older sources is not used (version 2: `maxPoolGradTiled` takes sizes that leave a
+ * remainder).
+ */
+export const NATIVE_ABI_VERSION = 2;
 
 /** Where `npm install` builds the module. */
 export const NATIVE_MODULE_PATH = join(__dirname, '..', '..', 'native', 'build', 'Release', 'glyphlab_kernels.node');
@@ -71,9 +80,13 @@ export function loadNativeKernels(env: Record<string, string | undefined> = proc
   } else {
     try {
       const module = require(NATIVE_MODULE_PATH) as NativeModule;
-      loaded = module.supported()
-        ? { module, status: { loaded: true, path: NATIVE_MODULE_PATH } }
-        : { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: 'this CPU lacks AVX2 or FMA' } };
+      const version = module.abiVersion?.() ?? 1;
+      loaded =
+        version !== NATIVE_ABI_VERSION && module.supported()
+          ? { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: `built from other sources (interface version ${version}, this code needs ${NATIVE_ABI_VERSION}); \`npm run build:native\` rebuilds it` } }
+          : module.supported()
+            ? { module, status: { loaded: true, path: NATIVE_MODULE_PATH } }
+            : { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: 'this CPU lacks AVX2 or FMA' } };
     } catch (error) {
       loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: `does not load: ${errorMessage(error).split('\n')[0]}` } };
     }

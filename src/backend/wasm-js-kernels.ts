@@ -90,24 +90,27 @@ export function maxPoolGradJs(args: KernelArgs): TensorInfo {
   return dx;
 }
 
-/** Whether the pool's windows tile the input exactly: no overlap, no padding, nothing left over. */
+/**
+ * Whether the pool's windows lie side by side: no overlap, no padding, and as many windows as fit
+ * (an odd size under 'valid' padding leaves its last row or column out of every window).
+ */
 function tilingWindows(info: tf.backend_util.Conv2DInfo): boolean {
   return (
     info.strideHeight === info.effectiveFilterHeight &&
     info.strideWidth === info.effectiveFilterWidth &&
     info.padInfo.top === 0 &&
     info.padInfo.left === 0 &&
-    info.outHeight * info.strideHeight === info.inHeight &&
-    info.outWidth * info.strideWidth === info.inWidth
+    info.outHeight === Math.floor(info.inHeight / info.strideHeight) &&
+    info.outWidth === Math.floor(info.inWidth / info.strideWidth)
   );
 }
 
 /**
- * `MaxPoolGrad` of windows that tile the input (the CRNN's 2x2 and 2x1 pools): every input
- * position belongs to exactly one window, so each is written once, dy at the window's first
- * maximum and 0 elsewhere, with no fill pass and no per-channel bookkeeping. Same rule as
- * {@link maxPoolGradJs}: the first maximum in row-major window order; a window of NaN or
- * -Infinity only gets zeros.
+ * `MaxPoolGrad` of side-by-side windows (the CRNN's 2x2 and 2x1 pools): every input position
+ * belongs to at most one window, so each is written once, dy at the window's first maximum and
+ * 0 elsewhere, with no per-channel bookkeeping (and a fill pass only when an odd size leaves
+ * positions outside every window). Same rule as {@link maxPoolGradJs}: the first maximum in
+ * row-major window order; a window of NaN or -Infinity only gets zeros.
  */
 function tiledMaxPoolGrad(backend: WasmHeapBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight: fh, strideWidth: fw } = info;
@@ -121,6 +124,7 @@ function tiledMaxPoolGrad(backend: WasmHeapBackend, x: TensorInfo, dy: TensorInf
   const xs = backend.typedArrayFromHeap(x);
   const dys = backend.typedArrayFromHeap(dy);
   const dxs = backend.typedArrayFromHeap(dx);
+  if (outHeight * fh !== inHeight || outWidth * fw !== inWidth) dxs.fill(0);
   const rowStride = inWidth * channels;
   for (let b = 0; b < batchSize; b++) {
     for (let oh = 0; oh < outHeight; oh++) {
@@ -147,6 +151,22 @@ function tiledMaxPoolGrad(backend: WasmHeapBackend, x: TensorInfo, dy: TensorInf
     }
   }
   return dx;
+}
+
+/**
+ * `Identity` without a copy: the output shares the input's buffer, reference-counted as the
+ * wasm backend's own `Reshape` does (strings keep `original`'s copy). The engine runs `Identity`
+ * for every tensor a gradient saves (`tf.clone`); the wasm kernel copied each, a full pass over
+ * every layer's activations per training step. Sharing is safe for the reason `Reshape`'s is: no
+ * kernel writes into its inputs.
+ */
+export function sharedIdentity(original: tf.KernelFunc): (args: KernelArgs) => TensorInfo | TensorInfo[] {
+  return (args) => {
+    const x = args.inputs['x'] as TensorInfo;
+    if (x.dtype === 'string') return original(args);
+    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
 }
 
 /** `Reverse` of any axes, copying contiguous blocks behind the last reversed axis. */

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerCpuFallbacks, runOnCpu } from './cpu-fallback';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { kernelCalls, type KernelArgs, type TensorInfo } from './wasm-call';
-import { leadingAxesReduction, maxPoolGradJs, reverseJs } from './wasm-js-kernels';
+import { leadingAxesReduction, maxPoolGradJs, reverseJs, sharedIdentity } from './wasm-js-kernels';
 import { explicitTransposes } from './wasm-matmul';
 import { replaceWasmKernel } from './wasm-replace';
 import { withNativeKernel } from './native-kernels';
@@ -208,7 +208,7 @@ function paddedConvolution(name: string) {
 
 /**
  * Registers on the wasm backend the training kernels it lacks, replaces the slow ones it has
- * (`Conv2DBackpropInput`, transposed `BatchMatMul` / `_FusedMatMul`, `MaxPoolGrad`, `Reverse`,
+ * (`Conv2DBackpropInput`, transposed `BatchMatMul` / `_FusedMatMul`, `MaxPoolGrad`, `Reverse`, `Identity`,
  * leading-axes `Sum` / `Mean`), routes strided convolutions
  * with numeric padding around a wasm bug, and installs the lean batch-norm gradient. Safe to
  * call more than once; returns the names this call registered or replaced.
@@ -230,6 +230,7 @@ export function registerWasmTrainingKernels(): string[] {
     ['FusedConv2D', (original) => withNativeKernel('FusedConv2D', paddedConvolution('FusedConv2D')(original) as tf.KernelFunc)],
     ['MaxPoolGrad', () => maxPoolGradJs],
     ['Reverse', () => reverseJs],
+    ['Identity', sharedIdentity],
     ['Sum', leadingAxesReduction('Sum')],
     ['Mean', leadingAxesReduction('Mean')],
   ];

@@ -58,6 +58,8 @@ export const trainGroup: CommandGroup = {
         'input-width': { type: 'string', valueName: 'PX', description: 'model input width (default 300)' },
         rnn: { type: 'string', valueName: 'lstm|gru', description: 'recurrent cell (default lstm)' },
         'rnn-units': { type: 'string', valueName: 'N', description: 'units per direction (default 128)' },
+        'rnn-layers': { type: 'string', valueName: 'N', description: 'bidirectional recurrent layers (default 2)' },
+        'bn-momentum': { type: 'string', valueName: 'X', description: 'crnn: momentum of the batch-norm moving statistics (default 0.99; 0.9 for runs of a few thousand steps, as npm start)' },
         filters: { type: 'string', valueName: 'A,B,...', description: 'conv filters per block (crnn default 32,64,128,128; cnn 32,64)' },
         dense: { type: 'string', valueName: 'A,B,...', description: 'cnn: dense units before the output (default 128); mlp: hidden units (default 512,512)' },
         kernel: { type: 'string', valueName: 'N', description: 'cnn: conv kernel size (default 5)' },
@@ -138,6 +140,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
   for (const name of ['lr-schedule', 'final']) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model ${CHAR_MODELS.join('|')}; the equation models take --lr with --schedule plateau|warmup-cosine`);
   }
+  if (model !== 'crnn' && args.values['bn-momentum'] !== undefined) throw new ConfigError(`--bn-momentum applies to --model crnn; ${model} has no batch normalisation of its own`);
   const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
   const optimizer = choiceOption<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);
   const rnn = choiceOption(args, 'rnn', ['lstm', 'gru'] as const);
@@ -155,6 +158,8 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
         inputWidth: numberOption(args, 'input-width', { min: 8, integer: true }),
         rnn,
         rnnUnits: numberOption(args, 'rnn-units', { min: 1, integer: true }),
+        rnnLayers: numberOption(args, 'rnn-layers', { min: 1, integer: true }),
+        batchNormMomentum: numberOption(args, 'bn-momentum', { min: 0, max: 0.9999 }),
         convFilters: filters,
       },
       vgg19: {

@@ -14,6 +14,7 @@
  * | `model.rnn`          | recurrent cell, `lstm` or `gru`               | crnn, vgg19-crnn          |
  * | `model.rnnUnits`     | units per direction                           | crnn, vgg19-crnn          |
  * | `model.rnnLayers`    | bidirectional recurrent layers                | crnn, vgg19-crnn          |
+ * | `model.bnMomentum`   | momentum of the batch-norm moving statistics  | crnn                      |
  * | `model.filterDivisor`| VGG19 filters divided by                      | vgg19-crnn                |
  * | `model.weights`      | initial weights, `imagenet` or `random`       | vgg19-crnn                |
  * | `model.kernel`       | conv kernel size                              | cnn                       |
@@ -41,6 +42,7 @@ export interface ModelArchitecture {
   'model.rnn'?: 'lstm' | 'gru';
   'model.rnnUnits'?: number;
   'model.rnnLayers'?: number;
+  'model.bnMomentum'?: number;
   'model.filterDivisor'?: number;
   'model.weights'?: 'imagenet' | 'random';
   'model.kernel'?: number;
@@ -62,6 +64,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof ModelArchitecture)[] = [
   'model.rnn',
   'model.rnnUnits',
   'model.rnnLayers',
+  'model.bnMomentum',
   'model.filterDivisor',
   'model.weights',
   'model.kernel',
@@ -79,6 +82,7 @@ type BuilderConfig = Readonly<Record<string, unknown>>;
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 const numbers = (value: unknown): number[] | undefined => (Array.isArray(value) && value.every((v) => typeof v === 'number') ? [...value] : undefined);
 const bool = (value: unknown): boolean | undefined => (typeof value === 'boolean' ? value : undefined);
+const isRecord = (value: unknown): value is BuilderConfig => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** Leaves out the keys a family does not have. */
 function defined(architecture: ModelArchitecture): ModelArchitecture {
@@ -108,7 +112,7 @@ export function architectureParams(family: string, config: BuilderConfig): Model
   const recurrent: Pick<ModelArchitecture, 'model.rnn' | 'model.rnnUnits' | 'model.rnnLayers'> = { 'model.rnn': rnn === 'gru' || rnn === 'lstm' ? rnn : undefined, 'model.rnnUnits': num(config['rnnUnits']), 'model.rnnLayers': num(config['rnnLayers']) };
   switch (family) {
     case 'crnn':
-      return defined({ ...inputOf(config, 1), ...common, 'model.filters': numbers(config['convFilters']), ...recurrent });
+      return defined({ ...inputOf(config, 1), ...common, 'model.filters': numbers(config['convFilters']), ...recurrent, 'model.bnMomentum': num(config['batchNormMomentum']) });
     case 'vgg19-crnn':
       return defined({
         ...inputOf(config, 3),
@@ -153,12 +157,18 @@ export interface RecordedModel {
  */
 export function readArchitecture(run: RecordedModel): ModelArchitecture | undefined {
   if (typeof run.params['input.height'] === 'number') {
-    const recorded = Object.fromEntries(ARCHITECTURE_KEYS.filter((key) => run.params[key] !== undefined && run.params[key] !== null).map((key) => [key, run.params[key]]));
-    return recorded as unknown as ModelArchitecture;
+    const recorded = Object.fromEntries(ARCHITECTURE_KEYS.filter((key) => run.params[key] !== undefined && run.params[key] !== null).map((key) => [key, run.params[key]])) as unknown as ModelArchitecture;
+    // Runs recorded before `model.bnMomentum` existed kept it in their builder config only.
+    const builder = run.config?.['model'];
+    if (run.params['model'] === 'crnn' && recorded['model.bnMomentum'] === undefined && isRecord(builder)) {
+      const momentum = num(builder['batchNormMomentum']);
+      if (momentum !== undefined) recorded['model.bnMomentum'] = momentum;
+    }
+    return recorded;
   }
   const family = run.params['model'];
   const config = run.config?.['model'] ?? run.config?.['architecture'];
-  if (typeof family !== 'string' || config === null || typeof config !== 'object' || Array.isArray(config)) return undefined;
+  if (typeof family !== 'string' || !isRecord(config)) return undefined;
   try {
     return architectureParams(family, config as BuilderConfig);
   } catch {

@@ -84,6 +84,7 @@ export function crnnOptionsOf(architecture: ModelArchitecture): CrnnOptions {
     rnnUnits: architecture['model.rnnUnits'],
     rnnLayers: architecture['model.rnnLayers'],
     dropout: architecture['model.dropout'],
+    batchNormMomentum: architecture['model.bnMomentum'],
   };
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend } from '../../src/backend';
-import { loadNativeKernels, NATIVE_MODULE_PATH, setNativeKernelsEnabled } from '../../src/backend/native-kernels';
+import { type HeapBackend, heapOf, loadNativeKernels, NATIVE_ABI_VERSION, NATIVE_MODULE_PATH, type NativeModule, offsetOf, setNativeKernelsEnabled } from '../../src/backend/native-kernels';
 import { createRng } from '../../src/util/rng';
 import { expectArraysClose } from '../support/tensors';
 
@@ -90,6 +90,25 @@ describe('native products and convolutions (AVX2/FMA on the wasm heap)', () => {
       }
       tf.dispose([x, f, bias]);
     }
+  });
+
+  test('the module says which interface it was built with, the one this code needs', () => {
+    const native = require(NATIVE_MODULE_PATH) as NativeModule;
+    assert.equal(native.abiVersion?.(), NATIVE_ABI_VERSION);
+  });
+
+  test('the max-pool gradient of an odd size zeroes what lies outside every window, whatever dx held', async () => {
+    await tf.setBackend('wasm');
+    const native = require(NATIVE_MODULE_PATH) as NativeModule;
+    const backend = tf.backend() as unknown as HeapBackend;
+    // 3x3 under a 2x2 'valid' pool: one window (max 4 at row 1, column 1); row 2 and column 2 are in none.
+    const x = tf.tensor4d([1, 2, 9, 3, 4, 9, 9, 9, 9], [1, 3, 3, 1]);
+    const dy = tf.tensor4d([5], [1, 1, 1, 1]);
+    const dx = tf.fill([1, 3, 3, 1], Number.NaN);
+    native.maxPoolGradTiled(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, dx), 1, 3, 3, 1, 2, 2);
+    assert.deepEqual(Array.from(dx.dataSync()), [0, 0, 0, 0, 5, 0, 0, 0, 0]);
+    assert.throws(() => native.maxPoolGradTiled(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, dx), 1, 3, 3, 1, 4, 1), /at least one window/);
+    tf.dispose([x, dy, dx]);
   });
 
   test('the module refuses operands outside the heap instead of reading or writing there', async () => {

@@ -311,13 +311,18 @@ describe('wasm training kernels', () => {
     }
   });
 
-  test('MaxPoolGrad of windows that tile the input (the CRNN\'s 2x2 and 2x1 pools) matches cpu, ties included', async () => {
+  test('MaxPoolGrad of side-by-side windows (the CRNN\'s 2x2 and 2x1 pools) matches cpu, ties and odd sizes included', async () => {
     const rng = createRng('max-pool-grad-tiled');
     for (const [pool, xShape] of [
       [[2, 2], [2, 4, 6, 3]],
       [[2, 1], [3, 6, 5, 2]],
       [[1, 2], [1, 2, 8, 4]],
       [[3, 3], [2, 6, 9, 1]],
+      // 'valid' pooling of an odd size leaves the last column (a 32x150 input's second block is
+      // 75 wide) or row outside every window: its gradient is 0.
+      [[2, 2], [2, 4, 7, 3]],
+      [[2, 2], [1, 5, 5, 2]],
+      [[3, 2], [2, 7, 9, 1]],
     ] as [[number, number], [number, number, number, number]][]) {
       const x = tiedValues(rng, xShape);
       const outShape = tf.backend_util.computePool2DInfo(xShape, pool, pool, 1, 'valid').outShape;
@@ -326,6 +331,25 @@ describe('wasm training kernels', () => {
         tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, pool, pool, 'valid'), tf.tensor(dy, outShape))))(tf.tensor4d(x, xShape));
       await expectWasmMatchesCpu(grad, JSON.stringify({ pool, xShape }), 0);
     }
+  });
+
+  test('Identity shares its input\'s buffer, which lives until both tensors are disposed', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    const before = backend.numDataIds();
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const y = tf.clone(x);
+    assert.equal(backend.numDataIds(), before + 1, 'no second buffer');
+    x.dispose();
+    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4, 5, 6], 'the clone outlives its source');
+    y.dispose();
+    assert.equal(backend.numDataIds(), before, 'freed with the last tensor');
+    // Strings keep the backend's copy.
+    const s = tf.tensor1d(['a', 'b'], 'string');
+    const t = tf.clone(s);
+    s.dispose();
+    assert.deepEqual(t.dataSync(), ['a', 'b']);
+    t.dispose();
   });
 
   test('Reverse matches cpu on any axes and dtypes', async () => {

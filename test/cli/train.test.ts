@@ -62,7 +62,7 @@ describe('glyphlab train', () => {
   });
 
   test('train records a finished run: per-epoch validation, checkpoints, the model and an evaluation report', async () => {
-    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--db', db, '--tag', 'ci', '--json']);
+    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--db', db, '--tag', 'ci', '--json']);
     assert.equal(result.code, EXIT_OK, result.err);
     const summary = JSON.parse(result.out) as { runId: string; status: string; testMetrics: Record<string, number>; runDir: string };
     runId = summary.runId;
@@ -74,6 +74,7 @@ describe('glyphlab train', () => {
       assert.equal(run.status, 'finished');
       assert.deepEqual(run.tags, ['ci']);
       assert.equal((run.config?.['model'] as { inputHeight: number }).inputHeight, 32);
+      assert.deepEqual([run.params['model.rnnLayers'], run.params['model.bnMomentum']], [1, 0.9], 'the architecture options reach the model and its record');
       assert.equal(run.params['data.imageCheck'], 'decode', 'the record says every image was decoded before training');
       const kinds = run.artifacts.map((a) => a.kind).sort();
       // One entry per file, however many epochs rewrote the checkpoints.
@@ -167,6 +168,9 @@ describe('glyphlab train', () => {
     const crnnSchedule = await cli(['train', '--data', dataDir, '--lr-schedule', '0.001x2', '--db', db]);
     assert.equal(crnnSchedule.code, EXIT_USAGE);
     assert.match(crnnSchedule.err, /--lr-schedule applies to --model mlp\|cnn/);
+    const vggMomentum = await cli(['train', '--model', 'vgg19-crnn', '--data', dataDir, '--bn-momentum', '0.9', '--db', db]);
+    assert.equal(vggMomentum.code, EXIT_USAGE);
+    assert.match(vggMomentum.err, /--bn-momentum applies to --model crnn; vgg19-crnn has no batch normalisation/);
     const bad = await cli(['train', '--model', 'cnn', '--data', 'idx:/nonexistent-folder', '--db', db]);
     assert.equal(bad.code, EXIT_USAGE);
     assert.match(bad.err, /nonexistent-folder/);

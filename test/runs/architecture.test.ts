@@ -4,6 +4,7 @@ import { resolveCrnnOptions } from '../../src/models/crnn';
 import { resolveLenetOptions } from '../../src/models/lenet';
 import { resolveMlpOptions } from '../../src/models/mlp';
 import { architectureParams, readArchitecture } from '../../src/runs/architecture';
+import { crnnOptionsOf } from '../../src/runs/equation-record';
 
 describe('architecture params', () => {
   test('flat keys per family, from the builder config', () => {
@@ -16,6 +17,7 @@ describe('architecture params', () => {
       'model.rnn': 'gru',
       'model.rnnUnits': 128,
       'model.rnnLayers': 2,
+      'model.bnMomentum': 0.99,
       'model.dropout': 0.2,
     });
     const vgg = architectureParams('vgg19-crnn', { inputHeight: 64, inputWidth: 300, numClasses: 17, rnn: 'lstm', rnnUnits: 64, rnnLayers: 2, dropout: 0.2, filterDivisor: 4, weights: 'random' });
@@ -39,5 +41,20 @@ describe('architecture params', () => {
   test('a run with the params reads exactly them', () => {
     const params = { model: 'crnn', 'input.height': 32, 'input.width': 128, 'input.channels': 1, 'model.classes': 17, 'model.rnn': 'lstm', lr: 0.001 };
     assert.deepEqual(readArchitecture({ params, config: { model: { rnn: 'gru' } } }), { 'input.height': 32, 'input.width': 128, 'input.channels': 1, 'model.classes': 17, 'model.rnn': 'lstm' });
+  });
+
+  test('batch-norm momentum: recorded, read back for resume, and taken from the config of runs recorded before the param', () => {
+    const built = resolveCrnnOptions({ inputHeight: 32, inputWidth: 150, rnnLayers: 1, batchNormMomentum: 0.9 });
+    const architecture = architectureParams('crnn', built);
+    assert.equal(architecture['model.bnMomentum'], 0.9);
+    const rebuilt = resolveCrnnOptions(crnnOptionsOf(architecture));
+    assert.deepEqual([rebuilt.batchNormMomentum, rebuilt.rnnLayers, rebuilt.inputWidth], [0.9, 1, 150]);
+    // A run that has the flat params but not this one (recorded before it existed): its builder config says 0.9.
+    const { ['model.bnMomentum']: _omitted, ...older } = architecture;
+    const read = readArchitecture({ params: { model: 'crnn', ...older }, config: { model: { ...built } } });
+    assert.equal(read?.['model.bnMomentum'], 0.9);
+    assert.equal(resolveCrnnOptions(crnnOptionsOf(read!)).batchNormMomentum, 0.9);
+    // Without it anywhere, the builder's default applies.
+    assert.equal(readArchitecture({ params: { model: 'crnn', ...older }, config: null })?.['model.bnMomentum'], undefined);
   });
 });
