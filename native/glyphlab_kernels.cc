@@ -202,33 +202,35 @@ void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
 // Ports of the JavaScript kernels in src/backend (wasm-batch-norm.ts, wasm-js-kernels.ts,
 // wasm-rnn.ts), which stay the route where the module is absent; tests hold the two together.
 
-// Rows summed in float before the running sums take them in double: short enough that float
-// rounding stays far below what batch statistics need, long enough to vectorise.
-constexpr int64_t kStatsBlock = 64;
+// Per-channel sums over `rows` rows added into sums[0..C) and sums[C..2C): `addRow(r, first,
+// second)` adds row r's two terms per channel. Float sums over blocks of rows (vectorised across
+// channels), taken into the doubles per block: short enough that float rounding stays far below
+// what batch statistics need, long enough to vectorise.
+template <typename AddRow>
+void blockedSums(int64_t rows, int64_t channels, double* sums, AddRow addRow) {
+  constexpr int64_t block = 64;
+  std::vector<float> first(channels), second(channels);
+  for (int64_t start = 0; start < rows; start += block) {
+    std::fill(first.begin(), first.end(), 0.f);
+    std::fill(second.begin(), second.end(), 0.f);
+    for (int64_t r = start, end = std::min(rows, start + block); r < end; r++) addRow(r, first.data(), second.data());
+    for (int64_t c = 0; c < channels; c++) {
+      sums[c] += first[c];
+      sums[channels + c] += second[c];
+    }
+  }
+}
 
 // Per-channel sums of x and x^2 over `rows` rows of `channels` values (NHWC flattened), added
 // into sum[0..C) and sum[C..2C).
 void bnStats(const float* __restrict x, int64_t rows, int64_t channels, double* sums) {
-  // Float sums over blocks of rows (vectorised across channels), added into doubles per block.
-  std::vector<float> s(channels), q(channels);
-  for (int64_t start = 0; start < rows; start += kStatsBlock) {
-    const int64_t end = std::min(rows, start + kStatsBlock);
-    float* __restrict ps = s.data();
-    float* __restrict pq = q.data();
-    std::fill(ps, ps + channels, 0.f);
-    std::fill(pq, pq + channels, 0.f);
-    for (int64_t r = start; r < end; r++) {
-      const float* __restrict row = x + r * channels;
-      for (int64_t c = 0; c < channels; c++) {
-        ps[c] += row[c];
-        pq[c] += row[c] * row[c];
-      }
-    }
+  blockedSums(rows, channels, sums, [=](int64_t r, float* __restrict s, float* __restrict q) {
+    const float* __restrict row = x + r * channels;
     for (int64_t c = 0; c < channels; c++) {
-      sums[c] += ps[c];
-      sums[channels + c] += pq[c];
+      s[c] += row[c];
+      q[c] += row[c] * row[c];
     }
-  }
+  });
 }
 
 // y = x * scale + shift per channel, with ReLU when asked.
@@ -243,29 +245,16 @@ void bnApply(const float* __restrict x, float* __restrict y, int64_t rows, int64
   }
 }
 
-// Per-channel sums of g and g * (x - mean), g = dy where the ReLU passed (y > 0) or dy; float
-// sums over blocks of rows, added into doubles per block.
+// Per-channel sums of g and g * (x - mean), g = dy where the ReLU passed (y > 0) or dy.
 void bnGradStats(const float* __restrict x, const float* __restrict y, const float* __restrict dy, int64_t rows, int64_t channels, const float* __restrict mean, bool relu, double* sums) {
-  std::vector<float> sg(channels), sgx(channels);
-  for (int64_t start = 0; start < rows; start += kStatsBlock) {
-    const int64_t end = std::min(rows, start + kStatsBlock);
-    float* __restrict pg = sg.data();
-    float* __restrict pgx = sgx.data();
-    std::fill(pg, pg + channels, 0.f);
-    std::fill(pgx, pgx + channels, 0.f);
-    for (int64_t r = start; r < end; r++) {
-      const int64_t o = r * channels;
-      for (int64_t c = 0; c < channels; c++) {
-        const float g = relu && !(y[o + c] > 0.f) ? 0.f : dy[o + c];
-        pg[c] += g;
-        pgx[c] += g * (x[o + c] - mean[c]);
-      }
-    }
+  blockedSums(rows, channels, sums, [=](int64_t r, float* __restrict sg, float* __restrict sgx) {
+    const int64_t o = r * channels;
     for (int64_t c = 0; c < channels; c++) {
-      sums[c] += pg[c];
-      sums[channels + c] += pgx[c];
+      const float g = relu && !(y[o + c] > 0.f) ? 0.f : dy[o + c];
+      sg[c] += g;
+      sgx[c] += g * (x[o + c] - mean[c]);
     }
-  }
+  });
 }
 
 // dx = k * (g - a - (x - mean) * b) per channel.

@@ -81,12 +81,14 @@ export function loadNativeKernels(env: Record<string, string | undefined> = proc
     try {
       const module = require(NATIVE_MODULE_PATH) as NativeModule;
       const version = module.abiVersion?.() ?? 1;
-      loaded =
-        version !== NATIVE_ABI_VERSION && module.supported()
-          ? { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: `built from other sources (interface version ${version}, this code needs ${NATIVE_ABI_VERSION}); \`npm run build:native\` rebuilds it` } }
-          : module.supported()
-            ? { module, status: { loaded: true, path: NATIVE_MODULE_PATH } }
-            : { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: 'this CPU lacks AVX2 or FMA' } };
+      if (!module.supported()) {
+        loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: 'this CPU lacks AVX2 or FMA' } };
+      } else if (version !== NATIVE_ABI_VERSION) {
+        const reason = `built from other sources (interface version ${version}, this code needs ${NATIVE_ABI_VERSION}); \`npm run build:native\` rebuilds it`;
+        loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason } };
+      } else {
+        loaded = { module, status: { loaded: true, path: NATIVE_MODULE_PATH } };
+      }
     } catch (error) {
       loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: `does not load: ${errorMessage(error).split('\n')[0]}` } };
     }
