@@ -53,6 +53,7 @@ describe('recorded equation runs: architecture params', () => {
         'model.rnn': 'gru',
         'model.rnnUnits': 8,
         'model.rnnLayers': 1,
+        'model.bnMomentum': 0.99,
         'model.dropout': 0,
       });
       assert.deepEqual(listRuns(store, { where: 'params.model.rnn = "gru"' }).map((r) => r.id), [gruRun]);
