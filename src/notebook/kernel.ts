@@ -64,7 +64,10 @@ export interface StartKernelOptions {
   cwd?: string;
   /** Environment of the kernel process. Defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** How long start-up may take (process start, TypeScript warm-up, first reply). Defaults to 60 000 ms. */
+  /**
+   * How long start-up may take (process start, TypeScript warm-up, first reply), a start that
+   * gets no answer in half of it tried once more on fresh ports. Defaults to 180 000 ms.
+   */
   startTimeoutMs?: number;
   /** Path of tslab's `bin/tslab` script. Defaults to the one installed next to glyphlab. */
   tslabBin?: string;
@@ -439,8 +442,24 @@ function toOutput(message: JupyterMessage): KernelOutput | undefined {
  * }
  */
 export async function startKernel(options: StartKernelOptions = {}): Promise<Kernel> {
+  // A start that gets no answer is tried once more, on fresh ports, within the same limit: a
+  // rare start on this 2-core machine never answered while the next ones took seconds.
+  const attempts = 2;
+  const perAttemptMs = Math.ceil((options.startTimeoutMs ?? 180_000) / attempts);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKernelOnce(options, perAttemptMs);
+    } catch (error) {
+      if (!(error instanceof KernelStartTimeout) || attempt === attempts) throw error;
+    }
+  }
+}
+
+/** A kernel that did not answer at start-up within its time. */
+class KernelStartTimeout extends NotebookError {}
+
+async function startKernelOnce(options: StartKernelOptions, startTimeoutMs: number): Promise<Kernel> {
   const cwd = options.cwd ?? process.cwd();
-  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const tslabBin = options.tslabBin ?? defaultTslabBin();
   // Loaded here, not at the top: importing the public API must not load a native addon.
   const zmq = require('zeromq') as typeof Zmq;
@@ -517,19 +536,23 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
 async function waitUntilReady(kernel: TslabKernel, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
+  // Short waits at first (the early requests are the ones the slow joiner loses); longer ones
+  // after, so that a kernel slowed by a busy machine is not asked faster than it answers.
+  let waitMs = 500;
   while (Date.now() < deadline) {
     if (kernel.exited) break;
     try {
-      const { busySeen } = await kernel.request('shell', 'kernel_info_request', {}, { timeoutMs: 500, what: 'kernel_info_request' });
+      const { busySeen } = await kernel.request('shell', 'kernel_info_request', {}, { timeoutMs: Math.min(waitMs, Math.max(1, deadline - Date.now())), what: 'kernel_info_request' });
       if (busySeen) return;
     } catch (error) {
       lastError = error;
+      waitMs = Math.min(5000, waitMs * 2);
     }
   }
   if (kernel.exited) {
     throw lastError instanceof NotebookError ? lastError : new NotebookError(`the tslab kernel exited during start-up (${kernel.exitReason})`);
   }
-  throw new NotebookError(`the tslab kernel did not answer within ${timeoutMs / 1000} s of starting (pid ${kernel.pid}, cwd ${kernel.cwd})`, {
+  throw new KernelStartTimeout(`the tslab kernel did not answer within ${timeoutMs / 1000} s of starting (pid ${kernel.pid}, cwd ${kernel.cwd})`, {
     cause: lastError,
   });
 }

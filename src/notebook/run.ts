@@ -70,7 +70,7 @@ export interface RunNotebookOptions {
   out?: string;
   /** Limit per cell in ms; 0 means none. Defaults to 0. */
   cellTimeoutMs?: number;
-  /** How long the kernel may take to start. Defaults to 60 000 ms. */
+  /** How long the kernel may take to start. Defaults to 180 000 ms (see `startKernel`). */
   startTimeoutMs?: number;
   /** Environment of the kernel. Defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeFailure, startKernel, type Kernel, type KernelOutput } from '../../src/notebook/kernel';
@@ -170,5 +170,25 @@ describe('kernel shutdown', () => {
       return true;
     });
     await assert.rejects(startKernel({ cwd: join(tmpdir(), 'no-such-folder-for-a-kernel') }), /could not start the tslab kernel in .*no-such-folder-for-a-kernel: spawn .* ENOENT/);
+  });
+
+  test('a kernel that never answers is started once more on fresh ports, then reported with its limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glyphlab-silent-kernel-'));
+    try {
+      const starts = join(dir, 'starts.log');
+      const bin = join(dir, 'silent-kernel.js');
+      // Records its arguments (the connection file differs per start) and then says nothing.
+      writeFileSync(bin, `require('node:fs').appendFileSync(${JSON.stringify(starts)}, process.argv.slice(2).join(' ') + '\\n'); setInterval(() => {}, 1000);\n`);
+      await assert.rejects(startKernel({ tslabBin: bin, cwd: dir, startTimeoutMs: 3000 }), (error: unknown) => {
+        assert.ok(error instanceof NotebookError);
+        assert.match(error.message, /the tslab kernel did not answer within 1\.5 s of starting \(pid \d+, cwd /);
+        return true;
+      });
+      const lines = readFileSync(starts, 'utf8').trim().split('\n');
+      assert.equal(lines.length, 2, 'two starts');
+      assert.notEqual(lines[0], lines[1], 'each with its own connection file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
