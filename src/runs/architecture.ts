@@ -147,8 +147,9 @@ export interface RecordedModel {
 }
 
 /**
- * The architecture of a recorded run: its flat params, or, for a run recorded before they were
- * written, the same params derived from the builder config its config kept (`model` for the
+ * The architecture of a recorded run: its flat params (any key added since it was recorded taken
+ * from its builder config), or, for a run recorded before they were written, the same params
+ * derived from the builder config its config kept (`model` for the
  * equation models, `architecture` for the character classifiers). Undefined when the run has
  * neither (e.g. not trained by a glyphlab run function).
  *
@@ -156,21 +157,21 @@ export interface RecordedModel {
  * readArchitecture(getRun(store, runId))?.['model.rnn']; // 'lstm'
  */
 export function readArchitecture(run: RecordedModel): ModelArchitecture | undefined {
-  if (typeof run.params['input.height'] === 'number') {
-    const recorded = Object.fromEntries(ARCHITECTURE_KEYS.filter((key) => run.params[key] !== undefined && run.params[key] !== null).map((key) => [key, run.params[key]])) as unknown as ModelArchitecture;
-    // Runs recorded before `model.bnMomentum` existed kept it in their builder config only.
-    const builder = run.config?.['model'];
-    if (run.params['model'] === 'crnn' && recorded['model.bnMomentum'] === undefined && isRecord(builder)) {
-      const momentum = num(builder['batchNormMomentum']);
-      if (momentum !== undefined) recorded['model.bnMomentum'] = momentum;
-    }
-    return recorded;
-  }
+  const fromConfig = configArchitecture(run);
+  if (typeof run.params['input.height'] !== 'number') return fromConfig;
+  const recorded = Object.fromEntries(ARCHITECTURE_KEYS.filter((key) => run.params[key] !== undefined && run.params[key] !== null).map((key) => [key, run.params[key]]));
+  // A key added after the run was recorded (e.g. `model.bnMomentum`) comes from the builder config it kept.
+  const added = Object.entries(fromConfig ?? {}).filter(([key, value]) => !(key in recorded) && !Number.isNaN(value));
+  return { ...Object.fromEntries(added), ...recorded } as unknown as ModelArchitecture;
+}
+
+/** The architecture params derived from the builder config a run kept (`model` or `architecture`). */
+function configArchitecture(run: RecordedModel): ModelArchitecture | undefined {
   const family = run.params['model'];
   const config = run.config?.['model'] ?? run.config?.['architecture'];
   if (typeof family !== 'string' || !isRecord(config)) return undefined;
   try {
-    return architectureParams(family, config as BuilderConfig);
+    return architectureParams(family, config);
   } catch {
     return undefined;
   }
