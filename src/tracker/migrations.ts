@@ -33,8 +33,7 @@ const STORE_TABLES = ['artifacts', 'experiments', 'metric_summary', 'metrics', '
  * opened to write is fine: the migrations make it a store.
  */
 export function assertGlyphlabStore(db: Database.Database, file: string, readonly: boolean): void {
-  const version = readSchemaVersion(db);
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+  const { version, tables } = readStoreShape(db);
   const keep = 'it was left untouched; give --db or GLYPHLAB_DB the path of a glyphlab experiment database (e.g. experiments/glyphlab.db)';
   if (version === 0 && tables.length === 0) {
     if (readonly) throw new TrackerError(`${file} is an empty SQLite database, not a glyphlab experiment store (no runs were ever recorded in it); ${keep}`);
@@ -47,6 +46,27 @@ export function assertGlyphlabStore(db: Database.Database, file: string, readonl
       `${file} is a SQLite database but not a glyphlab experiment store (schema version ${version}, tables: ${shown || 'none'}` +
         `${version > 0 ? `; it lacks ${missing.join(', ')}` : ''}); ${keep}`,
     );
+  }
+}
+
+/**
+ * The schema version and table names, read in one read transaction. Read as two autocommit
+ * statements, another process creating the store could commit between them, and this one would
+ * see version 0 with glyphlab's tables: a store mistaken for a foreign file.
+ */
+function readStoreShape(db: Database.Database): { version: number; tables: string[] } {
+  const read = (): { version: number; tables: string[] } => ({
+    version: readSchemaVersion(db),
+    tables: (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map(
+      (t) => t.name,
+    ),
+  });
+  if (db.inTransaction) return read();
+  db.exec('BEGIN');
+  try {
+    return read();
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
   }
 }
 

@@ -7,8 +7,37 @@ import assert from 'node:assert/strict';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
 import { runFixture, tempDbPath } from './helpers';
+import { startScriptWorker } from '../../src/util/script-worker';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 
 describe('the store under real processes', () => {
+  test('two threads creating the same new database at once both open it as a glyphlab store, 300 times over', async () => {
+    // Before the schema version and the table list were read in one transaction, about 1 in 40
+    // of these races saw glyphlab's tables with version 0 and refused the store as foreign.
+    const workers = [0, 1].map(() => startScriptWorker(join(__dirname, 'fixtures'), 'open-store-worker', __filename));
+    try {
+      const next = (worker: Worker): Promise<string> => new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      await Promise.all(workers.map(next));
+      const failures: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        const file = tempDbPath();
+        const answers = await Promise.all(workers.map((worker) => {
+          const answer = next(worker);
+          worker.postMessage(file);
+          return answer;
+        }));
+        failures.push(...answers.filter((answer) => answer !== 'ok'));
+      }
+      assert.deepEqual(failures.slice(0, 3), []);
+    } finally {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    }
+  });
+
   test('two processes recording at once into a new database lose nothing and never see SQLITE_BUSY', async () => {
     const file = tempDbPath();
     const runs = 10;
