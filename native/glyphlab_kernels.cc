@@ -145,7 +145,79 @@ struct ConvShape {
 // at a time, every filter tap and input channel broadcasts the pixels' input values (read in
 // place: NHWC keeps a pixel's channels contiguous) against a row of the filter (packed once into
 // NR-wide panels). No im2col copy of the input is made; taps outside the image read zeros.
+// The sum of a vector's eight floats.
+inline float horizontalSum(__m256 v) {
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
+// conv2d for outputs narrower than a vector (N < 8; the input gradient of a one-channel image
+// is such a convolution): the register tile would compute 16 output channels for every one
+// needed, so each output value is instead a dot product along the input channels, contiguous in
+// NHWC, against the filter packed as [n][tap][channel] (channels padded to a multiple of 8).
+template <int N>
+void conv2dNarrow(const float* x, const float* w, float* y, const ConvShape& s) {
+  const int64_t C = s.channels, taps = s.filterHeight * s.filterWidth;
+  const int64_t padded = (C + 7) / 8 * 8;
+  std::vector<float> packed(static_cast<size_t>(N * taps * padded), 0.f);
+  for (int64_t n = 0; n < N; n++) {
+    for (int64_t tap = 0; tap < taps; tap++) {
+      for (int64_t c = 0; c < C; c++) packed[(n * taps + tap) * padded + c] = w[(tap * C + c) * N + n];
+    }
+  }
+  const __m256i tail = tailMask(static_cast<int>(C % 8 == 0 ? 8 : C % 8));
+  const int64_t imageSize = s.height * s.width * C;
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int64_t oh = 0; oh < s.outHeight; oh++) {
+      for (int64_t ow = 0; ow < s.outWidth; ow++) {
+        __m256 acc[N];
+        for (int n = 0; n < N; n++) acc[n] = _mm256_setzero_ps();
+        for (int64_t fh = 0; fh < s.filterHeight; fh++) {
+          const int64_t ih = oh * s.strideH - s.padTop + fh * s.dilationH;
+          if (ih < 0 || ih >= s.height) continue;
+          for (int64_t fw = 0; fw < s.filterWidth; fw++) {
+            const int64_t iw = ow * s.strideW - s.padLeft + fw * s.dilationW;
+            if (iw < 0 || iw >= s.width) continue;
+            const float* src = x + b * imageSize + (ih * s.width + iw) * C;
+            const float* wp = packed.data() + (fh * s.filterWidth + fw) * padded;
+            int64_t c0 = 0;
+            for (; c0 + 8 <= C; c0 += 8) {
+              const __m256 v = _mm256_loadu_ps(src + c0);
+              for (int n = 0; n < N; n++) acc[n] = _mm256_fmadd_ps(v, _mm256_loadu_ps(wp + n * taps * padded + c0), acc[n]);
+            }
+            if (c0 < C) {
+              const __m256 v = _mm256_maskload_ps(src + c0, tail);
+              for (int n = 0; n < N; n++) acc[n] = _mm256_fmadd_ps(v, _mm256_loadu_ps(wp + n * taps * padded + c0), acc[n]);
+            }
+          }
+        }
+        float* out = y + ((b * s.outHeight + oh) * s.outWidth + ow) * N;
+        for (int n = 0; n < N; n++) out[n] = horizontalSum(acc[n]);
+      }
+    }
+  }
+}
+
+// Dispatches conv2dNarrow on the output width (1 to 7), so that its accumulators are registers.
+void conv2dNarrowAny(const float* x, const float* w, float* y, const ConvShape& s) {
+  switch (s.outChannels) {
+    case 1: return conv2dNarrow<1>(x, w, y, s);
+    case 2: return conv2dNarrow<2>(x, w, y, s);
+    case 3: return conv2dNarrow<3>(x, w, y, s);
+    case 4: return conv2dNarrow<4>(x, w, y, s);
+    case 5: return conv2dNarrow<5>(x, w, y, s);
+    case 6: return conv2dNarrow<6>(x, w, y, s);
+    default: return conv2dNarrow<7>(x, w, y, s);
+  }
+}
+
 void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
+  if (s.outChannels >= 1 && s.outChannels < 8) {
+    conv2dNarrowAny(x, w, y, s);
+    return;
+  }
   const int64_t K = s.filterHeight * s.filterWidth * s.channels;
   const int64_t N = s.outChannels;
   const int64_t panels = (N + NR - 1) / NR;
@@ -197,6 +269,41 @@ void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
   }
 }
 
+
+// dW = the filter gradient of conv2d: for every filter tap (fh, fw),
+//   dW[fh, fw, ci, co] = sum over b, oh, ow of x[b, oh*sh + fh*dh - pt, ow*sw + fw*dw - pl, ci] * dy[b, oh, ow, co]
+// which, for one output row (b, oh) and one tap, is a product X^T DY of the row's input pixels
+// that the tap reads ([ow, ci], pixels sw*Ci floats apart) by the row's gradients ([ow, co]),
+// added into the tap's [Ci, Co] block. Rows are visited in the outer loop, so their pixels and
+// gradients stay in cache while every tap reads them, and dW (small) stays in cache throughout.
+void conv2dBackpropFilter(const float* x, const float* dy, float* dw, const ConvShape& s) {
+  const int64_t Ci = s.channels, Co = s.outChannels;
+  std::fill(dw, dw + s.filterHeight * s.filterWidth * Ci * Co, 0.f);
+  // First and end output column whose input column lies inside the image, per filter column.
+  std::vector<int64_t> first(static_cast<size_t>(s.filterWidth)), end(static_cast<size_t>(s.filterWidth));
+  for (int64_t fw = 0; fw < s.filterWidth; fw++) {
+    const int64_t shift = fw * s.dilationW - s.padLeft;  // iw = ow * sw + shift
+    first[fw] = shift >= 0 ? 0 : (-shift + s.strideW - 1) / s.strideW;
+    end[fw] = std::min(s.outWidth, s.width - shift <= 0 ? 0 : (s.width - shift + s.strideW - 1) / s.strideW);
+  }
+  for (int64_t b = 0; b < s.batch; b++) {
+    for (int64_t oh = 0; oh < s.outHeight; oh++) {
+      const float* dyRow = dy + (b * s.outHeight + oh) * s.outWidth * Co;
+      for (int64_t fh = 0; fh < s.filterHeight; fh++) {
+        const int64_t ih = oh * s.strideH + fh * s.dilationH - s.padTop;
+        if (ih < 0 || ih >= s.height) continue;
+        const float* xRow = x + (b * s.height + ih) * s.width * Ci;
+        for (int64_t fw = 0; fw < s.filterWidth; fw++) {
+          const int64_t ow0 = first[fw], ow1 = end[fw];
+          if (ow1 <= ow0) continue;
+          const int64_t iw0 = ow0 * s.strideW + fw * s.dilationW - s.padLeft;
+          float* tap = dw + (fh * s.filterWidth + fw) * Ci * Co;
+          gemmDirect(xRow + iw0 * Ci, 1, s.strideW * Ci, dyRow + ow0 * Co, Co, tap, Co, Ci, Co, ow1 - ow0, true);
+        }
+      }
+    }
+  }
+}
 
 // ---- Elementwise kernels of a training step: batch norm, max-pool gradient, recurrences ----
 // Ports of the JavaScript kernels in src/backend (wasm-batch-norm.ts, wasm-js-kernels.ts,
@@ -307,6 +414,54 @@ inline float hardSigmoid(float v) { return std::min(1.f, std::max(0.f, 0.2f * v 
 inline float gate(float v, bool hard) { return hard ? hardSigmoid(v) : sigmoid(v); }
 inline float gateSlope(float y, bool hard) { return hard ? (y > 0.f && y < 1.f ? 0.2f : 0.f) : y * (1.f - y); }
 
+// Vectorised activations for the recurrences' gates. exp(x) = 2^n * e^r with n = round(x / ln 2)
+// and |r| <= ln 2 / 2, e^r from a degree-7 polynomial (the classic single-precision minimax fit,
+// within 2 ulp of std::exp over the clamped range); the logistic and tanh follow from it.
+__attribute__((always_inline)) inline __m256 exp8(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.f)), _mm256_set1_ps(88.f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // r = x - n ln 2, with ln 2 split in two so that n * ln2hi is exact.
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+  y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.f)));
+  const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(scale));
+}
+
+__attribute__((always_inline)) inline __m256 sigmoid8(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.f);
+  return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+// tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|): no overflow, exact sign.
+__attribute__((always_inline)) inline __m256 tanh8(__m256 x) {
+  const __m256 sign = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(0x80000000u))));
+  const __m256 ax = _mm256_xor_ps(x, sign);
+  const __m256 e = exp8(_mm256_mul_ps(ax, _mm256_set1_ps(-2.f)));
+  const __m256 one = _mm256_set1_ps(1.f);
+  return _mm256_xor_ps(_mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e)), sign);
+}
+
+// v[i] = gate(v[i]) (logistic, or the hard one) for i < n, in place.
+void gatesInPlace(float* v, int64_t n, bool hard) {
+  int64_t i = 0;
+  if (!hard) for (; i + 8 <= n; i += 8) _mm256_storeu_ps(v + i, sigmoid8(_mm256_loadu_ps(v + i)));
+  for (; i < n; i++) v[i] = gate(v[i], hard);
+}
+
+// v[i] = tanh(v[i]) for i < n, in place.
+void tanhInPlace(float* v, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(v + i, tanh8(_mm256_loadu_ps(v + i)));
+  for (; i < n; i++) v[i] = std::tanh(v[i]);
+}
+
 // The shapes of one direction of a recurrent layer: x [B, T, F], kernel [F, G], recurrent
 // kernel [U, G], bias [G]; per-step values saved time-major in processing order.
 struct RnnShape {
@@ -355,21 +510,17 @@ void lstmForward(const float* x, const float* kernel, const float* rec, const fl
       float* zr = &z[b * G];
       float* g = gateOut + (st * B + b) * G;
       const float* cPrev = st > 0 ? cOut + ((st - 1) * B + b) * U : nullptr;
+      // Gates i, f, g, o: pre-activations, then the logistic on i and f, tanh on g, the logistic on o.
+      for (int64_t j = 0; j < G; j++) g[j] = p[j] + bias[j] + (st > 0 ? zr[j] : 0.f);
+      gatesInPlace(g, 2 * U, s.hard);
+      tanhInPlace(g + 2 * U, U);
+      gatesInPlace(g + 3 * U, U, s.hard);
+      float* c = cOut + (st * B + b) * U;
+      float* tc = tanhOut + (st * B + b) * U;
+      for (int64_t j = 0; j < U; j++) tc[j] = c[j] = g[U + j] * (cPrev ? cPrev[j] : 0.f) + g[j] * g[2 * U + j];
+      tanhInPlace(tc, U);
       for (int64_t j = 0; j < U; j++) {
-        const float r0 = st > 0 ? zr[j] : 0.f, r1 = st > 0 ? zr[U + j] : 0.f, r2 = st > 0 ? zr[2 * U + j] : 0.f, r3 = st > 0 ? zr[3 * U + j] : 0.f;
-        const float i = gate(p[j] + bias[j] + r0, s.hard);
-        const float f = gate(p[U + j] + bias[U + j] + r1, s.hard);
-        const float gg = std::tanh(p[2 * U + j] + bias[2 * U + j] + r2);
-        const float o = gate(p[3 * U + j] + bias[3 * U + j] + r3, s.hard);
-        const float c = f * (cPrev ? cPrev[j] : 0.f) + i * gg;
-        const float tc = std::tanh(c);
-        const float h = o * tc;
-        g[j] = i;
-        g[U + j] = f;
-        g[2 * U + j] = gg;
-        g[3 * U + j] = o;
-        cOut[(st * B + b) * U + j] = c;
-        tanhOut[(st * B + b) * U + j] = tc;
+        const float h = g[3 * U + j] * tc[j];
         hOut[(b * T + t) * U + j] = h;
         state[b * U + j] = h;
       }
@@ -419,19 +570,21 @@ void gruForward(const float* x, const float* kernel, const float* rec, const flo
     for (int64_t b = 0; b < B; b++) {
       const float* p = &proj[(b * T + t) * G];
       float* g = gateOut + (st * B + b) * G;
-      for (int64_t j = 0; j < 2 * U; j++) g[j] = gate(p[j] + bias[j] + (st > 0 ? zr[b * 2 * U + j] : 0.f), s.hard);
+      for (int64_t j = 0; j < 2 * U; j++) g[j] = p[j] + bias[j] + (st > 0 ? zr[b * 2 * U + j] : 0.f);
+      gatesInPlace(g, 2 * U, s.hard);
       for (int64_t j = 0; j < U; j++) reset[b * U + j] = st > 0 ? g[U + j] * state[b * U + j] : 0.f;
     }
     if (st > 0) gemmDirect(reset.data(), U, 1, rec + 2 * U, G, cand.data(), U, B, U, U, false);
     for (int64_t b = 0; b < B; b++) {
       const float* p = &proj[(b * T + t) * G];
       float* g = gateOut + (st * B + b) * G;
+      for (int64_t j = 0; j < U; j++) g[2 * U + j] = p[2 * U + j] + bias[2 * U + j] + (st > 0 ? cand[b * U + j] : 0.f);
+      tanhInPlace(g + 2 * U, U);
       for (int64_t j = 0; j < U; j++) {
-        const float c = std::tanh(p[2 * U + j] + bias[2 * U + j] + (st > 0 ? cand[b * U + j] : 0.f));
+        const float c = g[2 * U + j];
         const float z = g[j];
         const float hPrev = st > 0 ? state[b * U + j] : 0.f;
         const float hNew = z * hPrev + (1.f - z) * c;
-        g[2 * U + j] = c;
         hOut[(b * T + t) * U + j] = hNew;
         state[b * U + j] = hNew;
       }
@@ -551,25 +704,30 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 // conv2d(heap, xOffset, filterOffset, yOffset, [batch, height, width, inChannels],
 //        [filterHeight, filterWidth, outChannels], [strideH, strideW, padTop, padLeft,
 //        dilationH, dilationW], [outHeight, outWidth]): y = conv(x, filter), NHWC and HWIO.
-napi_value Conv2d(napi_env env, napi_callback_info info) {
+// The operands of a convolution kernel: (heap, x, second operand, output, input [B, H, W, Ci],
+// filter [FH, FW, Co], geometry [sh, sw, pt, pl, dh, dw], output [OH, OW]). The forward
+// convolution's second operand is the filter and its output y; the filter gradient's second
+// operand is dy and its output dW. Throws and returns false on bad arguments.
+bool readConvCall(napi_env env, napi_callback_info info, const char* name, bool filterGradient, float** xOut, float** second, float** result, ConvShape* shape) {
   size_t argc = 8;
   napi_value args[8];
   napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
+  const std::string kernel(name);
   if (argc != 8) {
-    throwError(env, "conv2d takes 8 arguments");
-    return nullptr;
+    throwError(env, kernel + " takes 8 arguments");
+    return false;
   }
   void* data = nullptr;
   size_t length = 0;
   if (napi_get_arraybuffer_info(env, args[0], &data, &length) != napi_ok) {
-    throwError(env, "conv2d: the first argument must be the heap's ArrayBuffer");
-    return nullptr;
+    throwError(env, kernel + ": the first argument must be the heap's ArrayBuffer");
+    return false;
   }
   int64_t offsets[3];
   for (int i = 0; i < 3; i++) {
     if (!readInt(env, args[i + 1], &offsets[i])) {
-      throwError(env, "conv2d: offsets must be numbers");
-      return nullptr;
+      throwError(env, kernel + ": offsets must be numbers");
+      return false;
     }
   }
   const uint32_t lengths[4] = {4, 3, 6, 2};
@@ -578,32 +736,47 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     for (uint32_t i = 0; i < lengths[g]; i++) {
       napi_value item;
       if (napi_get_element(env, args[4 + g], i, &item) != napi_ok || !readInt(env, item, &values[g][i])) {
-        throwError(env, "conv2d: shapes and geometry must be arrays of numbers");
-        return nullptr;
+        throwError(env, kernel + ": shapes and geometry must be arrays of numbers");
+        return false;
       }
     }
   }
   const int64_t batch = values[0][0], height = values[0][1], width = values[0][2], channels = values[0][3];
   const int64_t fh = values[1][0], fw = values[1][1], outChannels = values[1][2];
   const int64_t outHeight = values[3][0], outWidth = values[3][1];
-  for (int64_t s : {batch, height, width, channels, fh, fw, outChannels, outHeight, outWidth}) {
-    if (s < 0) {
-      throwError(env, "conv2d: negative size");
-      return nullptr;
+  for (int64_t size : {batch, height, width, channels, fh, fw, outChannels, outHeight, outWidth}) {
+    if (size < 0) {
+      throwError(env, kernel + ": negative size");
+      return false;
     }
   }
   for (int i = 0; i < 6; i++) {
     if ((i < 2 || i >= 4) && values[2][i] < 1) {
-      throwError(env, "conv2d: strides and dilations must be positive");
-      return nullptr;
+      throwError(env, kernel + ": strides and dilations must be positive");
+      return false;
     }
   }
-  float* x = floatsAt(env, data, length, offsets[0], batch * height * width * channels, "x");
-  float* w = x ? floatsAt(env, data, length, offsets[1], fh * fw * channels * outChannels, "filter") : nullptr;
-  float* y = w ? floatsAt(env, data, length, offsets[2], batch * outHeight * outWidth * outChannels, "y") : nullptr;
-  if (!y) return nullptr;
-  const ConvShape shape{batch, height, width, channels, fh, fw, outChannels, values[2][0], values[2][1], values[2][2], values[2][3], values[2][4], values[2][5], outHeight, outWidth};
-  conv2d(x, w, y, shape);
+  const int64_t filterSize = fh * fw * channels * outChannels;
+  const int64_t outputSize = batch * outHeight * outWidth * outChannels;
+  *xOut = floatsAt(env, data, length, offsets[0], batch * height * width * channels, "x");
+  *second = *xOut ? floatsAt(env, data, length, offsets[1], filterGradient ? outputSize : filterSize, filterGradient ? "dy" : "filter") : nullptr;
+  *result = *second ? floatsAt(env, data, length, offsets[2], filterGradient ? filterSize : outputSize, filterGradient ? "dW" : "y") : nullptr;
+  if (!*result) return false;
+  *shape = ConvShape{batch, height, width, channels, fh, fw, outChannels, values[2][0], values[2][1], values[2][2], values[2][3], values[2][4], values[2][5], outHeight, outWidth};
+  return true;
+}
+
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  float *x, *w, *y;
+  ConvShape shape;
+  if (readConvCall(env, info, "conv2d", false, &x, &w, &y, &shape)) conv2d(x, w, y, shape);
+  return nullptr;
+}
+
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  float *x, *dy, *dw;
+  ConvShape shape;
+  if (readConvCall(env, info, "conv2dBackpropFilter", true, &x, &dy, &dw, &shape)) conv2dBackpropFilter(x, dy, dw, shape);
   return nullptr;
 }
 
@@ -838,7 +1011,7 @@ napi_value Supported(napi_env env, napi_callback_info) {
 // module built from older sources is not used.
 napi_value AbiVersion(napi_env env, napi_callback_info) {
   napi_value result;
-  napi_create_int32(env, 2, &result);
+  napi_create_int32(env, 3, &result);
   return result;
 }
 
@@ -848,6 +1021,7 @@ NAPI_MODULE_INIT() {
   const napi_property_descriptor properties[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"supported", nullptr, Supported, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abiVersion", nullptr, AbiVersion, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnStats", nullptr, BnStats, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -36,6 +36,8 @@ export interface NativeModule {
   gruBackward(heap: ArrayBuffer, offsets: number[], dims: number[]): void;
   gemm(heap: ArrayBuffer, a: number, b: number, c: number, m: number, n: number, k: number, transposeA: number, transposeB: number, accumulate: number, batch: number, aStride: number, bStride: number): void;
   conv2d(heap: ArrayBuffer, x: number, filter: number, y: number, input: number[], filterShape: number[], geometry: number[], output: number[]): void;
+  /** The filter gradient of `conv2d`, with the same shapes and geometry: dW from x and dy. */
+  conv2dBackpropFilter(heap: ArrayBuffer, x: number, dy: number, dw: number, input: number[], filterShape: number[], geometry: number[], output: number[]): void;
 }
 
 /** Whether the native kernels are in use, or why not. */
@@ -50,9 +52,9 @@ export interface NativeKernelsStatus {
 /**
  * The interface version this code expects of the module (its `abiVersion()`); a module built
  * from older sources is not used (version 2: `maxPoolGradTiled` takes sizes that leave a
- * remainder).
+ * remainder; version 3: `conv2dBackpropFilter`).
  */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 /** Where `npm install` builds the module. */
 export const NATIVE_MODULE_PATH = join(__dirname, '..', '..', 'native', 'build', 'Release', 'glyphlab_kernels.node');
@@ -160,17 +162,37 @@ function nativeConvolution(module: NativeModule, fallback: tf.KernelFunc) {
     const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4D, filter.shape as Shape4D, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode);
     const backend = args.backend as unknown as HeapBackend;
     const out = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
-    module.conv2d(
-      backend.wasm.HEAPU8.buffer as ArrayBuffer,
-      offsetOf(backend, x),
-      offsetOf(backend, filter),
-      offsetOf(backend, out),
-      [info.batchSize, info.inHeight, info.inWidth, info.inChannels],
-      [info.filterHeight, info.filterWidth, info.outChannels],
-      [info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, info.dilationHeight, info.dilationWidth],
-      [info.outHeight, info.outWidth],
-    );
+    module.conv2d(heapOf(backend), offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), ...convGeometry(info));
     return epilogue(args, out, args.inputs['bias'] ?? undefined, activation);
+  };
+}
+
+/** The native module's convolution geometry arguments for `info`. */
+function convGeometry(info: tf.backend_util.Conv2DInfo): [number[], number[], number[], number[]] {
+  return [
+    [info.batchSize, info.inHeight, info.inWidth, info.inChannels],
+    [info.filterHeight, info.filterWidth, info.outChannels],
+    [info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, info.dilationHeight, info.dilationWidth],
+    [info.outHeight, info.outWidth],
+  ];
+}
+
+/**
+ * `Conv2DBackpropFilter` (NHWC, float32) natively, as one product per output row and filter tap
+ * (see `conv2dBackpropFilter` in the module); anything else goes to `fallback`.
+ */
+function nativeConvolutionFilterGradient(module: NativeModule, fallback: tf.KernelFunc) {
+  return (args: KernelArgs): TensorInfo | TensorInfo[] => {
+    const x = args.inputs['x'];
+    const dy = args.inputs['dy'];
+    const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    if (!enabled || x == null || dy == null || x.dtype !== 'float32' || dy.dtype !== 'float32' || attrs.dataFormat === 'NCHW') return fallback(args);
+    const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4D, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    if (dy.shape.join() !== [info.batchSize, info.outHeight, info.outWidth, info.outChannels].join()) return fallback(args);
+    const backend = args.backend as unknown as HeapBackend;
+    const out = backend.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
+    module.conv2dBackpropFilter(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), ...convGeometry(info));
+    return out;
   };
 }
 
@@ -216,13 +238,14 @@ function nativeMatMul(module: NativeModule, fallback: tf.KernelFunc) {
 }
 
 /**
- * The native replacement of wasm kernel `name` (`Conv2D`, `FusedConv2D`, `BatchMatMul`,
- * `_FusedMatMul`) around `fallback`, or `fallback` itself when the native kernels are not in use.
+ * The native replacement of wasm kernel `name` (`Conv2D`, `FusedConv2D`, `Conv2DBackpropFilter`,
+ * `BatchMatMul`, `_FusedMatMul`) around `fallback`, or `fallback` itself when the native kernels are not in use.
  */
 export function withNativeKernel(name: string, fallback: tf.KernelFunc): tf.KernelFunc {
   if (!loadNativeKernels().loaded || !loaded?.module) return fallback;
   const module = loaded.module;
   if (name === 'Conv2D' || name === 'FusedConv2D') return nativeConvolution(module, fallback) as tf.KernelFunc;
+  if (name === 'Conv2DBackpropFilter') return nativeConvolutionFilterGradient(module, fallback) as tf.KernelFunc;
   if (name === 'BatchMatMul' || name === '_FusedMatMul') return nativeMatMul(module, fallback) as tf.KernelFunc;
   return fallback;
 }

@@ -216,7 +216,7 @@ function paddedConvolution(name: string) {
 export function registerWasmTrainingKernels(): string[] {
   const added: string[] = [];
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm') == null) {
-    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilterWasm });
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: withNativeKernel('Conv2DBackpropFilter', conv2dBackpropFilterWasm) });
     added.push('Conv2DBackpropFilter');
   }
   const replacements: [string, (original: tf.KernelFunc) => (args: KernelArgs) => TensorInfo | TensorInfo[]][] = [

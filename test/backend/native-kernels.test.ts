@@ -68,13 +68,18 @@ describe('native products and convolutions (AVX2/FMA on the wasm heap)', () => {
     tf.dispose([x, w, bias]);
   });
 
-  test('convolutions: strides, dilations, same/valid/numeric padding, bias and ReLU, and their gradients', async () => {
+  test('convolutions: strides, dilations, same/valid/numeric padding, narrow and wide channels, bias and ReLU, and their gradients', async () => {
     const cases: { x: number[]; f: number[]; strides: [number, number]; pad: 'same' | 'valid' | number; dilations: [number, number] }[] = [
       { x: [2, 9, 11, 3], f: [3, 3, 3, 5], strides: [1, 1], pad: 'same', dilations: [1, 1] },
       { x: [1, 8, 7, 1], f: [3, 3, 1, 17], strides: [1, 1], pad: 'same', dilations: [1, 1] },
       { x: [3, 10, 9, 4], f: [2, 3, 4, 6], strides: [2, 1], pad: 'valid', dilations: [1, 1] },
       { x: [2, 12, 12, 2], f: [3, 3, 2, 3], strides: [1, 1], pad: 'same', dilations: [2, 2] },
       { x: [1, 7, 9, 2], f: [3, 2, 2, 4], strides: [2, 2], pad: 1, dilations: [1, 1] },
+      // A CRNN's first block (one input channel: its input gradient is 16 channels to 1), and
+      // channel counts past the 6x16 tile's with remainders, plain and strided.
+      { x: [2, 6, 20, 1], f: [3, 3, 1, 16], strides: [1, 1], pad: 'same', dilations: [1, 1] },
+      { x: [2, 5, 13, 14], f: [3, 3, 14, 20], strides: [1, 1], pad: 'same', dilations: [1, 1] },
+      { x: [2, 9, 10, 7], f: [3, 3, 7, 9], strides: [2, 2], pad: 'same', dilations: [1, 1] },
     ];
     for (const [i, c] of cases.entries()) {
       const x = random(`conv-x${i}`, c.x) as tf.Tensor4D;
