@@ -2,8 +2,10 @@
  * Seeded augmentation of equation images, on {@link RawImage} pixels after resizing: random
  * horizontal placement (the reference implementation's data is all left-aligned), a small rotation,
  * pixel noise and smudges (dark blurred blots, as in the reference implementation's robustness
- * probe).
+ * probe). Three more, off by default, vary the glyphs' shapes the way other fonts do: a slant
+ * (horizontal shear), a horizontal stretch, and bolder or thinner strokes.
  */
+import { ConfigError } from '../../errors';
 import type { RawImage } from '../../image/raw-image';
 import type { Rng } from '../../util/rng';
 
@@ -16,6 +18,36 @@ export interface AugmentOptions {
   noise?: number;
   /** Probability of adding smudges. Defaults to 0.2. */
   smudge?: number;
+  /** Largest slant, as horizontal shift per row of height (uniform in +-; 0.3 is about 17 degrees). Defaults to 0 (none). */
+  maxShear?: number;
+  /** Largest horizontal stretch or squeeze, as a fraction (uniform in +-; never stretched past the image's width). Defaults to 0 (none). */
+  maxStretch?: number;
+  /** Largest stroke change, as the share (0 to 1) of a 3x3 dilation (bolder) or erosion (thinner) blended in. Defaults to 0 (none). */
+  maxStroke?: number;
+}
+
+/** Every option of {@link augmentImage} with its default; throws on a shape option out of range. */
+function resolveAugment(options: AugmentOptions): Required<AugmentOptions> {
+  const ranges: [keyof AugmentOptions, number, string][] = [
+    ['maxShear', 2, 'from 0 to 2'],
+    ['maxStretch', 0.9, 'from 0 to 0.9'],
+    ['maxStroke', 1, 'from 0 to 1'],
+  ];
+  for (const [name, most, accepted] of ranges) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= most)) {
+      throw new ConfigError(`augmentation ${name} ${value} must be a number ${accepted}`);
+    }
+  }
+  return {
+    placement: options.placement ?? 0.5,
+    maxRotationDegrees: options.maxRotationDegrees ?? 3,
+    noise: options.noise ?? 6,
+    smudge: options.smudge ?? 0.2,
+    maxShear: options.maxShear ?? 0,
+    maxStretch: options.maxStretch ?? 0,
+    maxStroke: options.maxStroke ?? 0,
+  };
 }
 
 function inkColumns(image: RawImage): { first: number; last: number } {
@@ -33,14 +65,92 @@ function inkColumns(image: RawImage): { first: number; last: number } {
   return { first, last };
 }
 
+/** How {@link resampleAffine} maps: rotation (radians), then slant and horizontal stretch, about (cx, cy). */
+interface AffineParams {
+  angle: number;
+  shear: number;
+  stretch: number;
+  cx: number;
+  cy: number;
+}
+
+/**
+ * The image rotated by `angle`, slanted by `shear` (rows above the centre move right for a
+ * positive shear) and stretched horizontally by `stretch`, about (cx, cy): each output pixel
+ * samples the source bilinearly at its inverse position; outside the source is white.
+ */
+function resampleAffine(image: RawImage, { angle, shear, stretch, cx, cy }: AffineParams): Uint8Array {
+  const { width, height, channels, data } = image;
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const out = new Uint8Array(data.length);
+  const at = (xx: number, yy: number, c: number): number => (xx < 0 || yy < 0 || xx >= width || yy >= height ? 255 : (data[(yy * width + xx) * channels + c] as number));
+  for (let y = 0; y < height; y++) {
+    const v = y - cy;
+    for (let x = 0; x < width; x++) {
+      // Undo the stretch, then the slant, then the rotation.
+      const u = (x - cx) / stretch + shear * v;
+      const sx = cos * u + sin * v + cx;
+      const sy = -sin * u + cos * v + cy;
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      const inside = x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height;
+      for (let c = 0; c < channels; c++) {
+        let top: number;
+        let bottom: number;
+        if (inside) {
+          const i = (y0 * width + x0) * channels + c;
+          const below = i + width * channels;
+          top = (data[i] as number) * (1 - fx) + (data[i + channels] as number) * fx;
+          bottom = (data[below] as number) * (1 - fx) + (data[below + channels] as number) * fx;
+        } else {
+          top = at(x0, y0, c) * (1 - fx) + at(x0 + 1, y0, c) * fx;
+          bottom = at(x0, y0 + 1, c) * (1 - fx) + at(x0 + 1, y0 + 1, c) * fx;
+        }
+        out[(y * width + x) * channels + c] = Math.round(top * (1 - fy) + bottom * fy);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Bolder (`amount` > 0) or thinner (< 0) strokes: each pixel moves the share |amount| of the way
+ * to the darkest (bolder) or lightest (thinner) value of its 3x3 neighbourhood. Ink is dark.
+ */
+function changeStrokes(image: RawImage, amount: number): Uint8Array {
+  const { width, height, channels, data } = image;
+  const out = new Uint8Array(data.length);
+  const share = Math.min(1, Math.abs(amount));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) {
+        let extreme = amount > 0 ? 255 : 0;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = Math.min(height - 1, Math.max(0, y + dy));
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = Math.min(width - 1, Math.max(0, x + dx));
+            const value = data[(yy * width + xx) * channels + c] ?? 255;
+            extreme = amount > 0 ? Math.min(extreme, value) : Math.max(extreme, value);
+          }
+        }
+        const i = (y * width + x) * channels + c;
+        out[i] = Math.round((data[i] ?? 255) * (1 - share) + extreme * share);
+      }
+    }
+  }
+  return out;
+}
+
 /** Returns an augmented copy of `image` (the input is not changed). */
 export function augmentImage(image: RawImage, rng: Rng, options: AugmentOptions = {}): RawImage {
   const { width, height, channels } = image;
   let data = new Uint8Array(image.data);
-  const placement = options.placement ?? 0.5;
-  const maxRotation = ((options.maxRotationDegrees ?? 3) * Math.PI) / 180;
-  const noise = options.noise ?? 6;
-  const smudge = options.smudge ?? 0.2;
+  const o = resolveAugment(options);
+  const { placement, noise, smudge } = o;
+  const maxRotation = (o.maxRotationDegrees * Math.PI) / 180;
 
   if (rng.chance(placement)) {
     const { first, last } = inkColumns(image);
@@ -57,32 +167,21 @@ export function augmentImage(image: RawImage, rng: Rng, options: AugmentOptions 
       data = shifted;
     }
   }
-  if (maxRotation > 0) {
-    const angle = rng.uniform(-maxRotation, maxRotation);
-    const cos = Math.cos(angle);
-    const sin = Math.sin(angle);
-    const cx = width / 2;
-    const cy = height / 2;
-    const rotated = new Uint8Array(data.length);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        // Inverse mapping with bilinear sampling; outside the source is white.
-        const sx = cos * (x - cx) + sin * (y - cy) + cx;
-        const sy = -sin * (x - cx) + cos * (y - cy) + cy;
-        const x0 = Math.floor(sx);
-        const y0 = Math.floor(sy);
-        const fx = sx - x0;
-        const fy = sy - y0;
-        for (let c = 0; c < channels; c++) {
-          const at = (xx: number, yy: number): number => (xx < 0 || yy < 0 || xx >= width || yy >= height ? 255 : (data[(yy * width + xx) * channels + c] ?? 255));
-          const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
-          const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
-          rotated[(y * width + x) * channels + c] = Math.round(top * (1 - fy) + bottom * fy);
-        }
-      }
-    }
-    data = rotated;
+  // Rotation, slant and stretch as one inverse mapping about the ink's centre (the image's
+  // centre when it has no ink), sampled bilinearly; outside the source is white.
+  const angle = maxRotation > 0 ? rng.uniform(-maxRotation, maxRotation) : 0;
+  const shear = o.maxShear > 0 ? rng.uniform(-o.maxShear, o.maxShear) : 0;
+  let stretch = 1;
+  const ink = o.maxStretch > 0 ? inkColumns({ width, height, channels, data }) : undefined;
+  if (ink) {
+    const widest = ink.first >= 0 ? (width - 2) / (ink.last - ink.first + 1) : 1;
+    stretch = Math.min(rng.uniform(1 - o.maxStretch, 1 + o.maxStretch), Math.max(1, widest));
   }
+  if (angle !== 0 || shear !== 0 || stretch !== 1) {
+    const cx = ink && ink.first >= 0 ? (ink.first + ink.last + 1) / 2 : width / 2;
+    data = resampleAffine({ width, height, channels, data }, { angle, shear, stretch, cx, cy: height / 2 });
+  }
+  if (o.maxStroke > 0) data = changeStrokes({ width, height, channels, data }, rng.uniform(-o.maxStroke, o.maxStroke));
   if (rng.chance(smudge)) {
     const blots = 1 + rng.int(3);
     for (let b = 0; b < blots; b++) {
