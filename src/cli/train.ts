@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
+import type { AugmentOptions } from '../data/equations/augment';
 import { loadCharDataset } from '../data/characters/source';
 import { type CharRunResult, runCharTraining } from '../runs/char-run';
 import type { Callback } from '../training/callbacks';
@@ -75,6 +76,9 @@ export const trainGroup: CommandGroup = {
         limit: { type: 'string', valueName: 'N', description: 'use at most N training images (and N/8 for val and test)' },
         augment: { type: 'boolean', description: `augment training images (${describeDefault((d) => d.augment)})` },
         'no-augment': { type: 'boolean', description: 'train without augmentation' },
+        'augment-shear': { type: 'string', valueName: 'X', description: 'crnn/vgg19-crnn: augment with a random slant of up to X (shift per row, 0 to 2; implies --augment; default none)' },
+        'augment-stretch': { type: 'string', valueName: 'X', description: 'crnn/vgg19-crnn: augment with a random horizontal stretch or squeeze of up to X (0 to 0.9; implies --augment)' },
+        'augment-stroke': { type: 'string', valueName: 'X', description: 'crnn/vgg19-crnn: augment with strokes up to X of a 3x3 dilation bolder or erosion thinner (0 to 1; implies --augment)' },
         workers: { type: 'string', valueName: 'N', description: `image-decoding worker threads, at most ${MAX_WORKERS} (default min(2, cores))` },
         replicas: { type: 'string', valueName: 'N', description: `data-parallel training replicas: threads that each hold the model and split every batch, at most ${MAX_REPLICAS} (default one per core, ${defaultReplicas()} here; not --workers)` },
         experiment: { type: 'string', valueName: 'NAME', description: `experiment name (${describeDefault((d) => d.experiment)})` },
@@ -98,6 +102,25 @@ export const trainGroup: CommandGroup = {
     },
   ],
 };
+
+/** The shape-augmentation options, the glyph shapes of other fonts (equation models only). */
+const SHAPE_OPTIONS = ['augment-shear', 'augment-stretch', 'augment-stroke'] as const;
+
+/** The CLI option of an augmentation key (`maxShear` -> `augment-shear`). */
+function shapeOptionName(key: string): string {
+  return `augment-${key.replace(/^max/, '').toLowerCase()}`;
+}
+
+/** `--augment-shear/-stretch/-stroke` as augmentation options, or undefined when none is given. */
+function shapeAugment(args: ParsedArgs): AugmentOptions | undefined {
+  const shapes: AugmentOptions = {
+    maxShear: numberOption(args, 'augment-shear', { min: 0, max: 2 }),
+    maxStretch: numberOption(args, 'augment-stretch', { min: 0, max: 0.9 }),
+    maxStroke: numberOption(args, 'augment-stroke', { min: 0, max: 1 }),
+  };
+  const given = Object.fromEntries(Object.entries(shapes).filter(([, value]) => value !== undefined)) as AugmentOptions;
+  return Object.keys(given).length > 0 ? given : undefined;
+}
 
 /** `--augment` and `--no-augment`; neither leaves the model family's default. */
 function augmentFlag(args: ParsedArgs): boolean | undefined {
@@ -148,6 +171,8 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
   const limit = numberOption(args, 'limit', { min: 1, integer: true });
   const patience = numberOption(args, 'patience', { min: 0, integer: true });
   const augment = augmentFlag(args);
+  const shapes = shapeAugment(args);
+  if (shapes && augment === false) throw new ConfigError(`--${Object.keys(shapes).map(shapeOptionName).join(', --')} turn augmentation on; give it or --no-augment, not both`);
   await announceBackend(ctx);
   const result = await interruptible(ctx, (signal, begun) =>
     runEquationTraining({
@@ -179,7 +204,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
       minutes: numberOption(args, 'minutes', { min: 0.01 }),
       seed: numberOption(args, 'seed', { integer: true }),
       limit: limit === undefined ? undefined : { train: limit, val: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
-      augment: augment === undefined ? undefined : augment ? {} : false,
+      augment: shapes ?? (augment === undefined ? undefined : augment ? {} : false),
       workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKERS, integer: true }),
       replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
       ...recordingOptions(args, ctx, begun),
@@ -195,6 +220,9 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
 async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharModelName): Promise<number> {
   for (const name of ['schedule', 'warmup', 'minutes']) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} uses --lr with ReduceLROnPlateau or --lr-schedule`);
+  }
+  for (const name of SHAPE_OPTIONS) {
+    if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} has its own augmentation (--augment, --no-augment)`);
   }
   const spec = requireOption(args, 'data', '--data mnist (or idx:DIR, letters-csv:FILE)');
   const seed = numberOption(args, 'seed', { integer: true }) ?? 0;

@@ -62,7 +62,7 @@ describe('glyphlab train', () => {
   });
 
   test('train records a finished run: per-epoch validation, checkpoints, the model and an evaluation report', async () => {
-    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--db', db, '--tag', 'ci', '--json']);
+    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--augment-shear', '0.2', '--augment-stroke', '0.3', '--db', db, '--tag', 'ci', '--json']);
     assert.equal(result.code, EXIT_OK, result.err);
     const summary = JSON.parse(result.out) as { runId: string; status: string; testMetrics: Record<string, number>; runDir: string };
     runId = summary.runId;
@@ -76,6 +76,7 @@ describe('glyphlab train', () => {
       assert.equal((run.config?.['model'] as { inputHeight: number }).inputHeight, 32);
       assert.deepEqual([run.params['model.rnnLayers'], run.params['model.bnMomentum']], [1, 0.9], 'the architecture options reach the model and its record');
       assert.equal(run.params['data.imageCheck'], 'decode', 'the record says every image was decoded before training');
+      assert.deepEqual([run.params['data.augment.maxShear'], run.params['data.augment.maxStroke'], run.params['data.augment.maxStretch']], [0.2, 0.3, undefined], 'the shape augmentation given, and only it');
       const kinds = run.artifacts.map((a) => a.kind).sort();
       // One entry per file, however many epochs rewrote the checkpoints.
       assert.deepEqual(kinds, ['checkpoint-best', 'checkpoint-last', 'eval-report', 'model']);
@@ -168,6 +169,15 @@ describe('glyphlab train', () => {
     const crnnSchedule = await cli(['train', '--data', dataDir, '--lr-schedule', '0.001x2', '--db', db]);
     assert.equal(crnnSchedule.code, EXIT_USAGE);
     assert.match(crnnSchedule.err, /--lr-schedule applies to --model mlp\|cnn/);
+    const shapesOff = await cli(['train', '--data', dataDir, '--no-augment', '--augment-stretch', '0.1', '--db', db]);
+    assert.equal(shapesOff.code, EXIT_USAGE);
+    assert.match(shapesOff.err, /--augment-stretch turn augmentation on; give it or --no-augment, not both/);
+    const shapesTooFar = await cli(['train', '--data', dataDir, '--augment-shear', '3', '--db', db]);
+    assert.equal(shapesTooFar.code, EXIT_USAGE);
+    assert.match(shapesTooFar.err, /--augment-shear/);
+    const shapesMnist = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--augment-stroke', '0.2', '--db', db]);
+    assert.equal(shapesMnist.code, EXIT_USAGE);
+    assert.match(shapesMnist.err, /--augment-stroke applies to the equation models; --model cnn has its own augmentation/);
     const vggMomentum = await cli(['train', '--model', 'vgg19-crnn', '--data', dataDir, '--bn-momentum', '0.9', '--db', db]);
     assert.equal(vggMomentum.code, EXIT_USAGE);
     assert.match(vggMomentum.err, /--bn-momentum applies to --model crnn; vgg19-crnn has no batch normalisation/);
