@@ -141,10 +141,6 @@ struct ConvShape {
   int64_t outHeight, outWidth;
 };
 
-// y = conv(x, w), computed as a direct convolution: for MR output pixels and NR output channels
-// at a time, every filter tap and input channel broadcasts the pixels' input values (read in
-// place: NHWC keeps a pixel's channels contiguous) against a row of the filter (packed once into
-// NR-wide panels). No im2col copy of the input is made; taps outside the image read zeros.
 // The sum of a vector's eight floats.
 inline float horizontalSum(__m256 v) {
   __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -213,6 +209,11 @@ void conv2dNarrowAny(const float* x, const float* w, float* y, const ConvShape& 
   }
 }
 
+// y = conv(x, w), computed as a direct convolution: for MR output pixels and NR output channels
+// at a time, every filter tap and input channel broadcasts the pixels' input values (read in
+// place: NHWC keeps a pixel's channels contiguous) against a row of the filter (packed once into
+// NR-wide panels). No im2col copy of the input is made; taps outside the image read zeros.
+// Outputs under 8 channels go to conv2dNarrow instead.
 void conv2d(const float* x, const float* w, float* y, const ConvShape& s) {
   if (s.outChannels >= 1 && s.outChannels < 8) {
     conv2dNarrowAny(x, w, y, s);
@@ -701,86 +702,6 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// conv2d(heap, xOffset, filterOffset, yOffset, [batch, height, width, inChannels],
-//        [filterHeight, filterWidth, outChannels], [strideH, strideW, padTop, padLeft,
-//        dilationH, dilationW], [outHeight, outWidth]): y = conv(x, filter), NHWC and HWIO.
-// The operands of a convolution kernel: (heap, x, second operand, output, input [B, H, W, Ci],
-// filter [FH, FW, Co], geometry [sh, sw, pt, pl, dh, dw], output [OH, OW]). The forward
-// convolution's second operand is the filter and its output y; the filter gradient's second
-// operand is dy and its output dW. Throws and returns false on bad arguments.
-bool readConvCall(napi_env env, napi_callback_info info, const char* name, bool filterGradient, float** xOut, float** second, float** result, ConvShape* shape) {
-  size_t argc = 8;
-  napi_value args[8];
-  napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
-  const std::string kernel(name);
-  if (argc != 8) {
-    throwError(env, kernel + " takes 8 arguments");
-    return false;
-  }
-  void* data = nullptr;
-  size_t length = 0;
-  if (napi_get_arraybuffer_info(env, args[0], &data, &length) != napi_ok) {
-    throwError(env, kernel + ": the first argument must be the heap's ArrayBuffer");
-    return false;
-  }
-  int64_t offsets[3];
-  for (int i = 0; i < 3; i++) {
-    if (!readInt(env, args[i + 1], &offsets[i])) {
-      throwError(env, kernel + ": offsets must be numbers");
-      return false;
-    }
-  }
-  const uint32_t lengths[4] = {4, 3, 6, 2};
-  int64_t values[4][6];
-  for (int g = 0; g < 4; g++) {
-    for (uint32_t i = 0; i < lengths[g]; i++) {
-      napi_value item;
-      if (napi_get_element(env, args[4 + g], i, &item) != napi_ok || !readInt(env, item, &values[g][i])) {
-        throwError(env, kernel + ": shapes and geometry must be arrays of numbers");
-        return false;
-      }
-    }
-  }
-  const int64_t batch = values[0][0], height = values[0][1], width = values[0][2], channels = values[0][3];
-  const int64_t fh = values[1][0], fw = values[1][1], outChannels = values[1][2];
-  const int64_t outHeight = values[3][0], outWidth = values[3][1];
-  for (int64_t size : {batch, height, width, channels, fh, fw, outChannels, outHeight, outWidth}) {
-    if (size < 0) {
-      throwError(env, kernel + ": negative size");
-      return false;
-    }
-  }
-  for (int i = 0; i < 6; i++) {
-    if ((i < 2 || i >= 4) && values[2][i] < 1) {
-      throwError(env, kernel + ": strides and dilations must be positive");
-      return false;
-    }
-  }
-  const int64_t filterSize = fh * fw * channels * outChannels;
-  const int64_t outputSize = batch * outHeight * outWidth * outChannels;
-  *xOut = floatsAt(env, data, length, offsets[0], batch * height * width * channels, "x");
-  *second = *xOut ? floatsAt(env, data, length, offsets[1], filterGradient ? outputSize : filterSize, filterGradient ? "dy" : "filter") : nullptr;
-  *result = *second ? floatsAt(env, data, length, offsets[2], filterGradient ? filterSize : outputSize, filterGradient ? "dW" : "y") : nullptr;
-  if (!*result) return false;
-  *shape = ConvShape{batch, height, width, channels, fh, fw, outChannels, values[2][0], values[2][1], values[2][2], values[2][3], values[2][4], values[2][5], outHeight, outWidth};
-  return true;
-}
-
-napi_value Conv2d(napi_env env, napi_callback_info info) {
-  float *x, *w, *y;
-  ConvShape shape;
-  if (readConvCall(env, info, "conv2d", false, &x, &w, &y, &shape)) conv2d(x, w, y, shape);
-  return nullptr;
-}
-
-napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
-  float *x, *dy, *dw;
-  ConvShape shape;
-  if (readConvCall(env, info, "conv2dBackpropFilter", true, &x, &dy, &dw, &shape)) conv2dBackpropFilter(x, dy, dw, shape);
-  return nullptr;
-}
-
-
 // ---- Glue of the elementwise and recurrent kernels ----
 
 // Reads `count` numbers from the JS array `value` into `out`.
@@ -843,6 +764,62 @@ struct Call {
     return static_cast<T*>(p);
   }
 };
+
+// The geometry arguments of the convolution kernels (arguments 4 to 7): [batch, height, width,
+// inChannels], [filterHeight, filterWidth, outChannels], [strideH, strideW, padTop, padLeft,
+// dilationH, dilationW], [outHeight, outWidth]. Throws (through `c`) and returns false when bad.
+bool convArgs(Call& c, const char* name, ConvShape* shape) {
+  int64_t input[4], filter[3], geometry[6], output[2];
+  if (!c.ok) return false;
+  const std::string kernel(name);
+  if (!readInts(c.env, c.args[4], input, 4) || !readInts(c.env, c.args[5], filter, 3) || !readInts(c.env, c.args[6], geometry, 6) ||
+      !readInts(c.env, c.args[7], output, 2)) {
+    c.fail(kernel + ": shapes and geometry must be arrays of numbers");
+    return false;
+  }
+  for (int64_t size : {input[0], input[1], input[2], input[3], filter[0], filter[1], filter[2], output[0], output[1]}) {
+    if (size < 0) {
+      c.fail(kernel + ": negative size");
+      return false;
+    }
+  }
+  if (geometry[0] < 1 || geometry[1] < 1 || geometry[4] < 1 || geometry[5] < 1) {
+    c.fail(kernel + ": strides and dilations must be positive");
+    return false;
+  }
+  *shape = ConvShape{input[0], input[1], input[2], input[3], filter[0], filter[1], filter[2], geometry[0], geometry[1], geometry[2], geometry[3], geometry[4], geometry[5], output[0], output[1]};
+  return true;
+}
+
+int64_t convInputSize(const ConvShape& s) { return s.batch * s.height * s.width * s.channels; }
+int64_t convFilterSize(const ConvShape& s) { return s.filterHeight * s.filterWidth * s.channels * s.outChannels; }
+int64_t convOutputSize(const ConvShape& s) { return s.batch * s.outHeight * s.outWidth * s.outChannels; }
+
+// conv2d(heap, xOffset, filterOffset, yOffset, geometry (see convArgs)): y = conv(x, filter),
+// NHWC and HWIO.
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  Call c(env, info, 8, "conv2d");
+  ConvShape s{};
+  if (!convArgs(c, "conv2d", &s)) return nullptr;
+  const float* x = c.floats(c.number(1), convInputSize(s), "x");
+  const float* w = c.floats(c.number(2), convFilterSize(s), "filter");
+  float* y = c.floats(c.number(3), convOutputSize(s), "y");
+  if (c.ok) conv2d(x, w, y, s);
+  return nullptr;
+}
+
+// conv2dBackpropFilter(heap, xOffset, dyOffset, dwOffset, geometry (see convArgs)): the filter
+// gradient dW of conv2d from x and dy.
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  Call c(env, info, 8, "conv2dBackpropFilter");
+  ConvShape s{};
+  if (!convArgs(c, "conv2dBackpropFilter", &s)) return nullptr;
+  const float* x = c.floats(c.number(1), convInputSize(s), "x");
+  const float* dy = c.floats(c.number(2), convOutputSize(s), "dy");
+  float* dw = c.floats(c.number(3), convFilterSize(s), "dW");
+  if (c.ok) conv2dBackpropFilter(x, dy, dw, s);
+  return nullptr;
+}
 
 napi_value BnStats(napi_env env, napi_callback_info info) {
   Call c(env, info, 5, "bnStats");

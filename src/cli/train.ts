@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import type { AugmentOptions } from '../data/equations/augment';
+import { type AugmentOptions, SHAPE_AUGMENT_LIMITS } from '../data/equations/augment';
 import { loadCharDataset } from '../data/characters/source';
 import { type CharRunResult, runCharTraining } from '../runs/char-run';
 import type { Callback } from '../training/callbacks';
@@ -103,23 +103,20 @@ export const trainGroup: CommandGroup = {
   ],
 };
 
-/** The shape-augmentation options, the glyph shapes of other fonts (equation models only). */
-const SHAPE_OPTIONS = ['augment-shear', 'augment-stretch', 'augment-stroke'] as const;
+/** The shape-augmentation options (the glyph shapes of other fonts; equation models only) and their keys. */
+const SHAPE_OPTIONS = { 'augment-shear': 'maxShear', 'augment-stretch': 'maxStretch', 'augment-stroke': 'maxStroke' } as const;
 
-/** The CLI option of an augmentation key (`maxShear` -> `augment-shear`). */
-function shapeOptionName(key: string): string {
-  return `augment-${key.replace(/^max/, '').toLowerCase()}`;
-}
-
-/** `--augment-shear/-stretch/-stroke` as augmentation options, or undefined when none is given. */
-function shapeAugment(args: ParsedArgs): AugmentOptions | undefined {
-  const shapes: AugmentOptions = {
-    maxShear: numberOption(args, 'augment-shear', { min: 0, max: 2 }),
-    maxStretch: numberOption(args, 'augment-stretch', { min: 0, max: 0.9 }),
-    maxStroke: numberOption(args, 'augment-stroke', { min: 0, max: 1 }),
-  };
-  const given = Object.fromEntries(Object.entries(shapes).filter(([, value]) => value !== undefined)) as AugmentOptions;
-  return Object.keys(given).length > 0 ? given : undefined;
+/** `--augment-shear/-stretch/-stroke` as augmentation options with the names given, or undefined when none is. */
+function shapeAugment(args: ParsedArgs): { options: AugmentOptions; given: string[] } | undefined {
+  const options: AugmentOptions = {};
+  const given: string[] = [];
+  for (const [name, key] of Object.entries(SHAPE_OPTIONS) as [keyof typeof SHAPE_OPTIONS, keyof typeof SHAPE_AUGMENT_LIMITS][]) {
+    const value = numberOption(args, name, { min: 0, max: SHAPE_AUGMENT_LIMITS[key] });
+    if (value === undefined) continue;
+    options[key] = value;
+    given.push(`--${name}`);
+  }
+  return given.length > 0 ? { options, given } : undefined;
 }
 
 /** `--augment` and `--no-augment`; neither leaves the model family's default. */
@@ -172,7 +169,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
   const patience = numberOption(args, 'patience', { min: 0, integer: true });
   const augment = augmentFlag(args);
   const shapes = shapeAugment(args);
-  if (shapes && augment === false) throw new ConfigError(`--${Object.keys(shapes).map(shapeOptionName).join(', --')} turn augmentation on; give it or --no-augment, not both`);
+  if (shapes && augment === false) throw new ConfigError(`${shapes.given.join(', ')} turn augmentation on; give it or --no-augment, not both`);
   await announceBackend(ctx);
   const result = await interruptible(ctx, (signal, begun) =>
     runEquationTraining({
@@ -204,7 +201,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
       minutes: numberOption(args, 'minutes', { min: 0.01 }),
       seed: numberOption(args, 'seed', { integer: true }),
       limit: limit === undefined ? undefined : { train: limit, val: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
-      augment: shapes ?? (augment === undefined ? undefined : augment ? {} : false),
+      augment: shapes?.options ?? (augment === undefined ? undefined : augment ? {} : false),
       workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKERS, integer: true }),
       replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
       ...recordingOptions(args, ctx, begun),
@@ -221,7 +218,7 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
   for (const name of ['schedule', 'warmup', 'minutes']) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} uses --lr with ReduceLROnPlateau or --lr-schedule`);
   }
-  for (const name of SHAPE_OPTIONS) {
+  for (const name of Object.keys(SHAPE_OPTIONS)) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} has its own augmentation (--augment, --no-augment)`);
   }
   const spec = requireOption(args, 'data', '--data mnist (or idx:DIR, letters-csv:FILE)');

@@ -118,10 +118,19 @@ describe('native products and convolutions (AVX2/FMA on the wasm heap)', () => {
 
   test('the module refuses operands outside the heap instead of reading or writing there', async () => {
     await tf.setBackend('wasm');
-    const native = require(NATIVE_MODULE_PATH) as { gemm: (...args: unknown[]) => void };
+    const native = require(NATIVE_MODULE_PATH) as Record<'gemm' | 'conv2d' | 'conv2dBackpropFilter', (...args: unknown[]) => void>;
     const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
     assert.throws(() => native.gemm(heap, heap.byteLength - 4, 0, 0, 2, 2, 2, 0, 0, 0, 1, 0, 0), /A lies outside the heap/);
     assert.throws(() => native.gemm(heap, 0, 0, 3, 1, 1, 1, 0, 0, 0, 1, 0, 0), /C lies outside the heap/);
     assert.throws(() => native.gemm(heap, 0, 0), /gemm takes 13 arguments/);
+    // A 3x3 convolution of a 2x8x8x4 input to 5 channels: x 512 floats, filter 180, y 640.
+    const geometry = [[2, 8, 8, 4], [3, 3, 5], [1, 1, 1, 1, 1, 1], [8, 8]];
+    const end = heap.byteLength;
+    assert.throws(() => native.conv2d(heap, 0, end - 100 * 4, 0, ...geometry), /filter lies outside the heap/);
+    assert.throws(() => native.conv2d(heap, 0, 0, end - 600 * 4, ...geometry), /y lies outside the heap/);
+    assert.throws(() => native.conv2dBackpropFilter(heap, 0, end - 600 * 4, 0, ...geometry), /dy lies outside the heap/);
+    assert.throws(() => native.conv2dBackpropFilter(heap, 0, 0, end - 100 * 4, ...geometry), /dW lies outside the heap/);
+    assert.throws(() => native.conv2d(heap, 0, 0, 0, [2, 8, 8, 4], [3, 3, 5], [0, 1, 1, 1, 1, 1], [8, 8]), /conv2d: strides and dilations must be positive/);
+    assert.throws(() => native.conv2dBackpropFilter(heap, 0, 0), /conv2dBackpropFilter takes 8 arguments/);
   });
 });

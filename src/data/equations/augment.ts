@@ -26,17 +26,15 @@ export interface AugmentOptions {
   maxStroke?: number;
 }
 
+/** The largest value each shape option accepts (the least is 0). */
+export const SHAPE_AUGMENT_LIMITS = { maxShear: 2, maxStretch: 0.9, maxStroke: 1 } as const;
+
 /** Every option of {@link augmentImage} with its default; throws on a shape option out of range. */
 function resolveAugment(options: AugmentOptions): Required<AugmentOptions> {
-  const ranges: [keyof AugmentOptions, number, string][] = [
-    ['maxShear', 2, 'from 0 to 2'],
-    ['maxStretch', 0.9, 'from 0 to 0.9'],
-    ['maxStroke', 1, 'from 0 to 1'],
-  ];
-  for (const [name, most, accepted] of ranges) {
+  for (const [name, most] of Object.entries(SHAPE_AUGMENT_LIMITS) as [keyof typeof SHAPE_AUGMENT_LIMITS, number][]) {
     const value = options[name];
     if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= most)) {
-      throw new ConfigError(`augmentation ${name} ${value} must be a number ${accepted}`);
+      throw new ConfigError(`augmentation ${name} ${value} must be a number from 0 to ${most}`);
     }
   }
   return {
@@ -96,19 +94,9 @@ function resampleAffine(image: RawImage, { angle, shear, stretch, cx, cy }: Affi
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
-      const inside = x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height;
       for (let c = 0; c < channels; c++) {
-        let top: number;
-        let bottom: number;
-        if (inside) {
-          const i = (y0 * width + x0) * channels + c;
-          const below = i + width * channels;
-          top = (data[i] as number) * (1 - fx) + (data[i + channels] as number) * fx;
-          bottom = (data[below] as number) * (1 - fx) + (data[below + channels] as number) * fx;
-        } else {
-          top = at(x0, y0, c) * (1 - fx) + at(x0 + 1, y0, c) * fx;
-          bottom = at(x0, y0 + 1, c) * (1 - fx) + at(x0 + 1, y0 + 1, c) * fx;
-        }
+        const top = at(x0, y0, c) * (1 - fx) + at(x0 + 1, y0, c) * fx;
+        const bottom = at(x0, y0 + 1, c) * (1 - fx) + at(x0 + 1, y0 + 1, c) * fx;
         out[(y * width + x) * channels + c] = Math.round(top * (1 - fy) + bottom * fy);
       }
     }
