@@ -87,3 +87,43 @@ export function convertChannels(image: RawImage, channels: 1 | 3): RawImage {
   for (let p = 0; p < rgb.width * rgb.height; p++) out[3 * p] = out[3 * p + 1] = out[3 * p + 2] = rgb.data[p] ?? 0;
   return { width: rgb.width, height: rgb.height, channels: 3, data: out };
 }
+
+/**
+ * Shrinks by a whole `factor` in both directions, each output pixel the rounded mean of a
+ * `factor` x `factor` block (area averaging, per channel). The sizes must be multiples of
+ * `factor`. For whole factors this is what a resampler's area filter gives, in a fraction of
+ * the time a round trip through sharp takes for a small image.
+ *
+ * @example
+ * shrinkByInteger(decodeSimplePng(bytes)!, 2) // a 300x64 image as 150x32
+ */
+export function shrinkByInteger(image: RawImage, factor: number): RawImage {
+  if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`shrinkByInteger needs a positive integer factor, got ${factor}`);
+  if (image.width % factor !== 0 || image.height % factor !== 0) {
+    throw new RangeError(`shrinkByInteger: ${image.width}x${image.height} is not a multiple of ${factor} in both directions`);
+  }
+  if (factor === 1) return image;
+  const { channels, data } = image;
+  const width = image.width / factor;
+  const height = image.height / factor;
+  const out = new Uint8Array(width * height * channels);
+  const sums = new Uint32Array(width * channels);
+  const area = factor * factor;
+  const half = area >> 1;
+  const rowLength = image.width * channels;
+  for (let y = 0; y < height; y++) {
+    sums.fill(0);
+    for (let dy = 0; dy < factor; dy++) {
+      const row = (y * factor + dy) * rowLength;
+      for (let x = 0, i = row; x < width; x++) {
+        const o = x * channels;
+        for (let dx = 0; dx < factor; dx++) {
+          for (let c = 0; c < channels; c++, i++) sums[o + c] = sums[o + c]! + data[i]!;
+        }
+      }
+    }
+    const base = y * width * channels;
+    for (let k = 0; k < sums.length; k++) out[base + k] = Math.floor((sums[k]! + half) / area);
+  }
+  return { width, height, channels, data: out };
+}

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { columnInkProfile, convertChannels, createRawImage, toGrayscale } from '../../src/image/raw-image';
+import { columnInkProfile, convertChannels, createRawImage, shrinkByInteger, toGrayscale } from '../../src/image/raw-image';
 
 describe('RawImage helpers', () => {
   test('columnInkProfile measures ink against a tinted background', () => {
@@ -19,5 +19,21 @@ describe('RawImage helpers', () => {
     const gray = toGrayscale(createRawImage(3, 2, 3, [255, 0, 0]));
     assert.deepEqual([gray.width, gray.height, gray.channels], [3, 2, 1]);
     assert.equal(gray.data[0], 77);
+  });
+
+  test('shrinkByInteger gives the rounded mean of each block, per channel, and refuses sizes it cannot divide', () => {
+    const image = createRawImage(4, 2, 1);
+    image.data.set([0, 1, 10, 20, 2, 2, 30, 41]);
+    const half = shrinkByInteger(image, 2);
+    assert.deepEqual([half.width, half.height, half.channels], [2, 1, 1]);
+    // (0+1+2+2)/4 = 1.25 -> 1; (10+20+30+41)/4 = 25.25 -> 25
+    assert.deepEqual(Array.from(half.data), [1, 25]);
+    const rgb = createRawImage(2, 2, 3);
+    rgb.data.set([0, 100, 255, 2, 100, 255, 4, 100, 0, 6, 101, 0]);
+    // red 3, green 100.25 -> 100, blue 127.5 -> 128 (halves round up)
+    assert.deepEqual(Array.from(shrinkByInteger(rgb, 2).data), [3, 100, 128]);
+    assert.equal(shrinkByInteger(image, 1), image);
+    assert.throws(() => shrinkByInteger(image, 3), /4x2 is not a multiple of 3/);
+    assert.throws(() => shrinkByInteger(image, 1.5), /positive integer factor, got 1.5/);
   });
 });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { DataError } from '../../errors';
 import { decodeSimplePng, pngDimensions } from '../../image/png';
-import { convertChannels, createRawImage, type RawImage } from '../../image/raw-image';
+import { convertChannels, createRawImage, type RawImage, shrinkByInteger } from '../../image/raw-image';
 import { decodeImage } from '../../image/sharp-io';
 import { createRng } from '../../util/rng';
 import { type AugmentOptions, augmentImage } from './augment';
@@ -33,19 +33,31 @@ function fitWidth(image: RawImage, width: number): RawImage {
 }
 
 /**
+ * The whole factor that shrinks a PNG of `size` to `height` rows with whole columns, or
+ * undefined. Such images (the synthesised 300x64 ones read at 32 rows, or any at the input
+ * height) are decoded in JavaScript and area-averaged: measured 0.45 ms an image against 3.9 ms
+ * through sharp, which on two cores took about a third of one core from training. Other sizes
+ * go through sharp's resize.
+ */
+function wholeShrinkFactor(size: { width: number; height: number } | undefined, height: number): number | undefined {
+  if (!size || size.height % height !== 0) return undefined;
+  const factor = size.height / height;
+  return size.width % factor === 0 ? factor : undefined;
+}
+
+/**
  * Decodes one image file to a model input: resized to `height` keeping the aspect ratio,
  * padded (white, on the right) or cropped to `width`, grayscale or RGB, as 8-bit pixels.
  */
 export async function loadModelInput(path: string, options: { height: number; width: number; channels: 1 | 3 }): Promise<RawImage> {
   let image: RawImage;
   try {
-    // Fast path: a simple PNG already at the input height (the synthesised data) is decoded in
-    // JavaScript; anything else (JPEG, palette, other sizes) goes through sharp.
     // Synchronous read: this runs in a batch worker, where blocking costs nothing and a thread hop per small file would.
     const bytes = readFileSync(path);
     // The header says whether the fast path applies; decoding first would decode twice when not.
-    const png = pngDimensions(bytes)?.height === options.height ? decodeSimplePng(bytes) : undefined;
-    if (png && png.height === options.height) image = convertChannels(png, options.channels);
+    const factor = wholeShrinkFactor(pngDimensions(bytes), options.height);
+    const png = factor ? decodeSimplePng(bytes) : undefined;
+    if (png && factor) image = shrinkByInteger(convertChannels(png, options.channels), factor);
     else image = await decodeImage(bytes, { channels: options.channels, height: options.height });
   } catch (error) {
     throw new DataError(`cannot decode ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
