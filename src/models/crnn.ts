@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { batchNorm } from './layers/batch-norm';
 import { fusedBidirectional } from './layers/fused-bidirectional';
+import { leanConv2d } from './layers/lean-conv2d';
 import { sampleDropout } from './layers/sample-dropout';
 import { GATE_ACTIVATIONS, type GateActivation } from './layers/fused-rnn';
 
@@ -166,7 +167,7 @@ export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
   let x: tf.SymbolicTensor = input;
   config.convFilters.forEach((filters, i) => {
     const block = i + 1;
-    x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
+    x = leanConv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
     // Batch norm and its ReLU as one layer (one kernel each way on wasm; Keras's weights).
     x = batchNorm({ momentum: config.batchNormMomentum, relu: true, name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
     const pool = config.pools[i];

@@ -5,5 +5,6 @@
  */
 import './layers/batch-norm';
 import './layers/fused-bidirectional';
+import './layers/lean-conv2d';
 import './layers/sample-dropout';
 import './vgg19-crnn';
