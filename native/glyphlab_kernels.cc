@@ -19,6 +19,7 @@
 #include <limits>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -130,7 +131,13 @@ void gemm(const float* a, bool ta, const float* b, bool tb, float* c, int64_t M,
     for (int64_t jn = 0; jn < N; jn++) for (int64_t p = 0; p < K; p++) rowsOfB[p * N + jn] = b[jn * K + p];
     b = rowsOfB.data();
   }
-  gemmDirect(a, ta ? 1 : K, ta ? M : 1, b, N, c, N, M, N, K, accumulate);
+  std::vector<float> rowsOfA;
+  if (ta) {
+    rowsOfA.resize(static_cast<size_t>(M * K));
+    for (int64_t p = 0; p < K; p++) for (int64_t i = 0; i < M; i++) rowsOfA[i * K + p] = a[p * M + i];
+    a = rowsOfA.data();
+  }
+  gemmDirect(a, K, 1, b, N, c, N, M, N, K, accumulate);
 }
 
 // The geometry of a NHWC convolution with an HWIO filter.
@@ -532,12 +539,14 @@ void lstmForward(const float* x, const float* kernel, const float* rec, const fl
 void lstmBackward(const float* x, const float* kernel, const float* rec, const float* h, const float* cAll, const float* tanhAll, const float* gateAll, const float* dy, float* dx, float* dKernel, float* dRec, float* dBias, const RnnShape& s) {
   const int64_t B = s.batch, T = s.steps, U = s.units, G = 4 * U, rows = B * T;
   const std::vector<float> recT = transposeColumns(rec, U, G, 0, G);
-  std::vector<float> dZ(static_cast<size_t>(rows * G)), step(static_cast<size_t>(B * G)), dc(static_cast<size_t>(B * U), 0.f), dhRec(static_cast<size_t>(B * U), 0.f);
+  // dZ: every entry is written before it is read, so no zero fill.
+  const std::unique_ptr<float[]> dZ(new float[rows * G]);
+  std::vector<float> step(static_cast<size_t>(B * G)), dc(static_cast<size_t>(B * U), 0.f), dhRec(static_cast<size_t>(B * U), 0.f);
   for (int64_t st = T - 1; st >= 0; st--) {
     const int64_t t = s.timeOf(st);
     for (int64_t b = 0; b < B; b++) {
       const float* g = gateAll + (st * B + b) * G;
-      float* dz = &dZ[(b * T + t) * G];
+      float* dz = dZ.get() + (b * T + t) * G;
       float* ds = &step[b * G];
       for (int64_t j = 0; j < U; j++) {
         const float dh = dy[(b * T + t) * U + j] + (st < T - 1 ? dhRec[b * U + j] : 0.f);
@@ -555,8 +564,8 @@ void lstmBackward(const float* x, const float* kernel, const float* rec, const f
     if (st > 0) gemm(step.data(), false, recT.data(), false, dhRec.data(), B, U, G, false);
   }
   const std::vector<float> previous = previousStates(h, s);
-  inputGradients(x, kernel, dZ.data(), rows, s.features, G, dx, dKernel, dBias);
-  gemm(previous.data(), true, dZ.data(), false, dRec, U, G, rows, false);
+  inputGradients(x, kernel, dZ.get(), rows, s.features, G, dx, dKernel, dBias);
+  gemm(previous.data(), true, dZ.get(), false, dRec, U, G, rows, false);
 }
 
 void gruForward(const float* x, const float* kernel, const float* rec, const float* bias, float* hOut, float* gateOut, const RnnShape& s) {
@@ -598,7 +607,8 @@ void gruBackward(const float* x, const float* kernel, const float* rec, const fl
   const std::vector<float> gatesT = transposeColumns(rec, U, G, 0, 2 * U);
   const std::vector<float> candT = transposeColumns(rec, U, G, 2 * U, U);
   const std::vector<float> previous = previousStates(h, s);
-  std::vector<float> dZ(static_cast<size_t>(rows * G)), dZGates(static_cast<size_t>(rows * 2 * U)), dZCand(static_cast<size_t>(rows * U)), resetPrev(static_cast<size_t>(rows * U));
+  // Every entry of these is written before it is read: no zero fill.
+  const std::unique_ptr<float[]> dZ(new float[rows * G]), resetPrev(new float[rows * U]);
   std::vector<float> dCandStep(static_cast<size_t>(B * U)), dGatesStep(static_cast<size_t>(B * 2 * U)), dResetH(static_cast<size_t>(B * U)), dh(static_cast<size_t>(B * U));
   std::vector<float> carry(static_cast<size_t>(B * U), 0.f), dhRec(static_cast<size_t>(B * U), 0.f);
   for (int64_t st = T - 1; st >= 0; st--) {
@@ -613,7 +623,6 @@ void gruBackward(const float* x, const float* kernel, const float* rec, const fl
         const float z = g[j], c = g[2 * U + j];
         const float dzh = d * (1.f - z) * (1.f - c * c);
         dCandStep[u] = dzh;
-        dZCand[row * U + j] = dzh;
         dZ[row * G + 2 * U + j] = dzh;
         resetPrev[row * U + j] = g[U + j] * previous[row * U + j];
       }
@@ -629,21 +638,20 @@ void gruBackward(const float* x, const float* kernel, const float* rec, const fl
         const float d = dh[u], dr = dResetH[u];
         const float dzz = d * (hPrev - c) * gateSlope(z, s.hard);
         const float dzr = dr * hPrev * gateSlope(r, s.hard);
-        dGatesStep[b * 2 * U + j] = dZGates[row * 2 * U + j] = dZ[row * G + j] = dzz;
-        dGatesStep[b * 2 * U + U + j] = dZGates[row * 2 * U + U + j] = dZ[row * G + U + j] = dzr;
+        dGatesStep[b * 2 * U + j] = dZ[row * G + j] = dzz;
+        dGatesStep[b * 2 * U + U + j] = dZ[row * G + U + j] = dzr;
         carry[u] = d * z + dr * r;
       }
     }
     if (st > 0) gemm(dGatesStep.data(), false, gatesT.data(), false, dhRec.data(), B, U, 2 * U, false);
   }
-  inputGradients(x, kernel, dZ.data(), rows, s.features, G, dx, dKernel, dBias);
-  std::vector<float> dGates(static_cast<size_t>(U * 2 * U)), dCand(static_cast<size_t>(U * U));
-  gemm(previous.data(), true, dZGates.data(), false, dGates.data(), U, 2 * U, rows, false);
-  gemm(resetPrev.data(), true, dZCand.data(), false, dCand.data(), U, U, rows, false);
-  for (int64_t i = 0; i < U; i++) {
-    std::memcpy(dRec + i * G, &dGates[i * 2 * U], 2 * U * sizeof(float));
-    std::memcpy(dRec + i * G + 2 * U, &dCand[i * U], U * sizeof(float));
-  }
+  inputGradients(x, kernel, dZ.get(), rows, s.features, G, dx, dKernel, dBias);
+  // The recurrent kernel's gradient, written in place: its gate columns from the previous
+  // states, its candidate columns from the reset previous states (both against dZ's columns).
+  const std::vector<float> previousT = transposeColumns(previous.data(), rows, U, 0, U);
+  const std::vector<float> resetPrevT = transposeColumns(resetPrev.get(), rows, U, 0, U);
+  gemmDirect(previousT.data(), rows, 1, dZ.get(), G, dRec, G, U, 2 * U, rows, false);
+  gemmDirect(resetPrevT.data(), rows, 1, dZ.get() + 2 * U, G, dRec + 2 * U, G, U, U, rows, false);
 }
 
 #pragma GCC pop_options
