@@ -34,6 +34,8 @@ export const START_RECIPE = {
   },
   batchSize: 32,
   learningRate: 3e-3,
+  /** Decoupled weight decay: +1.2 points of validation exact-match at npm start's budget, over 4 seeds (docs/recipes.md, step 7). */
+  weightDecay: 0.05,
   warmup: 0.1,
   /** Images synthesised when the data folder is absent: about what the budget shows the model, so it sees each once or twice. */
   count: 64_000,
@@ -94,6 +96,7 @@ export const startGroup: CommandGroup = {
             epochs: 1000,
             batchSize: START_RECIPE.batchSize,
             learningRate: START_RECIPE.learningRate,
+            weightDecay: START_RECIPE.weightDecay,
             schedule: 'warmup-cosine',
             warmup: START_RECIPE.warmup,
             minutes,

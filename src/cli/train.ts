@@ -51,6 +51,7 @@ export const trainGroup: CommandGroup = {
         lr: { type: 'string', valueName: 'RATE', description: `learning rate (${describeDefault((d) => d.learningRate)})` },
         optimizer: { type: 'string', valueName: OPTIMIZER_NAMES.join('|'), description: 'optimizer (default adam)' },
         'clip-norm': { type: 'string', valueName: 'X', description: `clip the global gradient norm (${describeDefault((d) => d.clipNorm)})` },
+        'weight-decay': { type: 'string', valueName: 'X', description: 'equations: decoupled weight decay, AdamW-style: each step weights shrink by lr x X (default 0; the recipes use 0.05)' },
         schedule: { type: 'string', valueName: 'plateau|warmup-cosine', description: 'equations: learning-rate schedule: halve on plateaus, or warm up then a cosine per batch (default plateau)' },
         warmup: { type: 'string', valueName: 'SHARE', description: 'equations: share of training warming up with warmup-cosine (default 0.1)' },
         minutes: { type: 'string', valueName: 'M', description: 'equations: stop after M minutes of training (the cosine spans them)' },
@@ -195,6 +196,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
       learningRate: numberOption(args, 'lr', { min: 1e-9 }),
       optimizer,
       clipNorm: numberOption(args, 'clip-norm', { min: 1e-9 }),
+      weightDecay: numberOption(args, 'weight-decay', { min: 0 }),
       earlyStopping: patience === undefined ? undefined : patience === 0 ? false : { patience },
       schedule: choiceOption(args, 'schedule', ['plateau', 'warmup-cosine'] as const),
       warmup: numberOption(args, 'warmup', { min: 0, max: 0.99 }),
@@ -215,7 +217,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
 
 /** `glyphlab train --model mlp|cnn`: a single-character classifier on a data specifier. */
 async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharModelName): Promise<number> {
-  for (const name of ['schedule', 'warmup', 'minutes']) {
+  for (const name of ['schedule', 'warmup', 'minutes', 'weight-decay']) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} uses --lr with ReduceLROnPlateau or --lr-schedule`);
   }
   for (const name of Object.keys(SHAPE_OPTIONS)) {

@@ -105,6 +105,7 @@ export interface RecordedEquationOptions {
   /** The run's (initial or peak) learning rate. */
   learningRate?: number;
   clipNorm?: number;
+  weightDecay?: number;
   earlyStopping: EarlyStoppingOptions | false;
   reduceLrOnPlateau: ReduceLrOptions | false;
   seed?: number;
@@ -140,6 +141,7 @@ export function recordedEquationOptions(run: RecordedModel): RecordedEquationOpt
     optimizer: training?.optimizer ?? 'adam',
     learningRate: training?.learningRate,
     clipNorm: training?.clipNorm ?? undefined,
+    weightDecay: training?.weightDecay ?? undefined,
     earlyStopping: training?.earlyStopping ?? false,
     reduceLrOnPlateau: training?.reduceLrOnPlateau ?? false,
     seed: record.data?.seed,

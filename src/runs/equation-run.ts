@@ -57,6 +57,8 @@ export interface EquationRunOptions extends RecordingOptions, Omit<EquationModel
   learningRate?: number;
   /** Global gradient-norm clipping. Defaults to 5. */
   clipNorm?: number;
+  /** Decoupled weight decay (see `TrainOptions.weightDecay`). Defaults to 0 (none); the quick and long recipes use 0.05. */
+  weightDecay?: number;
   /** Early stopping on val_accuracy, or false. Defaults to patience 8. */
   earlyStopping?: EarlyStoppingOptions | false;
   /** Learning-rate reduction on plateau of val_accuracy (with `schedule: 'plateau'`), or false. Defaults to factor 0.5, patience 3. */
@@ -264,6 +266,7 @@ export async function runEquationTraining(options: EquationRunOptions): Promise<
       initialEpoch,
       initialBest: resume?.best,
       clipNorm: options.clipNorm ?? defaults.clipNorm,
+      weightDecay: options.weightDecay,
       monitor: 'val_accuracy',
       earlyStopping: options.earlyStopping ?? { patience: defaults.patience },
       reduceLrOnPlateau: batchLearningRate ? false : (options.reduceLrOnPlateau ?? { factor: 0.5, patience: 3 }),

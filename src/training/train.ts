@@ -125,6 +125,9 @@ function resolveSettings<B extends TrainBatch>(options: TrainOptions<B>): LoopSe
   }
   const monitor = options.monitor ?? (options.evaluate ? 'val_accuracy' : 'loss');
   const { earlyStopping: early, reduceLrOnPlateau: plateau } = options;
+  if (options.weightDecay !== undefined && !(options.weightDecay >= 0 && Number.isFinite(options.weightDecay))) {
+    throw new ConfigError(`weightDecay ${options.weightDecay} must be a number >= 0 (e.g. 0.05; 0 turns it off)`);
+  }
   const rateRules = [options.learningRateSchedule ? 'learningRateSchedule' : '', plateau ? 'reduceLrOnPlateau' : '', options.batchLearningRate ? 'batchLearningRate' : ''].filter(Boolean);
   if (rateRules.length > 1) throw new ConfigError(`${rateRules.join(' and ')} both set the learning rate; choose one`);
   return {
@@ -149,6 +152,7 @@ function trainingConfig<B extends TrainBatch>(settings: LoopSettings, options: T
     learningRate: settings.learningRate,
     clipNorm: options.clipNorm ?? null,
     clipValue: options.clipValue ?? null,
+    weightDecay: options.weightDecay ? options.weightDecay : null,
     monitor: settings.monitor,
     mode: settings.mode,
     earlyStopping: settings.early ?? null,
@@ -406,9 +410,24 @@ async function localGradients<B extends TrainBatch>(model: tf.LayersModel, varia
 }
 
 /** One gradient step; returns the batch loss. Nothing but the variables' new values outlives it. */
+/**
+ * Decoupled weight decay: every variable times `1 - learningRate * weightDecay`, applied after
+ * the gradients were computed and before the optimizer's update (PyTorch's AdamW does the same).
+ */
+function decayWeights(variables: readonly tf.Variable[], learningRate: number, weightDecay: number): void {
+  const factor = 1 - learningRate * weightDecay;
+  if (!(factor > 0)) {
+    throw new ConfigError(`weightDecay ${weightDecay} at learning rate ${learningRate} would scale the weights by ${factor}; learning rate x weight decay must stay below 1`);
+  }
+  tf.tidy(() => {
+    for (const variable of variables) variable.assign(tf.mul(variable, factor));
+  });
+}
+
 async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: B, options: TrainOptions<B>, step: number): Promise<number> {
   const { loss, grads } = options.gradients ? await options.gradients(batch, variables, step) : await localGradients(model, variables, batch, options);
   try {
+    if (options.weightDecay) decayWeights(variables, getLearningRate(optimizer), options.weightDecay);
     if (options.clipNorm !== undefined || options.clipValue !== undefined) {
       const clipped = clipGradients(grads, options.clipNorm, options.clipValue);
       optimizer.applyGradients(clipped);

@@ -99,6 +99,12 @@ export interface TrainOptions<B extends TrainBatch = TrainBatch> {
   clipNorm?: number;
   /** Clip every gradient element to [-clipValue, clipValue]. Defaults to no clipping. */
   clipValue?: number;
+  /**
+   * Decoupled weight decay (AdamW's, with any optimizer): before each update every trained
+   * weight is multiplied by `1 - learningRate * weightDecay`, the learning rate of that step.
+   * Defaults to 0 (none).
+   */
+  weightDecay?: number;
   /** Log key that decides the best checkpoint, early stopping and LR reduction. Defaults to 'val_accuracy' (or 'loss' without `evaluate`). */
   monitor?: string;
   /**
@@ -163,6 +169,7 @@ export interface TrainingConfig {
   learningRate: number;
   clipNorm: number | null;
   clipValue: number | null;
+  weightDecay: number | null;
   monitor: string;
   mode: 'max' | 'min';
   earlyStopping: Required<EarlyStoppingOptions> | null;

@@ -14,7 +14,7 @@ describe('the record of an equation run', () => {
       data: { dir: '/data/eq', split: 'split.json', sizes: { train: 8, val: 1, test: 1 }, limit: { train: 8, val: 1 }, seed: 3, augment: false },
       batchSize: 16,
       evalBatchSize: 64,
-      training,
+      training: { ...training, weightDecay: 0.05 },
       totalEpochs: 12,
     };
     const options = recordedEquationOptions({ params: { model: 'crnn', ...architectureParams('crnn', model) }, config });
@@ -24,6 +24,7 @@ describe('the record of an equation run', () => {
     assert.deepEqual([options.epochs, options.batchSize, options.evalBatchSize, options.seed], [12, 16, 64, 3]);
     assert.deepEqual([options.optimizer, options.clipNorm, options.earlyStopping, options.reduceLrOnPlateau], ['sgd', 5, { patience: 4, minDelta: 0 }, false]);
     assert.deepEqual(options.limit, { train: 8, val: 1 });
+    assert.equal(options.weightDecay, 0.05, 'a resumed run decays its weights as it began');
     assert.equal(options.modelConfig, model);
   });
 
@@ -35,6 +36,7 @@ describe('the record of an equation run', () => {
     assert.deepEqual(readEquationRecord(config).data?.sizes, { train: 8, val: 1, test: 1 });
     assert.deepEqual([options.crnn?.inputHeight, options.crnn?.rnn], [32, 'gru'], 'the architecture from the recorded builder config');
     assert.deepEqual(options.augment, {});
+    assert.equal(options.weightDecay, undefined, 'runs recorded before weight decay read as none');
     assert.deepEqual(readEquationRecord(null), {});
   });
 });

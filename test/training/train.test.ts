@@ -271,6 +271,36 @@ describe('train', () => {
     model.dispose();
   });
 
+  test('weightDecay shrinks each weight by lr x decay before the update, is recorded, and is refused when it would flip signs', async () => {
+    // One SGD step from the same weights, with and without decay: the gradient is taken at the
+    // starting weights both times, so the two results differ by exactly lr * decay * w0.
+    const start = linearModel().getWeights().map((w) => w.clone());
+    const step = async (weightDecay?: number): Promise<{ weights: Float32Array[]; config: TrainBeginEvent['config'] }> => {
+      const model = linearModel();
+      model.setWeights(start);
+      const recorder = new Recorder();
+      let config: TrainBeginEvent['config'] = {};
+      recorder.onTrainBegin = async (event: TrainBeginEvent) => void (config = event.config);
+      await train(model, linearData(1), { loss: mse, epochs: 1, optimizer: 'sgd', learningRate: 0.1, weightDecay, callbacks: [recorder], handleSignals: false });
+      const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+      model.dispose();
+      return { weights, config };
+    };
+    const plain = await step();
+    const decayed = await step(0.5);
+    start.forEach((w0, i) => {
+      const expected = Float32Array.from(w0.dataSync(), (v, j) => plain.weights[i]![j]! - 0.1 * 0.5 * v);
+      expectArraysClose(decayed.weights[i]!, expected, { atol: 1e-6 });
+    });
+    assert.equal((decayed.config['training'] as { weightDecay: number | null }).weightDecay, 0.5);
+    assert.equal((plain.config['training'] as { weightDecay: number | null }).weightDecay, null);
+    const model = linearModel();
+    await assert.rejects(train(model, linearData(1), { loss: mse, weightDecay: -0.1, handleSignals: false }), /weightDecay -0.1 must be a number >= 0/);
+    await assert.rejects(train(model, linearData(1), { loss: mse, learningRate: 0.5, weightDecay: 2, handleSignals: false }), /would scale the weights by 0; learning rate x weight decay must stay below 1/);
+    model.dispose();
+    tf.dispose(start);
+  });
+
   test('trainableLayers freezes every other layer for the call', async () => {
     const model = linearModel();
     const hiddenBefore = model.getLayer('hidden').getWeights().map((w) => Array.from(w.dataSync()));

@@ -60,7 +60,7 @@ describe('LeanConv2D', () => {
       const expected = outputAndGradients(stock, x, projection);
       const actual = outputAndGradients(lean, x, projection);
       assert.equal(actual.length, 3);
-      actual.forEach((values, i) => expectArraysClose(values, expected[i]!, 1e-4));
+      actual.forEach((values, i) => expectArraysClose(values, expected[i]!, { atol: 1e-4 }));
       // Stock: both layers compute an input gradient (the first one for the image); lean: only
       // the second, whose input is the first layer's output.
       const count = (names: string[]): number => names.filter((n) => n === 'Conv2DBackpropInput').length;
@@ -81,14 +81,14 @@ describe('LeanConv2D', () => {
     const lean = twoConvolutions(leanConv2d, kernels, true);
     try {
       const expected = outputAndGradients(stock, x, projection);
-      outputAndGradients(lean, x, projection).forEach((values, i) => expectArraysClose(values, expected[i]!, 1e-4));
+      outputAndGradients(lean, x, projection).forEach((values, i) => expectArraysClose(values, expected[i]!, { atol: 1e-4 }));
       const saved = JSON.parse(JSON.stringify(lean.toJSON(null, false))) as { config: { layers: { class_name: string }[] } };
       assert.deepEqual(saved.config.layers.map((l) => l.class_name), ['InputLayer', 'GlyphlabConv2D', 'GlyphlabConv2D']);
       const loaded = await tf.models.modelFromJSON(saved as never);
       try {
         assert.ok(loaded.layers[1] instanceof LeanConv2D);
         loaded.setWeights(lean.getWeights());
-        expectArraysClose(Float32Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Float32Array.from((lean.predict(x) as tf.Tensor).dataSync()), 1e-6);
+        expectArraysClose(Float32Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Float32Array.from((lean.predict(x) as tf.Tensor).dataSync()), { atol: 1e-6 });
       } finally {
         loaded.dispose();
       }
