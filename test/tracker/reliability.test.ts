@@ -17,9 +17,18 @@ describe('the store under real processes', () => {
     // of these races saw glyphlab's tables with version 0 and refused the store as foreign.
     const workers = [0, 1].map(() => startScriptWorker(join(__dirname, 'fixtures'), 'open-store-worker', __filename));
     try {
+      // One answer; both listeners go once it comes, so 300 rounds leave none behind.
       const next = (worker: Worker): Promise<string> => new Promise((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
+        const onMessage = (answer: string): void => {
+          worker.off('error', onError);
+          resolve(answer);
+        };
+        const onError = (error: Error): void => {
+          worker.off('message', onMessage);
+          reject(error);
+        };
+        worker.once('message', onMessage);
+        worker.once('error', onError);
       });
       await Promise.all(workers.map(next));
       const failures: string[] = [];
