@@ -409,7 +409,6 @@ async function localGradients<B extends TrainBatch>(model: tf.LayersModel, varia
   }
 }
 
-/** One gradient step; returns the batch loss. Nothing but the variables' new values outlives it. */
 /**
  * Decoupled weight decay: every variable times `1 - learningRate * weightDecay`, applied after
  * the gradients were computed and before the optimizer's update (PyTorch's AdamW does the same).
@@ -424,6 +423,7 @@ function decayWeights(variables: readonly tf.Variable[], learningRate: number, w
   });
 }
 
+/** One gradient step; returns the batch loss. Nothing but the variables' new values outlives it. */
 async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: B, options: TrainOptions<B>, step: number): Promise<number> {
   const { loss, grads } = options.gradients ? await options.gradients(batch, variables, step) : await localGradients(model, variables, batch, options);
   try {

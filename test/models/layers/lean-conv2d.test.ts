@@ -23,23 +23,26 @@ function twoConvolutions(make: (args: ConvArgs) => tf.layers.Layer, kernels: tf.
   return model;
 }
 
+/** A scalar of the training-mode output: its dot product with `projection`. */
+function projected(model: tf.LayersModel, x: tf.Tensor, projection: tf.Tensor): tf.Scalar {
+  return tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, projection));
+}
+
 /** Output and the gradients of a projection of it with respect to every kernel. */
 function outputAndGradients(model: tf.LayersModel, x: tf.Tensor, projection: tf.Tensor): Float32Array[] {
   return tf.tidy(() => {
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const f = (): tf.Scalar => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, projection));
     const output = model.apply(x, { training: true }) as tf.Tensor;
-    const { grads } = tf.variableGrads(f, vars);
+    const { grads } = tf.variableGrads(() => projected(model, x, projection), vars);
     return [output, ...vars.map((v) => grads[v.name] as tf.Tensor)].map((t) => Float32Array.from(t.dataSync()));
   });
 }
 
 /** The kernels that run while the weights' gradients are computed. */
-
 async function kernelNames(model: tf.LayersModel, x: tf.Tensor, projection: tf.Tensor): Promise<string[]> {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const info = await tf.profile(() => {
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, projection)), vars);
+    const { value, grads } = tf.variableGrads(() => projected(model, x, projection), vars);
     tf.dispose([value, ...Object.values(grads)]);
   });
   return info.kernels.map((k) => k.name);
