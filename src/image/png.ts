@@ -58,10 +58,8 @@ export function encodePng(image: RawImage, options: EncodePngOptions = {}): Buff
     const src = y * stride;
     const dst = y * (stride + 1);
     filtered[dst] = 1; // Sub
-    for (let i = 0; i < stride; i++) {
-      const left = i >= channels ? (data[src + i - channels] ?? 0) : 0;
-      filtered[dst + 1 + i] = ((data[src + i] ?? 0) - left) & 0xff;
-    }
+    for (let i = 0; i < channels; i++) filtered[dst + 1 + i] = data[src + i] as number;
+    for (let i = channels; i < stride; i++) filtered[dst + 1 + i] = ((data[src + i] as number) - (data[src + i - channels] as number)) & 0xff;
   }
   const idat = deflateSync(filtered, { level: options.level ?? 6 });
   return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', header), chunk('IDAT', idat), IEND_CHUNK]);

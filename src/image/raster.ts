@@ -69,6 +69,7 @@ export function fillContours(target: CoverageBuffer, contours: readonly Float64A
   // centre; a prefix sum along the row then gives the winding number of every pixel.
   const winding = new Int16Array((boxWidth + 1) * boxHeight);
   const cap = reach + 1;
+  const near = Math.abs(offset) + 0.5;
   const distanceSquared = new Float32Array(boxWidth * boxHeight).fill(cap * cap);
   for (const contour of contours) {
     const n = contour.length >> 1;
@@ -95,14 +96,28 @@ export function fillContours(target: CoverageBuffer, contours: readonly Float64A
           }
         }
       }
-      const sx0 = Math.max(x0, Math.floor(Math.min(ax, bx) - reach));
-      const sx1 = Math.min(x1 - 1, Math.ceil(Math.max(ax, bx) + reach));
-      const sy0 = Math.max(y0, Math.floor(Math.min(ay, by) - reach));
-      const sy1 = Math.min(y1 - 1, Math.ceil(Math.max(ay, by) + reach));
+      // Only distances under `near` change a pixel: one farther out is fully outside (coverage
+      // 0) or fully inside (1) whatever its exact distance, so each edge visits that band only.
+      const sx0 = Math.max(x0, Math.floor(Math.min(ax, bx) - near));
+      const sx1 = Math.min(x1 - 1, Math.ceil(Math.max(ax, bx) + near));
+      const sy0 = Math.max(y0, Math.floor(Math.min(ay, by) - near));
+      const sy1 = Math.min(y1 - 1, Math.ceil(Math.max(ay, by) + near));
+      // segmentDistanceSquared, unrolled with the segment's constants hoisted (same arithmetic).
+      const dx = bx - ax;
+      const dy = by - ay;
+      const lengthSquared = dx * dx + dy * dy;
       for (let py = sy0; py <= sy1; py++) {
         const base = (py - y0) * boxWidth - x0;
+        const qy = py + 0.5 - ay;
+        const qyDy = qy * dy;
         for (let px = sx0; px <= sx1; px++) {
-          const d = segmentDistanceSquared(px + 0.5, py + 0.5, ax, ay, bx, by);
+          const qx = px + 0.5 - ax;
+          let t = lengthSquared > 0 ? (qx * dx + qyDy) / lengthSquared : 0;
+          if (t < 0) t = 0;
+          else if (t > 1) t = 1;
+          const ex = ax + t * dx - (px + 0.5);
+          const ey = ay + t * dy - (py + 0.5);
+          const d = ex * ex + ey * ey;
           if (d < (distanceSquared[base + px] as number)) distanceSquared[base + px] = d;
         }
       }

@@ -34,4 +34,44 @@ describe('fillContours', () => {
     strokePolyline(c, [5, 5, 25, 5], 1);
     assert.ok(Math.abs(sum(c.alpha) - 20 * 2 - Math.PI) < 4, `ink ${sum(c.alpha)}`);
   });
+  test('fillContours equals a brute-force reference: every pixel against every edge, winding by ray', () => {
+    // A wobbly star and an inner contour of opposite winding, at offsets from thinning to bold.
+    const star = new Float64Array(2 * 40);
+    for (let k = 0; k < 40; k++) {
+      const angle = (2 * Math.PI * k) / 40;
+      const radius = k % 2 === 0 ? 9.3 : 4.1 + 0.37 * (k % 5);
+      star[2 * k] = 15.2 + radius * Math.cos(angle);
+      star[2 * k + 1] = 12.7 + radius * Math.sin(angle);
+    }
+    const hole = new Float64Array([14.1, 11.2, 14.1, 14.3, 16.6, 14.3, 16.6, 11.2]);
+    for (const offset of [-0.45, 0, 0.8, 2.2]) {
+      const fast = createCoverage(31, 26);
+      fillContours(fast, [star, hole], offset);
+      for (let y = 0; y < 26; y++) {
+        for (let x = 0; x < 31; x++) {
+          const px = x + 0.5;
+          const py = y + 0.5;
+          let best = Infinity;
+          let winding = 0;
+          for (const contour of [star, hole]) {
+            const n = contour.length / 2;
+            for (let k = 0; k < n; k++) {
+              const ax = contour[2 * k] as number;
+              const ay = contour[2 * k + 1] as number;
+              const bx = contour[(2 * k + 2) % contour.length] as number;
+              const by = contour[(2 * k + 3) % contour.length] as number;
+              const dx = bx - ax;
+              const dy = by - ay;
+              const t = Math.min(1, Math.max(0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)));
+              best = Math.min(best, Math.hypot(ax + t * dx - px, ay + t * dy - py));
+              // Crossings of the ray to the left of the pixel centre.
+              if (ay <= py !== by <= py && ax + ((py - ay) * dx) / dy < px) winding += by > ay ? 1 : -1;
+            }
+          }
+          const expected = Math.min(1, Math.max(0, 0.5 + (winding !== 0 ? best : -best) + offset));
+          assert.ok(Math.abs((fast.alpha[y * 31 + x] as number) - expected) < 1e-5, `offset ${offset}, pixel (${x}, ${y}): ${fast.alpha[y * 31 + x]} against ${expected}`);
+        }
+      }
+    }
+  });
 });

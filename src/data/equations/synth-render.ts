@@ -211,10 +211,25 @@ function drawSpeckle(coverage: CoverageBuffer, rng: Rng, width: number, height: 
 /** The coverage as RGB: the text colour over the background, by coverage. */
 function composite(coverage: CoverageBuffer, text: readonly number[], background: readonly number[]): RawImage {
   const { width, height, alpha } = coverage;
+  const [b0, b1, b2] = background as [number, number, number];
+  const d0 = (text[0] as number) - b0;
+  const d1 = (text[1] as number) - b1;
+  const d2 = (text[2] as number) - b2;
   const data = new Uint8Array(width * height * 3);
-  for (let p = 0, i = 0; p < alpha.length; p++, i += 3) {
+  // Most pixels are bare background: fill the first row, copy it down, then draw the ink.
+  for (let i = 0; i < width * 3; i += 3) {
+    data[i] = b0;
+    data[i + 1] = b1;
+    data[i + 2] = b2;
+  }
+  for (let row = 1; row < height; row++) data.copyWithin(row * width * 3, 0, width * 3);
+  for (let p = 0; p < alpha.length; p++) {
     const a = alpha[p] as number;
-    for (let c = 0; c < 3; c++) data[i + c] = Math.round((background[c] as number) + ((text[c] as number) - (background[c] as number)) * a);
+    if (a === 0) continue;
+    const i = p * 3;
+    data[i] = Math.round(b0 + d0 * a);
+    data[i + 1] = Math.round(b1 + d1 * a);
+    data[i + 2] = Math.round(b2 + d2 * a);
   }
   return { width, height, channels: 3, data };
 }

@@ -105,7 +105,8 @@ export function writeSynthImage(config: SynthJobConfig, index: number): void {
   const image = renderEquation(label, rng, { width: config.width, height: config.height, fonts: config.fonts, placement: config.placement, noise: config.noise });
   const name = synthImageName(index, config.nameWidth);
   const temporary = join(config.imagesDir, `.${name}.tmp-${process.pid}-${index}`);
-  writeFileSync(temporary, encodePng(image));
+  // zlib level 3: as fast as level 1 here and 2% larger files than the default 6, which takes 1.6x as long.
+  writeFileSync(temporary, encodePng(image, { level: 3 }));
   renameSync(temporary, join(config.imagesDir, name));
 }
 
