@@ -336,6 +336,39 @@ void blockedSums(int64_t rows, int64_t channels, double* sums, AddRow addRow) {
   }
 }
 
+// One Adam step over `count` values (training/fused-adam.ts): with g = gradient * gradientScale,
+// m' = beta1 m + (1 - beta1) g, v' = beta2 v + (1 - beta2) g^2, and
+// value' = value * decay - (learningRate / biasFix1) m' / (sqrt(v' / biasFix2) + epsilon).
+// p = [learningRate, beta1, beta2, epsilon, biasFix1, biasFix2, decay, gradientScale].
+void adamUpdate(const float* __restrict w, const float* __restrict g, const float* __restrict m, const float* __restrict v, float* __restrict w2,
+                float* __restrict m2, float* __restrict v2, int64_t count, const double* p) {
+  const float beta1 = static_cast<float>(p[1]), beta2 = static_cast<float>(p[2]), epsilon = static_cast<float>(p[3]);
+  const float step = static_cast<float>(p[0] / p[4]), inverseFix2 = static_cast<float>(1.0 / p[5]);
+  const float decay = static_cast<float>(p[6]), scale = static_cast<float>(p[7]);
+  const float oneMinusBeta1 = 1.0f - beta1, oneMinusBeta2 = 1.0f - beta2;
+  for (int64_t i = 0; i < count; i++) {
+    const float gi = g[i] * scale;
+    const float mi = beta1 * m[i] + oneMinusBeta1 * gi;
+    const float vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = w[i] * decay - (step * mi) / (std::sqrt(vi * inverseFix2) + epsilon);
+  }
+}
+
+// The sum of the squares of `count` values, accumulated in double.
+double sumOfSquares(const float* __restrict x, int64_t count) {
+  double total = 0;
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    float block = 0;
+    for (int k = 0; k < 8; k++) block += x[i + k] * x[i + k];
+    total += block;
+  }
+  for (; i < count; i++) total += static_cast<double>(x[i]) * x[i];
+  return total;
+}
+
 // Per-channel sums of x and x^2 over `rows` rows of `channels` values (NHWC flattened), added
 // into sum[0..C) and sum[C..2C).
 void bnStats(const float* __restrict x, int64_t rows, int64_t channels, double* sums) {
@@ -829,6 +862,35 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamUpdate(heap, [value, gradient, m, v, valueOut, mOut, vOut] offsets, count, params (Float64Array, see adamUpdate)).
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  Call c(env, info, 4, "adamUpdate");
+  int64_t offsets[7];
+  if (c.ok && !readInts(env, c.args[1], offsets, 7)) c.fail("adamUpdate: the offsets must be an array of 7 numbers");
+  const int64_t count = c.number(2);
+  const double* params = c.array<double>(3, napi_float64_array, 8, "params");
+  const float* w = c.floats(offsets[0], count, "value");
+  const float* g = c.floats(offsets[1], count, "gradient");
+  const float* m = c.floats(offsets[2], count, "m");
+  const float* v = c.floats(offsets[3], count, "v");
+  float* w2 = c.floats(offsets[4], count, "the new value");
+  float* m2 = c.floats(offsets[5], count, "the new m");
+  float* v2 = c.floats(offsets[6], count, "the new v");
+  if (c.ok) adamUpdate(w, g, m, v, w2, m2, v2, count, params);
+  return nullptr;
+}
+
+// sumOfSquares(heap, offset, count): the sum of the squares of `count` floats, as a number.
+napi_value SumOfSquares(napi_env env, napi_callback_info info) {
+  Call c(env, info, 3, "sumOfSquares");
+  const int64_t count = c.number(2);
+  const float* x = c.floats(c.number(1), count, "x");
+  if (!c.ok) return nullptr;
+  napi_value result;
+  napi_create_double(env, sumOfSquares(x, count), &result);
+  return result;
+}
+
 napi_value BnStats(napi_env env, napi_callback_info info) {
   Call c(env, info, 5, "bnStats");
   const int64_t rows = c.number(2), channels = c.number(3);
@@ -996,7 +1058,7 @@ napi_value Supported(napi_env env, napi_callback_info) {
 // module built from older sources is not used.
 napi_value AbiVersion(napi_env env, napi_callback_info) {
   napi_value result;
-  napi_create_int32(env, 3, &result);
+  napi_create_int32(env, 4, &result);
   return result;
 }
 
@@ -1010,6 +1072,8 @@ NAPI_MODULE_INIT() {
       {"supported", nullptr, Supported, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abiVersion", nullptr, AbiVersion, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnStats", nullptr, BnStats, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnApply", nullptr, BnApply, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnGradStats", nullptr, BnGradStats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnGradApply", nullptr, BnGradApply, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -22,6 +22,9 @@ export interface NativeModule {
   /** The interface version the module was built with (absent before version 2). */
   abiVersion?(): number;
   bnStats(heap: ArrayBuffer, x: number, rows: number, channels: number, sums: Float64Array): void;
+  /** Offsets: value, gradient, m, v, and the three outputs; params as `AdamUpdateAttrs` in wasm-adam.ts's order. */
+  adamUpdate(heap: ArrayBuffer, offsets: number[], count: number, params: Float64Array): void;
+  sumOfSquares(heap: ArrayBuffer, x: number, count: number): number;
   bnApply(heap: ArrayBuffer, x: number, y: number, rows: number, channels: number, scale: Float32Array, shift: Float32Array, relu: number): void;
   bnGradStats(heap: ArrayBuffer, x: number, y: number, dy: number, rows: number, channels: number, mean: Float32Array, relu: number, sums: Float64Array): void;
   bnGradApply(heap: ArrayBuffer, x: number, y: number, dy: number, dx: number, rows: number, channels: number, k: Float32Array, a: Float32Array, b: Float32Array, mean: Float32Array, relu: number): void;
@@ -52,9 +55,9 @@ export interface NativeKernelsStatus {
 /**
  * The interface version this code expects of the module (its `abiVersion()`); a module built
  * from older sources is not used (version 2: `maxPoolGradTiled` takes sizes that leave a
- * remainder; version 3: `conv2dBackpropFilter`).
+ * remainder; version 3: `conv2dBackpropFilter`; version 4: `adamUpdate`, `sumOfSquares`).
  */
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 
 /** Where `npm install` builds the module. */
 export const NATIVE_MODULE_PATH = join(__dirname, '..', '..', 'native', 'build', 'Release', 'glyphlab_kernels.node');

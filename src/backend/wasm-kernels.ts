@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerCpuFallbacks, runOnCpu } from './cpu-fallback';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { kernelCalls, type KernelArgs, type TensorInfo } from './wasm-call';
+import { registerWasmOptimizerKernels } from './wasm-adam';
 import { leadingAxesReduction, maxPoolGradJs, reverseJs, sharedIdentity } from './wasm-js-kernels';
 import { explicitTransposes } from './wasm-matmul';
 import { replaceWasmKernel } from './wasm-replace';
@@ -210,7 +211,8 @@ function paddedConvolution(name: string) {
  * Registers on the wasm backend the training kernels it lacks, replaces the slow ones it has
  * (`Conv2DBackpropInput`, transposed `BatchMatMul` / `_FusedMatMul`, `MaxPoolGrad`, `Reverse`, `Identity`,
  * leading-axes `Sum` / `Mean`), routes strided convolutions
- * with numeric padding around a wasm bug, and installs the lean batch-norm gradient. Safe to
+ * with numeric padding around a wasm bug, and installs the lean batch-norm gradient and the
+ * fused Adam update. Safe to
  * call more than once; returns the names this call registered or replaced.
  */
 export function registerWasmTrainingKernels(): string[] {
@@ -239,6 +241,6 @@ export function registerWasmTrainingKernels(): string[] {
   }
   added.push(...registerCpuFallbacks('wasm', CPU_FALLBACK_KERNELS));
   if (registerBatchNormGradient()) added.push('FusedBatchNorm (gradient)');
-  added.push(...registerWasmRecurrentKernels(), ...registerWasmBatchNormKernels());
+  added.push(...registerWasmRecurrentKernels(), ...registerWasmBatchNormKernels(), ...registerWasmOptimizerKernels());
   return added;
 }

@@ -12,6 +12,7 @@ import { getBackendInfo } from '../backend/index';
 import { saveModel } from '../models/io';
 import { metricMode } from '../metrics/mode';
 import { CallbackList, type Logs } from './callbacks';
+import { canFuseAdam, fusedAdamStep } from './fused-adam';
 import { interruptOnSignals, stopReason } from './interrupt';
 import type { OptimizerName, TrainBatch, TrainData, TrainingConfig, TrainOptions, TrainResult } from './types';
 
@@ -409,15 +410,21 @@ async function localGradients<B extends TrainBatch>(model: tf.LayersModel, varia
   }
 }
 
+/** The factor weight decay scales the weights by at `learningRate`; refuses one that is not positive. */
+function checkDecay(learningRate: number, weightDecay: number): number {
+  const factor = 1 - learningRate * weightDecay;
+  if (!(factor > 0)) {
+    throw new ConfigError(`weightDecay ${weightDecay} at learning rate ${learningRate} would scale the weights by ${factor}; learning rate x weight decay must stay below 1`);
+  }
+  return factor;
+}
+
 /**
  * Decoupled weight decay: every variable times `1 - learningRate * weightDecay`, applied after
  * the gradients were computed and before the optimizer's update (PyTorch's AdamW does the same).
  */
 function decayWeights(variables: readonly tf.Variable[], learningRate: number, weightDecay: number): void {
-  const factor = 1 - learningRate * weightDecay;
-  if (!(factor > 0)) {
-    throw new ConfigError(`weightDecay ${weightDecay} at learning rate ${learningRate} would scale the weights by ${factor}; learning rate x weight decay must stay below 1`);
-  }
+  const factor = checkDecay(learningRate, weightDecay);
   tf.tidy(() => {
     for (const variable of variables) variable.assign(tf.mul(variable, factor));
   });
@@ -427,6 +434,12 @@ function decayWeights(variables: readonly tf.Variable[], learningRate: number, w
 async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: B, options: TrainOptions<B>, step: number): Promise<number> {
   const { loss, grads } = options.gradients ? await options.gradients(batch, variables, step) : await localGradients(model, variables, batch, options);
   try {
+    if (options.weightDecay) checkDecay(getLearningRate(optimizer), options.weightDecay);
+    if (options.clipValue === undefined && canFuseAdam(optimizer)) {
+      // The same update in one pass per variable where the backend has the fused kernels.
+      fusedAdamStep(optimizer, variables, grads, { weightDecay: options.weightDecay ?? 0, clipNorm: options.clipNorm });
+      return loss;
+    }
     if (options.weightDecay) decayWeights(variables, getLearningRate(optimizer), options.weightDecay);
     if (options.clipNorm !== undefined || options.clipValue !== undefined) {
       const clipped = clipGradients(grads, options.clipNorm, options.clipValue);
