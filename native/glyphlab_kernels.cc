@@ -419,9 +419,49 @@ void bnGradApply(const float* __restrict x, const float* __restrict y, const flo
 // The max-pool gradient of side-by-side windows (stride = window, no padding): dy to each
 // window's first maximum (row-major), 0 elsewhere; a window of NaN or -Infinity gets zeros, and
 // so do the rows and columns past the last whole window ('valid' pooling of an odd size).
+// maxPoolGradTiled for channels a multiple of 8, eight channels at a time: the window's maximum
+// by strict comparison in window order (NaN never wins), then each position takes dy where it
+// holds that maximum and no earlier position did: the same first-maximum rule as the scalar loop.
+void maxPoolGradTiled8(const float* x, const float* dy, float* dx, int64_t batch, int64_t height, int64_t width, int64_t channels, int64_t fh, int64_t fw) {
+  const int64_t outHeight = height / fh, outWidth = width / fw;
+  const __m256 negativeInfinity = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t b = 0; b < batch; b++) {
+    for (int64_t oh = 0; oh < outHeight; oh++) {
+      for (int64_t ow = 0; ow < outWidth; ow++) {
+        const int64_t corner = ((b * height + oh * fh) * width + ow * fw) * channels;
+        const float* g = dy + ((b * outHeight + oh) * outWidth + ow) * channels;
+        for (int64_t c = 0; c < channels; c += 8) {
+          __m256 best = negativeInfinity;
+          for (int64_t r = 0; r < fh; r++) {
+            for (int64_t q = 0; q < fw; q++) {
+              const __m256 v = _mm256_loadu_ps(x + corner + (r * width + q) * channels + c);
+              best = _mm256_blendv_ps(best, v, _mm256_cmp_ps(v, best, _CMP_GT_OQ));
+            }
+          }
+          // A window of -Infinity (or NaN) only has no maximum: nothing gets its gradient.
+          __m256 open = _mm256_cmp_ps(best, negativeInfinity, _CMP_GT_OQ);
+          const __m256 grad = _mm256_loadu_ps(g + c);
+          for (int64_t r = 0; r < fh; r++) {
+            for (int64_t q = 0; q < fw; q++) {
+              const int64_t at = corner + (r * width + q) * channels + c;
+              const __m256 hit = _mm256_and_ps(open, _mm256_cmp_ps(_mm256_loadu_ps(x + at), best, _CMP_EQ_OQ));
+              _mm256_storeu_ps(dx + at, _mm256_and_ps(hit, grad));
+              open = _mm256_andnot_ps(hit, open);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 void maxPoolGradTiled(const float* x, const float* dy, float* dx, int64_t batch, int64_t height, int64_t width, int64_t channels, int64_t fh, int64_t fw) {
   const int64_t outHeight = height / fh, outWidth = width / fw;
   if (height % fh != 0 || width % fw != 0) std::fill(dx, dx + batch * height * width * channels, 0.f);
+  if (channels % 8 == 0) {
+    maxPoolGradTiled8(x, dy, dx, batch, height, width, channels, fh, fw);
+    return;
+  }
   std::vector<float> best(channels);
   std::vector<int64_t> at(channels);
   for (int64_t b = 0; b < batch; b++) {

@@ -323,6 +323,10 @@ describe('wasm training kernels', () => {
       [[2, 2], [2, 4, 7, 3]],
       [[2, 2], [1, 5, 5, 2]],
       [[3, 2], [2, 7, 9, 1]],
+      // Channels in multiples of 8 (every CRNN block) take the eight-at-a-time native route.
+      [[2, 2], [2, 4, 7, 8]],
+      [[2, 1], [1, 6, 5, 16]],
+      [[2, 2], [1, 5, 6, 24]],
     ] as [[number, number], [number, number, number, number]][]) {
       const x = tiedValues(rng, xShape);
       const outShape = tf.backend_util.computePool2DInfo(xShape, pool, pool, 1, 'valid').outShape;
