@@ -6,7 +6,8 @@
  * line, the kernels of one single-replica step sorted by time.
  *
  * One step = forward + CTC loss + backward (summed over replicas) + Adam update, as the training
- * loop does it (`createReplicaGroup` + `optimizer.applyGradients`).
+ * loop does it (`createReplicaGroup`, then `fusedAdamStep` where the backend has its kernels, else
+ * `optimizer.applyGradients`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createInterface } from 'node:readline';
@@ -15,6 +16,7 @@ import { NUM_CLASSES } from '../../src/labels/alphabet';
 import { ctcLoss } from '../../src/losses/ctc';
 import { buildCrnn, crnnFeatureSize, defaultPools, resolveCrnnOptions } from '../../src/models/crnn';
 import { createReplicaGroup } from '../../src/parallel/replicas';
+import { canFuseAdam, fusedAdamStep } from '../../src/training/fused-adam';
 import { createRng } from '../../src/util/rng';
 
 function argument(name: string, fallback: string): string {
@@ -76,7 +78,8 @@ async function main(): Promise<void> {
   let stepIndex = 0;
   const step = async (): Promise<number> => {
     const { loss, grads } = await group.gradients({ x, size: batchSize, labels } as never, variables, stepIndex++);
-    optimizer.applyGradients(grads);
+    if (canFuseAdam(optimizer)) fusedAdamStep(optimizer, variables, grads, { weightDecay: 0 });
+    else optimizer.applyGradients(grads);
     tf.dispose(grads);
     return loss;
   };
