@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeModule, type HeapBackend, heapOf, offsetOf } from './native-kernels';
 import type { KernelArgs, TensorInfo } from './wasm-call';
+import { registerNewWasmKernels } from './wasm-replace';
 
 /** The fused update: inputs `value`, `gradient`, `m`, `v`; outputs the new value, m and v. */
 export const ADAM_UPDATE = 'GlyphlabAdamUpdate';
@@ -119,14 +120,8 @@ function sumOfSquares(args: KernelArgs): TensorInfo {
 
 /** Registers both kernels on the wasm backend; returns the names this call registered. */
 export function registerWasmOptimizerKernels(): string[] {
-  const added: string[] = [];
-  for (const [kernelName, kernelFunc] of [
+  return registerNewWasmKernels([
     [ADAM_UPDATE, adamUpdate],
     [SUM_OF_SQUARES, sumOfSquares],
-  ] as const) {
-    if (tf.getKernel(kernelName, 'wasm') != null) continue;
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-    added.push(kernelName);
-  }
-  return added;
+  ]);
 }

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeModule, type HeapBackend as NativeHeap, heapOf, offsetOf } from './native-kernels';
 import type { KernelArgs, TensorInfo } from './wasm-call';
+import { registerNewWasmKernels } from './wasm-replace';
 
 export const BATCH_NORM_TRAIN = 'GlyphlabBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'GlyphlabBatchNormTrainGrad';
@@ -251,15 +252,10 @@ function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
  * call more than once; returns the kernel names this call registered.
  */
 export function registerWasmBatchNormKernels(): string[] {
-  const added: string[] = [];
-  for (const [kernelName, kernelFunc] of [
+  const added = registerNewWasmKernels([
     [BATCH_NORM_TRAIN, batchNormTrain],
     [BATCH_NORM_TRAIN_GRAD, batchNormTrainGrad],
-  ] as const) {
-    if (tf.getKernel(kernelName, 'wasm') != null) continue;
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-    added.push(kernelName);
-  }
+  ]);
   if (tf.getGradient(BATCH_NORM_TRAIN) == null) {
     tf.registerGradient({
       kernelName: BATCH_NORM_TRAIN,

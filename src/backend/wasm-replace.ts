@@ -1,6 +1,6 @@
 /**
- * Replacing a kernel the wasm backend has with a faster composition that may still call the
- * original (e.g. for a layout the replacement does not handle).
+ * Adding kernels the wasm backend lacks, and replacing one it has with a faster composition that
+ * may still call the original (e.g. for a layout the replacement does not handle).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelArgs, TensorInfo } from './wasm-call';
@@ -21,4 +21,18 @@ export function replaceWasmKernel(name: string, make: (original: tf.KernelFunc) 
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ ...config, kernelFunc });
   return true;
+}
+
+/**
+ * Registers each `[kernelName, kernelFunc]` on the wasm backend unless a kernel of that name is
+ * there already; returns the names this call registered (so a second call registers nothing).
+ */
+export function registerNewWasmKernels(kernels: readonly (readonly [string, (args: KernelArgs) => TensorInfo | TensorInfo[]])[]): string[] {
+  const added: string[] = [];
+  for (const [kernelName, kernelFunc] of kernels) {
+    if (tf.getKernel(kernelName, 'wasm') != null) continue;
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    added.push(kernelName);
+  }
+  return added;
 }

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeModule, type HeapBackend as NativeHeap, heapOf, type NativeModule, offsetOf } from './native-kernels';
 import { kernelCalls, type KernelArgs, type KernelCalls, type TensorInfo } from './wasm-call';
+import { registerNewWasmKernels } from './wasm-replace';
 
 export const LSTM_SEQUENCE = 'GlyphlabLstmSequence';
 export const LSTM_SEQUENCE_GRAD = 'GlyphlabLstmSequenceGrad';
@@ -567,18 +568,12 @@ function tensorOrZeros(dy: tf.Tensor | tf.Tensor[], like: tf.Tensor): tf.Tensor 
  * than once; returns the kernel names this call registered.
  */
 export function registerWasmRecurrentKernels(): string[] {
-  const added: string[] = [];
-  const kernels: [string, tf.KernelFunc][] = [
-    [LSTM_SEQUENCE, lstmForward as unknown as tf.KernelFunc],
-    [LSTM_SEQUENCE_GRAD, lstmBackward as unknown as tf.KernelFunc],
-    [GRU_SEQUENCE, gruForward as unknown as tf.KernelFunc],
-    [GRU_SEQUENCE_GRAD, gruBackward as unknown as tf.KernelFunc],
-  ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    if (tf.getKernel(kernelName, 'wasm') != null) continue;
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
-    added.push(kernelName);
-  }
+  const added = registerNewWasmKernels([
+    [LSTM_SEQUENCE, lstmForward],
+    [LSTM_SEQUENCE_GRAD, lstmBackward],
+    [GRU_SEQUENCE, gruForward],
+    [GRU_SEQUENCE_GRAD, gruBackward],
+  ]);
   if (tf.getGradient(LSTM_SEQUENCE) == null) {
     tf.registerGradient({
       kernelName: LSTM_SEQUENCE,
