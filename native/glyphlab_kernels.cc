@@ -920,6 +920,38 @@ napi_value AdamUpdate(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// sumSlots(heap, outOffset, slots, start, count): out[i] = slots[0][start + i] + slots[1][start + i]
+// + ... in slot order, for `count` values; `slots` is an array of Float32Arrays (the replicas'
+// gradient slots in shared memory), the output on the wasm heap.
+napi_value SumSlots(napi_env env, napi_callback_info info) {
+  Call c(env, info, 5, "sumSlots");
+  const int64_t start = c.number(3), count = c.number(4);
+  float* out = c.floats(c.number(1), count, "out");
+  uint32_t slotCount = 0;
+  if (c.ok && (napi_get_array_length(env, c.args[2], &slotCount) != napi_ok || slotCount == 0)) c.fail("sumSlots: slots must be a non-empty array of Float32Arrays");
+  if (!c.ok || start < 0) {
+    if (c.ok) c.fail("sumSlots: negative start");
+    return nullptr;
+  }
+  std::vector<const float*> slots(slotCount);
+  for (uint32_t r = 0; r < slotCount; r++) {
+    napi_value slot;
+    if (napi_get_element(env, c.args[2], r, &slot) != napi_ok) {
+      c.fail("sumSlots: cannot read a slot");
+      return nullptr;
+    }
+    const float* data = static_cast<const float*>(typedArray(env, slot, napi_float32_array, start + count, "every slot"));
+    if (!data) return nullptr;
+    slots[r] = data + start;
+  }
+  std::memcpy(out, slots[0], count * sizeof(float));
+  for (uint32_t r = 1; r < slotCount; r++) {
+    const float* __restrict s = slots[r];
+    for (int64_t i = 0; i < count; i++) out[i] += s[i];
+  }
+  return nullptr;
+}
+
 // sumOfSquares(heap, offset, count): the sum of the squares of `count` floats, as a number.
 napi_value SumOfSquares(napi_env env, napi_callback_info info) {
   Call c(env, info, 3, "sumOfSquares");
@@ -1114,6 +1146,7 @@ NAPI_MODULE_INIT() {
       {"bnStats", nullptr, BnStats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, AdamUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumOfSquares", nullptr, SumOfSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumSlots", nullptr, SumSlots, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnApply", nullptr, BnApply, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnGradStats", nullptr, BnGradStats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnGradApply", nullptr, BnGradApply, nullptr, nullptr, nullptr, napi_default, nullptr},

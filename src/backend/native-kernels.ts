@@ -25,6 +25,8 @@ export interface NativeModule {
   /** Offsets: value, gradient, m, v, and the three outputs; params as `AdamUpdateAttrs` in wasm-adam.ts's order. */
   adamUpdate(heap: ArrayBuffer, offsets: number[], count: number, params: Float64Array): void;
   sumOfSquares(heap: ArrayBuffer, x: number, count: number): number;
+  /** out = slots[0][start..start+count) + slots[1][...] + ..., in slot order, into the heap at `out`. */
+  sumSlots(heap: ArrayBuffer, out: number, slots: Float32Array[], start: number, count: number): void;
   bnApply(heap: ArrayBuffer, x: number, y: number, rows: number, channels: number, scale: Float32Array, shift: Float32Array, relu: number): void;
   bnGradStats(heap: ArrayBuffer, x: number, y: number, dy: number, rows: number, channels: number, mean: Float32Array, relu: number, sums: Float64Array): void;
   bnGradApply(heap: ArrayBuffer, x: number, y: number, dy: number, dx: number, rows: number, channels: number, k: Float32Array, a: Float32Array, b: Float32Array, mean: Float32Array, relu: number): void;
@@ -55,7 +57,7 @@ export interface NativeKernelsStatus {
 /**
  * The interface version this code expects of the module (its `abiVersion()`); a module built
  * from older sources is not used (version 2: `maxPoolGradTiled` takes sizes that leave a
- * remainder; version 3: `conv2dBackpropFilter`; version 4: `adamUpdate`, `sumOfSquares`).
+ * remainder; version 3: `conv2dBackpropFilter`; version 4: `adamUpdate`, `sumOfSquares`, `sumSlots`).
  */
 export const NATIVE_ABI_VERSION = 4;
 

@@ -1,5 +1,6 @@
 /**
- * Adam's update as one wasm kernel per variable, and the sum of squares of many tensors as one.
+ * Adam's update as one wasm kernel per variable, the sum of squares of many tensors as one, and
+ * the sum of the replicas' gradient slots straight into a tensor.
  *
  * tfjs's `AdamOptimizer` spends a dozen element-wise ops on each variable every step, and global
  * norm clipping and decoupled weight decay add two more passes: about 300 small kernels on the
@@ -19,6 +20,19 @@ import { registerNewWasmKernels } from './wasm-replace';
 export const ADAM_UPDATE = 'GlyphlabAdamUpdate';
 /** The sum of the squares of all inputs' elements, as a float32 scalar. */
 export const SUM_OF_SQUARES = 'GlyphlabSumOfSquares';
+/**
+ * No inputs; attrs `slots` (Float32Arrays, e.g. the replicas' gradient slots in shared memory),
+ * `start` and `shape`: a float32 tensor of `shape` whose values are the slots' values from
+ * `start` added up in slot order.
+ */
+export const SUM_SLOTS = 'GlyphlabSumSlots';
+
+/** The attrs of {@link SUM_SLOTS}. */
+export interface SumSlotsAttrs {
+  slots: Float32Array[];
+  start: number;
+  shape: number[];
+}
 
 /**
  * The scalars of one update. With g = gradient x `gradientScale`:
@@ -118,10 +132,34 @@ function sumOfSquares(args: KernelArgs): TensorInfo {
   return out;
 }
 
-/** Registers both kernels on the wasm backend; returns the names this call registered. */
+function sumSlots(args: KernelArgs): TensorInfo {
+  const backend = args.backend as unknown as WasmHeapBackend;
+  const { slots, start, shape } = args.attrs as unknown as SumSlotsAttrs;
+  const count = tf.util.sizeFromShape(shape);
+  if (slots.length === 0 || slots.some((slot) => slot.length < start + count)) {
+    throw new RangeError(`${SUM_SLOTS}: every slot must hold values ${start} to ${start + count - 1}`);
+  }
+  const out = backend.makeOutput([...shape], 'float32');
+  const native = activeNativeModule();
+  if (native) {
+    const heap = args.backend as unknown as HeapBackend;
+    native.sumSlots(heapOf(heap), offsetOf(heap, out), slots, start, count);
+    return out;
+  }
+  const values = floats(backend, out, 'the sum');
+  values.set((slots[0] as Float32Array).subarray(start, start + count));
+  for (let rank = 1; rank < slots.length; rank++) {
+    const slot = slots[rank] as Float32Array;
+    for (let i = 0; i < count; i++) values[i] = (values[i] as number) + (slot[start + i] as number);
+  }
+  return out;
+}
+
+/** Registers the three kernels on the wasm backend; returns the names this call registered. */
 export function registerWasmOptimizerKernels(): string[] {
   return registerNewWasmKernels([
     [ADAM_UPDATE, adamUpdate],
     [SUM_OF_SQUARES, sumOfSquares],
+    [SUM_SLOTS, sumSlots],
   ]);
 }
