@@ -102,22 +102,10 @@ export function fillContours(target: CoverageBuffer, contours: readonly Float64A
       const sx1 = Math.min(x1 - 1, Math.ceil(Math.max(ax, bx) + near));
       const sy0 = Math.max(y0, Math.floor(Math.min(ay, by) - near));
       const sy1 = Math.min(y1 - 1, Math.ceil(Math.max(ay, by) + near));
-      // segmentDistanceSquared, unrolled with the segment's constants hoisted (same arithmetic).
-      const dx = bx - ax;
-      const dy = by - ay;
-      const lengthSquared = dx * dx + dy * dy;
       for (let py = sy0; py <= sy1; py++) {
         const base = (py - y0) * boxWidth - x0;
-        const qy = py + 0.5 - ay;
-        const qyDy = qy * dy;
         for (let px = sx0; px <= sx1; px++) {
-          const qx = px + 0.5 - ax;
-          let t = lengthSquared > 0 ? (qx * dx + qyDy) / lengthSquared : 0;
-          if (t < 0) t = 0;
-          else if (t > 1) t = 1;
-          const ex = ax + t * dx - (px + 0.5);
-          const ey = ay + t * dy - (py + 0.5);
-          const d = ex * ex + ey * ey;
+          const d = segmentDistanceSquared(px + 0.5, py + 0.5, ax, ay, bx, by);
           if (d < (distanceSquared[base + px] as number)) distanceSquared[base + px] = d;
         }
       }
