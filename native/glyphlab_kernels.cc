@@ -416,9 +416,6 @@ void bnGradApply(const float* __restrict x, const float* __restrict y, const flo
   }
 }
 
-// The max-pool gradient of side-by-side windows (stride = window, no padding): dy to each
-// window's first maximum (row-major), 0 elsewhere; a window of NaN or -Infinity gets zeros, and
-// so do the rows and columns past the last whole window ('valid' pooling of an odd size).
 // maxPoolGradTiled for channels a multiple of 8, eight channels at a time: the window's maximum
 // by strict comparison in window order (NaN never wins), then each position takes dy where it
 // holds that maximum and no earlier position did: the same first-maximum rule as the scalar loop.
@@ -455,6 +452,9 @@ void maxPoolGradTiled8(const float* x, const float* dy, float* dx, int64_t batch
   }
 }
 
+// The max-pool gradient of side-by-side windows (stride = window, no padding): dy to each
+// window's first maximum (row-major), 0 elsewhere; a window of NaN or -Infinity gets zeros, and
+// so do the rows and columns past the last whole window ('valid' pooling of an odd size).
 void maxPoolGradTiled(const float* x, const float* dy, float* dx, int64_t batch, int64_t height, int64_t width, int64_t channels, int64_t fh, int64_t fw) {
   const int64_t outHeight = height / fh, outWidth = width / fw;
   if (height % fh != 0 || width % fw != 0) std::fill(dx, dx + batch * height * width * channels, 0.f);

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeModule, type HeapBackend, heapOf, offsetOf } from './native-kernels';
 import type { KernelArgs, TensorInfo } from './wasm-call';
+import { heapBackend, type WasmHeapBackend } from './wasm-js-kernels';
 import { registerNewWasmKernels } from './wasm-replace';
 
 /** The fused update: inputs `value`, `gradient`, `m`, `v`; outputs the new value, m and v. */
@@ -54,19 +55,15 @@ export interface AdamUpdateAttrs {
   gradientScale: number;
 }
 
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-function floats(backend: WasmHeapBackend, info: TensorInfo, what: string): Float32Array {
+/** The float32 view of `info` on the heap; `kernel` and `what` name it when it is not float32. */
+function floats(backend: WasmHeapBackend, info: TensorInfo, kernel: string, what: string): Float32Array {
   const values = backend.typedArrayFromHeap(info);
-  if (!(values instanceof Float32Array)) throw new TypeError(`${ADAM_UPDATE}: ${what} must be float32, got ${info.dtype}`);
+  if (!(values instanceof Float32Array)) throw new TypeError(`${kernel}: ${what} must be float32, got ${info.dtype}`);
   return values;
 }
 
 function adamUpdate(args: KernelArgs): TensorInfo[] {
-  const backend = args.backend as unknown as WasmHeapBackend;
+  const backend = heapBackend(args);
   const value = args.inputs['value'] as TensorInfo;
   const gradient = args.inputs['gradient'] as TensorInfo;
   const m = args.inputs['m'] as TensorInfo;
@@ -86,13 +83,13 @@ function adamUpdate(args: KernelArgs): TensorInfo[] {
     native.adamUpdate(heapOf(heap), offsets, tf.util.sizeFromShape(value.shape), params);
     return [valueOut, mOut, vOut];
   }
-  const w = floats(backend, value, 'the value');
-  const g = floats(backend, gradient, 'the gradient');
-  const ms = floats(backend, m, 'm');
-  const vs = floats(backend, v, 'v');
-  const w2 = floats(backend, valueOut, 'the value');
-  const m2 = floats(backend, mOut, 'm');
-  const v2 = floats(backend, vOut, 'v');
+  const w = floats(backend, value, ADAM_UPDATE, 'the value');
+  const g = floats(backend, gradient, ADAM_UPDATE, 'the gradient');
+  const ms = floats(backend, m, ADAM_UPDATE, 'm');
+  const vs = floats(backend, v, ADAM_UPDATE, 'v');
+  const w2 = floats(backend, valueOut, ADAM_UPDATE, 'the value');
+  const m2 = floats(backend, mOut, ADAM_UPDATE, 'm');
+  const v2 = floats(backend, vOut, ADAM_UPDATE, 'v');
   const { beta1, beta2, epsilon, decay, gradientScale } = a;
   const oneMinusBeta1 = 1 - beta1;
   const oneMinusBeta2 = 1 - beta2;
@@ -110,7 +107,7 @@ function adamUpdate(args: KernelArgs): TensorInfo[] {
 }
 
 function sumOfSquares(args: KernelArgs): TensorInfo {
-  const backend = args.backend as unknown as WasmHeapBackend;
+  const backend = heapBackend(args);
   const inputs = Object.keys(args.inputs)
     .sort((p, q) => Number(p.slice(1)) - Number(q.slice(1)))
     .map((key) => args.inputs[key] as TensorInfo);
@@ -123,17 +120,17 @@ function sumOfSquares(args: KernelArgs): TensorInfo {
       total += native.sumOfSquares(heapOf(heap), offsetOf(heap, info), tf.util.sizeFromShape(info.shape));
       continue;
     }
-    const values = floats(backend, info, 'every input');
+    const values = floats(backend, info, SUM_OF_SQUARES, 'every input');
     let partial = 0;
     for (let i = 0; i < values.length; i++) partial += (values[i] as number) * (values[i] as number);
     total += partial;
   }
-  floats(backend, out, 'the sum')[0] = total;
+  floats(backend, out, SUM_OF_SQUARES, 'the sum')[0] = total;
   return out;
 }
 
 function sumSlots(args: KernelArgs): TensorInfo {
-  const backend = args.backend as unknown as WasmHeapBackend;
+  const backend = heapBackend(args);
   const { slots, start, shape } = args.attrs as unknown as SumSlotsAttrs;
   const count = tf.util.sizeFromShape(shape);
   if (slots.length === 0 || slots.some((slot) => slot.length < start + count)) {
@@ -146,7 +143,7 @@ function sumSlots(args: KernelArgs): TensorInfo {
     native.sumSlots(heapOf(heap), offsetOf(heap, out), slots, start, count);
     return out;
   }
-  const values = floats(backend, out, 'the sum');
+  const values = floats(backend, out, SUM_SLOTS, 'the sum');
   values.set((slots[0] as Float32Array).subarray(start, start + count));
   for (let rank = 1; rank < slots.length; rank++) {
     const slot = slots[rank] as Float32Array;

@@ -13,12 +13,12 @@ import { activeNativeModule, type HeapBackend as NativeHeap, heapOf, offsetOf } 
 import type { KernelArgs, TensorInfo } from './wasm-call';
 
 /** The parts of tfjs's wasm backend these kernels use (it exports no type for them). */
-interface WasmHeapBackend {
+export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-function heapBackend(args: KernelArgs): WasmHeapBackend {
+export function heapBackend(args: KernelArgs): WasmHeapBackend {
   return args.backend as unknown as WasmHeapBackend;
 }
 
