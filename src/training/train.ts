@@ -420,11 +420,10 @@ function checkDecay(learningRate: number, weightDecay: number): number {
 }
 
 /**
- * Decoupled weight decay: every variable times `1 - learningRate * weightDecay`, applied after
- * the gradients were computed and before the optimizer's update (PyTorch's AdamW does the same).
+ * Decoupled weight decay: every variable times `factor` (`checkDecay`'s), applied after the
+ * gradients were computed and before the optimizer's update (PyTorch's AdamW does the same).
  */
-function decayWeights(variables: readonly tf.Variable[], learningRate: number, weightDecay: number): void {
-  const factor = checkDecay(learningRate, weightDecay);
+function decayWeights(variables: readonly tf.Variable[], factor: number): void {
   tf.tidy(() => {
     for (const variable of variables) variable.assign(tf.mul(variable, factor));
   });
@@ -434,13 +433,13 @@ function decayWeights(variables: readonly tf.Variable[], learningRate: number, w
 async function trainStep<B extends TrainBatch>(model: tf.LayersModel, optimizer: tf.Optimizer, variables: tf.Variable[], batch: B, options: TrainOptions<B>, step: number): Promise<number> {
   const { loss, grads } = options.gradients ? await options.gradients(batch, variables, step) : await localGradients(model, variables, batch, options);
   try {
-    if (options.weightDecay) checkDecay(getLearningRate(optimizer), options.weightDecay);
+    const decay = options.weightDecay ? checkDecay(getLearningRate(optimizer), options.weightDecay) : 1;
     if (options.clipValue === undefined && canFuseAdam(optimizer)) {
       // The same update in one pass per variable where the backend has the fused kernels.
       fusedAdamStep(optimizer, variables, grads, { weightDecay: options.weightDecay ?? 0, clipNorm: options.clipNorm });
       return loss;
     }
-    if (options.weightDecay) decayWeights(variables, getLearningRate(optimizer), options.weightDecay);
+    if (decay !== 1) decayWeights(variables, decay);
     if (options.clipNorm !== undefined || options.clipValue !== undefined) {
       const clipped = clipGradients(grads, options.clipNorm, options.clipValue);
       optimizer.applyGradients(clipped);
