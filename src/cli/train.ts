@@ -62,6 +62,7 @@ export const trainGroup: CommandGroup = {
         'rnn-units': { type: 'string', valueName: 'N', description: 'units per direction (default 128)' },
         'rnn-layers': { type: 'string', valueName: 'N', description: 'bidirectional recurrent layers (default 2)' },
         'bn-momentum': { type: 'string', valueName: 'X', description: 'crnn: momentum of the batch-norm moving statistics (default 0.99; 0.9 for runs of a few thousand steps, as npm start)' },
+        'strided-stem': { type: 'boolean', description: 'crnn: the first conv block downsamples by a strided convolution instead of a max-pool (faster; as npm start)' },
         filters: { type: 'string', valueName: 'A,B,...', description: 'conv filters per block (crnn default 32,64,128,128; cnn 32,64)' },
         dense: { type: 'string', valueName: 'A,B,...', description: 'cnn: dense units before the output (default 128); mlp: hidden units (default 512,512)' },
         kernel: { type: 'string', valueName: 'N', description: 'cnn: conv kernel size (default 5)' },
@@ -162,6 +163,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model ${CHAR_MODELS.join('|')}; the equation models take --lr with --schedule plateau|warmup-cosine`);
   }
   if (model !== 'crnn' && args.values['bn-momentum'] !== undefined) throw new ConfigError(`--bn-momentum applies to --model crnn; ${model} has no batch normalisation of its own`);
+  if (model !== 'crnn' && args.values['strided-stem'] !== undefined) throw new ConfigError(`--strided-stem applies to --model crnn; ${model} has no conv stem of its own`);
   const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
   const optimizer = choiceOption<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);
   const rnn = choiceOption(args, 'rnn', ['lstm', 'gru'] as const);
@@ -183,6 +185,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
         rnnUnits: numberOption(args, 'rnn-units', { min: 1, integer: true }),
         rnnLayers: numberOption(args, 'rnn-layers', { min: 1, integer: true }),
         batchNormMomentum: numberOption(args, 'bn-momentum', { min: 0, max: 0.9999 }),
+        stridedStem: args.values['strided-stem'] === true ? true : undefined,
         convFilters: filters,
       },
       vgg19: {

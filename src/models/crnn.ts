@@ -30,6 +30,14 @@ export interface CrnnOptions {
    * width shrinks 4x (300 -> 75 time steps), height 16x.
    */
   pools?: ([number, number] | null)[];
+  /**
+   * Downsample in the first conv block's convolution (its stride set to that block's pool)
+   * instead of convolving at full resolution and then max-pooling: the same feature-map sizes
+   * and weights, a quarter of the first block's work and memory traffic (the largest tensors of
+   * the model). `npm start`'s quick recipe uses it (docs/recipes.md). Needs a first pool.
+   * Defaults to false.
+   */
+  stridedStem?: boolean;
   /** Recurrent cell. Defaults to 'lstm' (the reference implementation's); 'gru' is the option it asked for. */
   rnn?: 'lstm' | 'gru';
   /** Units of each direction of each recurrent layer. Defaults to 128. */
@@ -74,6 +82,7 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
     numClasses: options.numClasses ?? 17,
     convFilters: options.convFilters ?? [32, 64, 128, 128],
     pools: options.pools ?? defaultPools((options.convFilters ?? [32, 64, 128, 128]).length),
+    stridedStem: options.stridedStem ?? false,
     rnn: options.rnn ?? 'lstm',
     rnnUnits: options.rnnUnits ?? 128,
     rnnLayers: options.rnnLayers ?? 2,
@@ -85,6 +94,9 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
   };
   if (config.pools.length !== config.convFilters.length) {
     throw new ConfigError(`CRNN: pools has ${config.pools.length} entries but convFilters has ${config.convFilters.length}; give one pool (or null) per conv block`);
+  }
+  if (config.stridedStem && !config.pools[0]) {
+    throw new ConfigError('CRNN: stridedStem downsamples by the first block\'s pool, but pools[0] is null; give the first block a pool or leave stridedStem off');
   }
   if (config.rnn !== 'lstm' && config.rnn !== 'gru') {
     throw new ConfigError(`CRNN: rnn ${JSON.stringify(config.rnn)} is not one of: lstm, gru`);
@@ -167,11 +179,13 @@ export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
   let x: tf.SymbolicTensor = input;
   config.convFilters.forEach((filters, i) => {
     const block = i + 1;
-    x = leanConv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
+    const pool = config.pools[i];
+    // A strided stem downsamples in its convolution; the pool is then already done.
+    const stride = i === 0 && config.stridedStem && pool ? pool : null;
+    x = leanConv2d({ filters, kernelSize: 3, strides: stride ?? 1, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
     // Batch norm and its ReLU as one layer (one kernel each way on wasm; Keras's weights).
     x = batchNorm({ momentum: config.batchNormMomentum, relu: true, name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
-    const pool = config.pools[i];
-    if (pool) x = tf.layers.maxPooling2d({ poolSize: pool, strides: pool, name: `pool${block}` }).apply(x) as tf.SymbolicTensor;
+    if (pool && !stride) x = tf.layers.maxPooling2d({ poolSize: pool, strides: pool, name: `pool${block}` }).apply(x) as tf.SymbolicTensor;
   });
   return tf.model({ inputs: input, outputs: sequenceHead(x, config), name: config.name });
 }

@@ -18,7 +18,7 @@ export class ReplicaError extends GlyphlabError {
 export interface CollectiveBuffers {
   /** Int32 control words: barrier count, generation, abort flag. */
   control: SharedArrayBuffer;
-  /** Float64 slots for statistics: `replicas * statsSlot` values. */
+  /** Float64 slots for statistics: two banks (alternate reductions) of `replicas * STATS_SLOT` values. */
   stats: SharedArrayBuffer;
   /** Float32 slots for gradients: `replicas * parameters` values. */
   gradients: SharedArrayBuffer;
@@ -46,7 +46,7 @@ const ABORTED = 2;
 export function allocateCollective(sizes: CollectiveSizes): CollectiveBuffers {
   return {
     control: new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT),
-    stats: new SharedArrayBuffer(sizes.replicas * STATS_SLOT * Float64Array.BYTES_PER_ELEMENT),
+    stats: new SharedArrayBuffer(2 * sizes.replicas * STATS_SLOT * Float64Array.BYTES_PER_ELEMENT),
     gradients: new SharedArrayBuffer(Math.max(1, sizes.replicas * sizes.parameters) * Float32Array.BYTES_PER_ELEMENT),
     weights: new SharedArrayBuffer(Math.max(1, sizes.weightCount) * Float32Array.BYTES_PER_ELEMENT),
   };
@@ -56,6 +56,8 @@ export function allocateCollective(sizes: CollectiveSizes): CollectiveBuffers {
 export class Collective {
   private readonly control: Int32Array;
   private readonly stats: Float64Array;
+  /** Which bank of statistics slots the next reduction writes (every replica alternates alike). */
+  private bank = 0;
   readonly gradients: Float32Array;
   readonly weights: Float32Array;
 
@@ -102,18 +104,22 @@ export class Collective {
   /**
    * Replaces `sums` by the element-wise sum of every replica's `sums` (same call on every
    * replica, added in rank order so that all get identical values).
+   *
+   * One barrier per call: successive calls write alternate banks, so a replica that runs ahead
+   * into the next reduction cannot overwrite slots another is still reading; it could only reach
+   * this bank again after the next call's barrier, which every replica passes after reading.
    */
   allReduceSum(sums: Float64Array, what = 'a statistics reduction'): void {
     if (sums.length > STATS_SLOT) throw new ReplicaError(`a statistics vector of ${sums.length} values exceeds the ${STATS_SLOT} that replicas share`);
-    this.stats.set(sums, this.rank * STATS_SLOT);
+    const bankBase = this.bank * this.replicas * STATS_SLOT;
+    this.bank = 1 - this.bank;
+    this.stats.set(sums, bankBase + this.rank * STATS_SLOT);
     this.barrier(what);
     sums.fill(0);
     for (let r = 0; r < this.replicas; r++) {
-      const base = r * STATS_SLOT;
+      const base = bankBase + r * STATS_SLOT;
       for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] as number) + (this.stats[base + i] as number);
     }
-    // Nobody may overwrite a slot before everyone has read them all.
-    this.barrier(what);
   }
 
   /** Releases every replica waiting at a barrier with an error. */

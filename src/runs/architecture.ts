@@ -15,6 +15,7 @@
  * | `model.rnnUnits`     | units per direction                           | crnn, vgg19-crnn          |
  * | `model.rnnLayers`    | bidirectional recurrent layers                | crnn, vgg19-crnn          |
  * | `model.bnMomentum`   | momentum of the batch-norm moving statistics  | crnn                      |
+ * | `model.stridedStem`  | first block downsamples by a strided conv     | crnn                      |
  * | `model.filterDivisor`| VGG19 filters divided by                      | vgg19-crnn                |
  * | `model.weights`      | initial weights, `imagenet` or `random`       | vgg19-crnn                |
  * | `model.kernel`       | conv kernel size                              | cnn                       |
@@ -43,6 +44,7 @@ export interface ModelArchitecture {
   'model.rnnUnits'?: number;
   'model.rnnLayers'?: number;
   'model.bnMomentum'?: number;
+  'model.stridedStem'?: boolean;
   'model.filterDivisor'?: number;
   'model.weights'?: 'imagenet' | 'random';
   'model.kernel'?: number;
@@ -65,6 +67,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof ModelArchitecture)[] = [
   'model.rnnUnits',
   'model.rnnLayers',
   'model.bnMomentum',
+  'model.stridedStem',
   'model.filterDivisor',
   'model.weights',
   'model.kernel',
@@ -112,7 +115,7 @@ export function architectureParams(family: string, config: BuilderConfig): Model
   const recurrent: Pick<ModelArchitecture, 'model.rnn' | 'model.rnnUnits' | 'model.rnnLayers'> = { 'model.rnn': rnn === 'gru' || rnn === 'lstm' ? rnn : undefined, 'model.rnnUnits': num(config['rnnUnits']), 'model.rnnLayers': num(config['rnnLayers']) };
   switch (family) {
     case 'crnn':
-      return defined({ ...inputOf(config, 1), ...common, 'model.filters': numbers(config['convFilters']), ...recurrent, 'model.bnMomentum': num(config['batchNormMomentum']) });
+      return defined({ ...inputOf(config, 1), ...common, 'model.filters': numbers(config['convFilters']), ...recurrent, 'model.bnMomentum': num(config['batchNormMomentum']), 'model.stridedStem': bool(config['stridedStem']) });
     case 'vgg19-crnn':
       return defined({
         ...inputOf(config, 3),

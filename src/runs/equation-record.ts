@@ -85,6 +85,7 @@ export function crnnOptionsOf(architecture: ModelArchitecture): CrnnOptions {
     rnnLayers: architecture['model.rnnLayers'],
     dropout: architecture['model.dropout'],
     batchNormMomentum: architecture['model.bnMomentum'],
+    stridedStem: architecture['model.stridedStem'],
   };
 }
 

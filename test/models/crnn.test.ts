@@ -101,6 +101,34 @@ describe('buildCrnn', () => {
     }
   });
 
+  test('a strided stem downsamples in the first convolution: same feature map and weights, no first pool, and it trains', () => {
+    const pooled = buildCrnn({ ...tiny, rnn: 'gru' });
+    const strided = buildCrnn({ ...tiny, rnn: 'gru', stridedStem: true });
+    try {
+      assert.deepEqual(strided.outputs[0]?.shape, pooled.outputs[0]?.shape);
+      assert.deepEqual(strided.weights.map((w) => w.shape), pooled.weights.map((w) => w.shape));
+      const pools = (model: tf.LayersModel) => model.layers.filter((l) => l.getClassName() === 'MaxPooling2D').map((l) => l.name);
+      assert.deepEqual([pools(pooled), pools(strided)], [['pool1', 'pool2'], ['pool2']]);
+      const conv1 = strided.getLayer('conv1').getConfig() as { strides: number[] };
+      assert.deepEqual(conv1.strides, [2, 2]);
+      const x = tf.randomNormal([2, 16, 32, 1], 0, 1, 'float32', 1);
+      const labels = [[1, 2, 3], [4, 5]];
+      const optimizer = tf.train.adam(0.01);
+      const losses = Array.from({ length: 3 }, () => {
+        const cost = optimizer.minimize(() => ctcLoss(strided.apply(x, { training: true }) as tf.Tensor3D, labels) as tf.Scalar, true) as tf.Scalar;
+        const value = cost.dataSync()[0] as number;
+        cost.dispose();
+        return value;
+      });
+      x.dispose();
+      optimizer.dispose();
+      assert.ok(losses.every(Number.isFinite) && (losses[2] as number) < (losses[0] as number), `losses ${losses.join(', ')}`);
+    } finally {
+      pooled.dispose();
+      strided.dispose();
+    }
+  });
+
   test('default pools follow the number of conv blocks', () => {
     assert.deepEqual(resolveCrnnOptions({ convFilters: [8, 16] }).pools, [[2, 2], [2, 2]]);
     assert.deepEqual(resolveCrnnOptions({ convFilters: [8, 16, 32, 32, 64] }).pools, [[2, 2], [2, 2], [2, 1], [2, 1], [2, 1]]);
@@ -111,5 +139,6 @@ describe('buildCrnn', () => {
       e instanceof ConfigError && /too small for 4 pooling blocks/.test(e.message));
     assert.throws(() => resolveCrnnOptions({ convFilters: [8], pools: [] }), /one pool \(or null\) per conv block/);
     assert.throws(() => resolveCrnnOptions({ rnn: 'rnn' as 'gru' }), /not one of: lstm, gru/);
+    assert.throws(() => resolveCrnnOptions({ convFilters: [8, 16], pools: [null, [2, 2]], stridedStem: true }), /stridedStem downsamples by the first block's pool, but pools\[0\] is null/);
   });
 });

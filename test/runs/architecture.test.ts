@@ -18,6 +18,7 @@ describe('architecture params', () => {
       'model.rnnUnits': 128,
       'model.rnnLayers': 2,
       'model.bnMomentum': 0.99,
+      'model.stridedStem': false,
       'model.dropout': 0.2,
     });
     const vgg = architectureParams('vgg19-crnn', { inputHeight: 64, inputWidth: 300, numClasses: 17, rnn: 'lstm', rnnUnits: 64, rnnLayers: 2, dropout: 0.2, filterDivisor: 4, weights: 'random' });
@@ -56,5 +57,17 @@ describe('architecture params', () => {
     assert.equal(resolveCrnnOptions(crnnOptionsOf(read!)).batchNormMomentum, 0.9);
     // Without it anywhere, the builder's default applies.
     assert.equal(readArchitecture({ params: { model: 'crnn', ...older }, config: null })?.['model.bnMomentum'], undefined);
+  });
+
+  test('strided stem: recorded, rebuilt for resume, and off for runs recorded before it existed', () => {
+    const architecture = architectureParams('crnn', resolveCrnnOptions({ inputHeight: 32, inputWidth: 150, stridedStem: true }));
+    assert.equal(architecture['model.stridedStem'], true);
+    assert.equal(resolveCrnnOptions(crnnOptionsOf(architecture)).stridedStem, true);
+    const { ['model.stridedStem']: _omitted, ...older } = architecture;
+    const olderBuilder = { ...resolveCrnnOptions({ inputHeight: 32, inputWidth: 150 }) } as Record<string, unknown>;
+    delete olderBuilder['stridedStem'];
+    const read = readArchitecture({ params: { model: 'crnn', ...older }, config: { model: olderBuilder } });
+    assert.equal(read?.['model.stridedStem'], undefined);
+    assert.equal(resolveCrnnOptions(crnnOptionsOf(read!)).stridedStem, false);
   });
 });
