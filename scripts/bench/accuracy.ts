@@ -15,10 +15,11 @@
  *   node --import tsx scripts/bench/accuracy.ts [--minutes 60] [--count 150000] [--data DIR]
  *     [--held-out-fonts kalam,coming-soon,noto-serif] [--input-height 32] [--input-width 150]
  *     [--filters 16,32,64,96] [--rnn gru] [--rnn-units 128] [--batch-size 32] [--lr 0.003]
- *     [--replicas N] [--held-out-count 1000] [--augment]
+ *     [--replicas N] [--held-out-count 1000] [--augment] [--strided-stem]
  *
  * `--augment` trains with {@link SHAPE_AUGMENT}: the glyph shapes of other fonts (slant,
- * stretch, stroke width) on top of placement and a small rotation.
+ * stretch, stroke width) on top of placement and a small rotation. `--strided-stem` downsamples
+ * in the first convolution instead of max-pooling after it, as `npm start` does (docs/recipes.md, step 8).
  *
  * Data sets go to data/bench-<count> (kept for later runs). The run is recorded in the
  * experiment store (experiment "bench-accuracy").
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
       'weight-decay': { type: 'string', default: '0.05' },
       replicas: { type: 'string' },
       augment: { type: 'boolean', default: false },
+      'strided-stem': { type: 'boolean', default: false },
     },
   });
   const started = Date.now();
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
       convFilters: String(values.filters).split(',').map(Number),
       rnnUnits: Number(values['rnn-units']),
       batchNormMomentum: 0.9,
+      stridedStem: values['strided-stem'] === true,
     },
     epochs: 1000,
     batchSize: Number(values['batch-size']),

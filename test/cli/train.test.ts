@@ -62,7 +62,7 @@ describe('glyphlab train', () => {
   });
 
   test('train records a finished run: per-epoch validation, checkpoints, the model and an evaluation report', async () => {
-    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--augment-shear', '0.2', '--augment-stroke', '0.3', '--db', db, '--tag', 'ci', '--json']);
+    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--strided-stem', '--augment-shear', '0.2', '--augment-stroke', '0.3', '--db', db, '--tag', 'ci', '--json']);
     assert.equal(result.code, EXIT_OK, result.err);
     const summary = JSON.parse(result.out) as { runId: string; status: string; testMetrics: Record<string, number>; runDir: string };
     runId = summary.runId;
@@ -74,7 +74,7 @@ describe('glyphlab train', () => {
       assert.equal(run.status, 'finished');
       assert.deepEqual(run.tags, ['ci']);
       assert.equal((run.config?.['model'] as { inputHeight: number }).inputHeight, 32);
-      assert.deepEqual([run.params['model.rnnLayers'], run.params['model.bnMomentum']], [1, 0.9], 'the architecture options reach the model and its record');
+      assert.deepEqual([run.params['model.rnnLayers'], run.params['model.bnMomentum'], run.params['model.stridedStem']], [1, 0.9, true], 'the architecture options reach the model and its record');
       assert.equal(run.params['data.imageCheck'], 'decode', 'the record says every image was decoded before training');
       assert.deepEqual([run.params['data.augment.maxShear'], run.params['data.augment.maxStroke'], run.params['data.augment.maxStretch']], [0.2, 0.3, undefined], 'the shape augmentation given, and only it');
       const kinds = run.artifacts.map((a) => a.kind).sort();
