@@ -32,8 +32,8 @@ export interface CrnnOptions {
   pools?: ([number, number] | null)[];
   /**
    * Downsample in the first conv block's convolution (its stride set to that block's pool)
-   * instead of convolving at full resolution and then max-pooling: the same feature-map sizes
-   * and weights, a quarter of the first block's work and memory traffic (the largest tensors of
+   * instead of convolving at full resolution and then max-pooling: the same weights and, for
+   * even input sizes, the same feature-map sizes (an odd size rounds up, not down), a quarter of the first block's work and memory traffic (the largest tensors of
    * the model). `npm start`'s quick recipe uses it (docs/recipes.md). Needs a first pool.
    * Defaults to false.
    */
@@ -114,14 +114,16 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
 }
 
 /** Height and width (time steps) of the feature map after the conv blocks. */
-export function crnnFeatureSize(config: Pick<CrnnConfig, 'inputHeight' | 'inputWidth' | 'pools'>): [number, number] {
+export function crnnFeatureSize(config: Pick<CrnnConfig, 'inputHeight' | 'inputWidth' | 'pools'> & Partial<Pick<CrnnConfig, 'stridedStem'>>): [number, number] {
   let height = config.inputHeight;
   let width = config.inputWidth;
-  for (const pool of config.pools) {
-    if (!pool) continue;
-    height = Math.floor(height / pool[0]);
-    width = Math.floor(width / pool[1]);
-  }
+  config.pools.forEach((pool, i) => {
+    if (!pool) return;
+    // A strided 'same' convolution rounds an odd size up; a max-pool rounds it down.
+    const round = i === 0 && config.stridedStem ? Math.ceil : Math.floor;
+    height = round(height / pool[0]);
+    width = round(width / pool[1]);
+  });
   return [height, width];
 }
 

@@ -129,6 +129,18 @@ describe('buildCrnn', () => {
     }
   });
 
+  test('the feature size of a strided stem rounds an odd input up, as its convolution does', () => {
+    const model = buildCrnn({ ...tiny, inputWidth: 33, stridedStem: true });
+    try {
+      const [, steps] = crnnFeatureSize(resolveCrnnOptions({ ...tiny, inputWidth: 33, stridedStem: true }));
+      assert.equal(steps, 17);
+      assert.equal(model.outputs[0]?.shape[1], steps);
+      assert.equal(crnnFeatureSize(resolveCrnnOptions({ ...tiny, inputWidth: 33 }))[1], 16);
+    } finally {
+      model.dispose();
+    }
+  });
+
   test('default pools follow the number of conv blocks', () => {
     assert.deepEqual(resolveCrnnOptions({ convFilters: [8, 16] }).pools, [[2, 2], [2, 2]]);
     assert.deepEqual(resolveCrnnOptions({ convFilters: [8, 16, 32, 32, 64] }).pools, [[2, 2], [2, 2], [2, 1], [2, 1], [2, 1]]);
