@@ -3,7 +3,9 @@
  * with `--replicas` data-parallel replicas (1 = the main thread alone), speaking the same line
  * protocol as the PyTorch peer (torch_crnn.py): `{"ready": ...}` once, then one JSON line of
  * images/s and peak RSS for every "run" on stdin; "quit" ends it. `--profile` adds, to the ready
- * line, the kernels of one single-replica step sorted by time.
+ * line, the kernels of one single-replica step sorted by time. The model: `--height`, `--width`,
+ * `--filters`, `--rnn`, `--units`, `--layers`, `--pools 2x2,2x2,2x1,2x1` (the CRNN's default pools
+ * when absent) and `--strided-stem`.
  *
  * One step = forward + CTC loss + backward (summed over replicas) + Adam update, as the training
  * loop does it (`createReplicaGroup`, then `fusedAdamStep` where the backend has its kernels, else
@@ -60,10 +62,11 @@ async function main(): Promise<void> {
     inputWidth: width,
     numClasses: NUM_CLASSES,
     convFilters: filters,
-    pools: defaultPools(filters.length),
+    pools: argument('pools', '') ? argument('pools', '').split(',').map((p) => p.split('x').map(Number) as [number, number]) : defaultPools(filters.length),
     rnn: argument('rnn', 'lstm') as 'lstm' | 'gru',
     rnnUnits: Number(argument('units', '128')),
     rnnLayers: Number(argument('layers', '2')),
+    stridedStem: process.argv.includes('--strided-stem'),
   });
   const info = await initBackend({ backend: 'wasm' });
   const model = buildCrnn(config);

@@ -63,6 +63,7 @@ export const trainGroup: CommandGroup = {
         'rnn-layers': { type: 'string', valueName: 'N', description: 'bidirectional recurrent layers (default 2)' },
         'bn-momentum': { type: 'string', valueName: 'X', description: 'crnn: momentum of the batch-norm moving statistics (default 0.99; 0.9 for runs of a few thousand steps, as npm start)' },
         'strided-stem': { type: 'boolean', description: 'crnn: the first conv block downsamples by a strided convolution instead of a max-pool (faster; as npm start)' },
+        dropout: { type: 'string', valueName: 'RATE', description: 'crnn: dropout before the output layer (default 0.2; npm start uses 0)' },
         filters: { type: 'string', valueName: 'A,B,...', description: 'conv filters per block (crnn default 32,64,128,128; cnn 32,64)' },
         dense: { type: 'string', valueName: 'A,B,...', description: 'cnn: dense units before the output (default 128); mlp: hidden units (default 512,512)' },
         kernel: { type: 'string', valueName: 'N', description: 'cnn: conv kernel size (default 5)' },
@@ -164,6 +165,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
   }
   if (model !== 'crnn' && args.values['bn-momentum'] !== undefined) throw new ConfigError(`--bn-momentum applies to --model crnn; ${model} has no batch normalisation of its own`);
   if (model !== 'crnn' && args.values['strided-stem'] !== undefined) throw new ConfigError(`--strided-stem applies to --model crnn; ${model} has no conv stem of its own`);
+  if (model !== 'crnn' && args.values['dropout'] !== undefined) throw new ConfigError(`--dropout applies to --model crnn; ${model} keeps its own`);
   const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
   const optimizer = choiceOption<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);
   const rnn = choiceOption(args, 'rnn', ['lstm', 'gru'] as const);
@@ -186,6 +188,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
         rnnLayers: numberOption(args, 'rnn-layers', { min: 1, integer: true }),
         batchNormMomentum: numberOption(args, 'bn-momentum', { min: 0, max: 0.9999 }),
         stridedStem: args.values['strided-stem'] === true ? true : undefined,
+        dropout: numberOption(args, 'dropout', { min: 0, max: 0.99 }),
         convFilters: filters,
       },
       vgg19: {
@@ -225,6 +228,9 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
   }
   for (const name of Object.keys(SHAPE_OPTIONS)) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} has its own augmentation (--augment, --no-augment)`);
+  }
+  for (const name of ['bn-momentum', 'strided-stem', 'dropout']) {
+    if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model crnn; --model ${model} is built from its own defaults`);
   }
   const spec = requireOption(args, 'data', '--data mnist (or idx:DIR, letters-csv:FILE)');
   const seed = numberOption(args, 'seed', { integer: true }) ?? 0;

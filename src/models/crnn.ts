@@ -34,7 +34,9 @@ export interface CrnnOptions {
    * Downsample in the first conv block's convolution (its stride set to that block's pool)
    * instead of convolving at full resolution and then max-pooling: the same weights and, for
    * even input sizes, the same feature-map sizes (an odd size rounds up, not down), a quarter of the first block's work and memory traffic (the largest tensors of
-   * the model). `npm start`'s quick recipe uses it (docs/recipes.md). Needs a first pool.
+   * the model). A first pool larger than 3 widens the stem's kernel to the pool (a 4x4 pool: a
+   * 4x4 kernel at stride 4, every pixel read once), so the weights then differ from the pooled
+   * block's 3x3. `npm start`'s quick recipe uses it (docs/recipes.md). Needs a first pool.
    * Defaults to false.
    */
   stridedStem?: boolean;
@@ -184,7 +186,9 @@ export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
     const pool = config.pools[i];
     // A strided stem downsamples in its convolution; the pool is then already done.
     const stride = i === 0 && config.stridedStem && pool ? pool : null;
-    x = leanConv2d({ filters, kernelSize: 3, strides: stride ?? 1, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
+    // A stem striding more than 3 pixels widens its kernel to the stride, so that no pixel is skipped.
+    const kernelSize: [number, number] = stride ? [Math.max(3, stride[0]), Math.max(3, stride[1])] : [3, 3];
+    x = leanConv2d({ filters, kernelSize, strides: stride ?? 1, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
     // Batch norm and its ReLU as one layer (one kernel each way on wasm; Keras's weights).
     x = batchNorm({ momentum: config.batchNormMomentum, relu: true, name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
     if (pool && !stride) x = tf.layers.maxPooling2d({ poolSize: pool, strides: pool, name: `pool${block}` }).apply(x) as tf.SymbolicTensor;

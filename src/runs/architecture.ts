@@ -15,6 +15,7 @@
  * | `model.rnnUnits`     | units per direction                           | crnn, vgg19-crnn          |
  * | `model.rnnLayers`    | bidirectional recurrent layers                | crnn, vgg19-crnn          |
  * | `model.bnMomentum`   | momentum of the batch-norm moving statistics  | crnn                      |
+ * | `model.pools`        | each conv block's [height, width] pool, or null | crnn                    |
  * | `model.stridedStem`  | first block downsamples by a strided conv     | crnn                      |
  * | `model.filterDivisor`| VGG19 filters divided by                      | vgg19-crnn                |
  * | `model.weights`      | initial weights, `imagenet` or `random`       | vgg19-crnn                |
@@ -44,6 +45,7 @@ export interface ModelArchitecture {
   'model.rnnUnits'?: number;
   'model.rnnLayers'?: number;
   'model.bnMomentum'?: number;
+  'model.pools'?: ([number, number] | null)[];
   'model.stridedStem'?: boolean;
   'model.filterDivisor'?: number;
   'model.weights'?: 'imagenet' | 'random';
@@ -67,6 +69,7 @@ export const ARCHITECTURE_KEYS: readonly (keyof ModelArchitecture)[] = [
   'model.rnnUnits',
   'model.rnnLayers',
   'model.bnMomentum',
+  'model.pools',
   'model.stridedStem',
   'model.filterDivisor',
   'model.weights',
@@ -84,6 +87,9 @@ type BuilderConfig = Readonly<Record<string, unknown>>;
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 const numbers = (value: unknown): number[] | undefined => (Array.isArray(value) && value.every((v) => typeof v === 'number') ? [...value] : undefined);
+/** A list of [height, width] pools or nulls, or undefined when `value` is not one. */
+const poolList = (value: unknown): ([number, number] | null)[] | undefined =>
+  Array.isArray(value) && value.every((p) => p === null || (numbers(p)?.length === 2)) ? value.map((p) => (p === null ? null : ([p[0], p[1]] as [number, number]))) : undefined;
 const bool = (value: unknown): boolean | undefined => (typeof value === 'boolean' ? value : undefined);
 const isRecord = (value: unknown): value is BuilderConfig => value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -115,7 +121,15 @@ export function architectureParams(family: string, config: BuilderConfig): Model
   const recurrent: Pick<ModelArchitecture, 'model.rnn' | 'model.rnnUnits' | 'model.rnnLayers'> = { 'model.rnn': rnn === 'gru' || rnn === 'lstm' ? rnn : undefined, 'model.rnnUnits': num(config['rnnUnits']), 'model.rnnLayers': num(config['rnnLayers']) };
   switch (family) {
     case 'crnn':
-      return defined({ ...inputOf(config, 1), ...common, 'model.filters': numbers(config['convFilters']), ...recurrent, 'model.bnMomentum': num(config['batchNormMomentum']), 'model.stridedStem': bool(config['stridedStem']) });
+      return defined({
+        ...inputOf(config, 1),
+        ...common,
+        'model.filters': numbers(config['convFilters']),
+        ...recurrent,
+        'model.bnMomentum': num(config['batchNormMomentum']),
+        'model.pools': poolList(config['pools']),
+        'model.stridedStem': bool(config['stridedStem']),
+      });
     case 'vgg19-crnn':
       return defined({
         ...inputOf(config, 3),

@@ -80,6 +80,7 @@ export function crnnOptionsOf(architecture: ModelArchitecture): CrnnOptions {
     inputWidth: architecture['input.width'],
     channels: architecture['input.channels'],
     convFilters: architecture['model.filters'],
+    pools: architecture['model.pools'],
     rnn: architecture['model.rnn'],
     rnnUnits: architecture['model.rnnUnits'],
     rnnLayers: architecture['model.rnnLayers'],

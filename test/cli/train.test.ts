@@ -62,7 +62,7 @@ describe('glyphlab train', () => {
   });
 
   test('train records a finished run: per-epoch validation, checkpoints, the model and an evaluation report', async () => {
-    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--strided-stem', '--augment-shear', '0.2', '--augment-stroke', '0.3', '--db', db, '--tag', 'ci', '--json']);
+    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--strided-stem', '--dropout', '0', '--augment-shear', '0.2', '--augment-stroke', '0.3', '--db', db, '--tag', 'ci', '--json']);
     assert.equal(result.code, EXIT_OK, result.err);
     const summary = JSON.parse(result.out) as { runId: string; status: string; testMetrics: Record<string, number>; runDir: string };
     runId = summary.runId;
@@ -74,7 +74,7 @@ describe('glyphlab train', () => {
       assert.equal(run.status, 'finished');
       assert.deepEqual(run.tags, ['ci']);
       assert.equal((run.config?.['model'] as { inputHeight: number }).inputHeight, 32);
-      assert.deepEqual([run.params['model.rnnLayers'], run.params['model.bnMomentum'], run.params['model.stridedStem']], [1, 0.9, true], 'the architecture options reach the model and its record');
+      assert.deepEqual([run.params['model.rnnLayers'], run.params['model.bnMomentum'], run.params['model.stridedStem'], run.params['model.dropout']], [1, 0.9, true, 0], 'the architecture options reach the model and its record');
       assert.equal(run.params['data.imageCheck'], 'decode', 'the record says every image was decoded before training');
       assert.deepEqual([run.params['data.augment.maxShear'], run.params['data.augment.maxStroke'], run.params['data.augment.maxStretch']], [0.2, 0.3, undefined], 'the shape augmentation given, and only it');
       const kinds = run.artifacts.map((a) => a.kind).sort();
@@ -181,6 +181,15 @@ describe('glyphlab train', () => {
     const vggMomentum = await cli(['train', '--model', 'vgg19-crnn', '--data', dataDir, '--bn-momentum', '0.9', '--db', db]);
     assert.equal(vggMomentum.code, EXIT_USAGE);
     assert.match(vggMomentum.err, /--bn-momentum applies to --model crnn; vgg19-crnn has no batch normalisation/);
+    const vggDropout = await cli(['train', '--model', 'vgg19-crnn', '--data', dataDir, '--dropout', '0', '--db', db]);
+    assert.equal(vggDropout.code, EXIT_USAGE);
+    assert.match(vggDropout.err, /--dropout applies to --model crnn; vgg19-crnn keeps its own/);
+    const cnnStem = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--strided-stem', '--db', db]);
+    assert.equal(cnnStem.code, EXIT_USAGE);
+    assert.match(cnnStem.err, /--strided-stem applies to --model crnn; --model cnn is built from its own defaults/);
+    const badDropout = await cli(['train', '--data', dataDir, '--dropout', '1.5', '--db', db]);
+    assert.equal(badDropout.code, EXIT_USAGE);
+    assert.match(badDropout.err, /--dropout/);
     const bad = await cli(['train', '--model', 'cnn', '--data', 'idx:/nonexistent-folder', '--db', db]);
     assert.equal(bad.code, EXIT_USAGE);
     assert.match(bad.err, /nonexistent-folder/);

@@ -129,6 +129,31 @@ describe('buildCrnn', () => {
     }
   });
 
+  test('a stem striding 4 pixels widens its kernel to 4x4 so that every pixel is read', () => {
+    const options = { ...tiny, inputHeight: 32, inputWidth: 64, pools: [[4, 4], [2, 1]] as [number, number][], stridedStem: true };
+    const model = buildCrnn(options);
+    try {
+      const conv1 = model.getLayer('conv1').getConfig() as { strides: number[]; kernelSize: number[] };
+      assert.deepEqual([conv1.strides, conv1.kernelSize], [[4, 4], [4, 4]]);
+      assert.deepEqual(model.getLayer('conv2').getConfig()['kernelSize'], [3, 3], 'later blocks keep 3x3');
+      assert.equal(model.outputs[0]?.shape[1], crnnFeatureSize(resolveCrnnOptions(options))[1]);
+      assert.equal(model.outputs[0]?.shape[1], 16);
+      // Each output pixel of the stem sees its own 4x4 patch: a change in any one input pixel reaches the output.
+      const x = tf.zeros([1, 32, 64, 1]);
+      const base = model.predict(x) as tf.Tensor;
+      const poked = tf.tidy(() => {
+        const buffer = tf.buffer([1, 32, 64, 1]);
+        buffer.set(1, 0, 3, 3, 0); // the last row and column of the first 4x4 patch: a 3x3 kernel at stride 4 would skip it
+        return model.predict(buffer.toTensor()) as tf.Tensor;
+      });
+      const change = tf.tidy(() => tf.max(tf.abs(tf.sub(poked, base))).dataSync()[0] as number);
+      tf.dispose([x, base, poked]);
+      assert.ok(change > 0, 'the pixel at (3, 3) moves the output');
+    } finally {
+      model.dispose();
+    }
+  });
+
   test('the feature size of a strided stem rounds an odd input up, as its convolution does', () => {
     const model = buildCrnn({ ...tiny, inputWidth: 33, stridedStem: true });
     try {

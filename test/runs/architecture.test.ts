@@ -18,6 +18,7 @@ describe('architecture params', () => {
       'model.rnnUnits': 128,
       'model.rnnLayers': 2,
       'model.bnMomentum': 0.99,
+      'model.pools': [[2, 2], [2, 2]],
       'model.stridedStem': false,
       'model.dropout': 0.2,
     });
@@ -69,5 +70,19 @@ describe('architecture params', () => {
     const read = readArchitecture({ params: { model: 'crnn', ...older }, config: { model: olderBuilder } });
     assert.equal(read?.['model.stridedStem'], undefined);
     assert.equal(resolveCrnnOptions(crnnOptionsOf(read!)).stridedStem, false);
+  });
+
+  test('pools: recorded, rebuilt for resume, and read from the builder config of runs recorded before the param', () => {
+    const pools: [number, number][] = [[4, 4], [2, 2], [2, 1], [2, 1]];
+    const built = resolveCrnnOptions({ inputHeight: 64, inputWidth: 300, convFilters: [16, 32, 64, 96], pools, stridedStem: true });
+    const architecture = architectureParams('crnn', built);
+    assert.deepEqual(architecture['model.pools'], pools);
+    assert.deepEqual(resolveCrnnOptions(crnnOptionsOf(architecture)).pools, pools, 'a resume rebuilds the recorded pools, not the defaults');
+    const withNull = architectureParams('crnn', resolveCrnnOptions({ convFilters: [8, 16], pools: [[2, 2], null] }));
+    assert.deepEqual(withNull['model.pools'], [[2, 2], null]);
+    const { ['model.pools']: _omitted, ...older } = architecture;
+    const read = readArchitecture({ params: { model: 'crnn', ...older }, config: { model: { ...built } } });
+    assert.deepEqual(read?.['model.pools'], pools);
+    assert.deepEqual(resolveCrnnOptions(crnnOptionsOf(read!)).pools, pools);
   });
 });

@@ -54,6 +54,7 @@ describe('recorded equation runs: architecture params', () => {
         'model.rnnUnits': 8,
         'model.rnnLayers': 1,
         'model.bnMomentum': 0.99,
+        'model.pools': [[2, 2], [2, 2], [2, 1]],
         'model.stridedStem': false,
         'model.dropout': 0,
       });
