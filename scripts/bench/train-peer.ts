@@ -57,12 +57,13 @@ async function main(): Promise<void> {
   const warmup = Number(argument('warmup', '2'));
   const replicas = Number(argument('replicas', '1'));
   const filters = argument('filters', '32,64,128,128').split(',').map(Number);
+  const poolsText = argument('pools', '');
   const config = resolveCrnnOptions({
     inputHeight: height,
     inputWidth: width,
     numClasses: NUM_CLASSES,
     convFilters: filters,
-    pools: argument('pools', '') ? argument('pools', '').split(',').map((p) => p.split('x').map(Number) as [number, number]) : defaultPools(filters.length),
+    pools: poolsText ? poolsText.split(',').map((p) => p.split('x').map(Number) as [number, number]) : defaultPools(filters.length),
     rnn: argument('rnn', 'lstm') as 'lstm' | 'gru',
     rnnUnits: Number(argument('units', '128')),
     rnnLayers: Number(argument('layers', '2')),
