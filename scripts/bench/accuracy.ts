@@ -15,11 +15,12 @@
  *   node --import tsx scripts/bench/accuracy.ts [--minutes 60] [--count 150000] [--data DIR]
  *     [--held-out-fonts kalam,coming-soon,noto-serif] [--input-height 32] [--input-width 150]
  *     [--filters 16,32,64,96] [--rnn gru] [--rnn-units 128] [--batch-size 32] [--lr 0.003]
- *     [--replicas N] [--held-out-count 1000] [--augment] [--strided-stem]
+ *     [--replicas N] [--held-out-count 1000] [--augment] [--strided-stem] [--dropout 0.2]
  *
  * `--augment` trains with {@link SHAPE_AUGMENT}: the glyph shapes of other fonts (slant,
  * stretch, stroke width) on top of placement and a small rotation. `--strided-stem` downsamples
  * in the first convolution instead of max-pooling after it, as `npm start` does (docs/recipes.md, step 8).
+ * `--dropout` is the rate before the output layer (the CRNN's default 0.2; `npm start` uses 0, step 9).
  *
  * Data sets go to data/bench-<count> (kept for later runs). The run is recorded in the
  * experiment store (experiment "bench-accuracy").
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
       replicas: { type: 'string' },
       augment: { type: 'boolean', default: false },
       'strided-stem': { type: 'boolean', default: false },
+      dropout: { type: 'string', default: '0.2' },
     },
   });
   const started = Date.now();
@@ -90,6 +92,8 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`--held-out-fonts: unknown font ${unknown.join(', ')}; fonts are ${SYNTH_FONT_NAMES.join(', ')}`);
   const trainFonts = SYNTH_FONT_NAMES.filter((f) => !heldOutFonts.includes(f));
   const heldOutCount = Number(values['held-out-count']);
+  const dropout = Number(values.dropout);
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`--dropout: ${values.dropout} is not a rate in [0, 1)`);
   const info = await initBackend();
   console.log(`bench:accuracy: backend ${describeBackend(info)}; ${minutes} min in all; training fonts ${trainFonts.length}, held out ${heldOutFonts.join(', ')}`);
 
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
       rnnUnits: Number(values['rnn-units']),
       batchNormMomentum: 0.9,
       stridedStem: values['strided-stem'] === true,
+      dropout,
     },
     epochs: 1000,
     batchSize: Number(values['batch-size']),
