@@ -13,6 +13,7 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import { BackendError, ConfigError, errorMessage } from '../errors';
 import { loadNativeKernels, type NativeKernelsStatus } from './native-kernels';
+import { guardWasmHeap } from './wasm-heap-guard';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
 export { registerWasmTrainingKernels } from './wasm-kernels';
@@ -144,6 +145,8 @@ async function tryWasm(): Promise<{ info?: Omit<BackendInfo, 'skipped'>; reason?
     return { reason: `@tensorflow/tfjs-backend-wasm failed to initialise: ${errorMessage(error)}` };
   }
   if (!ok) return { reason: '@tensorflow/tfjs-backend-wasm failed to initialise (see the warning above)' };
+  // A full heap fails the allocation with a clear error instead of corrupting memory.
+  guardWasmHeap(tf.backend());
   const addedKernels = registerWasmTrainingKernels();
   return {
     info: {
