@@ -16,11 +16,14 @@
  *     [--held-out-fonts kalam,coming-soon,noto-serif] [--input-height 32] [--input-width 150]
  *     [--filters 16,32,64,96] [--rnn gru] [--rnn-units 128] [--batch-size 32] [--lr 0.003]
  *     [--replicas N] [--held-out-count 1000] [--augment] [--strided-stem] [--dropout 0.2]
+ *     [--limit-test N]
  *
  * `--augment` trains with {@link SHAPE_AUGMENT}: the glyph shapes of other fonts (slant,
  * stretch, stroke width) on top of placement and a small rotation. `--strided-stem` downsamples
  * in the first convolution instead of max-pooling after it, as `npm start` does (docs/recipes.md, step 8).
  * `--dropout` is the rate before the output layer (the CRNN's default 0.2; `npm start` uses 0, step 9).
+ * `--limit-test N` scores an even spread of N test images instead of the whole test split (a larger
+ * `--count` then keeps the evaluation's share of the hour).
  *
  * Data sets go to data/bench-<count> (kept for later runs). The run is recorded in the
  * experiment store (experiment "bench-accuracy").
@@ -32,7 +35,7 @@ import { describeBackend, initBackend } from '../../src/backend/index';
 import type { AugmentOptions } from '../../src/data/equations/augment';
 import { createBatchSource } from '../../src/data/equations/batches';
 import { loadLabeledImages } from '../../src/data/equations/load';
-import { loadEquationSplits } from '../../src/data/equations/split';
+import { loadEquationSplits, spreadSubset } from '../../src/data/equations/split';
 import { synthesizeEquations } from '../../src/data/equations/synth';
 import { SYNTH_FONT_NAMES } from '../../src/data/fonts';
 import { ProgressCallback } from '../../src/cli/progress';
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
       augment: { type: 'boolean', default: false },
       'strided-stem': { type: 'boolean', default: false },
       dropout: { type: 'string', default: '0.2' },
+      'limit-test': { type: 'string' },
     },
   });
   const started = Date.now();
@@ -93,6 +97,8 @@ async function main(): Promise<void> {
   const trainFonts = SYNTH_FONT_NAMES.filter((f) => !heldOutFonts.includes(f));
   const heldOutCount = Number(values['held-out-count']);
   const dropout = Number(values.dropout);
+  const limitTest = values['limit-test'] === undefined ? undefined : Number(values['limit-test']);
+  if (limitTest !== undefined && !(Number.isInteger(limitTest) && limitTest > 0)) throw new Error(`--limit-test: ${values['limit-test']} is not a positive whole number`);
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`--dropout: ${values.dropout} is not a rate in [0, 1)`);
   const info = await initBackend();
   console.log(`bench:accuracy: backend ${describeBackend(info)}; ${minutes} min in all; training fonts ${trainFonts.length}, held out ${heldOutFonts.join(', ')}`);
@@ -131,7 +137,7 @@ async function main(): Promise<void> {
     earlyStopping: false,
     replicas: values.replicas === undefined ? undefined : Number(values.replicas),
     augment: values.augment ? SHAPE_AUGMENT : false,
-    limit: { val: 2000 },
+    limit: { val: 2000, test: limitTest },
     // Images synthesised a moment ago are checked by header; a found folder is decoded in full.
     imageCheck: synthesised ? 'header' : 'decode',
     experiment: 'bench-accuracy',
@@ -156,7 +162,7 @@ async function main(): Promise<void> {
   };
   const folder = async (dir: string) => (await loadLabeledImages(dir, { check: 'header' })).samples;
   // The run's own test split (split.json, or its stratified split from seed 0).
-  const test = await evaluate((await loadEquationSplits(root, 0)).splits.test);
+  const test = await evaluate(spreadSubset((await loadEquationSplits(root, 0)).splits.test, limitTest));
   const heldFonts = await evaluate(await folder(heldFontsDir));
   const heldNoise = await evaluate(await folder(heldNoiseDir));
   model.dispose();
