@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       replicas: { type: 'string' },
       augment: { type: 'boolean', default: false },
       'strided-stem': { type: 'boolean', default: false },
-      dropout: { type: 'string', default: '0.2' },
+      dropout: { type: 'string' },
       'limit-test': { type: 'string' },
     },
   });
@@ -96,10 +96,11 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`--held-out-fonts: unknown font ${unknown.join(', ')}; fonts are ${SYNTH_FONT_NAMES.join(', ')}`);
   const trainFonts = SYNTH_FONT_NAMES.filter((f) => !heldOutFonts.includes(f));
   const heldOutCount = Number(values['held-out-count']);
-  const dropout = Number(values.dropout);
+  // Absent, the CRNN's own default applies.
+  const dropout = values.dropout === undefined ? undefined : Number(values.dropout);
   const limitTest = values['limit-test'] === undefined ? undefined : Number(values['limit-test']);
   if (limitTest !== undefined && !(Number.isInteger(limitTest) && limitTest > 0)) throw new Error(`--limit-test: ${values['limit-test']} is not a positive whole number`);
-  if (!(dropout >= 0 && dropout < 1)) throw new Error(`--dropout: ${values.dropout} is not a rate in [0, 1)`);
+  if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new Error(`--dropout: ${values.dropout} is not a rate in [0, 1)`);
   const info = await initBackend();
   console.log(`bench:accuracy: backend ${describeBackend(info)}; ${minutes} min in all; training fonts ${trainFonts.length}, held out ${heldOutFonts.join(', ')}`);
 
