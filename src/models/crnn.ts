@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
+import { hashString32 } from '../util/rng';
 import { batchNorm } from './layers/batch-norm';
 import { fusedBidirectional } from './layers/fused-bidirectional';
 import { leanConv2d } from './layers/lean-conv2d';
@@ -65,10 +66,16 @@ export interface CrnnOptions {
   batchNormMomentum?: number;
   /** Model name. Defaults to 'crnn'. */
   name?: string;
+  /**
+   * Seed of the weight initialisers: every initialiser gets its own seed derived from this one
+   * and its layer's name, so that the same options build the same starting weights. Defaults
+   * to none (unseeded).
+   */
+  seed?: number;
 }
 
-/** The resolved options of a CRNN, as recorded with a run. */
-export type CrnnConfig = Required<CrnnOptions>;
+/** The resolved options of a CRNN, as recorded with a run; `seed` stays absent when none was given. */
+export type CrnnConfig = Required<Omit<CrnnOptions, 'seed'>> & Pick<CrnnOptions, 'seed'>;
 
 /** The default pools of `blocks` conv blocks: 2x2 for the first two, then 2x1 (height only). */
 export function defaultPools(blocks: number): [number, number][] {
@@ -93,6 +100,8 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
     dropout: options.dropout ?? 0.2,
     batchNormMomentum: options.batchNormMomentum ?? 0.99,
     name: options.name ?? 'crnn',
+    // No key at all when unseeded, so that configs recorded before the option read back the same.
+    ...(options.seed !== undefined && { seed: options.seed }),
   };
   if (config.pools.length !== config.convFilters.length) {
     throw new ConfigError(`CRNN: pools has ${config.pools.length} entries but convFilters has ${config.convFilters.length}; give one pool (or null) per conv block`);
@@ -131,21 +140,41 @@ export function crnnFeatureSize(config: Pick<CrnnConfig, 'inputHeight' | 'inputW
 
 /** Options of the sequence head shared by the custom CRNN and the VGG19-CRNN. */
 export type SequenceHeadConfig = Required<Pick<CrnnOptions, 'numClasses' | 'rnn' | 'rnnUnits' | 'rnnLayers' | 'dropout'>> &
-  Pick<CrnnOptions, 'fusedRnn' | 'recurrentActivation'>;
+  Pick<CrnnOptions, 'fusedRnn' | 'recurrentActivation' | 'seed'>;
+
+/**
+ * The seed of one initialiser of a seeded model: derived from the model's seed and the weight's
+ * name, so that adding a layer does not shift the draws of the others. Undefined when unseeded.
+ */
+function initSeed(seed: number | undefined, weightName: string): number | undefined {
+  return seed === undefined ? undefined : hashString32(`${seed}:${weightName}`);
+}
+
+/** Glorot-uniform (tfjs-layers' default for kernels), seeded when `seed` is; unseeded, the layer's default as before. */
+function glorot(seed: number | undefined, weightName: string): ReturnType<typeof tf.initializers.glorotUniform> | 'glorotUniform' {
+  const derived = initSeed(seed, weightName);
+  return derived === undefined ? 'glorotUniform' : tf.initializers.glorotUniform({ seed: derived });
+}
 
 function recurrentLayer(config: SequenceHeadConfig, index: number): tf.layers.Layer {
   const recurrentActivation = config.recurrentActivation ?? 'sigmoid';
+  const name = `bidirectional_${index + 1}`;
   if (config.fusedRnn ?? true) {
-    return fusedBidirectional({ cell: config.rnn, units: config.rnnUnits, recurrentActivation, cellName: `${config.rnn}_${index + 1}`, name: `bidirectional_${index + 1}` });
+    const seed = initSeed(config.seed, name);
+    return fusedBidirectional({ cell: config.rnn, units: config.rnnUnits, recurrentActivation, cellName: `${config.rnn}_${index + 1}`, name, ...(seed !== undefined && { seed }) });
   }
+  const cellName = `${config.rnn}_${index + 1}`;
+  // The stock wrapper builds its backward cell from the forward cell's config, so both halves
+  // start from the same seeded draw; the fused layer (the default) seeds each half apart.
   const args = {
     units: config.rnnUnits,
     returnSequences: true,
     recurrentActivation,
+    kernelInitializer: glorot(config.seed, `${cellName}/kernel`),
     // The default orthogonal initializer crashes on the wasm backend ("rMat.flatten is not a
     // function", environment.md); Glorot trains as well here.
-    recurrentInitializer: 'glorotUniform' as const,
-    name: `${config.rnn}_${index + 1}`,
+    recurrentInitializer: glorot(config.seed, `${cellName}/recurrent_kernel`),
+    name: cellName,
   };
   const cell = config.rnn === 'gru' ? tf.layers.gru(args) : tf.layers.lstm(args);
   return tf.layers.bidirectional({ layer: cell as tf.RNN, mergeMode: 'concat', name: `bidirectional_${index + 1}` });
@@ -167,7 +196,7 @@ export function sequenceHead(features: tf.SymbolicTensor, config: SequenceHeadCo
   for (let i = 0; i < config.rnnLayers; i++) x = recurrentLayer(config, i).apply(x) as tf.SymbolicTensor;
   // Per-sample masks: a batch split across replicas drops what one process would.
   if (config.dropout > 0) x = sampleDropout({ rate: config.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
-  return tf.layers.dense({ units: config.numClasses, name: 'logits' }).apply(x) as tf.SymbolicTensor;
+  return tf.layers.dense({ units: config.numClasses, kernelInitializer: glorot(config.seed, 'logits/kernel'), name: 'logits' }).apply(x) as tf.SymbolicTensor;
 }
 
 /**
@@ -188,7 +217,8 @@ export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
     const stride = i === 0 && config.stridedStem && pool ? pool : null;
     // A stem striding more than 3 pixels widens its kernel to the stride, so that no pixel is skipped.
     const kernelSize: [number, number] = stride ? [Math.max(3, stride[0]), Math.max(3, stride[1])] : [3, 3];
-    x = leanConv2d({ filters, kernelSize, strides: stride ?? 1, padding: 'same', useBias: false, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
+    const kernelInitializer = glorot(config.seed, `conv${block}/kernel`);
+    x = leanConv2d({ filters, kernelSize, strides: stride ?? 1, padding: 'same', useBias: false, kernelInitializer, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
     // Batch norm and its ReLU as one layer (one kernel each way on wasm; Keras's weights).
     x = batchNorm({ momentum: config.batchNormMomentum, relu: true, name: `bn${block}` }).apply(x) as tf.SymbolicTensor;
     if (pool && !stride) x = tf.layers.maxPooling2d({ poolSize: pool, strides: pool, name: `pool${block}` }).apply(x) as tf.SymbolicTensor;

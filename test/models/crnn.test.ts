@@ -166,6 +166,37 @@ describe('buildCrnn', () => {
     }
   });
 
+  test('a seed makes the starting weights reproducible, each kernel drawn apart; no seed leaves them random', () => {
+    const weightsOf = (options: Parameters<typeof buildCrnn>[0]): Map<string, Float32Array> => {
+      const model = buildCrnn({ ...tiny, ...options });
+      try {
+        return new Map(model.weights.map((w) => [w.originalName, w.read().dataSync() as Float32Array]));
+      } finally {
+        model.dispose();
+      }
+    };
+    for (const fusedRnn of [true, false]) {
+      const first = weightsOf({ seed: 7, fusedRnn });
+      const again = weightsOf({ seed: 7, fusedRnn });
+      const other = weightsOf({ seed: 8, fusedRnn });
+      const unseeded = weightsOf({ fusedRnn });
+      const kernels = [...first.keys()].filter((name) => /kernel$/.test(name));
+      // conv1, conv2, two recurrent kernels per direction per layer, logits.
+      assert.equal(kernels.length, 2 + 2 * 2 * 2 + 1, kernels.join(', '));
+      for (const name of kernels) {
+        assert.deepEqual(again.get(name), first.get(name), `${name} (fusedRnn ${fusedRnn}) differs between two builds with seed 7`);
+        assert.notDeepEqual(other.get(name), first.get(name), `${name} (fusedRnn ${fusedRnn}) is the same with seeds 7 and 8`);
+        assert.notDeepEqual(unseeded.get(name), first.get(name), `${name} (fusedRnn ${fusedRnn}) unseeded equals seed 7`);
+      }
+      if (fusedRnn) {
+        const forward = kernels.find((name) => name.includes('forward_') && name.endsWith('/kernel'))!;
+        assert.notDeepEqual(first.get(forward.replace('forward_', 'backward_')), first.get(forward), 'the two directions start apart');
+      }
+    }
+    assert.equal(resolveCrnnOptions({ seed: 7 }).seed, 7);
+    assert.equal('seed' in resolveCrnnOptions(), false, 'an unseeded config records no seed key');
+  });
+
   test('default pools follow the number of conv blocks', () => {
     assert.deepEqual(resolveCrnnOptions({ convFilters: [8, 16] }).pools, [[2, 2], [2, 2]]);
     assert.deepEqual(resolveCrnnOptions({ convFilters: [8, 16, 32, 32, 64] }).pools, [[2, 2], [2, 2], [2, 1], [2, 1], [2, 1]]);

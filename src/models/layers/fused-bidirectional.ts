@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../errors';
+import { hashString32 } from '../../util/rng';
 import { type GateActivation, gruSequence, lstmSequence } from './fused-rnn';
 
 /** The recurrent cells the fused layer runs. */
@@ -29,6 +30,11 @@ export interface FusedBidirectionalArgs {
    * fails on the wasm backend of tfjs 4.22 with "rMat.flatten is not a function").
    */
   recurrentInitializer?: string;
+  /**
+   * Seed of the kernel initialisers; each of the four kernels (two per direction) draws from its
+   * own seed derived from this one. Defaults to none (unseeded).
+   */
+  seed?: number;
   /** LSTM only: start the forget gate's bias at 1 (Keras's `unit_forget_bias`). Defaults to true. */
   unitForgetBias?: boolean;
   /** Name of the wrapped cell (the weights' middle part, e.g. 'lstm_1'). Defaults to `<cell>_<layer name>`. */
@@ -57,6 +63,7 @@ export class FusedBidirectional extends tf.layers.Layer {
   readonly recurrentInitializerName: string;
   readonly unitForgetBias: boolean;
   readonly cellName: string;
+  readonly seed: number | undefined;
   private weightsOf: { forward: tf.LayerVariable[]; backward: tf.LayerVariable[] } | undefined;
 
   constructor(args: FusedBidirectionalArgs) {
@@ -69,6 +76,7 @@ export class FusedBidirectional extends tf.layers.Layer {
     this.kernelInitializerName = args.kernelInitializer ?? 'glorotUniform';
     this.recurrentInitializerName = args.recurrentInitializer ?? 'glorotUniform';
     this.unitForgetBias = args.unitForgetBias ?? true;
+    this.seed = args.seed;
     this.cellName = args.cellName ?? args.cellLayer?.name ?? `${args.cell}_${this.name}`;
     this.supportsMasking = false;
   }
@@ -78,14 +86,18 @@ export class FusedBidirectional extends tf.layers.Layer {
     const features = shape[shape.length - 1];
     if (typeof features !== 'number') throw new ConfigError(`fused recurrent layer ${this.name}: the last input axis must have a known size, got ${JSON.stringify(shape)}`);
     const gates = gatesOf(this.cell) * this.units;
-    const kernelInit = tf.initializers[this.kernelInitializerName as 'glorotUniform']?.({});
-    const recurrentInit = tf.initializers[this.recurrentInitializerName as 'glorotUniform']?.({});
-    if (!kernelInit || !recurrentInit) {
-      throw new ConfigError(`fused recurrent layer ${this.name}: unknown initializer ${JSON.stringify(kernelInit ? this.recurrentInitializerName : this.kernelInitializerName)}`);
-    }
+    // A seeded initialiser draws the same values at every call: one per kernel, or both
+    // directions would start identical.
+    const initializer = (name: string, weightName: string): ReturnType<typeof tf.initializers.glorotUniform> => {
+      const make = tf.initializers[name as 'glorotUniform'];
+      if (!make) throw new ConfigError(`fused recurrent layer ${this.name}: unknown initializer ${JSON.stringify(name)}`);
+      return make(this.seed === undefined ? {} : { seed: hashString32(`${this.seed}:${weightName}`) });
+    };
     const half = (direction: 'forward' | 'backward'): tf.LayerVariable[] => {
-      const kernel = this.addWeight(`${direction}_${this.cellName}/kernel`, [features, gates], 'float32', kernelInit);
-      const recurrent = this.addWeight(`${direction}_${this.cellName}/recurrent_kernel`, [this.units, gates], 'float32', recurrentInit);
+      const kernelName = `${direction}_${this.cellName}/kernel`;
+      const recurrentName = `${direction}_${this.cellName}/recurrent_kernel`;
+      const kernel = this.addWeight(kernelName, [features, gates], 'float32', initializer(this.kernelInitializerName, kernelName));
+      const recurrent = this.addWeight(recurrentName, [this.units, gates], 'float32', initializer(this.recurrentInitializerName, recurrentName));
       const bias = this.addWeight(`${direction}_${this.cellName}/bias`, [gates], 'float32', tf.initializers.zeros());
       if (this.cell === 'lstm' && this.unitForgetBias) {
         // Keras's unit_forget_bias: the forget gate (second quarter) starts at 1.
@@ -130,6 +142,7 @@ export class FusedBidirectional extends tf.layers.Layer {
       recurrentInitializer: this.recurrentInitializerName,
       unitForgetBias: this.unitForgetBias,
       cellLayer: { name: this.cellName },
+      ...(this.seed !== undefined && { seed: this.seed }),
     };
   }
 }
