@@ -46,6 +46,9 @@ describe('sequence training (CRNN + CTC + greedy decoding)', () => {
       rnnLayers: 1,
       dropout: 0,
       batchNormMomentum: 0.8,
+      // Unseeded weights made this test pass on most starts only (best 0.75 after 90 epochs once).
+      // Seeded, the run is the same every time: seed 1 reaches 1.0 at epoch 41 of 90 (seeds 1-8: 39-67).
+      seed: 1,
     });
     const tensorsBefore = tf.memory().numTensors;
     const result = await train(model, sequenceTrainData(trainSource), {
