@@ -480,15 +480,20 @@ export function runsToRows(runs: readonly RunRecord[]): Record<string, string | 
 export interface CsvOptions {
   /**
    * Write text cells exactly as recorded. Otherwise a text cell that a spreadsheet would run as a
-   * formula (one starting with `=`, `+`, `-`, `@`, a tab or a carriage return: a run name, note,
+   * formula (one starting with `=`, `+`, `-`, `@`, their full-width forms `＝` `＋` `－` `＠`, which
+   * some spreadsheets read as the same, `|` (DDE), a tab or a carriage return: a run name, note,
    * tag or param is anyone's text) gets a leading `'`, which spreadsheets show as text. Numbers
    * are never changed. Defaults to false.
    */
   raw?: boolean;
 }
 
-/** Text a spreadsheet would take for a formula (OWASP's list: = + - @ tab, carriage return). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * Text a spreadsheet would take for a formula: OWASP's list (= + - @ tab, carriage return), the
+ * full-width = + - @ (U+FF1D, U+FF0B, U+FF0D, U+FF20) that spreadsheets in East Asian locales
+ * convert, and | (a DDE call in older spreadsheets).
+ */
+const FORMULA_START = /^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20|]/;
 
 function csvCell(value: string | number | boolean | null, raw: boolean): string {
   if (value === null) return '';
