@@ -3,8 +3,7 @@
  * `glyphlab train --model mlp|cnn`): look at a data set and its augmentation, evaluate a
  * trained classifier, and quantise it for deployment.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { initBackend } from '../backend/index';
 import { ConfigError } from '../errors';
 import { charClassCounts, charImage, type CharDataset, type CharSplits } from '../data/characters/dataset';
@@ -13,8 +12,9 @@ import { loadQuantizedModel, saveQuantizedModel, type QuantizationDtype } from '
 import { evaluateClassifier, type ClassifierEvaluation } from '../training/classification';
 import { createRng } from '../util/rng';
 import { misclassifiedSamples, sampleGridPng } from '../viz/classification-charts';
-import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringOption } from './command';
-import { loadCharDataset, type LoadedCharDataset } from '../data/characters/source';
+import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, checkOutputPath, flagOption, numberOption, stringOption, writeOutputFile } from './command';
+import { loadCharDataset, parseCharDataSpec, type LoadedCharDataset } from '../data/characters/source';
+import { type OutputConflictOptions, outputConflict } from '../util/output-file';
 
 const dataOptions: Record<string, OptionSpec> = {
   data: { type: 'string', valueName: 'SPEC', description: 'mnist | idx:DIR | letters-csv:FILE (default mnist)' },
@@ -44,9 +44,12 @@ function requireModelDir(args: ParsedArgs, command: string): string {
   return resolve(dir);
 }
 
-function writeFile(path: string, bytes: Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, bytes);
+/** What an output must not replace: the data file or folder of --data, and `also` (the model being read). */
+function outputGuard(args: ParsedArgs, also: OutputConflictOptions = {}): OutputConflictOptions {
+  const spec = parseCharDataSpec(stringOption(args, 'data') ?? 'mnist');
+  const inputs = [...(also.inputs ?? []), ...(spec.kind === 'letters-csv' ? [{ path: resolve(spec.file), what: 'the letters CSV being read (--data)' }] : [])];
+  const inputFolders = [...(also.inputFolders ?? []), ...(spec.kind === 'idx' ? [{ path: resolve(spec.dir), what: 'the idx data folder being read (--data)' }] : [])];
+  return { inputs, inputFolders };
 }
 
 function evaluationSummary(evaluation: ClassifierEvaluation): Record<string, unknown> {
@@ -81,6 +84,7 @@ export const classifyGroup: CommandGroup = {
       async run(args, ctx) {
         const out = stringOption(args, 'out');
         if (!out) throw new ConfigError('missing --out FILE: where to write the sample grid PNG');
+        checkOutputPath('out', resolve(out), outputGuard(args));
         const loaded = await loadForCli(args);
         const dataset = pickPart(loaded.splits, args);
         const count = Math.min(numberOption(args, 'count', { min: 1, integer: true }) ?? 32, dataset.labels.length);
@@ -88,7 +92,7 @@ export const classifyGroup: CommandGroup = {
         const images = Array.from({ length: count }, (_, i) =>
           flagOption(args, 'augment') ? augmentChar(charImage(dataset, i), dataset.width, dataset.height, rng) : charImage(dataset, i),
         );
-        writeFile(resolve(out), sampleGridPng(images, dataset, { columns: 8 }));
+        writeOutputFile('out', resolve(out), sampleGridPng(images, dataset, { columns: 8 }), outputGuard(args));
         const counts = charClassCounts(dataset);
         if (flagOption(args, 'json')) {
           ctx.printJson({ description: loaded.description, grid: resolve(out), classCounts: Object.fromEntries(dataset.classes.map((c, i) => [c, counts[i]])) });
@@ -109,16 +113,19 @@ export const classifyGroup: CommandGroup = {
         json: { type: 'boolean', description: 'print the metrics as JSON' },
       },
       async run(args, ctx) {
+        const modelDir = requireModelDir(args, 'evaluate');
+        const errorsGuard = outputGuard(args, { inputFolders: [{ path: modelDir, what: 'the model folder being evaluated' }] });
+        const errorsFile = stringOption(args, 'errors');
+        if (errorsFile) checkOutputPath('errors', resolve(errorsFile), errorsGuard);
         await initBackend();
-        const model = await loadQuantizedModel(requireModelDir(args, 'evaluate'));
+        const model = await loadQuantizedModel(modelDir);
         try {
           const loaded = await loadForCli(args);
           const dataset = pickPart(loaded.splits, args);
           const evaluation = evaluateClassifier(model, dataset);
-          const errors = stringOption(args, 'errors');
-          if (errors) {
+          if (errorsFile) {
             const samples = misclassifiedSamples(dataset, evaluation.predictions, evaluation.misclassified, 64);
-            writeFile(resolve(errors), sampleGridPng(samples.map((s) => s.pixels), dataset, { columns: 8 }));
+            writeOutputFile('errors', resolve(errorsFile), sampleGridPng(samples.map((s) => s.pixels), dataset, { columns: 8 }), errorsGuard);
           }
           if (flagOption(args, 'json')) {
             ctx.printJson({ description: loaded.description, ...evaluationSummary(evaluation) });
@@ -126,7 +133,7 @@ export const classifyGroup: CommandGroup = {
           }
           ctx.print(loaded.description);
           printEvaluation(ctx, evaluation, dataset.labels.length);
-          if (errors) ctx.print(`wrote the misclassified images to ${resolve(errors)}`);
+          if (errorsFile) ctx.print(`wrote the misclassified images to ${resolve(errorsFile)}`);
         } finally {
           model.dispose();
         }
@@ -147,8 +154,12 @@ export const classifyGroup: CommandGroup = {
         const out = stringOption(args, 'out');
         if (!out) throw new ConfigError('missing --out DIR: where to write the quantised model');
         const dtype = (stringOption(args, 'dtype') ?? 'uint8') as QuantizationDtype;
+        const modelDir = requireModelDir(args, 'quantize');
+        // --out is a folder: the model it would replace is the one being read, or a database in its place.
+        const conflict = outputConflict(resolve(out), outputGuard(args, { inputs: [{ path: modelDir, what: 'the model folder being quantised' }] }));
+        if (conflict) throw new ConfigError(`--out ${resolve(out)} ${conflict}: refusing to write over it; choose another folder`);
         await initBackend();
-        const model = await loadQuantizedModel(requireModelDir(args, 'quantize'));
+        const model = await loadQuantizedModel(modelDir);
         try {
           const saved = await saveQuantizedModel(model, resolve(out), { dtype, minElements: numberOption(args, 'min-elements', { min: 0, integer: true }) });
           const result: Record<string, unknown> = { ...saved, ratio: saved.floatWeightBytes / saved.weightBytes };

@@ -3,8 +3,11 @@
  * {@link CommandGroup}; `main.ts` lists the groups, parses arguments and handles errors, so a
  * command only turns parsed arguments into calls of the library and prints the result.
  */
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../errors';
+import { ConfigError, GlyphlabError, errorMessage } from '../errors';
+import { type OutputConflictOptions, outputConflict, writeFileAtomic } from '../util/output-file';
 
 /** Option declarations as `util.parseArgs` takes them, plus a description for `--help`. */
 export interface OptionSpec {
@@ -23,9 +26,11 @@ export interface CliContext {
   stderr: NodeJS.WritableStream;
   /** `--verbose` was given: print stack traces and extra detail. */
   verbose: boolean;
-  /** Writes a line to stdout. */
+  /** Writes a line to stdout, control characters and bidirectional controls shown as visible escapes (`printable` in table.ts). */
   print(line?: string): void;
-  /** Writes a value as pretty JSON to stdout. */
+  /** Writes a line to stderr, escaped as {@link CliContext.print} escapes. */
+  warn(line: string): void;
+  /** Writes a value as pretty JSON to stdout; bidirectional and C1 controls inside strings are written as `\uXXXX` escapes (the same value). */
   printJson(value: unknown): void;
 }
 
@@ -201,3 +206,39 @@ export const DECODER_OPTION: OptionSpec = {
   valueName: 'greedy|grammar',
   description: 'decoder: best path (the reference implementation\'s) or grammar-constrained beam search (default greedy)',
 };
+
+/**
+ * Refuses `path` as the file of option `--option` when writing it would destroy something: one
+ * of the command's inputs, a SQLite database (the experiment store above all), a folder. Call it
+ * before the work, so that a mistyped `--out` costs nothing; {@link writeOutputFile} calls it again.
+ *
+ * @example
+ * checkOutputPath('out', out, { inputs: [{ path: db, what: 'the experiment store being read' }] });
+ */
+export function checkOutputPath(option: string, path: string, options: OutputConflictOptions = {}): void {
+  const conflict = outputConflict(path, options);
+  if (conflict) throw new ConfigError(`--${option} ${path} ${conflict}: refusing to write over it; choose another file`);
+  let isFolder = false;
+  try {
+    isFolder = statSync(path).isDirectory();
+  } catch {
+    // Absent: it will be created.
+  }
+  if (isFolder) throw new ConfigError(`--${option} ${path} is a folder: give the name of a file to write`);
+}
+
+/**
+ * Writes a command's output file given by `--option`: checked by {@link checkOutputPath}, its
+ * folder created, then written whole or not at all (`writeFileAtomic`), so a full disk leaves
+ * the earlier file, or none, never an empty or truncated one. Returns `path`.
+ */
+export function writeOutputFile(option: string, path: string, data: string | Uint8Array, options: OutputConflictOptions = {}): string {
+  checkOutputPath(option, path, options);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomic(path, data);
+  } catch (error) {
+    throw new GlyphlabError(`could not write --${option} ${path}: ${errorMessage(error)} (nothing was written there; an earlier file is unchanged)`, { cause: error });
+  }
+  return path;
+}

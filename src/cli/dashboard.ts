@@ -5,11 +5,11 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { buildComparison } from '../dashboard/compare';
-import { writeDashboardHtml } from '../dashboard/html';
+import { renderDashboardHtml } from '../dashboard/html';
 import { closeStore, openStore } from '../tracker/store';
 import { WhereSyntaxError } from '../tracker/where';
 import { databasePath } from '../util/paths';
-import { type CommandGroup, DB_OPTION, flagOption, numberOption, stringOption } from './command';
+import { type CommandGroup, DB_OPTION, checkOutputPath, flagOption, numberOption, stringOption, writeOutputFile } from './command';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
 const EXIT_USAGE = 2;
@@ -39,7 +39,11 @@ export const dashboardGroup: CommandGroup = {
           ?.split(',')
           .map((id) => id.trim())
           .filter((id) => id !== '');
-        const store = openStore(stringOption(args, 'db') ?? databasePath(), { readonly: true });
+        const dbFile = stringOption(args, 'db') ?? databasePath();
+        // A report written over the store it reads would end every later command (issue #37).
+        const outputGuard = { inputs: [{ path: dbFile, what: 'the experiment store being read' }] };
+        checkOutputPath('out', resolve(out), outputGuard);
+        const store = openStore(dbFile, { readonly: true });
         try {
           const comparison = buildComparison(store, {
             experiment: stringOption(args, 'experiment'),
@@ -47,14 +51,14 @@ export const dashboardGroup: CommandGroup = {
             ids,
             limit: numberOption(args, 'limit', { min: 1, integer: true }),
           });
-          const path = writeDashboardHtml(resolve(out), comparison, { title: stringOption(args, 'title') });
-          for (const warning of comparison.warnings) ctx.stderr.write(`glyphlab dashboard: warning: ${warning}\n`);
+          const path = writeOutputFile('out', resolve(out), renderDashboardHtml(comparison, { title: stringOption(args, 'title') }), outputGuard);
+          for (const warning of comparison.warnings) ctx.warn(`glyphlab dashboard: warning: ${warning}`);
           if (flagOption(args, 'json')) return ctx.printJson(comparison);
           const best = comparison.best ? `; best ${comparison.best.label} (${comparison.best.metric} ${(comparison.best.value * 100).toFixed(2)}%)` : '';
           ctx.print(comparison.runs.length === 0 ? `no runs match; wrote an empty report to ${path}` : `wrote ${path}: ${comparison.runs.length} runs${best}`);
         } catch (error) {
           if (error instanceof WhereSyntaxError) {
-            ctx.stderr.write(`glyphlab dashboard: ${error.message}\n`);
+            ctx.warn(`glyphlab dashboard: ${error.message}`);
             return EXIT_USAGE;
           }
           throw error;

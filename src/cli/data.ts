@@ -1,7 +1,7 @@
 /** `glyphlab data`: synthesise, check, explore and split equation data sets; explore character data sets too. */
 import { MAX_WORKER_THREADS } from '../util/script-worker';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { DEFAULT_FORM_SHARES, formatLabelDistributions, parseFormShares } from '../data/equations/forms';
 import { exploreDataset, explorationReport, explorationRows } from '../data/equations/explore';
@@ -10,9 +10,10 @@ import { parseRatios, stratifiedSplit, writeSplitManifest } from '../data/equati
 import { SPLIT_NAMES } from '../types';
 import { synthesizeEquations } from '../data/equations/synth';
 import { SYNTH_FONT_NAMES } from '../data/fonts';
-import { writeHtmlReport } from '../viz/html';
+import { renderHtmlReport } from '../viz/html';
+import type { NamedPath, OutputConflictOptions } from '../util/output-file';
 import { NOISE_STYLES } from '../data/equations/synth-render';
-import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, choiceOption, flagOption, numberOption, stringListOption, stringOption } from './command';
+import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, checkOutputPath, choiceOption, flagOption, numberOption, stringListOption, stringOption, writeOutputFile } from './command';
 import { createProgressBar } from './progress';
 import { type CharDataSpec, isCharDataSpec, loadCharDataset, parseCharDataSpec } from '../data/characters/source';
 import { charClassCountRows, charExplorationReport, exploreCharSplits } from '../data/characters/explore';
@@ -39,7 +40,7 @@ async function loadForCli(args: ParsedArgs, ctx: CliContext): Promise<LabeledIma
   });
   if (set.invalid.length > 0) {
     const reasons = Object.entries(set.invalidCounts).map(([reason, n]) => `${reason} ${n}`).join(', ');
-    ctx.stderr.write(`skipped ${set.invalid.length} invalid rows (${reasons}): ${describeInvalidRows(set.invalid, 5)}\n`);
+    ctx.warn(`skipped ${set.invalid.length} invalid rows (${reasons}): ${describeInvalidRows(set.invalid, 5)}`);
   }
   return set;
 }
@@ -48,6 +49,17 @@ function printTable(ctx: CliContext, headers: string[], rows: (string | number)[
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
   ctx.print(headers.map((h, i) => h.padStart(widths[i] ?? 0)).join('  '));
   for (const row of rows) ctx.print(row.map((c, i) => String(c).padStart(widths[i] ?? 0)).join('  '));
+}
+
+/**
+ * What an output of `data explore DIR` must not replace: the labels files and split manifest of
+ * the data folder, and anything inside its images/ folder (issue #37: `--out D/labels.csv`
+ * replaced the labels). `labels` is the --labels option or the labels file found.
+ */
+function equationDataGuard(dir: string, labels: string | undefined): OutputConflictOptions {
+  const inputs: NamedPath[] = ['labels.csv', 'labels.txt', 'split.json'].map((name) => ({ path: join(dir, name), what: `the data folder's ${name}` }));
+  if (labels !== undefined) inputs.push({ path: resolve(dir, labels), what: 'the labels file being read' });
+  return { inputs, inputFolders: [{ path: join(dir, 'images'), what: "the data folder's images" }] };
 }
 
 /**
@@ -71,14 +83,17 @@ async function exploreCharData(target: string, args: ParsedArgs, ctx: CliContext
     if (error instanceof ConfigError && !target.includes(':')) throw new ConfigError(`no folder ${JSON.stringify(target)} exists, and it is no data specifier either: ${error.message}`, { cause: error });
     throw error;
   }
-  const loaded = await loadCharDataset(spec, { seed: numberOption(args, 'seed', { integer: true }) ?? 0, limit: numberOption(args, 'limit', { min: 1, integer: true }) });
-  const exploration = exploreCharSplits(loaded.splits, { samples: numberOption(args, 'samples', { min: 1, integer: true }) ?? 64 });
   const name = spec.kind === 'mnist' ? 'mnist' : `${spec.kind}-${basename(spec.kind === 'idx' ? spec.dir : spec.file).replace(/\.[^.]*$/, '').replace(/[^\w-]+/g, '_')}`;
   const reportPath = resolve(stringOption(args, 'out') ?? join(dataDir(), 'explore', `${name}.html`));
   const gridPath = resolve(stringOption(args, 'grid') ?? reportPath.replace(/(\.html?)?$/i, '-samples.png'));
-  for (const path of [reportPath, gridPath]) mkdirSync(dirname(path), { recursive: true });
-  writeHtmlReport(reportPath, charExplorationReport(exploration, `Exploration of ${target}`, loaded.description));
-  writeFileSync(gridPath, sampleGridPng(exploration.samples.map((s) => s.pixels), exploration, { columns: Math.min(exploration.classes.length, 16) }));
+  if (gridPath === reportPath) throw new ConfigError(`--grid and --out both name ${reportPath}: the sample grid and the report need two files`);
+  const guard: OutputConflictOptions = spec.kind === 'idx' ? { inputFolders: [{ path: resolve(spec.dir), what: 'the idx data folder being read' }] } : spec.kind === 'letters-csv' ? { inputs: [{ path: resolve(spec.file), what: 'the letters CSV being read' }] } : {};
+  checkOutputPath('out', reportPath, guard);
+  checkOutputPath('grid', gridPath, guard);
+  const loaded = await loadCharDataset(spec, { seed: numberOption(args, 'seed', { integer: true }) ?? 0, limit: numberOption(args, 'limit', { min: 1, integer: true }) });
+  const exploration = exploreCharSplits(loaded.splits, { samples: numberOption(args, 'samples', { min: 1, integer: true }) ?? 64 });
+  writeOutputFile('out', reportPath, renderHtmlReport(charExplorationReport(exploration, `Exploration of ${target}`, loaded.description)), guard);
+  writeOutputFile('grid', gridPath, sampleGridPng(exploration.samples.map((s) => s.pixels), exploration, { columns: Math.min(exploration.classes.length, 16) }), guard);
   const rows = charClassCountRows(exploration);
   if (flagOption(args, 'json')) {
     return ctx.printJson({ data: target, description: loaded.description, classes: exploration.classes, sizes: exploration.sizes, classCounts: rows, emptyClasses: exploration.emptyClasses, grid: gridPath, report: reportPath });
@@ -179,10 +194,15 @@ export const dataGroup: CommandGroup = {
         for (const option of ['grid', 'samples', 'limit', 'seed']) {
           if (args.values[option] !== undefined) throw new ConfigError(`--${option} applies to character data (mnist, idx:DIR, letters-csv:FILE), not to the equation folder ${target}`);
         }
+        const out = stringOption(args, 'out');
+        // Refused before the images are read, so a mistyped --out D/labels.csv costs nothing.
+        if (out !== undefined) checkOutputPath('out', resolve(out), equationDataGuard(requireDir(args, 'DIR'), stringOption(args, 'labels')));
         const set = await loadForCli(args, ctx);
         const exploration = await exploreDataset(set.samples, { maxImages: numberOption(args, 'max-images', { min: 1, integer: true }) });
-        const reportPath = resolve(stringOption(args, 'out') ?? resolve(set.dir, 'report.html'));
-        writeHtmlReport(reportPath, explorationReport(exploration, `Exploration of ${set.dir}`));
+        const reportPath = resolve(out ?? resolve(set.dir, 'report.html'));
+        const guard = equationDataGuard(set.dir, set.labelsPath);
+        const images = set.samples.map((sample): NamedPath => ({ path: sample.path, what: `the image of row ${sample.row} of ${set.labelsPath}` }));
+        writeOutputFile('out', reportPath, renderHtmlReport(explorationReport(exploration, `Exploration of ${set.dir}`)), { ...guard, inputs: [...(guard.inputs ?? []), ...images] });
         const rows = explorationRows(exploration);
         if (flagOption(args, 'json')) {
           return ctx.printJson({ count: exploration.count, ...rows, inkProfile: exploration.inkProfile, leftInkShare: exploration.leftInkShare, report: reportPath });

@@ -7,19 +7,24 @@ import { DEFAULT_MAX_IMAGE_PIXELS } from '../image/limits';
 import { version } from '../version';
 import { type CliContext, type Command, type CommandGroup, formatCommandHelp, parseCommandArgs } from './command';
 import { COMMAND_GROUPS } from './groups';
+import { printable, printableJson, printableLines } from './table';
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage or input. */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+// What commands print quotes run names, notes, file names from labels files and errors about
+// them: anyone's text. print, warn and printJson escape what would act on a terminal, so no
+// command has to remember to (see table.ts).
 function createContext(verbose: boolean, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): CliContext {
   return {
     stdout,
     stderr,
     verbose,
-    print: (line = '') => void stdout.write(`${line}\n`),
-    printJson: (value) => void stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`),
+    print: (line = '') => void stdout.write(`${printableLines(line)}\n`),
+    warn: (line) => void stderr.write(`${printableLines(line)}\n`),
+    printJson: (value) => void stdout.write(`${printableJson(JSON.stringify(value, jsonReplacer, 2))}\n`),
   };
 }
 
@@ -104,7 +109,7 @@ export async function runCli(argv: string[], options: RunCliOptions = {}): Promi
   }
   const resolved = resolveCommand(groups, argv);
   if (!resolved) {
-    stderr.write(`glyphlab: unknown command ${JSON.stringify(argv[0])}; commands: ${groups.map((g) => g.name).join(', ')} (see \`glyphlab --help\`)\n`);
+    stderr.write(`glyphlab: unknown command ${printable(JSON.stringify(argv[0]))}; commands: ${groups.map((g) => g.name).join(', ')} (see \`glyphlab --help\`)\n`);
     return EXIT_USAGE;
   }
   const { group, command, label, rest } = resolved;
@@ -115,7 +120,7 @@ export async function runCli(argv: string[], options: RunCliOptions = {}): Promi
       return wantsHelp ? EXIT_OK : EXIT_USAGE;
     }
     const names = group.commands.map((c) => c.name).filter(Boolean);
-    stderr.write(`glyphlab ${group.name}: unknown sub-command ${JSON.stringify(rest[0])}; use one of: ${names.join(', ')}\n`);
+    stderr.write(`glyphlab ${group.name}: unknown sub-command ${printable(JSON.stringify(rest[0]))}; use one of: ${names.join(', ')}\n`);
     return EXIT_USAGE;
   }
   try {
@@ -129,10 +134,11 @@ export async function runCli(argv: string[], options: RunCliOptions = {}): Promi
   } catch (error) {
     const isExpected = error instanceof GlyphlabError;
     // glyphlab's own errors are written to be read whole (a filter error carries a caret line);
-    // anything else is reduced to its first line.
-    const message = isExpected ? errorMessage(error) : errorMessage(error).split('\n')[0];
-    stderr.write(`${label}: ${message}\n`);
-    if (verbose && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+    // anything else is reduced to its first line. Messages quote file names from labels files
+    // and run names from the store: escaped, never obeyed by the terminal.
+    const message = isExpected ? errorMessage(error) : errorMessage(error).split('\n')[0] ?? '';
+    stderr.write(`${label}: ${printableLines(message)}\n`);
+    if (verbose && error instanceof Error && error.stack) stderr.write(`${printableLines(error.stack)}\n`);
     else if (!isExpected) stderr.write('(run again with --verbose for the stack trace)\n');
     const code = isExpected && (error.code === 'E_CONFIG' || error.code === 'E_DATA') ? EXIT_USAGE : EXIT_FAILURE;
     return code;
@@ -145,7 +151,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`glyphlab: ${errorMessage(error)}\n`);
+      process.stderr.write(`glyphlab: ${printableLines(errorMessage(error))}\n`);
       process.exitCode = EXIT_FAILURE;
     },
   );

@@ -2,7 +2,6 @@
  * `glyphlab runs`: list, show, compare, tag, note, delete and export the runs recorded in the
  * experiment store. Thin: parses options, calls `src/tracker`, prints.
  */
-import { writeFileSync } from 'node:fs';
 import { ConfigError } from '../errors';
 import { databasePath } from '../util/paths';
 import { bestRun, compareRuns, exportRuns, getMetricHistory, getRun, listRuns, rowsToCsv, runsToRows } from '../tracker/query';
@@ -11,8 +10,8 @@ import type { MetricSummary, ParamValue, RunRecord } from '../tracker/query';
 import { type TrackerStore, closeStore, openStore } from '../tracker/store';
 import { deleteRun, noteRun, tagRun } from '../tracker/record';
 import { WhereSyntaxError } from '../tracker/where';
-import { type CliContext, type CommandGroup, DB_OPTION, type OptionSpec, type ParsedArgs, flagOption, numberOption, stringOption } from './command';
-import { printable, textTable } from './table';
+import { type CliContext, type CommandGroup, DB_OPTION, type OptionSpec, type ParsedArgs, checkOutputPath, flagOption, numberOption, stringOption, writeOutputFile } from './command';
+import { printable, printableJson, textForStream, textTable } from './table';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
 const EXIT_USAGE = 2;
@@ -21,7 +20,7 @@ const jsonOption: OptionSpec = { type: 'boolean', description: 'print JSON' };
 const experimentOption: OptionSpec = { type: 'string', valueName: 'NAME', description: 'only runs of this experiment' };
 const rawOption: OptionSpec = {
   type: 'boolean',
-  description: "CSV: keep text cells starting with = + - @ as recorded (default: a leading ' so that spreadsheets show them, not run them as formulas)",
+  description: "CSV: keep text cells starting with = + - @ (or full-width ＝ ＋ － ＠, |, tab, CR) as recorded (default: a leading ' so that spreadsheets show them, not run them as formulas)",
 };
 const whereOption: OptionSpec = { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model = "crnn" and metrics.val_accuracy > 0.99\'' };
 
@@ -58,7 +57,7 @@ async function reportingWhere(ctx: CliContext, fn: () => Promise<number | void> 
     return await fn();
   } catch (error) {
     if (error instanceof WhereSyntaxError) {
-      ctx.stderr.write(`glyphlab runs: ${error.message}\n`);
+      ctx.warn(`glyphlab runs: ${error.message}`);
       return EXIT_USAGE;
     }
     throw error;
@@ -118,7 +117,7 @@ export const runsGroup: CommandGroup = {
               limit: numberOption(args, 'limit', { min: 0, integer: true }),
             });
             if (flagOption(args, 'json')) return ctx.printJson(runs);
-            if (flagOption(args, 'csv')) return void ctx.stdout.write(rowsToCsv(runsToRows(runs), { raw: flagOption(args, 'raw') }));
+            if (flagOption(args, 'csv')) return void ctx.stdout.write(textForStream(ctx.stdout, rowsToCsv(runsToRows(runs), { raw: flagOption(args, 'raw') })));
             if (runs.length === 0) return ctx.print(printable(`no runs in ${store.file}${stringOption(args, 'where') ? ' match the filter' : ''}`));
             const metrics = metricColumns(runs, sort);
             ctx.print(
@@ -244,7 +243,7 @@ export const runsGroup: CommandGroup = {
           const schedule = scheduleFromHistory(rates.map((p) => p.value), epochs);
           const text = formatStepSchedule(schedule);
           if (flagOption(args, 'json')) return ctx.printJson({ runId: run.id, epochs: schedule.epochs, schedule: text, steps: schedule.steps });
-          ctx.stderr.write(`run ${run.id}: ${why} of ${rates.length} recorded\n`);
+          ctx.warn(`run ${run.id}: ${why} of ${rates.length} recorded`);
           ctx.print(text);
         });
       },
@@ -299,11 +298,15 @@ export const runsGroup: CommandGroup = {
         raw: rawOption,
       },
       run: (args, ctx) =>
-        reportingWhere(ctx, () =>
-          withStore(args, 'read', (store) => {
+        reportingWhere(ctx, () => {
+          const out = stringOption(args, 'out');
+          // An export written over the store it reads would end every later command (issue #37).
+          const outputGuard = { inputs: [{ path: stringOption(args, 'db') ?? databasePath(), what: 'the experiment store being read' }] };
+          if (out) checkOutputPath('out', out, outputGuard);
+          return withStore(args, 'read', (store) => {
             const format = stringOption(args, 'format') ?? 'json';
             if (format !== 'csv' && format !== 'json') throw new ConfigError(`--format ${JSON.stringify(format)} is not valid: use csv or json`);
-            const text = exportRuns(store, {
+            const exported = exportRuns(store, {
               format,
               experiment: stringOption(args, 'experiment'),
               where: stringOption(args, 'where'),
@@ -311,13 +314,14 @@ export const runsGroup: CommandGroup = {
               history: flagOption(args, 'history'),
               raw: flagOption(args, 'raw'),
             });
-            const out = stringOption(args, 'out');
+            // JSON: bidi and C1 controls as \u escapes, the same values. CSV: exact, but escaped on a terminal.
+            const text = format === 'json' ? printableJson(exported) : exported;
             if (out) {
-              writeFileSync(out, text);
+              writeOutputFile('out', out, text, outputGuard);
               ctx.print(`wrote ${out}`);
-            } else ctx.stdout.write(text);
-          }),
-        ),
+            } else ctx.stdout.write(textForStream(ctx.stdout, text));
+          });
+        }),
     },
   ],
 };

@@ -1,13 +1,29 @@
-/** Aligned text tables for the CLI's listings (`runs ls`, `center-loss`) and the benchmarks. */
+/**
+ * Aligned text tables for the CLI's listings (`runs ls`, `center-loss`) and the benchmarks, and
+ * the one place that makes stored or file-derived text safe to show on a terminal: run names,
+ * notes, tags and params, file names from a labels file, error messages that quote them.
+ */
 
-/** Characters that act on a terminal or reorder what it shows: C0 and C1 controls, DEL, bidirectional marks and overrides, line and paragraph separators. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+/**
+ * Characters that act on a terminal or reorder what it shows: C0 and C1 controls (ESC, BEL, a
+ * carriage return that overwrites the line), DEL, the bidirectional marks, embeddings, overrides
+ * and isolates (U+200E, U+200F, U+061C, U+202A-U+202E, U+2066-U+2069), line and paragraph separators.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+/** The same characters as JSON text may hold them unescaped (JSON.stringify escapes only C0 controls). */
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+
+function unicodeEscape(ch: string): string {
+  return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
 
 /**
  * `text` safe to print on a terminal: control characters (escape sequences, bells, a carriage
- * return that overwrites the line) and bidirectional overrides (which reorder what is shown) are
- * written as visible escapes, so that a run's name, note or tag can neither act on the terminal
- * nor hide what it holds. Ordinary text, non-Latin scripts included, is unchanged.
+ * return that overwrites the line) and bidirectional controls (which reorder what is shown) are
+ * written as visible escapes, so that a run's name, note or tag, or a file name from a labels
+ * file, can neither act on the terminal nor hide what it holds. Ordinary text, non-Latin scripts
+ * included, is unchanged, and so is text already made printable.
  *
  * @example
  * printable('ok\u001b[2Jwiped'); // 'ok\\x1b[2Jwiped'
@@ -18,8 +34,40 @@ export function printable(text: string): string {
     if (code === 0x0a) return '\\n';
     if (code === 0x09) return '\\t';
     if (code === 0x0d) return '\\r';
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : unicodeEscape(ch);
   });
+}
+
+/**
+ * {@link printable} line by line: the line breaks of a multi-line message (a filter error and
+ * its caret line, CSV rows) are kept, everything else is escaped.
+ *
+ * @example
+ * printableLines('a\u202eb\nc'); // 'a\\u202eb\nc'
+ */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
+/**
+ * JSON text with the characters of {@link printable} that JSON.stringify leaves raw (DEL, C1
+ * controls, bidirectional controls, line separators) written as `\uXXXX` escapes. They can only
+ * stand inside strings, where the escape means the same character: the JSON stays valid and
+ * parses to the same value, but cannot reorder or act on a terminal.
+ *
+ * @example
+ * printableJson(JSON.stringify({ name: 'a\u202eb' })); // '{"name":"a\\u202eb"}'
+ */
+export function printableJson(json: string): string {
+  return json.replace(UNPRINTABLE_IN_JSON, unicodeEscape);
+}
+
+/**
+ * Text for `stream`: exact when it goes to a file or a pipe (a CSV export stays the data
+ * recorded), made {@link printableLines} when it goes to a terminal, where the data would act.
+ */
+export function textForStream(stream: NodeJS.WritableStream, text: string): string {
+  return (stream as { isTTY?: boolean }).isTTY === true ? printableLines(text) : text;
 }
 
 /**

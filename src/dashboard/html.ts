@@ -2,7 +2,8 @@
  * The dashboard as HTML: one self-contained page (`glyphlab dashboard --out report.html`) with
  * plotly.js inlined, so it opens offline, and the same sections as fragments for notebook 04.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../errors';
+import { outputConflict, writeFileAtomic } from '../util/output-file';
 import { escapeHtml } from '../viz/html';
 import { figureHtml, plotlyScriptTag } from '../viz/plotly-html';
 import type { FigureSpec } from '../types';
@@ -184,10 +185,13 @@ ${body}
 `;
 }
 
-/** Writes the dashboard page to `path` (atomically) and returns the path. */
+/**
+ * Writes the dashboard page to `path`, whole or not at all, and returns the path. A `path` that
+ * is a SQLite database (the store the comparison came from, most likely) is refused untouched.
+ */
 export function writeDashboardHtml(path: string, comparison: Comparison, options: DashboardHtmlOptions = {}): string {
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, renderDashboardHtml(comparison, options));
-  renameSync(temporary, path);
+  const conflict = outputConflict(path);
+  if (conflict) throw new ConfigError(`the dashboard's file ${path} ${conflict}: refusing to write over it; choose another file`);
+  writeFileAtomic(path, renderDashboardHtml(comparison, options));
   return path;
 }
