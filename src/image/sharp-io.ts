@@ -3,8 +3,10 @@
  * resizing and encoding. sharp runs its work on libuv threads, so several decodes in flight
  * use several cores. sharp is required lazily so that importing glyphlab stays cheap.
  */
+import { promises as fs } from 'node:fs';
 import type sharpFunction from 'sharp';
 import { checkImageSize, maxImagePixels } from './limits';
+import { checkRegularFile, imageFileLimit, readRegularFile } from './read-file';
 import type { RawImage } from './raw-image';
 
 type SharpModule = typeof sharpFunction;
@@ -24,17 +26,23 @@ export interface DecodeImageOptions {
   height?: number;
   /** Largest width x height decoded, checked in the header first. Defaults to `maxImagePixels()` (see `limits.ts`). */
   maxPixels?: number;
+  /** Largest file read, when `input` is a path. Defaults to `maxImageBytes()` (see `limits.ts`). */
+  maxBytes?: number;
 }
 
 /**
  * Decodes a PNG/JPEG/... file or buffer to 8-bit pixels. An image whose header declares more
- * than `maxPixels` pixels is a DataError, raised before any pixel is decoded.
+ * than `maxPixels` pixels is a DataError, raised before any pixel is decoded; so is a path that
+ * is no regular file (a FIFO, a device) or a file of more than `maxBytes`, before it is read.
  */
 export async function decodeImage(input: string | Buffer, options: DecodeImageOptions = {}): Promise<RawImage> {
   const sharp = loadSharp();
   const channels = options.channels ?? 3;
   const maxPixels = options.maxPixels ?? maxImagePixels();
-  let pipeline = sharp(input, { failOn: 'error', limitInputPixels: maxPixels }).flatten({ background: '#ffffff' });
+  const name = typeof input === 'string' ? input : 'the image';
+  // Read here rather than by sharp, so that the file is checked before a byte of it is read.
+  const bytes = typeof input === 'string' ? await readRegularFile(input, imageFileLimit(options.maxBytes)) : input;
+  let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).flatten({ background: '#ffffff' });
   if (options.height !== undefined) pipeline = pipeline.resize({ height: options.height, fit: 'inside', withoutEnlargement: false });
   pipeline = channels === 1 ? pipeline.grayscale() : pipeline.removeAlpha().toColourspace('srgb');
   let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
@@ -43,8 +51,8 @@ export async function decodeImage(input: string | Buffer, options: DecodeImageOp
   } catch (error) {
     // sharp checks the header against limitInputPixels; say so in glyphlab's words, with the size.
     if (error instanceof Error && /pixel limit/i.test(error.message)) {
-      const { width, height } = await readImageHeader(input);
-      checkImageSize(width, height, typeof input === 'string' ? input : 'the image', maxPixels);
+      const { width, height } = await readImageHeader(bytes);
+      checkImageSize(width, height, name, maxPixels);
     }
     throw error;
   }
@@ -55,8 +63,13 @@ export async function decodeImage(input: string | Buffer, options: DecodeImageOp
   return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-/** Width, height and format from a file's header, without decoding the pixels (check them with `checkImageSize`). */
-export async function readImageHeader(input: string | Buffer): Promise<{ width: number; height: number; format: string }> {
+/**
+ * Width, height and format from a file's header, without decoding the pixels (check them with
+ * `checkImageSize`). A path is checked first like {@link decodeImage}'s (a regular file of at
+ * most `maxBytes`, default `maxImageBytes()`); sharp then reads only as much of it as the header takes.
+ */
+export async function readImageHeader(input: string | Buffer, options: { maxBytes?: number } = {}): Promise<{ width: number; height: number; format: string }> {
+  if (typeof input === 'string') checkRegularFile(input, await fs.stat(input), imageFileLimit(options.maxBytes));
   // No pixel limit here: reading the header decodes no pixels, and its size is what callers check.
   const meta = await loadSharp()(input, { limitInputPixels: false }).metadata();
   if (!meta.width || !meta.height || !meta.format) throw new Error('no image size or format in the header');
