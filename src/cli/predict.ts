@@ -1,12 +1,31 @@
 /** `glyphlab predict`: read single equation images with a run's model. */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors';
+import { ConfigError, DataError } from '../errors';
+import { checkRegularFile, imageFileLimit } from '../image/read-file';
 import { preprocessBatch } from '../data/equations/batch-preprocess';
 import { loadRunModel } from '../runs/run-model';
 import { decodeTexts, predictLogits, type SequenceDecoder } from '../training/sequence';
 import { announceBackend } from './backend';
 import { type CommandGroup, choiceOption, DB_OPTION, DECODER_OPTION, flagOption, requireOption, stringOption } from './command';
+
+/**
+ * Refuses, before the model loads, an image argument that is missing, no regular file (a FIFO
+ * would block the read, `/dev/zero` would fill memory) or above `GLYPHLAB_MAX_IMAGE_BYTES`.
+ */
+function checkImageArgument(image: string): void {
+  const path = resolve(image);
+  let stats;
+  try {
+    // stat, not open: opening a FIFO would wait for a writer.
+    stats = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DataError(`cannot read ${image} (${code === 'ENOENT' ? 'no such file' : code ?? String(error)})`, { cause: error });
+  }
+  checkRegularFile(image, stats, imageFileLimit());
+}
 
 export const predictGroup: CommandGroup = {
   name: 'predict',
@@ -26,6 +45,7 @@ export const predictGroup: CommandGroup = {
         const runId = requireOption(args, 'run', '--run 20261122-101500-ab12');
         if (args.positionals.length === 0) throw new ConfigError('no images given: usage `glyphlab predict --run ID IMAGE...`');
         const decoder = choiceOption<SequenceDecoder>(args, 'decoder', ['greedy', 'grammar']) ?? 'greedy';
+        for (const image of args.positionals) checkImageArgument(image);
         await announceBackend(ctx);
         const loaded = await loadRunModel(runId, { dbPath: stringOption(args, 'db') });
         const [height, width, channels] = loaded.inputShape;

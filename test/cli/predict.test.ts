@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index';
@@ -43,5 +44,38 @@ describe('glyphlab predict', () => {
     assert.equal(result.code, EXIT_USAGE);
     assert.match(result.err, /bomb\.png: (PNG|the image) is 20000x20000 = 400000000 pixels, more than the limit of 50000000 .*GLYPHLAB_MAX_IMAGE_PIXELS=N/);
     assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+  });
+  test('a FIFO is refused at once, before the model loads, not read forever', { timeout: 120_000 }, async () => {
+    // Issue #37 item 14: a FIFO hung predict.
+    const fifo = join(root, 'pipe.png');
+    execFileSync('mkfifo', [fifo]);
+    const result = await cli(['predict', '--run', runId, fifo, '--db', db]);
+    assert.equal(result.code, EXIT_USAGE);
+    assert.equal(result.err.trim().split('\n').length, 1, result.err);
+    assert.match(result.err, /pipe\.png is a FIFO \(named pipe\), not a regular file: expected an image file/);
+    assert.equal(result.out, '', 'nothing was predicted');
+  });
+
+  test('/dev/zero is refused as a character device, not read into memory', { timeout: 120_000 }, async () => {
+    // Issue #37 item 14: `predict --run ID /dev/zero` reached 8.3 GB in 60 s.
+    const result = await cli(['predict', '--run', runId, '/dev/zero', '--db', db]);
+    assert.equal(result.code, EXIT_USAGE);
+    assert.match(result.err, /\/dev\/zero is a character device, not a regular file: expected an image file/);
+  });
+
+  test('an image file above GLYPHLAB_MAX_IMAGE_BYTES is refused naming its size, the limit and the variable', async () => {
+    const image = readdirSync(join(dataDir, 'images')).map((f) => join(dataDir, 'images', f))[0]!;
+    const size = readFileSync(image).length;
+    const previous = process.env['GLYPHLAB_MAX_IMAGE_BYTES'];
+    process.env['GLYPHLAB_MAX_IMAGE_BYTES'] = String(size - 1);
+    try {
+      const result = await cli(['predict', '--run', runId, image, '--db', db]);
+      assert.equal(result.code, EXIT_USAGE);
+      assert.match(result.err, new RegExp(`is ${Number((size / 1024).toFixed(1))} KB \\(${size} bytes\\), more than the limit of .* \\(${size - 1} bytes\\) for an image file; GLYPHLAB_MAX_IMAGE_BYTES=N \\(bytes\\) raises it`));
+    } finally {
+      if (previous === undefined) delete process.env['GLYPHLAB_MAX_IMAGE_BYTES'];
+      else process.env['GLYPHLAB_MAX_IMAGE_BYTES'] = previous;
+    }
+    assert.equal((await cli(['predict', '--run', runId, image, '--db', db])).code, EXIT_OK, 'the same image under the default limit');
   });
 });

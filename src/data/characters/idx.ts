@@ -3,12 +3,13 @@
  * number (two zero bytes, a type code, the number of dimensions), one big-endian uint32 per
  * dimension, then the values, big-endian. Files may be gzipped (`.gz`), as distributed.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:buffer';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { DataError, errorMessage } from '../../errors';
 import { checkImageSize } from '../../image/limits';
+import { readRegularFileSync } from '../../image/read-file';
 import { createCharDataset, DIGIT_CLASSES, type CharDataset } from './dataset';
 
 /** IDX type codes, their names and bytes per value. */
@@ -151,12 +152,14 @@ export function parseIdx(bytes: Uint8Array, file = 'IDX data'): IdxArray {
   return { type: type.name, shape, data };
 }
 
-/** Reads and decodes one IDX file (raw or gzipped). */
+/** Reads and decodes one IDX file (raw or gzipped); a FIFO or a device is refused before it is read. */
 export function readIdxFile(path: string): IdxArray {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    // No limit but a buffer's: the header declares the size, and parseIdx holds the file to it.
+    bytes = readRegularFileSync(path, { maxBytes: constants.MAX_LENGTH, what: 'IDX file' });
   } catch (error) {
+    if (error instanceof DataError) throw error;
     throw new DataError(`${path}: cannot read the IDX file (${errorMessage(error)})`, { cause: error });
   }
   return parseIdx(bytes, path);

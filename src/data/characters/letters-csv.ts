@@ -1,14 +1,16 @@
 /**
  * The A-Z handwritten letters CSV (Kaggle's "A_Z Handwritten Data.csv",
  * about 370,000 rows, ~700 MB): one image a row, the label (0-25 for A-Z) then 784 pixel values
- * 0-255 of a 28x28 image. The file is read line by line so that it never sits in memory as text.
+ * 0-255 of a 28x28 image. The file is read line by line so that it never sits in memory as text,
+ * and no line may be much longer than a row can be, so that a file without line breaks is refused
+ * rather than gathered into one string; a FIFO or a device is refused before it is read.
  *
  * The file cannot be downloaded here: put it at `data/letters/A_Z Handwritten Data.csv` (or pass
  * any path) and load it with `loadLettersCsv(path)` or the `letters-csv:FILE` data specifier.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
 import { DataError, errorMessage } from '../../errors';
+import { openRegularFile } from '../../image/read-file';
 import { createCharDataset, type CharDataset } from './dataset';
 
 /** The letter class names, label 0 = 'A'. */
@@ -41,6 +43,27 @@ class GrowableBytes {
 }
 
 /**
+ * The lines of a stream of text (ending in \n or \r\n), none longer than `maxLength` characters:
+ * a longer one is a DataError naming `path`, its line and `why` the limit holds, before more of
+ * it is gathered.
+ */
+async function* boundedLines(pieces: AsyncIterable<string>, maxLength: number, path: string, why: string): AsyncGenerator<string> {
+  let carry = '';
+  let yielded = 0;
+  const line = (text: string): string => (text.endsWith('\r') ? text.slice(0, -1) : text);
+  for await (const piece of pieces) {
+    const parts = (carry + piece).split('\n');
+    carry = parts.pop() ?? '';
+    for (const part of parts) {
+      yielded++;
+      yield line(part);
+    }
+    if (carry.length > maxLength) throw new DataError(`${path}:${yielded + 1}: a line of more than ${maxLength} characters; ${why}`);
+  }
+  if (carry !== '') yield line(carry);
+}
+
+/**
  * Streams the letters CSV into a data set (pixels scaled to [0, 1]). Every row must have exactly
  * 1 + size*size numeric fields, a label in 0..classes-1 and pixels in 0-255; otherwise a
  * DataError names the file, the line and the field.
@@ -60,8 +83,13 @@ export async function loadLettersCsv(path: string, options: LoadLettersCsvOption
   const pixels = new GrowableBytes();
   const labels: number[] = [];
   const row = new Uint8Array(pixelCount);
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // No size limit: the real file is 700 MB, and memory grows with its rows, not its text. The
+  // open refuses a FIFO (which would wait for a writer) or a device (which would never end).
+  const { handle } = await openRegularFile(path, { maxBytes: Number.MAX_SAFE_INTEGER, what: 'letters CSV' });
+  const stream = handle.createReadStream({ encoding: 'utf8' });
+  // A row is a label and size*size values of up to 3 digits, with commas; 8 characters a field leaves room for spaces and decimals.
+  const maxLineLength = (pixelCount + 1) * 8 + 1024;
+  const lines = boundedLines(stream as AsyncIterable<string>, maxLineLength, path, `a row of a ${size}x${size} image (a label and ${pixelCount} pixel values) is far shorter`);
   let lineNumber = 0;
   try {
     for await (const line of lines) {
@@ -94,8 +122,9 @@ export async function loadLettersCsv(path: string, options: LoadLettersCsvOption
     if (error instanceof DataError) throw error;
     throw new DataError(`${path}:${lineNumber}: cannot read the letters CSV (${errorMessage(error)})`, { cause: error });
   } finally {
-    lines.close();
+    await lines.return(undefined);
     stream.destroy();
+    await handle.close();
   }
   if (labels.length === 0) throw new DataError(`${path}: no data rows; expected "label,pixel1,...,pixel${pixelCount}" rows`);
   const images = new Float32Array(pixels.length);

@@ -2,9 +2,9 @@
  * Decoding and preprocessing of one batch of images into a Float32Array `[n, h, w, c]` in
  * [-1, 1] (`x/255*2-1`). Runs in the batch workers or, without workers, on the calling thread.
  */
-import { readFileSync } from 'node:fs';
 import { DataError } from '../../errors';
 import { decodeSimplePng, pngDimensions } from '../../image/png';
+import { imageFileLimit, readRegularFileSync } from '../../image/read-file';
 import { convertChannels, createRawImage, type RawImage, shrinkByInteger } from '../../image/raw-image';
 import { decodeImage } from '../../image/sharp-io';
 import { createRng } from '../../util/rng';
@@ -45,15 +45,29 @@ function wholeShrinkFactor(size: { width: number; height: number } | undefined, 
   return size.width % factor === 0 ? factor : undefined;
 }
 
-/**
- * Decodes one image file to a model input: resized to `height` keeping the aspect ratio,
- * padded (white, on the right) or cropped to `width`, grayscale or RGB, as 8-bit pixels.
- */
-export async function loadModelInput(path: string, options: { height: number; width: number; channels: 1 | 3 }): Promise<RawImage> {
-  let image: RawImage;
+/** Reads an image file within the byte limit; a file system error becomes a DataError naming the file. */
+function readImageBytes(path: string): Buffer {
   try {
     // Synchronous read: this runs in a batch worker, where blocking costs nothing and a thread hop per small file would.
-    const bytes = readFileSync(path);
+    return readRegularFileSync(path, imageFileLimit());
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code ?? (error instanceof Error ? error.message : String(error));
+    throw new DataError(`cannot read ${path} (${reason})`, { cause: error });
+  }
+}
+
+/**
+ * Decodes one image file to a model input: resized to `height` keeping the aspect ratio,
+ * padded (white, on the right) or cropped to `width`, grayscale or RGB, as 8-bit pixels. A path
+ * that is no regular file (a FIFO, a device) or a file above `maxImageBytes()` is a DataError
+ * naming it, before anything is read.
+ */
+export async function loadModelInput(path: string, options: { height: number; width: number; channels: 1 | 3 }): Promise<RawImage> {
+  const bytes = readImageBytes(path);
+  let image: RawImage;
+  try {
     // The header says whether the fast path applies; decoding first would decode twice when not.
     const factor = wholeShrinkFactor(pngDimensions(bytes), options.height);
     const png = factor ? decodeSimplePng(bytes) : undefined;

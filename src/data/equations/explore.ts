@@ -4,9 +4,9 @@
  * samples. Plain numbers first; DataFrames (danfojs, loaded lazily: it pulls in tfjs), plotly
  * figure specs and an HTML report are built from them.
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { decodeSimplePng } from '../../image/png';
+import { imageFileLimit, readRegularFileSync } from '../../image/read-file';
 import { columnInkProfile, convertChannels, type RawImage } from '../../image/raw-image';
 import { decodeImage } from '../../image/sharp-io';
 import { createRng } from '../../util/rng';
@@ -50,7 +50,7 @@ export interface Exploration {
 }
 
 async function decodeGray(path: string): Promise<RawImage> {
-  const bytes = readFileSync(path);
+  const bytes = readRegularFileSync(path, imageFileLimit());
   const png = decodeSimplePng(bytes);
   return png ? convertChannels(png, 1) : decodeImage(bytes, { channels: 1 });
 }
@@ -97,7 +97,7 @@ export async function exploreDataset(samples: readonly LabeledImage[], options: 
     const sample = samples[i] as LabeledImage;
     const ext = extname(sample.path).toLowerCase();
     const mime = ext === '.jpg' || ext === '.jpeg' ? 'image/jpeg' : ext === '.webp' ? 'image/webp' : 'image/png';
-    return { filename: sample.filename, label: sample.label, dataUri: `data:${mime};base64,${readFileSync(sample.path).toString('base64')}` };
+    return { filename: sample.filename, label: sample.label, dataUri: `data:${mime};base64,${readRegularFileSync(sample.path, imageFileLimit()).toString('base64')}` };
   });
   return {
     count: stats.count,

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,18 @@ describe('loadIdxDataset / loadIdxDirectory', () => {
       writeFileSync(join(dir, 'lbls'), encodeIdx({ type: 'uint8', shape: [2], data: [0, 1] }));
       assert.throws(() => loadIdxDataset(join(dir, 'imgs'), join(dir, 'lbls')), /lbls: 2 labels but .*imgs holds 3 images/);
     });
+  });
+
+  test('a FIFO or a device is refused before it is read', { timeout: 120_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glyphlab-idx-fifo-'));
+    try {
+      const fifo = join(dir, 'train-images-idx3-ubyte');
+      execFileSync('mkfifo', [fifo]);
+      assert.throws(() => readIdxFile(fifo), (e: unknown) => e instanceof DataError && e.message === `${fifo} is a FIFO (named pipe), not a regular file: expected an IDX file`);
+      assert.throws(() => readIdxFile('/dev/zero'), (e: unknown) => e instanceof DataError && /^\/dev\/zero is a character device, not a regular file/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('labels beyond the given classes and swapped files are errors', () => {

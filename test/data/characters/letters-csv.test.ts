@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,5 +67,20 @@ describe('loadLettersCsv', () => {
     await withCsv('\n\n', async (path) => {
       await assert.rejects(loadLettersCsv(path), /no data rows/);
     });
+  });
+
+  test('a FIFO is refused before it is opened for reading, and a file without line breaks before it is gathered into one string', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glyphlab-letters-'));
+    try {
+      const fifo = join(dir, 'pipe.csv');
+      execFileSync('mkfifo', [fifo]);
+      await assert.rejects(loadLettersCsv(fifo), (e: unknown) => e instanceof DataError && e.message === `${fifo} is a FIFO (named pipe), not a regular file: expected a letters CSV`);
+      // Issue #37 item 14: a file of one endless line. 20 KB of it stands in for gigabytes.
+      const endless = join(dir, 'endless.csv');
+      writeFileSync(endless, `${row(1)}\n${'7,'.repeat(10_000)}`);
+      await assert.rejects(loadLettersCsv(endless), (e: unknown) => e instanceof DataError && /endless\.csv:2: a line of more than 7304 characters; a row of a 28x28 image \(a label and 784 pixel values\) is far shorter/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,15 +1,28 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataError } from '../../../src/errors';
-import { loadLabeledImages, parseCsv } from '../../../src/data/equations/load';
+import { ConfigError, DataError } from '../../../src/errors';
+import { createCsvParser, createLineParser, DEFAULT_MAX_LABELS_BYTES, loadLabeledImages, maxLabelsBytes, parseCsv, type RawRow } from '../../../src/data/equations/load';
 import { synthesizeEquations } from '../../../src/data/equations/synth';
 import { loadSharp } from '../../../src/image/sharp-io';
 import { writePngBomb } from '../../support/png-bomb';
 
 const root = mkdtempSync(join(tmpdir(), 'glyphlab-load-'));
+
+/** Runs `fn` with environment variable `name` set to `value`, then restores it. */
+async function withEnv<T>(name: string, value: string, fn: () => Promise<T>): Promise<T> {
+  const previous = process.env[name];
+  process.env[name] = value;
+  try {
+    return await fn();
+  } finally {
+    if (previous === undefined) delete process.env[name];
+    else process.env[name] = previous;
+  }
+}
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 
@@ -125,5 +138,84 @@ describe('loadLabeledImages', () => {
       if (previous === undefined) delete process.env['GLYPHLAB_MAX_IMAGE_PIXELS'];
       else process.env['GLYPHLAB_MAX_IMAGE_PIXELS'] = previous;
     }
+  });
+  test('the CSV and line parsers give the same rows whatever pieces the text streams in', () => {
+    const csv = 'filename,label\r\n"images/a,b.png","say ""1+1=2"""\r\nimages/c.png,3*3=9\r\r\n"multi\nline",x\nlast,row';
+    const lines = 'images/a.png 1+1=2\r\n\r\nimages/b.png   3*3=9\nlast\r\n';
+    const whole = (make: (onRow: (row: RawRow) => void) => { push(t: string): void; end(): void }, text: string, cuts: number[]): RawRow[] => {
+      const rows: RawRow[] = [];
+      const parser = make((row) => rows.push(row));
+      let start = 0;
+      for (const cut of [...cuts, text.length]) {
+        parser.push(text.slice(start, cut));
+        start = cut;
+      }
+      parser.end();
+      return rows;
+    };
+    const csvRows = whole(createCsvParser, csv, []);
+    assert.deepEqual(csvRows.map((r) => r.fields), [['filename', 'label'], ['images/a,b.png', 'say "1+1=2"'], ['images/c.png', '3*3=9'], ['multi\nline', 'x'], ['last', 'row']]);
+    assert.deepEqual(csvRows.map((r) => r.row), [1, 2, 3, 5, 7]);
+    assert.deepEqual(parseCsv(csv), csvRows);
+    const lineRows = whole(createLineParser, lines, []);
+    assert.deepEqual(lineRows.map((r) => [r.row, ...r.fields]), [[1, 'images/a.png', '1+1=2'], [3, 'images/b.png', '3*3=9'], [4, 'last', '']]);
+    // Every place one piece can end and the next begin, and one character at a time.
+    for (let cut = 0; cut <= csv.length; cut++) assert.deepEqual(whole(createCsvParser, csv, [cut]), csvRows, `csv cut at ${cut}`);
+    for (let cut = 0; cut <= lines.length; cut++) assert.deepEqual(whole(createLineParser, lines, [cut]), lineRows, `lines cut at ${cut}`);
+    assert.deepEqual(whole(createCsvParser, csv, Array.from({ length: csv.length }, (_, i) => i)), csvRows);
+    assert.deepEqual(whole(createLineParser, lines, Array.from({ length: lines.length }, (_, i) => i)), lineRows);
+  });
+
+  test('a labels file above GLYPHLAB_MAX_LABELS_BYTES is refused before it is read, naming its size and the limit', async () => {
+    // Issue #37 item 14: a 300 MB labels.csv ended in a V8 out-of-memory abort. A 2 KB one under a 1 KB limit stands in.
+    const rows = Array.from({ length: 100 }, (_, i) => `images/00000${i % 6}.png,${i}+1=${i + 1}`).join('\n');
+    const dir = await fixture(`filename,label\n${rows}\n`);
+    const size = readFileSync(join(dir, 'labels.csv')).length;
+    const refused = (e: unknown): boolean =>
+      e instanceof DataError &&
+      e.message.startsWith(`${join(dir, 'labels.csv')} is ${Number((size / 1024).toFixed(1))} KB (${size} bytes), more than the limit of 1 KB (1024 bytes) for a labels file; GLYPHLAB_MAX_LABELS_BYTES=N (bytes) raises it`) &&
+      /--max-old-space-size/.test(e.message);
+    await assert.rejects(loadLabeledImages(dir, { skipInvalid: true, maxLabelsBytes: 1024 }), refused);
+    await withEnv('GLYPHLAB_MAX_LABELS_BYTES', '1024', () => assert.rejects(loadLabeledImages(dir, { skipInvalid: true }), refused));
+    // Under the limit the same file loads (its duplicates reported, not fatal).
+    assert.equal((await loadLabeledImages(dir, { skipInvalid: true, maxLabelsBytes: size })).samples.length, 6);
+    assert.equal(maxLabelsBytes({}), DEFAULT_MAX_LABELS_BYTES);
+    assert.throws(() => maxLabelsBytes({ GLYPHLAB_MAX_LABELS_BYTES: '2GB' }), (e: unknown) => e instanceof ConfigError && /GLYPHLAB_MAX_LABELS_BYTES "2GB" is not valid: expected a whole number of bytes >= 1/.test(e.message));
+  });
+
+  test('a labels file or an image that is a FIFO is refused at once, never opened for a read that waits forever', { timeout: 120_000 }, async () => {
+    const dir = await fixture('filename,label\nimages/000000.png,1+2=3\nimages/pipe.png,1+1=2\n');
+    execFileSync('mkfifo', [join(dir, 'images', 'pipe.png')]);
+    for (const check of ['header', 'decode'] as const) {
+      await assert.rejects(loadLabeledImages(dir, { check }), (e: unknown) => e instanceof DataError && /row 3 \(images\/pipe\.png\): unreadable-image: .*pipe\.png is a FIFO \(named pipe\), not a regular file/.test(e.message));
+    }
+    const pipeLabels = join(root, 'pipe-labels');
+    mkdirSync(pipeLabels);
+    execFileSync('mkfifo', [join(pipeLabels, 'labels.csv')]);
+    await assert.rejects(loadLabeledImages(pipeLabels), (e: unknown) => e instanceof DataError && e.message.startsWith(`labels file ${join(pipeLabels, 'labels.csv')} is a FIFO (named pipe), not a file`));
+  });
+
+  test('an image file above GLYPHLAB_MAX_IMAGE_BYTES is an invalid row before a byte of it is read, in both modes', async () => {
+    // Issue #37 item 14: a PNG padded to 1.5 GB passed `data check --quick`, read whole. A sparse
+    // file of 100 MB stands in: it takes neither disk nor memory unless read.
+    const dir = await fixture('filename,label\nimages/padded.png,1+1=2\nimages/000000.png,1+2=3\n');
+    copyFileSync(join(dir, 'images', '000000.png'), join(dir, 'images', 'padded.png'));
+    truncateSync(join(dir, 'images', 'padded.png'), 100 * 2 ** 20);
+    for (const check of ['header', 'decode'] as const) {
+      await assert.rejects(
+        loadLabeledImages(dir, { check }),
+        (e: unknown) =>
+          e instanceof DataError &&
+          /row 2 \(images\/padded\.png\): image-too-large: 100 MB \(104857600 bytes\), more than the limit of 64 MB \(67108864 bytes\) for an image file \(GLYPHLAB_MAX_IMAGE_BYTES=N raises it\)/.test(e.message),
+      );
+    }
+    // A small limit through the option and the variable: the synthesised image of a few KB is refused too.
+    const tooLarge = (e: unknown): boolean => e instanceof DataError && /2 of 2 rows are invalid: .*row 3 \(images\/000000\.png\): image-too-large: .* more than the limit of 1000 bytes for an image file/.test(e.message);
+    await assert.rejects(loadLabeledImages(dir, { check: 'header', maxBytes: 1000 }), tooLarge);
+    await withEnv('GLYPHLAB_MAX_IMAGE_BYTES', '1000', () => assert.rejects(loadLabeledImages(dir, { check: 'header' }), tooLarge));
+    // The header check reads only the header: a PNG whose pixels are gone after its IHDR passes it.
+    const png = readFileSync(join(dir, 'images', '000000.png'));
+    writeFileSync(join(dir, 'images', 'padded.png'), Buffer.concat([png.subarray(0, 33), Buffer.alloc(1000)]));
+    assert.equal((await loadLabeledImages(dir, { check: 'header' })).samples.length, 2);
   });
 });
