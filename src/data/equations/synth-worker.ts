@@ -1,11 +1,11 @@
 /**
  * Worker-thread entry for {@link synthesizeEquations}: receives lists of image indices, renders
- * and writes each image, and reports how many it finished. Every image draws from its own
+ * and writes each image, and reports the hash of each it wrote (synthesis records them). Every image draws from its own
  * generator (`createRng(`${seed}:${index}`)`), so output does not depend on which worker
  * renders it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type SynthJobConfig, writeSynthImage } from './synth';
+import { type SynthJobConfig, type SynthWorkerMessage, writeSynthImage } from './synth';
 
 const config = workerData as SynthJobConfig;
 const port = parentPort;
@@ -15,11 +15,12 @@ if (port) {
       port.close();
       return;
     }
+    let reply: SynthWorkerMessage;
     try {
-      for (const index of message.indices) writeSynthImage(config, index);
-      port.postMessage({ done: message.indices.length });
+      reply = { written: message.indices.map((index): [number, string] => [index, writeSynthImage(config, index)]) };
     } catch (error) {
-      port.postMessage({ error: error instanceof Error ? error.message : String(error) });
+      reply = { error: error instanceof Error ? error.message : String(error) };
     }
+    port.postMessage(reply);
   });
 }
