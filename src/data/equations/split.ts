@@ -5,13 +5,14 @@
  * sorted file names and labels of each split) lets two training runs prove they used the same
  * split. `loadEquationSplits` gives a data folder's split: its `split.json`, else a fresh one.
  */
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '../../errors';
+import { type FileReadLimit, fileKind, readRegularFileSync } from '../../image/read-file';
 import { SPLIT_NAMES, type SplitName } from '../../types';
 import { sha256 } from '../../util/hash';
 import { createRng } from '../../util/rng';
-import { type LabeledImage, loadLabeledImages } from './load';
+import { type LabeledImage, loadLabeledImages, maxLabelsBytes } from './load';
 
 export interface StratifiedSplitOptions<T> {
   /** Relative sizes of train, val and test, e.g. `[8, 1, 1]`. Defaults to `[8, 1, 1]`. */
@@ -179,6 +180,14 @@ export function writeSplitManifest(dir: string, result: SplitResult<{ filename: 
 }
 
 /**
+ * The largest split manifest read: four times the labels file's limit, since it holds every row
+ * of the labels with its JSON keys (about three times the bytes).
+ */
+function splitManifestLimit(): FileReadLimit {
+  return { maxBytes: 4 * maxLabelsBytes(), what: 'split manifest', limitVariable: 'GLYPHLAB_MAX_LABELS_BYTES', advice: 'a split manifest may have four times the bytes of a labels file' };
+}
+
+/**
  * Reads the split manifest of a data folder (`DIR/split.json` by default), or undefined when the
  * folder has none. A malformed manifest is a DataError naming the file and what is wrong. A
  * manifest written before the validation split was called `val` (its files and counts under
@@ -187,10 +196,12 @@ export function writeSplitManifest(dir: string, result: SplitResult<{ filename: 
 export function readSplitManifest(dir: string, fileName = 'split.json'): SplitManifest | undefined {
   const path = join(dir, fileName);
   if (!existsSync(path)) return undefined;
-  if (!statSync(path).isFile()) throw new DataError(`split manifest ${path} is a folder, not a file; remove it, or write the split with \`glyphlab data split ${dir}\``);
+  const stats = statSync(path);
+  if (!stats.isFile()) throw new DataError(`split manifest ${path} is ${fileKind(stats)}, not a file; remove it, or write the split with \`glyphlab data split ${dir}\``);
+  const text = readRegularFileSync(path, splitManifestLimit()).toString('utf8');
   let manifest: SplitManifest;
   try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as SplitManifest;
+    manifest = JSON.parse(text) as SplitManifest;
   } catch (error) {
     throw new DataError(`split manifest ${path} is not valid JSON (${(error as Error).message}); rewrite it with \`glyphlab data split ${dir}\``);
   }
@@ -239,11 +250,74 @@ export interface LoadEquationSplitsOptions {
   check?: 'decode' | 'header';
 }
 
+/** At most `max` of `items`, with how many more there are. */
+function someItems(items: readonly string[], max = 3): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+/** `names` quoted, at most `max` of them, with how many more there are. */
+function someNames(names: readonly string[], max = 3): string {
+  return someItems(names.map((name) => JSON.stringify(name)), max);
+}
+
+/** `1 file is`, `3 files are`: a count of files with its verb, when one is given. */
+function files(count: number, singular = '', plural = ''): string {
+  return `${count} file${count === 1 ? '' : 's'}${count === 1 ? (singular ? ` ${singular}` : '') : plural ? ` ${plural}` : ''}`;
+}
+
+/**
+ * The samples of each split that `manifest` lists, after checking that it still describes the
+ * labels file: every sample in exactly one split, under the label the labels file gives it.
+ * Anything else is a DataError naming the files, since a stale split silently changes what a
+ * run trains and tests on: an image the labels gained after the split (a `data synth` that
+ * extended the folder) would never be used, one they lost would be a hole, and a changed label
+ * would train on another label than the fingerprint records.
+ */
+function splitsFromManifest(manifest: SplitManifest, samples: readonly LabeledImage[], manifestPath: string, labelsPath: string, dataDir: string): Record<SplitName, LabeledImage[]> {
+  const byName = new Map(samples.map((s) => [s.filename, s]));
+  const listedIn = new Map<string, SplitName>();
+  const splits: Record<SplitName, LabeledImage[]> = { train: [], val: [], test: [] };
+  const missing: string[] = [];
+  const twice: string[] = [];
+  const relabelled: string[] = [];
+  for (const name of SPLIT_NAMES) {
+    for (const file of manifest.files[name]) {
+      const earlier = listedIn.get(file.filename);
+      if (earlier !== undefined) {
+        twice.push(`${JSON.stringify(file.filename)} (${earlier} and ${name})`);
+        continue;
+      }
+      listedIn.set(file.filename, name);
+      const sample = byName.get(file.filename);
+      if (!sample) missing.push(file.filename);
+      else if (sample.label !== file.label) relabelled.push(`${JSON.stringify(file.filename)} (${JSON.stringify(file.label)} there, ${JSON.stringify(sample.label)} in the labels)`);
+      else splits[name].push(sample);
+    }
+  }
+  const unlisted = samples.filter((s) => !listedIn.has(s.filename)).map((s) => s.filename);
+  const problems = [
+    unlisted.length > 0 ? `${unlisted.length} of the ${samples.length} images in ${labelsPath} ${unlisted.length === 1 ? 'is' : 'are'} in no split (${someNames(unlisted)}) and would never be used` : '',
+    missing.length > 0 ? `it names ${files(missing.length)} that ${labelsPath} lacks (${someNames(missing)})` : '',
+    relabelled.length > 0 ? `${files(relabelled.length, 'has', 'have')} another label than the labels file gives (${someItems(relabelled)})` : '',
+    twice.length > 0 ? `${files(twice.length, 'is', 'are')} in two splits (${someItems(twice)})` : '',
+  ].filter((p) => p !== '');
+  if (problems.length > 0) {
+    throw new DataError(
+      `${manifestPath} no longer matches the labels: ${problems.join('; ')}. The labels or the split changed since the split was written ` +
+        `(a \`glyphlab data synth\` that extended the folder, say): rewrite the split with \`glyphlab data split ${dataDir}\` ` +
+        '(its fingerprint changes, so runs recorded with the old split are not comparable), or remove split.json to split from the seed',
+    );
+  }
+  return splits;
+}
+
 /**
  * Loads the data folder and returns its split: the folder's `split.json`, or a fresh stratified
  * 8:1:1 one from `seed`. Every image is decoded first (unless `check: 'header'`), so that an
  * unreadable one is a DataError naming it now rather than a failure after the last epoch. A
- * manifest naming files the labels lack is a DataError.
+ * manifest that no longer matches the labels (images in no split, files the labels lack, other
+ * labels, a file in two splits) is a DataError naming them and saying how to rewrite it.
  *
  * @example
  * const { splits, fingerprint } = await loadEquationSplits('data/equations');
@@ -256,20 +330,6 @@ export async function loadEquationSplits(dataDir: string, seed = 0, options: Loa
     const result = stratifiedSplit(set.samples, { seed });
     return { splits: result.splits, fingerprint: result.fingerprint, fromManifest: false, imageCheck };
   }
-  const byName = new Map(set.samples.map((s) => [s.filename, s]));
-  const splits: Record<SplitName, LabeledImage[]> = { train: [], val: [], test: [] };
-  const missing: string[] = [];
-  for (const name of SPLIT_NAMES) {
-    for (const file of manifest.files[name]) {
-      const sample = byName.get(file.filename);
-      if (sample) splits[name].push(sample);
-      else missing.push(file.filename);
-    }
-  }
-  if (missing.length > 0) {
-    throw new DataError(
-      `${join(dataDir, 'split.json')} names ${missing.length} files that ${set.labelsPath} lacks (first: ${missing.slice(0, 3).join(', ')}); rewrite the split with \`glyphlab data split ${dataDir}\``,
-    );
-  }
+  const splits = splitsFromManifest(manifest, set.samples, join(dataDir, 'split.json'), set.labelsPath, dataDir);
   return { splits, fingerprint: manifest.fingerprint, fromManifest: true, imageCheck };
 }

@@ -138,6 +138,53 @@ describe('stratifiedSplit', () => {
     }
   });
 
+  test('a split.json older than the labels is refused, naming what changed and how to rewrite it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glyphlab-split-stale-'));
+    try {
+      await synthesizeEquations({ outDir: dir, count: 10, seed: 'stale', workers: 0 });
+      const set = await loadEquationSplits(dir);
+      writeSplitManifest(dir, stratifiedSplit([...set.splits.train, ...set.splits.val, ...set.splits.test], { seed: 1 }));
+      assert.equal((await loadEquationSplits(dir)).fromManifest, true);
+      const stale = (pattern: RegExp) => (e: unknown) =>
+        e instanceof DataError &&
+        e.message.startsWith(`${join(dir, 'split.json')} no longer matches the labels: `) &&
+        pattern.test(e.message) &&
+        e.message.includes(`\`glyphlab data split ${dir}\``);
+
+      // Issue #37 item 6: synthesis extended the folder, and the old split left the new images unused.
+      await synthesizeEquations({ outDir: dir, count: 14, seed: 'stale', workers: 0 });
+      await assert.rejects(loadEquationSplits(dir), stale(/4 of the 14 images in .*labels\.csv are in no split \("images\/000010\.png", "images\/000011\.png", "images\/000012\.png" and 1 more\) and would never be used/));
+
+      // A split naming files the labels lack, a file in two splits, a label changed since.
+      const labels = readFileSync(join(dir, 'labels.csv'), 'utf8');
+      writeFileSync(join(dir, 'labels.csv'), labels.split('\n').slice(0, 10).join('\n') + '\n');
+      const manifest = JSON.parse(readFileSync(join(dir, 'split.json'), 'utf8')) as SplitManifest;
+      const [first, second] = manifest.files.train as [{ filename: string; label: string }, { filename: string; label: string }];
+      manifest.files.test.push(first);
+      second.label = '1+1=2';
+      writeFileSync(join(dir, 'split.json'), JSON.stringify(manifest));
+      await assert.rejects(
+        loadEquationSplits(dir),
+        stale(
+          new RegExp(
+            `it names 1 file that .*labels\\.csv lacks \\("images/000009\\.png"\\); ` +
+              `1 file has another label than the labels file gives \\(${JSON.stringify(second.filename).replace(/[./*+()]/g, '\\$&')} \\("1\\+1=2" there, .* in the labels\\)\\); ` +
+              `1 file is in two splits \\(${JSON.stringify(first.filename).replace(/[./*+()]/g, '\\$&')} \\(train and test\\)\\)`,
+          ),
+        ),
+      );
+      // Rewritten, the split covers the folder again.
+      rmSync(join(dir, 'split.json'));
+      const fresh = await loadEquationSplits(dir);
+      writeSplitManifest(dir, stratifiedSplit([...fresh.splits.train, ...fresh.splits.val, ...fresh.splits.test], { seed: 1 }));
+      const reread = await loadEquationSplits(dir);
+      assert.equal(reread.fromManifest, true);
+      assert.equal(reread.splits.train.length + reread.splits.val.length + reread.splits.test.length, 9);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('bad ratios are a ConfigError', () => {
     assert.deepEqual(parseRatios('8:1:1'), [8, 1, 1]);
     assert.throws(() => parseRatios('8:1'), ConfigError);
