@@ -6,7 +6,7 @@ import { ConfigError } from '../errors';
 import { DEFAULT_FORM_SHARES, formatLabelDistributions, parseFormShares } from '../data/equations/forms';
 import { exploreDataset, explorationReport, explorationRows } from '../data/equations/explore';
 import { describeInvalidRows, type LabeledImageSet, loadLabeledImages } from '../data/equations/load';
-import { parseRatios, stratifiedSplit, writeSplitManifest } from '../data/equations/split';
+import { parseRatios, readSplitManifest, stratifiedSplit, writeSplitManifest } from '../data/equations/split';
 import { SPLIT_NAMES } from '../types';
 import { synthesizeEquations } from '../data/equations/synth';
 import { SYNTH_FONT_NAMES } from '../data/fonts';
@@ -128,7 +128,8 @@ export const dataGroup: CommandGroup = {
       details:
         'Re-running on the same folder with the same options keeps complete images and renders the rest; a larger --count extends it.\n' +
         'A folder that holds files glyphlab did not synthesise is refused (a new or empty one is fine); a smaller --count than\n' +
-        'the earlier run needs --force, which deletes the images beyond it.\n' +
+        'the earlier run needs --force, which deletes the images beyond it. DIR/synth-images.sha256 records every image written:\n' +
+        'a file at an image name that synthesis did not write (or that changed since) is refused, never labelled or deleted.\n' +
         `Fonts: ${SYNTH_FONT_NAMES.join(', ')}.`,
       async run(args, ctx) {
         const out = stringOption(args, 'out');
@@ -152,12 +153,22 @@ export const dataGroup: CommandGroup = {
           onProgress: (done, total) => bar.update(done, total),
         });
         bar.finish();
+        // A split.json written before this run lists other images than labels.csv now does; training refuses it until it is rewritten.
+        let staleSplit: string | undefined;
+        try {
+          const split = readSplitManifest(result.outDir);
+          const listed = split ? SPLIT_NAMES.reduce((n, name) => n + split.files[name].length, 0) : result.count;
+          if (listed !== result.count) staleSplit = `${join(result.outDir, 'split.json')} lists ${listed} images, labels.csv now ${result.count}: \`glyphlab data split ${result.outDir}\` rewrites it (training refuses the old split)`;
+        } catch (error) {
+          staleSplit = error instanceof Error ? error.message : String(error);
+        }
         if (flagOption(args, 'json')) {
-          return ctx.printJson({ ...result, distributions: { count: result.distributions.count, lengthCounts: Object.fromEntries(result.distributions.lengthCounts), charCounts: Object.fromEntries(result.distributions.charCounts) } });
+          return ctx.printJson({ ...result, ...(staleSplit ? { staleSplit } : {}), distributions: { count: result.distributions.count, lengthCounts: Object.fromEntries(result.distributions.lengthCounts), charCounts: Object.fromEntries(result.distributions.charCounts) } });
         }
         ctx.print(`wrote ${result.written} images, kept ${result.skipped} from an earlier run, in ${(result.elapsedMs / 1000).toFixed(1)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
         if (result.removed > 0) ctx.print(`removed ${result.removed} images of the earlier run beyond --count ${result.count}`);
         ctx.print(`labels: ${result.labelsPath}`);
+        if (staleSplit) ctx.print(`note: ${staleSplit}`);
         ctx.print(formatLabelDistributions(result.distributions));
       },
     },

@@ -4,6 +4,8 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
+import { encodePng } from '../../src/image/png';
+import { createRawImage } from '../../src/image/raw-image';
 import { cli } from '../support/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-data-'));
@@ -74,6 +76,43 @@ describe('glyphlab data', () => {
     assert.equal(forced.code, EXIT_OK, forced.err);
     assert.match(forced.out, /removed 2 images of the earlier run beyond --count 4/);
     assert.equal(readFileSync(join(set, 'labels.csv'), 'utf8').trim().split('\n').length, 5);
+  });
+
+  test("synth never labels or deletes a user's image dropped at one of its names (exit 2, one line naming it, nothing touched)", async () => {
+    // Issue #37 item 5: a 1x1 images/000060.png was labelled when the set grew and deleted when it shrank.
+    const set = join(root, 'dropped');
+    assert.equal((await cli(['data', 'synth', '--out', set, '--count', '5', '--workers', '0'])).code, EXIT_OK);
+    const mine = encodePng(createRawImage(1, 1, 3, [255, 255, 255]));
+    writeFileSync(join(set, 'images', '000006.png'), mine);
+    const labels = readFileSync(join(set, 'labels.csv'), 'utf8');
+    const grown = await cli(['data', 'synth', '--out', set, '--count', '8', '--workers', '0']);
+    assert.equal(grown.code, EXIT_USAGE);
+    assert.equal(grown.err.trim().split('\n').length, 1, grown.err);
+    assert.match(grown.err, /"images\/000006\.png": not an image synthesis wrote \(a 1x1 PNG\)/);
+    assert.match(grown.err, /never labels, overwrites or deletes a file it did not write: move it out of /);
+    assert.equal(readFileSync(join(set, 'labels.csv'), 'utf8'), labels);
+    assert.doesNotMatch(readFileSync(join(set, 'labels.csv'), 'utf8'), /000006/);
+    const cut = await cli(['data', 'synth', '--out', set, '--count', '3', '--workers', '0', '--force']);
+    assert.equal(cut.code, EXIT_OK, cut.err);
+    assert.match(cut.out, /removed 2 images of the earlier run beyond --count 3/);
+    assert.ok(readFileSync(join(set, 'images', '000006.png')).equals(mine), "the user's image is still there, unchanged");
+  });
+
+  test('after synth extends a folder, its old split.json is named: synth says so and train refuses it until `data split` rewrites it', async () => {
+    const set = join(root, 'extended');
+    assert.equal((await cli(['data', 'synth', '--out', set, '--count', '10', '--workers', '0'])).code, EXIT_OK);
+    assert.equal((await cli(['data', 'split', set])).code, EXIT_OK);
+    const extended = await cli(['data', 'synth', '--out', set, '--count', '14', '--workers', '0']);
+    assert.equal(extended.code, EXIT_OK, extended.err);
+    assert.match(extended.out, new RegExp(`note: .*split\\.json lists 10 images, labels\\.csv now 14: \`glyphlab data split ${set.replace(/[./]/g, '\\$&')}\` rewrites it`));
+    const db = join(root, 'extended.db');
+    const refused = await cli(['train', '--data', set, '--epochs', '1', '--db', db]);
+    assert.equal(refused.code, EXIT_USAGE);
+    assert.match(refused.err, /split\.json no longer matches the labels: 4 of the 14 images in .*labels\.csv are in no split/);
+    assert.ok(!existsSync(db), 'no run was started');
+    assert.equal((await cli(['data', 'split', set])).code, EXIT_OK);
+    const manifest = JSON.parse(readFileSync(join(set, 'split.json'), 'utf8')) as { files: Record<string, unknown[]> };
+    assert.equal(Object.values(manifest.files).reduce((n, files) => n + files.length, 0), 14);
   });
 
   test('a labels.csv that is a folder, or a split.json that is one, gets one line naming it and exit 2', async () => {
