@@ -275,9 +275,11 @@ export {
   setLearningRate,
   clipGradients,
   NonFiniteLossError,
+  DivergenceError,
+  stopReason,
   OPTIMIZER_NAMES,
 } from './training/train';
-export { interruptOnSignals, type Interrupt, type InterruptOptions } from './training/interrupt';
+export { lossGradients, disposeBatch, type LossGradientOptions } from './training/gradients';
 export { trainInPhases, type TrainingPhase } from './training/phases';
 export { stepSchedule, parseStepSchedule, scheduleFromHistory, formatStepSchedule, type LearningRateSchedule, type ScheduleStep, type StepSchedule } from './training/schedule';
 export {
@@ -390,11 +392,9 @@ export { imageDataUri, imageGalleryHtml, patchPositionsFigure, type GalleryItem,
 // runs/: recorded runs (data, model, loop and store together), the model registry, run files
 export {
   getModelBuilder,
-  describeDefault,
   MODEL_NAMES,
   EQUATION_MODELS,
   CHAR_MODELS,
-  EQUATION_RUN_DEFAULTS,
   CHAR_RUN_DEFAULTS,
   type ModelName,
   type EquationModelName,
@@ -408,15 +408,40 @@ export {
   type RunDefaults,
 } from './runs/models';
 export { architectureParams, readArchitecture, ARCHITECTURE_KEYS, type ModelArchitecture, type RecordedModel } from './runs/architecture';
-export { recordRun, type RecordedRun, type RecordingOptions, type RecordRunSettings } from './runs/recorded-run';
+export { openRecordedRun, type RecordedRun, type RecordingOptions, type OpenRunSettings } from './runs/recorded-run';
+export { interruptOnSignals, withInterrupt, type Interrupt, type InterruptOptions } from './runs/signals';
+export { runEquationTraining, runEquationSpec, resumeEquationTraining, type EquationRunResult, type RunHooks } from './runs/equation-run';
 export {
-  runEquationTraining,
-  resumeEquationTraining,
+  EQUATION_RECIPE_NAMES,
+  EQUATION_SPEC_VERSION,
+  EQUATION_RECIPES,
+  EQUATION_RUN_BASE,
+  EQUATION_FIELDS,
+  LONG_RECIPE_FROM_MINUTES,
+  defaultRecipeName,
+  getRecipe,
+  resolveEquationRunSpec,
+  reviseEquationRunSpec,
+  readEquationRunSpec,
+  isEquationRunSpec,
+  recordedData,
+  currentMachine,
+  stepBytesAtLeast,
+  checkStepFits,
   type EquationRunOptions,
-  type EquationRunResult,
-  type ResumeState,
-} from './runs/equation-run';
-export { recordedEquationOptions, readEquationRecord, type EquationRunRecord, type RecordedData, type RecordedEquationOptions } from './runs/equation-record';
+  type EquationRunSpec,
+  type EquationRecipe,
+  type EquationRecipeName,
+  type EquationRecipeOptions,
+  type EquationDataSpec,
+  type EquationTrainingSpec,
+  type EquationSchedule,
+  type EquationSpecRevision,
+  type EquationMachine,
+  type EquationField,
+  type Vgg19RunOptions,
+  type Vgg19RunSpec,
+} from './runs/spec/index';
 export { runCharTraining, charFitOptions, type CharFitOptions, type CharRunOptions, type CharRunResult } from './runs/char-run';
 export {
   runCenterLossComparison,

@@ -13,15 +13,15 @@
  * styles.
  *
  *   node --import tsx scripts/bench/accuracy.ts [--minutes 60] [--count 150000] [--data DIR]
- *     [--held-out-fonts kalam,coming-soon,noto-serif] [--input-height 32] [--input-width 150]
- *     [--filters 16,32,64,96] [--rnn gru] [--rnn-units 128] [--batch-size 32] [--lr 0.003]
- *     [--replicas N] [--held-out-count 1000] [--augment] [--strided-stem] [--dropout 0.2]
- *     [--limit-test N]
+ *     [--held-out-fonts kalam,coming-soon,noto-serif] [--held-out-count 1000] [--augment]
+ *     [--limit-test N] and any of the long recipe's values: [--input-height PX] [--input-width PX]
+ *     [--filters A,B,...] [--rnn lstm|gru] [--rnn-units N] [--batch-size N] [--lr RATE]
+ *     [--weight-decay X] [--replicas N] [--strided-stem] [--dropout RATE]
  *
  * `--augment` trains with {@link SHAPE_AUGMENT}: the glyph shapes of other fonts (slant,
  * stretch, stroke width) on top of placement and a small rotation. `--strided-stem` downsamples
  * in the first convolution instead of max-pooling after it, as `npm start` does (docs/recipes.md, step 8).
- * `--dropout` is the rate before the output layer (the CRNN's default 0.2; `npm start` uses 0, step 9).
+ * `--dropout` is the rate before the output layer (the long recipe's 0.2; `npm start` uses 0, step 9).
  * `--limit-test N` scores an even spread of N test images instead of the whole test split (a larger
  * `--count` then keeps the evaluation's share of the hour).
  *
@@ -73,17 +73,17 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       'held-out-fonts': { type: 'string', default: 'noto-serif,kalam,coming-soon' },
       'held-out-count': { type: 'string', default: '1000' },
-      'input-height': { type: 'string', default: '32' },
-      'input-width': { type: 'string', default: '150' },
-      filters: { type: 'string', default: '16,32,64,96' },
-      rnn: { type: 'string', default: 'gru' },
-      'rnn-units': { type: 'string', default: '128' },
-      'batch-size': { type: 'string', default: '32' },
-      lr: { type: 'string', default: '0.003' },
-      'weight-decay': { type: 'string', default: '0.05' },
+      'input-height': { type: 'string' },
+      'input-width': { type: 'string' },
+      filters: { type: 'string' },
+      rnn: { type: 'string' },
+      'rnn-units': { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      'weight-decay': { type: 'string' },
       replicas: { type: 'string' },
       augment: { type: 'boolean', default: false },
-      'strided-stem': { type: 'boolean', default: false },
+      'strided-stem': { type: 'boolean' },
       dropout: { type: 'string' },
       'limit-test': { type: 'string' },
     },
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`--held-out-fonts: unknown font ${unknown.join(', ')}; fonts are ${SYNTH_FONT_NAMES.join(', ')}`);
   const trainFonts = SYNTH_FONT_NAMES.filter((f) => !heldOutFonts.includes(f));
   const heldOutCount = Number(values['held-out-count']);
-  // Absent, the CRNN's own default applies.
+  // Absent, the long recipe's applies.
   const dropout = values.dropout === undefined ? undefined : Number(values.dropout);
   const limitTest = values['limit-test'] === undefined ? undefined : Number(values['limit-test']);
   if (limitTest !== undefined && !(Number.isInteger(limitTest) && limitTest > 0)) throw new Error(`--limit-test: ${values['limit-test']} is not a positive whole number`);
@@ -115,28 +115,25 @@ async function main(): Promise<void> {
   // test and 2,000 held-out images, greedy and grammar decoding: about 5 minutes on 2 cores).
   const reserve = 6;
   const trainingMinutes = Math.max(0.5, minutes - (Date.now() - started) / 60_000 - reserve);
-  const height = Number(values['input-height']);
-  const width = Number(values['input-width']);
+  // The long recipe; a flag given replaces its value.
+  const number = (name: keyof typeof values): number | undefined => (values[name] === undefined ? undefined : Number(values[name]));
   const result = await runEquationTraining({
     dataDir: root,
+    recipe: 'long',
     crnn: {
-      inputHeight: height,
-      inputWidth: width,
-      rnn: values.rnn === 'lstm' ? 'lstm' : 'gru',
-      convFilters: String(values.filters).split(',').map(Number),
-      rnnUnits: Number(values['rnn-units']),
-      batchNormMomentum: 0.9,
-      stridedStem: values['strided-stem'] === true,
+      inputHeight: number('input-height'),
+      inputWidth: number('input-width'),
+      rnn: values.rnn === undefined ? undefined : values.rnn === 'lstm' ? 'lstm' : 'gru',
+      convFilters: values.filters === undefined ? undefined : String(values.filters).split(',').map(Number),
+      rnnUnits: number('rnn-units'),
+      stridedStem: values['strided-stem'],
       dropout,
     },
-    epochs: 1000,
-    batchSize: Number(values['batch-size']),
-    learningRate: Number(values.lr),
-    weightDecay: Number(values['weight-decay']),
-    schedule: 'warmup-cosine',
+    batchSize: number('batch-size'),
+    learningRate: number('lr'),
+    weightDecay: number('weight-decay'),
     minutes: trainingMinutes,
-    earlyStopping: false,
-    replicas: values.replicas === undefined ? undefined : Number(values.replicas),
+    replicas: number('replicas'),
     augment: values.augment ? SHAPE_AUGMENT : false,
     limit: { val: 2000, test: limitTest },
     // Images synthesised a moment ago are checked by header; a found folder is decoded in full.
@@ -147,6 +144,7 @@ async function main(): Promise<void> {
     callbacks: [new ProgressCallback((line) => console.log(line))],
     log: (message) => console.log(message),
   });
+  const { inputHeight: height, inputWidth: width } = result.spec.crnn!;
   if (!result.modelDir) throw new Error(`run ${result.runId} ended ${result.status}; nothing to evaluate`);
   const model = await loadModel(result.modelDir);
   const sourceOptions = { height, width, channels: 1 as const, batchSize: 100, shuffle: false };

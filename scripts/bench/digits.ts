@@ -131,7 +131,6 @@ async function main(): Promise<void> {
     loss: classificationLoss({ labelSmoothing: 0.05 }),
     epochs,
     clipNorm: 5,
-    handleSignals: false,
     callbacks: [new EpochReport(started, budgetMs)],
   });
   const trainSeconds = (Date.now() - started) / 1000;

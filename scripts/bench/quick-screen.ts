@@ -9,15 +9,15 @@
  *   node --import tsx scripts/bench/quick-screen.ts --data DIR [--minutes 12.4] [--val 3000]
  *     [--name NAME] [--crnn '{"rnnLayers": 1}'] [--weight-decay 0.05]
  *
- * `--crnn` is merged over the quick recipe's model options (`START_RECIPE.crnn`, any
+ * `--crnn` is merged over the quick recipe's model options (`EQUATION_RECIPES.quick`, any
  * `CrnnOptions` key); `--weight-decay` replaces its decoupled weight decay. The last line is
  * `screen NAME: S steps, val exact-match A%, final training loss L, run ID`.
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../src/backend/index';
-import { START_RECIPE } from '../../src/cli/start';
 import type { CrnnOptions } from '../../src/models/crnn';
 import { runEquationTraining } from '../../src/runs/equation-run';
+import { EQUATION_RECIPES } from '../../src/runs/spec/index';
 import { openStore, closeStore } from '../../src/tracker/store';
 import { getMetricHistory } from '../../src/tracker/query';
 
@@ -59,24 +59,20 @@ async function main(): Promise<void> {
   if (!values.data) fail('--data DIR is required (a folder of images and labels.csv, e.g. the data/equations that npm start synthesises)');
   const minutes = positive('minutes', values.minutes, 12.4);
   const val = Math.round(positive('val', values.val, 3000));
-  const weightDecay = values['weight-decay'] === undefined ? START_RECIPE.weightDecay : Number(values['weight-decay']);
+  const quick = EQUATION_RECIPES.quick.options;
+  const weightDecay = values['weight-decay'] === undefined ? quick.weightDecay : Number(values['weight-decay']);
   if (!Number.isFinite(weightDecay) || weightDecay < 0) fail(`--weight-decay must be a number of at least 0, got ${JSON.stringify(values['weight-decay'])}`);
-  const crnn = { ...START_RECIPE.crnn, ...crnnOverrides(values.crnn) };
+  const crnn = { ...quick.crnn, ...crnnOverrides(values.crnn) };
   const name = values.name ?? 'quick-recipe';
 
   await initBackend();
   console.log(`screen ${name}: ${minutes} minutes on ${values.data}, model ${JSON.stringify(crnn)}, weight decay ${weightDecay}`);
   const result = await runEquationTraining({
     dataDir: values.data,
+    recipe: 'quick',
     crnn,
-    epochs: 1000,
-    batchSize: START_RECIPE.batchSize,
-    learningRate: START_RECIPE.learningRate,
     weightDecay,
-    schedule: 'warmup-cosine',
-    warmup: START_RECIPE.warmup,
     minutes,
-    earlyStopping: false,
     // The test split is not scored: a screen chooses on validation only.
     limit: { val, test: 1 },
     imageCheck: 'header',

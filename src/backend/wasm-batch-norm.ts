@@ -14,14 +14,16 @@
  * The statistics come out as well (the layer updates its moving averages from them); they
  * carry no gradient. Sums run in float64.
  *
- * Replicas that split one batch (data-parallel training) install a reducer that adds the
- * per-channel sums of all replicas, so that every replica normalises with the statistics of the
- * whole batch (synchronised batch norm) and the step equals the one-process step.
+ * Replicas that split one batch (data-parallel training) run their step with a reducer that
+ * adds the per-channel sums of all replicas (`StepContext.reduceBatchNormSums`), so that every
+ * replica normalises with the statistics of the whole batch (synchronised batch norm) and the
+ * step equals the one-process step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeModule, type HeapBackend as NativeHeap, heapOf, offsetOf } from './native-kernels';
 import type { KernelArgs, TensorInfo } from './wasm-call';
 import { registerNewWasmKernels } from './wasm-replace';
+import { currentStep } from './step-context';
 
 export const BATCH_NORM_TRAIN = 'GlyphlabBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'GlyphlabBatchNormTrainGrad';
@@ -44,18 +46,6 @@ interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
 }
 
-/**
- * Adds, in place, the per-channel sums of every replica of the current step into `sums` (the
- * same call, in the same order, on every replica). Undefined when one process trains.
- */
-export type ChannelSumReducer = (sums: Float64Array) => void;
-
-let reducer: ChannelSumReducer | undefined;
-
-/** Installs (or with undefined removes) the cross-replica reducer of the batch statistics. */
-export function setBatchNormReducer(next: ChannelSumReducer | undefined): void {
-  reducer = next;
-}
 
 function nativeBackend(args: KernelArgs): NativeHeap {
   return args.backend as unknown as NativeHeap;
@@ -106,7 +96,7 @@ function batchNormTrain(args: KernelArgs): TensorInfo[] {
     }
   }
   stats[2 * channels] = n;
-  reducer?.(stats);
+  currentStep()?.reduceBatchNormSums?.(stats);
   const count = stats[2 * channels] as number;
   const mean = backend.typedArrayFromHeap(meanOut);
   const variance = backend.typedArrayFromHeap(varianceOut);
@@ -207,7 +197,7 @@ function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
   stats[2 * channels] = n;
   // This replica's share of dgamma and dbeta: the replicas' weight gradients are added up later.
   const local = Float64Array.from(stats);
-  reducer?.(stats);
+  currentStep()?.reduceBatchNormSums?.(stats);
   const count = stats[2 * channels] as number;
   const dGamma = backend.typedArrayFromHeap(dGammaOut);
   const dBeta = backend.typedArrayFromHeap(dBetaOut);

@@ -7,7 +7,7 @@
  * (the run is recorded as crashed; `last/` holds the epoch before).
  */
 import { Callback } from '../training/callbacks';
-import { interruptOnSignals } from '../training/interrupt';
+import { interruptOnSignals } from '../runs/signals';
 import type { CliContext } from './command';
 
 /** Marks when the training loop has begun (its train-begin event). */

@@ -9,7 +9,8 @@ import { BackendError } from '../errors';
 import { describeBackend, initBackend } from '../backend/index';
 import { runSelfCheck, selfCheckFailure } from '../backend/self-check';
 import { synthesizeEquations } from '../data/equations/synth';
-import { runEquationTraining } from '../runs/equation-run';
+import { runEquationSpec } from '../runs/equation-run';
+import { describeEquationSpec, EQUATION_RECIPES, resolveEquationRunSpec } from '../runs/spec/index';
 import { defaultReplicas, MAX_REPLICAS } from '../parallel/replicas';
 import { databasePath, dataDir } from '../util/paths';
 import { type CommandGroup, numberOption, stringOption } from './command';
@@ -17,35 +18,16 @@ import { interruptible } from './interrupt';
 import { createProgressBar, ProgressCallback } from './progress';
 
 /**
- * The quick recipe of the main job (docs/recipes.md): a CRNN at 32x150 (the 300x64 images' own
- * aspect ratio: a narrower input cuts the end of long equations off) with a bidirectional
- * GRU head, a warm-up then a cosine decay of the learning rate over the time budget, on every
- * core, with as many synthetic images as the budget can show it once.
+ * The main job around the quick recipe (`runs/spec/recipes.ts`, which sets the model and how it
+ * trains): the data it makes when there is none, the wall-clock budget of the whole job, and how
+ * much of the validation and test splits it scores.
  */
-export const START_RECIPE = {
-  crnn: {
-    inputHeight: 32,
-    inputWidth: 150,
-    convFilters: [16, 32, 64, 96],
-    /** About 8% more steps in the budget; validation 93.5% against 92.9% at equal time (docs/recipes.md, step 8). */
-    stridedStem: true,
-    rnn: 'gru' as const,
-    rnnUnits: 128,
-    // A few thousand steps: moving statistics must keep up for inference.
-    batchNormMomentum: 0.9,
-    /** No dropout before the output: validation +0.4 and +1.0 points in two paired screens at equal time (docs/recipes.md, step 9). */
-    dropout: 0,
-  },
-  batchSize: 32,
-  learningRate: 3e-3,
-  /** Decoupled weight decay: +1.2 points of validation exact-match at npm start's budget, over 4 seeds (docs/recipes.md, step 7). */
-  weightDecay: 0.05,
-  warmup: 0.1,
+export const START_JOB = {
   /** Images synthesised when the data folder is absent: about what the budget shows the model, so it sees each once or twice. */
   count: 64_000,
   /**
    * The whole job's minutes, start to finish: training gets what set-up and synthesis leave,
-   * less {@link START_RECIPE.reserveMinutes} for the test evaluation and the files.
+   * less {@link START_JOB.reserveMinutes} for the test evaluation and the files.
    */
   jobMinutes: 14.5,
   /** Kept back from the training budget for what follows it (a last validation, the test split, saving). */
@@ -57,19 +39,13 @@ export const START_RECIPE = {
 };
 
 /**
- * The training budget that ends the whole job within {@link START_RECIPE.jobMinutes}, given the
+ * The training budget that ends the whole job within {@link START_JOB.jobMinutes}, given the
  * minutes already spent (process start-up, the self-check, synthesis): never under
- * {@link START_RECIPE.minMinutes}.
+ * {@link START_JOB.minMinutes}.
  */
-export function trainingMinutesLeft(elapsedMinutes: number, recipe: Pick<typeof START_RECIPE, 'jobMinutes' | 'reserveMinutes' | 'minMinutes'> = START_RECIPE): number {
-  const left = recipe.jobMinutes - recipe.reserveMinutes - elapsedMinutes;
-  return Math.max(recipe.minMinutes, Math.round(left * 100) / 100);
-}
-
-/** "11.9 minutes", "1 minute". */
-function formatMinutes(minutes: number): string {
-  const text = Number.isInteger(minutes) ? String(minutes) : minutes.toFixed(minutes < 1 ? 2 : 1);
-  return `${text} minute${minutes === 1 ? '' : 's'}`;
+export function trainingMinutesLeft(elapsedMinutes: number, job: Pick<typeof START_JOB, 'jobMinutes' | 'reserveMinutes' | 'minMinutes'> = START_JOB): number {
+  const left = job.jobMinutes - job.reserveMinutes - elapsedMinutes;
+  return Math.max(job.minMinutes, Math.round(left * 100) / 100);
 }
 
 export const startGroup: CommandGroup = {
@@ -81,11 +57,11 @@ export const startGroup: CommandGroup = {
       summary: 'run the main job',
       options: {
         data: { type: 'string', valueName: 'DIR', description: 'data folder (default data/equations; synthesised when absent)' },
-        count: { type: 'string', valueName: 'N', description: `images to synthesise when the folder is absent (default ${START_RECIPE.count})` },
+        count: { type: 'string', valueName: 'N', description: `images to synthesise when the folder is absent (default ${START_JOB.count})` },
         minutes: {
           type: 'string',
           valueName: 'M',
-          description: `training time budget in minutes (default: what is left of ${START_RECIPE.jobMinutes} minutes for the whole job after set-up and synthesis)`,
+          description: `training time budget in minutes (default: what is left of ${START_JOB.jobMinutes} minutes for the whole job after set-up and synthesis)`,
         },
         replicas: { type: 'string', valueName: 'N', description: `data-parallel training replicas (default one per core, ${defaultReplicas()} here)` },
       },
@@ -105,7 +81,7 @@ export const startGroup: CommandGroup = {
         let imageCheck: 'decode' | 'header' = 'decode';
         if (!existsSync(join(dir, 'labels.csv')) && !existsSync(join(dir, 'labels.txt'))) {
           imageCheck = 'header';
-          const count = numberOption(args, 'count', { min: 10, integer: true }) ?? START_RECIPE.count;
+          const count = numberOption(args, 'count', { min: 10, integer: true }) ?? START_JOB.count;
           const bar = createProgressBar('synthesising equations', count);
           await synthesizeEquations({ outDir: dir, count, seed: 0, fonts: ['all'], onProgress: (done, total) => bar.update(done, total) });
           bar.finish();
@@ -115,29 +91,20 @@ export const startGroup: CommandGroup = {
         }
 
         const minutes = numberOption(args, 'minutes', { min: 0.01 }) ?? trainingMinutesLeft(performance.now() / 60_000);
-        const { crnn } = START_RECIPE;
-        ctx.print(
-          `training the custom CRNN (${crnn.inputHeight}x${crnn.inputWidth} input, conv ${crnn.convFilters.join('-')} with a strided first block, 2x BiGRU(${crnn.rnnUnits})) for about ${formatMinutes(minutes)}; Ctrl-C stops cleanly`,
-        );
+        const spec = resolveEquationRunSpec({
+          dataDir: dir,
+          recipe: 'quick',
+          minutes,
+          limit: START_JOB.limit,
+          imageCheck,
+          replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
+          name: 'crnn-start',
+          tags: ['npm-start'],
+        });
+        ctx.print(`training with the quick recipe (${describeEquationSpec(spec)}); Ctrl-C stops cleanly`);
         // Ctrl-C quits at once while data load and replicas start, and stops the run cleanly once it trains.
         const result = await interruptible(ctx, (signal, begun) =>
-          runEquationTraining({
-            dataDir: dir,
-            crnn,
-            epochs: 1000,
-            batchSize: START_RECIPE.batchSize,
-            learningRate: START_RECIPE.learningRate,
-            weightDecay: START_RECIPE.weightDecay,
-            schedule: 'warmup-cosine',
-            warmup: START_RECIPE.warmup,
-            minutes,
-            earlyStopping: false,
-            limit: START_RECIPE.limit,
-            imageCheck,
-            replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
-            experiment: 'equations',
-            name: 'crnn-start',
-            tags: ['npm-start'],
+          runEquationSpec(spec, {
             source: 'npm start',
             callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun],
             log: (message) => ctx.stderr.write(`${message}\n`),
@@ -168,9 +135,7 @@ export const startGroup: CommandGroup = {
         ctx.print(`  npx glyphlab eval --run ${result.runId} --data ${dir} --split test --compare-decoders`);
         ctx.print('  npx glyphlab dashboard --out report.html   (open report.html in a browser)');
         ctx.print('  npm run notebooks                          (notebooks/02-train-custom-crnn.ipynb, 04-dashboard.ipynb)');
-        ctx.print(
-          'Longer runs: npx glyphlab train --data DIR --input-height 32 --input-width 150 --filters 16,32,64,96 --rnn gru --bn-momentum 0.9 --lr 0.003 --weight-decay 0.05 --schedule warmup-cosine --minutes 60 --epochs 1000 --patience 0 (see docs/recipes.md)',
-        );
+        ctx.print(`Longer runs: npx glyphlab train --data ${dir} --recipe long   (${EQUATION_RECIPES.long.summary}; see docs/recipes.md)`);
         return result.status === 'interrupted' ? 130 : 0;
       },
     },

@@ -1,8 +1,9 @@
 /**
- * `glyphlab train`: train a recorded run, of the equation recogniser on a data folder or of a
- * character classifier on a data specifier, or continue an interrupted one. The defaults the
- * help states come from the model registry (`getModelBuilder(name).defaults`), which the run
- * functions use too. Ctrl-C is handled here: the first stops the run cleanly, a second quits.
+ * `glyphlab train`: train a recorded run, of the equation recogniser on a data folder (with a
+ * recipe, any of whose fields a flag overrides) or of a character classifier on a data
+ * specifier, or continue an interrupted one. The equation flags, their bounds and the defaults
+ * their help states come from the run spec (`runs/spec/`): the help prints each recipe's resolved
+ * value. Ctrl-C is handled here: the first stops the run cleanly, a second quits.
  */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
@@ -10,14 +11,21 @@ import { type AugmentOptions, SHAPE_AUGMENT_LIMITS } from '../data/equations/aug
 import { loadCharDataset } from '../data/characters/source';
 import { type CharRunResult, runCharTraining } from '../runs/char-run';
 import type { Callback } from '../training/callbacks';
-import { type EquationRunResult, resumeEquationTraining, runEquationTraining } from '../runs/equation-run';
-import { CHAR_MODELS, type CharModelName, describeDefault, type EquationModelName, MODEL_NAMES, type ModelName } from '../runs/models';
+import { type EquationRunResult, resumeEquationTraining, runEquationSpec } from '../runs/equation-run';
+import { CHAR_MODELS, CHAR_RUN_DEFAULTS, type CharModelName, type EquationModelName, MODEL_NAMES, type ModelName } from '../runs/models';
+import {
+  describeEquationSpec,
+  describeFieldDefault,
+  EQUATION_FIELDS,
+  EQUATION_RECIPE_NAMES,
+  EQUATION_RECIPES,
+  type EquationRunOptions,
+  LONG_RECIPE_FROM_MINUTES,
+  resolveEquationRunSpec,
+} from '../runs/spec/index';
 import { parseStepSchedule } from '../training/schedule';
-import { OPTIMIZER_NAMES } from '../training/train';
-import type { OptimizerName } from '../training/types';
-import { defaultReplicas, MAX_REPLICAS } from '../parallel/replicas';
+import { MAX_REPLICAS } from '../parallel/replicas';
 import { databasePath } from '../util/paths';
-import { MAX_WORKER_THREADS as MAX_WORKERS } from '../util/script-worker';
 import { announceBackend } from './backend';
 import {
   type CliContext,
@@ -27,6 +35,7 @@ import {
   flagOption,
   integerListOption,
   numberOption,
+  type OptionSpec,
   type ParsedArgs,
   requireOption,
   stringListOption,
@@ -35,76 +44,118 @@ import {
 import { interruptible } from './interrupt';
 import { ProgressCallback } from './progress';
 
+/** The character classifiers' defaults of the flags they share with the equation runs. */
+const CHAR_SHARED: Record<string, string> = { epochs: String(CHAR_RUN_DEFAULTS.epochs), 'batch-size': String(CHAR_RUN_DEFAULTS.batchSize), lr: String(CHAR_RUN_DEFAULTS.learningRate), filters: 'cnn 32,64' };
+
+/** The flags of the equation runs' plain fields (spec/fields.ts), with their defaults per recipe. */
+const EQUATION_FIELD_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
+  EQUATION_FIELDS.map((field) => {
+    const only = field.models ? `${field.models.join('/')}: ` : '';
+    const valueName = field.kind === 'choice' ? field.choices?.join('|') : field.valueName;
+    const shared = CHAR_SHARED[field.flag];
+    const description = `${only}${field.help} (${describeFieldDefault(field)}${shared === undefined ? '' : `; mlp, cnn ${shared.replace(/^cnn /, '')}`})`;
+    const spec: OptionSpec = field.kind === 'boolean' ? { type: 'boolean', description } : { type: 'string', valueName, description };
+    return [field.flag, spec];
+  }),
+);
+
+/** Flags of the character classifiers' own (the equation fields they share keep their equation help). */
+const CHAR_OPTIONS: Record<string, OptionSpec> = {
+  dense: { type: 'string', valueName: 'A,B,...', description: 'cnn: dense units before the output (default 128); mlp: hidden units (default 512,512)' },
+  kernel: { type: 'string', valueName: 'N', description: 'cnn: conv kernel size (default 5)' },
+  'convs-per-block': { type: 'string', valueName: 'N', description: 'cnn: convs before each pool (default 1; 2 for VGG-style blocks)' },
+  'batch-norm': { type: 'boolean', description: 'cnn: batch normalisation after each conv' },
+  se: { type: 'boolean', description: 'cnn: a squeeze-and-excitation block after each conv block' },
+  'lr-schedule': { type: 'string', valueName: 'RATExN,...', description: 'mlp/cnn: fixed rates per epoch instead of --lr with ReduceLROnPlateau, e.g. 0.002x6,0.001x2 (epochs default to its length)' },
+  final: { type: 'boolean', description: 'mlp/cnn: train on train + validation, no validation, keep the last epoch (pick epochs and --lr-schedule on a run with validation first)' },
+};
+
+/** The equation fields a resume may change; every other one is the recorded run's. */
+const RESUME_FIELDS = ['epochs', 'replicas', 'workers'] as const;
+
 export const trainGroup: CommandGroup = {
   name: 'train',
   summary: 'train a model on a data folder and record the run',
   commands: [
     {
       name: '',
-      summary: 'train the equation recogniser (custom CRNN or VGG19-CRNN) and record the run in the experiment store',
+      summary: 'train the equation recogniser (custom CRNN or VGG19-CRNN) with a recipe, or a character classifier, and record the run',
       options: {
-        model: { type: 'string', valueName: MODEL_NAMES.join('|'), description: 'model (default crnn); mlp and cnn classify single characters' },
         data: { type: 'string', valueName: 'DIR|SPEC', description: 'equations: a folder with labels.csv + images (split.json used when present); mlp/cnn: mnist, idx:DIR or letters-csv:FILE (required)' },
-        epochs: { type: 'string', valueName: 'N', description: `epochs (${describeDefault((d) => d.epochs)})` },
-        'batch-size': { type: 'string', valueName: 'N', description: `training batch size (${describeDefault((d) => d.batchSize)})` },
-        'eval-batch-size': { type: 'string', valueName: 'N', description: 'validation/test batch size (default 64)' },
-        lr: { type: 'string', valueName: 'RATE', description: `learning rate (${describeDefault((d) => d.learningRate)})` },
-        optimizer: { type: 'string', valueName: OPTIMIZER_NAMES.join('|'), description: 'optimizer (default adam)' },
-        'clip-norm': { type: 'string', valueName: 'X', description: `clip the global gradient norm (${describeDefault((d) => d.clipNorm)})` },
-        'weight-decay': { type: 'string', valueName: 'X', description: 'equations: decoupled weight decay, AdamW-style: each step weights shrink by lr x X (default 0; the recipes use 0.05)' },
-        schedule: { type: 'string', valueName: 'plateau|warmup-cosine', description: 'equations: learning-rate schedule: halve on plateaus, or warm up then a cosine per batch (default plateau)' },
-        warmup: { type: 'string', valueName: 'SHARE', description: 'equations: share of training warming up with warmup-cosine (default 0.1)' },
-        minutes: { type: 'string', valueName: 'M', description: 'equations: stop after M minutes of training (the cosine spans them)' },
-        patience: { type: 'string', valueName: 'N', description: `early stopping after N epochs without val_accuracy gain; 0 = off (${describeDefault((d) => d.patience)})` },
-        'input-height': { type: 'string', valueName: 'PX', description: 'model input height (default 64; 32 is faster on a CPU)' },
-        'input-width': { type: 'string', valueName: 'PX', description: 'model input width (default 300)' },
-        rnn: { type: 'string', valueName: 'lstm|gru', description: 'recurrent cell (default lstm)' },
-        'rnn-units': { type: 'string', valueName: 'N', description: 'units per direction (default 128)' },
-        'rnn-layers': { type: 'string', valueName: 'N', description: 'bidirectional recurrent layers (default 2)' },
-        'bn-momentum': { type: 'string', valueName: 'X', description: 'crnn: momentum of the batch-norm moving statistics (default 0.99; 0.9 for runs of a few thousand steps, as npm start)' },
-        'strided-stem': { type: 'boolean', description: 'crnn: the first conv block downsamples by a strided convolution instead of a max-pool (faster; as npm start)' },
-        dropout: { type: 'string', valueName: 'RATE', description: 'crnn: dropout before the output layer (default 0.2; npm start uses 0)' },
-        filters: { type: 'string', valueName: 'A,B,...', description: 'conv filters per block (crnn default 32,64,128,128; cnn 32,64)' },
-        dense: { type: 'string', valueName: 'A,B,...', description: 'cnn: dense units before the output (default 128); mlp: hidden units (default 512,512)' },
-        kernel: { type: 'string', valueName: 'N', description: 'cnn: conv kernel size (default 5)' },
-        'convs-per-block': { type: 'string', valueName: 'N', description: 'cnn: convs before each pool (default 1; 2 for VGG-style blocks)' },
-        'batch-norm': { type: 'boolean', description: 'cnn: batch normalisation after each conv' },
-        se: { type: 'boolean', description: 'cnn: a squeeze-and-excitation block after each conv block' },
-        weights: { type: 'string', valueName: 'FILE', description: 'vgg19-crnn: ImageNet weights (.h5 or tfjs folder; default GLYPHLAB_VGG19_WEIGHTS, else experiments/weights/, else random init)' },
-        'phase1-epochs': { type: 'string', valueName: 'N', description: 'vgg19-crnn: epochs training only the last 5 layers before all layers (default 2)' },
-        'filter-divisor': { type: 'string', valueName: 'N', description: 'vgg19-crnn: divide every block\'s filters, for quick trials (ImageNet weights need 1)' },
-        'lr-schedule': { type: 'string', valueName: 'RATExN,...', description: 'mlp/cnn: fixed rates per epoch instead of --lr with ReduceLROnPlateau, e.g. 0.002x6,0.001x2 (epochs default to its length)' },
-        final: { type: 'boolean', description: 'mlp/cnn: train on train + validation, no validation, keep the last epoch (pick epochs and --lr-schedule on a run with validation first)' },
-        seed: { type: 'string', valueName: 'N', description: 'split and shuffle seed (default 0)' },
+        recipe: {
+          type: 'string',
+          valueName: EQUATION_RECIPE_NAMES.join('|'),
+          description: `equations: what the other options start from (default quick, or long for --minutes ${LONG_RECIPE_FROM_MINUTES} or more; reference for vgg19-crnn); any option below overrides its value`,
+        },
+        model: { type: 'string', valueName: MODEL_NAMES.join('|'), description: "model (default the recipe's, crnn); mlp and cnn classify single characters" },
+        ...EQUATION_FIELD_OPTIONS,
+        patience: { type: 'string', valueName: 'N', description: `early stopping after N epochs without val_accuracy gain; 0 = off (quick, long off; reference 8; ${describeCharDefault((d) => d.patience)})` },
         limit: { type: 'string', valueName: 'N', description: 'use at most N training images (and N/8 for val and test)' },
-        augment: { type: 'boolean', description: `augment training images (${describeDefault((d) => d.augment)})` },
+        augment: { type: 'boolean', description: `augment training images (equations off; ${describeCharDefault((d) => d.augment)})` },
         'no-augment': { type: 'boolean', description: 'train without augmentation' },
         'augment-shear': { type: 'string', valueName: 'X', description: 'crnn/vgg19-crnn: augment with a random slant of up to X (shift per row, 0 to 2; implies --augment; default none)' },
         'augment-stretch': { type: 'string', valueName: 'X', description: 'crnn/vgg19-crnn: augment with a random horizontal stretch or squeeze of up to X (0 to 0.9; implies --augment)' },
         'augment-stroke': { type: 'string', valueName: 'X', description: 'crnn/vgg19-crnn: augment with strokes up to X of a 3x3 dilation bolder or erosion thinner (0 to 1; implies --augment)' },
-        workers: { type: 'string', valueName: 'N', description: `image-decoding worker threads, at most ${MAX_WORKERS} (default min(2, cores))` },
-        replicas: { type: 'string', valueName: 'N', description: `data-parallel training replicas: threads that each hold the model and split every batch, at most ${MAX_REPLICAS} (default one per core, ${defaultReplicas()} here; not --workers)` },
-        experiment: { type: 'string', valueName: 'NAME', description: `experiment name (${describeDefault((d) => d.experiment)})` },
+        ...CHAR_OPTIONS,
+        experiment: { type: 'string', valueName: 'NAME', description: `experiment name (equations default equations; ${describeCharDefault((d) => d.experiment)})` },
         name: { type: 'string', valueName: 'NAME', description: 'run name (default the model name)' },
         tag: { type: 'string', multiple: true, valueName: 'TAG', description: 'tag the run (repeatable)' },
         db: DB_OPTION,
-        resume: { type: 'string', valueName: 'ID', description: 'continue an interrupted, failed or crashed run from its last checkpoint (its recorded options; --epochs may raise the total)' },
+        resume: { type: 'string', valueName: 'ID', description: `continue an interrupted, failed or crashed run from its last checkpoint, as it was recorded (only ${RESUME_FIELDS.map((f) => `--${f}`).join(', ')} may change)` },
         json: { type: 'boolean', description: 'end by printing the run id and test metrics as JSON' },
       },
       details:
-        'Ctrl-C (or SIGTERM) finishes the current batch, saves experiments/runs/ID/last and records the run as interrupted;\n' +
+        'Recipes (docs/recipes.md):\n' +
+        EQUATION_RECIPE_NAMES.map((name) => `  ${name.padEnd(9)} ${EQUATION_RECIPES[name].summary}`).join('\n') +
+        '\n\nCtrl-C (or SIGTERM) finishes the current batch, saves experiments/runs/ID/last and records the run as interrupted;\n' +
         '`glyphlab train --resume ID` continues it. A second Ctrl-C quits at once, and so does the first before training\n' +
         'has begun (loading data, starting worker threads), when nothing is recorded yet.',
       async run(args, ctx) {
         const resumeId = stringOption(args, 'resume');
         if (resumeId !== undefined) return resumeRun(args, ctx, resumeId);
-        const model = choiceOption<ModelName>(args, 'model', MODEL_NAMES) ?? 'crnn';
+        const model = choiceOption<ModelName>(args, 'model', MODEL_NAMES);
         if (model === 'mlp' || model === 'cnn') return trainClassifier(args, ctx, model);
         return trainEquations(args, ctx, model);
       },
     },
   ],
 };
+
+/** The default of a character classifier's run, for the help of the options it shares. */
+function describeCharDefault(pick: (defaults: typeof CHAR_RUN_DEFAULTS) => string | number | boolean): string {
+  const value = pick(CHAR_RUN_DEFAULTS);
+  return `mlp, cnn ${typeof value === 'boolean' ? (value ? 'on' : 'off') : value}`;
+}
+
+/** Sets `value` at a dotted path of `target` (`crnn.inputHeight`). */
+function setAt(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys[keys.length - 1]!] = value;
+}
+
+/** The equation fields given on the command line, as run options; a field of another model family is refused. */
+function equationFieldOptions(args: ParsedArgs, model: EquationModelName | undefined): Partial<EquationRunOptions> {
+  const options: Record<string, unknown> = {};
+  for (const field of EQUATION_FIELDS) {
+    if (args.values[field.flag] === undefined) continue;
+    if (field.models && !field.models.includes(model ?? 'crnn')) throw new ConfigError(`--${field.flag} applies to --model ${field.models.join('|')}; ${model ?? 'crnn'} has no such option`);
+    const bounds = { min: field.min, max: field.max, integer: field.kind === 'integer' };
+    const value =
+      field.kind === 'boolean'
+        ? flagOption(args, field.flag)
+        : field.kind === 'choice'
+          ? choiceOption(args, field.flag, field.choices ?? [])
+          : field.kind === 'integer-list'
+            ? integerListOption(args, field.flag)
+            : field.kind === 'string'
+              ? stringOption(args, field.flag)
+              : numberOption(args, field.flag, bounds);
+    setAt(options, field.option, value);
+  }
+  return options as Partial<EquationRunOptions>;
+}
 
 /** The shape-augmentation options (the glyph shapes of other fonts; equation models only) and their keys. */
 const SHAPE_OPTIONS = { 'augment-shear': 'maxShear', 'augment-stretch': 'maxStretch', 'augment-stroke': 'maxStroke' } as const;
@@ -128,109 +179,74 @@ function augmentFlag(args: ParsedArgs): boolean | undefined {
   return flagOption(args, 'augment') ? true : flagOption(args, 'no-augment') ? false : undefined;
 }
 
-/** Where and how a CLI training run is recorded, its progress display and `begun` (see `interruptible`). */
+/** Where and how a CLI training run is recorded, and its progress display and `begun` (see `interruptible`). */
 function recordingOptions(args: ParsedArgs, ctx: CliContext, begun: Callback) {
   return {
-    experiment: stringOption(args, 'experiment'),
-    name: stringOption(args, 'name'),
-    tags: stringListOption(args, 'tag'),
     dbPath: stringOption(args, 'db') ?? databasePath(),
     source: `glyphlab ${process.argv.slice(2).join(' ')}`,
     callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun],
+    log: (message: string) => void ctx.stderr.write(`${message}\n`),
+    handleSignals: false,
   };
 }
 
-/** `glyphlab train --resume ID`. */
+/** `glyphlab train --resume ID`: the run goes on as recorded; only the epochs and how it uses this machine may change. */
 async function resumeRun(args: ParsedArgs, ctx: CliContext, runId: string): Promise<number> {
+  const allowed = new Set<string>([...RESUME_FIELDS, 'resume', 'data', 'db', 'json', 'help', 'verbose']);
+  const refused = Object.keys(args.values).filter((name) => args.values[name] !== undefined && !allowed.has(name));
+  if (refused.length > 0) {
+    throw new ConfigError(
+      `${refused.map((name) => `--${name}`).join(', ')} cannot change a resumed run: it goes on with the spec it recorded (see \`glyphlab runs show ${runId}\`); ` +
+        `give only ${RESUME_FIELDS.map((f) => `--${f}`).join(', ')}, or start a new run`,
+    );
+  }
+  const fields = equationFieldOptions(args, undefined);
   await announceBackend(ctx);
   const resumed = await interruptible(ctx, (signal, begun) =>
-    resumeEquationTraining(runId, {
-      epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
-      dbPath: stringOption(args, 'db') ?? databasePath(),
-      workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKERS, integer: true }),
-      replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
-      callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun],
-      log: (message) => ctx.stderr.write(`${message}\n`),
-      signal,
-      handleSignals: false,
-    }),
+    resumeEquationTraining(runId, { epochs: fields.epochs, replicas: fields.replicas, workers: fields.workers, dataDir: stringOption(args, 'data'), ...recordingOptions(args, ctx, begun), signal }),
   );
   return reportEquationRun(ctx, args, resumed);
 }
 
-/** `glyphlab train [--model crnn|vgg19-crnn]`: the equation recogniser on a data folder. */
-async function trainEquations(args: ParsedArgs, ctx: CliContext, model: EquationModelName): Promise<number> {
-  for (const name of ['lr-schedule', 'final']) {
+/** `glyphlab train [--recipe R] [--model crnn|vgg19-crnn]`: the equation recogniser on a data folder. */
+async function trainEquations(args: ParsedArgs, ctx: CliContext, model: EquationModelName | undefined): Promise<number> {
+  for (const name of Object.keys(CHAR_OPTIONS)) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model ${CHAR_MODELS.join('|')}; the equation models take --lr with --schedule plateau|warmup-cosine`);
   }
-  if (model !== 'crnn' && args.values['bn-momentum'] !== undefined) throw new ConfigError(`--bn-momentum applies to --model crnn; ${model} has no batch normalisation of its own`);
-  if (model !== 'crnn' && args.values['strided-stem'] !== undefined) throw new ConfigError(`--strided-stem applies to --model crnn; ${model} has no conv stem of its own`);
-  if (model !== 'crnn' && args.values['dropout'] !== undefined) throw new ConfigError(`--dropout applies to --model crnn; ${model} keeps its own`);
   const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
-  const optimizer = choiceOption<OptimizerName>(args, 'optimizer', OPTIMIZER_NAMES);
-  const rnn = choiceOption(args, 'rnn', ['lstm', 'gru'] as const);
-  const filters = integerListOption(args, 'filters');
   const limit = numberOption(args, 'limit', { min: 1, integer: true });
   const patience = numberOption(args, 'patience', { min: 0, integer: true });
   const augment = augmentFlag(args);
   const shapes = shapeAugment(args);
   if (shapes && augment === false) throw new ConfigError(`${shapes.given.join(', ')} turn augmentation on; give it or --no-augment, not both`);
   await announceBackend(ctx);
-  const result = await interruptible(ctx, (signal, begun) =>
-    runEquationTraining({
-      dataDir,
-      model,
-      crnn: {
-        inputHeight: numberOption(args, 'input-height', { min: 8, integer: true }),
-        inputWidth: numberOption(args, 'input-width', { min: 8, integer: true }),
-        rnn,
-        rnnUnits: numberOption(args, 'rnn-units', { min: 1, integer: true }),
-        rnnLayers: numberOption(args, 'rnn-layers', { min: 1, integer: true }),
-        batchNormMomentum: numberOption(args, 'bn-momentum', { min: 0, max: 0.9999 }),
-        stridedStem: args.values['strided-stem'] === true ? true : undefined,
-        dropout: numberOption(args, 'dropout', { min: 0, max: 0.99 }),
-        convFilters: filters,
-      },
-      vgg19: {
-        weightsPath: stringOption(args, 'weights'),
-        phase1Epochs: numberOption(args, 'phase1-epochs', { min: 0, integer: true }),
-        filterDivisor: numberOption(args, 'filter-divisor', { min: 1, integer: true }),
-      },
-      epochs: numberOption(args, 'epochs', { min: 1, integer: true }),
-      batchSize: numberOption(args, 'batch-size', { min: 1, integer: true }),
-      evalBatchSize: numberOption(args, 'eval-batch-size', { min: 1, integer: true }),
-      learningRate: numberOption(args, 'lr', { min: 1e-9 }),
-      optimizer,
-      clipNorm: numberOption(args, 'clip-norm', { min: 1e-9 }),
-      weightDecay: numberOption(args, 'weight-decay', { min: 0 }),
-      earlyStopping: patience === undefined ? undefined : patience === 0 ? false : { patience },
-      schedule: choiceOption(args, 'schedule', ['plateau', 'warmup-cosine'] as const),
-      warmup: numberOption(args, 'warmup', { min: 0, max: 0.99 }),
-      minutes: numberOption(args, 'minutes', { min: 0.01 }),
-      seed: numberOption(args, 'seed', { integer: true }),
-      limit: limit === undefined ? undefined : { train: limit, val: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
-      augment: shapes?.options ?? (augment === undefined ? undefined : augment ? {} : false),
-      workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKERS, integer: true }),
-      replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
-      ...recordingOptions(args, ctx, begun),
-      log: (message) => ctx.stderr.write(`${message}\n`),
-      signal,
-      handleSignals: false,
-    }),
-  );
+  const spec = resolveEquationRunSpec({
+    ...equationFieldOptions(args, model),
+    dataDir,
+    recipe: choiceOption(args, 'recipe', EQUATION_RECIPE_NAMES),
+    model,
+    earlyStopping: patience === undefined ? undefined : patience === 0 ? false : { patience },
+    limit: limit === undefined ? undefined : { train: limit, val: Math.max(1, Math.ceil(limit / 8)), test: Math.max(1, Math.ceil(limit / 8)) },
+    augment: shapes?.options ?? (augment === undefined ? undefined : augment ? {} : false),
+    experiment: stringOption(args, 'experiment'),
+    name: stringOption(args, 'name'),
+    tags: stringListOption(args, 'tag'),
+  });
+  ctx.stderr.write(`recipe ${spec.recipe}: ${describeEquationSpec(spec)}\n`);
+  const result = await interruptible(ctx, (signal, begun) => runEquationSpec(spec, { ...recordingOptions(args, ctx, begun), signal }));
   return reportEquationRun(ctx, args, result);
 }
 
 /** `glyphlab train --model mlp|cnn`: a single-character classifier on a data specifier. */
 async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharModelName): Promise<number> {
-  for (const name of ['schedule', 'warmup', 'minutes', 'weight-decay']) {
+  for (const name of ['recipe', 'schedule', 'warmup', 'minutes', 'weight-decay', 'optimizer', 'clip-norm', 'eval-batch-size', 'workers']) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} uses --lr with ReduceLROnPlateau or --lr-schedule`);
   }
   for (const name of Object.keys(SHAPE_OPTIONS)) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to the equation models; --model ${model} has its own augmentation (--augment, --no-augment)`);
   }
-  for (const name of ['bn-momentum', 'strided-stem', 'dropout']) {
-    if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model crnn; --model ${model} is built from its own defaults`);
+  for (const field of EQUATION_FIELDS.filter((f) => f.option.startsWith('crnn.') || f.option.startsWith('vgg19.'))) {
+    if (field.flag !== 'filters' && args.values[field.flag] !== undefined) throw new ConfigError(`--${field.flag} applies to the equation models; --model ${model} is built from its own defaults`);
   }
   const spec = requireOption(args, 'data', '--data mnist (or idx:DIR, letters-csv:FILE)');
   const seed = numberOption(args, 'seed', { integer: true }) ?? 0;
@@ -265,9 +281,11 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
       },
       mlp: { hiddenUnits: integerListOption(args, 'dense') },
       replicas: numberOption(args, 'replicas', { min: 1, max: MAX_REPLICAS, integer: true }),
+      experiment: stringOption(args, 'experiment'),
+      name: stringOption(args, 'name'),
+      tags: stringListOption(args, 'tag'),
       ...recordingOptions(args, ctx, begun),
       signal,
-      handleSignals: false,
     }),
   );
   if (flagOption(args, 'json')) {

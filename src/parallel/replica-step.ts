@@ -9,12 +9,11 @@
  * batch's statistics through the collective, and dropout draws per global sample index.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setBatchNormReducer } from '../backend/wasm-batch-norm';
-import { setStepContext } from '../models/layers/step-context';
+import { disposeBatch, lossGradients } from '../training/gradients';
 import type { LossFn, TrainBatch } from '../training/types';
 import type { Collective } from './collective';
 import type { Shard } from './shard';
-import { disposeShardBatch, shardToBatch } from './shard';
+import { shardToBatch } from './shard';
 
 /** Writes the values of `tensors` one after another into `out`. */
 export function packValues(tensors: readonly tf.Tensor[], out: Float32Array): void {
@@ -58,20 +57,14 @@ export interface ShardStep {
 /** Computes this replica's gradient share of `shard` into its slot; returns its loss share. */
 export function computeShardGradients(shard: Shard, options: ShardStep): number {
   const { model, variables, collective } = options;
-  const batch = shardToBatch(shard);
-  setStepContext({ seed: options.seed, step: options.step, sampleOffset: shard.offset });
-  setBatchNormReducer((sums) => collective.allReduceSum(sums, 'the batch-norm statistics'));
+  const batch = shardToBatch<TrainBatch>(shard);
   try {
-    const share = shard.size / options.globalBatch;
-    const { value, grads } = tf.variableGrads(() => {
-      const output = model.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[];
-      let loss = tf.mul(options.loss(output, batch as TrainBatch), share) as tf.Scalar;
-      if (options.penalties) {
-        const penalties = model.calculateLosses();
-        if (penalties.length > 0) loss = tf.addN([loss, ...penalties]) as tf.Scalar;
-      }
-      return loss;
-    }, variables);
+    const { value, grads } = lossGradients(model, variables, batch, {
+      loss: options.loss,
+      scale: shard.size / options.globalBatch,
+      penalties: options.penalties,
+      step: { seed: options.seed, step: options.step, sampleOffset: shard.offset, reduceBatchNormSums: (sums) => collective.allReduceSum(sums, 'the batch-norm statistics') },
+    });
     try {
       const slot = collective.gradientSlot();
       let offset = 0;
@@ -87,8 +80,6 @@ export function computeShardGradients(shard: Shard, options: ShardStep): number 
       tf.dispose(grads);
     }
   } finally {
-    setBatchNormReducer(undefined);
-    setStepContext(undefined);
-    disposeShardBatch(batch);
+    disposeBatch(batch);
   }
 }

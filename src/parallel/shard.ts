@@ -92,11 +92,3 @@ export function shardToBatch<B extends TrainBatch>(shard: Shard): B {
   }
   return batch as unknown as B;
 }
-
-/** Disposes every tensor a batch made by {@link shardToBatch} holds. */
-export function disposeShardBatch(batch: TrainBatch): void {
-  for (const value of Object.values(batch)) {
-    if (value instanceof tf.Tensor) value.dispose();
-    else if (Array.isArray(value)) for (const item of value) if (item instanceof tf.Tensor) item.dispose();
-  }
-}

@@ -27,11 +27,16 @@
  * | `model.dropout`      | dropout before the output                     | all                       |
  * | `model.l2`           | L2 penalty on the kernels                     | cnn, mlp                  |
  *
+ * A CRNN records every key of its builder config this way, `model.<key>` unless the table
+ * names it otherwise (`name`, `seed` and `fusedRnn` say nothing of the architecture and are left
+ * out), so a knob added to the builder becomes a param with no change here.
+ *
  * Written once, by {@link architectureParams} when a run's model is built; read back by
  * {@link readArchitecture}, which also reads runs recorded before these params existed (from
  * the builder config they kept in their config).
  */
 import { ConfigError } from '../errors';
+import type { CrnnOptions } from '../models/crnn';
 import type { ParamValue } from '../tracker/query';
 
 /** The flat architecture params of a run; see the file comment for the keys. */
@@ -56,6 +61,8 @@ export interface ModelArchitecture {
   'model.dense'?: number[];
   'model.dropout'?: number;
   'model.l2'?: number;
+  /** Any other key of a CRNN's builder config (e.g. `model.recurrentActivation`). */
+  [key: `model.${string}`]: ParamValue | undefined;
 }
 
 /** Every key of {@link ModelArchitecture}, in the order the table above lists them. */
@@ -98,6 +105,20 @@ function defined(architecture: ModelArchitecture): ModelArchitecture {
   return Object.fromEntries(Object.entries(architecture).filter(([, value]) => value !== undefined)) as unknown as ModelArchitecture;
 }
 
+/** Keys of a CRNN's builder config with a param name of their own, and keys that are not architecture. */
+const CRNN_RENAMED = new Set(['inputHeight', 'inputWidth', 'channels', 'numClasses', 'convFilters', 'batchNormMomentum']);
+const NOT_ARCHITECTURE = new Set(['name', 'seed', 'fusedRnn']);
+
+/** Every other key of a CRNN's builder config as `model.<key>`, when its value is a param value. */
+function crnnKeys(config: BuilderConfig): ModelArchitecture {
+  const keys = Object.entries(config).filter(([key, value]) => !CRNN_RENAMED.has(key) && !NOT_ARCHITECTURE.has(key) && isParamValue(value));
+  return Object.fromEntries(keys.map(([key, value]) => [`model.${key}`, value])) as unknown as ModelArchitecture;
+}
+
+function isParamValue(value: unknown): value is ParamValue {
+  return ['number', 'string', 'boolean'].includes(typeof value) || Array.isArray(value);
+}
+
 /** Input size from a sequence model's config (`inputHeight`, `inputWidth`, `channels`) or a classifier's (`inputShape`). */
 function inputOf(config: BuilderConfig, channels: number): Pick<ModelArchitecture, 'input.height' | 'input.width' | 'input.channels'> {
   const shape = numbers(config['inputShape']);
@@ -122,6 +143,7 @@ export function architectureParams(family: string, config: BuilderConfig): Model
   switch (family) {
     case 'crnn':
       return defined({
+        ...crnnKeys(config),
         ...inputOf(config, 1),
         ...common,
         'model.filters': numbers(config['convFilters']),
@@ -159,6 +181,8 @@ export function architectureParams(family: string, config: BuilderConfig): Model
 
 /** What {@link readArchitecture} reads of a recorded run (a `RunDetail` has both). */
 export interface RecordedModel {
+  /** The run's id, for messages. */
+  id?: string;
   params: Readonly<Record<string, ParamValue>>;
   config: Readonly<Record<string, unknown>> | null;
 }
@@ -176,7 +200,9 @@ export interface RecordedModel {
 export function readArchitecture(run: RecordedModel): ModelArchitecture | undefined {
   const fromConfig = configArchitecture(run);
   if (typeof run.params['input.height'] !== 'number') return fromConfig;
-  const recorded = Object.fromEntries(ARCHITECTURE_KEYS.filter((key) => run.params[key] !== undefined && run.params[key] !== null).map((key) => [key, run.params[key]]));
+  // A run recorded with a spec wrote every architecture key it has; older runs' params also hold their flattened builder config, so only the listed keys count.
+  const keys: readonly string[] = isRecord(run.config) && 'specVersion' in run.config ? Object.keys(run.params).filter((key) => key.startsWith('model.') || key.startsWith('input.')) : ARCHITECTURE_KEYS;
+  const recorded = Object.fromEntries(keys.filter((key) => run.params[key] !== undefined && run.params[key] !== null).map((key) => [key, run.params[key]]));
   // A key added after the run was recorded (e.g. `model.bnMomentum`) comes from the builder config it kept.
   const added = Object.entries(fromConfig ?? {}).filter(([key, value]) => !(key in recorded) && !Number.isNaN(value));
   return { ...Object.fromEntries(added), ...recorded } as unknown as ModelArchitecture;
@@ -192,4 +218,21 @@ function configArchitecture(run: RecordedModel): ModelArchitecture | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The CRNN options that rebuild a recorded architecture (the input and head of a VGG19-CRNN too). */
+export function crnnOptionsOf(architecture: ModelArchitecture): CrnnOptions {
+  return {
+    inputHeight: architecture['input.height'],
+    inputWidth: architecture['input.width'],
+    channels: architecture['input.channels'],
+    convFilters: architecture['model.filters'],
+    pools: architecture['model.pools'],
+    rnn: architecture['model.rnn'],
+    rnnUnits: architecture['model.rnnUnits'],
+    rnnLayers: architecture['model.rnnLayers'],
+    dropout: architecture['model.dropout'],
+    batchNormMomentum: architecture['model.bnMomentum'],
+    stridedStem: architecture['model.stridedStem'],
+  };
 }

@@ -20,9 +20,9 @@ import { heldOutCenterEvaluator } from '../training/center-loss/held-out';
 import { trainWithCenterLoss } from '../training/center-loss/fine-tune';
 import { combineEvaluators } from '../training/evaluators';
 import { loadEquationSplits, spreadSubset } from '../data/equations/split';
-import { readEquationRecord } from './equation-record';
-import { recordRun, type RecordingOptions } from './recorded-run';
+import { openRecordedRun, type RecordingOptions } from './recorded-run';
 import { loadRunModel, type RunModel } from './run-model';
+import { recordedData } from './spec/index';
 import { sequenceEvaluator, sequenceTrainData } from '../training/sequence';
 import type { EvaluateFn } from '../training/types';
 
@@ -62,6 +62,8 @@ export interface CenterLossComparisonOptions extends Omit<RecordingOptions, 'nam
   seed?: number;
   /** Experiment name. Defaults to 'center-loss'. */
   experiment?: string;
+  /** Tags of every arm's run. Defaults to none. */
+  tags?: string[];
   /** More callbacks for each arm (progress bars, live curves). Defaults to none. */
   callbacks?: () => Callback[];
   /** Progress messages. Defaults to none. */
@@ -116,7 +118,7 @@ export function centerLossVariants(lambdas: readonly number[]): CenterLossVarian
 
 /** The base run's data, split as the run was, and the look-alike set, each cut to its limit. */
 async function loadComparisonData(baseRun: RunModel, lookalikeDir: string, options: CenterLossComparisonOptions) {
-  const recorded = readEquationRecord(baseRun.config).data ?? {};
+  const recorded = recordedData(baseRun.config);
   const folder = options.dataDir ?? recorded.dir;
   if (!folder) throw new ConfigError(`run ${options.baseRunId} did not record its data folder; give dataDir`);
   const dataDir = resolve(folder);
@@ -171,6 +173,7 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
 
     const seed = options.seed ?? 0;
     const batchSize = options.batchSize ?? 32;
+    const epochs = options.epochs ?? 2;
     const [height, width, channels] = baseRun.inputShape;
     const shape = { height, width, channels };
     const open = (samples: LabeledImage[], sourceOptions: { batchSize: number; shuffle?: boolean; seed?: number }): BatchSource => {
@@ -205,15 +208,26 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
     async function trainVariant(variant: CenterLossVariant): Promise<CenterLossVariantResult> {
       const crnn = (await loadRunModel(options.baseRunId, { dbPath })).model;
       const callbacks = [...(options.maxMinutes !== undefined ? [new TimeBudget(options.maxMinutes)] : []), ...(options.callbacks?.() ?? [])];
-      const recorded = recordRun({ ...options, dbPath, callbacks }, { experiment: 'center-loss', name: variant.name, architecture: baseRun.architecture });
+      const config = {
+        variant: variant.name,
+        baseRun: options.baseRunId,
+        center: { alpha: center.alpha ?? 0.5, frames: center.frames ?? 'all', lambda: variant.lambda },
+        data: { dir: dataDir, lookalikeDir, sizes, seed },
+        batchSize,
+      };
+      const recorded = openRecordedRun(
+        { ...options, dbPath, callbacks },
+        { experiment: options.experiment ?? 'center-loss', name: variant.name, tags: options.tags ?? [], config, params: { ...baseRun.architecture, model: 'crnn', epochs }, dataFingerprint: fingerprint, logBatches: false },
+      );
       log(`training ${variant.name} (lambda ${variant.lambda}) from run ${options.baseRunId}`);
       let objective: { dispose(): void } | undefined;
+      let failure: unknown;
       try {
         const trained = await trainWithCenterLoss(crnn, sequenceTrainData(trainSource), {
           center: { ...center, lambda: variant.lambda },
           evaluate: heldOutEvaluator(valSource, 'val'),
           test: combineEvaluators(heldOutEvaluator(testSource, 'test'), heldOutEvaluator(lookalikeSource, 'lookalike')),
-          epochs: options.epochs ?? 2,
+          epochs,
           learningRate: options.learningRate ?? 1e-4,
           clipNorm: 5,
           monitor: 'val_accuracy',
@@ -222,31 +236,24 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
           // Save the plain CRNN (it shares the two-output model's weights), loadable like any run's model.
           finalize: async () => [await recorded.saveFinalModel(crnn, { model: 'crnn', baseRun: options.baseRunId })],
           callbacks: recorded.callbacks,
-          describe: {
-            model: 'crnn',
-            dataFingerprint: fingerprint,
-            config: {
-              variant: variant.name,
-              baseRun: options.baseRunId,
-              center: { alpha: center.alpha ?? 0.5, frames: center.frames ?? 'all', lambda: variant.lambda },
-              data: { dir: dataDir, lookalikeDir, sizes, seed },
-              batchSize,
-            },
-          },
         });
         objective = trained.objective;
         const metrics = trained.result.testMetrics ?? {};
         return {
           name: variant.name,
           lambda: variant.lambda,
-          runId: recorded.runId(),
+          runId: recorded.runId,
           status: trained.result.status,
-          modelDir: trained.result.status === 'finished' ? join(recorded.runDir(), 'model') : undefined,
+          modelDir: trained.result.status === 'finished' ? join(recorded.runDir, 'model') : undefined,
           metrics,
           history: trained.result.history,
           ...scoresFromLogs(metrics),
         };
+      } catch (error) {
+        failure = error;
+        throw error;
       } finally {
+        recorded.close(failure);
         objective?.dispose();
         crnn.dispose();
       }

@@ -13,8 +13,9 @@ import { formatStepSchedule, type StepSchedule } from '../training/schedule';
 import { train } from '../training/train';
 import type { TrainOptions, TrainResult } from '../training/types';
 import { CHAR_RUN_DEFAULTS, type CharModelName, getModelBuilder } from './models';
-import { recordRun, type RecordingOptions } from './recorded-run';
+import { openRecordedRun, type RecordingOptions } from './recorded-run';
 import { resolveReplicas, type RunReplicas, startRunReplicas } from './replicas';
+import { withInterrupt } from './signals';
 
 /** How {@link charFitOptions} chooses between model selection and a final model. */
 export interface CharFitOptions {
@@ -66,9 +67,11 @@ export interface CharRunOptions extends CharFitOptions, RecordingOptions {
   experiment?: string;
   /** Run name. Defaults to `<model>-<data>`. */
   name?: string;
+  /** Tags. Defaults to none. */
+  tags?: string[];
   /** Stop cleanly when this aborts. Defaults to none. */
   signal?: AbortSignal;
-  /** Handle Ctrl-C (finish the batch, save, end as interrupted). Defaults to true. */
+  /** Turn this process's Ctrl-C and SIGTERM into that stop (see `runs/signals.ts`). Defaults to true. */
   handleSignals?: boolean;
 }
 
@@ -106,6 +109,10 @@ export function charFitOptions(
 
 /** Trains and records one classifier run. */
 export async function runCharTraining(options: CharRunOptions): Promise<CharRunResult> {
+  return withInterrupt(options, (signal) => trainCharRun({ ...options, signal }));
+}
+
+async function trainCharRun(options: CharRunOptions): Promise<CharRunResult> {
   const { splits } = options;
   const defaults = CHAR_RUN_DEFAULTS;
   const modelName = options.model ?? 'cnn';
@@ -115,49 +122,64 @@ export async function runCharTraining(options: CharRunOptions): Promise<CharRunR
     lenet: options.lenet,
     mlp: options.mlp,
   });
-  const recorded = recordRun(options, { experiment: defaults.experiment, name: `${modelName}-${options.dataName}`, architecture });
   const batchSize = options.batchSize ?? defaults.batchSize;
   const augment = options.augment ?? defaults.augment;
   const schedule = options.learningRateSchedule;
   const final = options.final ?? false;
+  const seed = options.seed ?? 0;
+  const epochs = options.epochs ?? schedule?.epochs ?? defaults.epochs;
   const { fitSet, ...fit } = charFitOptions(splits, options);
   const labelSmoothing = options.labelSmoothing ?? 0.05;
   const loss = classificationLoss({ labelSmoothing });
   const replicas = resolveReplicas(options.replicas);
+  // The run's config: every value it trains with, resolved.
+  const runConfig = {
+    model: config,
+    data: { name: options.dataName, classes: splits.train.classes, sizes: { train: fitSet.labels.length, val: final ? 0 : splits.val.labels.length, test: splits.test.labels.length } },
+    final,
+    epochs,
+    learningRate: fit.learningRate,
+    schedule: schedule ? formatStepSchedule(schedule) : null,
+    patience: options.patience ?? defaults.patience,
+    batchSize,
+    augment,
+    labelSmoothing,
+    clipNorm: defaults.clipNorm,
+    replicas,
+    seed,
+  };
   let parallel: RunReplicas<ClassificationBatch> | undefined;
   try {
-    parallel = await startRunReplicas(model, { replicas, loss: { name: 'classification', labelSmoothing }, lossFn: loss, seed: options.seed ?? 0 });
-    const result = await train(model, charTrainData(fitSet, { batchSize, seed: options.seed ?? 0, augment: augment ? {} : false }), {
-      ...fit,
-      loss,
-      gradients: parallel.gradients,
-      test: classificationEvaluator(splits.test, { prefix: 'test_' }),
-      epochs: options.epochs ?? schedule?.epochs ?? defaults.epochs,
-      clipNorm: defaults.clipNorm,
-      runDir: recorded.runDir,
-      finalize: async (m) => [await recorded.saveFinalModel(m)],
-      callbacks: recorded.callbacks,
-      signal: options.signal,
-      handleSignals: options.handleSignals,
-      describe: {
-        model: modelName,
-        config: {
-          model: config,
-          data: {
-            name: options.dataName,
-            classes: splits.train.classes,
-            sizes: { train: fitSet.labels.length, val: final ? 0 : splits.val.labels.length, test: splits.test.labels.length },
-          },
-          final,
-          schedule: schedule ? formatStepSchedule(schedule) : null,
-          batchSize,
-          augment,
-          labelSmoothing,
-          replicas,
-        },
-      },
+    parallel = await startRunReplicas(model, { replicas, loss: { name: 'classification', labelSmoothing }, lossFn: loss, seed });
+    const run = openRecordedRun(options, {
+      experiment: options.experiment ?? defaults.experiment,
+      name: options.name ?? `${modelName}-${options.dataName}`,
+      tags: options.tags ?? [],
+      config: runConfig,
+      params: { ...architecture, model: modelName, parameter_count: model.countParams() },
+      logBatches: false,
     });
-    return { runId: recorded.runId(), runDir: recorded.runDir(), status: result.status, best: result.best, testMetrics: result.testMetrics };
+    let failure: unknown;
+    try {
+      const result = await train(model, charTrainData(fitSet, { batchSize, seed, augment: augment ? {} : false }), {
+        ...fit,
+        loss,
+        gradients: parallel.gradients,
+        test: classificationEvaluator(splits.test, { prefix: 'test_' }),
+        epochs,
+        clipNorm: defaults.clipNorm,
+        runDir: run.runDir,
+        finalize: async (m) => [await run.saveFinalModel(m)],
+        callbacks: run.callbacks,
+        signal: options.signal,
+      });
+      return { runId: run.runId, runDir: run.runDir, status: result.status, best: result.best, testMetrics: result.testMetrics };
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      run.close(failure);
+    }
   } finally {
     await parallel?.close();
     model.dispose();

@@ -1,7 +1,7 @@
 /**
- * The model families a recorded run can train, looked up by name: how to build one, and what a
- * run of it does unless told otherwise. The run functions resolve their defaults here and
- * `glyphlab train --help` prints them from here, so the help says what a run does.
+ * The model families a recorded run can train, looked up by name: how to build one and, for the
+ * character classifiers, what a run of it does unless told otherwise. (An equation run's defaults
+ * are its recipe's: `runs/spec/`.)
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
@@ -24,7 +24,7 @@ export type CharModelName = (typeof CHAR_MODELS)[number];
 export const MODEL_NAMES = [...EQUATION_MODELS, ...CHAR_MODELS] as const;
 export type ModelName = EquationModelName | CharModelName;
 
-/** What a run of a model family does unless told otherwise. */
+/** What a character classifier's run does unless told otherwise. */
 export interface RunDefaults {
   /** Experiment the run is recorded in. */
   experiment: string;
@@ -39,9 +39,6 @@ export interface RunDefaults {
   /** Global gradient-norm clipping. */
   clipNorm: number;
 }
-
-/** The equation recognisers' defaults. */
-export const EQUATION_RUN_DEFAULTS: Readonly<RunDefaults> = { experiment: 'equations', epochs: 10, batchSize: 32, learningRate: 1e-3, patience: 8, augment: false, clipNorm: 5 };
 
 /** The character classifiers' defaults. */
 export const CHAR_RUN_DEFAULTS: Readonly<RunDefaults> = { experiment: 'characters', epochs: 10, batchSize: 64, learningRate: 0.002, patience: 5, augment: true, clipNorm: 5 };
@@ -84,7 +81,6 @@ export interface CharModelOptions {
 export interface EquationModelBuilder {
   name: EquationModelName;
   task: 'equations';
-  defaults: Readonly<RunDefaults>;
   build(options: EquationModelOptions): Promise<BuiltModel>;
 }
 
@@ -110,7 +106,6 @@ const BUILDERS: Readonly<Record<ModelName, ModelBuilder>> = {
   crnn: {
     name: 'crnn',
     task: 'equations',
-    defaults: EQUATION_RUN_DEFAULTS,
     async build({ crnn }) {
       const config = resolveCrnnOptions(crnn);
       return { model: buildCrnn(config), config: { ...config }, architecture: architectureParams('crnn', config) };
@@ -119,7 +114,6 @@ const BUILDERS: Readonly<Record<ModelName, ModelBuilder>> = {
   'vgg19-crnn': {
     name: 'vgg19-crnn',
     task: 'equations',
-    defaults: EQUATION_RUN_DEFAULTS,
     async build({ crnn = {}, vgg19 = {}, log = () => {} }) {
       const built = await createVgg19Crnn({
         inputHeight: crnn.inputHeight,
@@ -178,19 +172,4 @@ export function getModelBuilder(name: string, task?: ModelBuilder['task']): Mode
     throw new ConfigError(`model ${JSON.stringify(name)} is not one of: ${names.join(', ')}`);
   }
   return builder;
-}
-
-/**
- * One line of help for a default that differs between families, e.g. `default: crnn,
- * vgg19-crnn 32; mlp, cnn 64` (or `default 10` when all agree).
- */
-export function describeDefault(pick: (defaults: Readonly<RunDefaults>) => string | number | boolean): string {
-  const byValue = new Map<string, string[]>();
-  for (const name of MODEL_NAMES) {
-    const value = pick(BUILDERS[name].defaults);
-    const text = typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
-    byValue.set(text, [...(byValue.get(text) ?? []), name]);
-  }
-  if (byValue.size === 1) return `default ${[...byValue.keys()][0]}`;
-  return `default: ${[...byValue].map(([value, names]) => `${names.join(', ')} ${value}`).join('; ')}`;
 }

@@ -1,27 +1,24 @@
 /**
- * What every recorded run shares: the `TrackerCallback` that records it in the experiment
- * store, its folder (`<runsDir>/<run id>/`: the `best/` and `last/` checkpoints, the final
- * `model/`, reports) and its final artifacts. The equation, character and center-loss runs each
- * open one with {@link recordRun}, hand its `callbacks` and `runDir` to the training loop, and
- * save their final files through it.
+ * What every recorded run shares: the run opened in the experiment store before its training
+ * starts (an id, a folder `<runsDir>/<run id>/` for the `best/` and `last/` checkpoints, the final
+ * `model/` and reports), the `TrackerCallback` that records the loop's events into it, and the
+ * writers of its final files. The equation, character and center-loss runs each open one with
+ * {@link openRecordedRun}, hand its `callbacks` and plain `runDir` to the training loop, and
+ * close it when they are done.
  */
 import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { getBackendInfo } from '../backend/index';
 import { saveModel } from '../models/io';
 import { TrackerCallback } from '../tracker/callback';
+import { finishRun, resumeRun, runStatus, startRun, updateRunConfig } from '../tracker/record';
+import { closeStore, openStore, type TrackerStore } from '../tracker/store';
 import type { Callback } from '../training/callbacks';
 import { databasePath, runsDirFor } from '../util/paths';
-import type { ModelArchitecture } from './architecture';
 import { EVAL_REPORT_KIND, type EvalReport, writeEvalReport } from './eval-report';
 
-/** Where and how a run is recorded; the options of every run function include these. */
+/** Where and how a run is recorded: the options of every run function include these. */
 export interface RecordingOptions {
-  /** Experiment name. Defaults to the model family's (see `getModelBuilder(name).defaults`). */
-  experiment?: string;
-  /** Run name. Defaults to the run function's (e.g. the model name). */
-  name?: string;
-  /** Tags. Defaults to none. */
-  tags?: string[];
   /** Database file. Defaults to GLYPHLAB_DB or experiments/glyphlab.db. */
   dbPath?: string;
   /** What started the run (CLI command, notebook path). Defaults to the process's command line. */
@@ -30,62 +27,102 @@ export interface RecordingOptions {
   runsDir?: string;
   /** More callbacks (progress bars, live charts). Defaults to none. */
   callbacks?: Callback[];
+  /** Record every batch's loss. Defaults to the run function's (the equation runs: true). */
+  logBatches?: boolean;
 }
 
-/** What {@link recordRun} needs besides the caller's {@link RecordingOptions}. */
-export interface RecordRunSettings {
-  /** Experiment and run name when the options give none. */
+/** What a run records when it opens, besides the caller's {@link RecordingOptions}. */
+export interface OpenRunSettings {
   experiment: string;
   name: string;
-  /** The model's architecture, recorded as flat params (`model.rnn`, `input.height`, ...). */
-  architecture?: ModelArchitecture;
-  /** Record every batch's loss. Defaults to false. */
-  logBatches?: boolean;
-  /** Continue recording this run (a resume) instead of starting one. Defaults to none. */
+  tags: readonly string[];
+  /** The run's config (an equation run's spec), recorded verbatim. */
+  config: Record<string, unknown>;
+  /** Params besides the config's: the architecture (`model.rnn`, `input.height`, ...) and facts of the run (`data.sizes.train`, `parameter_count`). */
+  params: Record<string, unknown>;
+  /** The fingerprint of the data it trains on. */
+  dataFingerprint?: string;
+  /** Continue this (interrupted, failed or crashed) run instead of starting one; its config is replaced by `config`. */
   resumeRunId?: string;
+  /** Record every batch's loss when the options do not say. */
+  logBatches: boolean;
 }
 
-/** A run being recorded. */
+/** A run open in the store. */
 export interface RecordedRun {
+  readonly runId: string;
+  /** The run's folder, `<runsDir>/<run id>`. */
+  readonly runDir: string;
   /** The loop's callbacks: the tracker first, then the caller's. */
   readonly callbacks: Callback[];
-  /** The run's id; set once training has begun. */
-  runId(): string;
-  /** The run's folder, `<runsDir>/<run id>` (`<runsDir>/unstarted` before training begins). */
-  runDir(): string;
   /** Saves the final model as `<runDir>/model` and returns its artifact. */
   saveFinalModel(model: tf.LayersModel, meta?: Record<string, unknown>): Promise<{ path: string; kind: string }>;
   /** Writes `<runDir>/eval-report.json` and returns its artifact. */
   saveEvalReport(report: EvalReport): { path: string; kind: string };
+  /**
+   * Closes the store. A run the loop never ended (an error before its train-begin event) is
+   * recorded as failed with `error`, so no run stays "running" after its function returned.
+   */
+  close(error?: unknown): void;
 }
 
 /**
- * Opens the recording of a run: a tracker callback, the run folder beside the database (or
- * in `runsDir`), and the writers of the final files.
+ * Opens a run in the store (a new one, or a resumed one) before its training starts.
  *
  * @example
- * const recorded = recordRun(options, { experiment: 'equations', name: 'crnn', architecture });
- * await train(model, data, { loss, runDir: recorded.runDir, callbacks: recorded.callbacks,
- *   finalize: async (m) => [await recorded.saveFinalModel(m)] });
+ * const run = openRecordedRun(options, { experiment: 'equations', name: 'crnn', tags: [], config: spec, params: architecture, logBatches: true });
+ * try {
+ *   await train(model, data, { loss, runDir: run.runDir, callbacks: run.callbacks, finalize: async (m) => [await run.saveFinalModel(m)] });
+ * } finally {
+ *   run.close();
+ * }
  */
-export function recordRun(options: RecordingOptions, settings: RecordRunSettings): RecordedRun {
-  const tracker = new TrackerCallback({
-    experiment: options.experiment ?? settings.experiment,
-    name: options.name ?? settings.name,
-    dbPath: options.dbPath,
-    source: options.source,
-    tags: options.tags,
-    params: settings.architecture ? { ...settings.architecture } : undefined,
-    logBatches: settings.logBatches ?? false,
-    resumeRunId: settings.resumeRunId,
-  });
-  const runsDir = resolve(options.runsDir ?? runsDirFor(options.dbPath ?? databasePath()));
-  const runDir = (): string => join(runsDir, tracker.runId ?? 'unstarted');
+export function openRecordedRun(options: RecordingOptions, settings: OpenRunSettings): RecordedRun {
+  const dbPath = options.dbPath ?? databasePath();
+  const store = openStore(dbPath);
+  let runId: string;
+  try {
+    runId = settings.resumeRunId ?? '';
+    if (settings.resumeRunId !== undefined) {
+      resumeRun(store, settings.resumeRunId);
+      updateRunConfig(store, settings.resumeRunId, settings.config, settings.params);
+    } else {
+      const backend = getBackendInfo();
+      runId = startRun(store, {
+        experiment: settings.experiment,
+        name: settings.name,
+        tags: [...settings.tags],
+        config: settings.config,
+        params: settings.params,
+        backend: backend?.name,
+        threads: backend?.threads,
+        dataFingerprint: settings.dataFingerprint,
+        source: options.source,
+      });
+    }
+  } catch (error) {
+    closeStore(store);
+    throw error;
+  }
+  const runDir = join(resolve(options.runsDir ?? runsDirFor(dbPath)), runId);
+  const tracker = new TrackerCallback({ store, runId, logBatches: options.logBatches ?? settings.logBatches });
   return {
-    callbacks: [tracker, ...(options.callbacks ?? [])],
-    runId: () => tracker.runId as string,
+    runId,
     runDir,
-    saveFinalModel: async (model, meta) => ({ path: await saveModel(model, join(runDir(), 'model'), meta ? { meta } : {}), kind: 'model' }),
-    saveEvalReport: (report) => ({ path: writeEvalReport(join(runDir(), 'eval-report.json'), report), kind: EVAL_REPORT_KIND }),
+    callbacks: [tracker, ...(options.callbacks ?? [])],
+    saveFinalModel: async (model, meta) => ({ path: await saveModel(model, join(runDir, 'model'), meta ? { meta } : {}), kind: 'model' }),
+    saveEvalReport: (report) => ({ path: writeEvalReport(join(runDir, 'eval-report.json'), report), kind: EVAL_REPORT_KIND }),
+    close: (error) => closeRun(store, runId, error),
   };
+}
+
+/** See {@link RecordedRun.close}. */
+function closeRun(store: TrackerStore, runId: string, error: unknown): void {
+  try {
+    if (store.db.open && runStatus(store, runId) === 'running') {
+      finishRun(store, runId, 'failed', { error: error ?? 'the run function ended before training did' });
+    }
+  } finally {
+    closeStore(store);
+  }
 }

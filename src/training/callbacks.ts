@@ -91,22 +91,39 @@ export class CallbackList extends Callback {
 /**
  * Stops training after the batch during which `minutes` of training ran out (a run that must
  * fit a time budget, like `npm start`); the loop still evaluates and logs that last, shorter
- * epoch.
+ * epoch. Its clock is the run's: it starts at the first train-begin event (a run trained in
+ * phases has one budget) from the time `spentMs` an earlier session of the run already trained.
  */
 export class TimeBudget extends Callback {
-  private started = 0;
+  private started: number | undefined;
 
-  constructor(readonly minutes: number) {
+  /**
+   * @param minutes the budget; Infinity for a clock that never stops the run.
+   * @param options.spentMs training time the run spent before this process (a resume). Defaults to 0.
+   */
+  constructor(
+    readonly minutes: number,
+    private readonly options: { spentMs?: number } = {},
+  ) {
     super();
   }
 
+  /** Training time of the run so far, in milliseconds, earlier sessions included. */
+  elapsedMs(): number {
+    return (this.options.spentMs ?? 0) + (this.started === undefined ? 0 : Date.now() - this.started);
+  }
+
+  /** Whether the budget ran out. */
+  get spent(): boolean {
+    return this.elapsedMs() >= this.minutes * 60_000;
+  }
+
   override async onTrainBegin(): Promise<void> {
-    // The first phase starts the clock: a run trained in phases has one budget.
-    if (this.started === 0) this.started = Date.now();
+    this.started ??= Date.now();
   }
 
   override async onBatchEnd(): Promise<void> {
-    if (Date.now() - this.started >= this.minutes * 60_000) this.stopTraining = true;
+    if (this.spent) this.stopTraining = true;
   }
 }
 

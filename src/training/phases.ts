@@ -79,7 +79,8 @@ export async function trainInPhases<B extends TrainBatch>(
     const first = i === 0;
     const last = i === phases.length - 1;
     const { name, epochs, ...overrides } = phase;
-    if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`phase ${i + 1} (${name ?? 'unnamed'}): epochs ${epochs} must be a positive integer`);
+    // A last phase of 0 epochs trains nothing and tests (a resume whose epochs are done).
+    if (!Number.isInteger(epochs) || epochs < (last ? 0 : 1)) throw new ConfigError(`phase ${i + 1} (${name ?? 'unnamed'}): epochs ${epochs} must be a ${last ? 'whole number' : 'positive integer'}`);
     result = await train(model, data, {
       ...options,
       ...overrides,

@@ -93,15 +93,16 @@ export interface WarmupCosineOptions {
   warmup?: number;
   /** The rate at the very end. Defaults to peak / 100. */
   floor?: number;
-  /** Training's length in milliseconds (a time budget); or give `totalSteps`. */
+  /** Training's length in milliseconds (a time budget). Give it, `totalSteps` or both. */
   budgetMs?: number;
-  /** Training's length in batches; used when there is no `budgetMs`. */
+  /** Training's length in batches. With `budgetMs` too, the schedule follows whichever ends training first. */
   totalSteps?: number;
 }
 
 /**
  * A per-batch learning rate: a linear warm-up to `peak`, then a half cosine down to `floor`
- * over the rest of a time budget (or a number of batches). Past the end it stays at `floor`.
+ * over the rest of a time budget or a number of batches, whichever is further along (a run
+ * ends at the first of the two). Past the end it stays at `floor`.
  *
  * @example
  * train(model, data, { ..., batchLearningRate: warmupCosine({ peak: 3e-3, budgetMs: 10 * 60_000 }) });
@@ -116,7 +117,9 @@ export function warmupCosine(options: WarmupCosineOptions): (progress: { step: n
   const length = options.budgetMs ?? options.totalSteps;
   if (!(length !== undefined && length > 0)) throw new ConfigError('warm-up cosine needs budgetMs or totalSteps (a positive number)');
   return ({ step, elapsedMs }) => {
-    const done = Math.min(1, options.budgetMs !== undefined ? elapsedMs / options.budgetMs : step / (options.totalSteps as number));
+    const byTime = options.budgetMs !== undefined ? elapsedMs / options.budgetMs : 0;
+    const bySteps = options.totalSteps !== undefined ? step / options.totalSteps : 0;
+    const done = Math.min(1, Math.max(byTime, bySteps));
     if (done < warmup) return Math.max(floor, (peak * done) / warmup);
     return floor + (peak - floor) * 0.5 * (1 + Math.cos((Math.PI * (done - warmup)) / (1 - warmup)));
   };

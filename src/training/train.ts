@@ -13,7 +13,7 @@ import { saveModel } from '../models/io';
 import { metricMode } from '../metrics/mode';
 import { CallbackList, type Logs } from './callbacks';
 import { canFuseAdam, fusedAdamStep } from './fused-adam';
-import { interruptOnSignals, stopReason } from './interrupt';
+import { disposeBatch, lossGradients } from './gradients';
 import type { OptimizerName, TrainBatch, TrainData, TrainingConfig, TrainOptions, TrainResult } from './types';
 
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'rmsprop'];
@@ -21,6 +21,16 @@ export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'rmspro
 /** Raised when the loss stops being a finite number. */
 export class NonFiniteLossError extends GlyphlabError {
   override name = 'NonFiniteLossError';
+}
+
+/** Raised when the loss diverges (see `TrainOptions.divergence`). */
+export class DivergenceError extends GlyphlabError {
+  override name = 'DivergenceError';
+}
+
+/** Why a run stopped, from the signal that stopped it: its string reason, else 'stopped by the caller'. */
+export function stopReason(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'stopped by the caller';
 }
 
 /** Builds an optimizer by name. */
@@ -79,13 +89,6 @@ function isImprovement(value: number, best: number | undefined, mode: 'max' | 'm
   return mode === 'max' ? value > best + minDelta : value < best - minDelta;
 }
 
-/** Disposes the batch's tensors: `x` and every top-level field holding a tensor or tensors (targets). */
-function disposeBatch(batch: TrainBatch): void {
-  for (const value of Object.values(batch)) {
-    if (value instanceof tf.Tensor) value.dispose();
-    else if (Array.isArray(value)) for (const item of value) if (item instanceof tf.Tensor) item.dispose();
-  }
-}
 
 /** The variables that train in this call: all trainable weights, or those of the named layers. */
 function trainableVariables(model: tf.LayersModel, layerNames: string[] | undefined): tf.Variable[] {
@@ -121,8 +124,9 @@ function resolveSettings<B extends TrainBatch>(options: TrainOptions<B>): LoopSe
   const epochs = options.epochs ?? 10;
   const initialEpoch = options.initialEpoch ?? 0;
   if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`epochs ${epochs} must be a positive integer`);
-  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch >= epochs) {
-    throw new ConfigError(`initialEpoch ${initialEpoch} must be an integer from 0 to epochs - 1 (${epochs - 1})`);
+  // initialEpoch = epochs trains nothing: the best weights are tested and the final files written (a resume whose epochs are done).
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) {
+    throw new ConfigError(`initialEpoch ${initialEpoch} must be an integer from 0 to epochs (${epochs})`);
   }
   const monitor = options.monitor ?? (options.evaluate ? 'val_accuracy' : 'loss');
   const { earlyStopping: early, reduceLrOnPlateau: plateau } = options;
@@ -164,6 +168,43 @@ function trainingConfig<B extends TrainBatch>(settings: LoopSettings, options: T
   };
 }
 
+/** The smoothed batch loss the divergence check watches (see `TrainOptions.divergence`). */
+interface LossTrend {
+  smoothed?: number;
+  first?: number;
+  lowest?: number;
+  lowestStep?: number;
+  batches: number;
+}
+
+/** Weight of a new batch in the smoothed loss: about the last 20 batches count. */
+const TREND_WEIGHT = 0.05;
+/** Batches before the divergence check acts (the trend is watched from the first). */
+const TREND_WARMUP = 10;
+
+/** Adds a batch loss to the trend; throws a DivergenceError when the run diverges. */
+function watchDivergence<B extends TrainBatch>(loop: Loop<B>, loss: number, epoch: number): void {
+  const { divergence } = loop.options;
+  if (divergence === false) return;
+  const factor = divergence?.factor ?? 10;
+  const trend = loop.state.trend;
+  trend.smoothed = trend.smoothed === undefined ? loss : trend.smoothed + TREND_WEIGHT * (loss - trend.smoothed);
+  trend.batches++;
+  trend.first ??= trend.smoothed;
+  if (trend.lowest === undefined || trend.smoothed < trend.lowest) {
+    trend.lowest = trend.smoothed;
+    trend.lowestStep = loop.state.step;
+  }
+  if (trend.batches < TREND_WARMUP) return;
+  if (trend.smoothed > factor * trend.lowest && trend.smoothed > trend.first) {
+    throw new DivergenceError(
+      `the loss diverged at epoch ${epoch + 1}, batch ${loop.state.step + 1}: its smoothed value rose to ${trend.smoothed.toPrecision(4)}, ` +
+        `${(trend.smoothed / trend.lowest).toFixed(0)}x its lowest (${trend.lowest.toPrecision(4)} at batch ${(trend.lowestStep ?? 0) + 1}) and above where it began (${trend.first.toPrecision(4)}); ` +
+        `lower the learning rate (now ${getLearningRate(loop.optimizer)})`,
+    );
+  }
+}
+
 interface LoopState {
   best?: { epoch: number; value: number };
   /** The tie-break value of the best epoch. */
@@ -180,6 +221,7 @@ interface LoopState {
   lastEpoch: number;
   history: Logs[];
   checkpoints: TrainResult['checkpoints'];
+  trend: LossTrend;
 }
 
 /** Everything one call of `train` works with. */
@@ -222,6 +264,7 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
     lastEpoch: settings.initialEpoch - 1,
     history: [],
     checkpoints: {},
+    trend: { batches: 0 },
   };
   const loop: Loop<B> = { model, data, options, settings, optimizer, variables, callbacks: new CallbackList(options.callbacks ?? []), state };
   const stops = watchForStops(options, state);
@@ -234,7 +277,7 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
       dataFingerprint: options.describe?.dataFingerprint,
       epochs: settings.epochs,
       stepsPerEpoch: data.stepsPerEpoch,
-      runDir: typeof options.runDir === 'string' ? options.runDir : undefined,
+      runDir: options.runDir,
     });
     for (let epoch = settings.initialEpoch; epoch < settings.epochs && !state.stopRequested && !loop.callbacks.shouldStop; epoch++) {
       if (await trainEpoch(loop, epoch)) break;
@@ -252,25 +295,18 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
 }
 
 /**
- * Turns an abort of `options.signal`, or (with `handleSignals`) Ctrl-C, into a stop request:
- * the loop finishes the batch in flight, saves `last/` and ends as interrupted.
+ * Turns an abort of `options.signal` into a stop request: the loop finishes the batch in flight,
+ * saves `last/` and ends as interrupted.
  */
 function watchForStops<B extends TrainBatch>(options: TrainOptions<B>, state: LoopState): { dispose(): void } {
-  const interrupt = (options.handleSignals ?? true) ? interruptOnSignals() : undefined;
-  const signals = [options.signal, interrupt?.signal].filter((signal): signal is AbortSignal => signal !== undefined);
-  const onAbort = (event: Event): void => {
-    state.stopRequested ??= stopReason(event.target as AbortSignal);
+  const { signal } = options;
+  if (!signal) return { dispose: () => {} };
+  const onAbort = (): void => {
+    state.stopRequested ??= stopReason(signal);
   };
-  for (const signal of signals) {
-    signal.addEventListener('abort', onAbort);
-    if (signal.aborted) state.stopRequested ??= stopReason(signal);
-  }
-  return {
-    dispose: () => {
-      for (const signal of signals) signal.removeEventListener('abort', onAbort);
-      interrupt?.dispose();
-    },
-  };
+  signal.addEventListener('abort', onAbort);
+  if (signal.aborted) onAbort();
+  return { dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
 /**
@@ -324,6 +360,7 @@ async function trainBatches<B extends TrainBatch>(loop: Loop<B>, epoch: number):
         `the loss became ${lossValue} at epoch ${epoch + 1}, batch ${state.step + 1}; lower the learning rate (now ${getLearningRate(optimizer)}) or set clipNorm`,
       );
     }
+    watchDivergence(loop, lossValue, epoch);
     lossSum += lossValue * batch.size;
     samples += batch.size;
     await callbacks.onBatchEnd(state.step, { loss: lossValue });
@@ -373,11 +410,11 @@ function reduceLrOnPlateau<B extends TrainBatch>(loop: Loop<B>): void {
 /** Saves `best/` or `last/` (with the optimizer state) under the run folder, when there is one, and announces it. */
 async function saveCheckpoint<B extends TrainBatch>(loop: Loop<B>, kind: 'best' | 'last', epoch: number): Promise<void> {
   const { options, optimizer, settings, state } = loop;
-  const dir = typeof options.runDir === 'function' ? options.runDir() : options.runDir;
+  const dir = options.runDir;
   if (dir === undefined) return;
   const path = await saveModel(loop.model, join(dir, kind), {
     optimizer: kind === 'last' ? optimizer : undefined,
-    meta: { epoch, learningRate: getLearningRate(optimizer), optimizer: settings.optimizerName, monitor: settings.monitor, mode: settings.mode, best: state.best ?? null },
+    meta: { ...options.checkpointMeta?.(), epoch, learningRate: getLearningRate(optimizer), optimizer: settings.optimizerName, monitor: settings.monitor, mode: settings.mode, best: state.best ?? null },
   });
   state.checkpoints[kind] = join(dir, kind);
   await loop.callbacks.onArtifact({ path, kind: `checkpoint-${kind}` });
@@ -396,13 +433,7 @@ async function endRun<B extends TrainBatch>(loop: Loop<B>): Promise<TrainResult>
 
 /** The batch's loss and gradient of `variables`, computed on this thread. */
 async function localGradients<B extends TrainBatch>(model: tf.LayersModel, variables: tf.Variable[], batch: B, options: TrainOptions<B>): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
-  const { value, grads } = tf.variableGrads(() => {
-    const output = model.apply(batch.x, { training: true }) as tf.Tensor | tf.Tensor[];
-    const loss = options.loss(output, batch);
-    // The layers' regularisation penalties (L2 kernels), as Keras's fit adds them.
-    const penalties = options.regularization === false ? [] : model.calculateLosses();
-    return penalties.length === 0 ? loss : (tf.addN([loss, ...penalties]) as tf.Scalar);
-  }, variables);
+  const { value, grads } = lossGradients(model, variables, batch, { loss: options.loss, penalties: options.regularization !== false });
   try {
     return { loss: (await value.data())[0] ?? Number.NaN, grads };
   } finally {

@@ -136,19 +136,28 @@ export interface TrainOptions<B extends TrainBatch = TrainBatch> {
    * computing on this thread.
    */
   gradients?: GradientFn<B>;
-  /**
-   * Folder for checkpoints (`best/`, `last/` in tfjs format), or a function giving it once the
-   * callbacks have started (e.g. from the run id a tracker assigned). Defaults to none (nothing saved).
-   */
-  runDir?: string | (() => string | undefined);
+  /** Folder for checkpoints (`best/`, `last/` in tfjs format). Defaults to none (nothing saved). */
+  runDir?: string;
+  /** More metadata to save with every checkpoint (e.g. the training time a run's clock has counted). Defaults to none. */
+  checkpointMeta?: () => Record<string, unknown>;
   /** Only these layers train (by name); others are frozen for this call. Defaults to all trainable layers. */
   trainableLayers?: string[];
   /** Callbacks, e.g. a `TrackerCallback`. Defaults to none. */
   callbacks?: Callback[];
-  /** Finish the batch, save `last/` and end as interrupted on SIGINT/SIGTERM. Defaults to true. */
-  handleSignals?: boolean;
-  /** Stop cleanly after the current batch when this signal aborts. Defaults to none. */
+  /**
+   * Stop cleanly after the current batch when this signal aborts: `last/` is saved and the run
+   * ends as interrupted. The loop installs no process signal handler: turning Ctrl-C into this
+   * signal is the caller's (see `runs/signals.ts`). Defaults to none.
+   */
   signal?: AbortSignal;
+  /**
+   * Fail the run when its loss diverges: when the smoothed batch loss (an exponential average
+   * over about 20 batches, from the first batch's loss) rises above both `factor` times its lowest
+   * value and its first value; checked from the tenth batch on.
+   * A `DivergenceError` ends the run as failed, naming the losses and the learning rate.
+   * Defaults to factor 10; false turns it off.
+   */
+  divergence?: { factor?: number } | false;
   /** Describes the run for the train-begin event (model name, full config, data fingerprint). */
   describe?: { model: string; config: Record<string, unknown>; dataFingerprint?: string };
   /** Use this optimizer (e.g. restored for a resume, or shared by two phases) instead of building one. Defaults to building `optimizer`. */

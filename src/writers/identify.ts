@@ -217,7 +217,6 @@ export async function runWriterIdentification(options: WriterIdentificationOptio
     optimizer: 'adam',
     learningRate: options.learningRate ?? 1e-3,
     callbacks: options.callbacks,
-    handleSignals: false,
     describe: { model: 'writer_cnn', config: { writers: writers.length, patchSize, ...patchOptions, ...options.model, seed } },
   });
   test ??= evaluateWriterLines(model, split.test, writerIndex, { ...patchOptions, seed });

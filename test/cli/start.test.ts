@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { START_RECIPE, trainingMinutesLeft } from '../../src/cli/start';
+import { START_JOB, trainingMinutesLeft } from '../../src/cli/start';
 
 describe('trainingMinutesLeft (npm start\'s training budget)', () => {
   const recipe = { jobMinutes: 14, reserveMinutes: 0.4, minMinutes: 1 };
@@ -16,7 +16,7 @@ describe('trainingMinutesLeft (npm start\'s training budget)', () => {
   });
 
   test('the recipe ends within the 15 minutes npm start promises, with room for the test evaluation', () => {
-    assert.ok(START_RECIPE.jobMinutes < 15, String(START_RECIPE.jobMinutes));
-    assert.ok(trainingMinutesLeft(2, START_RECIPE) > 10);
+    assert.ok(START_JOB.jobMinutes < 15, String(START_JOB.jobMinutes));
+    assert.ok(trainingMinutesLeft(2, START_JOB) > 10);
   });
 });

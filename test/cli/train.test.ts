@@ -62,7 +62,7 @@ describe('glyphlab train', () => {
   });
 
   test('train records a finished run: per-epoch validation, checkpoints, the model and an evaluation report', async () => {
-    const result = await cli(['train', '--data', dataDir, '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--strided-stem', '--dropout', '0', '--augment-shear', '0.2', '--augment-stroke', '0.3', '--db', db, '--tag', 'ci', '--json']);
+    const result = await cli(['train', '--data', dataDir, '--recipe', 'reference', '--epochs', '2', ...TINY, '--rnn-layers', '1', '--bn-momentum', '0.9', '--strided-stem', '--dropout', '0', '--augment-shear', '0.2', '--augment-stroke', '0.3', '--db', db, '--tag', 'ci', '--json']);
     assert.equal(result.code, EXIT_OK, result.err);
     const summary = JSON.parse(result.out) as { runId: string; status: string; testMetrics: Record<string, number>; runDir: string };
     runId = summary.runId;
@@ -73,10 +73,11 @@ describe('glyphlab train', () => {
       const run = getRun(store, runId);
       assert.equal(run.status, 'finished');
       assert.deepEqual(run.tags, ['ci']);
-      assert.equal((run.config?.['model'] as { inputHeight: number }).inputHeight, 32);
+      assert.equal((run.config?.['crnn'] as { inputHeight: number }).inputHeight, 32);
+      assert.equal(run.config?.['recipe'], 'reference');
       assert.deepEqual([run.params['model.rnnLayers'], run.params['model.bnMomentum'], run.params['model.stridedStem'], run.params['model.dropout']], [1, 0.9, true, 0], 'the architecture options reach the model and its record');
       assert.equal(run.params['data.imageCheck'], 'decode', 'the record says every image was decoded before training');
-      assert.deepEqual([run.params['data.augment.maxShear'], run.params['data.augment.maxStroke'], run.params['data.augment.maxStretch']], [0.2, 0.3, undefined], 'the shape augmentation given, and only it');
+      assert.deepEqual([run.params['data.augment.maxShear'], run.params['data.augment.maxStroke'], run.params['data.augment.maxStretch']], [0.2, 0.3, 0], 'the shape augmentation given, and only it');
       const kinds = run.artifacts.map((a) => a.kind).sort();
       // One entry per file, however many epochs rewrote the checkpoints.
       assert.deepEqual(kinds, ['checkpoint-best', 'checkpoint-last', 'eval-report', 'model']);
@@ -102,7 +103,7 @@ describe('glyphlab train', () => {
       withStore((store) => {
         const run = getRun(store, id);
         assert.equal(run.status, 'finished');
-        assert.equal((run.config?.['model'] as { weights: string }).weights, 'random');
+        assert.equal(run.params['model.weights'], 'random', 'the weights it started from: random, for want of the file');
         const phases = getMetricHistory(store, id, ['phase']).map((p) => p.value);
         assert.deepEqual(phases, [1, 2]);
       });
@@ -123,7 +124,7 @@ describe('glyphlab train', () => {
       assert.equal(run.params['model'], 'mlp');
       assert.equal(run.experiment, 'characters');
       assert.equal(run.params['augment'], true, 'without --augment the family default (on for mlp/cnn) holds');
-      assert.equal(run.params['training.learningRate'], 0.002);
+      assert.equal(run.params['learningRate'], 0.002);
       assert.equal(run.params['batchSize'], 64);
       assert.ok(run.artifacts.some((a) => a.kind === 'model'));
     });
@@ -156,7 +157,7 @@ describe('glyphlab train', () => {
       // --limit 200 keeps 200 digits, split 160 / 20 / 20; the 20 validation digits join training.
       assert.equal(run.params['data.sizes.train'], 160 + 20);
       assert.equal(run.params['data.sizes.test'], 20);
-      assert.deepEqual(run.params['training.learningRateSchedule'], [0.004, 0.004, 0.001]);
+      assert.deepEqual(getMetricHistory(store, run.id, ['lr']).map((p) => p.value), [0.004, 0.004, 0.001], 'each epoch at its scheduled rate');
       assert.ok(run.metrics['test_accuracy'] !== undefined, 'the test split is still scored');
       assert.equal(run.metrics['val_accuracy'], undefined, 'no validation score');
     });
@@ -180,13 +181,16 @@ describe('glyphlab train', () => {
     assert.match(shapesMnist.err, /--augment-stroke applies to the equation models; --model cnn has its own augmentation/);
     const vggMomentum = await cli(['train', '--model', 'vgg19-crnn', '--data', dataDir, '--bn-momentum', '0.9', '--db', db]);
     assert.equal(vggMomentum.code, EXIT_USAGE);
-    assert.match(vggMomentum.err, /--bn-momentum applies to --model crnn; vgg19-crnn has no batch normalisation/);
-    const vggDropout = await cli(['train', '--model', 'vgg19-crnn', '--data', dataDir, '--dropout', '0', '--db', db]);
-    assert.equal(vggDropout.code, EXIT_USAGE);
-    assert.match(vggDropout.err, /--dropout applies to --model crnn; vgg19-crnn keeps its own/);
+    assert.match(vggMomentum.err, /--bn-momentum applies to --model crnn; vgg19-crnn has no such option/);
+    const vggStem = await cli(['train', '--model', 'vgg19-crnn', '--data', dataDir, '--strided-stem', '--db', db]);
+    assert.equal(vggStem.code, EXIT_USAGE);
+    assert.match(vggStem.err, /--strided-stem applies to --model crnn; vgg19-crnn has no such option/);
+    const crnnPhase = await cli(['train', '--data', dataDir, '--phase1-epochs', '1', '--db', db]);
+    assert.equal(crnnPhase.code, EXIT_USAGE);
+    assert.match(crnnPhase.err, /--phase1-epochs applies to --model vgg19-crnn; crnn has no such option/);
     const cnnStem = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--strided-stem', '--db', db]);
     assert.equal(cnnStem.code, EXIT_USAGE);
-    assert.match(cnnStem.err, /--strided-stem applies to --model crnn; --model cnn is built from its own defaults/);
+    assert.match(cnnStem.err, /--strided-stem applies to the equation models; --model cnn is built from its own defaults/);
     const badDropout = await cli(['train', '--data', dataDir, '--dropout', '1.5', '--db', db]);
     assert.equal(badDropout.code, EXIT_USAGE);
     assert.match(badDropout.err, /--dropout/);
@@ -195,13 +199,16 @@ describe('glyphlab train', () => {
     assert.match(bad.err, /nonexistent-folder/);
   });
 
-  test('train --help states the defaults of each model family, as the runs use them', async () => {
+  test('train --help states the defaults of each recipe and model family, as the runs use them', async () => {
     const help = await cli(['train', '--help']);
     assert.equal(help.code, EXIT_OK);
-    assert.match(help.out, /--lr RATE +learning rate \(default: crnn, vgg19-crnn 0\.001; mlp, cnn 0\.002\)/);
-    assert.match(help.out, /--batch-size N +training batch size \(default: crnn, vgg19-crnn 32; mlp, cnn 64\)/);
-    assert.match(help.out, /--experiment NAME +experiment name \(default: crnn, vgg19-crnn equations; mlp, cnn characters\)/);
-    assert.match(help.out, /--augment +augment training images \(default: crnn, vgg19-crnn off; mlp, cnn on\)/);
+    assert.match(help.out, /--lr RATE +learning rate \(the peak, with warmup-cosine\) \(quick 0\.003, long 0\.003, reference 0\.001; mlp, cnn 0\.002\)/);
+    assert.match(help.out, /--batch-size N +training batch size \(default 32; mlp, cnn 64\)/);
+    assert.match(help.out, /--input-width PX +model input width \(quick 150, long 150, reference 300\)/);
+    assert.match(help.out, /--bn-momentum X +crnn: momentum of the batch-norm moving statistics \(quick 0\.9, long 0\.9, reference 0\.99\)/);
+    assert.match(help.out, /--experiment NAME +experiment name \(equations default equations; mlp, cnn characters\)/);
+    assert.match(help.out, /--augment +augment training images \(equations off; mlp, cnn on\)/);
+    assert.match(help.out, /Recipes \(docs\/recipes\.md\):\n +quick +npm start's: /);
     assert.match(help.out, /--no-augment +train without augmentation/);
     const both = await cli(['train', '--model', 'cnn', '--data', 'mnist', '--augment', '--no-augment', '--db', db]);
     assert.equal(both.code, EXIT_USAGE);
@@ -352,7 +359,8 @@ describe('glyphlab start (npm start)', () => {
         assert.deepEqual(run.tags, ['npm-start']);
         // Images it synthesised a moment ago are checked by header only (a found folder is decoded).
         assert.equal(run.params['data.imageCheck'], 'header');
-        assert.equal(run.params['schedule.name'], 'warmup-cosine');
+        assert.equal(run.params['training.schedule'], 'warmup-cosine');
+        assert.equal(run.config?.['recipe'], 'quick');
       } finally {
         closeStore(store);
       }

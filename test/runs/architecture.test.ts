@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { resolveCrnnOptions } from '../../src/models/crnn';
 import { resolveLenetOptions } from '../../src/models/lenet';
 import { resolveMlpOptions } from '../../src/models/mlp';
-import { architectureParams, readArchitecture } from '../../src/runs/architecture';
-import { crnnOptionsOf } from '../../src/runs/equation-record';
+import { architectureParams, crnnOptionsOf, readArchitecture } from '../../src/runs/architecture';
 
 describe('architecture params', () => {
   test('flat keys per family, from the builder config', () => {
@@ -20,6 +19,7 @@ describe('architecture params', () => {
       'model.bnMomentum': 0.99,
       'model.pools': [[2, 2], [2, 2]],
       'model.stridedStem': false,
+      'model.recurrentActivation': 'sigmoid',
       'model.dropout': 0.2,
     });
     const vgg = architectureParams('vgg19-crnn', { inputHeight: 64, inputWidth: 300, numClasses: 17, rnn: 'lstm', rnnUnits: 64, rnnLayers: 2, dropout: 0.2, filterDivisor: 4, weights: 'random' });

@@ -43,7 +43,7 @@ describe('recorded equation runs: architecture params', () => {
       assert.deepEqual(run.params['model.filters'], [8, 16, 16]);
       assert.deepEqual([run.params['input.height'], run.params['input.width'], run.params['input.channels']], [32, 128, 1]);
       assert.equal(run.params['model.classes'], 17);
-      assert.equal((run.config?.['model'] as { rnn: string }).rnn, 'gru', 'the whole builder config stays in the config');
+      assert.equal((run.config?.['crnn'] as { rnn: string }).rnn, 'gru', 'the whole builder config stays in the config (the spec)');
       assert.deepEqual(readArchitecture(run), {
         'input.height': 32,
         'input.width': 128,
@@ -56,6 +56,7 @@ describe('recorded equation runs: architecture params', () => {
         'model.bnMomentum': 0.99,
         'model.pools': [[2, 2], [2, 2], [2, 1]],
         'model.stridedStem': false,
+        'model.recurrentActivation': 'sigmoid',
         'model.dropout': 0,
       });
       assert.deepEqual(listRuns(store, { where: 'params.model.rnn = "gru"' }).map((r) => r.id), [gruRun]);
@@ -75,12 +76,13 @@ describe('recorded equation runs: architecture params', () => {
     assert.match(compared.out, /^ {2}model\.rnn +gru +lstm$/m);
   });
 
-  test('a resume refuses a last/ checkpoint whose input is not the recorded architecture', async () => {
+  test('a resume refuses a last/ checkpoint whose input is not the recorded spec\'s', async () => {
     const store = openStore(dbPath);
     let runId: string;
     try {
       const recorded = getRun(store, gruRun);
-      runId = startRun(store, { experiment: 'equations', config: recorded.config ?? {}, params: { ...recorded.params, 'input.height': 64 }, git: false, heartbeat: false });
+      const config = { ...recorded.config, crnn: { ...(recorded.config?.['crnn'] as object), inputHeight: 64 } };
+      runId = startRun(store, { experiment: 'equations', config, params: recorded.params, git: false, heartbeat: false });
       finishRun(store, runId, 'interrupted');
     } finally {
       closeStore(store);
@@ -103,6 +105,7 @@ describe('recorded equation runs: architecture params', () => {
       replicas: 2,
       dbPath,
       crnn: { inputHeight: 32, inputWidth: 128, convFilters: [8, 16, 16], rnn: 'gru', rnnUnits: 8, rnnLayers: 1, dropout: 0 },
+      recipe: 'reference',
       learningRate: 0.004,
       schedule: 'warmup-cosine',
       warmup: 0.25,
@@ -118,9 +121,10 @@ describe('recorded equation runs: architecture params', () => {
     const store = openStore(dbPath);
     try {
       const run = getRun(store, result.runId);
-      assert.deepEqual(run.config?.['schedule'], { name: 'warmup-cosine', warmup: 0.25, minutes: null });
-      assert.equal(run.params['replicas'], 2);
-      assert.equal((run.config?.['training'] as { reduceLrOnPlateau: unknown }).reduceLrOnPlateau, null);
+      const training = run.config?.['training'] as { schedule: string; warmup: number; minutes: number | null; reduceLrOnPlateau: unknown };
+      assert.deepEqual([training.schedule, training.warmup, training.minutes], ['warmup-cosine', 0.25, null]);
+      assert.equal(run.params['compute.replicas'], 2);
+      assert.equal(training.reduceLrOnPlateau, null);
     } finally {
       closeStore(store);
     }
@@ -132,6 +136,7 @@ describe('recorded equation runs: architecture params', () => {
       replicas: 1,
       dbPath,
       crnn: { inputHeight: 32, inputWidth: 128, convFilters: [8, 16, 16], rnn: 'gru', rnnUnits: 8, rnnLayers: 1, dropout: 0 },
+      recipe: 'reference',
       schedule: 'warmup-cosine',
       minutes: 0.0001,
       logBatches: false,

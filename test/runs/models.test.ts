@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors';
-import { CHAR_RUN_DEFAULTS, describeDefault, EQUATION_RUN_DEFAULTS, getModelBuilder, MODEL_NAMES } from '../../src/runs/models';
+import { CHAR_RUN_DEFAULTS, getModelBuilder, MODEL_NAMES } from '../../src/runs/models';
 
 describe('the model registry', () => {
   test('an unknown name, or a model of the other task, is a ConfigError listing what would do', () => {
@@ -11,14 +11,10 @@ describe('the model registry', () => {
     assert.deepEqual(MODEL_NAMES.map((name) => getModelBuilder(name).task), ['equations', 'equations', 'characters', 'characters']);
   });
 
-  test('each family has the defaults its runs use', () => {
-    assert.equal(getModelBuilder('crnn').defaults, EQUATION_RUN_DEFAULTS);
+  test('each character family has the defaults its runs use', () => {
     assert.equal(getModelBuilder('cnn').defaults, CHAR_RUN_DEFAULTS);
+    assert.equal(getModelBuilder('mlp').defaults, CHAR_RUN_DEFAULTS);
     assert.deepEqual([CHAR_RUN_DEFAULTS.learningRate, CHAR_RUN_DEFAULTS.batchSize, CHAR_RUN_DEFAULTS.experiment, CHAR_RUN_DEFAULTS.augment], [0.002, 64, 'characters', true]);
-    assert.deepEqual([EQUATION_RUN_DEFAULTS.learningRate, EQUATION_RUN_DEFAULTS.batchSize, EQUATION_RUN_DEFAULTS.experiment, EQUATION_RUN_DEFAULTS.augment], [0.001, 32, 'equations', false]);
-    assert.equal(describeDefault((d) => d.batchSize), 'default: crnn, vgg19-crnn 32; mlp, cnn 64');
-    assert.equal(describeDefault((d) => d.augment), 'default: crnn, vgg19-crnn off; mlp, cnn on');
-    assert.equal(describeDefault((d) => d.epochs), 'default 10');
   });
 
   test('a character builder takes its classes and input from the data, over glyphlab\'s CNN defaults', () => {

@@ -7,13 +7,14 @@ import { type EquationRunResult, runEquationTraining } from '../../src/runs/equa
 
 /**
  * Synthesises `count` 128x32 equations into `dir/data` (once) and trains a tiny CRNN (a GRU
- * unless `crnn` says otherwise) on them for one epoch, recorded in `dbPath`. A few seconds on
+ * unless `crnn` says otherwise; the reference recipe otherwise) on them for one epoch, recorded in `dbPath`. A few seconds on
  * wasm; the model reads next to nothing.
  */
 export async function trainTinyBaseRun(dir: string, dbPath: string, count = 30, crnn: CrnnOptions = {}): Promise<EquationRunResult> {
   if (!existsSync(join(dir, 'data', 'labels.csv'))) await synthesizeEquations({ outDir: join(dir, 'data'), count, seed: 5, workers: 0, width: 128, height: 32 });
   return runEquationTraining({
     dataDir: join(dir, 'data'),
+    recipe: 'reference',
     epochs: 1,
     batchSize: 8,
     workers: 0,

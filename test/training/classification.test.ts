@@ -108,7 +108,6 @@ describe('training a classifier on real MNIST digits', () => {
       epochs: 6,
       learningRate: 0.01,
       clipNorm: 5,
-      handleSignals: false,
     });
     assert.equal(result.status, 'finished');
     assert.equal(result.history.length, 6);

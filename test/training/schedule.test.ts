@@ -50,6 +50,14 @@ describe('warm-up cosine per batch', () => {
     assert.ok(Math.abs(rate({ step: 0, elapsedMs: 60_000 }) - 0.0001) < 1e-12);
   });
 
+  test('with a time budget and a step count, follows whichever is further along (the one that ends training first)', () => {
+    const rate = warmupCosine({ peak: 0.01, budgetMs: 60_000, totalSteps: 100 });
+    assert.equal(rate({ step: 5, elapsedMs: 3_000 }), 0.005, 'both at 5%: halfway through the warm-up');
+    assert.equal(rate({ step: 5, elapsedMs: 0 }), 0.005, 'the steps alone');
+    assert.equal(rate({ step: 0, elapsedMs: 3_000 }), 0.005, 'the clock alone');
+    assert.ok(Math.abs(rate({ step: 100, elapsedMs: 1_000 }) - 0.0001) < 1e-12, 'the last step ends the cosine however little time passed');
+  });
+
   test('bad settings are refused with the value', () => {
     assert.throws(() => warmupCosine({ peak: 0, totalSteps: 10 }), /peak rate 0 must be a positive number/);
     assert.throws(() => warmupCosine({ peak: 0.1, warmup: 1, totalSteps: 10 }), /warm-up share 1 must be in \[0, 1\)/);

@@ -57,7 +57,6 @@ describe('sequence training (CRNN + CTC + greedy decoding)', () => {
       epochs: 90,
       learningRate: 0.01,
       callbacks: [new StopAt(1)],
-      handleSignals: false,
     });
     const last = result.history[result.history.length - 1]!;
     assert.ok(result.best !== undefined && result.best.value >= 0.9, `best val_accuracy ${result.best?.value} after ${result.history.length} epochs (loss ${last.loss})`);

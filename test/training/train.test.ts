@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index';
 import { Callback, type Logs, type TrainBeginEvent, type TrainEndEvent } from '../../src/training/callbacks';
-import { clipGradients, createOptimizer, getLearningRate, NonFiniteLossError, train } from '../../src/training/train';
+import { clipGradients, createOptimizer, DivergenceError, getLearningRate, NonFiniteLossError, train } from '../../src/training/train';
 import { metricMode } from '../../src/metrics/mode';
 import type { TrainBatch, TrainData } from '../../src/training/types';
 import { trainInPhases } from '../../src/training/phases';
@@ -78,7 +78,7 @@ describe('train', () => {
   test('fits a small regression, logs every epoch, and leaks no tensors across steps', async () => {
     const model = linearModel();
     const recorder = new Recorder();
-    const result = await train(model, linearData(), { loss: mse, epochs: 6, learningRate: 0.05, callbacks: [recorder], handleSignals: false });
+    const result = await train(model, linearData(), { loss: mse, epochs: 6, learningRate: 0.05, callbacks: [recorder] });
     assert.equal(result.status, 'finished');
     assert.equal(recorder.batches, 24);
     assert.equal(recorder.epochs.length, 6);
@@ -106,7 +106,6 @@ describe('train', () => {
       reduceLrOnPlateau: { factor: 0.5, patience: 2 },
       earlyStopping: { patience: 4 },
       restoreBest: false,
-      handleSignals: false,
     });
     assert.deepEqual(result.best, { epoch: 1, value: 0.7 });
     // Best at epoch 1; four epochs without improvement (2..5) stop it after epoch 5.
@@ -126,7 +125,6 @@ describe('train', () => {
       epochs: 5,
       learningRateSchedule: schedule,
       restoreBest: false,
-      handleSignals: false,
       callbacks: [new (class extends Callback {
         override async onTrainBegin(event: TrainBeginEvent): Promise<void> {
           recorded = (event.config['training'] as Record<string, unknown>)['learningRateSchedule'];
@@ -136,11 +134,11 @@ describe('train', () => {
     assert.deepEqual(result.history.map((h) => h['lr']), [0.01, 0.01, 0.004, 0.001, 0.001]);
     assert.deepEqual(recorded, [0.01, 0.01, 0.004, 0.001, 0.001]);
     await assert.rejects(
-      train(model, linearData(1), { loss: mse, epochs: 2, learningRateSchedule: schedule, reduceLrOnPlateau: {}, handleSignals: false }),
+      train(model, linearData(1), { loss: mse, epochs: 2, learningRateSchedule: schedule, reduceLrOnPlateau: {} }),
       /learningRateSchedule and reduceLrOnPlateau/,
     );
     await assert.rejects(
-      train(model, linearData(1), { loss: mse, epochs: 2, learningRateSchedule: (e) => (e === 0 ? 0.01 : -1), handleSignals: false }),
+      train(model, linearData(1), { loss: mse, epochs: 2, learningRateSchedule: (e) => (e === 0 ? 0.01 : -1) }),
       /gave -1 for epoch 2/,
     );
     model.dispose();
@@ -155,7 +153,6 @@ describe('train', () => {
       evaluate: async () => ({ val_accuracy: 0, val_loss: losses[call++] ?? 9 }),
       epochs: 4,
       restoreBest: false,
-      handleSignals: false,
     });
     assert.deepEqual(result.best, { epoch: 2, value: 0 });
     model.dispose();
@@ -175,7 +172,6 @@ describe('train', () => {
       monitor: 'val_loss',
       epochs: 3,
       learningRate: 0.1,
-      handleSignals: false,
     });
     assert.equal(result.best?.epoch, 0);
     expectArraysClose(model.getWeights()[0]!.dataSync(), snapshots[0]!);
@@ -187,7 +183,7 @@ describe('train', () => {
     const runDir = join(dir, 'run-a');
     const model = linearModel();
     const recorder = new Recorder();
-    const result = await train(model, linearData(), { loss: mse, epochs: 2, learningRate: 0.05, runDir, callbacks: [recorder], handleSignals: false });
+    const result = await train(model, linearData(), { loss: mse, epochs: 2, learningRate: 0.05, runDir, callbacks: [recorder] });
     assert.ok(existsSync(join(runDir, 'best', 'model.json')));
     assert.ok(existsSync(join(runDir, 'last', 'optimizer.json')));
     assert.ok(recorder.artifacts.includes('checkpoint-best') && recorder.artifacts.includes('checkpoint-last'));
@@ -203,7 +199,7 @@ describe('train', () => {
     assert.equal(await loadOptimizerState(join(runDir, 'last'), optimizer), true);
     const iterations = (await optimizer.getWeights())[0]!.tensor.dataSync()[0];
     assert.equal(iterations, 8, 'adam iterations after 2 epochs of 4 batches');
-    const resumed = await train(restored, linearData(), { loss: mse, epochs: 4, initialEpoch: 2, optimizerInstance: optimizer, handleSignals: false });
+    const resumed = await train(restored, linearData(), { loss: mse, epochs: 4, initialEpoch: 2, optimizerInstance: optimizer });
     assert.equal(resumed.history.length, 2);
     assert.equal(resumed.lastEpoch, 3);
     assert.ok(resumed.history[1]!.loss! < result.history[0]!.loss!, 'resumed training continues from the trained weights');
@@ -223,7 +219,7 @@ describe('train', () => {
         if (step === 5) controller.abort();
       }
     })();
-    const result = await train(model, linearData(4), { loss: mse, epochs: 5, runDir, signal: controller.signal, callbacks: [recorder, stopper], handleSignals: false });
+    const result = await train(model, linearData(4), { loss: mse, epochs: 5, runDir, signal: controller.signal, callbacks: [recorder, stopper] });
     assert.equal(result.status, 'interrupted');
     assert.equal(recorder.batches, 6, 'the batch in flight finishes, no further batch starts');
     assert.equal(result.lastEpoch, 0, 'epoch 1 was not complete');
@@ -240,7 +236,7 @@ describe('train', () => {
         if (step === 1) this.stopTraining = true;
       }
     })();
-    const result = await train(model, linearData(4), { loss: mse, evaluate: async () => ({ val_accuracy: 0.5 }), epochs: 3, callbacks: [recorder, stopper], handleSignals: false });
+    const result = await train(model, linearData(4), { loss: mse, evaluate: async () => ({ val_accuracy: 0.5 }), epochs: 3, callbacks: [recorder, stopper] });
     assert.equal(result.status, 'finished');
     assert.equal(recorder.batches, 2);
     assert.equal(result.history.length, 1);
@@ -252,7 +248,7 @@ describe('train', () => {
     const model = linearModel();
     const recorder = new Recorder();
     await assert.rejects(
-      train(model, linearData(), { loss: (o) => tf.div(tf.sum(o as tf.Tensor), 0) as tf.Scalar, callbacks: [recorder], handleSignals: false }),
+      train(model, linearData(), { loss: (o) => tf.div(tf.sum(o as tf.Tensor), 0) as tf.Scalar, callbacks: [recorder] }),
       (error: unknown) => error instanceof NonFiniteLossError && /epoch 1, batch 1.*learning rate/.test((error as Error).message),
     );
     assert.equal(recorder.end?.status, 'failed');
@@ -264,8 +260,8 @@ describe('train', () => {
     const output = tf.layers.dense({ units: 1, kernelRegularizer: tf.regularizers.l2({ l2: 10 }), kernelInitializer: 'ones' }).apply(input) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: output });
     const zero = (o: tf.Tensor | tf.Tensor[]): tf.Scalar => tf.mul(tf.sum(o as tf.Tensor), 0) as tf.Scalar;
-    const withL2 = await train(model, linearData(1), { loss: zero, epochs: 1, learningRate: 1e-9, handleSignals: false });
-    const without = await train(model, linearData(1), { loss: zero, epochs: 1, learningRate: 1e-9, regularization: false, handleSignals: false });
+    const withL2 = await train(model, linearData(1), { loss: zero, epochs: 1, learningRate: 1e-9 });
+    const without = await train(model, linearData(1), { loss: zero, epochs: 1, learningRate: 1e-9, regularization: false });
     assert.ok(Math.abs(withL2.history[0]!.loss! - 20) < 1e-3, `10 * (1 + 1) = 20, got ${withL2.history[0]!.loss}`);
     assert.equal(without.history[0]!.loss, 0);
     model.dispose();
@@ -281,7 +277,7 @@ describe('train', () => {
       const recorder = new Recorder();
       let config: TrainBeginEvent['config'] = {};
       recorder.onTrainBegin = async (event: TrainBeginEvent) => void (config = event.config);
-      await train(model, linearData(1), { loss: mse, epochs: 1, optimizer: 'sgd', learningRate: 0.1, weightDecay, callbacks: [recorder], handleSignals: false });
+      await train(model, linearData(1), { loss: mse, epochs: 1, optimizer: 'sgd', learningRate: 0.1, weightDecay, callbacks: [recorder] });
       const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
       model.dispose();
       return { weights, config };
@@ -295,8 +291,8 @@ describe('train', () => {
     assert.equal((decayed.config['training'] as { weightDecay: number | null }).weightDecay, 0.5);
     assert.equal((plain.config['training'] as { weightDecay: number | null }).weightDecay, null);
     const model = linearModel();
-    await assert.rejects(train(model, linearData(1), { loss: mse, weightDecay: -0.1, handleSignals: false }), /weightDecay -0.1 must be a number >= 0/);
-    await assert.rejects(train(model, linearData(1), { loss: mse, learningRate: 0.5, weightDecay: 2, handleSignals: false }), /would scale the weights by 0; learning rate x weight decay must stay below 1/);
+    await assert.rejects(train(model, linearData(1), { loss: mse, weightDecay: -0.1 }), /weightDecay -0.1 must be a number >= 0/);
+    await assert.rejects(train(model, linearData(1), { loss: mse, learningRate: 0.5, weightDecay: 2 }), /would scale the weights by 0; learning rate x weight decay must stay below 1/);
     model.dispose();
     tf.dispose(start);
   });
@@ -305,19 +301,28 @@ describe('train', () => {
     const model = linearModel();
     const hiddenBefore = model.getLayer('hidden').getWeights().map((w) => Array.from(w.dataSync()));
     const outBefore = Array.from(model.getLayer('out').getWeights()[0]!.dataSync());
-    await train(model, linearData(2), { loss: mse, epochs: 1, learningRate: 0.1, trainableLayers: ['out'], handleSignals: false });
+    await train(model, linearData(2), { loss: mse, epochs: 1, learningRate: 0.1, trainableLayers: ['out'] });
     model.getLayer('hidden').getWeights().forEach((w, i) => assert.deepEqual(Array.from(w.dataSync()), hiddenBefore[i]));
     assert.notDeepEqual(Array.from(model.getLayer('out').getWeights()[0]!.dataSync()), outBefore);
     await assert.rejects(train(model, linearData(1), { loss: mse, trainableLayers: ['nope'] }), /nope.*the model has/);
     model.dispose();
   });
 
+  test('initialEpoch = epochs trains nothing and still tests and finalises (a resume whose epochs are done)', async () => {
+    const model = linearModel();
+    const recorder = new Recorder();
+    let finalised = 0;
+    const result = await train(model, linearData(2), { loss: mse, epochs: 2, initialEpoch: 2, callbacks: [recorder], test: async () => ({ test_x: 1 }), finalize: async () => [{ path: 'x', kind: String(++finalised) }] });
+    assert.deepEqual([result.status, result.history.length, recorder.batches, finalised, result.testMetrics?.['test_x']], ['finished', 0, 0, 1, 1]);
+    model.dispose();
+  });
+
   test('bad options are refused with the accepted values', async () => {
     const model = linearModel();
     await assert.rejects(train(model, linearData(1), { loss: mse, epochs: 0 }), ConfigError);
-    await assert.rejects(train(model, linearData(1), { loss: mse, epochs: 2, initialEpoch: 2 }), /initialEpoch 2/);
+    await assert.rejects(train(model, linearData(1), { loss: mse, epochs: 2, initialEpoch: 3 }), /initialEpoch 3 must be an integer from 0 to epochs \(2\)/);
     await assert.rejects(train(model, linearData(1), { loss: mse, optimizer: 'adagrad' as never }), /not one of: adam, sgd, rmsprop/);
-    await assert.rejects(train(model, linearData(1), { loss: mse, monitor: 'val_accuracy', handleSignals: false }), /monitor "val_accuracy" is not among the epoch logs \(loss, lr, epoch_time_s\)/);
+    await assert.rejects(train(model, linearData(1), { loss: mse, monitor: 'val_accuracy' }), /monitor "val_accuracy" is not among the epoch logs \(loss, lr, epoch_time_s\)/);
     assert.throws(() => createOptimizer('adam', -1), /positive/);
     model.dispose();
   });
@@ -342,7 +347,7 @@ describe('trainInPhases', () => {
     const result = await trainInPhases(
       model,
       linearData(2),
-      { loss: mse, learningRate: 0.05, callbacks: [recorder], handleSignals: false, test: async () => ({ test_x: ++tested }) },
+      { loss: mse, learningRate: 0.05, callbacks: [recorder], test: async () => ({ test_x: ++tested }) },
       [
         { epochs: 2, trainableLayers: ['out'], name: 'head' },
         { epochs: 2, learningRate: 0.01, name: 'all' },
@@ -388,3 +393,58 @@ describe('training helpers', () => {
     }
   });
 });
+
+describe('train: divergence and signals', () => {
+  before(async () => {
+    await initBackend({ backend: 'cpu' });
+  });
+
+  test('a loss that climbs far above where it began fails the run with a DivergenceError naming the losses and the rate', async () => {
+    const model = linearModel();
+    const recorder = new Recorder();
+    // Each batch's loss grows tenfold: the smoothed loss passes 10x its lowest within a few batches of the tenth.
+    let batch = 0;
+    const growing = (output: tf.Tensor | tf.Tensor[]): tf.Scalar => tf.mul(tf.sum(tf.mul(output as tf.Tensor, 0)), 0).add(10 ** Math.min(30, batch++)) as tf.Scalar;
+    await assert.rejects(
+      train(model, linearData(8), { loss: growing, epochs: 3, learningRate: 0.01, callbacks: [recorder] }),
+      (e: unknown) => e instanceof DivergenceError && /the loss diverged at epoch \d+, batch \d+: its smoothed value rose to .*x its lowest .* above where it began \(1\.000\); lower the learning rate \(now 0\.01\)/.test(e.message),
+    );
+    assert.equal(recorder.end?.status, 'failed');
+    model.dispose();
+  });
+
+  test('a healthy run, and a noisy one, is not called divergent; false turns the check off', async () => {
+    const model = linearModel();
+    const healthy = await train(model, linearData(8), { loss: mse, epochs: 3, learningRate: 0.05 });
+    assert.equal(healthy.status, 'finished');
+    // A loss that jumps between 1 and 5 every batch: noisy, never 10x its lowest smoothed value.
+    let batch = 0;
+    const noisy = (output: tf.Tensor | tf.Tensor[]): tf.Scalar => tf.mul(tf.sum(output as tf.Tensor), 0).add(batch++ % 2 === 0 ? 1 : 5) as tf.Scalar;
+    assert.equal((await train(model, linearData(8), { loss: noisy, epochs: 3, learningRate: 0.01 })).status, 'finished');
+    let growth = 0;
+    const growing = (output: tf.Tensor | tf.Tensor[]): tf.Scalar => tf.mul(tf.sum(output as tf.Tensor), 0).add(10 ** Math.min(30, growth++)) as tf.Scalar;
+    assert.equal((await train(model, linearData(8), { loss: growing, epochs: 2, learningRate: 0.01, divergence: false })).status, 'finished');
+    model.dispose();
+  });
+
+  test('the loop installs no process signal handler: an abort of its signal is the one way to stop it', async () => {
+    const model = linearModel();
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const seen: number[][] = [];
+    const watcher = new (class extends Callback {
+      override async onBatchEnd(): Promise<void> {
+        seen.push([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]);
+      }
+    })();
+    const controller = new AbortController();
+    controller.abort('stopped by the test');
+    const result = await train(model, linearData(2), { loss: mse, epochs: 2, callbacks: [watcher], signal: controller.signal });
+    assert.equal(result.status, 'interrupted');
+    const free = await train(model, linearData(2), { loss: mse, epochs: 1, callbacks: [watcher] });
+    assert.equal(free.status, 'finished');
+    assert.ok(seen.length > 0);
+    for (const counts of seen) assert.deepEqual(counts, before);
+    model.dispose();
+  });
+});
+

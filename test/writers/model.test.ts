@@ -37,7 +37,7 @@ describe('writer CNN', () => {
     const model = buildWriterCnn({ numWriters: 3, inputSize: size, convFilters: [4, 8, 8], denseUnits: [16], dropout: 0, seed: 7 });
     const data = writerPatchData(lines, writerIndex, { patchSize: size, trainPatchesPerLine: 16, batchSize: 16, seed: 1 });
     const before = tf.memory().numTensors;
-    const result = await train(model, data, { loss: writerLossFn(), epochs: 10, learningRate: 3e-3, handleSignals: false, restoreBest: false });
+    const result = await train(model, data, { loss: writerLossFn(), epochs: 10, learningRate: 3e-3, restoreBest: false });
     const losses = result.history.map((h) => h['loss'] as number);
     assert.ok((losses.at(-1) as number) < (losses[0] as number) * 0.85, `loss did not fall: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
     const evaluation = evaluateWriterLines(model, lines, writerIndex, { patchSize: size, evalPatchesPerLine: 8 });

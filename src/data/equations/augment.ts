@@ -30,7 +30,7 @@ export interface AugmentOptions {
 export const SHAPE_AUGMENT_LIMITS = { maxShear: 2, maxStretch: 0.9, maxStroke: 1 } as const;
 
 /** Every option of {@link augmentImage} with its default; throws on a shape option out of range. */
-function resolveAugment(options: AugmentOptions): Required<AugmentOptions> {
+export function resolveAugment(options: AugmentOptions): Required<AugmentOptions> {
   for (const [name, most] of Object.entries(SHAPE_AUGMENT_LIMITS) as [keyof typeof SHAPE_AUGMENT_LIMITS, number][]) {
     const value = options[name];
     if (value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= most)) {

@@ -6,7 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../errors';
-import { stepContext } from './step-context';
+import { currentStep } from '../../backend/step-context';
+
+/** Calls in training mode outside a step context, counted as steps. */
+let unsteppedCalls = 0;
 
 /** Options of {@link sampleDropout}. */
 export interface SampleDropoutArgs {
@@ -65,7 +68,8 @@ export class SampleDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
     if (!kwargs['training'] || this.rate === 0) return tf.clone(x);
-    const { seed, step, sampleOffset } = stepContext();
+    // Outside a training step's context (plain tfjs use) every call is a new step, so masks still differ from call to call.
+    const { seed, step, sampleOffset } = currentStep() ?? { seed: 0, step: unsteppedCalls++, sampleOffset: 0 };
     const samples = x.shape[0] as number;
     const perSample = x.size / Math.max(1, samples);
     return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMask(this.rate, samples, perSample, seed, step, sampleOffset), x.shape)));

@@ -42,12 +42,11 @@ describe('CRNN with a feature output', () => {
       },
     };
     // Warm up once so that lazily created optimizer state does not count as a leak.
-    await train(model, data, { loss: objective.loss, epochs: 1, handleSignals: false, restoreBest: false });
+    await train(model, data, { loss: objective.loss, epochs: 1, restoreBest: false });
     const before = tf.memory().numTensors;
     const result = await train(model, data, {
       loss: objective.loss,
       epochs: 2,
-      handleSignals: false,
       restoreBest: false,
       evaluate: combineEvaluators(objective.evaluate, async () => ({ val_marker: 1 })),
       monitor: 'loss',

@@ -18,7 +18,6 @@ describe('trainWithCenterLoss', () => {
     const data = { *batches() { yield { x: tf.randomUniform([2, 16, 32, 1]), size: 2, labels } as LabeledSequenceBatch; } };
     const { result, model, objective } = await trainWithCenterLoss(crnn, data, {
       epochs: 1,
-      handleSignals: false,
       evaluate: async () => ({ val_accuracy: 0.5 }),
       center: { lambda: 0.1, alpha: 0.3 },
     });

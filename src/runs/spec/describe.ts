@@ -1,0 +1,40 @@
+/**
+ * A spec in words, for the lines the CLI and `npm start` print before a run, and the defaults
+ * `glyphlab train --help` states, read from each recipe's resolved spec.
+ */
+import type { EquationField } from './fields';
+import { EQUATION_RECIPE_NAMES, type EquationRunSpec } from './options';
+import { type EquationMachine, resolveEquationRunSpec } from './resolve';
+
+/**
+ * One line: the model and how it trains, e.g. `crnn 32x150, conv 16-32-64-96 (strided first
+ * block), 2x BiGRU(128), dropout 0; adam 0.003 warmup-cosine over 12.5 minutes, batch 32`.
+ */
+export function describeEquationSpec(spec: EquationRunSpec): string {
+  const { training } = spec;
+  const head = spec.crnn ?? spec.vgg19!.config;
+  const conv = spec.crnn ? `conv ${spec.crnn.convFilters.join('-')}${spec.crnn.stridedStem ? ' (strided first block)' : ''}` : `VGG19 conv${spec.vgg19!.config.filterDivisor > 1 ? ` / ${spec.vgg19!.config.filterDivisor}` : ''} (${spec.vgg19!.weights} weights)`;
+  const rnn = `${head.rnnLayers}x Bi${head.rnn.toUpperCase()}(${head.rnnUnits})`;
+  const budget = training.minutes !== null ? `over ${training.minutes} minutes` : `for ${training.epochs} epochs`;
+  const decay = training.weightDecay > 0 ? `, weight decay ${training.weightDecay}` : '';
+  return `${spec.model} ${head.inputHeight}x${head.inputWidth}, ${conv}, ${rnn}, dropout ${head.dropout}; ${training.optimizer} ${training.learningRate} ${training.schedule} ${budget}, batch ${training.batchSize}${decay}`;
+}
+
+/**
+ * The default of `field` in each recipe, for `--help`: `default 32` when all agree, else
+ * `quick 0.003, long 0.003, reference 0.001`. The VGG19-CRNN's fields read the reference recipe
+ * of that model.
+ */
+export function describeFieldDefault(field: EquationField, machine?: EquationMachine): string {
+  if (field.defaultText !== undefined) return field.defaultText;
+  const vgg19 = field.models?.length === 1 && field.models[0] === 'vgg19-crnn';
+  const specs = vgg19
+    ? [['vgg19-crnn', resolveEquationRunSpec({ dataDir: '.', model: 'vgg19-crnn', recipe: 'reference' }, machine)] as const]
+    : EQUATION_RECIPE_NAMES.map((recipe) => [recipe, resolveEquationRunSpec({ dataDir: '.', recipe }, machine)] as const);
+  const values = specs.map(([name, spec]) => [name, field.inSpec(spec)] as const).filter(([, value]) => value !== undefined);
+  if (values.length === 0) return 'no default';
+  const text = (value: unknown): string => (typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value));
+  const distinct = new Set(values.map(([, value]) => text(value)));
+  if (distinct.size === 1 && !vgg19) return `default ${text(values[0]![1])}`;
+  return values.map(([name, value]) => `${name} ${text(value)}`).join(', ');
+}
