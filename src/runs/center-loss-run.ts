@@ -221,8 +221,8 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
       );
       log(`training ${variant.name} (lambda ${variant.lambda}) from run ${options.baseRunId}`);
       let objective: { dispose(): void } | undefined;
-      let failure: unknown;
       try {
+        return await recorded.during(async () => {
         const trained = await trainWithCenterLoss(crnn, sequenceTrainData(trainSource), {
           center: { ...center, lambda: variant.lambda },
           evaluate: heldOutEvaluator(valSource, 'val'),
@@ -249,11 +249,8 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
           history: trained.result.history,
           ...scoresFromLogs(metrics),
         };
-      } catch (error) {
-        failure = error;
-        throw error;
+        });
       } finally {
-        recorded.close(failure);
         objective?.dispose();
         crnn.dispose();
       }

@@ -150,7 +150,8 @@ async function trainCharRun(options: CharRunOptions): Promise<CharRunResult> {
   };
   let parallel: RunReplicas<ClassificationBatch> | undefined;
   try {
-    parallel = await startRunReplicas(model, { replicas, loss: { name: 'classification', labelSmoothing }, lossFn: loss, seed });
+    const replicaGroup = await startRunReplicas(model, { replicas, loss: { name: 'classification', labelSmoothing }, lossFn: loss, seed });
+    parallel = replicaGroup;
     const run = openRecordedRun(options, {
       experiment: options.experiment ?? defaults.experiment,
       name: options.name ?? `${modelName}-${options.dataName}`,
@@ -159,12 +160,11 @@ async function trainCharRun(options: CharRunOptions): Promise<CharRunResult> {
       params: { ...architecture, model: modelName, parameter_count: model.countParams() },
       logBatches: false,
     });
-    let failure: unknown;
-    try {
+    return await run.during(async () => {
       const result = await train(model, charTrainData(fitSet, { batchSize, seed, augment: augment ? {} : false }), {
         ...fit,
         loss,
-        gradients: parallel.gradients,
+        gradients: replicaGroup.gradients,
         test: classificationEvaluator(splits.test, { prefix: 'test_' }),
         epochs,
         clipNorm: defaults.clipNorm,
@@ -174,12 +174,7 @@ async function trainCharRun(options: CharRunOptions): Promise<CharRunResult> {
         signal: options.signal,
       });
       return { runId: run.runId, runDir: run.runDir, status: result.status, best: result.best, testMetrics: result.testMetrics };
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      run.close(failure);
-    }
+    });
   } finally {
     await parallel?.close();
     model.dispose();

@@ -260,7 +260,8 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
     sources.push(trainSource, valSource, ...(testSource ? [testSource] : []));
 
     const loss = ctcLossFn();
-    parallel = await startRunReplicas(model, { replicas: compute.replicas, loss: { name: 'ctc' }, lossFn: loss, seed: spec.seed });
+    const replicaGroup = await startRunReplicas(model, { replicas: compute.replicas, loss: { name: 'ctc' }, lossFn: loss, seed: spec.seed });
+    parallel = replicaGroup;
     if (compute.replicas > 1) log(`training on ${compute.replicas} replicas (worker threads splitting every batch)`);
 
     const clock = new TimeBudget(training.minutes ?? Number.POSITIVE_INFINITY, { spentMs: resume?.spentMs });
@@ -290,14 +291,13 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
       logBatches: true,
     });
     let testReport: RunEvalReport | undefined;
-    let failure: unknown;
-    try {
+    return await run.during(async () => {
       const result = await trainInPhases(
         model,
         sequenceTrainData(trainSource),
         {
           loss,
-          gradients: parallel.gradients,
+          gradients: replicaGroup.gradients,
           evaluate: sequenceEvaluator(valSource),
           test: testSource
             ? async (m) => {
@@ -329,12 +329,7 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
       );
       const modelDir = result.status === 'finished' ? join(run.runDir, 'model') : undefined;
       return { runId: run.runId, runDir: run.runDir, spec, status: result.status, history: result.history, best: result.best, testMetrics: result.testMetrics, testReport, modelDir, splitSizes: sizes, dataDir: spec.data.dir };
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      run.close(failure);
-    }
+    });
   } finally {
     await parallel?.close();
     await Promise.all(sources.map((s) => s.close()));

@@ -3,8 +3,8 @@
  * starts (an id, a folder `<runsDir>/<run id>/` for the `best/` and `last/` checkpoints, the final
  * `model/` and reports), the `TrackerCallback` that records the loop's events into it, and the
  * writers of its final files. The equation, character and center-loss runs each open one with
- * {@link openRecordedRun}, hand its `callbacks` and plain `runDir` to the training loop, and
- * close it when they are done.
+ * {@link openRecordedRun}, and train inside its `during`, handing its `callbacks` and plain
+ * `runDir` to the training loop.
  */
 import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -60,10 +60,11 @@ export interface RecordedRun {
   /** Writes `<runDir>/eval-report.json` and returns its artifact. */
   saveEvalReport(report: EvalReport): { path: string; kind: string };
   /**
-   * Closes the store. A run the loop never ended (an error before its train-begin event) is
-   * recorded as failed with `error`, so no run stays "running" after its function returned.
+   * Runs `train` (the loop, and what a run does with its result), then closes the store. A run
+   * the loop never ended (an error before its train-begin event) is recorded as failed with that
+   * error, so no run stays "running" after its function returned.
    */
-  close(error?: unknown): void;
+  during<T>(train: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -71,11 +72,7 @@ export interface RecordedRun {
  *
  * @example
  * const run = openRecordedRun(options, { experiment: 'equations', name: 'crnn', tags: [], config: spec, params: architecture, logBatches: true });
- * try {
- *   await train(model, data, { loss, runDir: run.runDir, callbacks: run.callbacks, finalize: async (m) => [await run.saveFinalModel(m)] });
- * } finally {
- *   run.close();
- * }
+ * await run.during(() => train(model, data, { loss, runDir: run.runDir, callbacks: run.callbacks, finalize: async (m) => [await run.saveFinalModel(m)] }));
  */
 export function openRecordedRun(options: RecordingOptions, settings: OpenRunSettings): RecordedRun {
   const dbPath = options.dbPath ?? databasePath();
@@ -112,11 +109,21 @@ export function openRecordedRun(options: RecordingOptions, settings: OpenRunSett
     callbacks: [tracker, ...(options.callbacks ?? [])],
     saveFinalModel: async (model, meta) => ({ path: await saveModel(model, join(runDir, 'model'), meta ? { meta } : {}), kind: 'model' }),
     saveEvalReport: (report) => ({ path: writeEvalReport(join(runDir, 'eval-report.json'), report), kind: EVAL_REPORT_KIND }),
-    close: (error) => closeRun(store, runId, error),
+    during: async (train) => {
+      let failure: unknown;
+      try {
+        return await train();
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        closeRun(store, runId, failure);
+      }
+    },
   };
 }
 
-/** See {@link RecordedRun.close}. */
+/** Closes the store, recording a run the loop left running as failed (see {@link RecordedRun.during}). */
 function closeRun(store: TrackerStore, runId: string, error: unknown): void {
   try {
     if (store.db.open && runStatus(store, runId) === 'running') {
