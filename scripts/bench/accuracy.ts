@@ -43,11 +43,8 @@ import { sequenceMetrics } from '../../src/metrics/sequence';
 import { loadModel } from '../../src/models/io';
 import { runEquationTraining } from '../../src/runs/equation-run';
 import { predictSequences } from '../../src/training/sequence';
+import { percent } from '../../src/util/format';
 import { dataDir } from '../../src/util/paths';
-
-function percent(value: number): string {
-  return `${(value * 100).toFixed(2)}%`;
-}
 
 /**
  * The augmentation of `--augment`: shapes that other fonts give glyphs, with the default placement

@@ -14,6 +14,7 @@ import { type CommandGroup, DB_OPTION, flagOption, numberOption, requireOption, 
 import { textTable } from './table';
 import { announceBackend } from './backend';
 import { ProgressCallback } from './progress';
+import { percent } from '../util/format';
 
 export const centerLossGroup: CommandGroup = {
   name: 'center-loss',
@@ -52,7 +53,7 @@ export const centerLossGroup: CommandGroup = {
         if (!existsSync(join(lookalikeDir, 'labels.csv'))) {
           const count = numberOption(args, 'lookalike-count', { min: 1, integer: true }) ?? 1000;
           const made = synthesizeLookalikeSet({ outDir: lookalikeDir, count });
-          ctx.stderr.write(`synthesised ${count} look-alike images into ${lookalikeDir} (${(made.lookalikeShare * 100).toFixed(1)}% look-alike characters)\n`);
+          ctx.stderr.write(`synthesised ${count} look-alike images into ${lookalikeDir} (${percent(made.lookalikeShare, 1)} look-alike characters)\n`);
         }
         const limit = numberOption(args, 'limit', { min: 1, integer: true });
         const comparison = await runCenterLossComparison({

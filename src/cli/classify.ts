@@ -15,6 +15,7 @@ import { misclassifiedSamples, sampleGridPng } from '../viz/classification-chart
 import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, checkOutputPath, flagOption, numberOption, stringOption, writeOutputFile } from './command';
 import { loadCharDataset, parseCharDataSpec, type LoadedCharDataset } from '../data/characters/source';
 import { type OutputConflictOptions, outputConflict } from '../util/output-file';
+import { percent } from '../util/format';
 
 const dataOptions: Record<string, OptionSpec> = {
   data: { type: 'string', valueName: 'SPEC', description: 'mnist | idx:DIR | letters-csv:FILE (default mnist)' },
@@ -63,8 +64,8 @@ function evaluationSummary(evaluation: ClassifierEvaluation): Record<string, unk
 }
 
 function printEvaluation(ctx: CliContext, evaluation: ClassifierEvaluation, total: number): void {
-  ctx.print(`accuracy ${(evaluation.accuracy * 100).toFixed(2)}% (${evaluation.misclassified.length} of ${total} wrong), weighted F1 ${evaluation.weightedF1.toFixed(4)}, loss ${evaluation.loss.toFixed(4)}`);
-  ctx.print(`per class: ${evaluation.perClass.map((m) => `${m.name} ${(m.accuracy * 100).toFixed(1)}%`).join(', ')}`);
+  ctx.print(`accuracy ${percent(evaluation.accuracy)} (${evaluation.misclassified.length} of ${total} wrong), weighted F1 ${evaluation.weightedF1.toFixed(4)}, loss ${evaluation.loss.toFixed(4)}`);
+  ctx.print(`per class: ${evaluation.perClass.map((m) => `${m.name} ${percent(m.accuracy, 1)}`).join(', ')}`);
 }
 
 export const classifyGroup: CommandGroup = {
@@ -181,7 +182,7 @@ export const classifyGroup: CommandGroup = {
           ctx.print(`wrote ${saved.modelPath}: ${dtype} weights ${saved.weightBytes} bytes (float32 ${saved.floatWeightBytes}, ${(result['ratio'] as number).toFixed(2)}x smaller), ${saved.totalBytes} bytes in all`);
           if (result['floatAccuracy'] !== undefined) {
             ctx.print(
-              `accuracy: float ${((result['floatAccuracy'] as number) * 100).toFixed(2)}%, ${dtype} ${((result['quantizedAccuracy'] as number) * 100).toFixed(2)}% (change ${((result['accuracyChange'] as number) * 100).toFixed(2)} points)`,
+              `accuracy: float ${percent(result['floatAccuracy'] as number)}, ${dtype} ${percent(result['quantizedAccuracy'] as number)} (change ${((result['accuracyChange'] as number) * 100).toFixed(2)} points)`,
             );
           }
         } finally {

@@ -10,6 +10,7 @@ import { closeStore, openStore } from '../tracker/store';
 import { WhereSyntaxError } from '../tracker/where';
 import { databasePath } from '../util/paths';
 import { type CommandGroup, DB_OPTION, checkOutputPath, flagOption, numberOption, stringOption, writeOutputFile } from './command';
+import { percent } from '../util/format';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
 const EXIT_USAGE = 2;
@@ -54,7 +55,7 @@ export const dashboardGroup: CommandGroup = {
           const path = writeOutputFile('out', resolve(out), renderDashboardHtml(comparison, { title: stringOption(args, 'title') }), outputGuard);
           for (const warning of comparison.warnings) ctx.warn(`glyphlab dashboard: warning: ${warning}`);
           if (flagOption(args, 'json')) return ctx.printJson(comparison);
-          const best = comparison.best ? `; best ${comparison.best.label} (${comparison.best.metric} ${(comparison.best.value * 100).toFixed(2)}%)` : '';
+          const best = comparison.best ? `; best ${comparison.best.label} (${comparison.best.metric} ${percent(comparison.best.value)})` : '';
           ctx.print(comparison.runs.length === 0 ? `no runs match; wrote an empty report to ${path}` : `wrote ${path}: ${comparison.runs.length} runs${best}`);
         } catch (error) {
           if (error instanceof WhereSyntaxError) {

@@ -19,6 +19,7 @@ import { type CharDataSpec, isCharDataSpec, loadCharDataset, parseCharDataSpec }
 import { charClassCountRows, charExplorationReport, exploreCharSplits } from '../data/characters/explore';
 import { dataDir } from '../util/paths';
 import { sampleGridPng } from '../viz/classification-charts';
+import { percent } from '../util/format';
 
 const loadOptions: Record<string, OptionSpec> = {
   labels: { type: 'string', valueName: 'FILE', description: 'labels file (default DIR/labels.csv, else DIR/labels.txt)' },
@@ -220,10 +221,10 @@ export const dataGroup: CommandGroup = {
         }
         ctx.print(`${exploration.count} labelled images`);
         ctx.print('\nlabel lengths');
-        printTable(ctx, ['length', 'labels', 'share'], rows.lengths.map((r) => [r.length, r.labels, `${(r.share * 100).toFixed(2)}%`]));
+        printTable(ctx, ['length', 'labels', 'share'], rows.lengths.map((r) => [r.length, r.labels, percent(r.share)]));
         ctx.print('\ncharacters');
         printTable(ctx, ['char', 'occurrences', 'labels with it', 'per label'], rows.characters.map((r) => [r.character, r.occurrences, r.labelsWithIt, r.perLabel.toFixed(3)]));
-        ctx.print(`\nink in the left half: ${(exploration.leftInkShare * 100).toFixed(1)}% (over ${exploration.imagesProfiled} images)`);
+        ctx.print(`\nink in the left half: ${percent(exploration.leftInkShare, 1)} (over ${exploration.imagesProfiled} images)`);
         ctx.print(`report: ${reportPath}`);
       },
     },

@@ -13,14 +13,11 @@ import { SPLIT_NAMES, type SplitName } from '../types';
 import { announceBackend } from './backend';
 import { type CommandGroup, choiceOption, DB_OPTION, DECODER_OPTION, flagOption, numberOption, requireOption, stringOption } from './command';
 import { createProgressBar } from './progress';
+import { percent } from '../util/format';
 
 async function evaluationSamples(dataDir: string, split: SplitName | undefined, seed: number): Promise<LabeledImage[]> {
   if (split === undefined) return (await loadLabeledImages(dataDir, { check: 'header' })).samples;
   return (await loadEquationSplits(dataDir, seed)).splits[split];
-}
-
-function percent(value: number): string {
-  return `${(value * 100).toFixed(2)}%`;
 }
 
 export const evalGroup: CommandGroup = {

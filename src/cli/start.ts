@@ -16,6 +16,7 @@ import { databasePath, dataDir } from '../util/paths';
 import { type CommandGroup, numberOption, stringOption } from './command';
 import { interruptible } from './interrupt';
 import { createProgressBar, ProgressCallback } from './progress';
+import { percent } from '../util/format';
 
 /**
  * The main job around the quick recipe (`runs/spec/recipes.ts`, which sets the model and how it
@@ -115,9 +116,7 @@ export const startGroup: CommandGroup = {
         ctx.print('');
         ctx.print(`run ${result.runId}: ${result.status} after ${result.history.length} epoch${result.history.length === 1 ? '' : 's'}`);
         if (result.testMetrics) {
-          const accuracy = ((result.testMetrics['test_accuracy'] ?? 0) * 100).toFixed(2);
-          const cer = ((result.testMetrics['test_cer'] ?? 0) * 100).toFixed(2);
-          ctx.print(`test exact-match accuracy ${accuracy}%, character error rate ${cer}% on ${result.splitSizes.test} held-out images`);
+          ctx.print(`test exact-match accuracy ${percent(result.testMetrics['test_accuracy'])}, character error rate ${percent(result.testMetrics['test_cer'])} on ${result.splitSizes.test} held-out images`);
         }
         const examples = result.testReport?.examples ?? [];
         if (examples.length > 0) {

@@ -43,6 +43,7 @@ import {
 } from './command';
 import { interruptible } from './interrupt';
 import { ProgressCallback } from './progress';
+import { percent } from '../util/format';
 
 /** The character classifiers' defaults of the flags they share with the equation runs. */
 const CHAR_SHARED: Record<string, string> = { epochs: String(CHAR_RUN_DEFAULTS.epochs), 'batch-size': String(CHAR_RUN_DEFAULTS.batchSize), lr: String(CHAR_RUN_DEFAULTS.learningRate), filters: 'cnn 32,64' };
@@ -295,10 +296,6 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
     ctx.print(`files: ${result.runDir}`);
   }
   return result.status === 'interrupted' ? 130 : 0;
-}
-
-function percent(value: number | undefined): string {
-  return value === undefined ? '?' : `${(value * 100).toFixed(2)}%`;
 }
 
 /** What `train --json` prints. */

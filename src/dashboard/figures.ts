@@ -4,6 +4,7 @@
  */
 import type { FigureSpec } from '../types';
 import type { Comparison } from './compare';
+import { percent } from '../util/format';
 
 /** Plotly's default colour cycle, so a run's colour is stable across charts. */
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -62,7 +63,7 @@ export function testAccuracyFigure(comparison: Comparison): FigureSpec | null {
         type: 'bar',
         x: runs.map((r) => r.label),
         y: values,
-        text: runs.map((r, i) => `${((values[i] ?? 0) * 100).toFixed(2)}%${r.testAccuracy === null ? ' (val)' : ''}`),
+        text: runs.map((r, i) => `${percent(values[i] ?? 0)}${r.testAccuracy === null ? ' (val)' : ''}`),
         textposition: 'auto',
         marker: { color: runs.map((r) => colors.get(r.id)) },
         name: 'test accuracy',

@@ -9,6 +9,7 @@ import { figureHtml, plotlyScriptTag } from '../viz/plotly-html';
 import type { FigureSpec } from '../types';
 import type { Comparison } from './compare';
 import { confusionLabel, dashboardFigures } from './figures';
+import { percent } from '../util/format';
 
 /** One part of the dashboard. */
 export interface DashboardSection {
@@ -27,12 +28,11 @@ export interface DashboardHtmlOptions {
   title?: string;
 }
 
-const percent = (value: number | null): string => (value === null ? '–' : `${(value * 100).toFixed(2)}%`);
 
 function formatCell(column: string, value: string | number | null): string {
   if (value === null) return '–';
   if (typeof value === 'number') {
-    if (/accuracy/.test(column)) return percent(value);
+    if (/accuracy/.test(column)) return percent(value, 2, '–');
     if (/CER/.test(column)) return value.toFixed(4);
     if (column === 'parameters') return value.toLocaleString('en-US');
     return String(value);
@@ -87,7 +87,7 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
   }
   const best = comparison.best;
   const bestHtml = best
-    ? `<p class="best-run">Best run: <b>${escapeHtml(best.label)}</b> (${escapeHtml(best.model ?? 'model not recorded')}, id <code>${escapeHtml(best.runId)}</code>) with ${best.metric === 'test_accuracy' ? 'test accuracy' : 'best validation accuracy'} <b>${percent(best.value)}</b>.</p>`
+    ? `<p class="best-run">Best run: <b>${escapeHtml(best.label)}</b> (${escapeHtml(best.model ?? 'model not recorded')}, id <code>${escapeHtml(best.runId)}</code>) with ${best.metric === 'test_accuracy' ? 'test accuracy' : 'best validation accuracy'} <b>${percent(best.value, 2, '–')}</b>.</p>`
     : '<p class="best-run">No run recorded a test or validation accuracy, so there is no best run.</p>';
   const columns = Object.keys(comparison.table[0] ?? {});
   const tableRows = comparison.table.map((row) => columns.map((c) => formatCell(c, row[c] ?? null)));
@@ -100,14 +100,14 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
   const lengthTable = comparison.byLength.length
     ? htmlTable(
         ['run', 'label length', 'samples', 'correct', 'accuracy'],
-        comparison.byLength.flatMap((run) => run.byLength.map((l) => [run.label, String(l.length), String(l.samples), String(l.correct), percent(l.accuracy)])),
+        comparison.byLength.flatMap((run) => run.byLength.map((l) => [run.label, String(l.length), String(l.samples), String(l.correct), percent(l.accuracy, 2, '–')])),
         { className: 'length-table' },
       )
     : '';
   const confusionTable = comparison.confusions.length
     ? htmlTable(
         ['run', 'truth→read', 'count', 'share of all confusions'],
-        comparison.confusions.flatMap((run) => run.confusions.map((p) => [run.label, confusionLabel(p), String(p.count), percent(run.totalConfusions ? p.count / run.totalConfusions : 0)])),
+        comparison.confusions.flatMap((run) => run.confusions.map((p) => [run.label, confusionLabel(p), String(p.count), percent(run.totalConfusions ? p.count / run.totalConfusions : 0, 2, '–')])),
         { className: 'confusion-table' },
       )
     : '';

@@ -25,6 +25,7 @@ import { loadRunModel, type RunModel } from './run-model';
 import { recordedData } from './spec/index';
 import { sequenceEvaluator, sequenceTrainData } from '../training/sequence';
 import type { EvaluateFn } from '../training/types';
+import { percent } from '../util/format';
 
 /** One arm of the comparison. */
 export interface CenterLossVariant {
@@ -193,7 +194,7 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
     );
     baseModel.dispose();
     baseModel = undefined;
-    log(`base: test ${(base.testAccuracy * 100).toFixed(2)}%, look-alike ${(base.lookalikeAccuracy * 100).toFixed(2)}%`);
+    log(`base: test ${percent(base.testAccuracy)}, look-alike ${percent(base.lookalikeAccuracy)}`);
 
     const results: CenterLossVariantResult[] = [];
     for (const variant of variants) results.push(await trainVariant(variant));

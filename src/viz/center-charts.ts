@@ -4,6 +4,7 @@
  * shape of what `runCenterLossComparison` returns.
  */
 import type { FigureSpec } from '../types';
+import { percent } from '../util/format';
 
 /** One line of the chart: an arm's name and its epoch logs. */
 export interface CenterHistorySeries {
@@ -74,7 +75,6 @@ export function centerHistoryFigure(series: readonly CenterHistorySeries[], keys
   };
 }
 
-const percent = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : '');
 
 /**
  * The comparison as a table: one row for the base model and one per arm, with exact-match
@@ -84,16 +84,16 @@ const percent = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixe
 export function centerComparisonTable(comparison: CenterTableInput): { columns: string[]; rows: string[][] } {
   const columns = ['model', 'run', 'test exact', 'test CER', 'look-alike exact', 'look-alike CER', 'look-alike overlap'];
   const { base } = comparison;
-  const rows = [['base (before fine-tuning)', comparison.baseRunId, percent(base.testAccuracy), percent(base.testCer), percent(base.lookalikeAccuracy), percent(base.lookalikeCer), '']];
+  const rows = [['base (before fine-tuning)', comparison.baseRunId, percent(base.testAccuracy, 2, ''), percent(base.testCer, 2, ''), percent(base.lookalikeAccuracy, 2, ''), percent(base.lookalikeCer, 2, ''), '']];
   for (const v of comparison.variants) {
     const overlap = v.metrics['lookalike_center_overlap'];
     rows.push([
       `${v.name} (lambda ${v.lambda})`,
       v.runId,
-      percent(v.testAccuracy),
-      percent(v.testCer),
-      percent(v.lookalikeAccuracy),
-      percent(v.lookalikeCer),
+      percent(v.testAccuracy, 2, ''),
+      percent(v.testCer, 2, ''),
+      percent(v.lookalikeAccuracy, 2, ''),
+      percent(v.lookalikeCer, 2, ''),
       typeof overlap === 'number' && Number.isFinite(overlap) ? overlap.toFixed(4) : '',
     ]);
   }

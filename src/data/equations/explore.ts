@@ -15,6 +15,7 @@ import { characterFrequencyFigure, inkProfileFigure, labelLengthFigure } from '.
 import { escapeHtml, type HtmlReport } from '../../viz/html';
 import { labelDistributions } from './forms';
 import type { LabeledImage } from './load';
+import { percent } from '../../util/format';
 
 export interface ExploreOptions {
   /** Images decoded for the ink profile (a seeded random sample). Defaults to 1000. */
@@ -162,8 +163,8 @@ export function explorationReport(exploration: Exploration, title = 'Data set ex
   return {
     title,
     sections: [
-      { heading: `Overview`, html: `<p>${exploration.count} labelled images; ink profile over ${exploration.imagesProfiled} of them; ${(exploration.leftInkShare * 100).toFixed(1)}% of the ink lies in the left half.</p>` },
-      { heading: 'Label lengths', figure: figures.labelLengths, html: table(['length', 'labels', 'share'], rows.lengths.map((r) => [r.length, r.labels, `${(r.share * 100).toFixed(2)}%`])) },
+      { heading: `Overview`, html: `<p>${exploration.count} labelled images; ink profile over ${exploration.imagesProfiled} of them; ${percent(exploration.leftInkShare, 1)} of the ink lies in the left half.</p>` },
+      { heading: 'Label lengths', figure: figures.labelLengths, html: table(['length', 'labels', 'share'], rows.lengths.map((r) => [r.length, r.labels, percent(r.share)])) },
       {
         heading: 'Characters',
         figure: figures.characters,
