@@ -2,7 +2,13 @@
 import { BackendError } from '../errors';
 import { describeBackend, initBackend, parseBackendName } from '../backend';
 import { runSelfCheck, selfCheckFailure } from '../backend/self-check';
-import { type CliContext, type CommandGroup, flagOption, stringOption } from './command';
+import {
+  type CliContext,
+  type CommandGroup,
+  flagOption,
+  jsonOption,
+  stringOption,
+} from './command';
 
 /** Picks the compute backend and says which on stderr: the first line of every training or evaluating command. */
 export async function announceBackend(ctx: CliContext): Promise<void> {
@@ -23,7 +29,7 @@ export const backendGroup: CommandGroup = {
     {
       name: '',
       summary: 'show the compute backend glyphlab picks here, its package and thread count',
-      options: { json: { type: 'boolean', description: 'print JSON' }, backend: backendOption },
+      options: { json: jsonOption('the backend'), backend: backendOption },
       async run(args, ctx) {
         const requested = stringOption(args, 'backend');
         const info = await initBackend(requested !== undefined ? { backend: parseBackendName(requested, '--backend') } : {});
@@ -37,7 +43,7 @@ export const backendGroup: CommandGroup = {
     {
       name: 'check',
       summary: 'train a small conv net a few steps and compare its gradients with the cpu backend',
-      options: { json: { type: 'boolean', description: 'print JSON' }, backend: backendOption },
+      options: { json: jsonOption('the backend'), backend: backendOption },
       async run(args, ctx) {
         const requested = stringOption(args, 'backend');
         const info = await initBackend(requested !== undefined ? { backend: parseBackendName(requested, '--backend') } : {});

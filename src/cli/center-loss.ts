@@ -10,7 +10,18 @@ import { synthesizeLookalikeSet } from '../data/equations/lookalike';
 import { centerLossVariants, runCenterLossComparison } from '../runs/center-loss-run';
 import { databasePath, dataDir } from '../util/paths';
 import { centerComparisonTable } from '../viz/center-charts';
-import { type CommandGroup, DB_OPTION, flagOption, numberOption, requireOption, stringListOption, stringOption } from './command';
+import {
+  type CommandGroup,
+  DB_OPTION,
+  experimentOption,
+  flagOption,
+  jsonOption,
+  limitOption,
+  numberOption,
+  requireOption,
+  stringListOption,
+  stringOption,
+} from './command';
 import { textTable } from './table';
 import { announceBackend } from './backend';
 import { ProgressCallback } from './progress';
@@ -33,12 +44,12 @@ export const centerLossGroup: CommandGroup = {
         alpha: { type: 'string', valueName: 'A', description: 'center update rate in [0, 1] (default 0.5)' },
         lr: { type: 'string', valueName: 'LR', description: 'learning rate (default 0.0001)' },
         'batch-size': { type: 'string', valueName: 'N', description: 'batch size (default 32)' },
-        limit: { type: 'string', valueName: 'N', description: 'fine-tune on at most N training images (default all)' },
+        limit: limitOption('fine-tune on at most N training images (default all)'),
         minutes: { type: 'string', valueName: 'M', description: 'stop each arm after M minutes of training (default no limit)' },
-        experiment: { type: 'string', valueName: 'NAME', description: 'experiment of the runs (default center-loss)' },
+        experiment: experimentOption('experiment of the runs (default center-loss)'),
         tag: { type: 'string', valueName: 'TAG', description: 'tag the runs (repeatable or comma-separated)', multiple: true },
         db: DB_OPTION,
-        json: { type: 'boolean', description: 'print the comparison as JSON' },
+        json: jsonOption('the comparison'),
       },
       details: 'Make a base run first, e.g. `glyphlab train --data data/equations --epochs 30`, or use the run of `npm run bench:accuracy`.',
       async run(args, ctx) {

