@@ -136,6 +136,25 @@ function gateUnits(op: string, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D
 }
 
 /**
+ * What both sequence ops do first: read the options, check that the weights fit one gate block
+ * of `gatesPerUnit` gates, and run the whole sequence in the wasm kernel `kernelName` where it is
+ * registered (its `result`); otherwise what the tfjs graph needs.
+ */
+function openSequence(
+  op: 'lstmSequence' | 'gruSequence',
+  kernelName: string,
+  gatesPerUnit: 3 | 4,
+  [x, kernel, recurrentKernel, bias]: [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D],
+  options: RecurrentSequenceOptions,
+): { result: tf.Tensor3D } | { reverse: boolean; activation: GateActivation; units: number } {
+  const reverse = options.reverse ?? false;
+  const activation = checkActivation(options.recurrentActivation ?? 'sigmoid');
+  const units = gateUnits(op, kernel, recurrentKernel, bias, gatesPerUnit);
+  const result = runSequenceKernel(kernelName, x, kernel, recurrentKernel, bias, reverse, activation);
+  return result ? { result } : { reverse, activation, units };
+}
+
+/**
  * One direction of an LSTM layer over a whole sequence, as one differentiable op: `x` [B, T, F]
  * -> hidden states [B, T, U], starting from zero states. Keras gate order i, f, c, o.
  *
@@ -149,11 +168,9 @@ export function lstmSequence(
   bias: tf.Tensor1D,
   options: RecurrentSequenceOptions = {},
 ): tf.Tensor3D {
-  const reverse = options.reverse ?? false;
-  const activation = checkActivation(options.recurrentActivation ?? 'sigmoid');
-  const units = gateUnits('lstmSequence', kernel, recurrentKernel, bias, 4);
-  const native = runSequenceKernel(LSTM_SEQUENCE, x, kernel, recurrentKernel, bias, reverse, activation);
-  if (native) return native;
+  const opened = openSequence('lstmSequence', LSTM_SEQUENCE, 4, [x, kernel, recurrentKernel, bias], options);
+  if ('result' in opened) return opened.result;
+  const { reverse, activation, units } = opened;
   const op = tf.customGrad((...args: (tf.Tensor | ((tensors: tf.Tensor[]) => void))[]) => {
     const [xIn, w, r, b] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const save = args[4] as (tensors: tf.Tensor[]) => void;
@@ -230,11 +247,9 @@ export function gruSequence(
   bias: tf.Tensor1D,
   options: RecurrentSequenceOptions = {},
 ): tf.Tensor3D {
-  const reverse = options.reverse ?? false;
-  const activation = checkActivation(options.recurrentActivation ?? 'sigmoid');
-  const units = gateUnits('gruSequence', kernel, recurrentKernel, bias, 3);
-  const native = runSequenceKernel(GRU_SEQUENCE, x, kernel, recurrentKernel, bias, reverse, activation);
-  if (native) return native;
+  const opened = openSequence('gruSequence', GRU_SEQUENCE, 3, [x, kernel, recurrentKernel, bias], options);
+  if ('result' in opened) return opened.result;
+  const { reverse, activation, units } = opened;
   const op = tf.customGrad((...args: (tf.Tensor | ((tensors: tf.Tensor[]) => void))[]) => {
     const [xIn, w, r, b] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const save = args[4] as (tensors: tf.Tensor[]) => void;
