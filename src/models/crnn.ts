@@ -41,6 +41,12 @@ export interface CrnnOptions {
    * Defaults to false.
    */
   stridedStem?: boolean;
+  /**
+   * Height and width of every convolution's kernel (odd: 'same' padding keeps it centred). A
+   * wider kernel sees more of each glyph per layer at a cost that grows with its square.
+   * Defaults to 3 (the reference implementation's).
+   */
+  convKernel?: number;
   /** Recurrent cell. Defaults to 'lstm' (the reference implementation's); 'gru' is the option it asked for. */
   rnn?: 'lstm' | 'gru';
   /** Units of each direction of each recurrent layer. Defaults to 128. */
@@ -92,6 +98,7 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
     convFilters: options.convFilters ?? [32, 64, 128, 128],
     pools: options.pools ?? defaultPools((options.convFilters ?? [32, 64, 128, 128]).length),
     stridedStem: options.stridedStem ?? false,
+    convKernel: options.convKernel ?? 3,
     rnn: options.rnn ?? 'lstm',
     rnnUnits: options.rnnUnits ?? 128,
     rnnLayers: options.rnnLayers ?? 2,
@@ -105,6 +112,9 @@ export function resolveCrnnOptions(options: CrnnOptions = {}): CrnnConfig {
   };
   if (config.pools.length !== config.convFilters.length) {
     throw new ConfigError(`CRNN: pools has ${config.pools.length} entries but convFilters has ${config.convFilters.length}; give one pool (or null) per conv block`);
+  }
+  if (!Number.isInteger(config.convKernel) || config.convKernel < 1 || config.convKernel % 2 === 0) {
+    throw new ConfigError(`CRNN: convKernel ${config.convKernel} must be an odd whole number (1, 3, 5, ...), so that 'same' padding keeps the kernel centred`);
   }
   if (config.stridedStem && !config.pools[0]) {
     throw new ConfigError('CRNN: stridedStem downsamples by the first block\'s pool, but pools[0] is null; give the first block a pool or leave stridedStem off');
@@ -216,7 +226,8 @@ export function buildCrnn(options: CrnnOptions = {}): tf.LayersModel {
     // A strided stem downsamples in its convolution; the pool is then already done.
     const stride = i === 0 && config.stridedStem && pool ? pool : null;
     // A stem striding more than 3 pixels widens its kernel to the stride, so that no pixel is skipped.
-    const kernelSize: [number, number] = stride ? [Math.max(3, stride[0]), Math.max(3, stride[1])] : [3, 3];
+    const k = config.convKernel;
+    const kernelSize: [number, number] = stride ? [Math.max(k, stride[0]), Math.max(k, stride[1])] : [k, k];
     const kernelInitializer = glorot(config.seed, `conv${block}/kernel`);
     x = leanConv2d({ filters, kernelSize, strides: stride ?? 1, padding: 'same', useBias: false, kernelInitializer, name: `conv${block}` }).apply(x) as tf.SymbolicTensor;
     // Batch norm and its ReLU as one layer (one kernel each way on wasm; Keras's weights).
