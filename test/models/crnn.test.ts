@@ -154,6 +154,24 @@ describe('buildCrnn', () => {
     }
   });
 
+  test('convKernel sets every convolution\'s kernel (a strided stem\'s is at least its stride); an even size is refused', () => {
+    const model = buildCrnn({ ...tiny, convKernel: 5 });
+    try {
+      assert.deepEqual(['conv1', 'conv2'].map((name) => model.getLayer(name).getConfig()['kernelSize']), [[5, 5], [5, 5]]);
+      assert.deepEqual((model.getLayer('conv2').getWeights()[0] as tf.Tensor).shape, [5, 5, 4, 8]);
+    } finally {
+      model.dispose();
+    }
+    assert.equal(resolveCrnnOptions().convKernel, 3, 'the reference implementation\'s 3x3 by default');
+    const stem = buildCrnn({ ...tiny, pools: [[4, 4], [2, 1]], stridedStem: true, convKernel: 5 });
+    try {
+      assert.deepEqual(stem.getLayer('conv1').getConfig()['kernelSize'], [5, 5]);
+    } finally {
+      stem.dispose();
+    }
+    assert.throws(() => resolveCrnnOptions({ convKernel: 4 }), (e: unknown) => e instanceof ConfigError && /convKernel 4 must be an odd whole number/.test(e.message));
+  });
+
   test('the feature size of a strided stem rounds an odd input up, as its convolution does', () => {
     const model = buildCrnn({ ...tiny, inputWidth: 33, stridedStem: true });
     try {

@@ -19,6 +19,7 @@ describe('architecture params', () => {
       'model.bnMomentum': 0.99,
       'model.pools': [[2, 2], [2, 2]],
       'model.stridedStem': false,
+      'model.convKernel': 3,
       'model.recurrentActivation': 'sigmoid',
       'model.dropout': 0.2,
     });

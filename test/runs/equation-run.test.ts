@@ -56,6 +56,7 @@ describe('recorded equation runs: architecture params', () => {
         'model.bnMomentum': 0.99,
         'model.pools': [[2, 2], [2, 2], [2, 1]],
         'model.stridedStem': false,
+        'model.convKernel': 3,
         'model.recurrentActivation': 'sigmoid',
         'model.dropout': 0,
       });
