@@ -12,8 +12,52 @@ import {
   runsThisTslab,
   trustNotebooks,
 } from '../notebook/jupyter';
-import { type NotebookParameterValue, parseParameterArg, runNotebook } from '../notebook/run';
+import { NotebookInterruptedError, type NotebookParameterValue, type RunNotebookResult, parseParameterArg, runNotebook } from '../notebook/run';
 import { type CliContext, type CommandGroup, flagOption, numberOption, stringListOption, stringOption } from './command';
+
+/** Exit codes of a run ended by a signal, as a shell reports one killed by it (128 + its number). */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+
+/** What {@link abortOnSignals} installed. */
+interface SignalAbort {
+  /** Aborted at the first SIGINT or SIGTERM, with the reason `interrupted by SIGINT` (or SIGTERM). */
+  signal: AbortSignal;
+  /** The signal that arrived first, if any. */
+  received(): StopSignal | undefined;
+  /** Removes the handlers. */
+  dispose(): void;
+}
+
+/**
+ * The edge owns the process's signals: the first SIGINT or SIGTERM aborts the returned signal
+ * (the run stops its kernel and writes the partial copy); a second one exits at once, and the
+ * kernel module's 'exit' handler kills the kernel's process group and removes its files.
+ */
+function abortOnSignals(write: (line: string) => void): SignalAbort {
+  const controller = new AbortController();
+  let first: StopSignal | undefined;
+  const onSignal = (signal: StopSignal): void => {
+    if (first !== undefined) {
+      write(`${signal} again: quitting at once`);
+      process.exit(SIGNAL_EXIT_CODES[first]);
+    }
+    first = signal;
+    write(`${signal}: stopping the kernel and writing the partial copy (press Ctrl-C again to quit at once)`);
+    controller.abort(`interrupted by ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    received: () => first,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
 
 function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
@@ -72,6 +116,9 @@ export const notebookGroup: CommandGroup = {
   glyphlab notebook run notebooks/00-hello.ipynb --param steps=2 --out /tmp/hello.ipynb
 The kernel starts in the notebook's folder, as in Jupyter. A failing cell stops the run with
 exit code 1 and names the cell; the executed copy holds the outputs up to that cell.
+Ctrl-C or SIGTERM stops the kernel and whatever its cells started, writes the partial copy and
+exits with 130 (143 for SIGTERM); a second Ctrl-C quits at once. No kernel process and no
+connection file (it holds the kernel's key) outlives the run, however it ends.
 The executed copy is signed with your Jupyter key (as \`jupyter trust\` does) when a Python with
 Jupyter is found, so that Jupyter shows its charts when you open it; the run needs no Python.`,
       async run(args, ctx) {
@@ -91,24 +138,36 @@ Jupyter is found, so that Jupyter shows its charts when you open it; the run nee
         const trust = !flagOption(args, 'no-trust');
         const log = (line: string) => void ctx.stderr.write(`${line}\n`);
 
-        const result = await runNotebook(path, {
-          parameters,
-          out: stringOption(args, 'out'),
-          cellTimeoutMs: timeoutSeconds !== undefined ? timeoutSeconds * 1000 : 0,
-          onCell: (event) => {
-            if (event.phase === 'start') {
-              if (event.position === 1) log(`${path}: running ${event.total} code cells`);
-              return;
-            }
-            const mark = event.status === 'ok' ? 'ok' : 'FAILED';
-            log(`[${event.position}/${event.total}] cell ${event.cellIndex} ${mark} ${formatSeconds(event.durationMs ?? 0)}  ${event.firstLine}`);
-          },
-          onOutput: ctx.verbose
-            ? (output) => {
-                if (output.output_type === 'stream') ctx.stderr.write(output.text);
+        const interrupt = abortOnSignals((line) => log(`\n${line}`));
+        let result: RunNotebookResult;
+        try {
+          result = await runNotebook(path, {
+            signal: interrupt.signal,
+            parameters,
+            out: stringOption(args, 'out'),
+            cellTimeoutMs: timeoutSeconds !== undefined ? timeoutSeconds * 1000 : 0,
+            onCell: (event) => {
+              if (event.phase === 'start') {
+                if (event.position === 1) log(`${path}: running ${event.total} code cells`);
+                return;
               }
-            : undefined,
-        });
+              const mark = event.status === 'ok' ? 'ok' : 'FAILED';
+              log(`[${event.position}/${event.total}] cell ${event.cellIndex} ${mark} ${formatSeconds(event.durationMs ?? 0)}  ${event.firstLine}`);
+            },
+            onOutput: ctx.verbose
+              ? (output) => {
+                  if (output.output_type === 'stream') ctx.stderr.write(output.text);
+                }
+              : undefined,
+          });
+        } catch (error) {
+          if (!(error instanceof NotebookInterruptedError)) throw error;
+          // The kernel and what its cells started are gone; end as a shell expects of a signal.
+          log(error.message);
+          return SIGNAL_EXIT_CODES[interrupt.received() ?? 'SIGINT'];
+        } finally {
+          interrupt.dispose();
+        }
         const trusted = trust ? signExecuted(result.outPath, stringOption(args, 'python'), ctx) : false;
         if (json) {
           ctx.printJson({

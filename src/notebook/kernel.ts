@@ -16,6 +16,13 @@
  * - Its iopub socket is a plain publisher, so the first messages after connecting are lost
  *   (ZeroMQ's "slow joiner"): start-up repeats `kernel_info_request` until one of its iopub
  *   status messages arrives.
+ *
+ * Nothing is left behind: the kernel leads its own process group, so that a Ctrl-C at the
+ * terminal reaches only glyphlab (which decides what to do) and stopping the group also ends
+ * what the cells started. Every way out stops the whole group (SIGTERM, then SIGKILL) and removes
+ * the folder holding the connection file and its key: a shutdown, a failed start, the kernel's
+ * death, an abort, this process's 'exit' (synchronously, with SIGKILL), and this process's
+ * sudden death (SIGKILL, a crash), which a watchdog loaded into the kernel notices.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
@@ -26,6 +33,7 @@ import { dirname, join } from 'node:path';
 import type * as Zmq from 'zeromq';
 import { NotebookError, errorMessage } from '../errors';
 import { projectRoot } from '../util/paths';
+import { TERMINATE_GRACE_MS, signalProcessGroup, stopProcessGroup } from './process-group';
 
 /** One output of a cell, in nbformat 4 shape plus the transient display id Jupyter sends. */
 export type KernelOutput =
@@ -71,27 +79,69 @@ export interface StartKernelOptions {
   startTimeoutMs?: number;
   /** Path of tslab's `bin/tslab` script. Defaults to the one installed next to glyphlab. */
   tslabBin?: string;
+  /**
+   * Abandons the start when aborted: the kernel's processes are stopped, its connection folder
+   * removed, and `startKernel` rejects with a {@link KernelAbortedError}. Defaults to none.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ExecuteOptions {
-  /** Fails with a NotebookError when the kernel is not idle after this long; 0 means no limit. Defaults to 0. */
+  /**
+   * Fails with a NotebookError when the kernel is not idle this long after the cell was sent
+   * (tslab's compiling of the cell counts, the kernel's start-up does not), and interrupts the
+   * cell; 0 means no limit. Defaults to 0.
+   */
   timeoutMs?: number;
+  /**
+   * Abandons the cell when aborted: it is interrupted, as after a timeout, and the call rejects
+   * with a {@link KernelAbortedError}. Defaults to none.
+   */
+  signal?: AbortSignal;
   /** Called with each output as it arrives, e.g. to stream a long cell's log. Defaults to none. */
   onOutput?: (output: KernelOutput) => void;
 }
 
+/** Options of {@link shutdownKernel}. */
+export interface ShutdownOptions {
+  /**
+   * Skip the polite `shutdown_request` (up to 2 s for a kernel that is busy) and stop the
+   * kernel's process group at once, e.g. after a Ctrl-C. Defaults to false.
+   */
+  immediate?: boolean;
+}
+
 /** A running tslab kernel. Create one with {@link startKernel}; always {@link shutdownKernel} it. */
 export interface Kernel {
-  /** The kernel's process id. */
+  /** The kernel's process id, also the id of its process group (what its cells start joins it). */
   readonly pid: number;
   /** The kernel's working directory. */
   readonly cwd: string;
+  /** The private temporary folder of the connection file (which holds the key); removed when the kernel stops. */
+  readonly connectionDir: string;
   /** Whether the process has exited. */
   readonly exited: boolean;
   /** Runs `code` in the kernel; one wrapper around {@link executeCode}. */
   execute(code: string, options?: ExecuteOptions): Promise<ExecuteResult>;
   /** Stops the kernel; one wrapper around {@link shutdownKernel}. */
-  shutdown(): Promise<void>;
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+/** A start or a cell abandoned because its AbortSignal was aborted; `reason` is the signal's. */
+export class KernelAbortedError extends NotebookError {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The reason of an aborted signal as text: a string reason itself, an Error's message, else 'aborted'. */
+export function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'string') return reason;
+  return reason instanceof Error && reason.message !== '' ? reason.message : 'aborted';
 }
 
 const DELIMITER = Buffer.from('<IDS|MSG>');
@@ -216,6 +266,8 @@ class TslabKernel implements Kernel {
   private readonly sendChains = new Map<Zmq.Dealer, Promise<void>>();
   private stderrTail = '';
   private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly exitedPromise: Promise<void>;
   private readonly onParentExit: () => void;
 
   constructor(
@@ -223,7 +275,7 @@ class TslabKernel implements Kernel {
     private readonly child: ChildProcess,
     private readonly key: string,
     private readonly sockets: { shell: Zmq.Dealer; control: Zmq.Dealer; iopub: Zmq.Subscriber },
-    private readonly connectionDir: string,
+    readonly connectionDir: string,
   ) {
     this.pid = child.pid ?? -1;
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -231,6 +283,7 @@ class TslabKernel implements Kernel {
     });
     // The kernel's own stdout only carries start-up noise; cell output travels over iopub.
     child.stdout?.resume();
+    this.exitedPromise = new Promise((resolve) => child.once('exit', () => resolve()));
     child.once('exit', (code, signal) => {
       this.exited = true;
       this.exitReason = signal ? `signal ${signal}` : `exit code ${code}`;
@@ -238,10 +291,15 @@ class TslabKernel implements Kernel {
       const hint = lastErrorLine(this.stderrTail);
       const error = new NotebookError(`the tslab kernel (pid ${this.pid}) died with ${this.exitReason}${hint ? `; it printed: ${hint}` : ''}`);
       for (const request of [...this.pending.values()]) request.fail(error);
+      // What its cells started may live on in its group, and its key is on disk: clean up now,
+      // not only when the caller gets to shutdown() (which then waits for this).
+      void this.close(0);
     });
-    // A parent that exits without shutting down must not leave a kernel behind.
+    // A process that exits without shutting the kernel down (process.exit(), an uncaught
+    // error) must not leave it behind. Only synchronous work runs in 'exit': SIGKILL at once.
     this.onParentExit = () => {
-      if (!this.exited) this.child.kill('SIGKILL');
+      killAtExit(this.pid, this.child);
+      rmSync(this.connectionDir, { recursive: true, force: true });
     };
     process.on('exit', this.onParentExit);
     void this.receiveLoop(sockets.shell);
@@ -253,8 +311,8 @@ class TslabKernel implements Kernel {
     return executeCode(this, code, options);
   }
 
-  shutdown(): Promise<void> {
-    return shutdownKernel(this);
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    return shutdownKernel(this, options);
   }
 
   /** Sends a request and resolves once its reply and its iopub `idle` have arrived. */
@@ -262,8 +320,11 @@ class TslabKernel implements Kernel {
     channel: 'shell' | 'control',
     msgType: string,
     content: Record<string, unknown>,
-    options: { timeoutMs?: number; onOutput?: (output: KernelOutput) => void; what?: string } = {},
+    options: { timeoutMs?: number; onOutput?: (output: KernelOutput) => void; what?: string; signal?: AbortSignal } = {},
   ): Promise<{ reply: JupyterMessage; outputs: KernelOutput[]; busySeen: boolean }> {
+    const what = options.what ?? msgType;
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new KernelAbortedError(`${what} was abandoned: ${abortReason(signal)}`, abortReason(signal)));
     if (this.exited) return Promise.reject(new NotebookError(`the tslab kernel (pid ${this.pid}) is not running (${this.exitReason})`));
     const header: JupyterHeader = {
       msg_id: randomUUID(),
@@ -275,8 +336,13 @@ class TslabKernel implements Kernel {
     };
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = (): void => {
+        const reason = signal ? abortReason(signal) : 'aborted';
+        request.fail(new KernelAbortedError(`${what} was abandoned: ${reason}`, reason));
+      };
       const done = () => {
         if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.pending.delete(header.msg_id);
       };
       const request: PendingRequest = {
@@ -296,10 +362,11 @@ class TslabKernel implements Kernel {
         },
       };
       this.pending.set(header.msg_id, request);
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (options.timeoutMs && options.timeoutMs > 0) {
         const seconds = options.timeoutMs / 1000;
         timer = setTimeout(
-          () => request.fail(new NotebookError(`${options.what ?? msgType} did not finish within ${seconds} s (the kernel is still busy or hung)`)),
+          () => request.fail(new NotebookError(`${what} did not finish within ${seconds} s (the kernel is still busy or hung)`)),
           options.timeoutMs,
         );
       }
@@ -364,22 +431,45 @@ class TslabKernel implements Kernel {
     }
   }
 
-  /** Closes sockets, stops the process and removes the connection file. */
-  async close(graceMs: number): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Closes the sockets, gives the kernel `exitWaitMs` to exit by itself (it was asked to shut
+   * down), then stops its whole process group and removes the connection folder. Every call
+   * returns the same promise, so a second caller waits for the first one's work.
+   */
+  close(exitWaitMs: number): Promise<void> {
+    this.closing ??= this.stop(exitWaitMs);
+    return this.closing;
+  }
+
+  private async stop(exitWaitMs: number): Promise<void> {
     this.closed = true;
     for (const request of [...this.pending.values()]) request.fail(new NotebookError('the tslab kernel was shut down'));
     for (const socket of Object.values(this.sockets)) socket.close();
-    if (!this.exited) {
-      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      const waited = await Promise.race([exited.then(() => true), delay(graceMs).then(() => false)]);
-      if (!waited && !this.exited) {
-        this.child.kill('SIGKILL');
-        await exited;
+    try {
+      if (!this.exited && exitWaitMs > 0) await Promise.race([this.exitedPromise, delay(exitWaitMs)]);
+      // Even after a clean exit of the kernel, what its cells started may still run.
+      if (process.platform === 'win32') {
+        if (!this.exited) this.child.kill('SIGKILL');
+      } else {
+        await stopProcessGroup(this.pid);
       }
+      // SIGKILL went to the group; a kernel that still has not exited is not waited for forever.
+      if (!this.exited) this.child.kill('SIGKILL');
+      await Promise.race([this.exitedPromise, delay(TERMINATE_GRACE_MS)]);
+    } finally {
+      process.off('exit', this.onParentExit);
+      rmSync(this.connectionDir, { recursive: true, force: true });
     }
-    process.off('exit', this.onParentExit);
-    rmSync(this.connectionDir, { recursive: true, force: true });
+  }
+}
+
+/** SIGKILL to the kernel's process group (the kernel and what its cells started), synchronously, for 'exit' handlers. */
+function killAtExit(pgid: number, child: ChildProcess): void {
+  try {
+    if (process.platform === 'win32') child.kill('SIGKILL');
+    else signalProcessGroup(pgid, 'SIGKILL');
+  } catch {
+    // Exiting anyway: nothing more can be done here.
   }
 }
 
@@ -447,6 +537,10 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
   const attempts = 2;
   const perAttemptMs = Math.ceil((options.startTimeoutMs ?? 180_000) / attempts);
   for (let attempt = 1; ; attempt++) {
+    if (options.signal?.aborted) {
+      const reason = abortReason(options.signal);
+      throw new KernelAbortedError(`the start of the tslab kernel was abandoned: ${reason}`, reason);
+    }
     try {
       return await startKernelOnce(options, perAttemptMs);
     } catch (error) {
@@ -457,6 +551,27 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
 
 /** A kernel that did not answer at start-up within its time. */
 class KernelStartTimeout extends NotebookError {}
+
+/**
+ * The script the kernel loads before tslab (`node --require`): when the process that started
+ * it is gone without stopping it (SIGKILL, a crash, a signal with no handler, where no 'exit'
+ * handler runs), the kernel is reparented, so its parent pid changes. It then removes its
+ * connection folder (the key) and kills its own process group, itself and what its cells
+ * started, rather than live on as an orphan (one spun at 98% of a core on its broken pipes).
+ */
+function watchdogSource(parentPid: number, connectionDir: string): string {
+  return `'use strict';
+// Written by glyphlab (src/notebook/kernel.ts): ends this kernel when glyphlab's process is gone.
+const parentPid = ${parentPid};
+const connectionDir = ${JSON.stringify(connectionDir)};
+setInterval(() => {
+  if (process.ppid === parentPid) return;
+  try { require('node:fs').rmSync(connectionDir, { recursive: true, force: true }); } catch {}
+  try { process.kill(-process.pid, 'SIGKILL'); } catch {}
+  process.kill(process.pid, 'SIGKILL');
+}, 500).unref();
+`;
+}
 
 async function startKernelOnce(options: StartKernelOptions, startTimeoutMs: number): Promise<Kernel> {
   const cwd = options.cwd ?? process.cwd();
@@ -484,12 +599,18 @@ async function startKernelOnce(options: StartKernelOptions, startTimeoutMs: numb
     }),
   );
 
+  const watchdogFile = join(connectionDir, 'watchdog.js');
+  writeFileSync(watchdogFile, watchdogSource(process.pid, connectionDir));
+
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [tslabBin, 'kernel', '--config-path', connectionFile], {
+    child = spawn(process.execPath, ['--require', watchdogFile, tslabBin, 'kernel', '--config-path', connectionFile], {
       cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a Ctrl-C at the terminal reaches glyphlab only, and stopping the
+      // group also ends what the cells started.
+      detached: true,
     });
   } catch (error) {
     rmSync(connectionDir, { recursive: true, force: true });
@@ -517,7 +638,7 @@ async function startKernelOnce(options: StartKernelOptions, startTimeoutMs: numb
   const kernel = new TslabKernel(cwd, child, key, sockets, connectionDir);
   try {
     await Promise.race([
-      waitUntilReady(kernel, startTimeoutMs),
+      waitUntilReady(kernel, startTimeoutMs, options.signal),
       spawnError.then((error) => {
         throw new NotebookError(`could not start the tslab kernel (${tslabBin}): ${error.message}`, { cause: error });
       }),
@@ -533,7 +654,7 @@ async function startKernelOnce(options: StartKernelOptions, startTimeoutMs: numb
  * Repeats `kernel_info_request` until one is answered on shell and its `busy`/`idle` status
  * reached us on iopub: only then is the subscription live and no cell output can be lost.
  */
-async function waitUntilReady(kernel: TslabKernel, timeoutMs: number): Promise<void> {
+async function waitUntilReady(kernel: TslabKernel, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   // Short waits at first (the early requests are the ones the slow joiner loses); longer ones
@@ -542,9 +663,14 @@ async function waitUntilReady(kernel: TslabKernel, timeoutMs: number): Promise<v
   while (Date.now() < deadline) {
     if (kernel.exited) break;
     try {
-      const { busySeen } = await kernel.request('shell', 'kernel_info_request', {}, { timeoutMs: Math.min(waitMs, Math.max(1, deadline - Date.now())), what: 'kernel_info_request' });
+      const { busySeen } = await kernel.request('shell', 'kernel_info_request', {}, {
+        timeoutMs: Math.min(waitMs, Math.max(1, deadline - Date.now())),
+        what: 'the start of the tslab kernel',
+        signal,
+      });
       if (busySeen) return;
     } catch (error) {
+      if (error instanceof KernelAbortedError) throw error;
       lastError = error;
       waitMs = Math.min(5000, waitMs * 2);
     }
@@ -571,6 +697,10 @@ export async function executeCode(kernel: Kernel, code: string, options: Execute
   const client = asTslabKernel(kernel);
   const started = Date.now();
   const firstLine = code.trim().split('\n')[0] ?? '';
+  if (options.signal?.aborted) {
+    const reason = abortReason(options.signal);
+    throw new KernelAbortedError(`executing \`${firstLine.slice(0, 60)}\` was abandoned before it began: ${reason}`, reason);
+  }
   const send = async () => {
     const wait = client.abortWindowEndsAt - Date.now();
     if (wait > 0) await delay(wait);
@@ -578,7 +708,7 @@ export async function executeCode(kernel: Kernel, code: string, options: Execute
       'shell',
       'execute_request',
       { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-      { timeoutMs: options.timeoutMs, onOutput: options.onOutput, what: `executing \`${firstLine.slice(0, 60)}\`` },
+      { timeoutMs: options.timeoutMs, onOutput: options.onOutput, what: `executing \`${firstLine.slice(0, 60)}\``, signal: options.signal },
     );
   };
   const statusOf = (reply: JupyterMessage) =>
@@ -593,8 +723,8 @@ export async function executeCode(kernel: Kernel, code: string, options: Execute
       answer = await send();
     }
   } catch (error) {
-    // A timed-out cell keeps the kernel busy; interrupt it so that the kernel stays usable.
-    if (error instanceof NotebookError && /did not finish within/.test(error.message)) client.interrupt();
+    // A timed-out or abandoned cell keeps the kernel busy; interrupt it so that the kernel stays usable.
+    if (error instanceof KernelAbortedError || (error instanceof NotebookError && /did not finish within/.test(error.message))) client.interrupt();
     throw error;
   }
   const { reply, outputs } = answer;
@@ -631,11 +761,17 @@ export async function executeCode(kernel: Kernel, code: string, options: Execute
 }
 
 /**
- * Asks the kernel to shut down (`shutdown_request` on control), then closes the connection and
- * kills the process if it has not exited within a second. Safe to call twice.
+ * Asks the kernel to shut down (`shutdown_request` on control; skipped with `immediate`), gives
+ * it a second to exit, then stops its whole process group (SIGTERM, then SIGKILL after
+ * {@link TERMINATE_GRACE_MS}), so that nothing its cells started outlives it, and removes its
+ * connection folder. Safe to call twice.
  */
-export async function shutdownKernel(kernel: Kernel): Promise<void> {
+export async function shutdownKernel(kernel: Kernel, options: ShutdownOptions = {}): Promise<void> {
   const client = asTslabKernel(kernel);
+  if (options.immediate) {
+    await client.close(0);
+    return;
+  }
   if (!client.exited) {
     try {
       await client.request('control', 'shutdown_request', { restart: false }, { timeoutMs: 2000 });

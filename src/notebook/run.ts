@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, DataError, NotebookError, errorMessage } from '../errors';
-import { type Kernel, type KernelOutput, type MimeBundle, startKernel } from './kernel';
+import { type Kernel, KernelAbortedError, type KernelOutput, type MimeBundle, abortReason, startKernel } from './kernel';
 
 /** A parameter value a notebook can receive. */
 export type NotebookParameterValue = number | string | boolean | null | NotebookParameterValue[] | { [key: string]: NotebookParameterValue };
@@ -78,6 +78,13 @@ export interface RunNotebookOptions {
   onCell?: (event: CellEvent) => void;
   /** Called with each output as it arrives. Defaults to none. */
   onOutput?: (output: KernelOutput, cellIndex: number) => void;
+  /**
+   * Stops the run when aborted (the CLI aborts it on Ctrl-C or SIGTERM): the running cell is
+   * abandoned, the kernel and everything its cells started are stopped, the partial copy is
+   * written with status 'interrupted', and `runNotebook` rejects with a
+   * {@link NotebookInterruptedError}. Defaults to none.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunNotebookResult {
@@ -100,6 +107,20 @@ export class NotebookCellError extends NotebookError {
     readonly cellIndex: number,
     readonly ename: string,
     readonly evalue: string,
+    readonly outPath: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The run was stopped through its AbortSignal; the partial copy is at `outPath`. */
+export class NotebookInterruptedError extends NotebookError {
+  constructor(
+    message: string,
+    /** The cell that was running, undefined when the kernel was still starting or between cells. */
+    readonly cellIndex: number | undefined,
+    /** The abort signal's reason, e.g. 'interrupted by SIGINT'. */
+    readonly reason: string,
     readonly outPath: string,
   ) {
     super(message);
@@ -318,7 +339,11 @@ function writeNotebook(path: string, notebook: Notebook): void {
 /**
  * Executes the notebook at `path` through a fresh tslab kernel started in the notebook's folder
  * (as Jupyter does), writes the executed copy and returns it. A failing cell stops the run: the
- * partial copy is written and a {@link NotebookCellError} names the cell and the error.
+ * partial copy is written and a {@link NotebookCellError} names the cell and the error. However
+ * the run ends (done, a failed or timed-out cell, the kernel's death, an abort through
+ * `signal`), the kernel, what its cells started and its connection folder are gone before this
+ * returns or rejects. This installs no signal handlers: a caller that wants Ctrl-C to stop the
+ * run aborts `signal` from its own (the CLI does).
  *
  * @example
  * const result = await runNotebook('notebooks/00-hello.ipynb', { parameters: { steps: 2 } });
@@ -340,7 +365,7 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
   const displays = new Map<string, { data: MimeBundle; metadata: Record<string, unknown> }[]>();
   notebook.metadata['glyphlab'] = { parameters: options.parameters ?? {}, startedAt: new Date(started).toISOString() };
 
-  const finish = (status: 'ok' | 'error'): void => {
+  const finish = (status: 'ok' | 'error' | 'interrupted'): void => {
     notebook.metadata['glyphlab'] = {
       ...(notebook.metadata['glyphlab'] as object),
       status,
@@ -349,22 +374,35 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
     writeNotebook(outPath, notebook);
   };
 
+  const signal = options.signal;
   let kernel: Kernel | undefined;
+  const interrupted = (cell: { index: number; firstLine: string } | undefined): NotebookInterruptedError => {
+    finish('interrupted');
+    const reason = signal ? abortReason(signal) : 'aborted';
+    const where = cell ? `in cell ${cell.index} (\`${cell.firstLine}\`)` : kernel ? 'between cells' : 'while the kernel was starting';
+    return new NotebookInterruptedError(`notebook ${path}: ${reason} ${where}; partial copy: ${outPath}`, cell?.index, reason, outPath);
+  };
+
   try {
-    kernel = await startKernel({ cwd: dirname(notebookPath), env: options.env, startTimeoutMs: options.startTimeoutMs });
+    kernel = await startKernel({ cwd: dirname(notebookPath), env: options.env, startTimeoutMs: options.startTimeoutMs, signal }).catch((error: unknown) => {
+      throw error instanceof KernelAbortedError ? interrupted(undefined) : error;
+    });
     for (const [position, { cell, index }] of codeCells.entries()) {
       const code = sourceText(cell);
       const firstLine = firstLineOf(code);
+      if (signal?.aborted) throw interrupted(undefined);
       options.onCell?.({ phase: 'start', cellIndex: index, position: position + 1, total: codeCells.length, firstLine });
       const outputs: NotebookOutput[] = [];
       cell.outputs = outputs;
       const result = await kernel.execute(code, {
         timeoutMs: options.cellTimeoutMs ?? 0,
+        signal,
         onOutput: (output) => {
           storeOutput(outputs, output, displays);
           options.onOutput?.(output, index);
         },
       }).catch((error: unknown) => {
+        if (error instanceof KernelAbortedError) throw interrupted({ index, firstLine });
         finish('error');
         throw new NotebookCellError(
           `notebook ${path}: cell ${index} (\`${firstLine}\`) did not complete: ${errorMessage(error)} (partial copy: ${outPath})`,
@@ -392,12 +430,13 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
       }
     }
   } catch (error) {
-    if (error instanceof NotebookCellError || error instanceof ConfigError) throw error;
+    if (error instanceof NotebookCellError || error instanceof NotebookInterruptedError || error instanceof ConfigError) throw error;
     // The kernel did not start: still leave a copy so that the run can be inspected.
     finish('error');
     throw error instanceof NotebookError ? error : new NotebookError(`notebook ${path}: ${errorMessage(error)}`, { cause: error });
   } finally {
-    await kernel?.shutdown();
+    // Interrupted: the user is waiting, and a busy kernel would not answer a shutdown_request.
+    await kernel?.shutdown({ immediate: signal?.aborted === true });
   }
   finish('ok');
   for (const { cell, index } of notebook.cells.map((cell, i) => ({ cell, index: i }))) {

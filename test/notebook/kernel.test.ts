@@ -1,22 +1,38 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describeFailure, startKernel, type Kernel, type KernelOutput } from '../../src/notebook/kernel';
+import { dirname, join } from 'node:path';
+import { describeFailure, KernelAbortedError, startKernel, type Kernel, type KernelOutput } from '../../src/notebook/kernel';
 import { NotebookError } from '../../src/errors';
+import { eventually, groupIsRunning, isRunning } from './processes';
 
 function stdoutOf(outputs: KernelOutput[]): string {
   return outputs.map((o) => (o.output_type === 'stream' && o.name === 'stdout' ? o.text : '')).join('');
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** A limit far beyond any cell's time on a loaded machine: reaching it means the cell would never end. */
+const GUARD_MS = 120_000;
+
+/** A cell that starts `sleep 300` in the kernel and prints its pid. */
+const SPAWN_SLEEP = 'import { spawn } from "child_process";\nconst sleeper = spawn("sleep", ["300"], { stdio: "ignore" });\nconsole.log(sleeper.pid);';
+
+/** Runs {@link SPAWN_SLEEP} and returns the pid of the sleep it started. */
+async function spawnSleep(kernel: Kernel): Promise<number> {
+  const result = await kernel.execute(SPAWN_SLEEP);
+  assert.equal(result.status, 'ok', JSON.stringify(result.outputs));
+  const pid = Number(stdoutOf(result.outputs).trim());
+  assert.ok(Number.isInteger(pid) && isRunning(pid), `sleep started (${stdoutOf(result.outputs)})`);
+  return pid;
+}
+
+/** Asserts that the kernel, everything in its process group and its connection folder are gone. */
+function assertNothingLeft(kernel: Kernel, childPids: number[]): void {
+  assert.equal(isRunning(kernel.pid), false, `kernel ${kernel.pid} still runs`);
+  assert.equal(groupIsRunning(kernel.pid), false, `a process of the kernel's group ${kernel.pid} still runs`);
+  for (const pid of childPids) assert.equal(isRunning(pid), false, `the cell's child ${pid} still runs`);
+  assert.ok(kernel.connectionDir, 'the kernel names its connection folder');
+  assert.equal(existsSync(kernel.connectionDir), false, `${kernel.connectionDir} (with the key) is still there`);
 }
 
 describe('describeFailure', () => {
@@ -127,20 +143,41 @@ describe('tslab kernel over the Jupyter protocol', () => {
     assert.deepEqual(update.data, { 'text/html': '<i>2</i>' });
   });
 
-  test('a cell over its time limit fails with a NotebookError and is interrupted', async () => {
-    const started = Date.now();
-    await assert.rejects(kernel.execute('await new Promise((r) => setTimeout(r, 20000));', { timeoutMs: 200 }), (error: unknown) => {
+  // The cells of these two never end: they time out or are abandoned however slow the machine
+  // is, and the next cell runs only if the endless one was interrupted. No assertion is about
+  // speed: GUARD_MS only turns a hang (the behaviour broken) into a failure.
+  test('a cell over its time limit fails with a NotebookError and is interrupted, so the next cell runs', async () => {
+    await assert.rejects(kernel.execute('await new Promise(() => {});', { timeoutMs: 2000 }), (error: unknown) => {
       assert.ok(error instanceof NotebookError);
-      assert.match(error.message, /did not finish within 0.2 s/);
+      assert.match(error.message, /did not finish within 2 s/);
       return true;
     });
-    // Without the interrupt this cell would wait for the 20 s sleep.
-    const next = await kernel.execute('"after the interrupt"', { timeoutMs: 5000 });
+    const next = await kernel.execute('"after the interrupt"', { timeoutMs: GUARD_MS });
     assert.equal(stdoutOf(next.outputs), 'after the interrupt\n');
-    assert.ok(Date.now() - started < 5000);
   });
 
-  test('kernel death is a NotebookError naming the exit code, and shutdown leaves no process', async () => {
+  test('an aborted cell rejects with a KernelAbortedError giving the reason and is interrupted, so the next cell runs', async () => {
+    const controller = new AbortController();
+    const running = kernel.execute('console.log("started");\nawait new Promise(() => {});', {
+      signal: controller.signal,
+      timeoutMs: GUARD_MS,
+      onOutput: (output) => {
+        if (output.output_type === 'stream') controller.abort('interrupted by SIGINT');
+      },
+    });
+    await assert.rejects(running, (error: unknown) => {
+      assert.ok(error instanceof KernelAbortedError, String(error));
+      assert.equal(error.reason, 'interrupted by SIGINT');
+      assert.match(error.message, /was abandoned: interrupted by SIGINT/);
+      return true;
+    });
+    const next = await kernel.execute('"after the abort"', { timeoutMs: GUARD_MS });
+    assert.equal(stdoutOf(next.outputs), 'after the abort\n');
+    await assert.rejects(kernel.execute('1', { signal: controller.signal }), KernelAbortedError);
+  });
+
+  test('kernel death is a NotebookError naming the exit code; what its cells started and its connection folder go with it', async () => {
+    const sleepPid = await spawnSleep(kernel);
     await assert.rejects(kernel.execute('process.exit(3)'), (error: unknown) => {
       assert.ok(error instanceof NotebookError);
       assert.match(error.message, /died with exit code 3/);
@@ -149,7 +186,55 @@ describe('tslab kernel over the Jupyter protocol', () => {
     assert.equal(kernel.exited, true);
     await assert.rejects(kernel.execute('1'), /not running/);
     await kernel.shutdown();
-    assert.equal(isRunning(kernel.pid), false);
+    assertNothingLeft(kernel, [sleepPid]);
+  });
+});
+
+describe('nothing outlives a kernel', () => {
+  test('a timed-out kernel is shut down with the sleep 300 its cell started, and its connection folder is removed', async () => {
+    const kernel = await startKernel({ cwd: tmpdir() });
+    try {
+      const sleepPid = await spawnSleep(kernel);
+      await assert.rejects(kernel.execute('await new Promise(() => {});', { timeoutMs: 2000 }), /did not finish within 2 s/);
+      assert.ok(isRunning(sleepPid), 'the sleep outlives the interrupted cell, as it should while the kernel lives');
+      await kernel.shutdown();
+      assertNothingLeft(kernel, [sleepPid]);
+    } finally {
+      await kernel.shutdown();
+    }
+  });
+
+  test('an immediate shutdown stops a busy kernel and its children without asking it', async () => {
+    const kernel = await startKernel({ cwd: tmpdir() });
+    const sleepPid = await spawnSleep(kernel);
+    // A synchronous endless loop: the kernel can answer nothing, so only signals end it.
+    const busy = kernel.execute('while (true) {}').catch((error: unknown) => error);
+    await kernel.shutdown({ immediate: true });
+    assert.ok((await busy) instanceof NotebookError);
+    assertNothingLeft(kernel, [sleepPid]);
+  });
+
+  test('an aborted start rejects with a KernelAbortedError and leaves no process and no connection folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glyphlab-aborted-start-'));
+    try {
+      const started = join(dir, 'started.json');
+      const bin = join(dir, 'silent-kernel.js');
+      // Records its pid and arguments, then never answers: the start waits until it is aborted.
+      writeFileSync(bin, `require('node:fs').writeFileSync(${JSON.stringify(started)}, JSON.stringify({ pid: process.pid, argv: process.argv.slice(2) })); setInterval(() => {}, 1000);\n`);
+      const controller = new AbortController();
+      const starting = startKernel({ tslabBin: bin, cwd: dir, signal: controller.signal });
+      await eventually(() => existsSync(started), 'the kernel process started');
+      const { pid, argv } = JSON.parse(readFileSync(started, 'utf8')) as { pid: number; argv: string[] };
+      controller.abort('interrupted by SIGTERM');
+      await assert.rejects(starting, (error: unknown) => error instanceof KernelAbortedError && /interrupted by SIGTERM/.test(error.message));
+      assert.equal(isRunning(pid), false);
+      assert.equal(groupIsRunning(pid), false);
+      const configPath = argv[argv.indexOf('--config-path') + 1] ?? '';
+      assert.match(configPath, /glyphlab-kernel-[^/]+\/connection\.json$/);
+      assert.equal(existsSync(dirname(configPath)), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
