@@ -289,7 +289,7 @@ export const runsGroup: CommandGroup = {
       args: 'ID',
       options: {
         db: DB_OPTION,
-        force: { type: 'boolean', description: 'delete a run still shown as running whose heartbeat is stale (its process gone, its pid reused); never one with a fresh heartbeat' },
+        force: { type: 'boolean', description: 'delete a run still shown as running whose heartbeat is stale and whose process cannot be told from a later one with its pid (recorded by an older glyphlab, or no /proc); never one with a fresh heartbeat, nor one whose process is alive, even stopped' },
       },
       async run(args, ctx) {
         const [runId] = needArgs(args, 1, 'delete ID');

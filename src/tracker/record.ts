@@ -7,11 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError, TrackerError } from '../errors';
 import { metricMode } from '../metrics/mode';
 import { sha256File } from '../util/hash';
+import { startHeartbeat, stopHeartbeat } from './heartbeat';
+import { readSchemaVersion } from './migrations';
+import { type ProcessCheck, checkRecordedProcess, currentProcessIdentity } from './process-identity';
 import { type MetricMode, type ParamType, type RunStatus, metricsJsonSql, paramsJsonSql } from './schema';
 import { toTrackerError } from './sqlite-errors';
 import { type TrackerStore, assertWritable, execute, inTransaction, selectAll, selectOne } from './store';
@@ -38,7 +40,7 @@ export interface StartRunOptions {
   tags?: string[];
   /** Git state: read from `git` in the current folder (true), none (false), or given. Defaults to true. */
   git?: boolean | { commit: string | null; dirty: boolean | null };
-  /** Refresh the heartbeat on a timer while the process lives. Defaults to true. */
+  /** Refresh the heartbeat from a thread of its own while the run is recorded (see `heartbeat.ts`). Defaults to true. */
   heartbeat?: boolean;
 }
 
@@ -77,9 +79,10 @@ export function ensureExperiment(store: TrackerStore, name: string): number {
 }
 
 /**
- * Starts recording a run and returns its id. The run's heartbeat is refreshed every
- * `heartbeatMs` (an unref'd timer: it never keeps the process alive) and on every write, so that
- * a reader can tell a killed process's run from a live one.
+ * Starts recording a run and returns its id. The run records who records it (pid, process start
+ * time, boot, pid namespace, host: see `process-identity.ts`), and its heartbeat is refreshed
+ * every `heartbeatMs` from a thread that never keeps the process alive, and on every write, so
+ * that a reader can tell a killed process's run from a live one.
  *
  * @example
  * const runId = startRun(store, { experiment: 'equations', config: { model: 'crnn', lr: 5e-4 } });
@@ -93,6 +96,7 @@ export function startRun(store: TrackerStore, options: StartRunOptions = {}): st
   const git = options.git === false ? { commit: null, dirty: null } : options.git === undefined || options.git === true ? readGitState() : options.git;
   let runId = newRunId();
   const now = Date.now();
+  const identity = currentProcessIdentity();
   inTransaction(store, () => {
     const experimentId = ensureExperiment(store, experiment);
     // Ids are the second plus 24 random bits: runs started by the thousand in one second (a bench, a
@@ -100,18 +104,21 @@ export function startRun(store: TrackerStore, options: StartRunOptions = {}): st
     for (let attempt = 1; ; attempt++) {
       const inserted = execute(
         store,
-        `INSERT INTO runs (id, experiment_id, name, status, started_at, heartbeat_at, pid, host, git_commit, git_dirty,
-                           backend, threads, source, config_json, data_fingerprint, metrics_json)
-         VALUES (@id, @experimentId, @name, 'running', @now, @now, @pid, @host, @gitCommit, @gitDirty,
-                 @backend, @threads, @source, @configJson, @dataFingerprint, '{}')
+        `INSERT INTO runs (id, experiment_id, name, status, started_at, heartbeat_at, pid, host, pid_start_ticks, boot_id, pid_namespace,
+                           git_commit, git_dirty, backend, threads, source, config_json, data_fingerprint, metrics_json)
+         VALUES (@id, @experimentId, @name, 'running', @now, @now, @pid, @host, @startTicks, @bootId, @pidNamespace,
+                 @gitCommit, @gitDirty, @backend, @threads, @source, @configJson, @dataFingerprint, '{}')
          ON CONFLICT(id) DO NOTHING`,
         {
           id: runId,
           experimentId,
           name: options.name ?? null,
           now,
-          pid: process.pid,
-          host: hostname(),
+          pid: identity.pid,
+          host: identity.host,
+          startTicks: identity.startTicks,
+          bootId: identity.bootId,
+          pidNamespace: identity.pidNamespace,
           gitCommit: git.commit,
           gitDirty: git.dirty === null ? null : git.dirty ? 1 : 0,
           backend: options.backend ?? null,
@@ -134,18 +141,6 @@ export function startRun(store: TrackerStore, options: StartRunOptions = {}): st
   return runId;
 }
 
-function startHeartbeat(store: TrackerStore, runId: string): void {
-  const timer = setInterval(() => {
-    try {
-      if (store.db.open) touchRun(store, runId, Date.now());
-    } catch {
-      // A missed heartbeat is harmless; the next write or tick refreshes it.
-    }
-  }, store.heartbeatMs);
-  timer.unref();
-  store.heartbeats.set(runId, timer);
-}
-
 /** Statuses a run can be resumed from. */
 export const RESUMABLE_STATUSES: readonly RunStatus[] = ['interrupted', 'failed', 'crashed'];
 
@@ -161,7 +156,15 @@ export function resumeRun(store: TrackerStore, runId: string, options: { heartbe
     throw new ConfigError(`run ${runId} is ${row.status}; only ${RESUMABLE_STATUSES.join(', ')} runs can be resumed`);
   }
   const now = Date.now();
-  execute(store, "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, heartbeat_at = @now, pid = @pid WHERE id = @runId", { now, pid: process.pid, runId });
+  const identity = currentProcessIdentity();
+  assertWritable(store);
+  execute(
+    store,
+    `UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, heartbeat_at = @now, pid = @pid, host = @host,
+            pid_start_ticks = @startTicks, boot_id = @bootId, pid_namespace = @pidNamespace
+     WHERE id = @runId`,
+    { now, pid: identity.pid, host: identity.host, startTicks: identity.startTicks, bootId: identity.bootId, pidNamespace: identity.pidNamespace, runId },
+  );
   store.recording.add(runId);
   if (options.heartbeat !== false) startHeartbeat(store, runId);
 }
@@ -317,6 +320,14 @@ export function logMetrics(store: TrackerStore, runId: string, values: Record<st
   logMetricPoints(store, runId, points, options.modes);
 }
 
+/**
+ * Throws a ConfigError naming the first point of run `runId` that cannot be recorded (an empty
+ * key, a value that is not a number, a step that is not an integer), before anything is written.
+ */
+export function checkMetricPoints(runId: string, points: readonly MetricPointInput[]): void {
+  for (const point of points) checkPoint(point, runId);
+}
+
 function checkPoint(point: MetricPointInput, runId: string): void {
   if (typeof point.key !== 'string' || point.key === '') throw new ConfigError(`metric of run ${runId} has an empty key; give a name such as "loss"`);
   if (typeof point.value !== 'number') {
@@ -332,7 +343,7 @@ function checkPoint(point: MetricPointInput, runId: string): void {
  */
 export function logMetricPoints(store: TrackerStore, runId: string, points: readonly MetricPointInput[], modes: Record<string, MetricMode> = {}): void {
   if (points.length === 0) return;
-  for (const point of points) checkPoint(point, runId);
+  checkMetricPoints(runId, points);
   const summaries = new Map<string, { last: number; lastStep: number; best: number | null; bestStep: number | null; mode: MetricMode; count: number }>();
   for (const point of points) {
     let s = summaries.get(point.key);
@@ -400,18 +411,18 @@ export function finishRun(
   status: Exclude<RunStatus, 'running' | 'crashed'> = 'finished',
   options: FinishRunOptions = {},
 ): void {
-  const timer = store.heartbeats.get(runId);
-  if (timer) clearInterval(timer);
-  store.heartbeats.delete(runId);
-  store.nextStep.delete(runId);
   const error = options.error === undefined ? null : options.error instanceof Error ? options.error.message : String(options.error);
   const now = Date.now();
+  // Written before the heartbeat stops: a write that fails (a store locked past the timeout)
+  // leaves the run running and beating, for the caller to try again.
   const result = execute(store, 'UPDATE runs SET status = @status, ended_at = @now, heartbeat_at = @now, error = @error WHERE id = @runId', {
     status,
     now,
     error,
     runId,
   });
+  stopHeartbeat(store, runId);
+  store.nextStep.delete(runId);
   const missing = result.changes === 0 ? missingRunError(store, runId) : undefined;
   store.recording.delete(runId);
   if (missing) throw missing;
@@ -426,6 +437,8 @@ export interface ArtifactInput {
   bytes?: number;
   /** Hex SHA-256. Defaults to the file's hash when it exists. */
   sha256?: string;
+  /** When the file was produced, in milliseconds since the epoch. Defaults to now. */
+  createdAt?: number;
 }
 
 /**
@@ -446,23 +459,36 @@ export function storedArtifactPath(store: TrackerStore, path: string): string {
  * entry, whose size and hash no longer describe the file.
  */
 export async function addArtifact(store: TrackerStore, runId: string, artifact: ArtifactInput): Promise<void> {
-  let bytes = artifact.bytes ?? null;
-  let hash = artifact.sha256 ?? null;
+  recordArtifact(store, runId, await measureArtifact(artifact));
+}
+
+/**
+ * `artifact` with its size and hash as the file is now (those given are kept; a directory or a
+ * missing path gets none) and its time: what {@link recordArtifact} records, however much later.
+ */
+export async function measureArtifact(artifact: ArtifactInput): Promise<ArtifactInput> {
+  let bytes = artifact.bytes;
+  let sha256 = artifact.sha256;
   if (existsSync(artifact.path)) {
     const stats = statSync(artifact.path);
     if (stats.isFile()) {
       bytes ??= stats.size;
-      hash ??= await sha256File(artifact.path);
+      sha256 ??= await sha256File(artifact.path);
     }
   }
+  return { ...artifact, bytes, sha256, createdAt: artifact.createdAt ?? Date.now() };
+}
+
+/** Attaches `artifact` to a run as given (see {@link measureArtifact}), in one transaction, replacing an entry of the same path and kind. */
+export function recordArtifact(store: TrackerStore, runId: string, artifact: ArtifactInput): void {
   inTransaction(store, () => {
     touchRun(store, runId, Date.now());
     const path = storedArtifactPath(store, artifact.path);
     execute(store, 'DELETE FROM artifacts WHERE run_id = @runId AND path = @path AND kind = @kind', { runId, path, kind: artifact.kind });
     execute(
       store,
-      'INSERT INTO artifacts (run_id, path, kind, bytes, sha256, created_at) VALUES (@runId, @path, @kind, @bytes, @sha256, @now)',
-      { runId, path, kind: artifact.kind, bytes, sha256: hash, now: Date.now() },
+      'INSERT INTO artifacts (run_id, path, kind, bytes, sha256, created_at) VALUES (@runId, @path, @kind, @bytes, @sha256, @createdAt)',
+      { runId, path, kind: artifact.kind, bytes: artifact.bytes ?? null, sha256: artifact.sha256 ?? null, createdAt: artifact.createdAt ?? Date.now() },
     );
   });
 }
@@ -488,12 +514,14 @@ export function tagRun(store: TrackerStore, runId: string, tag: string): void {
 /** Removes a tag from a run; returns whether it had it. */
 export function untagRun(store: TrackerStore, runId: string, tag: string): boolean {
   assertRunExists(store, runId);
+  assertWritable(store);
   return execute(store, 'DELETE FROM tags WHERE run_id = @runId AND tag = @tag', { runId, tag }).changes > 0;
 }
 
 /** Sets a run's free-text note (replacing any earlier one). */
 export function noteRun(store: TrackerStore, runId: string, note: string): void {
   assertRunExists(store, runId);
+  assertWritable(store);
   execute(store, 'UPDATE runs SET note = @note WHERE id = @runId', { note, runId });
 }
 
@@ -501,8 +529,10 @@ export function noteRun(store: TrackerStore, runId: string, note: string): void 
 export interface DeleteRunOptions {
   /**
    * Also delete a run still recorded as running whose heartbeat is older than the store's
-   * `staleAfterMs` although a process with its pid exists on this machine (the pid was reused,
-   * or that process hangs). A run whose heartbeat is fresh is never deleted. Defaults to false.
+   * `staleAfterMs` although a process with its pid exists on this machine, when that process
+   * cannot be told apart from the recorder (a run recorded before process start times were, or a
+   * system without `/proc`): its pid may have been reused. Never a run whose heartbeat is fresh,
+   * nor one whose very process is alive (same pid and start time), even stopped. Defaults to false.
    */
   force?: boolean;
 }
@@ -510,6 +540,28 @@ export interface DeleteRunOptions {
 /** Whole seconds from `then` to `now`, for messages. */
 function secondsAgo(now: number, then: number): string {
   return `${Math.max(0, Math.round((now - then) / 1000))} s`;
+}
+
+/** A run's status, heartbeat and the identity of the process that records it. */
+interface RunProcessRow {
+  id: string;
+  status: RunStatus;
+  heartbeat_at: number;
+  pid: number | null;
+  host: string | null;
+  pid_start_ticks: number | null;
+  boot_id: string | null;
+  pid_namespace: string | null;
+}
+
+/** The columns of {@link RunProcessRow}; a file before schema 3 (read-only, so not migrated) has no identity columns. */
+function runProcessColumns(store: TrackerStore): string {
+  const identity = readSchemaVersion(store.db) >= 3 ? 'pid_start_ticks, boot_id, pid_namespace' : 'NULL AS pid_start_ticks, NULL AS boot_id, NULL AS pid_namespace';
+  return `id, status, heartbeat_at, pid, host, ${identity}`;
+}
+
+function checkRunProcess(row: RunProcessRow): ProcessCheck {
+  return checkRecordedProcess({ pid: row.pid, host: row.host, startTicks: row.pid_start_ticks, bootId: row.boot_id, pidNamespace: row.pid_namespace });
 }
 
 /**
@@ -524,47 +576,49 @@ function secondsAgo(now: number, then: number): string {
 export function deleteRun(store: TrackerStore, runId: string, options: DeleteRunOptions = {}): void {
   markCrashedRuns(store);
   inTransaction(store, () => {
-    const row = selectOne<{ status: RunStatus; pid: number | null; host: string | null; heartbeat_at: number }>(
-      store,
-      'SELECT status, pid, host, heartbeat_at FROM runs WHERE id = @runId',
-      { runId },
-    );
+    const row = selectOne<RunProcessRow>(store, `SELECT ${runProcessColumns(store)} FROM runs WHERE id = @runId`, { runId });
     if (!row) throw new ConfigError(`no run ${JSON.stringify(runId)} in ${store.file}; list runs with \`glyphlab runs ls\``);
-    if (row.status === 'running') {
-      const now = Date.now();
-      const who = `process ${row.pid ?? '?'} on ${row.host ?? '?'}`;
-      const stale = now - row.heartbeat_at > store.staleAfterMs;
-      const stop = `stop its training first (Ctrl-C, or kill ${row.pid ?? 'its process'}${row.host && row.host !== hostname() ? ` on ${row.host}` : ''}); once it has ended it can be deleted`;
-      if (!options.force && !store.recording.has(runId)) {
-        throw new ConfigError(
-          `run ${runId} is running (${who}, heartbeat ${secondsAgo(now, row.heartbeat_at)} ago): deleting it would make that training fail and lose what it records; ${stop}` +
-            (stale ? `. Its heartbeat is stale: if ${who} is not that training any more, --force (force: true) deletes the run` : ''),
-        );
-      }
-      if (!stale && !store.recording.has(runId)) {
-        throw new ConfigError(
-          `run ${runId} is alive: ${who} refreshed its heartbeat ${secondsAgo(now, row.heartbeat_at)} ago; --force deletes a running run only when its heartbeat ` +
-            `is older than ${Math.round(store.staleAfterMs / 1000)} s (its process gone); ${stop}`,
-        );
-      }
-    }
+    if (row.status === 'running' && !store.recording.has(runId)) refuseRunningRun(store, row, options.force ?? false);
     execute(store, 'DELETE FROM runs WHERE id = @runId', { runId });
   });
   // A run this very store was recording is over: its heartbeat stops.
-  const timer = store.heartbeats.get(runId);
-  if (timer) clearInterval(timer);
-  store.heartbeats.delete(runId);
+  stopHeartbeat(store, runId);
   store.nextStep.delete(runId);
   store.recording.delete(runId);
 }
 
-/** Whether process `pid` exists on this machine (EPERM means it exists but is not ours). */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * Throws the ConfigError that refuses deleting running run `row`, unless `force` is given and
+ * its process may be gone: a stale heartbeat and a process that cannot be told from a later one
+ * with the same pid. A run whose very process lives is never deleted: a stopped process (SIGSTOP,
+ * Ctrl-Z) beats no more, yet its training goes on when it is continued.
+ */
+function refuseRunningRun(store: TrackerStore, row: RunProcessRow, force: boolean): void {
+  const now = Date.now();
+  const ago = secondsAgo(now, row.heartbeat_at);
+  const who = `process ${row.pid ?? '?'} on ${row.host ?? '?'}`;
+  const stale = now - row.heartbeat_at > store.staleAfterMs;
+  const check = checkRunProcess(row);
+  const elsewhere = row.host !== null && row.host !== currentProcessIdentity().host ? ` on ${row.host}` : '';
+  const stop = `stop its training first (Ctrl-C, or kill ${row.pid ?? 'its process'}${elsewhere}); once it has ended it can be deleted`;
+  const stopped = check.state === 'alive' && check.stopped ? `; process ${row.pid} is stopped (SIGSTOP or Ctrl-Z): \`kill -CONT ${row.pid}\` lets its training go on` : '';
+  if (!force) {
+    throw new ConfigError(
+      `run ${row.id} is running (${who}, heartbeat ${ago} ago): deleting it would make that training fail and lose what it records; ${stop}${stopped}` +
+        (stale && check.state === 'unverified' ? `. Its heartbeat is stale: if ${who} is not that training any more, --force (force: true) deletes the run` : ''),
+    );
+  }
+  if (!stale) {
+    throw new ConfigError(
+      `run ${row.id} is alive: ${who} refreshed its heartbeat ${ago} ago; --force deletes a running run only when its heartbeat ` +
+        `is older than ${Math.round(store.staleAfterMs / 1000)} s and its process is not found alive; ${stop}`,
+    );
+  }
+  if (check.state === 'alive') {
+    throw new ConfigError(
+      `run ${row.id} is alive: ${who} is the process that records it (same pid and start time)${check.stopped ? ', stopped' : ''}, though its heartbeat is ${ago} old; ` +
+        `--force never deletes a run whose process is alive; ${stop}${stopped}`,
+    );
   }
 }
 
@@ -575,27 +629,23 @@ export interface CrashedRun {
 }
 
 /**
- * The running runs whose process is gone: on this host, a dead pid; elsewhere (or with no pid),
- * a heartbeat older than `staleAfterMs`. A live local pid keeps its run running even when its
- * heartbeat is stale, since one long synchronous training step can starve the timer. Writes
- * nothing, so a read-only store can show what {@link markCrashedRuns} would record.
+ * The running runs whose process is gone: on this host, boot and pid namespace, no process with
+ * the recorded pid, or one that started at another time than the recorder (its pid was reused);
+ * elsewhere, a heartbeat older than `staleAfterMs`. A local process that is the recorder keeps
+ * its run running even when its heartbeat is stale (a stopped process beats no more), and so
+ * does one that cannot be told from it (see {@link ProcessCheck}). Writes nothing, so a
+ * read-only store can show what {@link markCrashedRuns} would record.
  */
 export function findCrashedRuns(store: TrackerStore, now: number = Date.now()): CrashedRun[] {
-  const running = selectAll<{ id: string; pid: number | null; host: string | null; heartbeat_at: number }>(
-    store,
-    "SELECT id, pid, host, heartbeat_at FROM runs WHERE status = 'running'",
-  );
-  const here = hostname();
+  const running = selectAll<RunProcessRow>(store, `SELECT ${runProcessColumns(store)} FROM runs WHERE status = 'running'`);
   const crashed: CrashedRun[] = [];
   for (const run of running) {
     if (store.heartbeats.has(run.id)) continue;
-    const stale = now - run.heartbeat_at > store.staleAfterMs;
-    const local = run.host === here && run.pid !== null;
-    const alive = local && run.pid !== null && (run.pid === process.pid || isProcessAlive(run.pid));
-    if (local && !alive) crashed.push({ id: run.id, reason: `process ${run.pid} on ${here} ended without finishing the run` });
-    else if (!local && stale) {
+    const check = checkRunProcess(run);
+    if (check.state === 'dead') crashed.push({ id: run.id, reason: check.reason });
+    else if (check.state === 'elsewhere' && now - run.heartbeat_at > store.staleAfterMs) {
       const seconds = Math.round((now - run.heartbeat_at) / 1000);
-      crashed.push({ id: run.id, reason: `no heartbeat for ${seconds} s (process ${run.pid ?? '?'} on ${run.host ?? '?'})` });
+      crashed.push({ id: run.id, reason: `no heartbeat for ${seconds} s (process ${run.pid ?? '?'} on ${check.where})` });
     }
   }
   return crashed;
@@ -620,4 +670,26 @@ export function markCrashedRuns(store: TrackerStore, now: number = Date.now()): 
     }
   });
   return crashed.map((c) => c.id);
+}
+
+/**
+ * Replaces a run's config (a resume that changed its spec: more epochs, other replicas) and
+ * records `params` besides it, the config's flattened params included, in one transaction.
+ */
+export function updateRunConfig(store: TrackerStore, runId: string, config: Record<string, unknown>, params: Record<string, unknown> = {}): void {
+  assertWritable(store);
+  inTransaction(store, () => {
+    const result = execute(store, 'UPDATE runs SET config_json = @configJson WHERE id = @runId', { configJson: JSON.stringify(config, jsonSafe), runId });
+    if (result.changes === 0) throw missingRunError(store, runId);
+    touchRun(store, runId, Date.now());
+    writeParams(store, runId, { ...config, ...params });
+    refreshParamsJson(store, runId);
+  });
+}
+
+/** A run's status as stored (`running` even when its process is gone: see `findCrashedRuns`). */
+export function runStatus(store: TrackerStore, runId: string): RunStatus {
+  const row = selectOne<{ status: RunStatus }>(store, 'SELECT status FROM runs WHERE id = @runId', { runId });
+  if (!row) throw missingRunError(store, runId);
+  return row.status;
 }

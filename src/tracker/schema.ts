@@ -51,6 +51,14 @@ export interface RunRow {
    * changed by other means (triggers clear it): then read the metric_summary table. Absent at schema 1.
    */
   metrics_json?: string | null;
+  /**
+   * The recording process's start in clock ticks after boot (`/proc/PID/stat` field 22), its boot
+   * id and pid namespace: with `pid` and `host`, who recorded the run (see `process-identity.ts`).
+   * NULL where `/proc` could not tell; absent in files before schema 3.
+   */
+  pid_start_ticks?: number | null;
+  boot_id?: string | null;
+  pid_namespace?: string | null;
 }
 
 export interface ParamRow {
@@ -243,6 +251,16 @@ export const SCHEMA_MIGRATIONS: readonly { version: number; description: string;
       UPDATE runs SET params_json = ${paramsJsonSql('runs.id')}, metrics_json = ${metricsJsonSql('runs.id')};
       ${clearOnChangeTriggers('params', 'params_json')}
       ${clearOnChangeTriggers('metric_summary', 'metrics_json')}
+    `,
+  },
+  {
+    version: 3,
+    description: "runs.pid_start_ticks, boot_id and pid_namespace: the recording process told apart from a later one with the same pid",
+    // Runs recorded before have NULLs: their process is judged by its pid alone, as before.
+    sql: `
+      ALTER TABLE runs ADD COLUMN pid_start_ticks INTEGER;
+      ALTER TABLE runs ADD COLUMN boot_id TEXT;
+      ALTER TABLE runs ADD COLUMN pid_namespace TEXT;
     `,
   },
 ];

@@ -11,6 +11,15 @@ export function sqliteCode(error: unknown): string | undefined {
 }
 
 /**
+ * Whether `error` (or the SQLite error a TrackerError carries) says that another connection held
+ * the lock past the busy timeout: a failure that goes away, unlike a full disk or a damaged file.
+ */
+export function isBusyError(error: unknown): boolean {
+  const code = sqliteCode(error) ?? sqliteCode((error as { cause?: unknown } | null)?.cause) ?? '';
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+/**
  * A {@link TrackerError} for `error`, thrown while running `sql` with `params` on `file`.
  * Already-translated errors pass through unchanged.
  */
@@ -27,7 +36,9 @@ export function toTrackerError(error: unknown, file: string, sql?: string, param
     message =
       `experiment database ${file} is read-only (${detail}); make the file and its folder writable ` +
       `(chmod u+w), or open it with { readonly: true } to read without recording`;
-  } else if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+  } else if (code.startsWith('SQLITE_CORRUPT')) {
+    message = `${damagedStoreMessage(file, detail)}; it was left untouched`;
+  } else if (code === 'SQLITE_NOTADB') {
     message =
       `${file} is not a glyphlab experiment database or is corrupt (${detail}); it was left untouched: ` +
       `restore it from a backup, or move it aside and glyphlab will create a new one (GLYPHLAB_DB or --db choose another file)`;
@@ -39,4 +50,29 @@ export function toTrackerError(error: unknown, file: string, sql?: string, param
     message = `experiment database ${file}: ${detail}`;
   }
   return new TrackerError(message.replace(/\s*\n\s*/g, ' '), { cause: error, sql, params });
+}
+
+/**
+ * What a damaged store is told: what found the damage (`finding`, e.g. the first lines of
+ * `PRAGMA quick_check`) and how to get its runs out into a sound file with the sqlite3 shell.
+ * `.recover` needs a shell built with the dbpage module (Debian's is not); `.dump` works
+ * everywhere but ends in ROLLBACK when it met damage, and does not carry the schema version
+ * (`schemaVersion`, the damaged file's `PRAGMA user_version`), which glyphlab needs to know the file.
+ */
+export function damagedStoreMessage(file: string, finding: string, schemaVersion?: number): string {
+  const db = shellWord(file);
+  const recovered = shellWord(`${file}.recovered`);
+  const version = schemaVersion ?? `$(sqlite3 ${db} 'PRAGMA user_version')`;
+  return (
+    `experiment database ${file} is damaged (${finding.replace(/\s*\n\s*/g, ' ')}). Recover what it holds into a new file: ` +
+    `\`sqlite3 ${db} .recover | sqlite3 ${recovered}\`, or where .recover is missing or fails, ` +
+    `\`sqlite3 ${db} .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/' | sqlite3 ${recovered} && sqlite3 ${recovered} "PRAGMA user_version = ${version}"\`; ` +
+    `check that \`sqlite3 ${recovered} "PRAGMA integrity_check"\` says ok, then move the damaged file aside and the recovered one into its place ` +
+    '(or give it with --db / GLYPHLAB_DB); or restore a backup'
+  );
+}
+
+/** `text` as one word of a POSIX shell command: quoted when it holds anything but safe characters. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }

@@ -1,5 +1,5 @@
 /** Shared helpers for tracker tests: fresh database paths in temp folders, and fixture processes. */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,4 +41,68 @@ export function runFixture(script: string, args: string[], onLine?: (line: strin
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** A fixture process that is still running: its output line by line, and a way to talk to it. */
+export interface RunningFixture {
+  readonly child: ChildProcess;
+  /** The first stdout line starting with `prefix` (already printed or still to come). */
+  line(prefix: string): Promise<string>;
+  /** Writes `text` and a newline to its stdin. */
+  send(text: string): void;
+  /** How it ended. */
+  readonly finished: Promise<Finished>;
+}
+
+/**
+ * Starts `test/tracker/fixtures/<script>` as a separate node process (under tsx) with a stdin
+ * of its own, and returns at once. The process is killed with SIGKILL when the test file ends,
+ * should a failing test leave it running.
+ */
+export function startFixture(script: string, args: string[]): RunningFixture {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', script), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiting: { prefix: string; resolve: (line: string) => void }[] = [];
+  const lines: string[] = [];
+  let pending = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    pending += chunk;
+    const complete = pending.split('\n');
+    pending = complete.pop() ?? '';
+    for (const line of complete) {
+      lines.push(line);
+      for (const waiter of waiting.filter((w) => line.startsWith(w.prefix))) {
+        waiting.splice(waiting.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const finished = new Promise<Finished>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    child,
+    finished,
+    line: (prefix) => {
+      const seen = lines.find((line) => line.startsWith(prefix));
+      if (seen !== undefined) return Promise.resolve(seen);
+      // A fixture that dies first fails the wait with what it printed, instead of hanging the test.
+      return Promise.race([
+        new Promise<string>((resolve) => waiting.push({ prefix, resolve })),
+        finished.then((end) => {
+          throw new Error(`fixture ${script} ended (${end.code ?? end.signal}) before printing "${prefix}": ${end.stderr || end.stdout}`);
+        }),
+      ]);
+    },
+    send: (text) => {
+      child.stdin!.write(`${text}\n`);
+    },
+  };
 }

@@ -15,11 +15,13 @@ import {
   logParams,
   markCrashedRuns,
   noteRun,
+  resumeRun,
   startRun,
   tagRun,
 } from '../../src/tracker/record';
+import { currentProcessIdentity } from '../../src/tracker/process-identity';
 import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
-import { tempDbPath } from './helpers';
+import { startFixture, tempDbPath } from './helpers';
 
 describe('recording a run', () => {
   test('params keep their types, nested config is flattened, config JSON kept whole', () => {
@@ -157,7 +159,7 @@ describe('recording a run', () => {
 });
 
 describe('deleting a run', () => {
-  test('a running run is refused, --force only takes one with a stale heartbeat, a crashed one goes', () => {
+  test('a running run is refused, --force only takes one with a stale heartbeat whose process cannot be checked, a crashed one goes', () => {
     const file = tempDbPath();
     const recorder = openStore(file, { staleAfterMs: 1000 });
     const other = openStore(file, { staleAfterMs: 1000 });
@@ -167,8 +169,10 @@ describe('deleting a run', () => {
       assert.throws(() => deleteRun(other, runId), (e: unknown) => e instanceof ConfigError && running.test(e.message) && !/--force/.test(e.message));
       assert.throws(() => deleteRun(other, runId, { force: true }), (e: unknown) => e instanceof ConfigError && /is alive: process \d+ .* refreshed its heartbeat \d+ s ago/.test(e.message));
       assert.equal(getRun(other, runId).status, 'running');
-      // Its heartbeat goes stale while a process with its pid lives on (a reused pid, or a hang).
-      other.db.prepare('UPDATE runs SET heartbeat_at = heartbeat_at - 5000 WHERE id = ?').run(runId);
+      // Its heartbeat goes stale while a process with its pid lives on, and the run holds no start
+      // time to tell whether that process is its recorder (recorded before start times were, or
+      // without /proc): a reused pid, or a hang.
+      other.db.prepare('UPDATE runs SET heartbeat_at = heartbeat_at - 5000, pid_start_ticks = NULL WHERE id = ?').run(runId);
       assert.throws(() => deleteRun(other, runId), /Its heartbeat is stale: if process \d+ .* is not that training any more, --force/);
       deleteRun(other, runId, { force: true });
       assert.throws(() => getRun(other, runId), ConfigError);
@@ -189,6 +193,120 @@ describe('deleting a run', () => {
     } finally {
       closeStore(recorder);
       closeStore(other);
+    }
+  });
+});
+
+describe('deleting a live run', () => {
+  test('--force never deletes a run whose very process is alive, however stale its heartbeat', () => {
+    const file = tempDbPath();
+    const recorder = openStore(file, { staleAfterMs: 1000 });
+    const other = openStore(file, { staleAfterMs: 1000 });
+    try {
+      const runId = startRun(recorder, { git: false, heartbeat: false });
+      other.db.prepare('UPDATE runs SET heartbeat_at = heartbeat_at - 5000 WHERE id = ?').run(runId);
+      assert.throws(
+        () => deleteRun(other, runId, { force: true }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          new RegExp(`^run ${runId} is alive: process ${process.pid} on ${hostname()} is the process that records it \\(same pid and start time\\), though its heartbeat is 5 s old; --force never deletes a run whose process is alive`).test(e.message),
+      );
+      assert.throws(() => deleteRun(other, runId), (e: unknown) => e instanceof ConfigError && !/--force/.test(e.message));
+      assert.equal(getRun(other, runId).status, 'running');
+    } finally {
+      closeStore(recorder);
+      closeStore(other);
+    }
+  });
+
+  test('a training process stopped with SIGSTOP keeps its run: --force refuses it, its run stays running, and goes once the process is gone', async () => {
+    const file = tempDbPath();
+    const trainer = startFixture('record-and-wait.ts', [file, '100', 'wait']);
+    const runId = (await trainer.line('run ')).slice(4);
+    const pid = trainer.child.pid!;
+    const store = openStore(file, { staleAfterMs: 1000 });
+    try {
+      trainer.child.kill('SIGSTOP');
+      // Wait until its heartbeat is stale, as after the 35 s pause of the report.
+      const heartbeat = (): number => (store.db.prepare('SELECT heartbeat_at FROM runs WHERE id = ?').get(runId) as { heartbeat_at: number }).heartbeat_at;
+      while (Date.now() - heartbeat() <= 1500) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.throws(
+        () => deleteRun(store, runId, { force: true }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          new RegExp(`is alive: process ${pid} on .* is the process that records it \\(same pid and start time\\), stopped, though its heartbeat is \\d+ s old`).test(e.message) &&
+          new RegExp(`kill -CONT ${pid}`).test(e.message),
+      );
+      assert.equal(getRun(store, runId).status, 'running', 'a stopped process is alive: its run is not crashed');
+      trainer.child.kill('SIGCONT');
+      trainer.child.kill('SIGKILL');
+      await trainer.finished;
+      assert.equal(getRun(store, runId).status, 'crashed');
+      deleteRun(store, runId);
+      assert.throws(() => getRun(store, runId), ConfigError);
+    } finally {
+      trainer.child.kill('SIGKILL');
+      closeStore(store);
+    }
+  });
+});
+
+describe('who records a run', () => {
+  test('a run whose pid now belongs to another process (a reused pid) reads as crashed, can be resumed and deleted', () => {
+    const file = tempDbPath();
+    const store = openStore(file);
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false });
+      store.recording.delete(runId);
+      // The parent of this test process is alive, but started at another time than the recorder:
+      // what a restarted container or a rebooted machine shows for a recorded pid such as 2.
+      store.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(process.ppid, runId);
+      const run = getRun(store, runId);
+      assert.equal(run.status, 'crashed');
+      assert.match(run.error ?? '', new RegExp(`process ${process.ppid} on .* ended without finishing the run \\(pid ${process.ppid} now belongs to a process started later\\)`));
+      resumeRun(store, runId, { heartbeat: false });
+      assert.equal(getRun(store, runId).status, 'running');
+      const resumed = store.db.prepare('SELECT pid, pid_start_ticks, boot_id FROM runs WHERE id = ?').get(runId) as { pid: number; pid_start_ticks: number | null; boot_id: string | null };
+      assert.equal(resumed.pid, process.pid);
+      assert.equal(resumed.pid_start_ticks, currentProcessIdentity().startTicks);
+      store.recording.delete(runId);
+      store.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(process.ppid, runId);
+      deleteRun(store, runId);
+      assert.throws(() => getRun(store, runId), ConfigError);
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test('a run recorded in another boot or pid namespace is judged by its heartbeat, whatever process has its pid here', () => {
+    const store = openStore(tempDbPath(), { staleAfterMs: 1000 });
+    try {
+      const [rebooted, contained, fresh] = [0, 1, 2].map(() => startRun(store, { git: false, heartbeat: false })) as [string, string, string];
+      for (const runId of [rebooted, contained, fresh]) store.recording.delete(runId);
+      // Each recorded this very pid, which is alive: only the boot, or the namespace, differs.
+      store.db.prepare("UPDATE runs SET boot_id = 'another-boot', heartbeat_at = heartbeat_at - 5000 WHERE id = ?").run(rebooted);
+      store.db.prepare("UPDATE runs SET pid_namespace = 'pid:[1]', heartbeat_at = heartbeat_at - 5000 WHERE id = ?").run(contained);
+      store.db.prepare("UPDATE runs SET boot_id = 'another-boot' WHERE id = ?").run(fresh);
+      const byId = new Map(listRuns(store).map((r) => [r.id, r]));
+      assert.equal(byId.get(rebooted)?.status, 'crashed');
+      assert.match(byId.get(rebooted)?.error ?? '', /no heartbeat for 5 s \(process \d+ on an earlier boot of /);
+      assert.equal(byId.get(contained)?.status, 'crashed');
+      assert.match(byId.get(contained)?.error ?? '', /another pid namespace/);
+      assert.equal(byId.get(fresh)?.status, 'running', 'a fresh heartbeat keeps it running');
+    } finally {
+      closeStore(store);
+    }
+  });
+
+  test('a run recorded without a start time (before schema 3) is judged by its pid alone, as it was', () => {
+    const store = openStore(tempDbPath(), { staleAfterMs: 1000 });
+    try {
+      const runId = startRun(store, { git: false, heartbeat: false });
+      store.recording.delete(runId);
+      store.db.prepare('UPDATE runs SET pid = ?, pid_start_ticks = NULL, boot_id = NULL, pid_namespace = NULL, heartbeat_at = heartbeat_at - 5000 WHERE id = ?').run(process.ppid, runId);
+      assert.equal(getRun(store, runId).status, 'running', 'its pid lives: it may be the recorder');
+    } finally {
+      closeStore(store);
     }
   });
 });

@@ -1,12 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TrackerError } from '../../src/errors';
 import { SCHEMA_VERSION } from '../../src/tracker/schema';
 import { closeStore, openStore } from '../../src/tracker/store';
-import { finishRun, logMetrics, startRun } from '../../src/tracker/record';
+import { deleteRun, finishRun, logMetrics, noteRun, startRun, tagRun } from '../../src/tracker/record';
 import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
 import { tempDbPath } from './helpers';
 
@@ -147,6 +148,111 @@ describe('opening read-only', () => {
       assert.equal(stored.status, 'running', 'the file was not written');
     } finally {
       closeStore(reader);
+    }
+  });
+});
+
+/**
+ * A store of 30 finished runs with 20 steps of metrics each, its WAL folded into the file, with a
+ * leaf page of `table` (a table or an index) overwritten in the middle by 64 bytes of garbage, as
+ * a failing disk or a stray write leaves it.
+ */
+function storeWithDamagedPage(table: string): { file: string; runIds: string[] } {
+  const file = tempDbPath();
+  const store = openStore(file);
+  const runIds: string[] = [];
+  for (let r = 0; r < 30; r++) {
+    const runId = startRun(store, { config: { r }, git: false, heartbeat: false });
+    for (let step = 0; step < 20; step++) logMetrics(store, runId, { loss: 1 / (step + 1), val_accuracy: step / 20 }, { step });
+    finishRun(store, runId);
+    runIds.push(runId);
+  }
+  closeStore(store);
+  const db = new Database(file);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const page = (db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1").get(table) as { pageno: number }).pageno;
+  db.close();
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, (page - 1) * pageSize + 8);
+  closeSync(fd);
+  return { file, runIds };
+}
+
+describe('a damaged store', () => {
+  test('a corrupt page of metric points: note, tag, delete and a new run are refused, saying how to recover, and the file is not written', () => {
+    const { file, runIds } = storeWithDamagedPage('metrics');
+    const before = readFileSync(file);
+    const store = openStore(file);
+    try {
+      const damaged = (e: unknown): boolean =>
+        e instanceof TrackerError &&
+        e.message.startsWith(`experiment database ${file} is damaged (PRAGMA quick_check: Tree `) &&
+        e.message.includes(`sqlite3 ${file} .recover | sqlite3 ${file}.recovered`) &&
+        e.message.includes(`PRAGMA user_version = ${SCHEMA_VERSION}`) &&
+        e.message.endsWith('nothing was written to it');
+      assert.throws(() => noteRun(store, runIds[0]!, 'keep'), damaged);
+      assert.throws(() => tagRun(store, runIds[0]!, 'keep'), damaged);
+      assert.throws(() => deleteRun(store, runIds[1]!), damaged);
+      assert.throws(() => startRun(store, { git: false, heartbeat: false }), damaged);
+    } finally {
+      closeStore(store);
+    }
+    assert.deepEqual(readFileSync(file), before, 'the damaged file is as it was');
+    assert.equal(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0, 0, 'and no change waits in its WAL');
+  });
+
+  test('a corrupt page of an index of the runs table: a read warns with how to recover, and still lists what it can', () => {
+    const { file, runIds } = storeWithDamagedPage('runs_status');
+    const warnings: string[] = [];
+    const reader = openStore(file, { readonly: true, onWarning: (message) => warnings.push(message) });
+    try {
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /^experiment database .* is damaged \(PRAGMA quick_check: Tree \d+ page \d+ cell \d+: .*\)\. Recover what it holds into a new file: .* what can still be read is shown, and writes to it are refused$/);
+      assert.equal(listRuns(reader).length, runIds.length);
+    } finally {
+      closeStore(reader);
+    }
+  });
+
+  test('the recovery the message gives works with the sqlite3 shell of this machine', { skip: spawnSync('sqlite3', ['-version']).status !== 0 && 'no sqlite3 shell' }, () => {
+    const { file, runIds } = storeWithDamagedPage('metrics');
+    const store = openStore(file);
+    let message = '';
+    try {
+      noteRun(store, runIds[0]!, 'keep');
+    } catch (error) {
+      message = (error as Error).message;
+    } finally {
+      closeStore(store);
+    }
+    // The commands in backticks: .recover first, then the .dump way where .recover is missing.
+    const [recover, dump] = [...message.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    const recovered = `${file}.recovered`;
+    const works = (): boolean => {
+      try {
+        const again = openStore(recovered, { readonly: true });
+        try {
+          return listRuns(again).length === runIds.length;
+        } finally {
+          closeStore(again);
+        }
+      } catch {
+        return false;
+      }
+    };
+    spawnSync('sh', ['-c', recover!], { stdio: 'ignore' });
+    if (!works()) {
+      for (const leftover of [recovered, `${recovered}-wal`, `${recovered}-shm`]) if (existsSync(leftover)) execFileSync('rm', [leftover]);
+      execFileSync('sh', ['-c', dump!], { stdio: 'ignore' });
+    }
+    assert.ok(works(), `neither ${recover} nor ${dump} gave a store listing ${runIds.length} runs`);
+    const sound = openStore(recovered);
+    try {
+      noteRun(sound, runIds[0]!, 'recovered');
+      assert.equal(listRuns(sound).find((r) => r.id === runIds[0])?.note, 'recovered');
+    } finally {
+      closeStore(sound);
     }
   });
 });
