@@ -2,13 +2,19 @@
  * A training callback that records a run in the experiment store: params at the start, every
  * epoch's logs, batch logs when asked (buffered, one transaction per flush), test metrics,
  * artifacts and the terminal status at the end. Training knows nothing of SQLite; this class
- * implements its callback interface.
+ * implements its callback interface. A store locked by another process never stops the
+ * training: the writes wait in memory and are written when the lock clears (`write-backlog.ts`).
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Callback, type Logs, type TrainBeginEvent, type TrainEndEvent } from '../training/callbacks';
-import { TrackerError } from '../errors';
+import { TrackerError, errorMessage } from '../errors';
+import { writeFileAtomic } from '../util/output-file';
 import type { MetricMode } from './schema';
 import { type TrackerStore, closeStore, openStore } from './store';
-import { type MetricPointInput, addArtifact, finishRun, logMetricPoints, logMetrics, resumeRun, startRun } from './record';
+import { type MetricPointInput, checkMetricPoints, measureArtifact, resumeRun, startRun } from './record';
+import { jsonReplacer } from './query';
+import { WriteBacklog, whileLocked } from './write-backlog';
 
 /** Options of {@link TrackerCallback}. */
 export interface TrackerCallbackOptions {
@@ -44,10 +50,41 @@ export interface TrackerCallbackOptions {
    * becomes running again and its metrics continue. Defaults to none (a new run).
    */
   resumeRunId?: string;
+  /**
+   * Record into this run, already opened in `store` (started with `startRun` or resumed with
+   * `resumeRun`) before training: the train-begin event then records nothing new, and the
+   * options that describe a new run (`experiment`, `name`, `params`, ...) are not read. Needs
+   * `store`. Defaults to none (the run starts at train begin).
+   */
+  runId?: string;
+  /**
+   * How long one write waits for another process's write lock. Past it, the writes wait in
+   * memory and are tried again after a pause, so a locked store slows training by at most this
+   * much per try. Defaults to 250 ms.
+   */
+  writeWaitMs?: number;
+  /**
+   * How long the store may stay locked by another process, in a row, before the callback stops
+   * waiting for it at the end of training (it never stops the training itself): what could not be
+   * written is then saved to `unrecorded-writes.json` in the run's folder (the train-begin
+   * event's `runDir`), and a warning says so. Starting a run waits as long. Defaults to 600,000 ms (10 minutes).
+   */
+  giveUpAfterMs?: number;
+  /**
+   * Most metric points kept in memory while the store is locked; beyond, the oldest batch points
+   * are dropped, and the run's error says how many. Defaults to 200,000.
+   */
+  maxWaitingPoints?: number;
 }
 
 /**
  * Records a training run. Pass it with the loop's other callbacks; read the id from `runId`.
+ *
+ * It records on the loop's events and, should the process exit before the train-end event, in
+ * a synchronous 'exit' hook (the run is marked crashed, buffered points written). It installs no
+ * signal handlers: turning Ctrl-C into a clean stop is the edge's business (the CLI or a run
+ * function, see `runs/signals.ts`). A process killed by a signal nobody handles runs no 'exit'
+ * hook; its run reads as crashed once its heartbeat is stale.
  *
  * @example
  * const tracker = new TrackerCallback({ experiment: 'equations', logBatches: true });
@@ -62,11 +99,15 @@ export class TrackerCallback extends Callback {
   private buffer: MetricPointInput[] = [];
   private lastFlush = Date.now();
   private lastEpoch: number | undefined;
-  private readonly onExit = (): void => this.recordAbnormalEnd('crashed');
-  private readonly onSignal = (signal: NodeJS.Signals): void => this.handleSignal(signal);
+  /** The writes the store has not taken yet (all of them go through it, in order). */
+  private backlog: WriteBacklog | undefined;
+  /** The train-begin event's run folder, where writes that could never be recorded are saved. */
+  private runDir: string | undefined;
+  private readonly onExit = (): void => this.recordAbnormalEnd();
 
   constructor(readonly options: TrackerCallbackOptions = {}) {
     super();
+    if (options.runId !== undefined && options.store === undefined) throw new TrackerError(`TrackerCallback: runId ${options.runId} needs the store it was opened in (the store option)`);
   }
 
   /** The store being recorded into (after train begin). */
@@ -76,39 +117,51 @@ export class TrackerCallback extends Callback {
 
   override async onTrainBegin(event: TrainBeginEvent): Promise<void> {
     if (this.runId) throw new TrackerError(`this TrackerCallback already records run ${this.runId}; create one callback per run`);
-    this.store = this.options.store ?? openStore(this.options.dbPath);
+    const store = this.options.store ?? openStore(this.options.dbPath);
+    this.store = store;
     this.ownsStore = this.options.store === undefined;
-    if (this.options.resumeRunId !== undefined) {
-      resumeRun(this.store, this.options.resumeRunId);
-      this.runId = this.options.resumeRunId;
-      this.attach();
-      return;
+    this.runDir = event.runDir;
+    // Nothing has been trained yet: a locked store is waited for (patiently, the event loop free).
+    const locked = { waitMs: this.options.writeWaitMs, giveUpAfterMs: this.options.giveUpAfterMs };
+    if (this.options.runId !== undefined) {
+      this.runId = this.options.runId;
+    } else if (this.options.resumeRunId !== undefined) {
+      const resumeRunId = this.options.resumeRunId;
+      await whileLocked(store, `resume run ${resumeRunId}`, locked, () => resumeRun(store, resumeRunId));
+      this.runId = resumeRunId;
+    } else {
+      this.runId = await whileLocked(store, 'start the run', locked, () =>
+        startRun(store, {
+          experiment: this.options.experiment,
+          name: this.options.name ?? event.model,
+          config: event.config,
+          params: {
+            ...this.options.params,
+            model: event.model,
+            epochs: event.epochs,
+            ...(event.parameterCount !== undefined ? { parameter_count: event.parameterCount } : {}),
+            ...(event.stepsPerEpoch !== undefined ? { steps_per_epoch: event.stepsPerEpoch } : {}),
+          },
+          backend: event.backend?.name,
+          threads: event.backend?.threads,
+          dataFingerprint: event.dataFingerprint,
+          source: this.options.source,
+          tags: this.options.tags,
+          git: this.options.git ?? true,
+        }),
+      );
     }
-    this.runId = startRun(this.store, {
-      experiment: this.options.experiment,
-      name: this.options.name ?? event.model,
-      config: event.config,
-      params: {
-        ...this.options.params,
-        model: event.model,
-        epochs: event.epochs,
-        ...(event.parameterCount !== undefined ? { parameter_count: event.parameterCount } : {}),
-        ...(event.stepsPerEpoch !== undefined ? { steps_per_epoch: event.stepsPerEpoch } : {}),
-      },
-      backend: event.backend?.name,
-      threads: event.backend?.threads,
-      dataFingerprint: event.dataFingerprint,
-      source: this.options.source,
-      tags: this.options.tags,
-      git: this.options.git ?? true,
+    this.backlog = new WriteBacklog(store, this.runId, {
+      waitMs: this.options.writeWaitMs,
+      giveUpAfterMs: this.options.giveUpAfterMs,
+      maxPoints: this.options.maxWaitingPoints,
+      modes: this.options.modes,
     });
     this.attach();
   }
 
   private attach(): void {
     process.on('exit', this.onExit);
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
   }
 
   override async onBatchEnd(step: number, logs: Logs): Promise<void> {
@@ -121,15 +174,21 @@ export class TrackerCallback extends Callback {
   }
 
   override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
-    const { store, runId } = this.active();
-    this.flush();
+    const { runId, backlog } = this.active();
+    this.queueBatchPoints();
     this.lastEpoch = epoch;
-    logMetrics(store, runId, logs, { step: epoch, epoch, modes: this.options.modes });
+    const wallTime = Date.now();
+    const points = Object.entries(logs).map(([key, value]) => ({ key, value, step: epoch, epoch, wallTime }));
+    checkMetricPoints(runId, points);
+    backlog.add({ kind: 'points', points });
+    backlog.write();
   }
 
   override async onArtifact(artifact: { path: string; kind: string }): Promise<void> {
-    const { store, runId } = this.active();
-    await addArtifact(store, runId, artifact);
+    const { backlog } = this.active();
+    // Measured now: a checkpoint rewritten before the write goes through is recorded as it was.
+    backlog.add({ kind: 'artifact', artifact: await measureArtifact(artifact) });
+    backlog.write();
   }
 
   override async onTrainEnd(event: TrainEndEvent): Promise<void> {
@@ -138,63 +197,91 @@ export class TrackerCallback extends Callback {
       if (this.ownsStore && this.store) closeStore(this.store);
       return;
     }
-    const { store, runId } = this.active();
+    const { store, runId, backlog } = this.active();
     try {
-      this.flush();
+      this.queueBatchPoints();
       if (event.testMetrics && Object.keys(event.testMetrics).length > 0) {
-        logMetrics(store, runId, event.testMetrics, { step: this.lastEpoch ?? 0, epoch: this.lastEpoch, context: 'test', modes: this.options.modes });
+        const wallTime = Date.now();
+        const points = Object.entries(event.testMetrics).map(([key, value]) => ({ key, value, step: this.lastEpoch ?? 0, epoch: this.lastEpoch, context: 'test', wallTime }));
+        checkMetricPoints(runId, points);
+        backlog.add({ kind: 'points', points });
       }
-      for (const artifact of event.artifacts ?? []) await addArtifact(store, runId, artifact);
-      finishRun(store, runId, event.status, { error: event.error });
+      for (const artifact of event.artifacts ?? []) backlog.add({ kind: 'artifact', artifact: await measureArtifact(artifact) });
+      const failure = event.error === undefined ? undefined : errorMessage(event.error);
+      const reasons = [failure, backlog.lostPoints()].filter((reason): reason is string => reason !== undefined);
+      backlog.add({ kind: 'finish', status: event.status, error: reasons.length > 0 ? reasons.join('; ') : null });
+      if (!(await backlog.drain())) this.saveUnrecorded(store, runId, backlog);
     } finally {
       this.detach();
     }
   }
 
-  /** Writes buffered batch points in one transaction. Called at every epoch end, at train end and on signals. */
+  /**
+   * Writes buffered batch points (one transaction), unless the store is locked: then they wait
+   * with the other writes for the lock to clear. Called at every epoch end and at train end.
+   */
   flush(): void {
-    if (this.buffer.length === 0 || !this.store || !this.runId || !this.store.db.open) return;
+    if (!this.backlog || !this.store?.db.open) return;
+    this.queueBatchPoints();
+    this.backlog.write();
+  }
+
+  /** Moves the buffered batch points to the backlog, behind what waits there already. */
+  private queueBatchPoints(): void {
+    if (this.buffer.length === 0 || !this.backlog) return;
     const points = this.buffer;
     this.buffer = [];
     this.lastFlush = Date.now();
-    logMetricPoints(this.store, this.runId, points, this.options.modes);
+    this.backlog.add({ kind: 'points', points });
   }
 
-  private active(): { store: TrackerStore; runId: string } {
-    if (!this.store || !this.runId) throw new TrackerError('TrackerCallback received an event before onTrainBegin; pass it to the training loop from the start');
-    return { store: this.store, runId: this.runId };
+  private active(): { store: TrackerStore; runId: string; backlog: WriteBacklog } {
+    if (!this.store || !this.runId || !this.backlog) throw new TrackerError('TrackerCallback received an event before onTrainBegin; pass it to the training loop from the start');
+    return { store: this.store, runId: this.runId, backlog: this.backlog };
   }
 
-  /** A process ending without onTrainEnd: save what is buffered and record how it ended (synchronous: 'exit' allows nothing else). */
-  private recordAbnormalEnd(status: 'crashed' | 'interrupted', error?: string): void {
-    const { store, runId } = this;
-    if (!store || !runId || !store.db.open) return;
-    try {
-      this.flush();
-      if (status === 'interrupted') finishRun(store, runId, 'interrupted', { error });
-      else {
-        finishRun(store, runId, 'failed', { error: 'the process exited before training ended' });
-        store.db.prepare("UPDATE runs SET status = 'crashed' WHERE id = ?").run(runId);
+  /**
+   * The store stayed locked past `giveUpAfterMs`: keep what it never took in the run's folder,
+   * and say so. The run stays `running` in the store and reads as crashed once this process ends.
+   */
+  private saveUnrecorded(store: TrackerStore, runId: string, backlog: WriteBacklog): void {
+    const pending = backlog.pending;
+    const points = pending.reduce((sum, write) => sum + (write.kind === 'points' ? write.points.length : 0), 0);
+    const artifacts = pending.filter((write) => write.kind === 'artifact').length;
+    const what = `${points} metric points, ${artifacts} artifacts${pending.some((write) => write.kind === 'finish') ? " and the run's end" : ''}`;
+    const reason = `${store.file} stayed locked by another process for ${Math.round(backlog.lockedForMs() / 1000)} s`;
+    let kept = 'they are lost (the run had no folder to keep them in)';
+    if (this.runDir !== undefined) {
+      const file = join(this.runDir, 'unrecorded-writes.json');
+      try {
+        mkdirSync(this.runDir, { recursive: true });
+        writeFileAtomic(file, `${JSON.stringify({ runId, database: store.file, reason, writes: pending }, jsonReplacer, 2)}\n`);
+        kept = `they are kept in ${file}`;
+      } catch (error) {
+        kept = `keeping them in ${file} failed too (${errorMessage(error)})`;
       }
+    }
+    store.warn(`gave up recording run ${runId}: ${reason}; its last ${what} were not recorded, and ${kept}. The run reads as crashed once this process has ended`);
+  }
+
+  /** A process ending without onTrainEnd: save what is buffered and mark the run crashed (synchronous: 'exit' allows nothing else). */
+  private recordAbnormalEnd(): void {
+    const { store, runId, backlog } = this;
+    if (!store || !runId || !backlog || !store.db.open) return;
+    try {
+      this.queueBatchPoints();
+      backlog.add({ kind: 'finish', status: 'failed', error: 'the process exited before training ended' });
+      // One last try, however recent the last refusal: there is no later one.
+      if (backlog.writeNow()) store.db.prepare("UPDATE runs SET status = 'crashed' WHERE id = ?").run(runId);
     } catch {
       // The process is going away; a later reader marks the run crashed from its heartbeat.
     }
     this.detach();
   }
 
-  private handleSignal(signal: NodeJS.Signals): void {
-    // With other listeners the program handles the signal itself (and will call onTrainEnd);
-    // alone, record the interruption and let the signal's default action end the process.
-    this.flush();
-    if (process.listenerCount(signal) > 1) return;
-    this.recordAbnormalEnd('interrupted', `interrupted by ${signal}`);
-    process.kill(process.pid, signal);
-  }
-
   private detach(): void {
     process.off('exit', this.onExit);
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    this.backlog?.dispose();
     if (this.ownsStore && this.store) closeStore(this.store);
   }
 }
