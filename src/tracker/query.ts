@@ -4,12 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { ConfigError } from '../errors';
+import { ConfigError, TrackerError } from '../errors';
 import type { ArtifactRow, MetricMode, MetricRow, MetricSummaryRow, ParamRow, ParamType, RunRow, RunStatus } from './schema';
 import { readSchemaVersion } from './migrations';
 import { type TrackerStore, selectAll, selectOne, selectRaw } from './store';
 import { assertRunExists, findCrashedRuns, markCrashedRuns } from './record';
-import { type OrderBy, type RunFilter, compileFilter, compileOrderBy, parseOrderBy, parseWhere } from './where';
+import { editDistance } from '../metrics/edit-distance';
+import { type OrderBy, type RunFilter, type SortTarget, RUN_FIELD_NAMES, SORT_KEY_FORMS, compileFilter, compileOrderBy, parseOrderBy, parseWhere, sortTarget } from './where';
 
 /** A param value as recorded (JSON params come back parsed). */
 export type ParamValue = string | number | boolean | null | unknown[] | Record<string, unknown>;
@@ -137,6 +138,31 @@ export function decodeParam(row: Pick<ParamRow, 'type' | 'value_text' | 'value_n
   }
 }
 
+/** Columns of {@link RunTuple} that must hold a time in milliseconds (`ended_at` may be NULL). */
+const TIME_COLUMNS: readonly [index: number, name: string, nullable: boolean][] = [
+  [4, 'started_at', false],
+  [5, 'ended_at', true],
+  [6, 'heartbeat_at', true],
+];
+
+/**
+ * What is wrong with a run row that cannot be shown (a time that is not a number, as a tool
+ * writing the file by hand can leave), as `NAME holds VALUE, ...`; undefined for a sound row.
+ * Such a row is left out of a listing, with a warning, rather than failing the listing of every run.
+ */
+function damagedColumn(row: RunTuple): string | undefined {
+  for (const [index, name, nullable] of TIME_COLUMNS) {
+    const value = row[index];
+    if (value === null && nullable) continue;
+    // 8.64e15 ms is the furthest time a Date holds; toISOString throws beyond it.
+    if (typeof value !== 'number' || !(Math.abs(value) <= 8.64e15)) {
+      return `${name} holds ${JSON.stringify(value) ?? String(value)}, not a time in milliseconds since 1970`;
+    }
+  }
+  if (typeof row[0] !== 'string') return `id holds ${JSON.stringify(row[0]) ?? String(row[0])}, not a run id`;
+  return undefined;
+}
+
 function toRecord(row: RunTuple): RunRecord {
   const [id, experiment, name, status, startedAt, endedAt, heartbeatAt, pid, host, gitCommit, gitDirty, backend, threads, source, error, note, dataFingerprint] = row;
   const ended = iso(endedAt);
@@ -177,8 +203,17 @@ function hasJsonColumns(store: TrackerStore): boolean {
  */
 function selectRuns(store: TrackerStore, tail: string, params: Record<string, unknown>, details: boolean): RunRecord[] {
   const jsonColumns = details && hasJsonColumns(store) ? 'r.params_json, r.metrics_json' : 'NULL, NULL';
-  const rows = selectRaw(store, `SELECT ${RUN_COLUMNS}, ${jsonColumns} ${RUN_FROM}\n${tail}`, params) as RunTuple[];
-  const records = rows.map(toRecord);
+  const rows: RunTuple[] = [];
+  const records: RunRecord[] = [];
+  for (const row of selectRaw(store, `SELECT ${RUN_COLUMNS}, ${jsonColumns} ${RUN_FROM}\n${tail}`, params) as RunTuple[]) {
+    const damage = damagedColumn(row);
+    if (damage) {
+      store.warn(`run ${String(row[0])} is left out: its column ${damage}; fix the column, or delete the run (glyphlab runs delete ${String(row[0])})`);
+      continue;
+    }
+    rows.push(row);
+    records.push(toRecord(row));
+  }
   if (store.readonly) showCrashedRuns(store, records);
   if (details) attachDetails(store, records, rows);
   return records;
@@ -216,10 +251,13 @@ function attachDetails(store: TrackerStore, records: RunRecord[], rows: readonly
     const row = rows[i];
     const paramsJson = row?.[17] ?? null;
     const metricsJson = row?.[18] ?? null;
-    if (paramsJson === null) paramsFromTable.push(record.id);
-    else record.params = JSON.parse(paramsJson) as Record<string, ParamValue>;
-    if (metricsJson === null) metricsFromTable.push(record.id);
-    else record.metrics = parseMetricsJson(metricsJson);
+    // The JSON columns only repeat the params and metric_summary tables: a damaged one is read from its table.
+    const params = paramsJson === null ? undefined : parseCachedJson(store, record.id, 'params_json', paramsJson, parseParamsJson);
+    if (params === undefined) paramsFromTable.push(record.id);
+    else record.params = params;
+    const metrics = metricsJson === null ? undefined : parseCachedJson(store, record.id, 'metrics_json', metricsJson, parseMetricsJson);
+    if (metrics === undefined) metricsFromTable.push(record.id);
+    else record.metrics = metrics;
   });
   if (paramsFromTable.length > 0) {
     const paramRows = selectRaw(store, 'SELECT run_id, key, type, value_text, value_num, value_bool FROM params WHERE run_id IN (SELECT value FROM json_each(@ids))', {
@@ -245,15 +283,97 @@ function attachDetails(store: TrackerStore, records: RunRecord[], rows: readonly
   }
 }
 
+/**
+ * `parse(json)` of run `runId`'s cached JSON `column`, or undefined, with a warning naming the run
+ * and the column, when it is damaged (the caller then reads the table it repeats).
+ */
+function parseCachedJson<T>(store: TrackerStore, runId: string, column: string, json: string, parse: (json: string) => T): T | undefined {
+  try {
+    return parse(json);
+  } catch (error) {
+    store.warn(`run ${runId}: its column ${column} is damaged (${error instanceof Error ? error.message : String(error)}); read from the table it repeats instead`);
+    return undefined;
+  }
+}
+
+/** Params from `runs.params_json`: a JSON object, or a TypeError. */
+function parseParamsJson(json: string): Record<string, ParamValue> {
+  const params = JSON.parse(json) as unknown;
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new TypeError(`expected a JSON object, found ${json.slice(0, 40)}`);
+  return params as Record<string, ParamValue>;
+}
+
 /** Summaries from `runs.metrics_json`, where null stands for NaN as NULL does in the table. */
 function parseMetricsJson(json: string): Record<string, MetricSummary> {
   const metrics = JSON.parse(json) as Record<string, Omit<MetricSummary, 'last' | 'best'> & { last: number | null; best: number | null }>;
+  if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics)) throw new TypeError(`expected a JSON object, found ${json.slice(0, 40)}`);
   for (const key in metrics) {
-    const summary = metrics[key]!;
+    const summary = metrics[key];
+    if (summary === null || typeof summary !== 'object') throw new TypeError(`the summary of ${JSON.stringify(key)} is ${JSON.stringify(summary)}, not an object`);
     if (summary.last === null) summary.last = NaN;
     if (summary.best === null) summary.best = NaN;
   }
   return metrics as Record<string, MetricSummary>;
+}
+
+/** A name a metric or param could have; anything else (`name; drop table runs`) is refused even by an empty store. */
+const PLAIN_KEY = /^[A-Za-z_][\w.\-/@]*$/;
+
+/**
+ * Throws a ConfigError for a sort key that names a metric or param no run in the store has (a
+ * misspelt metric would otherwise sort nothing, silently), saying what is accepted and which
+ * recorded keys it may have meant. A store without runs takes any plain name: there is nothing
+ * to sort, and a script may list before its first run.
+ */
+function assertKnownSortKeys(store: TrackerStore, orderBy: readonly OrderBy[]): void {
+  for (const order of orderBy) {
+    const target = sortTarget(order);
+    if (target.kind === 'run') continue;
+    const table = target.kind === 'metric' ? 'metric_summary' : 'params';
+    if (selectOne(store, `SELECT 1 AS found FROM ${table} WHERE key = @key LIMIT 1`, { key: target.key })) continue;
+    if (PLAIN_KEY.test(target.key) && !selectOne(store, 'SELECT 1 AS found FROM runs LIMIT 1')) continue;
+    throw unknownSortKey(store, order, target);
+  }
+}
+
+/** How many recorded keys an unknown sort key's message lists. */
+const KEYS_SHOWN = 20;
+
+function unknownSortKey(store: TrackerStore, order: OrderBy, target: Exclude<SortTarget, { kind: 'run' }>): ConfigError {
+  const metrics = selectAll<{ key: string }>(store, 'SELECT DISTINCT key FROM metric_summary ORDER BY key').map((r) => r.key);
+  const params = selectAll<{ key: string }>(store, 'SELECT DISTINCT key FROM params ORDER BY key').map((r) => r.key);
+  const candidates = [
+    ...RUN_FIELD_NAMES.map((name) => ({ name, key: name })),
+    ...metrics.map((key) => ({ name: key, key })),
+    ...params.map((key) => ({ name: `params.${key}`, key })),
+  ];
+  const meant = closeKeys(target.key, candidates);
+  const list = (keys: readonly string[]): string => (keys.length === 0 ? 'none' : keys.slice(0, KEYS_SHOWN).join(', ') + (keys.length > KEYS_SHOWN ? `, ... (${keys.length})` : ''));
+  return new ConfigError(
+    `bad sort key ${JSON.stringify(order.field.replace(/^metrics\./, ''))}: no run in ${store.file} has a ${target.kind} ${JSON.stringify(target.key)}` +
+      (meant.length > 0 ? `; did you mean ${meant.map((m) => JSON.stringify(m)).join(' or ')}?` : '.') +
+      ` Recorded metrics: ${list(metrics)}; params: ${list(params.map((key) => `params.${key}`))}. ${SORT_KEY_FORMS}`,
+  );
+}
+
+/**
+ * The names among `candidates` that `key` is probably a misspelling of: the same but for case, a
+ * few edits away, a param whose last dotted part it is (`lr` for `optimizer.lr`), or one it
+ * starts with before other text (`val_accuracy:down`, `name; drop table runs`).
+ */
+function closeKeys(key: string, candidates: readonly { name: string; key: string }[]): string[] {
+  const lower = key.toLowerCase();
+  const allowed = Math.max(1, Math.min(3, Math.floor(key.length / 4)));
+  const scored = candidates
+    .map(({ name, key: candidate }) => {
+      const other = candidate.toLowerCase();
+      if (other === lower || other.endsWith(`.${lower}`)) return { name, distance: 0 };
+      if (lower.startsWith(other) && /^[^\w.]/.test(lower.slice(other.length))) return { name, distance: 1 };
+      return { name, distance: Math.abs(other.length - lower.length) > allowed ? Infinity : editDistance(other, lower) };
+    })
+    .filter((c) => c.distance <= allowed)
+    .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
+  return [...new Set(scored.map((c) => c.name))].slice(0, 3);
 }
 
 /**
@@ -274,6 +394,7 @@ export function listRuns(store: TrackerStore, options: ListRunsOptions = {}): Ru
     conditions.push(compileFilter(options.where, params).sql);
   }
   const orderBy = typeof options.orderBy === 'string' ? parseOrderBy(options.orderBy) : options.orderBy ?? [];
+  assertKnownSortKeys(store, orderBy);
   const { joins, orderSql } = compileOrderBy(orderBy, params);
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) {
     throw new ConfigError(`limit ${options.limit} is not valid: expected a whole number >= 0`);
@@ -308,11 +429,22 @@ export function resolveArtifactPath(store: TrackerStore, path: string, runId: st
   return path;
 }
 
+/**
+ * Throws for run `runId`, which a listing left out: a ConfigError when there is no such run, a
+ * TrackerError naming the damaged column when its row cannot be read.
+ */
+function throwMissingOrDamaged(store: TrackerStore, runId: string): never {
+  assertRunExists(store, runId);
+  const row = selectRaw(store, `SELECT ${RUN_COLUMNS}, NULL, NULL ${RUN_FROM} WHERE r.id = @runId`, { runId })[0] as RunTuple | undefined;
+  const damage = row ? damagedColumn(row) : `experiment_id names no experiment`;
+  throw new TrackerError(`run ${runId} in ${store.file} cannot be read: its column ${damage ?? 'is damaged'}; fix the column, or delete the run (glyphlab runs delete ${runId})`);
+}
+
 /** The run with id `runId`, with its config and artifacts; a ConfigError when there is none. */
 export function getRun(store: TrackerStore, runId: string): RunDetail {
   markCrashedRuns(store);
   const record = selectRuns(store, 'WHERE r.id = @runId', { runId }, true)[0];
-  if (!record) assertRunExists(store, runId);
+  if (!record) throwMissingOrDamaged(store, runId);
   const artifacts = selectAll<ArtifactRow>(store, 'SELECT * FROM artifacts WHERE run_id = @runId ORDER BY id', { runId }).map((a) => ({
     path: resolveArtifactPath(store, a.path, runId),
     kind: a.kind,
@@ -325,8 +457,9 @@ export function getRun(store: TrackerStore, runId: string): RunDetail {
   if (configJson !== null) {
     try {
       config = JSON.parse(configJson) as Record<string, unknown>;
-    } catch {
-      config = null;
+    } catch (error) {
+      // The params hold the config flattened; only the nested original is lost.
+      store.warn(`run ${runId}: its column config_json is damaged (${error instanceof Error ? error.message : String(error)}); the run is shown without its config (its params hold the same values, flattened)`);
     }
   }
   return { ...record!, config, artifacts };
@@ -380,8 +513,8 @@ export function compareRuns(store: TrackerStore, runIds: readonly string[]): Run
   const found = listRuns(store, { where: { field: 'id', op: 'in', value: [...runIds] } });
   const runs = runIds.map((id) => {
     const run = found.find((r) => r.id === id);
-    if (!run) assertRunExists(store, id);
-    return run!;
+    if (!run) throwMissingOrDamaged(store, id);
+    return run;
   });
   const paramKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
   const paramDiffs: RunComparison['paramDiffs'] = {};
@@ -412,12 +545,9 @@ export interface BestRunOptions {
 
 /** The run with the best value of `metric` (each run's best), or undefined when no run has it. */
 export function bestRun(store: TrackerStore, options: BestRunOptions): RunRecord | undefined {
-  let mode = options.mode;
-  if (!mode) {
-    const row = selectOne<{ mode: MetricMode }>(store, 'SELECT mode FROM metric_summary WHERE key = @key LIMIT 1', { key: options.metric });
-    if (!row) return undefined;
-    mode = row.mode;
-  }
+  const row = selectOne<{ mode: MetricMode }>(store, 'SELECT mode FROM metric_summary WHERE key = @key LIMIT 1', { key: options.metric });
+  if (!row) return undefined;
+  const mode = options.mode ?? row.mode;
   const hasMetric: RunFilter = { field: `metrics.${options.metric}.best`, op: '>=', value: -Infinity };
   const userFilter = typeof options.where === 'string' ? (options.where.trim() === '' ? undefined : parseWhere(options.where)) : options.where;
   const runs = listRuns(store, {

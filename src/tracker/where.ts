@@ -440,6 +440,31 @@ export interface OrderBy {
   direction?: 'asc' | 'desc';
 }
 
+/** The forms a sort key takes, for messages. */
+export const SORT_KEY_FORMS =
+  'Sort keys: KEY, -KEY or KEY:desc (descending), +KEY or KEY:asc, several separated by commas, where KEY is a run column ' +
+  `(${Object.keys(RUN_FIELDS).join(', ')}), metrics.NAME (last value), metrics.NAME.best, or params.NAME; a bare NAME is a metric`;
+
+/** The run columns a filter or sort may name. */
+export const RUN_FIELD_NAMES: readonly string[] = Object.keys(RUN_FIELDS);
+
+/** What a sort key sorts by. */
+export type SortTarget = { kind: 'run'; name: string } | { kind: 'metric'; key: string } | { kind: 'param'; key: string };
+
+/**
+ * What `order` sorts by: a run column, a metric (its last or best value) or a param. Tags, and
+ * fields that are none of these, are a ConfigError. Whether a metric or param of that name was
+ * ever recorded is for the caller, who has the store, to check (see `listRuns`).
+ */
+export function sortTarget(order: OrderBy): SortTarget {
+  const ref = resolveField(order.field, (reason) => {
+    throw new ConfigError(`bad sort key ${JSON.stringify(order.field)}: ${reason}. ${SORT_KEY_FORMS}`);
+  });
+  if (ref.kind === 'tags') throw new ConfigError(`bad sort: cannot sort by tags. ${SORT_KEY_FORMS}`);
+  if (ref.kind === 'run') return { kind: 'run', name: ref.name };
+  return { kind: ref.kind, key: ref.key };
+}
+
 /**
  * Parses a sort spec: `-val_accuracy` or `val_accuracy:desc` (descending), `+name`, `metrics.loss.best`, `params.lr`,
  * several separated by commas. A bare name is a run column when one has that name, else a metric.
@@ -456,6 +481,7 @@ export function parseOrderBy(spec: string): OrderBy[] {
       const suffix = /:(asc|desc)$/i.exec(part);
       const direction = suffix ? (suffix[1]!.toLowerCase() as 'asc' | 'desc') : part.startsWith('-') ? 'desc' : 'asc';
       const name = part.replace(/:(asc|desc)$/i, '').replace(/^[-+]/, '');
+      if (name === '') throw new ConfigError(`bad sort key ${JSON.stringify(part)}: no name after the direction. ${SORT_KEY_FORMS}`);
       const field = name in RUN_FIELDS || name === 'tags' || name.startsWith('params.') || name.startsWith('metrics.') ? name : `metrics.${name}`;
       return { field, direction } as OrderBy;
     });

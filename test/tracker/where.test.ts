@@ -98,7 +98,9 @@ describe('filter size limits', () => {
   test('the largest filters accepted run in SQLite', () => {
     const store = openStore(tempDbPath());
     try {
-      const runId = startRun(store, { config: { k3: 3 }, git: false, heartbeat: false, tags: ['t5'] });
+      // The 16 sort keys are params the run has: a key no run has is refused (see the sort-key test).
+      const sortParams = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`p${i}`, i]));
+      const runId = startRun(store, { config: { k3: 3, ...sortParams }, git: false, heartbeat: false, tags: ['t5'] });
       const sort = Array.from({ length: 16 }, (_, i) => `params.p${i}`).join(',');
       const widest = Array.from({ length: 256 }, (_, i) => `params.k${i} in (${i}, "a", true)`).join(' or ');
       const deepest = '('.repeat(16) + 'not '.repeat(16) + Array.from({ length: 255 }, (_, i) => `tags contains "t${i}"`).join(' or ') + ')'.repeat(16);
@@ -168,12 +170,43 @@ describe('listRuns with filters and sorting', () => {
     assert.deepEqual(names(listRuns(store, { orderBy: 'params.lr', experiment: 'eq' })), ['b', 'c', 'a', 'e']);
   });
 
+  test('a sort key that is junk or names no recorded metric or param is refused, with the accepted forms and what was probably meant', () => {
+    const refused = (orderBy: string, ...patterns: RegExp[]): void =>
+      assert.throws(
+        () => listRuns(store, { orderBy }),
+        (e: unknown) => e instanceof ConfigError && patterns.every((p) => p.test(e.message)) && /Sort keys: KEY, -KEY or KEY:desc/.test(e.message),
+        orderBy,
+      );
+    refused('name; drop table runs', /^bad sort key "name; drop table runs": no run in .* has a metric "name; drop table runs"; did you mean "name"\? Recorded metrics: loss, val_accuracy; params: params\.lr, params\.model\./);
+    refused('-val_acuracy', /no run .* has a metric "val_acuracy"; did you mean "val_accuracy"\?/);
+    refused('Loss:desc', /did you mean "loss"\?/);
+    refused('params.lrr', /has a param "lrr"; did you mean "params\.lr"\?/);
+    refused('metrics.loss.bset', /has a metric "loss\.bset"/);
+    refused('statu', /did you mean "status"\?/);
+    refused('tags', /cannot sort by tags/);
+    refused('-', /^bad sort key "-": no name after the direction/);
+    refused('val_accuracy:down', /has a metric "val_accuracy:down"; did you mean "val_accuracy"\?/);
+    // What is recorded, and run columns, sort as before.
+    assert.deepEqual(names(listRuns(store, { orderBy: 'metrics.loss.best,-params.model,status:desc' })).length, 5);
+  });
+
+  test('a store with no runs takes any plain sort key (there is nothing to sort), never junk', () => {
+    const empty = openStore(tempDbPath());
+    try {
+      assert.deepEqual(listRuns(empty, { orderBy: '-val_accuracy,params.lr' }), []);
+      assert.throws(() => listRuns(empty, { orderBy: 'name; drop table runs' }), /bad sort key "name; drop table runs"/);
+    } finally {
+      closeStore(empty);
+    }
+  });
+
   test('bestRun follows the mode of the metric, or the one asked for', () => {
     assert.equal(bestRun(store, { metric: 'val_accuracy' })?.name, 'a');
     assert.equal(bestRun(store, { metric: 'loss' })?.name, 'c');
     assert.equal(bestRun(store, { metric: 'val_accuracy', mode: 'min' })?.name, 'd');
     assert.equal(bestRun(store, { metric: 'val_accuracy', where: 'params.model = "crnn"' })?.name, 'c');
     assert.equal(bestRun(store, { metric: 'nonexistent' }), undefined);
+    assert.equal(bestRun(store, { metric: 'nonexistent', mode: 'max' }), undefined);
   });
 
   test('compareRuns lists differing params and a metric table', () => {
