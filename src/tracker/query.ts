@@ -358,8 +358,8 @@ function unknownSortKey(store: TrackerStore, order: OrderBy, target: Exclude<Sor
 
 /**
  * The names among `candidates` that `key` is probably a misspelling of: the same but for case, a
- * few edits away, a param whose last dotted part it is (`lr` for `optimizer.lr`), or one it
- * starts with before other text (`val_accuracy:down`, `name; drop table runs`).
+ * few edits away, a param whose last dotted part it is (`lr` for `optimizer.lr`), one it starts
+ * with before other text (`val_accuracy:down`, `name; drop table runs`), or one it begins (`val_acc`).
  */
 function closeKeys(key: string, candidates: readonly { name: string; key: string }[]): string[] {
   const lower = key.toLowerCase();
@@ -369,6 +369,7 @@ function closeKeys(key: string, candidates: readonly { name: string; key: string
       const other = candidate.toLowerCase();
       if (other === lower || other.endsWith(`.${lower}`)) return { name, distance: 0 };
       if (lower.startsWith(other) && /^[^\w.]/.test(lower.slice(other.length))) return { name, distance: 1 };
+      if (lower.length >= 3 && other.startsWith(lower)) return { name, distance: 1 };
       return { name, distance: Math.abs(other.length - lower.length) > allowed ? Infinity : editDistance(other, lower) };
     })
     .filter((c) => c.distance <= allowed)

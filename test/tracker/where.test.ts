@@ -180,6 +180,7 @@ describe('listRuns with filters and sorting', () => {
     refused('name; drop table runs', /^bad sort key "name; drop table runs": no run in .* has a metric "name; drop table runs"; did you mean "name"\? Recorded metrics: loss, val_accuracy; params: params\.lr, params\.model\./);
     refused('-val_acuracy', /no run .* has a metric "val_acuracy"; did you mean "val_accuracy"\?/);
     refused('Loss:desc', /did you mean "loss"\?/);
+    refused('-val_acc', /did you mean "val_accuracy"\?/);
     refused('params.lrr', /has a param "lrr"; did you mean "params\.lr"\?/);
     refused('metrics.loss.bset', /has a metric "loss\.bset"/);
     refused('statu', /did you mean "status"\?/);
