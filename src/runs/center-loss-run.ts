@@ -216,7 +216,7 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
         data: { dir: dataDir, lookalikeDir, sizes, seed },
         batchSize,
       };
-      const recorded = openRecordedRun(
+      const recorded = await openRecordedRun(
         { ...options, dbPath, callbacks },
         { experiment: options.experiment ?? 'center-loss', name: variant.name, tags: options.tags ?? [], config, params: { ...baseRun.architecture, model: 'crnn', epochs }, dataFingerprint: fingerprint, logBatches: false },
       );

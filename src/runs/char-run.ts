@@ -152,7 +152,7 @@ async function trainCharRun(options: CharRunOptions): Promise<CharRunResult> {
   try {
     const replicaGroup = await startRunReplicas(model, { replicas, loss: { name: 'classification', labelSmoothing }, lossFn: loss, seed });
     parallel = replicaGroup;
-    const run = openRecordedRun(options, {
+    const run = await openRecordedRun(options, {
       experiment: options.experiment ?? defaults.experiment,
       name: options.name ?? `${modelName}-${options.dataName}`,
       tags: options.tags ?? [],

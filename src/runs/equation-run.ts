@@ -274,7 +274,7 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
     const phases: TrainingPhase<SequenceBatch>[] =
       phase1 > 0 ? [{ epochs: phase1, trainableLayers: built!.phase1Layers, name: 'last layers' }, { epochs: trainUntil - phase1, name: 'all layers' }] : [{ epochs: trainUntil - initialEpoch }];
 
-    const run = openRecordedRun(hooks, {
+    const run = await openRecordedRun(hooks, {
       ...spec.record,
       config: spec as unknown as Record<string, unknown>,
       params: {

@@ -13,6 +13,7 @@ import { saveModel } from '../models/io';
 import { TrackerCallback } from '../tracker/callback';
 import { finishRun, resumeRun, runStatus, startRun, updateRunConfig } from '../tracker/record';
 import { closeStore, openStore, type TrackerStore } from '../tracker/store';
+import { whileLocked } from '../tracker/write-backlog';
 import type { Callback } from '../training/callbacks';
 import { databasePath, runsDirFor } from '../util/paths';
 import { EVAL_REPORT_KIND, type EvalReport, writeEvalReport } from './eval-report';
@@ -68,34 +69,41 @@ export interface RecordedRun {
 }
 
 /**
- * Opens a run in the store (a new one, or a resumed one) before its training starts.
+ * Opens a run in the store (a new one, or a resumed one) before its training starts, waiting
+ * while another process holds the store locked.
  *
  * @example
- * const run = openRecordedRun(options, { experiment: 'equations', name: 'crnn', tags: [], config: spec, params: architecture, logBatches: true });
+ * const run = await openRecordedRun(options, { experiment: 'equations', name: 'crnn', tags: [], config: spec, params: architecture, logBatches: true });
  * await run.during(() => train(model, data, { loss, runDir: run.runDir, callbacks: run.callbacks, finalize: async (m) => [await run.saveFinalModel(m)] }));
  */
-export function openRecordedRun(options: RecordingOptions, settings: OpenRunSettings): RecordedRun {
+export async function openRecordedRun(options: RecordingOptions, settings: OpenRunSettings): Promise<RecordedRun> {
   const dbPath = options.dbPath ?? databasePath();
   const store = openStore(dbPath);
   let runId: string;
   try {
-    runId = settings.resumeRunId ?? '';
-    if (settings.resumeRunId !== undefined) {
-      resumeRun(store, settings.resumeRunId);
-      updateRunConfig(store, settings.resumeRunId, settings.config, settings.params);
+    // Nothing is trained yet: a store another process holds locked is waited for (see write-backlog.ts).
+    const resumeRunId = settings.resumeRunId;
+    if (resumeRunId !== undefined) {
+      await whileLocked(store, `resume run ${resumeRunId}`, {}, () => {
+        resumeRun(store, resumeRunId);
+        updateRunConfig(store, resumeRunId, settings.config, settings.params);
+      });
+      runId = resumeRunId;
     } else {
       const backend = getBackendInfo();
-      runId = startRun(store, {
-        experiment: settings.experiment,
-        name: settings.name,
-        tags: [...settings.tags],
-        config: settings.config,
-        params: settings.params,
-        backend: backend?.name,
-        threads: backend?.threads,
-        dataFingerprint: settings.dataFingerprint,
-        source: options.source,
-      });
+      runId = await whileLocked(store, 'start the run', {}, () =>
+        startRun(store, {
+          experiment: settings.experiment,
+          name: settings.name,
+          tags: [...settings.tags],
+          config: settings.config,
+          params: settings.params,
+          backend: backend?.name,
+          threads: backend?.threads,
+          dataFingerprint: settings.dataFingerprint,
+          source: options.source,
+        }),
+      );
     }
   } catch (error) {
     closeStore(store);

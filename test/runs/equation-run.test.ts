@@ -18,6 +18,7 @@ import { closeStore, openStore } from '../../src/tracker/store';
 import { finishRun, startRun } from '../../src/tracker/record';
 import { runsDirFor } from '../../src/util/paths';
 import { cli } from '../support/cli';
+import { startFixture } from '../tracker/helpers';
 import { trainTinyBaseRun } from '../support/equation-run';
 
 describe('recorded equation runs: architecture params', () => {
@@ -146,5 +147,34 @@ describe('recorded equation runs: architecture params', () => {
     assert.equal(budgeted.status, 'finished');
     assert.equal(budgeted.history.length, 1, 'the budget ran out in the first epoch, which was then evaluated');
     assert.ok(budgeted.testMetrics !== undefined, 'a run that used its budget is tested');
+  });
+  test('a store another process holds locked when the run opens is waited for; the run then trains and records', async () => {
+    // The store must exist (with its schema) before another process can lock it.
+    closeStore(openStore(join(dir, 'locked.db')));
+    const holder = startFixture('hold-write-lock.ts', [join(dir, 'locked.db'), '120000']);
+    await holder.line('locked');
+    // The lock is let go once the run has said it waits for it.
+    const warnings: string[] = [];
+    const previous = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      warnings.push(String(chunk));
+      if (/is locked by another process/.test(String(chunk))) holder.send('release');
+      return previous(chunk as never, ...(rest as []));
+    }) as typeof process.stderr.write;
+    let result;
+    try {
+      result = await trainTinyBaseRun(dir, join(dir, 'locked.db'));
+    } finally {
+      process.stderr.write = previous;
+    }
+    assert.equal(result.status, 'finished');
+    assert.match(warnings.join(''), /is locked by another process .* to start the run/);
+    assert.equal((await holder.finished).code, 0);
+    const store = openStore(join(dir, 'locked.db'));
+    try {
+      assert.equal(getRun(store, result.runId).status, 'finished');
+    } finally {
+      closeStore(store);
+    }
   });
 });
