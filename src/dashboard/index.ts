@@ -1,0 +1,42 @@
+/**
+ * Comparing recorded runs: the comparison of runs a query picks, its figures, and the
+ * self-contained HTML dashboard.
+ *
+ * The public names of dashboard/, by module; a notebook imports them from
+ * `./glyphlab/dashboard/index`. The entry points most work starts from are also in src/index.ts.
+ */
+
+// compare: the runs a query picks, compared
+export {
+  buildComparison,
+  comparisonTableRows,
+  describeComparison,
+  type BuildComparisonOptions,
+  type Comparison,
+  type DashboardRun,
+  type CurveSeries,
+  type RunLengthAccuracy,
+  type RunConfusions,
+  type BestRunSummary,
+} from './compare';
+
+// figures: the comparison's figures
+export {
+  dashboardFigures,
+  comparisonCurveFigure,
+  testAccuracyFigure,
+  lengthAccuracyFigure,
+  confusionFigure,
+  type DashboardFigures,
+} from './figures';
+
+// html: the dashboard as HTML sections and one file
+export {
+  renderDashboardHtml,
+  writeDashboardHtml,
+  dashboardSections,
+  dashboardSectionHtml,
+  htmlTable,
+  type DashboardSection,
+  type DashboardHtmlOptions,
+} from './html';

@@ -1,0 +1,78 @@
+/**
+ * The experiment store: opening the SQLite file, recording runs (params, metrics, artifacts,
+ * tags, notes), querying and comparing them, the `--where` filter language, the callback that
+ * records a training run, and DataFrames of runs for notebooks.
+ *
+ * The public names of tracker/, by module; a notebook imports them from
+ * `./glyphlab/tracker/index`. The entry points most work starts from are also in src/index.ts.
+ */
+
+// store: opening and closing the store
+export { openStore, closeStore, TrackerStore, type OpenStoreOptions } from './store';
+
+// record: recording runs: params, metrics, artifacts, tags, notes, deletion
+export {
+  startRun,
+  logParams,
+  logMetrics,
+  logMetricPoints,
+  finishRun,
+  addArtifact,
+  tagRun,
+  untagRun,
+  noteRun,
+  deleteRun,
+  markCrashedRuns,
+  guessMetricMode,
+  type StartRunOptions,
+  type LogMetricsOptions,
+  type MetricPointInput,
+  type FinishRunOptions,
+  type ArtifactInput,
+} from './record';
+
+// query: listing, reading, comparing and exporting runs
+export {
+  listRuns,
+  getRun,
+  getMetricHistory,
+  compareRuns,
+  bestRun,
+  exportRuns,
+  runsToRows,
+  rowsToCsv,
+  type CsvOptions,
+  type RunRecord,
+  type RunDetail,
+  type MetricSummary,
+  type MetricPoint,
+  type ParamValue,
+  type ArtifactRecord,
+  type ListRunsOptions,
+  type RunComparison,
+  type BestRunOptions,
+  type ExportRunsOptions,
+} from './query';
+
+// where: the --where filter language and sort keys
+export {
+  parseWhere,
+  compileFilter,
+  parseOrderBy,
+  WhereSyntaxError,
+  FILTER_LIMITS,
+  MAX_SORT_KEYS,
+  type RunFilter,
+  type FilterOp,
+  type FilterValue,
+  type OrderBy,
+} from './where';
+
+// callback: the training callback that records a run
+export { TrackerCallback, type TrackerCallbackOptions } from './callback';
+
+// dataframe: runs and metric histories as DataFrames, and their HTML
+export { runsToDataFrame, metricHistoryToDataFrame, dataFrameHtml, type DataFrameHtmlOptions } from './dataframe';
+
+// schema: run statuses and the schema version
+export { RUN_STATUSES, SCHEMA_VERSION, type RunStatus, type MetricMode } from './schema';
