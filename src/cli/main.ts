@@ -8,6 +8,7 @@ import { version } from '../version';
 import { type CliContext, type Command, type CommandGroup, formatCommandHelp, parseCommandArgs } from './command';
 import { COMMAND_GROUPS } from './groups';
 import { printable, printableJson, printableLines } from './table';
+import { jsonSafe } from '../util/json';
 
 /** Exit codes: 0 success, 1 failure at run time, 2 bad usage or input. */
 export const EXIT_OK = 0;
@@ -24,15 +25,8 @@ function createContext(verbose: boolean, stdout: NodeJS.WritableStream, stderr: 
     verbose,
     print: (line = '') => void stdout.write(`${printableLines(line)}\n`),
     warn: (line) => void stderr.write(`${printableLines(line)}\n`),
-    printJson: (value) => void stdout.write(`${printableJson(JSON.stringify(value, jsonReplacer, 2))}\n`),
+    printJson: (value) => void stdout.write(`${printableJson(JSON.stringify(value, jsonSafe, 2))}\n`),
   };
-}
-
-/** JSON cannot hold NaN or Infinity; glyphlab writes them as strings rather than dropping them. */
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  if (typeof value === 'bigint') return value.toString();
-  return value;
 }
 
 function formatMainHelp(groups: readonly CommandGroup[]): string {

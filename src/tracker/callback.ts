@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../util/output-file';
 import type { MetricMode } from './schema';
 import { type TrackerStore, closeStore, openStore } from './store';
 import { type MetricPointInput, checkMetricPoints, measureArtifact, resumeRun, startRun } from './record';
-import { jsonReplacer } from './query';
+import { jsonSafe } from '../util/json';
 import { WriteBacklog, whileLocked } from './write-backlog';
 
 /** Options of {@link TrackerCallback}. */
@@ -255,7 +255,7 @@ export class TrackerCallback extends Callback {
       const file = join(this.runDir, 'unrecorded-writes.json');
       try {
         mkdirSync(this.runDir, { recursive: true });
-        writeFileAtomic(file, `${JSON.stringify({ runId, database: store.file, reason, writes: pending }, jsonReplacer, 2)}\n`);
+        writeFileAtomic(file, `${JSON.stringify({ runId, database: store.file, reason, writes: pending }, jsonSafe, 2)}\n`);
         kept = `they are kept in ${file}`;
       } catch (error) {
         kept = `keeping them in ${file} failed too (${errorMessage(error)})`;

@@ -11,6 +11,7 @@ import { type TrackerStore, selectAll, selectOne, selectRaw } from './store';
 import { assertRunExists, findCrashedRuns, markCrashedRuns } from './record';
 import { editDistance } from '../metrics/edit-distance';
 import { type OrderBy, type RunFilter, type SortTarget, RUN_FIELD_NAMES, SORT_KEY_FORMS, compileFilter, compileOrderBy, parseOrderBy, parseWhere, sortTarget } from './where';
+import { jsonSafe } from '../util/json';
 
 /** A param value as recorded (JSON params come back parsed). */
 export type ParamValue = string | number | boolean | null | unknown[] | Record<string, unknown>;
@@ -570,11 +571,8 @@ export interface ExportRunsOptions extends ListRunsOptions {
   raw?: boolean;
 }
 
-/** JSON cannot hold NaN or Infinity: write them as the strings `"NaN"`, `"Infinity"`. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return value;
-}
+/** The replacer the store's JSON uses (NaN and the infinities kept as strings): `jsonSafe` of util/json.ts. */
+export const jsonReplacer = jsonSafe;
 
 /**
  * Runs as a flat table: one row per run with `params.*` and `metrics.*` (last value) and
@@ -652,5 +650,5 @@ export function exportRuns(store: TrackerStore, options: ExportRunsOptions = {})
   const payload = options.history
     ? runs.map((r) => ({ ...r, history: getMetricHistory(store, r.id) }))
     : runs;
-  return `${JSON.stringify(payload, jsonReplacer, 2)}\n`;
+  return `${JSON.stringify(payload, jsonSafe, 2)}\n`;
 }

@@ -17,6 +17,7 @@ import { type ProcessCheck, checkRecordedProcess, currentProcessIdentity } from 
 import { type MetricMode, type ParamType, type RunStatus, metricsJsonSql, paramsJsonSql } from './schema';
 import { toTrackerError } from './sqlite-errors';
 import { type TrackerStore, assertWritable, execute, inTransaction, selectAll, selectOne } from './store';
+import { jsonSafe } from '../util/json';
 
 /** Options of {@link startRun}. */
 export interface StartRunOptions {
@@ -169,12 +170,6 @@ export function resumeRun(store: TrackerStore, runId: string, options: { heartbe
   if (options.heartbeat !== false) startHeartbeat(store, runId);
 }
 
-/** JSON cannot hold NaN or Infinity; keep them as strings rather than turning them into null. */
-function jsonSafe(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  if (typeof value === 'bigint') return value.toString();
-  return value;
-}
 
 /** Refreshes the heartbeat; a run a reader marked crashed while this process was busy comes back to life. */
 function touchRun(store: TrackerStore, runId: string, now: number): void {
