@@ -4,11 +4,24 @@
 // diagnostics ("343:7 - Type 'X' is not assignable ...").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 
 const root = join(__dirname, '..', '..');
+const src = join(root, 'src');
+
+/**
+ * What a notebook may import: the entry points (src/index.ts) and every layer's index
+ * (`./glyphlab/tracker/index`), found on disk so that a new layer index is checked too.
+ */
+const publicIndexes = [
+  join(src, 'index.ts'),
+  ...readdirSync(src, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(src, entry.name, 'index.ts')))
+    .map((entry) => join(src, entry.name, 'index.ts'))
+    .sort(),
+];
 
 function resolveTs(from: string, specifier: string): string | undefined {
   const base = resolve(dirname(from), specifier);
@@ -20,10 +33,10 @@ function resolveTs(from: string, specifier: string): string | undefined {
 
 // tslab's loader appends `.js` to a relative import and does not look for `index` in a folder,
 // so `from './backend'` (a folder) compiles but fails at run time: "Cannot find module './backend'".
-test('no module reachable from src/index.ts imports a folder (tslab cannot load those)', () => {
+test('no module reachable from src/index.ts or a layer index imports a folder (tslab cannot load those)', () => {
   const problems: string[] = [];
   const seen = new Set<string>();
-  const queue = [join(root, 'src', 'index.ts')];
+  const queue = [...publicIndexes];
   while (queue.length > 0) {
     const file = queue.pop() as string;
     if (seen.has(file)) continue;
@@ -39,14 +52,15 @@ test('no module reachable from src/index.ts imports a folder (tslab cannot load 
       if (resolved) queue.push(resolved);
     }
   }
-  assert.ok(seen.size > 5, `walked only ${seen.size} files`);
+  assert.ok(publicIndexes.length > 10, `found only ${publicIndexes.length} public indexes: ${publicIndexes.map((f) => relative(root, f)).join(', ')}`);
+  assert.ok(seen.size > 100, `walked only ${seen.size} files`);
   assert.deepEqual(problems, []);
 });
 
 // tslab 1.0.22 compiles with TypeScript 5.0.4 and its own options (converter.js), not tsconfig:
 // notably without `strict`, which changes narrowing (`x !== null` narrows nothing), so code that
 // passes `tsc -p .` can still fail in a notebook.
-test('src/index.ts type-checks with the compiler and options tslab uses', () => {
+test('src/index.ts and every layer index type-check with the compiler and options tslab uses', () => {
   const options: ts.CompilerOptions = {
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Node10,
@@ -62,7 +76,13 @@ test('src/index.ts type-checks with the compiler and options tslab uses', () => 
     skipLibCheck: true,
     noEmit: true,
   };
-  const program = ts.createProgram([join(root, 'src', 'index.ts')], options);
+  // One program for all of them: they share most files, so this costs little more than one.
+  const program = ts.createProgram(publicIndexes, options);
+  assert.deepEqual(
+    publicIndexes.filter((file) => !program.getSourceFile(file)),
+    [],
+    'every public index is in the program',
+  );
   const problems = ts
     .getPreEmitDiagnostics(program)
     .filter((d) => d.category === ts.DiagnosticCategory.Error)
