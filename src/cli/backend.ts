@@ -1,6 +1,6 @@
 /** `glyphlab backend`: which compute backend glyphlab uses here, and whether it can train. */
 import { BackendError } from '../errors';
-import { describeBackend, initBackend, parseBackendName } from '../backend';
+import { describeBackend, initBackend, parseBackendName } from '../backend/index';
 import { runSelfCheck, selfCheckFailure } from '../backend/self-check';
 import {
   type CliContext,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, parseBackendName, describeBackend, getBackendInfo } from '../../src/backend';
+import { initBackend, parseBackendName, describeBackend, getBackendInfo } from '../../src/backend/index';
 import { BackendError, ConfigError } from '../../src/errors';
 
 const root = join(__dirname, '..', '..');

@@ -2,7 +2,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend } from '../../src/backend';
+import { describeBackend, initBackend } from '../../src/backend/index';
 import { type HeapBackend, heapOf, loadNativeKernels, NATIVE_ABI_VERSION, NATIVE_MODULE_PATH, type NativeModule, offsetOf, setNativeKernelsEnabled } from '../../src/backend/native-kernels';
 import { createRng } from '../../src/util/rng';
 import { expectArraysClose } from '../support/tensors';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { runSelfCheck } from '../../src/backend/self-check';
 
 test('a one-batch training step of a small conv net runs on wasm with the cpu backend\'s gradients', async () => {

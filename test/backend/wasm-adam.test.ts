@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { setNativeKernelsEnabled } from '../../src/backend/native-kernels';
 import { SUM_OF_SQUARES, SUM_SLOTS, type SumSlotsAttrs } from '../../src/backend/wasm-adam';
 import { createRng } from '../../src/util/rng';

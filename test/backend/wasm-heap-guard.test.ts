@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { guardWasmHeap } from '../../src/backend/wasm-heap-guard';
 import { BackendError } from '../../src/errors';
 

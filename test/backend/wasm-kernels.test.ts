@@ -1,7 +1,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { setNativeKernelsEnabled } from '../../src/backend/native-kernels';
 import { buildCrnn } from '../../src/models/crnn';
 import { ctcLoss } from '../../src/losses/ctc';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { runCli, EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
 import { loadCharDataset } from '../../src/data/characters/source';
 import { buildMlp } from '../../src/models/mlp';

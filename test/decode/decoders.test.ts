@@ -1,7 +1,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { beamSearchDecode, compareDecoders, grammarDecode, greedyDecode } from '../../src/decode';
 import { computeCtc } from '../../src/losses/ctc';
 import { BLANK_INDEX, NUM_CLASSES, encodeLabel } from '../../src/labels/alphabet';

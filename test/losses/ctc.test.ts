@@ -1,7 +1,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { computeCtc, ctcLoss } from '../../src/losses/ctc';
 import { createRng, type Rng } from '../../src/util/rng';
 import { DataError, ConfigError } from '../../src/errors';

@@ -1,7 +1,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { buildCrnn, crnnFeatureSize, resolveCrnnOptions } from '../../src/models/crnn';
 import { BatchNorm } from '../../src/models/layers/batch-norm';
 import { FusedBidirectional } from '../../src/models/layers/fused-bidirectional';

@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { ConfigError } from '../../src/errors';
 import { layersWithWeights, setTrainable, trainableLayerNames } from '../../src/models/freeze';
 import { buildVgg19Crnn } from '../../src/models/vgg19-crnn';

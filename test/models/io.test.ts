@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, uti
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { DataError } from '../../src/errors';
 import { loadModel, loadOptimizerState, readModelMeta, saveModel } from '../../src/models/io';
 import { createRng } from '../../src/util/rng';

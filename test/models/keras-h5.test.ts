@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { DataError } from '../../src/errors';
 import { loadH5wasm, readKerasH5Weights, readLayerWeights, readTfjsLayersWeights, setLayerWeights } from '../../src/models/keras-h5';
 import { saveModel } from '../../src/models/io';

@@ -2,7 +2,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { SampleDropout } from '../../src/models/layers/sample-dropout';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { buildMlp, resolveMlpOptions } from '../../src/models/mlp';
 import { ConfigError } from '../../src/errors';
 

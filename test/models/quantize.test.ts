@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BatchNorm } from '../../src/models/layers/batch-norm';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { buildLenet } from '../../src/models/lenet';
 import { loadQuantizedArtifacts, loadQuantizedModel, quantizeModel, quantizeValues, saveQuantizedModel } from '../../src/models/quantize';
 import { DataError } from '../../src/errors';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FusedBidirectional } from '../../src/models/layers/fused-bidirectional';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { ConfigError, DataError } from '../../src/errors';
 import { ctcLoss } from '../../src/losses/ctc';
 import { crnnFeatureSize } from '../../src/models/crnn';

@@ -1,7 +1,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { createCharDataset, splitCharDataset } from '../../src/data/characters/dataset';
 import { loadMnistDigits } from '../../src/data/characters/mnist';
 import { buildMlp } from '../../src/models/mlp';

@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { setNativeKernelsEnabled } from '../../src/backend/native-kernels';
 import { canFuseAdam, fusedAdamStep } from '../../src/training/fused-adam';
 import { clipGradients } from '../../src/training/train';

@@ -1,7 +1,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src/backend/index';
 import { train } from '../../src/training/train';
 import { buildWriterCnn, writerLossFn } from '../../src/writers/model';
 import { evaluateWriterLines, writerPatchData } from '../../src/writers/identify';
