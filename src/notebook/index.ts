@@ -15,6 +15,7 @@ export {
   notebookHasErrors,
   defaultExecutedPath,
   NotebookCellError,
+  NotebookInterruptedError,
   type Notebook,
   type NotebookCell,
   type NotebookOutput,
@@ -30,11 +31,13 @@ export {
   startKernel,
   executeCode,
   shutdownKernel,
+  KernelAbortedError,
   type Kernel,
   type KernelOutput,
   type ExecuteResult,
   type ExecuteOptions,
   type StartKernelOptions,
+  type ShutdownOptions,
 } from './kernel';
 
 // jupyter: the user's Jupyter: kernel spec and trust
