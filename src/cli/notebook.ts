@@ -13,7 +13,15 @@ import {
   trustNotebooks,
 } from '../notebook/jupyter';
 import { NotebookInterruptedError, type NotebookParameterValue, type RunNotebookResult, parseParameterArg, runNotebook } from '../notebook/run';
-import { type CliContext, type CommandGroup, flagOption, numberOption, stringListOption, stringOption } from './command';
+import {
+  type CliContext,
+  type CommandGroup,
+  flagOption,
+  jsonOption,
+  numberOption,
+  stringListOption,
+  stringOption,
+} from './command';
 
 /** Exit codes of a run ended by a signal, as a shell reports one killed by it (128 + its number). */
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -110,7 +118,7 @@ export const notebookGroup: CommandGroup = {
         timeout: { type: 'string', valueName: 'SECONDS', description: 'fail a cell that runs longer than this (default: no limit)' },
         'no-trust': { type: 'boolean', description: 'do not sign the executed copy for Jupyter' },
         python: PYTHON_OPTION,
-        json: { type: 'boolean', description: 'print a JSON summary on stdout' },
+        json: jsonOption('a summary'),
       },
       details: `Values are numbers, true/false/null or JSON when they parse as such, else strings:
   glyphlab notebook run notebooks/00-hello.ipynb --param steps=2 --out /tmp/hello.ipynb
@@ -192,7 +200,7 @@ Jupyter is found, so that Jupyter shows its charts when you open it; the run nee
         python: PYTHON_OPTION,
         user: { type: 'boolean', description: "register for this user only (Jupyter's default unless root)" },
         'sys-prefix': { type: 'boolean', description: "register in that Python's sys.prefix (a virtualenv or conda env)" },
-        json: { type: 'boolean', description: 'print what was found or done as JSON' },
+        json: jsonOption('what was found or done'),
       },
       details: `install: finds a Python that has Jupyter and registers the kernel "tslab" with it, running
 glyphlab's node_modules/.bin/tslab by its absolute path, so that Jupyter Notebook, JupyterLab,
