@@ -12,10 +12,12 @@
  * back. A copy is complete when its manifest is there and every file matches it: the manifest is
  * written last, so a copy cut short by a crash or a full disk has none.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataError, errorMessage, GlyphlabError } from '../errors';
 import { sha256 } from '../util/hash';
+import { processAlive } from '../util/process';
+import { syncFolder, writeFileDurably } from '../util/output-file';
 
 /** The file, written last into every saved folder, that lists the size and SHA-256 of the others. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -62,43 +64,8 @@ export interface OpenSavedFolderOptions {
 const DAMAGED_ADVICE =
   'the saved model is damaged (a file changed or was cut short after it was saved); load another of the run\'s saved models (model/, best/ or last/) or train again';
 
-/** Writes `bytes` to a new file at `path` and flushes it to the disk before returning. */
-function writeFileDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w');
-  try {
-    writeFileSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
-/**
- * Flushes a folder's entries (the names created or renamed in it) to the disk. Some systems
- * cannot open a folder for this (Windows); there the rename is as durable as it gets.
- */
-function fsyncFolder(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (!['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'EBADF'].includes(code ?? '')) throw error;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
-/** Whether a process with this id runs (one of another user's counts: it cannot be signalled, but it is there). */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A copy of a saved folder under a temporary name: `<dir>.tmp-<pid>` (a save's new copy) or `<dir>.old-<pid>` (the copy it replaced). */
 interface FolderCopy {
@@ -199,7 +166,7 @@ function removeStaleCopies(copies: readonly FolderCopy[], completedAtMs: number)
   for (const copy of copies) {
     if (copy.pid === process.pid) continue;
     try {
-      if (isProcessAlive(copy.pid) && statSync(copy.path).mtimeMs >= completedAtMs) continue;
+      if (processAlive(copy.pid) && statSync(copy.path).mtimeMs >= completedAtMs) continue;
       rmSync(copy.path, { recursive: true, force: true });
     } catch {
       // Left for the next save or load to remove.
@@ -242,7 +209,7 @@ export function writeSavedFolder(dir: string, files: Record<string, string | Uin
     }
     // Last: a copy with a manifest is a complete copy.
     writeFileDurably(join(tmp, MANIFEST_FILE), Buffer.from(manifestText(entries), 'utf8'));
-    fsyncFolder(tmp);
+    syncFolder(tmp);
   } catch (error) {
     removeQuietly(tmp);
     throw new GlyphlabError(`saving ${dir} failed (${errorMessage(error)}); the folder is as it was before this save`, { cause: error });
@@ -268,7 +235,7 @@ export function writeSavedFolder(dir: string, files: Record<string, string | Uin
     }
     throw new GlyphlabError(`saving ${dir} failed renaming ${tmp} to it (${errorMessage(error)})`, { cause: error });
   }
-  fsyncFolder(parent);
+  syncFolder(parent);
   try {
     rmSync(old, { recursive: true, force: true });
     removeStaleCopies(listCopies(dir), manifestTime(dir));
@@ -328,13 +295,13 @@ export function openSavedFolder(dir: string, options: OpenSavedFolderOptions = {
     warn(`${dir} is damaged (${final.problem}); reading ${described} instead; the next save replaces both`);
     return { requested: dir, dir: copy.path, manifest: check.manifest };
   }
-  if (copy.pid !== process.pid && isProcessAlive(copy.pid)) {
+  if (copy.pid !== process.pid && processAlive(copy.pid)) {
     warn(`${dir} is missing; reading ${described}, a copy of process ${copy.pid}, which still runs (saving it now, or a reused process id)`);
     return { requested: dir, dir: copy.path, manifest: check.manifest };
   }
   try {
     renameSync(copy.path, dir);
-    fsyncFolder(dirname(dir));
+    syncFolder(dirname(dir));
   } catch (error) {
     warn(`${dir} is missing (a save was interrupted); reading ${described} in place, as it could not be renamed back (${errorMessage(error)})`);
     return { requested: dir, dir: copy.path, manifest: check.manifest };

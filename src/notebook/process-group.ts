@@ -8,46 +8,22 @@
  * (a container without an init, some sandboxes). On Linux these functions therefore read each
  * process's state from /proc and count only the living; elsewhere they rely on `kill(0)`.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { processAlive, readProcStat, signalReaches } from '../util/process';
+
+export { processAlive };
 
 /** How long processes get to end after SIGTERM before SIGKILL. */
 export const TERMINATE_GRACE_MS = 2000;
 
 const POLL_MS = 25;
 
-/** State and group of a process from `/proc/PID/stat`, or undefined when it cannot be read. */
-function procStat(pid: number): { state: string; pgid: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', pgid: Number(fields[2]) };
-}
 
-/** `kill(target, 0)`: true when something exists there (EPERM: it exists, owned by another user). */
-function exists(target: number): boolean {
-  try {
-    process.kill(target, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
-/** Whether process `pid` is alive; a zombie, which only waits to be reaped, is not. */
-export function processAlive(pid: number): boolean {
-  if (!exists(pid)) return false;
-  const stat = procStat(pid);
-  return stat === undefined || stat.state !== 'Z';
-}
 
 /** Whether any process of group `pgid` is alive; zombies do not count. */
 export function processGroupAlive(pgid: number): boolean {
-  if (process.platform === 'win32' || !exists(-pgid)) return false;
+  if (process.platform === 'win32' || !signalReaches(-pgid)) return false;
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
@@ -55,7 +31,7 @@ export function processGroupAlive(pgid: number): boolean {
     return true; // No /proc (macOS): kill(0) is all there is.
   }
   return pids.some((name) => {
-    const stat = procStat(Number(name));
+    const stat = readProcStat(Number(name));
     return stat !== undefined && stat.pgid === pgid && stat.state !== 'Z';
   });
 }

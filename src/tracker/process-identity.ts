@@ -10,6 +10,7 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processAlive, readProcStat } from '../util/process';
 
 /** The identity of a process as a run records it. */
 export interface ProcessIdentity {
@@ -52,10 +53,12 @@ let current: ProcessIdentity | undefined;
 
 /** This process's identity (read once: none of it changes while the process lives). */
 export function currentProcessIdentity(): ProcessIdentity {
-  current ??= {
+  if (current) return current;
+  const ticks = readProcStat(process.pid)?.startTicks;
+  current = {
     pid: process.pid,
     host: hostname(),
-    startTicks: readStat(process.pid)?.startTicks ?? null,
+    startTicks: ticks !== undefined && Number.isSafeInteger(ticks) ? ticks : null,
     bootId: readText('/proc/sys/kernel/random/boot_id'),
     pidNamespace: readLink('/proc/self/ns/pid'),
   };
@@ -76,40 +79,17 @@ export function checkRecordedProcess(recorded: RecordedProcess, here: ProcessIde
   if (recorded.pidNamespace && here.pidNamespace && recorded.pidNamespace !== here.pidNamespace) {
     return { state: 'elsewhere', where: `another pid namespace on ${host} (a container)` };
   }
-  if (!pidExists(pid)) return { state: 'dead', reason: `process ${pid} on ${host} ended without finishing the run` };
+  if (!processAlive(pid)) return { state: 'dead', reason: `process ${pid} on ${host} ended without finishing the run` };
   const recordedStart = recorded.startTicks ?? null;
-  const stat = readStat(pid);
-  if (recordedStart === null || stat === undefined) return { state: 'unverified' };
+  const stat = readProcStat(pid);
+  if (recordedStart === null || stat === undefined || !Number.isSafeInteger(stat.startTicks)) return { state: 'unverified' };
   if (stat.startTicks !== recordedStart) {
     return { state: 'dead', reason: `process ${pid} on ${host} ended without finishing the run (pid ${pid} now belongs to a process started later)` };
   }
   return { state: 'alive', stopped: stat.state === 'T' || stat.state === 't' };
 }
 
-/** Whether process `pid` exists here (EPERM means it exists but is not ours). */
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
-/**
- * State (field 3) and start time (field 22) of `/proc/PID/stat`, or undefined where there is no
- * such file. The command name (field 2) is in parentheses and may itself hold spaces and
- * parentheses, so the fields are counted after its last `)`.
- */
-function readStat(pid: number): { state: string; startTicks: number } | undefined {
-  const text = readText(`/proc/${pid}/stat`);
-  if (text === null) return undefined;
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  const startTicks = Number(fields[19]);
-  if (state === undefined || !Number.isSafeInteger(startTicks)) return undefined;
-  return { state, startTicks };
-}
 
 function readText(path: string): string | null {
   try {

@@ -130,13 +130,14 @@ export function outputConflict(path: string, options: OutputConflictOptions = {}
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const existing = statOrUndefined(path);
   if (existing && !existing.isFile() && !existing.isDirectory()) {
-    writeWhole(path, data, 'w');
+    // A device or pipe cannot be replaced, nor synced (EINVAL).
+    writeWhole(path, data, 'w', { sync: false });
     return;
   }
   const target = existing?.isFile() ? realpathSync(path) : resolve(path);
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    writeWhole(temporary, data, 'wx', existing?.isFile() ? existing.mode & 0o7777 : undefined);
+    writeFileDurably(temporary, data, { exclusive: true, mode: existing?.isFile() ? existing.mode & 0o7777 : undefined });
     renameSync(temporary, target);
   } catch (error) {
     rmSync(temporary, { force: true });
@@ -145,26 +146,39 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   syncFolder(dirname(target));
 }
 
-function writeWhole(path: string, data: string | Uint8Array, flags: 'w' | 'wx', mode?: number): void {
+/** Writes all of `data` to the file at `path` opened with `flags`; `sync` flushes it to disk before returning. */
+function writeWhole(path: string, data: string | Uint8Array, flags: 'w' | 'wx', options: { mode?: number; sync: boolean }): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const fd = openSync(path, flags, mode);
+  const fd = openSync(path, flags, options.mode);
   try {
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    // A device or pipe cannot be synced (EINVAL); a regular file must be on disk before the rename.
-    if (flags === 'wx') fsyncSync(fd);
+    if (options.sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Makes the rename itself durable; some file systems cannot sync a folder, which loses nothing written. */
-function syncFolder(folder: string): void {
+/**
+ * Writes `data` to a file at `path` (made, or emptied first; with `exclusive`, only made) and
+ * flushes it to the disk before returning: what a later rename must be able to rely on.
+ */
+export function writeFileDurably(path: string, data: string | Uint8Array, options: { exclusive?: boolean; mode?: number } = {}): void {
+  writeWhole(path, data, options.exclusive ? 'wx' : 'w', { mode: options.mode, sync: true });
+}
+
+/**
+ * Flushes a folder's entries (the names made or renamed in it) to the disk, so that a rename
+ * survives a power loss. Where a folder cannot be opened or synced for this (Windows, some file
+ * systems) the rename is as durable as it gets there, and nothing is thrown; any other failure is.
+ */
+export function syncFolder(folder: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(folder, 'r');
     fsyncSync(fd);
-  } catch {
-    // Best effort: the data is on disk, only the new name may need the next sync.
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'EBADF'].includes(code ?? '')) throw error;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
