@@ -9,6 +9,7 @@
 // init: choosing, initialising and describing the backend
 export {
   initBackend,
+  readyBackend,
   getBackendInfo,
   describeBackend,
   parseBackendName,

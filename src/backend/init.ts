@@ -189,6 +189,17 @@ const REMEDIES: Record<BackendName, string> = {
 };
 
 /**
+ * The backend in use, initialised first (as `initBackend()` picks it) when none is yet: what the
+ * run functions call, so that a notebook or a script may train without setting one up.
+ *
+ * @example
+ * await readyBackend(); // the backend chosen earlier, or auto
+ */
+export async function readyBackend(): Promise<BackendInfo> {
+  return getBackendInfo() ?? initBackend();
+}
+
+/**
  * Chooses, initialises and reports the compute backend. Call it once before building models;
  * later calls with the same choice return the same report.
  *

@@ -26,6 +26,7 @@ import { recordedData } from './spec/index';
 import { sequenceEvaluator, sequenceTrainData } from '../training/sequence';
 import type { EvaluateFn } from '../training/types';
 import { percent } from '../util/format';
+import { readyBackend } from '../backend/index';
 
 /** One arm of the comparison. */
 export interface CenterLossVariant {
@@ -149,6 +150,7 @@ async function loadComparisonData(baseRun: RunModel, lookalikeDir: string, optio
  * cmp.variants.map((v) => [v.name, v.testAccuracy, v.lookalikeAccuracy]);
  */
 export async function runCenterLossComparison(options: CenterLossComparisonOptions): Promise<CenterLossComparison> {
+  await readyBackend();
   const log = options.log ?? (() => {});
   const dbPath = options.dbPath ?? databasePath();
   const center = options.center ?? {};

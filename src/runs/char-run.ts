@@ -16,6 +16,7 @@ import { CHAR_RUN_DEFAULTS, type CharModelName, getModelBuilder } from './models
 import { openRecordedRun, type RecordingOptions } from './recorded-run';
 import { resolveReplicas, type RunReplicas, startRunReplicas } from './replicas';
 import { withInterrupt } from './signals';
+import { readyBackend } from '../backend/index';
 
 /** How {@link charFitOptions} chooses between model selection and a final model. */
 export interface CharFitOptions {
@@ -109,6 +110,7 @@ export function charFitOptions(
 
 /** Trains and records one classifier run. */
 export async function runCharTraining(options: CharRunOptions): Promise<CharRunResult> {
+  await readyBackend();
   return withInterrupt(options, (signal) => trainCharRun({ ...options, signal }));
 }
 

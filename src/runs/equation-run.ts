@@ -12,6 +12,7 @@
 import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
+import { readyBackend } from '../backend/index';
 import { type BatchSource, createBatchSource } from '../data/equations/batches';
 import type { LabeledImage } from '../data/equations/load';
 import { loadEquationSplits, spreadSubset } from '../data/equations/split';
@@ -86,8 +87,8 @@ interface ResumeState {
 }
 
 /**
- * Trains and records one run from `options` (over their recipe: see `resolveEquationRunSpec`).
- * Returns after the test evaluation (or after an interruption, with `status: 'interrupted'` and
+ * Trains and records one run from `options` (over their recipe: see `resolveEquationRunSpec`),
+ * on the backend in use (initialised as `initBackend()` picks it when none is yet). Returns after the test evaluation (or after an interruption, with `status: 'interrupted'` and
  * the `last/` checkpoint saved).
  *
  * @example
@@ -95,6 +96,8 @@ interface ResumeState {
  * console.log(run.runId, run.testMetrics?.test_accuracy);
  */
 export async function runEquationTraining(options: EquationRunOptions & RunHooks): Promise<EquationRunResult> {
+  // The backend first: the spec's default replicas depend on it.
+  await readyBackend();
   return runEquationSpec(resolveEquationRunSpec(options), options);
 }
 
@@ -107,6 +110,7 @@ export async function runEquationTraining(options: EquationRunOptions & RunHooks
  * await runEquationSpec(spec, { log: console.log });
  */
 export async function runEquationSpec(spec: EquationRunSpec, hooks: RunHooks = {}): Promise<EquationRunResult> {
+  await readyBackend();
   return withInterrupt(hooks, (signal) => executeRun(spec, { ...hooks, signal }));
 }
 
@@ -121,6 +125,7 @@ export async function runEquationSpec(spec: EquationRunSpec, hooks: RunHooks = {
  * const run = await resumeEquationTraining('20261122-101500-ab12cd', { epochs: 40 });
  */
 export async function resumeEquationTraining(runId: string, revision: EquationSpecRevision & RunHooks & { dataDir?: string } = {}): Promise<EquationRunResult> {
+  await readyBackend();
   const dbPath = revision.dbPath ?? databasePath();
   const store = openStore(dbPath, { readonly: true });
   let run;

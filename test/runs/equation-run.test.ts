@@ -4,7 +4,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index';
@@ -176,5 +178,13 @@ describe('recorded equation runs: architecture params', () => {
     } finally {
       closeStore(store);
     }
+  });
+  test('the entry point sets the backend up when none is (as initBackend() picks it), and the spec\'s replicas follow it', () => {
+    const script = join(__dirname, 'fixtures', 'train-without-init.ts');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', script, join(dir, 'data'), join(dir, 'no-init.db')], { encoding: 'utf8', env: { ...process.env, GLYPHLAB_BACKEND: 'wasm' } });
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as { before: string | null; after: string; status: string; replicas: number };
+    assert.deepEqual([report.before, report.after, report.status], [null, 'wasm', 'finished']);
+    assert.equal(report.replicas, Math.min(64, availableParallelism()), 'one replica per core on wasm, as the default says');
   });
 });
