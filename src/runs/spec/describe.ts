@@ -20,6 +20,21 @@ export function describeEquationSpec(spec: EquationRunSpec): string {
   return `${spec.model} ${head.inputHeight}x${head.inputWidth}, ${conv}, ${rnn}, dropout ${head.dropout}; ${training.optimizer} ${training.learningRate} ${training.schedule} ${budget}, batch ${training.batchSize}${decay}`;
 }
 
+/** Each recipe's spec and the VGG19-CRNN's reference spec, resolved once per machine: `--help` reads every field from them. */
+const specsByMachine = new Map<EquationMachine | undefined, { recipes: (readonly [string, EquationRunSpec])[]; vgg19Reference: EquationRunSpec }>();
+
+function recipeSpecs(machine: EquationMachine | undefined) {
+  let specs = specsByMachine.get(machine);
+  if (!specs) {
+    specs = {
+      recipes: EQUATION_RECIPE_NAMES.map((recipe) => [recipe, resolveEquationRunSpec({ dataDir: '.', recipe }, machine)] as const),
+      vgg19Reference: resolveEquationRunSpec({ dataDir: '.', model: 'vgg19-crnn', recipe: 'reference' }, machine),
+    };
+    specsByMachine.set(machine, specs);
+  }
+  return specs;
+}
+
 /**
  * The default of `field` in each recipe, for `--help`: `default 32` when all agree, else
  * `quick 0.003, long 0.003, reference 0.001`. The VGG19-CRNN's fields read the reference recipe
@@ -28,9 +43,8 @@ export function describeEquationSpec(spec: EquationRunSpec): string {
 export function describeFieldDefault(field: EquationField, machine?: EquationMachine): string {
   if (field.defaultText !== undefined) return field.defaultText;
   const vgg19 = field.models?.length === 1 && field.models[0] === 'vgg19-crnn';
-  const specs = vgg19
-    ? [['vgg19-crnn', resolveEquationRunSpec({ dataDir: '.', model: 'vgg19-crnn', recipe: 'reference' }, machine)] as const]
-    : EQUATION_RECIPE_NAMES.map((recipe) => [recipe, resolveEquationRunSpec({ dataDir: '.', recipe }, machine)] as const);
+  const { recipes, vgg19Reference } = recipeSpecs(machine);
+  const specs = vgg19 ? [['vgg19-crnn', vgg19Reference] as const] : recipes;
   const values = specs.map(([name, spec]) => [name, field.inSpec(spec)] as const).filter(([, value]) => value !== undefined);
   if (values.length === 0) return 'no default';
   const text = (value: unknown): string => (typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value));
