@@ -4,7 +4,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,7 @@ import { EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
 import { synthesizeEquations } from '../../src/data/equations/synth';
 import { getMetricHistory, getRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
-import { projectRoot } from '../../src/util/paths';
-import { cli } from '../support/cli';
+import { cli, trainAndInterrupt } from '../support/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'glyphlab-train-guards-'));
 const dataDir = join(root, 'eq');
@@ -31,19 +29,9 @@ function readRun<T>(db: string, fn: (store: ReturnType<typeof openStore>) => T):
   }
 }
 
-/** Runs `glyphlab train ARGS` in a child and sends SIGINT after the first epoch's line; returns the run id. */
-async function trainAndInterrupt(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  const code = await new Promise<number | null>((resolve) => {
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-      if (/epoch 1\/\d+: loss/.test(err) && !child.killed) child.kill('SIGINT');
-    });
-    child.on('exit', (c) => resolve(c));
-  });
+/** Trains in a child, interrupted after its first epoch; returns the run id. */
+async function interruptedRun(args: string[]): Promise<string> {
+  const { code, out, err } = await trainAndInterrupt(args);
   assert.equal(code, 130, err);
   const id = /run (\S+): interrupted/.exec(out)?.[1];
   assert.ok(id, out + err);
@@ -57,7 +45,7 @@ describe('glyphlab train: guards', () => {
 
   test('item 3: --resume trains to the epochs the run recorded, not to a default', async () => {
     const db = join(root, 'resume-epochs.db');
-    const id = await trainAndInterrupt(['--data', dataDir, '--epochs', '3', ...TINY, '--db', db]);
+    const id = await interruptedRun(['--data', dataDir, '--epochs', '3', ...TINY, '--db', db]);
     const resumed = await cli(['train', '--resume', id, '--db', db, '--json']);
     assert.equal(resumed.code, EXIT_OK, resumed.err);
     readRun(db, (store) => {
@@ -91,7 +79,7 @@ describe('glyphlab train: guards', () => {
     const folder = join(root, 'moving');
     cpSync(dataDir, folder, { recursive: true });
     const db = join(root, 'resume-data.db');
-    const id = await trainAndInterrupt(['--data', folder, '--epochs', '20', ...TINY, '--db', db]);
+    const id = await interruptedRun(['--data', folder, '--epochs', '20', ...TINY, '--db', db]);
     const other = await cli(['train', '--resume', id, '--data', join(root, 'elsewhere'), '--db', db]);
     assert.equal(other.code, EXIT_USAGE);
     assert.match(other.err, /trained on .*moving; a resume goes on with the run's own data, not .*elsewhere/);

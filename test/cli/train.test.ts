@@ -9,7 +9,7 @@ import { synthesizeEquations } from '../../src/data/equations/synth';
 import { getMetricHistory, getRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { projectRoot } from '../../src/util/paths';
-import { cli } from '../support/cli';
+import { cli, trainAndInterrupt } from '../support/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'glyphlab-cli-train-'));
 const dataDir = join(root, 'eq');
@@ -291,20 +291,8 @@ describe('glyphlab train', () => {
   });
 
   test('Ctrl-C finishes the batch, saves last/ and records the run as interrupted', async () => {
-    const child = spawn(process.execPath, [join(projectRoot(), 'scripts', 'glyphlab.js'), 'train', '--data', dataDir, '--epochs', '50', ...TINY, '--db', db], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on('data', (c: Buffer) => {
-        err += c.toString();
-        // Interrupt once training is under way (after the first epoch's summary line).
-        if (/epoch 1\/50: loss/.test(err) && !child.killed) child.kill('SIGINT');
-      });
-      child.on('exit', (c) => resolve(c));
-    });
+    // Interrupted once training is under way (after the first epoch's summary line).
+    const { code, out, err } = await trainAndInterrupt(['--data', dataDir, '--epochs', '50', ...TINY, '--db', db]);
     assert.equal(code, 130, err);
     assert.match(err, /SIGINT: finishing the current batch/);
     const id = /run (\S+): interrupted/.exec(out)?.[1];

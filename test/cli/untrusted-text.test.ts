@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { EXIT_OK, EXIT_USAGE, runCli } from '../../src/cli/main';
+import { EXIT_OK, EXIT_USAGE } from '../../src/cli/main';
 import { parseCsv } from '../../src/data/equations/load';
 import { finishRun, logMetrics, startRun } from '../../src/tracker/record';
 import { closeStore, openStore } from '../../src/tracker/store';
@@ -28,18 +27,6 @@ function stringsIn(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (value && typeof value === 'object') return Object.values(value).flatMap(stringsIn);
   return [];
-}
-
-/** Runs the CLI with a stdout that says it is a terminal, as process.stdout does on one. */
-async function cliOnTerminal(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = Object.assign(new PassThrough(), { isTTY: true });
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out, err };
 }
 
 describe('file names from a labels file in errors', () => {
@@ -93,7 +80,7 @@ describe('run names and notes from the store', () => {
 
   test('runs ls --csv and runs export --format csv escape on a terminal and stay exact on a pipe or file', async () => {
     for (const argv of [['runs', 'ls', '--csv', '--db', db], ['runs', 'export', '--format', 'csv', '--db', db]]) {
-      const terminal = await cliOnTerminal(argv);
+      const terminal = await cli(argv, { terminal: true });
       assert.equal(terminal.code, EXIT_OK, terminal.err);
       assert.doesNotMatch(terminal.out, RAW, argv.join(' '));
       assert.ok(terminal.out.includes('best\\x1b[2J\\x07\\u202etxt.exe'), terminal.out);
