@@ -114,7 +114,8 @@ const CURVE_KEYS: readonly [string, 'train' | 'val', 'accuracy' | 'loss'][] = [
 
 const finiteOrNull = (value: number | undefined): number | null => (value !== undefined && Number.isFinite(value) ? value : null);
 
-function runLabel(run: RunRecord): string {
+/** A run's short unique label for legends and tables: its name (or model) and the id's random suffix, e.g. `custom · 3f9a2c`. */
+export function runLabel(run: Pick<RunRecord, 'id' | 'name' | 'params'>): string {
   const model = typeof run.params.model === 'string' ? run.params.model : null;
   return `${run.name ?? model ?? 'run'} · ${run.id.slice(-6)}`;
 }

@@ -11,6 +11,7 @@ export {
   buildComparison,
   comparisonTableRows,
   describeComparison,
+  runLabel,
   type BuildComparisonOptions,
   type Comparison,
   type DashboardRun,
@@ -19,6 +20,9 @@ export {
   type RunConfusions,
   type BestRunSummary,
 } from './compare';
+
+// curves: metric curves of runs, point by point (per step and per epoch), from the store
+export { readMetricCurves, type ReadMetricCurvesOptions } from './curves';
 
 // figures: the comparison's figures
 export {

@@ -27,6 +27,20 @@ export { figureHtml, plotlyScriptTag, type FigureHtmlOptions } from './plotly-ht
 // training-charts: a training curve and a table of misreads
 export { trainingCurveFigure, misreadTableHtml, type TrainingCurveOptions, type Misread } from './training-charts';
 
+// axes: run colours, readable tick steps, numeric category order, log-or-linear
+export { RUN_PALETTE, runColorMap, niceTickStep, epochAxis, sortCategories, isRatioScaleKey, spansDecades, LOG_SCALE_DECADES } from './axes';
+
+// curve-charts: metric curves of runs overlaid, per step, epoch or minute, smoothed and downsampled
+export {
+  metricCurveFigure,
+  smoothEma,
+  downsampleMinMax,
+  CURVE_X_AXES,
+  type MetricCurve,
+  type CurveXAxis,
+  type MetricCurveFigureOptions,
+} from './curve-charts';
+
 // classification-charts: confusion heatmaps, per-class accuracy, curves, sample grids
 export {
   confusionHeatmapFigure,
