@@ -8,7 +8,7 @@
  */
 
 // store: opening and closing the store
-export { openStore, closeStore, TrackerStore, type OpenStoreOptions } from './store';
+export { openStore, closeStore, storeDataVersion, TrackerStore, type OpenStoreOptions } from './store';
 
 // record: recording runs: params, metrics, artifacts, tags, notes, deletion
 export {

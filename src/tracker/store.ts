@@ -257,6 +257,22 @@ export function closeStore(store: TrackerStore): void {
   if (store.db.open) store.db.close();
 }
 
+/**
+ * A number that changes whenever another connection commits to the store (SQLite's `PRAGMA
+ * data_version`; this connection's own writes leave it as it is). Reading it costs no table read,
+ * so a viewer can poll it often and read the runs again only when it moved.
+ *
+ * @example
+ * const seen = storeDataVersion(store); ... if (storeDataVersion(store) !== seen) listRuns(store);
+ */
+export function storeDataVersion(store: TrackerStore): number {
+  try {
+    return store.statement('PRAGMA data_version').pluck().get() as number;
+  } catch (error) {
+    throw toTrackerError(error, store.file, 'PRAGMA data_version');
+  }
+}
+
 /** Runs `sql` with named `params`; errors become TrackerErrors naming the file. */
 export function execute(store: TrackerStore, sql: string, params: Record<string, unknown> = {}): Database.RunResult {
   try {
