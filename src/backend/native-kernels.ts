@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../errors';
+import { projectRoot } from '../util/paths';
 import { kernelCalls, type KernelArgs, type TensorInfo } from './wasm-call';
 
 /** The native module's functions (offsets are byte offsets into the wasm heap). */
@@ -52,6 +53,8 @@ export interface NativeKernelsStatus {
   path?: string;
   /** Why they are not in use. */
   reason?: string;
+  /** What would put them in use, when something would (e.g. `npm run build:native`). */
+  remedy?: string;
 }
 
 /**
@@ -61,8 +64,12 @@ export interface NativeKernelsStatus {
  */
 export const NATIVE_ABI_VERSION = 4;
 
-/** Where `npm install` builds the module. */
-export const NATIVE_MODULE_PATH = join(__dirname, '..', '..', 'native', 'build', 'Release', 'glyphlab_kernels.node');
+/**
+ * Where `npm install` builds the module: under the project root, found from this file's real
+ * path, so that the CLI, the tests and tslab (which reaches src/ through a notebook folder's
+ * `glyphlab` link, where `__dirname` points into the notebooks) all find it.
+ */
+export const NATIVE_MODULE_PATH = join(projectRoot(), 'native', 'build', 'Release', 'glyphlab_kernels.node');
 
 let loaded: { module?: NativeModule; status: NativeKernelsStatus } | undefined;
 
@@ -76,14 +83,21 @@ export function setNativeKernelsEnabled(on: boolean): boolean {
   return previous;
 }
 
+const BUILD_REMEDY = 'run `npm run build:native` (it needs a C++ toolchain, as better-sqlite3 does)';
+
+/** Whether loaded native kernels are switched on (see {@link setNativeKernelsEnabled}). */
+export function nativeKernelsEnabled(): boolean {
+  return enabled;
+}
+
 /** Loads the native module once (honouring `GLYPHLAB_NATIVE=0`); says whether it can run here. */
 export function loadNativeKernels(env: Record<string, string | undefined> = process.env): NativeKernelsStatus {
   if (loaded) return loaded.status;
   const off = (env['GLYPHLAB_NATIVE'] ?? '').trim();
   if (off === '0' || off.toLowerCase() === 'off') {
-    loaded = { status: { loaded: false, reason: 'turned off by GLYPHLAB_NATIVE=0' } };
+    loaded = { status: { loaded: false, reason: 'turned off by GLYPHLAB_NATIVE=0', remedy: 'unset GLYPHLAB_NATIVE' } };
   } else if (!existsSync(NATIVE_MODULE_PATH)) {
-    loaded = { status: { loaded: false, reason: `not built (${NATIVE_MODULE_PATH} is missing; \`npm run build:native\` builds it with a C++ toolchain)` } };
+    loaded = { status: { loaded: false, reason: `not built (${NATIVE_MODULE_PATH} is missing)`, remedy: BUILD_REMEDY } };
   } else {
     try {
       const module = require(NATIVE_MODULE_PATH) as NativeModule;
@@ -91,13 +105,13 @@ export function loadNativeKernels(env: Record<string, string | undefined> = proc
       if (!module.supported()) {
         loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: 'this CPU lacks AVX2 or FMA' } };
       } else if (version !== NATIVE_ABI_VERSION) {
-        const reason = `built from other sources (interface version ${version}, this code needs ${NATIVE_ABI_VERSION}); \`npm run build:native\` rebuilds it`;
-        loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason } };
+        const reason = `built from other sources (interface version ${version}, this code needs ${NATIVE_ABI_VERSION})`;
+        loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason, remedy: BUILD_REMEDY } };
       } else {
         loaded = { module, status: { loaded: true, path: NATIVE_MODULE_PATH } };
       }
     } catch (error) {
-      loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: `does not load: ${errorMessage(error).split('\n')[0]}` } };
+      loaded = { status: { loaded: false, path: NATIVE_MODULE_PATH, reason: `does not load: ${errorMessage(error).split('\n')[0]}`, remedy: BUILD_REMEDY } };
     }
   }
   return loaded.status;

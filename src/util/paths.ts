@@ -4,15 +4,20 @@
  * run with the notebook's folder as cwd) agree. Environment variables move them:
  * `GLYPHLAB_DB` (the experiment database), `GLYPHLAB_DATA_DIR`, `GLYPHLAB_EXPERIMENTS_DIR`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 let cachedRoot: string | undefined;
 
-/** The glyphlab project root: the nearest folder above this file with glyphlab's package.json. */
+/**
+ * The glyphlab project root: the nearest folder above this file with glyphlab's package.json.
+ * The walk starts from this file's real folder: under tslab, src/ is reached through a
+ * notebook folder's `glyphlab` link, and `__dirname` names the link, not `src/`.
+ */
 export function projectRoot(): string {
   if (cachedRoot) return cachedRoot;
-  let dir = __dirname;
+  const start = realpathSync(__dirname);
+  let dir = start;
   for (;;) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
@@ -26,7 +31,7 @@ export function projectRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find glyphlab's package.json above ${__dirname}`);
+    if (parent === dir) throw new Error(`cannot find glyphlab's package.json above ${start}`);
     dir = parent;
   }
 }
