@@ -13,10 +13,14 @@ export {
   getBackendInfo,
   describeBackend,
   parseBackendName,
+  nativeKernelsParams,
+  nativeKernelsWarning,
+  warnWithoutNativeKernels,
   BACKEND_NAMES,
   type BackendName,
   type BackendInfo,
   type InitBackendOptions,
+  type NativeKernelsParams,
 } from './init';
 
 // wasm-kernels: the training kernels tfjs's wasm backend lacks

@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import { BackendError, ConfigError, errorMessage } from '../errors';
-import { loadNativeKernels, type NativeKernelsStatus } from './native-kernels';
+import { loadNativeKernels, nativeKernelsEnabled, type NativeKernelsStatus } from './native-kernels';
 import { guardWasmHeap } from './wasm-heap-guard';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -242,4 +242,63 @@ export function describeBackend(info: BackendInfo): string {
   features.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   if (info.native) features.push(info.native.loaded ? 'native AVX2/FMA products' : 'no native products');
   return `${info.name} (${features.join(', ')})`;
+}
+
+/**
+ * Whether glyphlab's native kernels computed a run, as the run records it in its params:
+ * `backend.native` is `'avx2-fma'` when they did and `'none'` when they did not, with
+ * `backend.native_reason` saying why (`glyphlab runs ls --where 'params.backend.native = "none"'`).
+ */
+export interface NativeKernelsParams {
+  'backend.native': 'avx2-fma' | 'none';
+  /** Why not, when `'none'`. */
+  'backend.native_reason'?: string;
+}
+
+/** Why the native kernels do not compute on `info`'s backend, or undefined when they do. */
+function nativeKernelsAbsence(info: BackendInfo | undefined): { reason: string; remedy?: string } | undefined {
+  if (info === undefined) return { reason: 'no backend was set up by initBackend', remedy: 'call initBackend() before training' };
+  if (info.native === undefined) return { reason: `the ${info.name} backend does not use them (they compute for wasm)` };
+  if (!info.native.loaded) return { reason: info.native.reason ?? 'unknown', remedy: info.native.remedy };
+  if (!nativeKernelsEnabled()) return { reason: 'turned off by setNativeKernelsEnabled(false)' };
+  return undefined;
+}
+
+/**
+ * The params a run records about the native kernels (see {@link NativeKernelsParams}).
+ *
+ * @example
+ * startRun(store, { params: { ...architecture, ...nativeKernelsParams(getBackendInfo()) } });
+ */
+export function nativeKernelsParams(info: BackendInfo | undefined): NativeKernelsParams {
+  const absence = nativeKernelsAbsence(info);
+  return absence ? { 'backend.native': 'none', 'backend.native_reason': absence.reason } : { 'backend.native': 'avx2-fma' };
+}
+
+/**
+ * The warning a training on the wasm backend without the native kernels gives: what is missing,
+ * why, what it costs and what would fix it. Undefined when they compute, on another backend
+ * (which never uses them), or before any backend is set up.
+ */
+export function nativeKernelsWarning(info: BackendInfo | undefined): string | undefined {
+  if (info === undefined || info.native === undefined) return undefined;
+  const absence = nativeKernelsAbsence(info);
+  if (absence === undefined) return undefined;
+  const fix = absence.remedy ? `; to use them, ${absence.remedy}` : '';
+  return `glyphlab: training without the native AVX2/FMA kernels (${absence.reason}): the wasm kernels run instead, 2-3x slower per epoch${fix}.`;
+}
+
+let warnedWithoutNative = false;
+
+/**
+ * Says once per process, through `warn`, that training runs without the native kernels (see
+ * {@link nativeKernelsWarning}); the run functions call it as a training starts, so the CLI
+ * prints it on stderr and a notebook shows it under the cell. Returns whether it warned now.
+ */
+export function warnWithoutNativeKernels(info: BackendInfo | undefined, warn: (line: string) => void = (line) => console.warn(line)): boolean {
+  const warning = nativeKernelsWarning(info);
+  if (warning === undefined || warnedWithoutNative) return false;
+  warnedWithoutNative = true;
+  warn(warning);
+  return true;
 }

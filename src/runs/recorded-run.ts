@@ -8,7 +8,7 @@
  */
 import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { getBackendInfo } from '../backend/index';
+import { getBackendInfo, nativeKernelsParams, warnWithoutNativeKernels } from '../backend/index';
 import { saveModel } from '../models/io';
 import { TrackerCallback } from '../tracker/callback';
 import { finishRun, resumeRun, runStatus, startRun, updateRunConfig } from '../tracker/record';
@@ -79,6 +79,10 @@ export interface RecordedRun {
 export async function openRecordedRun(options: RecordingOptions, settings: OpenRunSettings): Promise<RecordedRun> {
   const dbPath = options.dbPath ?? databasePath();
   const store = openStore(dbPath);
+  const backend = getBackendInfo();
+  // Whether the native kernels computed is recorded, and said once, since it decides the speed.
+  const params = { ...settings.params, ...nativeKernelsParams(backend) };
+  warnWithoutNativeKernels(backend);
   let runId: string;
   try {
     // Nothing is trained yet: a store another process holds locked is waited for (see write-backlog.ts).
@@ -86,18 +90,17 @@ export async function openRecordedRun(options: RecordingOptions, settings: OpenR
     if (resumeRunId !== undefined) {
       await whileLocked(store, `resume run ${resumeRunId}`, {}, () => {
         resumeRun(store, resumeRunId);
-        updateRunConfig(store, resumeRunId, settings.config, settings.params);
+        updateRunConfig(store, resumeRunId, settings.config, params);
       });
       runId = resumeRunId;
     } else {
-      const backend = getBackendInfo();
       runId = await whileLocked(store, 'start the run', {}, () =>
         startRun(store, {
           experiment: settings.experiment,
           name: settings.name,
           tags: [...settings.tags],
           config: settings.config,
-          params: settings.params,
+          params,
           backend: backend?.name,
           threads: backend?.threads,
           dataFingerprint: settings.dataFingerprint,

@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { getBackendInfo, nativeKernelsParams, warnWithoutNativeKernels } from '../backend/index';
 import { Callback, type Logs, type TrainBeginEvent, type TrainEndEvent } from '../training/callbacks';
 import { TrackerError, errorMessage } from '../errors';
 import { writeFileAtomic } from '../util/output-file';
@@ -130,6 +131,7 @@ export class TrackerCallback extends Callback {
       await whileLocked(store, `resume run ${resumeRunId}`, locked, () => resumeRun(store, resumeRunId));
       this.runId = resumeRunId;
     } else {
+      if (event.backend !== undefined) warnWithoutNativeKernels(getBackendInfo());
       this.runId = await whileLocked(store, 'start the run', locked, () =>
         startRun(store, {
           experiment: this.options.experiment,
@@ -141,6 +143,8 @@ export class TrackerCallback extends Callback {
             epochs: event.epochs,
             ...(event.parameterCount !== undefined ? { parameter_count: event.parameterCount } : {}),
             ...(event.stepsPerEpoch !== undefined ? { steps_per_epoch: event.stepsPerEpoch } : {}),
+            // The loop's backend is initBackend's: whether glyphlab's native kernels computed it.
+            ...(event.backend !== undefined ? nativeKernelsParams(getBackendInfo()) : {}),
           },
           backend: event.backend?.name,
           threads: event.backend?.threads,

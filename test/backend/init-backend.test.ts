@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, parseBackendName, describeBackend, getBackendInfo } from '../../src/backend/index';
+import {
+  initBackend, parseBackendName, describeBackend, getBackendInfo, nativeKernelsParams, nativeKernelsWarning, warnWithoutNativeKernels, type BackendInfo,
+} from '../../src/backend/index';
 import { BackendError, ConfigError } from '../../src/errors';
 
 const root = join(__dirname, '..', '..');
@@ -90,5 +92,39 @@ describe('initBackend', () => {
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `expected one line, got:\n${result.stderr}`);
     assert.match(lines[0] ?? '', /^glyphlab backend: backend 'tensorflow' is not available: .*tfjs-node-gpu/);
+  });
+});
+
+describe('what a run records and says of the native kernels', () => {
+  const wasm = (native: BackendInfo['native']): BackendInfo => ({
+    name: 'wasm', tfjsBackend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', threads: 1, simd: true, addedKernels: [], native, tfjsVersion: '4.22.0', skipped: [],
+  });
+  const notBuilt = wasm({ loaded: false, reason: 'not built (/x/glyphlab_kernels.node is missing)', remedy: 'run `npm run build:native`' });
+
+  test('params: avx2-fma when they compute; none with the reason on wasm without them, on other backends and before any backend', () => {
+    assert.deepEqual(nativeKernelsParams(wasm({ loaded: true, path: '/x/glyphlab_kernels.node' })), { 'backend.native': 'avx2-fma' });
+    assert.deepEqual(nativeKernelsParams(notBuilt), { 'backend.native': 'none', 'backend.native_reason': 'not built (/x/glyphlab_kernels.node is missing)' });
+    const cpu: BackendInfo = { ...wasm(undefined), name: 'cpu', tfjsBackend: 'cpu', simd: undefined };
+    assert.deepEqual(nativeKernelsParams(cpu), { 'backend.native': 'none', 'backend.native_reason': 'the cpu backend does not use them (they compute for wasm)' });
+    assert.equal(nativeKernelsParams(undefined)['backend.native'], 'none');
+  });
+
+  test('the warning names the reason, the cost and the remedy; none where they compute or cannot apply', () => {
+    assert.equal(
+      nativeKernelsWarning(notBuilt),
+      'glyphlab: training without the native AVX2/FMA kernels (not built (/x/glyphlab_kernels.node is missing)): the wasm kernels run instead, 2-3x slower per epoch; to use them, run `npm run build:native`.',
+    );
+    assert.match(nativeKernelsWarning(wasm({ loaded: false, reason: 'this CPU lacks AVX2 or FMA' })) ?? '', /\(this CPU lacks AVX2 or FMA\): the wasm kernels run instead, 2-3x slower per epoch\.$/);
+    assert.equal(nativeKernelsWarning(wasm({ loaded: true })), undefined);
+    assert.equal(nativeKernelsWarning({ ...wasm(undefined), name: 'cpu' }), undefined);
+    assert.equal(nativeKernelsWarning(undefined), undefined);
+  });
+
+  test('warnWithoutNativeKernels says it once per process', () => {
+    const lines: string[] = [];
+    assert.equal(warnWithoutNativeKernels(wasm({ loaded: true }), (line) => lines.push(line)), false, 'nothing to say while they compute');
+    assert.equal(warnWithoutNativeKernels(notBuilt, (line) => lines.push(line)), true);
+    assert.equal(warnWithoutNativeKernels(notBuilt, (line) => lines.push(line)), false);
+    assert.deepEqual(lines, [nativeKernelsWarning(notBuilt)]);
   });
 });
