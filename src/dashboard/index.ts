@@ -24,6 +24,9 @@ export {
 // curves: metric curves of runs, point by point (per step and per epoch), from the store
 export { readMetricCurves, type ReadMetricCurvesOptions } from './curves';
 
+// misreads: a run's misread images, from its eval report
+export { readRunMisreads, type ReadRunMisreadsOptions, type RunMisreads } from './misreads';
+
 // figures: the comparison's figures
 export {
   dashboardFigures,

@@ -41,6 +41,9 @@ export {
   type MetricCurveFigureOptions,
 } from './curve-charts';
 
+// misread-charts: a run's misread images with the truth and the reading, differences marked
+export { misreadGalleryHtml, markedDifferenceHtml, imageFileDataUri, type MisreadSample, type MisreadGalleryOptions } from './misread-charts';
+
 // classification-charts: confusion heatmaps, per-class accuracy, curves, sample grids
 export {
   confusionHeatmapFigure,

@@ -2,10 +2,8 @@
  * Charts and tables of a training run for notebooks: the learning curve (redrawn live during
  * training) and a gallery of misread images.
  */
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import type { FigureSpec } from '../types';
-import { escapeHtml } from './html';
+import { misreadGalleryHtml } from './misread-charts';
 
 /** Options of {@link trainingCurveFigure}. */
 export interface TrainingCurveOptions {
@@ -48,18 +46,14 @@ export interface Misread {
   predicted: string;
 }
 
-/** An HTML table of misread images (inlined as data URIs), truth and reading. */
+/**
+ * An HTML table of misread images (inlined, each file read within a size limit), truth and
+ * reading with the differing characters marked: {@link misreadGalleryHtml} of a training
+ * result's `errors`, at most `max` (defaults to 12).
+ */
 export function misreadTableHtml(errors: readonly Misread[], options: { max?: number } = {}): string {
-  const rows = errors.slice(0, options.max ?? 12).map((e) => {
-    let image = '(image missing)';
-    try {
-      const mime = extname(e.path).toLowerCase() === '.jpg' || extname(e.path).toLowerCase() === '.jpeg' ? 'image/jpeg' : 'image/png';
-      image = `<img src="data:${mime};base64,${readFileSync(e.path).toString('base64')}" style="height: 40px" alt="${escapeHtml(e.truth)}">`;
-    } catch {
-      // A moved data folder leaves the table readable without its pictures.
-    }
-    return `<tr><td>${image}</td><td><code>${escapeHtml(e.truth)}</code></td><td><code>${escapeHtml(e.predicted || '(nothing)')}</code></td></tr>`;
-  });
-  if (rows.length === 0) return '<p>No misread images.</p>';
-  return `<table><thead><tr><th>image</th><th>truth</th><th>read</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return misreadGalleryHtml(
+    errors.map((e) => ({ path: e.path, truth: e.truth, read: e.predicted })),
+    { maxImages: options.max ?? 12, total: errors.length },
+  );
 }

@@ -1,12 +1,18 @@
 /**
  * A real experiment database for dashboard tests: runs recorded through the store API the way
- * training records them (params, per-epoch metrics, test metrics, an eval-report artifact).
+ * training records them (params, a loss per gradient step, per-epoch metrics, test metrics, an
+ * eval-report artifact whose misreads point at real rendered images).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderEquation } from '../../src/data/equations/synth-render';
+import { encodePng } from '../../src/image/png';
+import { createRng } from '../../src/util/rng';
 import { EVAL_REPORT_KIND, evalReportFromMetrics, writeEvalReport } from '../../src/runs/eval-report';
 import { sequenceMetrics } from '../../src/metrics/sequence';
 import { closeStore, openStore } from '../../src/tracker/store';
-import { addArtifact, finishRun, logMetrics, startRun } from '../../src/tracker/record';
+import { addArtifact, finishRun, logMetricPoints, logMetrics, startRun } from '../../src/tracker/record';
+import { getRun } from '../../src/tracker/query';
 
 /** What {@link fillDashboardDb} recorded. */
 export interface DashboardFixture {
@@ -17,6 +23,9 @@ export interface DashboardFixture {
   /** Test-set truths and predictions of each model, as evaluated. */
   evaluations: Record<'vgg' | 'crnn', { truths: string[]; predictions: string[] }>;
 }
+
+/** Gradient steps per epoch of the fixture's runs, each recording `batch_loss`. */
+export const FIXTURE_STEPS_PER_EPOCH = 25;
 
 const TRUTHS = ['1+2*3=7', '(1+2)*3=9', '9-(7-4)=6', '7+8*2=23', '(1-8)*4=-28', '4*5-6=14', '2+2+2=6', '(9-1)*9=72'];
 
@@ -34,18 +43,37 @@ export async function fillDashboardDb(file: string, artifactDir: string, experim
         experiment,
         name: model === 'crnn' ? 'custom' : 'vgg19',
         config: { model, lr: model === 'crnn' ? 5e-4 : 1e-3, batchSize: 64 },
-        params: { parameter_count: parameterCount, epochs: accuracies.length },
+        params: { parameter_count: parameterCount, epochs: accuracies.length, steps_per_epoch: FIXTURE_STEPS_PER_EPOCH },
         git: false,
         heartbeat: false,
       });
+      // As the tracker records them: a loss per gradient step (seeded noise, a spike now and then), 2 s apart.
+      const started = Date.parse(getRun(store, runId).startedAt);
+      const rng = createRng(`${key}-steps`);
+      const stepPoints = Array.from({ length: accuracies.length * FIXTURE_STEPS_PER_EPOCH }, (_, step) => ({
+        key: 'batch_loss',
+        value: 4 * Math.exp(-step / (model === 'crnn' ? 20 : 40)) * (1 + 0.3 * rng.next()) + (step % 17 === 5 ? 1 : 0) + 0.02,
+        step,
+        epoch: Math.floor(step / FIXTURE_STEPS_PER_EPOCH),
+        context: 'batch',
+        wallTime: started + (step + 1) * 2000,
+      }));
+      logMetricPoints(store, runId, stepPoints);
       accuracies.forEach((acc, epoch) =>
         logMetrics(store, runId, { loss: 3 * (1 - acc) + 0.1, val_loss: 3.2 * (1 - acc) + 0.15, val_accuracy: acc, val_cer: (1 - acc) / 10 }, { step: epoch, epoch }),
       );
       const { truths, predictions } = evaluations[key];
       const metrics = sequenceMetrics(truths, predictions);
       logMetrics(store, runId, { test_accuracy: metrics.accuracy, test_cer: metrics.characterErrorRate }, { step: accuracies.length - 1, epoch: accuracies.length - 1, context: 'test' });
-      // As training writes it (src/runs/equation-run.ts): the report plus misread samples.
-      const errors = truths.flatMap((truth, i) => (predictions[i] === truth ? [] : [{ path: `test/${i}.png`, truth, predicted: predictions[i] }]));
+      // As training writes it (src/runs/equation-run.ts): the report plus misread samples, with the absolute paths of their images.
+      const imageDir = join(artifactDir, `${key}-images`);
+      mkdirSync(imageDir, { recursive: true });
+      const errors = truths.flatMap((truth, i) => {
+        if (predictions[i] === truth) return [];
+        const path = join(imageDir, `${i}.png`);
+        writeFileSync(path, encodePng(renderEquation(truth, createRng(`${key}-${i}`), { width: 200, height: 48 })));
+        return [{ path, truth, predicted: predictions[i] }];
+      });
       const reportPath = writeEvalReport(join(artifactDir, `${key}-eval-report.json`), { ...evalReportFromMetrics(metrics), errors } as ReturnType<typeof evalReportFromMetrics>);
       await addArtifact(store, runId, { path: reportPath, kind: EVAL_REPORT_KIND });
       finishRun(store, runId);
