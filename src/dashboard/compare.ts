@@ -7,10 +7,16 @@
  */
 import { ConfigError, errorMessage } from '../errors';
 import type { ConfusionPair, LengthAccuracy } from '../metrics/sequence';
-import { type RunRecord, getMetricHistory, getRun, listRuns } from '../tracker/query';
+import { type RunRecord, getRun, listRuns } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
 import { type RunFilter, parseWhere } from '../tracker/where';
 import { EVAL_REPORT_KIND, readEvalReport } from '../runs/eval-report';
+import type { MetricCurve } from '../viz/curve-charts';
+import type { ParamMetricPoint } from '../viz/param-charts';
+import { readMetricCurves } from './curves';
+import { type RunMisreads, readRunMisreads } from './misreads';
+import { differingParams, paramMetricPoints } from './params';
+import { requireRuns, runLabel } from './run-lookup';
 
 /** Options of {@link buildComparison}. */
 export interface BuildComparisonOptions {
@@ -24,6 +30,10 @@ export interface BuildComparisonOptions {
   limit?: number;
   /** Confusion pairs kept per run. Defaults to 10. */
   topConfusions?: number;
+  /** Misread images kept per run (from its eval report). Defaults to 12. */
+  misreadsPerRun?: number;
+  /** Params drawn against the comparison's metric, at most; the other params that differ are named. Defaults to 6. */
+  maxSweeps?: number;
 }
 
 /** One compared run: the table's numbers. `null` where the run did not record the value. */
@@ -85,6 +95,14 @@ export interface BestRunSummary {
   value: number;
 }
 
+/** One param against a metric, one point per run. */
+export interface ParamSweep {
+  param: string;
+  /** `'test_accuracy'` when any run has it, else `'val_accuracy'` (each run's best). */
+  metric: string;
+  points: ParamMetricPoint[];
+}
+
 /** Everything the dashboard shows, as plain data. */
 export interface Comparison {
   generatedAt: string;
@@ -95,16 +113,27 @@ export interface Comparison {
   matched: number;
   runs: DashboardRun[];
   curves: { accuracy: CurveSeries[]; loss: CurveSeries[] };
+  /**
+   * Every point of the curves the dashboard draws ({@link COMPARISON_CURVE_KEYS}: losses and the
+   * learning rate per step and per epoch, accuracies per epoch), run by run: what `metricCurveFigure` takes.
+   */
+  metricCurves: MetricCurve[];
   /** The comparison table, one row per run, with readable column names (for HTML and DataFrames). */
   table: Record<string, string | number | null>[];
   byLength: RunLengthAccuracy[];
   confusions: RunConfusions[];
+  /** Each run's misread images (the first `misreadsPerRun`), for runs with an eval report. */
+  misreads: RunMisreads[];
+  /** The params the runs differ in (numeric first, at most `maxSweeps`), each against the comparison's metric. */
+  sweeps: ParamSweep[];
+  /** Params the runs also differ in, not drawn (beyond `maxSweeps`). */
+  sweepsLeftOut: string[];
   best: BestRunSummary | null;
   /** What could not be shown and why (missing or unreadable eval reports, runs left out). */
   warnings: string[];
 }
 
-/** The epoch-curve metric keys: [key, split, chart]. */
+/** The epoch-curve metric keys of {@link Comparison.curves}: [key, split, chart]. */
 const CURVE_KEYS: readonly [string, 'train' | 'val', 'accuracy' | 'loss'][] = [
   ['accuracy', 'train', 'accuracy'],
   ['val_accuracy', 'val', 'accuracy'],
@@ -112,13 +141,10 @@ const CURVE_KEYS: readonly [string, 'train' | 'val', 'accuracy' | 'loss'][] = [
   ['val_loss', 'val', 'loss'],
 ];
 
-const finiteOrNull = (value: number | undefined): number | null => (value !== undefined && Number.isFinite(value) ? value : null);
+/** The metric keys the dashboard draws as curves: per-epoch accuracies and losses, the loss per step, the learning rate. */
+export const COMPARISON_CURVE_KEYS: readonly string[] = ['batch_loss', 'loss', 'val_loss', 'accuracy', 'val_accuracy', 'batch_lr', 'lr'];
 
-/** A run's short unique label for legends and tables: its name (or model) and the id's random suffix, e.g. `custom · 3f9a2c`. */
-export function runLabel(run: Pick<RunRecord, 'id' | 'name' | 'params'>): string {
-  const model = typeof run.params.model === 'string' ? run.params.model : null;
-  return `${run.name ?? model ?? 'run'} · ${run.id.slice(-6)}`;
-}
+const finiteOrNull = (value: number | undefined): number | null => (value !== undefined && Number.isFinite(value) ? value : null);
 
 function toDashboardRun(run: RunRecord, epochs: number): DashboardRun {
   const parameterCount = run.params.parameter_count;
@@ -150,43 +176,45 @@ function selectRuns(store: TrackerStore, options: BuildComparisonOptions, warnin
   if (ids.length === 0) return listRuns(store, { experiment: options.experiment, where: filters.length ? { and: filters } : undefined });
 
   const idFilter: RunFilter = { field: 'id', op: 'in', value: [...ids] };
-  const known = new Set(listRuns(store, { where: idFilter, details: false }).map((r) => r.id));
-  const unknown = ids.filter((id) => !known.has(id));
-  if (unknown.length > 0) {
-    throw new ConfigError(`no run ${unknown.map((id) => JSON.stringify(id)).join(', ')} in ${store.file}; list runs with \`glyphlab runs ls\``);
-  }
+  requireRuns(store, ids);
   const found = new Map(listRuns(store, { experiment: options.experiment, where: { and: [idFilter, ...filters] } }).map((r) => [r.id, r]));
   const excluded = ids.filter((id) => !found.has(id));
   if (excluded.length > 0) warnings.push(`runs ${excluded.join(', ')} were asked for by id but do not match the experiment or filter, so they are left out`);
   return ids.map((id) => found.get(id)).filter((r): r is RunRecord => r !== undefined);
 }
 
-/** One curve per run and metric key: the last value recorded for each epoch, epochs ascending. */
-function buildCurves(store: TrackerStore, runs: readonly DashboardRun[]): { curves: Comparison['curves']; epochsByRun: Map<string, number> } {
+/**
+ * The comparison's curves, read once: every point of {@link COMPARISON_CURVE_KEYS}, and from
+ * them the per-epoch series of {@link Comparison.curves} (epochs from 0, as recorded) and each
+ * run's count of epochs.
+ */
+function buildCurves(store: TrackerStore, runs: readonly DashboardRun[]): { curves: Comparison['curves']; metricCurves: MetricCurve[]; epochsByRun: Map<string, number> } {
   const curves: Comparison['curves'] = { accuracy: [], loss: [] };
+  const metricCurves = readMetricCurves(store, runs.map((r) => r.id), { keys: COMPARISON_CURVE_KEYS });
   const epochsByRun = new Map<string, number>();
-  if (runs.length === 0) return { curves, epochsByRun };
-  const points = getMetricHistory(store, runs.map((r) => r.id), CURVE_KEYS.map(([key]) => key));
-  const byRunKey = new Map<string, Map<number, number>>();
-  for (const point of points) {
-    const mapKey = `${point.runId}\u0000${point.key}`;
-    let perEpoch = byRunKey.get(mapKey);
-    if (!perEpoch) byRunKey.set(mapKey, (perEpoch = new Map()));
-    // Points come ordered by step: a resumed run's later value for an epoch wins.
-    perEpoch.set(point.epoch ?? point.step, point.value);
+  for (const [key, split, chart] of CURVE_KEYS) {
+    for (const curve of metricCurves) {
+      if (curve.key !== key || curve.per !== 'epoch') continue;
+      curves[chart].push({ runId: curve.runId, label: curve.label, key, split, epochs: curve.epochs.map((e) => e - 1), values: curve.values.map((v) => v ?? NaN) });
+    }
   }
   for (const run of runs) {
-    const epochs = new Set<number>();
-    for (const [key, split, chart] of CURVE_KEYS) {
-      const perEpoch = byRunKey.get(`${run.id}\u0000${key}`);
-      if (!perEpoch) continue;
-      const sorted = [...perEpoch].sort((a, b) => a[0] - b[0]);
-      sorted.forEach(([epoch]) => epochs.add(epoch));
-      curves[chart].push({ runId: run.id, label: run.label, key, split, epochs: sorted.map(([e]) => e), values: sorted.map(([, v]) => v) });
-    }
+    const epochs = new Set(metricCurves.filter((c) => c.runId === run.id && c.per === 'epoch' && CURVE_KEYS.some(([key]) => key === c.key)).flatMap((c) => c.epochs));
     epochsByRun.set(run.id, epochs.size);
   }
-  return { curves, epochsByRun };
+  // Runs in the order of the comparison, then keys in CURVE_KEYS order, as before.
+  const order = new Map(runs.map((r, i) => [r.id, i]));
+  for (const chart of ['accuracy', 'loss'] as const) curves[chart].sort((a, b) => (order.get(a.runId) ?? 0) - (order.get(b.runId) ?? 0));
+  return { curves, metricCurves, epochsByRun };
+}
+
+/** Each differing param (at most `max`) against the comparison's metric; the rest named. */
+function buildSweeps(records: readonly RunRecord[], metric: string, max: number): { sweeps: ParamSweep[]; sweepsLeftOut: string[] } {
+  const params = differingParams(records);
+  return {
+    sweeps: params.slice(0, max).map((param) => ({ param, metric, points: paramMetricPoints(records, param, metric, { summary: 'best' }) })),
+    sweepsLeftOut: params.slice(max),
+  };
 }
 
 function pickBest(runs: readonly DashboardRun[]): BestRunSummary | null {
@@ -227,8 +255,12 @@ export function comparisonTableRows(runs: readonly DashboardRun[]): Record<strin
 export function buildComparison(store: TrackerStore, options: BuildComparisonOptions = {}): Comparison {
   const limit = options.limit ?? 30;
   const topConfusions = options.topConfusions ?? 10;
+  const misreadsPerRun = options.misreadsPerRun ?? 12;
+  const maxSweeps = options.maxSweeps ?? 6;
   if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`limit ${limit} is not valid: expected a whole number >= 1`);
-  if (!Number.isInteger(topConfusions) || topConfusions < 0) throw new ConfigError(`topConfusions ${topConfusions} is not valid: expected a whole number >= 0`);
+  for (const [name, value] of [['topConfusions', topConfusions], ['misreadsPerRun', misreadsPerRun], ['maxSweeps', maxSweeps]] as const) {
+    if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} ${value} is not valid: expected a whole number >= 0`);
+  }
   const warnings: string[] = [];
   const matched = selectRuns(store, options, warnings);
   const records = matched.slice(0, limit);
@@ -236,11 +268,12 @@ export function buildComparison(store: TrackerStore, options: BuildComparisonOpt
     warnings.push(`${matched.length} runs match; showing the ${limit} newest (left out: ${matched.slice(limit).map((r) => r.id).join(', ')}). Narrow the selection with --where or --ids.`);
   }
   const provisional = records.map((r) => toDashboardRun(r, 0));
-  const { curves, epochsByRun } = buildCurves(store, provisional);
+  const { curves, metricCurves, epochsByRun } = buildCurves(store, provisional);
   const runs = records.map((r) => toDashboardRun(r, epochsByRun.get(r.id) ?? 0));
 
   const byLength: RunLengthAccuracy[] = [];
   const confusions: RunConfusions[] = [];
+  const misreads: RunMisreads[] = [];
   const withoutReport: string[] = [];
   for (const run of runs) {
     const artifact = getRun(store, run.id).artifacts.filter((a) => a.kind === EVAL_REPORT_KIND).pop();
@@ -256,10 +289,17 @@ export function buildComparison(store: TrackerStore, options: BuildComparisonOpt
     } catch (error) {
       warnings.push(`run ${run.id}: ${errorMessage(error)}; its accuracy per length and confusions are not shown`);
     }
+    try {
+      const found = readRunMisreads(store, run.id, { limit: misreadsPerRun });
+      if (found) misreads.push(found);
+    } catch (error) {
+      warnings.push(`run ${run.id}: ${errorMessage(error)}; its misread images are not shown`);
+    }
   }
   if (withoutReport.length > 0) {
     warnings.push(`${withoutReport.length === 1 ? 'run' : 'runs'} ${withoutReport.join(', ')} recorded no ${EVAL_REPORT_KIND} artifact: no accuracy per length or confusions for ${withoutReport.length === 1 ? 'it' : 'them'}`);
   }
+  const best = pickBest(runs);
   const selection: Comparison['selection'] = {};
   if (options.experiment !== undefined) selection.experiment = options.experiment;
   if (options.where !== undefined) selection.where = typeof options.where === 'string' ? options.where : JSON.stringify(options.where);
@@ -271,10 +311,13 @@ export function buildComparison(store: TrackerStore, options: BuildComparisonOpt
     matched: matched.length,
     runs,
     curves,
+    metricCurves,
     table: comparisonTableRows(runs),
     byLength,
     confusions,
-    best: pickBest(runs),
+    misreads,
+    ...buildSweeps(records, best?.metric ?? 'val_accuracy', maxSweeps),
+    best,
     warnings,
   };
 }

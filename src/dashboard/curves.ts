@@ -4,11 +4,10 @@
  * step, epoch and wall-clock minutes it was recorded at, ready for `metricCurveFigure` (viz/).
  * The static dashboard, notebook 04 and `glyphlab ui` all read curves here.
  */
-import { ConfigError } from '../errors';
-import { type MetricPoint, type RunRecord, getMetricHistory, listRuns } from '../tracker/query';
+import { type MetricPoint, type RunRecord, getMetricHistory } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
 import type { MetricCurve } from '../viz/curve-charts';
-import { runLabel } from './compare';
+import { requireRuns, runLabel } from './run-lookup';
 
 /** Options of {@link readMetricCurves}. */
 export interface ReadMetricCurvesOptions {
@@ -101,10 +100,8 @@ function toCurve(run: RunRecord, key: string, points: readonly MetricPoint[], la
  * metricCurveFigure(curves, { x: 'step', smoothing: 0.6 });
  */
 export function readMetricCurves(store: TrackerStore, runIds: readonly string[], options: ReadMetricCurvesOptions = {}): MetricCurve[] {
-  if (runIds.length === 0) return [];
-  const found = new Map(listRuns(store, { where: { field: 'id', op: 'in', value: [...runIds] } }).map((r) => [r.id, r]));
-  const unknown = runIds.filter((id) => !found.has(id));
-  if (unknown.length > 0) throw new ConfigError(`no run ${unknown.map((id) => JSON.stringify(id)).join(', ')} in ${store.file}; list runs with \`glyphlab runs ls\``);
+  const runs = requireRuns(store, runIds);
+  if (runs.length === 0) return [];
   const keys = options.keys ? [...options.keys] : undefined;
   if (keys && keys.length === 0) return [];
   const points = getMetricHistory(store, runIds, keys);
@@ -116,9 +113,8 @@ export function readMetricCurves(store: TrackerStore, runIds: readonly string[],
     list.push(point);
   }
   const curves: MetricCurve[] = [];
-  for (const runId of new Set(runIds)) {
-    const run = found.get(runId) as RunRecord;
-    const runPoints = byRun.get(runId) ?? [];
+  for (const run of runs) {
+    const runPoints = byRun.get(run.id) ?? [];
     const byKey = new Map<string, MetricPoint[]>();
     for (const point of runPoints) {
       let list = byKey.get(point.key);

@@ -1,54 +1,70 @@
 /**
- * Plotly figure specs of a {@link Comparison}: pure functions from its plain data. Each run
- * keeps one colour across every chart; training curves are dashed, validation curves solid.
+ * Plotly figure specs of a {@link Comparison}: pure functions from its plain data, drawn by the
+ * figure builders of viz/ that `glyphlab ui` uses too. Each run keeps one colour across every
+ * chart; a legend or title names a line style only where that style is drawn.
  */
 import type { FigureSpec } from '../types';
 import type { Comparison } from './compare';
 import { percent } from '../util/format';
-
-/** Plotly's default colour cycle, so a run's colour is stable across charts. */
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+import { runColorMap, sortCategories } from '../viz/axes';
+import { type MetricCurve, metricCurveFigure } from '../viz/curve-charts';
+import { paramMetricFigure } from '../viz/param-charts';
 
 /** The colour of each run, by id, in the comparison's run order. */
 export function runColors(comparison: Comparison): Map<string, string> {
-  return new Map(comparison.runs.map((run, i) => [run.id, PALETTE[i % PALETTE.length] as string]));
+  return runColorMap(comparison.runs.map((run) => run.id));
 }
 
-/** The figures of a comparison; `null` where no run has the data. */
+/** The figures of a comparison; `null` (or an empty list) where no run has the data. */
 export interface DashboardFigures {
+  /** The loss of every gradient step (smoothed over the faint raw line) with the validation loss, against steps. */
+  stepLoss: FigureSpec | null;
+  /** The learning rate, per step where recorded so, else per epoch. */
+  learningRate: FigureSpec | null;
   accuracyCurves: FigureSpec | null;
   lossCurves: FigureSpec | null;
   testAccuracy: FigureSpec | null;
   lengthAccuracy: FigureSpec | null;
   confusions: FigureSpec | null;
+  /** One figure per param the runs differ in, against the comparison's metric. */
+  sweeps: FigureSpec[];
 }
 
-/** Overlaid per-epoch curves of every run: `'accuracy'` (train and validation) or `'loss'`. */
+/** The comparison's curves of `keys`, in key order then run order (the first key drawn solid). */
+function curvesOf(comparison: Comparison, keys: readonly string[], per?: MetricCurve['per']): MetricCurve[] {
+  return keys.flatMap((key) => comparison.metricCurves.filter((c) => c.key === key && (per === undefined || c.per === per)));
+}
+
+/**
+ * Overlaid per-epoch curves of every run, epochs numbered from 1: `'accuracy'` (validation solid,
+ * training dashed where recorded) or `'loss'`; readable epoch ticks however long the runs, a log
+ * axis where the losses span decades.
+ */
 export function comparisonCurveFigure(comparison: Comparison, chart: 'accuracy' | 'loss'): FigureSpec | null {
-  const series = comparison.curves[chart];
-  if (series.length === 0) return null;
-  const colors = runColors(comparison);
-  return {
-    data: series.map((s) => ({
-      type: 'scatter',
-      mode: s.epochs.length > 1 ? 'lines+markers' : 'markers',
-      name: `${s.label} ${s.split}`,
-      legendgroup: s.runId,
-      // Epochs are recorded from 0; charts, the CLI and the notebooks number them from 1.
-      x: s.epochs.map((epoch) => epoch + 1),
-      // JSON has no NaN: a diverged loss becomes a gap in the line.
-      y: s.values.map((v) => (Number.isFinite(v) ? v : null)),
-      line: { color: colors.get(s.runId), dash: s.split === 'train' ? 'dash' : 'solid' },
-      marker: { color: colors.get(s.runId), size: 5 },
-    })),
-    layout: {
-      title: { text: chart === 'accuracy' ? 'Accuracy per epoch (solid: validation, dashed: training)' : 'Loss per epoch (solid: validation, dashed: training)' },
-      xaxis: { title: { text: 'epoch' }, dtick: 1 },
-      yaxis: chart === 'accuracy' ? { title: { text: 'exact-match accuracy' }, range: [0, 1.02] } : { title: { text: 'CTC loss' }, rangemode: 'tozero' },
-      legend: { orientation: 'h', y: -0.25 },
-      margin: { t: 50, b: 40 },
-    },
-  };
+  const curves = curvesOf(comparison, chart === 'accuracy' ? ['val_accuracy', 'accuracy'] : ['val_loss', 'loss'], 'epoch');
+  if (curves.length === 0) return null;
+  const figure = metricCurveFigure(curves, {
+    x: 'epoch',
+    colors: runColors(comparison),
+    title: chart === 'accuracy' ? 'Accuracy per epoch' : 'Loss per epoch',
+    yTitle: chart === 'accuracy' ? 'exact-match accuracy' : 'CTC loss',
+  });
+  if (chart === 'accuracy') figure.layout.yaxis = { ...(figure.layout.yaxis as Record<string, unknown>), range: [0, 1.02], tickformat: '.0%' };
+  return figure;
+}
+
+/** The loss of every gradient step, smoothed, with the validation loss at each epoch's last step; null when no run recorded per-step losses. */
+export function stepLossFigure(comparison: Comparison): FigureSpec | null {
+  if (!comparison.metricCurves.some((c) => c.key === 'batch_loss')) return null;
+  return metricCurveFigure(curvesOf(comparison, ['batch_loss', 'val_loss']), { colors: runColors(comparison), title: 'Loss per step', yTitle: 'CTC loss' });
+}
+
+/** The learning rate: per step (`batch_lr`) where recorded so, else per epoch (`lr`); null when no run recorded one. */
+export function learningRateFigure(comparison: Comparison): FigureSpec | null {
+  const perStep = curvesOf(comparison, ['batch_lr']);
+  const curves = perStep.length > 0 ? perStep : curvesOf(comparison, ['lr']);
+  if (curves.length === 0) return null;
+  return metricCurveFigure(curves, { colors: runColors(comparison), smoothing: 0, title: perStep.length > 0 ? 'Learning rate per step' : 'Learning rate per epoch', yTitle: 'learning rate' });
 }
 
 /** Bar chart of each run's test accuracy (best validation accuracy where a run has no test result). */
@@ -72,31 +88,43 @@ export function testAccuracyFigure(comparison: Comparison): FigureSpec | null {
     layout: {
       title: { text: 'Test accuracy by run ("val": no test result, best validation)' },
       xaxis: { type: 'category', title: { text: 'run' } },
-      yaxis: { title: { text: 'exact-match accuracy' }, range: [0, 1.02] },
+      yaxis: { title: { text: 'exact-match accuracy' }, range: [0, 1.02], tickformat: '.0%' },
       margin: { t: 50 },
     },
   };
 }
 
-/** Grouped bars: exact-match accuracy per label length, one colour per run. */
+/** The label lengths of every run, in numeric order: the columns of the per-length chart and table. */
+export function labelLengths(comparison: Comparison): string[] {
+  return sortCategories(comparison.byLength.flatMap((run) => run.byLength.map((l) => String(l.length))));
+}
+
+/** Grouped bars: exact-match accuracy per label length (in numeric order), one colour per run. */
 export function lengthAccuracyFigure(comparison: Comparison): FigureSpec | null {
   if (comparison.byLength.length === 0) return null;
   const colors = runColors(comparison);
+  const lengths = labelLengths(comparison);
   return {
-    data: comparison.byLength.map((run) => ({
-      type: 'bar',
-      name: run.label,
-      x: run.byLength.map((l) => String(l.length)),
-      y: run.byLength.map((l) => l.accuracy),
-      text: run.byLength.map((l) => `${l.correct}/${l.samples}`),
-      textposition: 'auto',
-      marker: { color: colors.get(run.runId) },
-    })),
+    data: comparison.byLength.map((run) => {
+      const byLength = new Map(run.byLength.map((l) => [String(l.length), l]));
+      return {
+        type: 'bar',
+        name: run.label,
+        x: lengths,
+        y: lengths.map((length) => byLength.get(length)?.accuracy ?? null),
+        text: lengths.map((length) => {
+          const l = byLength.get(length);
+          return l ? `${l.correct}/${l.samples}` : '';
+        }),
+        textposition: 'auto',
+        marker: { color: colors.get(run.runId) },
+      };
+    }),
     layout: {
       title: { text: 'Accuracy per label length (correct/samples on the bars)' },
       barmode: 'group',
-      xaxis: { type: 'category', title: { text: 'label length (characters)' } },
-      yaxis: { title: { text: 'exact-match accuracy' }, range: [0, 1.02] },
+      xaxis: { type: 'category', categoryorder: 'array', categoryarray: lengths, title: { text: 'label length (characters)' } },
+      yaxis: { title: { text: 'exact-match accuracy' }, range: [0, 1.02], tickformat: '.0%' },
       legend: { orientation: 'h', y: -0.25 },
       margin: { t: 50, b: 40 },
     },
@@ -108,14 +136,19 @@ export function confusionLabel(pair: { truth: string; predicted: string }): stri
   return `${pair.truth === '' ? '∅' : pair.truth}→${pair.predicted === '' ? '∅' : pair.predicted}`;
 }
 
+/** Every confusion pair of every run with its count over all runs, most frequent first (ties by label). */
+export function confusionTotals(comparison: Comparison): [label: string, count: number][] {
+  const totals = new Map<string, number>();
+  for (const run of comparison.confusions) for (const pair of run.confusions) totals.set(confusionLabel(pair), (totals.get(confusionLabel(pair)) ?? 0) + pair.count);
+  return [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
 /** Grouped horizontal bars of the most frequent confusions over all runs, counted per run. */
 export function confusionFigure(comparison: Comparison): FigureSpec | null {
   const withPairs = comparison.confusions.filter((c) => c.confusions.length > 0);
   if (withPairs.length === 0) return null;
-  const totals = new Map<string, number>();
-  for (const run of withPairs) for (const pair of run.confusions) totals.set(confusionLabel(pair), (totals.get(confusionLabel(pair)) ?? 0) + pair.count);
   // Most frequent at the top: plotly draws the first category of a horizontal bar at the bottom.
-  const labels = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([label]) => label).reverse();
+  const labels = confusionTotals(comparison).map(([label]) => label).reverse();
   const colors = runColors(comparison);
   const maxCount = Math.max(...withPairs.flatMap((run) => run.confusions.map((p) => p.count)));
   return {
@@ -136,13 +169,24 @@ export function confusionFigure(comparison: Comparison): FigureSpec | null {
   };
 }
 
+/** One figure per param the runs differ in, against the comparison's metric; a param fewer than two runs recorded with the metric is left out. */
+export function sweepFigures(comparison: Comparison): FigureSpec[] {
+  const colors = runColors(comparison);
+  return comparison.sweeps
+    .filter((sweep) => sweep.points.filter((p) => p.param !== null && p.value !== null).length >= 2)
+    .map((sweep) => paramMetricFigure(sweep.points, { param: sweep.param, metric: sweep.metric, colors }));
+}
+
 /** Every figure of the dashboard. */
 export function dashboardFigures(comparison: Comparison): DashboardFigures {
   return {
+    stepLoss: stepLossFigure(comparison),
+    learningRate: learningRateFigure(comparison),
     accuracyCurves: comparisonCurveFigure(comparison, 'accuracy'),
     lossCurves: comparisonCurveFigure(comparison, 'loss'),
     testAccuracy: testAccuracyFigure(comparison),
     lengthAccuracy: lengthAccuracyFigure(comparison),
     confusions: confusionFigure(comparison),
+    sweeps: sweepFigures(comparison),
   };
 }

@@ -8,8 +8,9 @@ import { escapeHtml } from '../viz/html';
 import { figureHtml, plotlyScriptTag } from '../viz/plotly-html';
 import type { FigureSpec } from '../types';
 import type { Comparison } from './compare';
-import { confusionLabel, dashboardFigures } from './figures';
+import { confusionLabel, confusionTotals, dashboardFigures, labelLengths } from './figures';
 import { percent } from '../util/format';
+import { misreadGalleryHtml } from '../viz/misread-charts';
 
 /** One part of the dashboard. */
 export interface DashboardSection {
@@ -32,8 +33,7 @@ export interface DashboardHtmlOptions {
 function formatCell(column: string, value: string | number | null): string {
   if (value === null) return '–';
   if (typeof value === 'number') {
-    if (/accuracy/.test(column)) return percent(value, 2, '–');
-    if (/CER/.test(column)) return value.toFixed(4);
+    if (/accuracy|CER/.test(column)) return percent(value, 2, '–');
     if (column === 'parameters') return value.toLocaleString('en-US');
     return String(value);
   }
@@ -66,8 +66,10 @@ function selectionText(comparison: Comparison): string {
 
 /**
  * The dashboard's sections in page order: overview (selection, best run, warnings), the runs
- * table, learning curves, test accuracy, accuracy per length, confusions. With no runs, only
- * the overview, which says so and how to record one.
+ * table, loss and learning rate per step, learning curves per epoch, test accuracy, params
+ * against the result, accuracy per length (chart and runs x lengths grid), confusions (chart and
+ * pairs x runs grid), each run's misread images. With no runs, only the overview, which says so
+ * and how to record one.
  */
 export function dashboardSections(comparison: Comparison): DashboardSection[] {
   const figures = dashboardFigures(comparison);
@@ -92,33 +94,75 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
   const columns = Object.keys(comparison.table[0] ?? {});
   const tableRows = comparison.table.map((row) => columns.map((c) => formatCell(c, row[c] ?? null)));
   const bestIndex = best ? comparison.runs.findIndex((r) => r.id === best.runId) : -1;
+  const stepLoss = chart(figures.stepLoss, 'chart-step-loss', 'No run recorded a loss per step (batch_loss): runs record one when trained by glyphlab train or the notebooks.');
+  const learningRate = chart(figures.learningRate, 'chart-learning-rate', 'No run recorded a learning rate (batch_lr or lr).');
   const accuracy = chart(figures.accuracyCurves, 'chart-accuracy-curves', 'No run recorded accuracy per epoch (accuracy, val_accuracy).');
   const loss = chart(figures.lossCurves, 'chart-loss-curves', 'No run recorded a loss per epoch (loss, val_loss).');
   const test = chart(figures.testAccuracy, 'chart-test-accuracy', 'No run recorded test_accuracy or val_accuracy.');
   const lengths = chart(figures.lengthAccuracy, 'chart-length-accuracy', 'No run has an eval-report artifact with accuracy per label length.');
   const confusions = chart(figures.confusions, 'chart-confusions', 'No run has an eval-report artifact with character confusions (or none was confused).');
-  const lengthTable = comparison.byLength.length
-    ? htmlTable(
-        ['run', 'label length', 'samples', 'correct', 'accuracy'],
-        comparison.byLength.flatMap((run) => run.byLength.map((l) => [run.label, String(l.length), String(l.samples), String(l.correct), percent(l.accuracy, 2, '–')])),
-        { className: 'length-table' },
-      )
-    : '';
-  const confusionTable = comparison.confusions.length
-    ? htmlTable(
-        ['run', 'truth→read', 'count', 'share of all confusions'],
-        comparison.confusions.flatMap((run) => run.confusions.map((p) => [run.label, confusionLabel(p), String(p.count), percent(run.totalConfusions ? p.count / run.totalConfusions : 0, 2, '–')])),
-        { className: 'confusion-table' },
-      )
-    : '';
+  const sweeps = figures.sweeps.map((figure, i) => chart(figure, `chart-sweep-${i}`, ''));
+  const sweepNote = sweepsNote(comparison, figures.sweeps.length);
   return [
     { id: 'overview', heading: 'Overview', html: `${selection}\n${bestHtml}\n${warnings}`, charts: 0 },
     { id: 'runs', heading: 'Runs', html: htmlTable(columns, tableRows, { className: 'runs-table', highlightRow: bestIndex }), charts: 0 },
-    { id: 'curves', heading: 'Learning curves', html: `${accuracy.html}\n${loss.html}`, charts: accuracy.charts + loss.charts },
+    { id: 'steps', heading: 'Loss and learning rate per step', html: `${stepLoss.html}\n${learningRate.html}`, charts: stepLoss.charts + learningRate.charts },
+    { id: 'curves', heading: 'Learning curves per epoch', html: `${accuracy.html}\n${loss.html}`, charts: accuracy.charts + loss.charts },
     { id: 'test-accuracy', heading: 'Test accuracy', html: test.html, charts: test.charts },
-    { id: 'length-accuracy', heading: 'Accuracy per label length', html: `${lengths.html}\n${lengthTable}`, charts: lengths.charts },
-    { id: 'confusions', heading: 'Character confusions', html: `${confusions.html}\n${confusionTable}`, charts: confusions.charts },
+    { id: 'sweeps', heading: 'Params against the result', html: `${sweepNote}\n${sweeps.map((s) => s.html).join('\n')}`, charts: sweeps.length },
+    { id: 'length-accuracy', heading: 'Accuracy per label length', html: `${lengths.html}\n${lengthPivotHtml(comparison)}`, charts: lengths.charts },
+    { id: 'confusions', heading: 'Character confusions', html: `${confusions.html}\n${confusionPivotHtml(comparison)}`, charts: confusions.charts },
+    { id: 'misreads', heading: 'Misread images', html: misreadsHtml(comparison), charts: 0 },
   ];
+}
+
+/** What the params section draws, or why it draws nothing. */
+function sweepsNote(comparison: Comparison, drawn: number): string {
+  const metric = comparison.best?.metric === 'test_accuracy' ? 'test accuracy' : 'best validation accuracy';
+  if (comparison.runs.length < 2) return '<p class="missing">One run: there are no params to compare across runs.</p>';
+  if (drawn === 0) return `<p class="missing">The runs do not differ in any param recorded with their ${escapeHtml(metric)}.</p>`;
+  const leftOut = comparison.sweepsLeftOut.length ? ` They also differ in ${comparison.sweepsLeftOut.map((p) => `<code>${escapeHtml(p)}</code>`).join(', ')} (not drawn).` : '';
+  return `<p class="sweeps-note">Each point is a run: a param the runs differ in against their ${escapeHtml(metric)}.${leftOut}</p>`;
+}
+
+/** Runs x label lengths: accuracy (correct/samples) in each cell, lengths in numeric order. */
+function lengthPivotHtml(comparison: Comparison): string {
+  if (comparison.byLength.length === 0) return '';
+  const lengths = labelLengths(comparison);
+  const rows = comparison.byLength.map((run) => {
+    const byLength = new Map(run.byLength.map((l) => [String(l.length), l]));
+    return [run.label, ...lengths.map((length) => {
+      const l = byLength.get(length);
+      return l ? `${percent(l.accuracy, 1, '–')} (${l.correct}/${l.samples})` : '–';
+    })];
+  });
+  return htmlTable(['run \\ label length', ...lengths], rows, { className: 'length-table' });
+}
+
+/** Confusions x runs: the count of each pair per run, most frequent pair first, with each run's share of its confusions. */
+function confusionPivotHtml(comparison: Comparison): string {
+  const withPairs = comparison.confusions.filter((c) => c.confusions.length > 0);
+  if (withPairs.length === 0) return '';
+  const rows = confusionTotals(comparison).map(([label, total]) => [
+    label,
+    ...withPairs.map((run) => {
+      const pair = run.confusions.find((p) => confusionLabel(p) === label);
+      return pair ? `${pair.count} (${percent(run.totalConfusions ? pair.count / run.totalConfusions : 0, 1, '–')})` : '–';
+    }),
+    String(total),
+  ]);
+  return htmlTable(['truth→read', ...withPairs.map((run) => run.label), 'all runs'], rows, { className: 'confusion-table' });
+}
+
+/** Each run's misread images with what was read, under the run's label. */
+function misreadsHtml(comparison: Comparison): string {
+  if (comparison.misreads.length === 0) return '<p class="missing">No run has an eval-report artifact listing misread images.</p>';
+  return comparison.misreads
+    .map((run) => {
+      const heading = `<h4>${escapeHtml(run.label)}: ${run.listed} misread of ${run.samples} ${escapeHtml(run.split)} images${run.listed >= 100 ? ' (the report keeps the first 100)' : ''}</h4>`;
+      return `<div class="misreads" data-run="${escapeHtml(run.runId)}">${heading}${misreadGalleryHtml(run.misreads, { total: run.listed, maxImages: run.misreads.length })}</div>`;
+    })
+    .join('\n');
 }
 
 /** Styles shared by the page and notebook displays. */

@@ -11,7 +11,6 @@ export {
   buildComparison,
   comparisonTableRows,
   describeComparison,
-  runLabel,
   type BuildComparisonOptions,
   type Comparison,
   type DashboardRun,
@@ -19,7 +18,12 @@ export {
   type RunLengthAccuracy,
   type RunConfusions,
   type BestRunSummary,
+  type ParamSweep,
+  COMPARISON_CURVE_KEYS,
 } from './compare';
+
+// run-lookup: a run's label, runs by id
+export { runLabel, requireRuns } from './run-lookup';
 
 // curves: metric curves of runs, point by point (per step and per epoch), from the store
 export { readMetricCurves, type ReadMetricCurvesOptions } from './curves';
@@ -27,10 +31,19 @@ export { readMetricCurves, type ReadMetricCurvesOptions } from './curves';
 // misreads: a run's misread images, from its eval report
 export { readRunMisreads, type ReadRunMisreadsOptions, type RunMisreads } from './misreads';
 
+// params: params against a metric across runs
+export { readParamMetricPoints, paramMetricPoints, differingParams, type ParamMetricOptions, type MetricSummaryKind } from './params';
+
 // figures: the comparison's figures
 export {
   dashboardFigures,
   comparisonCurveFigure,
+  stepLossFigure,
+  learningRateFigure,
+  sweepFigures,
+  labelLengths,
+  confusionTotals,
+  runColors,
   testAccuracyFigure,
   lengthAccuracyFigure,
   confusionFigure,

@@ -10,7 +10,7 @@ import { EVAL_REPORT_KIND } from '../runs/eval-report';
 import { getRun, resolveArtifactPath } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
 import type { MisreadSample } from '../viz/misread-charts';
-import { runLabel } from './compare';
+import { runLabel } from './run-lookup';
 
 /** The largest eval report read: reports hold 100 misreads and a few examples, a few tens of KB. */
 const MAX_REPORT_BYTES = 16 * 2 ** 20;

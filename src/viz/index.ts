@@ -44,6 +44,9 @@ export {
 // misread-charts: a run's misread images with the truth and the reading, differences marked
 export { misreadGalleryHtml, markedDifferenceHtml, imageFileDataUri, type MisreadSample, type MisreadGalleryOptions } from './misread-charts';
 
+// param-charts: a param against a metric across runs (sweeps)
+export { paramMetricFigure, type ParamMetricPoint, type ParamScalar, type ParamMetricFigureOptions } from './param-charts';
+
 // classification-charts: confusion heatmaps, per-class accuracy, curves, sample grids
 export {
   confusionHeatmapFigure,

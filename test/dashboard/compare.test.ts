@@ -6,13 +6,24 @@ import { dirname, join } from 'node:path';
 import { after } from 'node:test';
 import { buildComparison, describeComparison } from '../../src/dashboard/compare';
 import { EVAL_REPORT_KIND, evalReportFromMetrics, readEvalReport, writeEvalReport } from '../../src/runs/eval-report';
-import { confusionFigure, dashboardFigures, comparisonCurveFigure, lengthAccuracyFigure, runColors } from '../../src/dashboard/figures';
+import {
+  comparisonCurveFigure,
+  confusionFigure,
+  dashboardFigures,
+  labelLengths,
+  learningRateFigure,
+  lengthAccuracyFigure,
+  runColors,
+  stepLossFigure,
+  sweepFigures,
+} from '../../src/dashboard/figures';
+import { dashboardSections } from '../../src/dashboard/html';
 import { ConfigError, DataError } from '../../src/errors';
 import { accuracyByLength, characterErrorRate, confusionPairs, sequenceAccuracy, sequenceMetrics } from '../../src/metrics/sequence';
 import { closeStore, openStore, type TrackerStore } from '../../src/tracker/store';
 import { addArtifact, finishRun, logMetrics, startRun } from '../../src/tracker/record';
 import { tempDbPath } from '../tracker/helpers';
-import { type DashboardFixture, fillDashboardDb } from './fixtures';
+import { type DashboardFixture, FIXTURE_STEPS_PER_EPOCH, fillDashboardDb } from './fixtures';
 
 describe('buildComparison', () => {
   const file = tempDbPath();
@@ -78,25 +89,99 @@ describe('buildComparison', () => {
     assert.match(describeComparison(empty, file), /^No runs in .* match this selection, so there is nothing to compare yet/);
     assert.match(describeComparison(undefined, '/nowhere/x.db'), /^No experiment database at \/nowhere\/x\.db yet, so there are no runs to compare/);
     assert.equal(describeComparison(buildComparison(store, { experiment: 'equations' }), file), `Comparing 2 of 2 matching runs from ${file}.`);
-    assert.deepEqual(dashboardFigures(empty), { accuracyCurves: null, lossCurves: null, testAccuracy: null, lengthAccuracy: null, confusions: null });
+    assert.deepEqual(dashboardFigures(empty), {
+      stepLoss: null,
+      learningRate: null,
+      accuracyCurves: null,
+      lossCurves: null,
+      testAccuracy: null,
+      lengthAccuracy: null,
+      confusions: null,
+      sweeps: [],
+    });
   });
 
-  test('figures: one trace per curve, a run keeps its colour, training dashed', () => {
+  test('figures: one trace per curve, a run keeps its colour, the title names only the styles drawn', () => {
     const comparison = buildComparison(store, { experiment: 'equations' });
     const loss = comparisonCurveFigure(comparison, 'loss')!;
     assert.equal(loss.data.length, comparison.curves.loss.length);
     const colors = runColors(comparison);
     for (const trace of loss.data) {
-      const series = comparison.curves.loss.find((s) => `${s.label} ${s.split}` === trace.name)!;
+      const series = comparison.curves.loss.find((s) => trace.name === `${s.label} · ${s.key}`)!;
+      assert.ok(series, `trace ${String(trace.name)} is a curve of the comparison`);
       assert.equal((trace.line as { color: string }).color, colors.get(series.runId));
       assert.equal((trace.line as { dash: string }).dash, series.split === 'train' ? 'dash' : 'solid');
     }
+    assert.match((loss.layout.title as { text: string }).text, /solid: val_loss, dashed: loss/);
+    // The fixture records no training accuracy: the accuracy chart promises no dashed line.
+    const accuracy = comparisonCurveFigure(comparison, 'accuracy')!;
+    assert.doesNotMatch((accuracy.layout.title as { text: string }).text, /dash/);
+    assert.equal((accuracy.layout.xaxis as { dtick?: number }).dtick, 1, 'whole epochs, not halves');
     const lengths = lengthAccuracyFigure(comparison)!;
     assert.equal(lengths.data.length, 2);
     const confusion = confusionFigure(comparison)!;
     // The categories are every pair of every run, most frequent last (plotly draws it on top).
     const pairs = new Set(comparison.confusions.flatMap((c) => c.confusions.map((p) => `${p.truth || '∅'}→${p.predicted || '∅'}`)));
     assert.deepEqual(new Set(confusion.data[0]!.y as string[]), pairs);
+  });
+
+  test('the loss per step: each run\'s smoothed batch_loss over its raw line, with its val_loss at epoch ends', () => {
+    const comparison = buildComparison(store, { experiment: 'equations' });
+    const steps = comparison.metricCurves.filter((c) => c.key === 'batch_loss');
+    assert.equal(steps.length, 2);
+    assert.equal(steps.find((c) => c.runId === fixture.crnnId)?.values.length, 4 * FIXTURE_STEPS_PER_EPOCH);
+    const figure = stepLossFigure(comparison)!;
+    const traces = figure.data as { name: string; x: number[]; opacity?: number; showlegend?: boolean }[];
+    assert.equal(traces.length, 2 * 2 + 2, 'raw and smoothed batch_loss per run, and val_loss per run');
+    assert.equal(traces.filter((t) => t.opacity === 0.25 && t.showlegend === false).length, 2);
+    const val = traces.find((t) => t.name.endsWith('val_loss') && t.name.startsWith('custom'))!;
+    assert.deepEqual(val.x, [1, 2, 3, 4].map((e) => e * FIXTURE_STEPS_PER_EPOCH), 'at each epoch\'s last step');
+    assert.equal((figure.layout.xaxis as { title: { text: string } }).title.text, 'step');
+    assert.equal(learningRateFigure(comparison), null, 'the fixture records no learning rate');
+  });
+
+  test('params against the result: one figure per param the runs differ in, numeric first', () => {
+    const comparison = buildComparison(store, { experiment: 'equations' });
+    assert.deepEqual(comparison.sweeps.map((s) => s.param), ['epochs', 'lr', 'parameter_count', 'model']);
+    assert.ok(comparison.sweeps.every((s) => s.metric === 'test_accuracy'));
+    const lr = comparison.sweeps.find((s) => s.param === 'lr')!;
+    assert.deepEqual(new Map(lr.points.map((p) => [p.runId, p.param])), new Map([[fixture.vggId, 1e-3], [fixture.crnnId, 5e-4]]));
+    assert.equal(sweepFigures(comparison).length, 4);
+    const few = buildComparison(store, { experiment: 'equations', maxSweeps: 1 });
+    assert.deepEqual(few.sweepsLeftOut, ['lr', 'parameter_count', 'model']);
+    assert.deepEqual(buildComparison(store, { ids: [fixture.vggId] }).sweeps, [], 'one run differs from nothing');
+    assert.throws(() => buildComparison(store, { maxSweeps: -1 }), /maxSweeps -1 is not valid: expected a whole number >= 0/);
+  });
+
+  test('misreads of each run come with the comparison, at most misreadsPerRun', () => {
+    const comparison = buildComparison(store, { experiment: 'equations', misreadsPerRun: 2 });
+    const vgg = comparison.misreads.find((m) => m.runId === fixture.vggId)!;
+    assert.equal(vgg.listed, 3);
+    assert.equal(vgg.misreads.length, 2);
+    assert.equal(comparison.misreads.find((m) => m.runId === fixture.crnnId)?.listed, 1);
+  });
+
+  test('label lengths sort as numbers and the pivots read runs x lengths and pairs x runs', () => {
+    const comparison = buildComparison(store, { experiment: 'equations' });
+    // Lengths in the report's order of first appearance, shuffled as a long run's would be.
+    const shuffled = { ...comparison, byLength: comparison.byLength.map((run) => ({ ...run, byLength: [...run.byLength].reverse() })) };
+    const lengths = labelLengths(shuffled);
+    assert.deepEqual(lengths, [...lengths].sort((a, b) => Number(a) - Number(b)));
+    assert.ok(lengths.length >= 3);
+    const figure = lengthAccuracyFigure(shuffled)!;
+    assert.deepEqual(figure.data[0]!.x, lengths);
+    assert.deepEqual((figure.layout.xaxis as { categoryarray: string[] }).categoryarray, lengths);
+    const sections = dashboardSections(comparison);
+    const lengthTable = /<table class="length-table">([\s\S]*?)<\/table>/.exec(sections.find((s) => s.id === 'length-accuracy')!.html)?.[1] ?? '';
+    assert.equal((lengthTable.match(/<tr/g) ?? []).length, 1 + comparison.byLength.length, 'a header and one row per run');
+    assert.match(lengthTable, new RegExp(`<th>${lengths[0]}</th><th>${lengths[1]}</th>`));
+    const confusionTable = /<table class="confusion-table">([\s\S]*?)<\/table>/.exec(sections.find((s) => s.id === 'confusions')!.html)?.[1] ?? '';
+    assert.match(confusionTable, /<th>truth→read<\/th><th>[^<]+<\/th><th>[^<]+<\/th><th>all runs<\/th>/);
+    // 8→3 is misread by both runs: its row comes first with a total of 2.
+    assert.match(confusionTable, /<tr><td>8→3<\/td><td>1 \([\d.]+%\)<\/td><td>1 \([\d.]+%\)<\/td><td>2<\/td><\/tr>/);
+    const runsTable = sections.find((s) => s.id === 'runs')!.html;
+    assert.match(runsTable, /<td>\d+\.\d\d%<\/td>/, 'CER as a percentage, as accuracy');
+    assert.doesNotMatch(runsTable, /<td>0\.0\d{3}<\/td>/);
   });
 });
 
