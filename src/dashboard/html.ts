@@ -101,7 +101,8 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
   const test = chart(figures.testAccuracy, 'chart-test-accuracy', 'No run recorded test_accuracy or val_accuracy.');
   const lengths = chart(figures.lengthAccuracy, 'chart-length-accuracy', 'No run has an eval-report artifact with accuracy per label length.');
   const confusions = chart(figures.confusions, 'chart-confusions', 'No run has an eval-report artifact with character confusions (or none was confused).');
-  const sweeps = figures.sweeps.map((figure, i) => chart(figure, `chart-sweep-${i}`, ''));
+  // Two small charts a row: one point per run needs little room.
+  const sweeps = figures.sweeps.map((figure, i) => chart({ ...figure, layout: { ...figure.layout, height: 300 } }, `chart-sweep-${i}`, ''));
   const sweepNote = sweepsNote(comparison, figures.sweeps.length);
   return [
     { id: 'overview', heading: 'Overview', html: `${selection}\n${bestHtml}\n${warnings}`, charts: 0 },
@@ -109,7 +110,7 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
     { id: 'steps', heading: 'Loss and learning rate per step', html: `${stepLoss.html}\n${learningRate.html}`, charts: stepLoss.charts + learningRate.charts },
     { id: 'curves', heading: 'Learning curves per epoch', html: `${accuracy.html}\n${loss.html}`, charts: accuracy.charts + loss.charts },
     { id: 'test-accuracy', heading: 'Test accuracy', html: test.html, charts: test.charts },
-    { id: 'sweeps', heading: 'Params against the result', html: `${sweepNote}\n${sweeps.map((s) => s.html).join('\n')}`, charts: sweeps.length },
+    { id: 'sweeps', heading: 'Params against the result', html: `${sweepNote}\n<div class="sweeps">${sweeps.map((s) => `<div class="sweep">${s.html}</div>`).join('\n')}</div>`, charts: sweeps.length },
     { id: 'length-accuracy', heading: 'Accuracy per label length', html: `${lengths.html}\n${lengthPivotHtml(comparison)}`, charts: lengths.charts },
     { id: 'confusions', heading: 'Character confusions', html: `${confusions.html}\n${confusionPivotHtml(comparison)}`, charts: confusions.charts },
     { id: 'misreads', heading: 'Misread images', html: misreadsHtml(comparison), charts: 0 },
@@ -175,6 +176,9 @@ const STYLE = `<style>
 .glyphlab-dashboard .warnings { color: #8a4b00; }
 .glyphlab-dashboard .missing, .glyphlab-dashboard .empty { color: #666; font-style: italic; }
 .glyphlab-dashboard .dashboard-chart { max-width: 1000px; }
+.glyphlab-dashboard .sweeps { display: flex; flex-wrap: wrap; gap: 0 16px; max-width: 1000px; }
+.glyphlab-dashboard .sweep { flex: 1 1 420px; min-width: 0; }
+.glyphlab-dashboard table.glyphlab-misreads td { text-align: left; vertical-align: middle; }
 </style>`;
 
 /** One section as a notebook display: `display.html(dashboardSectionHtml(section))` after `display.html(plotlyScriptTag())`. */
@@ -184,8 +188,9 @@ export function dashboardSectionHtml(section: DashboardSection): string {
 
 /**
  * The whole dashboard as one HTML page that opens offline: plotly.js inlined, no network. The
- * page records errors thrown while it draws in `<pre id="dashboard-errors">` and, once every
- * chart is drawn, sets `data-charts-rendered` on `<body>` — what the browser test reads.
+ * page records errors thrown while it draws (and pictures it cannot decode) in
+ * `<pre id="dashboard-errors">`, and sets `data-charts-rendered` and `data-images-decoded` on
+ * `<body>` as charts draw and pictures decode — what the browser test reads.
  */
 export function renderDashboardHtml(comparison: Comparison, options: DashboardHtmlOptions = {}): string {
   const title = options.title ?? 'glyphlab: run comparison';
@@ -207,7 +212,7 @@ ${STYLE}
 <style>body { margin: 2em; }</style>
 ${plotlyScriptTag()}
 </head>
-<body class="glyphlab-dashboard" data-charts-expected="${expected}" data-charts-rendered="0">
+<body class="glyphlab-dashboard" data-charts-expected="${expected}" data-charts-rendered="0" data-images-decoded="0">
 <h1>${escapeHtml(title)}</h1>
 ${body}
 <pre id="dashboard-errors"></pre>
@@ -215,11 +220,19 @@ ${body}
 (function () {
   var expected = ${expected};
   var start = Date.now();
+  // An inlined picture the browser cannot decode is an error too, reported like a script's.
+  var images = document.querySelectorAll('img');
+  for (var i = 0; i < images.length; i++) {
+    images[i].addEventListener('error', function (e) { window.__dashboardErrors.push('image not shown: ' + (e.target.title || e.target.alt)); });
+  }
   function check() {
     var drawn = document.querySelectorAll('.dashboard-chart[data-rendered="true"]').length;
+    var decoded = 0;
+    for (var i = 0; i < images.length; i++) if (images[i].complete && images[i].naturalWidth > 0) decoded++;
     document.body.setAttribute('data-charts-rendered', String(drawn));
+    document.body.setAttribute('data-images-decoded', String(decoded));
     document.getElementById('dashboard-errors').textContent = window.__dashboardErrors.join('\\n');
-    if (drawn < expected && Date.now() - start < 20000) setTimeout(check, 50);
+    if ((drawn < expected || decoded < images.length) && Date.now() - start < 20000) setTimeout(check, 50);
   }
   check();
 })();

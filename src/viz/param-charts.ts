@@ -7,7 +7,7 @@
 import { ConfigError } from '../errors';
 import type { FigureSpec } from '../types';
 import { percent } from '../util/format';
-import { RUN_PALETTE, sortCategories, spansDecades } from './axes';
+import { RUN_PALETTE, niceTickStep, sortCategories, spansDecades } from './axes';
 
 /** A param value as a point's x: scalars only (a list or object param is shown as its JSON text). */
 export type ParamScalar = string | number | boolean | null;
@@ -35,6 +35,13 @@ export interface ParamMetricFigureOptions {
   colors?: ReadonlyMap<string, string>;
   /** Title. Defaults to `'<metric> by <param>'`. */
   title?: string;
+}
+
+/** Ticks on whole numbers only, for a param every run holds a whole number of (epochs, layers): never 3.2 epochs. */
+function wholeNumberTicks(values: readonly number[]): Record<string, unknown> {
+  if (!values.every(Number.isInteger)) return {};
+  const span = Math.max(...values) - Math.min(...values);
+  return { tickmode: 'linear', tick0: 0, dtick: niceTickStep(span, 8, 1) };
 }
 
 /** Decades a numeric param must span before its axis goes logarithmic by itself. */
@@ -82,7 +89,7 @@ export function paramMetricFigure(points: readonly ParamMetricPoint[], options: 
     layout: {
       title: { text: options.title ?? `${options.metric} by ${options.param}` },
       xaxis: numeric
-        ? { title: { text: options.param }, type: log ? 'log' : 'linear', ...(log ? { exponentformat: 'power' } : {}) }
+        ? { title: { text: options.param }, type: log ? 'log' : 'linear', ...(log ? { exponentformat: 'power' } : wholeNumberTicks(xs as number[])) }
         : { title: { text: options.param }, type: 'category', categoryorder: 'array', categoryarray: categories },
       yaxis: { title: { text: options.metric }, ...(share ? { tickformat: '.0%' } : {}) },
       showlegend: false,

@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildComparison, type Comparison } from '../../src/dashboard/compare';
+import { stepLossFigure } from '../../src/dashboard/figures';
+import { finishRun, logMetricPoints, startRun } from '../../src/tracker/record';
+import { getRun } from '../../src/tracker/query';
+import { createRng } from '../../src/util/rng';
+import { plotlyBundle } from '../../src/viz/html';
 import { writeDashboardHtml } from '../../src/dashboard/html';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { tempDbPath } from '../tracker/helpers';
@@ -63,12 +68,17 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(/<pre id="dashboard-errors">([^<]*)<\/pre>/.exec(dom.stdout)?.[1], '', 'no script errors');
 
     const expected = Number(/data-charts-expected="(\d+)"/.exec(dom.stdout)?.[1]);
-    assert.equal(expected, 5, 'curves (2), test accuracy, per length, confusions');
+    assert.equal(expected, 11, 'loss and learning rate per step (2), curves per epoch (2), test accuracy, 4 params against it, per length, confusions');
     assert.equal(Number(/data-charts-rendered="(\d+)"/.exec(dom.stdout)?.[1]), expected);
     const traces: Record<string, number> = {
+      // Raw and smoothed batch_loss of each run, and each run's val_loss.
+      'chart-step-loss': 3 * 2,
+      'chart-learning-rate': 2,
       'chart-accuracy-curves': comparison.curves.accuracy.length,
       'chart-loss-curves': comparison.curves.loss.length,
       'chart-test-accuracy': 1,
+      'chart-sweep-0': 1,
+      'chart-sweep-3': 1,
       'chart-length-accuracy': comparison.byLength.length,
       'chart-confusions': comparison.confusions.length,
     };
@@ -80,6 +90,18 @@ describe('dashboard in headless Chromium', () => {
       const drawn = (markup.match(/class="trace (scatter|bars)/g) ?? []).length;
       assert.equal(drawn, count, `${id}: ${count} traces drawn`);
     }
+    // A loss spanning two decades is drawn on a log axis: plotly labels its ticks in powers of ten.
+    assert.match(chartMarkup(dom.stdout, 'chart-step-loss'), />10\u200b?<tspan[^>]*>−1<\/tspan>/, 'log ticks on the step loss');
+    // Label lengths in numeric order along the per-length chart's axis.
+    const ticks = [...chartMarkup(dom.stdout, 'chart-length-accuracy').matchAll(/class="xtick"><text[^>]*>(\d+)<\/text>/g)].map((m) => Number(m[1]));
+    assert.ok(ticks.length >= 3, `length ticks ${ticks.join(', ')}`);
+    assert.deepEqual(ticks, [...ticks].sort((a, b) => a - b));
+    // Every misread image of both runs is inlined and decodes.
+    const misreads = comparison.misreads.reduce((sum, run) => sum + run.misreads.length, 0);
+    assert.equal(misreads, 4);
+    assert.equal((dom.stdout.match(/<img src="data:image\/png;base64,/g) ?? []).length, misreads);
+    assert.equal(Number(/data-images-decoded="(\d+)"/.exec(dom.stdout)?.[1]), misreads, 'every picture decoded');
+    assert.match(dom.stdout, /7\+8\*2=2<mark[^>]*>8<\/mark>/, 'what was read, the differing character marked');
     const runsTable = /<table class="runs-table">([\s\S]*?)<\/table>/.exec(dom.stdout)?.[1] ?? '';
     for (const id of [fixture.vggId, fixture.crnnId]) assert.ok(runsTable.includes(id), `run ${id} is in the table`);
     assert.match(runsTable, /vgg19-crnn/);
@@ -92,6 +114,46 @@ describe('dashboard in headless Chromium', () => {
     assert.deepEqual(size, { width: 1200, height: 3400 });
     mkdirSync(join(root, 'test-output'), { recursive: true });
     copyFileSync(screenshot, join(root, 'test-output', 'dashboard.png'));
+  });
+
+  test('three runs of 100,000 steps each: the step chart draws from a light page', async () => {
+    const denseFile = join(dirname(file), 'dense.db');
+    const store = openStore(denseFile);
+    let dense: Comparison;
+    try {
+      const rng = createRng('dense');
+      for (const name of ['a', 'b', 'c']) {
+        const runId = startRun(store, { experiment: 'dense', name, params: { steps_per_epoch: 1000 }, git: false, heartbeat: false });
+        const started = Date.parse(getRun(store, runId).startedAt);
+        const points = Array.from({ length: 100_000 }, (_, step) => ({
+          key: 'batch_loss',
+          value: 5 * Math.exp(-step / 20_000) * (1 + 0.2 * rng.next()) + (step === 77_777 ? 40 : 0),
+          step,
+          epoch: Math.floor(step / 1000),
+          context: 'batch',
+          wallTime: started + step * 50,
+        }));
+        logMetricPoints(store, runId, points);
+        finishRun(store, runId);
+      }
+      dense = buildComparison(store, { experiment: 'dense' });
+    } finally {
+      closeStore(store);
+    }
+    assert.equal(dense.metricCurves.reduce((sum, c) => sum + c.values.length, 0), 300_000);
+    const densePage = writeDashboardHtml(join(dirname(file), 'dense.html'), dense);
+    const html = readFileSync(densePage, 'utf8');
+    assert.ok(html.length - plotlyBundle().length < 1_500_000, `the page holds ${html.length - plotlyBundle().length} characters besides plotly.js`);
+    const dom = await openHeadless(densePage, { dumpDom: true });
+    assert.equal(dom.code, 0, dom.stderr.slice(-2000));
+    assert.deepEqual(dom.console, []);
+    assert.equal(/<pre id="dashboard-errors">([^<]*)<\/pre>/.exec(dom.stdout)?.[1], '');
+    const markup = chartMarkup(dom.stdout, 'chart-step-loss');
+    assert.match(markup, /data-rendered="true"/);
+    assert.equal((markup.match(/class="trace scatter/g) ?? []).length, 6, 'raw and smoothed line of each run');
+    // The spike of run a's step 77,777 survives the downsampling: the y axis reaches past 40.
+    const figure = stepLossFigure(dense)!;
+    assert.ok((figure.data as { y: (number | null)[] }[]).some((t) => t.y.some((v) => v !== null && v > 40)));
   });
 
   test('without Chromium the error says how to install it', () => {

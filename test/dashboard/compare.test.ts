@@ -137,7 +137,10 @@ describe('buildComparison', () => {
     const val = traces.find((t) => t.name.endsWith('val_loss') && t.name.startsWith('custom'))!;
     assert.deepEqual(val.x, [1, 2, 3, 4].map((e) => e * FIXTURE_STEPS_PER_EPOCH), 'at each epoch\'s last step');
     assert.equal((figure.layout.xaxis as { title: { text: string } }).title.text, 'step');
-    assert.equal(learningRateFigure(comparison), null, 'the fixture records no learning rate');
+    // The fixture records the learning rate per epoch only (as training does): drawn per epoch, at each epoch's last step.
+    const lr = learningRateFigure(comparison)!;
+    assert.match((lr.layout.title as { text: string }).text, /Learning rate per epoch/);
+    assert.deepEqual((lr.data as { x: number[] }[]).map((t) => t.x.length).sort(), [3, 4]);
   });
 
   test('params against the result: one figure per param the runs differ in, numeric first', () => {

@@ -60,7 +60,7 @@ export async function fillDashboardDb(file: string, artifactDir: string, experim
       }));
       logMetricPoints(store, runId, stepPoints);
       accuracies.forEach((acc, epoch) =>
-        logMetrics(store, runId, { loss: 3 * (1 - acc) + 0.1, val_loss: 3.2 * (1 - acc) + 0.15, val_accuracy: acc, val_cer: (1 - acc) / 10 }, { step: epoch, epoch }),
+        logMetrics(store, runId, { loss: 3 * (1 - acc) + 0.1, val_loss: 3.2 * (1 - acc) + 0.15, val_accuracy: acc, val_cer: (1 - acc) / 10, lr: 1e-3 * 0.5 ** epoch }, { step: epoch, epoch }),
       );
       const { truths, predictions } = evaluations[key];
       const metrics = sequenceMetrics(truths, predictions);

@@ -25,6 +25,14 @@ describe('paramMetricFigure', () => {
     assert.equal((paramMetricFigure(points, { param: 'lr', metric: 'val_accuracy', xScale: 'log' }).layout.xaxis as { type: string }).type, 'log');
   });
 
+  test('a whole-number param gets whole-number ticks', () => {
+    const axis = paramMetricFigure([point('a', 3, 0.5), point('b', 4, 0.6)], { param: 'epochs', metric: 'm' }).layout.xaxis as { dtick?: number };
+    assert.equal(axis.dtick, 1);
+    const wide = paramMetricFigure([point('a', 100, 0.5), point('b', 500, 0.6)], { param: 'epochs', metric: 'm' }).layout.xaxis as { dtick?: number };
+    assert.equal(wide.dtick, 50);
+    assert.equal((paramMetricFigure([point('a', 0.5, 0.5), point('b', 1, 0.6)], { param: 'dropout', metric: 'm' }).layout.xaxis as { dtick?: number }).dtick, undefined);
+  });
+
   test('a text param is a category axis in numeric order where its values are numbers', () => {
     const figure = paramMetricFigure([point('a', '10', 0.5), point('b', '9', 0.4), point('c', '128', 0.8)], { param: 'filters', metric: 'test_accuracy' });
     assert.deepEqual((figure.layout.xaxis as { categoryarray: string[] }).categoryarray, ['9', '10', '128']);
