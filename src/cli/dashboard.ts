@@ -33,7 +33,7 @@ export const dashboardGroup: CommandGroup = {
   commands: [
     {
       name: '',
-      summary: 'write the comparison of the chosen runs (curves, table, accuracy per length, confusions, best run) as HTML',
+      summary: 'write the comparison of the chosen runs (table, loss per step, curves per epoch, params against the result, accuracy per length, confusions, misread images, best run) as HTML',
       options: {
         out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the HTML file to write (required), e.g. report.html' },
         db: DB_OPTION,
@@ -44,7 +44,9 @@ export const dashboardGroup: CommandGroup = {
         title: { type: 'string', valueName: 'TEXT', description: 'page title' },
         json: jsonOption('the comparison too'),
       },
-      details: 'Per-length accuracy and confusions come from each run\'s "eval-report" artifact (written by training after the test evaluation).',
+      details:
+        'Per-length accuracy, confusions and misread images come from each run\'s "eval-report" artifact (written by training after the test evaluation); ' +
+        'misread images are inlined (12 a run, at most 1 MiB each), so the file opens anywhere. Params are drawn against the result when the runs differ in them.',
       async run(args, ctx) {
         const out = stringOption(args, 'out');
         if (out === undefined || out.trim() === '') throw new ConfigError('missing --out FILE: where to write the HTML report, e.g. --out report.html');
