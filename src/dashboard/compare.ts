@@ -18,6 +18,9 @@ import { type RunMisreads, readRunMisreads } from './misreads';
 import { differingParams, paramMetricPoints } from './params';
 import { requireRuns, runLabel } from './run-lookup';
 
+// Where it lived first: src/ui imports it from here.
+export { runLabel } from './run-lookup';
+
 /** Options of {@link buildComparison}. */
 export interface BuildComparisonOptions {
   /** Only runs of this experiment. Defaults to all experiments. */

@@ -19,8 +19,9 @@ export interface ParamMetricOptions {
 
 /** A param value as a point's x: lists and objects as their JSON text. */
 function scalar(value: ParamValue | undefined): ParamScalar {
-  if (value === undefined) return null;
-  return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return JSON.stringify(value);
 }
 
 /** One point per run: `param`'s value and `metric`'s best (or last) value, null where not recorded. */
