@@ -5,6 +5,9 @@
  * passes {@link ProgressBar.update}; training reports through {@link ProgressCallback}.
  */
 import { Callback, type Logs, type TrainBeginEvent } from '../training/callbacks';
+import { formatSeconds } from '../util/format';
+
+export { formatSeconds };
 
 export interface ProgressBarOptions {
   /** Stream to draw on. Defaults to `process.stderr`. */
@@ -20,17 +23,6 @@ export interface ProgressBar {
   update(done: number, total?: number, detail?: string): void;
   /** Draws the final state and ends the line. */
   finish(detail?: string): void;
-}
-
-/** A duration for a progress line: `42s`, `2m05s`, `1h03m`; `?` when unknown. */
-export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  // Rounded once, before splitting: 119.6 s is 2m00s, not 1m60s.
-  const whole = Math.round(seconds);
-  if (whole < 60) return `${whole}s`;
-  const minutes = Math.floor(whole / 60);
-  if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
 /**

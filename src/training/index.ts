@@ -9,6 +9,9 @@
 // callbacks: the callback lifecycle, a time budget, a live history
 export { Callback, CallbackList, TimeBudget, HistoryCallback, type Logs, type TrainBeginEvent, type TrainEndEvent } from './callbacks';
 
+// batch-progress: progress within an epoch (step, images/s, ETAs, batch losses) for live views
+export { BatchProgressCallback, describeBatchProgress, type BatchProgress, type BatchProgressOptions } from './batch-progress';
+
 // types: the loop's options, data and result
 export type {
   TrainBatch,

@@ -16,3 +16,20 @@
 export function percent(value: number | null | undefined, digits = 2, missing = '?'): string {
   return value === null || value === undefined || !Number.isFinite(value) ? missing : `${(value * 100).toFixed(digits)}%`;
 }
+
+/**
+ * A duration for a progress line or an ETA: `42s`, `2m05s`, `1h03m`; `?` when unknown.
+ *
+ * @example
+ * formatSeconds(119.6); // '2m00s'
+ * formatSeconds(NaN);   // '?'
+ */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  // Rounded once, before splitting: 119.6 s is 2m00s, not 1m60s.
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole}s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}

@@ -41,6 +41,9 @@ export {
   type MetricCurveFigureOptions,
 } from './curve-charts';
 
+// live-training-chart: a training in progress (step, ETAs, batch loss by step, scores by epoch)
+export { liveTrainingHtml, liveTrainingCurves, type LiveTrainingProgress, type LiveTrainingOptions } from './live-training-chart';
+
 // misread-charts: a run's misread images with the truth and the reading, differences marked
 export { misreadGalleryHtml, markedDifferenceHtml, imageFileDataUri, type MisreadSample, type MisreadGalleryOptions } from './misread-charts';
 

@@ -28,17 +28,36 @@ describe('notebooks 02 and 03 through the tslab kernel', () => {
     for (const name of ['02-train-custom-crnn', '03-train-vgg19-transfer']) assertCleanNotebook(join(notebooks, `${name}.ipynb`));
   });
 
-  test('02 trains the custom CRNN with a live curve, records the run and shows misreads', async () => {
+  test('02 trains the custom CRNN with a live view updated within each epoch, records the run and shows misreads', async () => {
+    // Every output as it came, in order, with each cell's start: what a Jupyter front end shows, and when.
+    const events: string[] = [];
     const result = await runNotebook(join(notebooks, '02-train-custom-crnn.ipynb'), {
-      parameters: { count: 40, epochs: 2, filters: '8,16', rnnUnits: 16, batchSize: 16 },
+      // liveSteps 1: a report after every batch (two per epoch here), as liveSeconds gives on a real epoch.
+      parameters: { count: 40, epochs: 2, filters: '8,16', rnnUnits: 16, batchSize: 16, liveSteps: 1 },
       out: join(dir, '02.executed.ipynb'),
       env,
+      onCell: (e) => {
+        if (e.phase === 'start') events.push(`start ${e.firstLine}`);
+      },
+      onOutput: (o) => events.push(o.output_type === 'stream' ? o.text : o.output_type === 'update_display_data' ? `update ${String(o.data['text/html'] ?? '')}` : o.output_type),
     });
     assert.equal(notebookHasErrors(result.notebook), false);
     const text = outputText(result.notebook);
     assert.match(text, /synthesised 40 images/);
     assert.match(text, /run \S+: finished after 2 epochs/);
-    assert.match(text, /data-rendered|Plotly\.newPlot/, 'the learning curve is drawn with plotly');
+    assert.match(text, /backend: wasm \(.*native AVX2\/FMA products\)/, 'the notebook trains with the native kernels, as the CLI does');
+    assert.match(text, /data-rendered|Plotly\.newPlot/, 'the live view is drawn with plotly');
+    assert.match(text, /epoch 2\/2 · step 2\/2 · 4 steps in all · [\d.]+ images\/s · epoch ETA 0s · run ETA 0s/, 'the last report: the run done');
+
+    // The compile notice shows before the cell that waits for the compile starts.
+    const notice = events.findIndex((e) => e.includes('tslab is compiling src/ for the next cell'));
+    const importCell = events.findIndex((e) => e.startsWith('start import * as path'));
+    assert.ok(notice >= 0 && notice < importCell, events.slice(0, 8).join(' | '));
+    // Within the first epoch, after its first batch: the view updated, with the step counter and both ETAs.
+    const updates = events.filter((e) => e.startsWith('update '));
+    const midEpoch = updates.find((e) => /epoch 1\/2 · step 1\/2 · 1 step in all · [\d.]+ images\/s · epoch ETA \S+ · run ETA \S+/.test(e));
+    assert.ok(midEpoch, updates.map((e) => /<p[^>]*>(.*?)<\/p>/.exec(e)?.[1]).join('\n'));
+    assert.match(midEpoch, /Plotly\.newPlot/, 'the batch loss is drawn before the epoch ends');
     assert.match(text, /test exact-match accuracy <b>[\d.]+%<\/b>/);
     assert.match(text, /artifacts: .*model/);
   });
