@@ -37,6 +37,12 @@ export interface TrainEndEvent {
   testMetrics?: Logs;
   /** Files the run produced, e.g. the final model and the best checkpoint. */
   artifacts?: { path: string; kind: string }[];
+  /**
+   * Why training ended before its planned epochs, in a sentence (`early stopping: val_accuracy did
+   * not improve for 8 epochs (best 0.9731 at epoch 42)`, a time budget, an interrupt, a diverging
+   * loss); absent when it ran them all.
+   */
+  stopReason?: string;
 }
 
 /** Base class with no-op hooks; override the ones you need. */
@@ -46,6 +52,9 @@ export class Callback {
    * and logs that (possibly shorter) epoch and ends as finished.
    */
   stopTraining = false;
+
+  /** Why this callback set `stopTraining`, in a sentence for the run's record (e.g. `the time budget of 10 minutes ran out`). */
+  stopReason: string | undefined = undefined;
 
   async onTrainBegin(_event: TrainBeginEvent): Promise<void> {}
   async onEpochBegin(_epoch: number): Promise<void> {}
@@ -66,6 +75,13 @@ export class CallbackList extends Callback {
   /** True when any callback has set `stopTraining`. */
   get shouldStop(): boolean {
     return this.stopTraining || this.callbacks.some((c) => c.stopTraining);
+  }
+
+  /** The `stopReason` of the first callback that set `stopTraining`, when it gave one. */
+  get requestedStopReason(): string | undefined {
+    if (this.stopTraining) return this.stopReason;
+    const stopping = this.callbacks.find((c) => c.stopTraining);
+    return stopping instanceof CallbackList ? stopping.requestedStopReason : stopping?.stopReason;
   }
 
   override async onTrainBegin(event: TrainBeginEvent): Promise<void> {
@@ -123,7 +139,9 @@ export class TimeBudget extends Callback {
   }
 
   override async onBatchEnd(): Promise<void> {
-    if (this.spent) this.stopTraining = true;
+    if (!this.spent || this.stopTraining) return;
+    this.stopTraining = true;
+    this.stopReason = `time budget: the ${this.minutes} minutes of training ran out`;
   }
 }
 

@@ -214,6 +214,10 @@ interface LoopState {
   wait: number;
   lrWait: number;
   stopRequested: string | undefined;
+  /** Why early stopping ended training, once it has. */
+  earlyStop: string | undefined;
+  /** The 0-based epoch being trained (or last trained); undefined before the first. */
+  epoch: number | undefined;
   /** Batches trained, counted across epochs. */
   step: number;
   /** When training began (Date.now()). */
@@ -259,6 +263,8 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
     wait: 0,
     lrWait: 0,
     stopRequested: undefined,
+    earlyStop: undefined,
+    epoch: undefined,
     step: settings.initialEpoch * (data.stepsPerEpoch ?? 0),
     startedAt: Date.now(),
     lastEpoch: settings.initialEpoch - 1,
@@ -284,7 +290,8 @@ export async function train<B extends TrainBatch>(model: tf.LayersModel, data: T
     }
     return await endRun(loop);
   } catch (error) {
-    await loop.callbacks.onTrainEnd({ status: 'failed', error });
+    const diverged = error instanceof DivergenceError || error instanceof NonFiniteLossError;
+    await loop.callbacks.onTrainEnd({ status: 'failed', error, stopReason: diverged ? `divergence: ${error.message}` : undefined });
     throw error;
   } finally {
     state.bestWeights?.forEach((t) => t.dispose());
@@ -316,6 +323,7 @@ function watchForStops<B extends TrainBatch>(options: TrainOptions<B>, state: Lo
 async function trainEpoch<B extends TrainBatch>(loop: Loop<B>, epoch: number): Promise<boolean> {
   const { options, optimizer, callbacks, state } = loop;
   if (options.learningRateSchedule) setLearningRate(optimizer, scheduledRate(options.learningRateSchedule, epoch));
+  state.epoch = epoch;
   await callbacks.onEpochBegin(epoch);
   const started = Date.now();
   const { lossSum, samples } = await trainBatches(loop, epoch);
@@ -334,8 +342,25 @@ async function trainEpoch<B extends TrainBatch>(loop: Loop<B>, epoch: number): P
   await callbacks.onEpochEnd(epoch, logs);
   await saveCheckpoint(loop, 'last', epoch);
   reduceLrOnPlateau(loop);
-  const { early } = loop.settings;
-  return early !== undefined && state.wait >= early.patience;
+  const { early, monitor } = loop.settings;
+  if (early === undefined || state.wait < early.patience) return false;
+  const gain = early.minDelta > 0 ? ` by more than ${early.minDelta}` : '';
+  const best = state.best ? ` (best ${state.best.value.toPrecision(4)} at epoch ${state.best.epoch + 1})` : '';
+  state.earlyStop = `early stopping: ${monitor} did not improve${gain} for ${state.wait} epochs${best}`;
+  return true;
+}
+
+/**
+ * Why training ended before its planned epochs, in a sentence; undefined when it ran them all.
+ * An interrupt outranks a callback's stop request (a time budget), which outranks early
+ * stopping: the first came first.
+ */
+function stopReasonOf<B extends TrainBatch>(loop: Loop<B>): string | undefined {
+  const { state, callbacks } = loop;
+  const during = state.epoch === undefined ? 'before the first epoch' : `during epoch ${state.epoch + 1}`;
+  if (state.stopRequested) return `${state.stopRequested} ${during}`;
+  if (callbacks.shouldStop) return `${callbacks.requestedStopReason ?? 'a callback asked to stop'} ${during}`;
+  return state.earlyStop;
 }
 
 /** The epoch's gradient steps; stops after the batch in flight when a stop is requested. */
@@ -427,8 +452,9 @@ async function endRun<B extends TrainBatch>(loop: Loop<B>): Promise<TrainResult>
   const status: TrainResult['status'] = state.stopRequested ? 'interrupted' : 'finished';
   const testMetrics = status === 'finished' && options.test ? await options.test(model) : undefined;
   const artifacts = status === 'finished' && options.finalize ? await options.finalize(model) : [];
-  await loop.callbacks.onTrainEnd({ status, testMetrics, artifacts, error: state.stopRequested });
-  return { status, history: state.history, best: state.best, lastEpoch: state.lastEpoch, testMetrics, checkpoints: state.checkpoints };
+  const stopReason = stopReasonOf(loop);
+  await loop.callbacks.onTrainEnd({ status, testMetrics, artifacts, error: state.stopRequested, stopReason });
+  return { status, history: state.history, best: state.best, lastEpoch: state.lastEpoch, testMetrics, checkpoints: state.checkpoints, stopReason };
 }
 
 /** The batch's loss and gradient of `variables`, computed on this thread. */

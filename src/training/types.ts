@@ -202,4 +202,10 @@ export interface TrainResult {
   testMetrics?: Logs;
   /** Checkpoint folders written (under `runDir`). */
   checkpoints: { best?: string; last?: string };
+  /**
+   * Why training ended before its planned epochs, in a sentence (early stopping, a callback's
+   * stop such as a time budget, an interrupt); absent when it ran them all. The train-end event
+   * carries it too, and the experiment store records it as the param `stop.reason`.
+   */
+  stopReason?: string;
 }
