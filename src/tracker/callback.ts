@@ -213,7 +213,7 @@ export class TrackerCallback extends Callback {
       for (const artifact of event.artifacts ?? []) backlog.add({ kind: 'artifact', artifact: await measureArtifact(artifact) });
       const failure = event.error === undefined ? undefined : errorMessage(event.error);
       const reasons = [failure, backlog.lostPoints()].filter((reason): reason is string => reason !== undefined);
-      backlog.add({ kind: 'finish', status: event.status, error: reasons.length > 0 ? reasons.join('; ') : null });
+      backlog.add({ kind: 'finish', status: event.status, error: reasons.length > 0 ? reasons.join('; ') : null, stopReason: event.stopReason });
       if (!(await backlog.drain())) this.saveUnrecorded(store, runId, backlog);
     } finally {
       this.detach();

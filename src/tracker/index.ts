@@ -24,6 +24,7 @@ export {
   deleteRun,
   markCrashedRuns,
   guessMetricMode,
+  STOP_REASON_PARAM,
   type StartRunOptions,
   type LogMetricsOptions,
   type MetricPointInput,
@@ -54,10 +55,14 @@ export {
   type ExportRunsOptions,
 } from './query';
 
+// run-ref: naming a run by a short form (a unique prefix of its id, its id's suffix, its name)
+export { resolveRunRef, resolveRunRefs, runIdSuffix } from './run-ref';
+
 // where: the --where filter language and sort keys
 export {
   parseWhere,
   compileFilter,
+  filterKeys,
   parseOrderBy,
   WhereSyntaxError,
   FILTER_LIMITS,

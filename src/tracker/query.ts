@@ -9,8 +9,9 @@ import type { ArtifactRow, MetricMode, MetricRow, MetricSummaryRow, ParamRow, Pa
 import { readSchemaVersion } from './migrations';
 import { type TrackerStore, selectAll, selectOne, selectRaw } from './store';
 import { assertRunExists, findCrashedRuns, markCrashedRuns } from './record';
-import { editDistance } from '../metrics/edit-distance';
-import { type OrderBy, type RunFilter, type SortTarget, RUN_FIELD_NAMES, SORT_KEY_FORMS, compileFilter, compileOrderBy, parseOrderBy, parseWhere, sortTarget } from './where';
+import { resolveRunRef, resolveRunRefs } from './run-ref';
+import { assertRecordedFilterKeys, isAcceptedKey, unknownKeyMessage } from './keys';
+import { type OrderBy, type RunFilter, RUN_FIELD_NAMES, SORT_KEY_FORMS, compileFilter, compileOrderBy, filterKeys, parseOrderBy, parseWhere, sortTarget } from './where';
 import { jsonSafe } from '../util/json';
 
 /** A param value as recorded (JSON params come back parsed). */
@@ -73,7 +74,11 @@ export interface RunDetail extends RunRecord {
 export interface ListRunsOptions {
   /** Only runs of this experiment. Defaults to all experiments. */
   experiment?: string;
-  /** A filter object or an expression (see `where.ts`), e.g. `'metrics.val_accuracy > 0.99'`. Defaults to none. */
+  /**
+   * A filter object or an expression (see `where.ts`), e.g. `'metrics.val_accuracy > 0.99'`. A
+   * metric or param key that no run of the store has recorded is a ConfigError naming it and the
+   * keys it may have meant (a store without runs accepts any). Defaults to none.
+   */
   where?: RunFilter | string;
   /** Sort keys, or a spec like `'-val_accuracy,started_at'`. Defaults to newest first. */
   orderBy?: OrderBy[] | string;
@@ -317,9 +322,6 @@ function parseMetricsJson(json: string): Record<string, MetricSummary> {
   return metrics as Record<string, MetricSummary>;
 }
 
-/** A name a metric or param could have; anything else (`name; drop table runs`) is refused even by an empty store. */
-const PLAIN_KEY = /^[A-Za-z_][\w.\-/@]*$/;
-
 /**
  * Throws a ConfigError for a sort key that names a metric or param no run in the store has (a
  * misspelt metric would otherwise sort nothing, silently), saying what is accepted and which
@@ -329,53 +331,12 @@ const PLAIN_KEY = /^[A-Za-z_][\w.\-/@]*$/;
 function assertKnownSortKeys(store: TrackerStore, orderBy: readonly OrderBy[]): void {
   for (const order of orderBy) {
     const target = sortTarget(order);
-    if (target.kind === 'run') continue;
-    const table = target.kind === 'metric' ? 'metric_summary' : 'params';
-    if (selectOne(store, `SELECT 1 AS found FROM ${table} WHERE key = @key LIMIT 1`, { key: target.key })) continue;
-    if (PLAIN_KEY.test(target.key) && !selectOne(store, 'SELECT 1 AS found FROM runs LIMIT 1')) continue;
-    throw unknownSortKey(store, order, target);
+    if (target.kind === 'run' || isAcceptedKey(store, target.kind, target.key)) continue;
+    const extra = RUN_FIELD_NAMES.map((name) => ({ name, key: name }));
+    throw new ConfigError(
+      `bad sort key ${JSON.stringify(order.field.replace(/^metrics\./, ''))}: ${unknownKeyMessage(store, [target], { extra })} ${SORT_KEY_FORMS}`,
+    );
   }
-}
-
-/** How many recorded keys an unknown sort key's message lists. */
-const KEYS_SHOWN = 20;
-
-function unknownSortKey(store: TrackerStore, order: OrderBy, target: Exclude<SortTarget, { kind: 'run' }>): ConfigError {
-  const metrics = selectAll<{ key: string }>(store, 'SELECT DISTINCT key FROM metric_summary ORDER BY key').map((r) => r.key);
-  const params = selectAll<{ key: string }>(store, 'SELECT DISTINCT key FROM params ORDER BY key').map((r) => r.key);
-  const candidates = [
-    ...RUN_FIELD_NAMES.map((name) => ({ name, key: name })),
-    ...metrics.map((key) => ({ name: key, key })),
-    ...params.map((key) => ({ name: `params.${key}`, key })),
-  ];
-  const meant = closeKeys(target.key, candidates);
-  const list = (keys: readonly string[]): string => (keys.length === 0 ? 'none' : keys.slice(0, KEYS_SHOWN).join(', ') + (keys.length > KEYS_SHOWN ? `, ... (${keys.length})` : ''));
-  return new ConfigError(
-    `bad sort key ${JSON.stringify(order.field.replace(/^metrics\./, ''))}: no run in ${store.file} has a ${target.kind} ${JSON.stringify(target.key)}` +
-      (meant.length > 0 ? `; did you mean ${meant.map((m) => JSON.stringify(m)).join(' or ')}?` : '.') +
-      ` Recorded metrics: ${list(metrics)}; params: ${list(params.map((key) => `params.${key}`))}. ${SORT_KEY_FORMS}`,
-  );
-}
-
-/**
- * The names among `candidates` that `key` is probably a misspelling of: the same but for case, a
- * few edits away, a param whose last dotted part it is (`lr` for `optimizer.lr`), one it starts
- * with before other text (`val_accuracy:down`, `name; drop table runs`), or one it begins (`val_acc`).
- */
-function closeKeys(key: string, candidates: readonly { name: string; key: string }[]): string[] {
-  const lower = key.toLowerCase();
-  const allowed = Math.max(1, Math.min(3, Math.floor(key.length / 4)));
-  const scored = candidates
-    .map(({ name, key: candidate }) => {
-      const other = candidate.toLowerCase();
-      if (other === lower || other.endsWith(`.${lower}`)) return { name, distance: 0 };
-      if (lower.startsWith(other) && /^[^\w.]/.test(lower.slice(other.length))) return { name, distance: 1 };
-      if (lower.length >= 3 && other.startsWith(lower)) return { name, distance: 1 };
-      return { name, distance: Math.abs(other.length - lower.length) > allowed ? Infinity : editDistance(other, lower) };
-    })
-    .filter((c) => c.distance <= allowed)
-    .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
-  return [...new Set(scored.map((c) => c.name))].slice(0, 3);
 }
 
 /**
@@ -393,7 +354,10 @@ export function listRuns(store: TrackerStore, options: ListRunsOptions = {}): Ru
     conditions.push('e.name = @experiment');
   }
   if (options.where !== undefined && !(typeof options.where === 'string' && options.where.trim() === '')) {
-    conditions.push(compileFilter(options.where, params).sql);
+    const filter = typeof options.where === 'string' ? parseWhere(options.where) : options.where;
+    conditions.push(compileFilter(filter, params).sql);
+    // A misspelt key would match no run and answer "no runs match"; a key some run has is known.
+    assertRecordedFilterKeys(store, filterKeys(filter));
   }
   const orderBy = typeof options.orderBy === 'string' ? parseOrderBy(options.orderBy) : options.orderBy ?? [];
   assertKnownSortKeys(store, orderBy);
@@ -442,9 +406,17 @@ function throwMissingOrDamaged(store: TrackerStore, runId: string): never {
   throw new TrackerError(`run ${runId} in ${store.file} cannot be read: its column ${damage ?? 'is damaged'}; fix the column, or delete the run (glyphlab runs delete ${runId})`);
 }
 
-/** The run with id `runId`, with its config and artifacts; a ConfigError when there is none. */
-export function getRun(store: TrackerStore, runId: string): RunDetail {
+/**
+ * The run `ref` names, with its config and artifacts: its id, or a unique prefix of the id, of
+ * its random suffix or of its name (see `resolveRunRef`); a ConfigError when there is none, or
+ * several.
+ *
+ * @example
+ * getRun(store, 'c262b8').id; // '20261206-083449-c262b8'
+ */
+export function getRun(store: TrackerStore, ref: string): RunDetail {
   markCrashedRuns(store);
+  const runId = resolveRunRef(store, ref);
   const record = selectRuns(store, 'WHERE r.id = @runId', { runId }, true)[0];
   if (!record) throwMissingOrDamaged(store, runId);
   const artifacts = selectAll<ArtifactRow>(store, 'SELECT * FROM artifacts WHERE run_id = @runId ORDER BY id', { runId }).map((a) => ({
@@ -508,10 +480,15 @@ export interface RunComparison {
   metrics: Record<string, Record<string, MetricSummary | undefined>>;
 }
 
-/** Param differences and a metric table for several runs, in the order given. */
-export function compareRuns(store: TrackerStore, runIds: readonly string[]): RunComparison {
-  if (runIds.length === 0) throw new ConfigError('compareRuns needs at least one run id');
+/**
+ * Param differences and a metric table for several runs, in the order given. Each run is named
+ * as `getRun` takes it (an id, a unique prefix, the id's suffix or a name); the result is keyed
+ * by full ids.
+ */
+export function compareRuns(store: TrackerStore, refs: readonly string[]): RunComparison {
+  if (refs.length === 0) throw new ConfigError('compareRuns needs at least one run id');
   markCrashedRuns(store);
+  const runIds = resolveRunRefs(store, refs);
   const found = listRuns(store, { where: { field: 'id', op: 'in', value: [...runIds] } });
   const runs = runIds.map((id) => {
     const run = found.find((r) => r.id === id);

@@ -15,6 +15,7 @@ import { startHeartbeat, stopHeartbeat } from './heartbeat';
 import { readSchemaVersion } from './migrations';
 import { type ProcessCheck, checkRecordedProcess, currentProcessIdentity } from './process-identity';
 import { type MetricMode, type ParamType, type RunStatus, metricsJsonSql, paramsJsonSql } from './schema';
+import { resolveRunRef } from './run-ref';
 import { toTrackerError } from './sqlite-errors';
 import { type TrackerStore, assertWritable, execute, inTransaction, selectAll, selectOne } from './store';
 import { jsonSafe } from '../util/json';
@@ -166,6 +167,8 @@ export function resumeRun(store: TrackerStore, runId: string, options: { heartbe
      WHERE id = @runId`,
     { now, pid: identity.pid, host: identity.host, startTicks: identity.startTicks, bootId: identity.bootId, pidNamespace: identity.pidNamespace, runId },
   );
+  // Why it stopped last time no longer holds: the run goes on.
+  if (execute(store, 'DELETE FROM params WHERE run_id = @runId AND key = @key', { runId, key: STOP_REASON_PARAM }).changes > 0) refreshParamsJson(store, runId);
   store.recording.add(runId);
   if (options.heartbeat !== false) startHeartbeat(store, runId);
 }
@@ -393,10 +396,20 @@ export function logMetricPoints(store: TrackerStore, runId: string, points: read
   });
 }
 
+/** The param that holds why a run stopped before its planned end (see {@link FinishRunOptions.stopReason}). */
+export const STOP_REASON_PARAM = 'stop.reason';
+
 /** Options of {@link finishRun}. */
 export interface FinishRunOptions {
   /** The error of a failed run; its message is stored. Defaults to none. */
   error?: unknown;
+  /**
+   * Why the run stopped before its planned end, in a sentence (early stopping, a time budget, an
+   * interrupt, a diverging loss): recorded as the param {@link STOP_REASON_PARAM}, so that
+   * `runs show` shows it and `--where 'params.stop.reason != null'` finds such runs. Defaults to
+   * none (the run ran its course).
+   */
+  stopReason?: string;
 }
 
 /** Ends a run with a terminal status and stops its heartbeat. */
@@ -410,12 +423,19 @@ export function finishRun(
   const now = Date.now();
   // Written before the heartbeat stops: a write that fails (a store locked past the timeout)
   // leaves the run running and beating, for the caller to try again.
-  const result = execute(store, 'UPDATE runs SET status = @status, ended_at = @now, heartbeat_at = @now, error = @error WHERE id = @runId', {
-    status,
-    now,
-    error,
-    runId,
-  });
+  const end = (): { changes: number } => execute(store, 'UPDATE runs SET status = @status, ended_at = @now, heartbeat_at = @now, error = @error WHERE id = @runId', { status, now, error, runId });
+  const { stopReason } = options;
+  const result =
+    stopReason === undefined
+      ? end()
+      : inTransaction(store, () => {
+          const ended = end();
+          if (ended.changes > 0) {
+            writeParams(store, runId, { [STOP_REASON_PARAM]: stopReason });
+            refreshParamsJson(store, runId);
+          }
+          return ended;
+        });
   stopHeartbeat(store, runId);
   store.nextStep.delete(runId);
   const missing = result.changes === 0 ? missingRunError(store, runId) : undefined;
@@ -500,24 +520,26 @@ export function assertRunExists(store: TrackerStore, runId: string): void {
   }
 }
 
-/** Adds a tag to a run. */
-export function tagRun(store: TrackerStore, runId: string, tag: string): void {
-  assertRunExists(store, runId);
+/** Adds a tag to the run `ref` names (its id, or a unique prefix, id suffix or name: see `resolveRunRef`); returns its id. */
+export function tagRun(store: TrackerStore, ref: string, tag: string): string {
+  const runId = resolveRunRef(store, ref);
   inTransaction(store, () => writeTag(store, runId, tag));
+  return runId;
 }
 
-/** Removes a tag from a run; returns whether it had it. */
-export function untagRun(store: TrackerStore, runId: string, tag: string): boolean {
-  assertRunExists(store, runId);
+/** Removes a tag from the run `ref` names (as {@link tagRun}); returns whether it had it. */
+export function untagRun(store: TrackerStore, ref: string, tag: string): boolean {
+  const runId = resolveRunRef(store, ref);
   assertWritable(store);
   return execute(store, 'DELETE FROM tags WHERE run_id = @runId AND tag = @tag', { runId, tag }).changes > 0;
 }
 
-/** Sets a run's free-text note (replacing any earlier one). */
-export function noteRun(store: TrackerStore, runId: string, note: string): void {
-  assertRunExists(store, runId);
+/** Sets the note of the run `ref` names (as {@link tagRun}), replacing any earlier one; returns its id. */
+export function noteRun(store: TrackerStore, ref: string, note: string): string {
+  const runId = resolveRunRef(store, ref);
   assertWritable(store);
   execute(store, 'UPDATE runs SET note = @note WHERE id = @runId', { note, runId });
+  return runId;
 }
 
 /** Options of {@link deleteRun}. */
@@ -560,7 +582,8 @@ function checkRunProcess(row: RunProcessRow): ProcessCheck {
 }
 
 /**
- * Deletes a run and everything recorded for it (files on disk are left alone). A run that
+ * Deletes the run `ref` names (its id, or a unique prefix, id suffix or name: see
+ * `resolveRunRef`) and everything recorded for it (files on disk are left alone); returns its id. A run that
  * another process (or another connection) is still recording is refused: its training would
  * fail at its next write and lose what it records. A run whose process ended is marked crashed
  * first (see {@link markCrashedRuns}) and can go; so can a run this store itself is recording.
@@ -568,8 +591,9 @@ function checkRunProcess(row: RunProcessRow): ProcessCheck {
  * @example
  * deleteRun(store, '20261122-063012-4fa2c1');
  */
-export function deleteRun(store: TrackerStore, runId: string, options: DeleteRunOptions = {}): void {
+export function deleteRun(store: TrackerStore, ref: string, options: DeleteRunOptions = {}): string {
   markCrashedRuns(store);
+  const runId = resolveRunRef(store, ref);
   inTransaction(store, () => {
     const row = selectOne<RunProcessRow>(store, `SELECT ${runProcessColumns(store)} FROM runs WHERE id = @runId`, { runId });
     if (!row) throw new ConfigError(`no run ${JSON.stringify(runId)} in ${store.file}; list runs with \`glyphlab runs ls\``);
@@ -580,6 +604,7 @@ export function deleteRun(store: TrackerStore, runId: string, options: DeleteRun
   stopHeartbeat(store, runId);
   store.nextStep.delete(runId);
   store.recording.delete(runId);
+  return runId;
 }
 
 /**

@@ -308,6 +308,31 @@ function checkField(field: string, fail: (reason: string) => never): void {
   resolveField(field, fail);
 }
 
+/**
+ * The metric and param keys `filter` compares, each once, in order of appearance: what a store
+ * checks against the keys it has recorded (see `listRuns`). Run columns and tags are not keys.
+ *
+ * @example
+ * filterKeys(parseWhere('metrics.val_accuracy.best > 0.9 and params.lr < 1e-3'));
+ * // [{ kind: 'metric', key: 'val_accuracy' }, { kind: 'param', key: 'lr' }]
+ */
+export function filterKeys(filter: RunFilter): { kind: 'metric' | 'param'; key: string }[] {
+  const keys = new Map<string, { kind: 'metric' | 'param'; key: string }>();
+  const walk = (node: RunFilter): void => {
+    if ('and' in node) node.and.forEach(walk);
+    else if ('or' in node) node.or.forEach(walk);
+    else if ('not' in node) walk(node.not);
+    else {
+      const ref = resolveField(node.field, (reason) => {
+        throw new ConfigError(`bad filter: ${reason}`);
+      });
+      if (ref.kind === 'metric' || ref.kind === 'param') keys.set(`${ref.kind}\u0000${ref.key}`, { kind: ref.kind, key: ref.key });
+    }
+  };
+  walk(filter);
+  return [...keys.values()];
+}
+
 /** Compiled SQL of a filter: a boolean expression over `r`/`e` plus its named parameters. */
 export interface CompiledSql {
   sql: string;

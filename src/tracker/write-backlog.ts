@@ -19,7 +19,7 @@ import { type ArtifactInput, type MetricPointInput, finishRun, logMetricPoints, 
 export type BacklogWrite =
   | { kind: 'points'; points: MetricPointInput[] }
   | { kind: 'artifact'; artifact: ArtifactInput }
-  | { kind: 'finish'; status: Exclude<RunStatus, 'running' | 'crashed'>; error: string | null };
+  | { kind: 'finish'; status: Exclude<RunStatus, 'running' | 'crashed'>; error: string | null; stopReason?: string };
 
 /** Options of {@link WriteBacklog}. */
 export interface WriteBacklogOptions {
@@ -171,7 +171,7 @@ export class WriteBacklog {
   private apply(write: BacklogWrite): void {
     if (write.kind === 'points') logMetricPoints(this.store, this.runId, write.points, this.options.modes);
     else if (write.kind === 'artifact') recordArtifact(this.store, this.runId, write.artifact);
-    else finishRun(this.store, this.runId, write.status, { error: write.error ?? undefined });
+    else finishRun(this.store, this.runId, write.status, { error: write.error ?? undefined, stopReason: write.stopReason });
   }
 
   /** A try found the store locked: note since when, and plan the next try. */
