@@ -6,10 +6,10 @@ import { ConfigError } from '../errors';
 import { databasePath } from '../util/paths';
 import { bestRun, compareRuns, exportRuns, getMetricHistory, getRun, listRuns, rowsToCsv, runsToRows } from '../tracker/query';
 import { formatStepSchedule, scheduleFromHistory } from '../training/schedule';
-import type { MetricSummary, ParamValue, RunRecord } from '../tracker/query';
+import type { MetricSummary } from '../tracker/query';
 import { type TrackerStore, closeStore, openStore } from '../tracker/store';
-import { deleteRun, noteRun, tagRun } from '../tracker/record';
-import { WhereSyntaxError } from '../tracker/where';
+import { STOP_REASON_PARAM, deleteRun, noteRun, tagRun } from '../tracker/record';
+import { WhereSyntaxError, parseOrderBy } from '../tracker/where';
 import {
   checkOutputPath,
   type CliContext,
@@ -27,7 +27,10 @@ import {
   WHERE_OPTION,
   writeOutputFile,
 } from './command';
-import { printable, printableJson, textForStream, textTable } from './table';
+import { renderComparison } from './compare-table';
+import { formatSeconds } from './progress';
+import { COLUMN_ALIASES, defaultColumns, formatMetric, formatParam, parseColumns } from './run-columns';
+import { outputWidth, printable, printableJson, textForStream, textTable } from './table';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
 const EXIT_USAGE = 2;
@@ -37,12 +40,21 @@ const rawOption: OptionSpec = {
   description: "CSV: keep text cells starting with = + - @ (or full-width ＝ ＋ － ＠, |, tab, CR) as recorded (default: a leading ' so that spreadsheets show them, not run them as formulas)",
 };
 
+const COLUMNS_HELP = `Columns (--columns): id, name, status, experiment, started, ended, duration, tags, note, error, host, backend,
+  source, git; params.KEY; metrics.KEY (last value) or metrics.KEY.best; a bare recorded key (a metric first,
+  else a param); aliases ${Object.entries(COLUMN_ALIASES).map(([alias, target]) => `${alias} (${target})`).join(', ')}.
+  Accuracies and error rates print as percentages, durations as 42s, 2m05s, 1h03m, other numbers to 4 significant
+  digits. The table fits the terminal (120 columns when the output is no terminal), eliding long text in the
+  middle; --wide shows it whole. --json and --csv print every field.`;
+
 const WHERE_HELP = `Filter expressions (--where):
   comparisons  params.KEY, metrics.KEY (last value), metrics.KEY.best, status, name, id, experiment,
                started_at, ended_at, host, backend, source, note, git_commit, threads
                with = != < <= > >= , FIELD in (v1, v2), FIELD not in (...), tags contains "TAG"
   values       "string" 'string' 1.5 -3e-4 true false null; dates as "2026-11-01"
   combine      and, or, not, parentheses (and binds tighter than or)
+  keys         a params.KEY or metrics.KEY that no run in the store has recorded is an error naming it and
+               what it may have meant (exit 2), not an empty listing; one that some runs have is fine
   example      --where 'params.model = "vgg19-crnn" and metrics.val_accuracy > 0.99 or not tags contains "bad"'
 Sort (--sort): --sort=-val_accuracy or --sort val_accuracy:desc (descending), metrics.loss.best, params.lr, started_at; comma-separated.`;
 
@@ -77,29 +89,16 @@ async function reportingWhere(ctx: CliContext, fn: () => Promise<number | void> 
   }
 }
 
-/** A number for a table cell: short, with NaN and Infinity spelled out. */
-function formatNumber(value: number | undefined): string {
-  if (value === undefined) return '';
-  if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e5 ? value.toPrecision(4).replace(/\.?0+$/, '') : value.toExponential(2);
+/** `--wide`: the whole of every value, whatever the width. */
+const wideOption: OptionSpec = { type: 'boolean', description: 'show every value whole, however wide the table gets (default: fit the terminal, or 120 columns when the output is no terminal, eliding long values)' };
+
+/** The columns a table should fit in: none with --wide, else the terminal's width (120 off a terminal). */
+function tableWidth(args: ParsedArgs, ctx: CliContext): number | undefined {
+  return flagOption(args, 'wide') ? undefined : outputWidth(ctx.stdout);
 }
 
-function formatParam(value: ParamValue | undefined): string {
-  if (value === undefined) return '-';
-  if (typeof value === 'number') return formatNumber(value);
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-/** Metric columns for `ls`: the sort metric first, then the common validation metrics that exist. */
-function metricColumns(runs: readonly RunRecord[], sort: string | undefined): string[] {
-  const present = new Set(runs.flatMap((r) => Object.keys(r.metrics)));
-  const preferred = ['val_accuracy', 'val_cer', 'val_loss', 'loss', 'test_accuracy'];
-  const sortKey = sort?.split(',')[0]?.replace(/:(asc|desc)$/i, '').replace(/^[-+]/, '').replace(/^metrics\./, '').replace(/\.(last|best)$/, '');
-  const columns = sortKey && present.has(sortKey) ? [sortKey] : [];
-  for (const key of preferred) if (present.has(key) && !columns.includes(key) && columns.length < 4) columns.push(key);
-  return columns;
-}
+const REF_HELP =
+  'A run is named by its id, a unique prefix of it, its last part (the c262b8 of 20261206-083449-c262b8, as the dashboard shows it) or a unique prefix of its name.';
 
 export const runsGroup: CommandGroup = {
   name: 'runs',
@@ -114,15 +113,20 @@ export const runsGroup: CommandGroup = {
         where: WHERE_OPTION,
         sort: sortOption('newest first'),
         limit: limitOption('show at most N runs'),
+        columns: { type: 'string', valueName: 'A,B,...', description: 'the columns of the table, e.g. id,name,test_acc,duration,params.training.learningRate (default: id, name, status, started, duration, the sort key, test_acc, val_acc, val_cer, tags)' },
+        wide: wideOption,
         json: jsonOption(),
         csv: { type: 'boolean', description: 'print CSV' },
         raw: rawOption,
       },
-      details: WHERE_HELP,
+      details: `${COLUMNS_HELP}\n${WHERE_HELP}`,
       run: (args, ctx) =>
         reportingWhere(ctx, () =>
           withStore(args, 'read', (store) => {
             const sort = stringOption(args, 'sort');
+            const columnsSpec = stringOption(args, 'columns');
+            // Checked before the listing, so that a misspelt column is an error even when no run matches.
+            const chosen = columnsSpec === undefined ? undefined : parseColumns(store, columnsSpec);
             const runs = listRuns(store, {
               experiment: stringOption(args, 'experiment'),
               where: stringOption(args, 'where'),
@@ -132,32 +136,35 @@ export const runsGroup: CommandGroup = {
             if (flagOption(args, 'json')) return ctx.printJson(runs);
             if (flagOption(args, 'csv')) return void ctx.stdout.write(textForStream(ctx.stdout, rowsToCsv(runsToRows(runs), { raw: flagOption(args, 'raw') })));
             if (runs.length === 0) return ctx.print(printable(`no runs in ${store.file}${stringOption(args, 'where') ? ' match the filter' : ''}`));
-            const metrics = metricColumns(runs, sort);
-            ctx.print(
-              textTable(
-                ['id', 'experiment', 'name', 'status', 'started', ...metrics, 'tags'],
-                runs.map((r) => [r.id, r.experiment, r.name ?? '', r.status, r.startedAt.slice(0, 16).replace('T', ' '), ...metrics.map((m) => formatNumber(r.metrics[m]?.last)), r.tags.join(',')]),
-              ),
-            );
+            const columns = chosen ?? defaultColumns(store, runs, sort === undefined ? [] : parseOrderBy(sort));
+            const width = tableWidth(args, ctx);
+            const elidable = columns.flatMap((column, i) => (column.elidable ? [i] : []));
+            ctx.print(textTable(columns.map((c) => c.header), runs.map((run) => columns.map((c) => c.cell(run))), width === undefined ? {} : { width, elidable }));
           }),
         ),
     },
     {
       name: 'show',
-      summary: 'show one run: params, metric summaries, tags, artifacts',
-      args: 'ID',
+      summary: 'show one run: params, metric summaries, tags, artifacts, why it stopped',
+      args: 'RUN',
       options: { db: DB_OPTION, json: jsonOption() },
+      details: REF_HELP,
       async run(args, ctx) {
-        const [runId] = needArgs(args, 1, 'show ID');
+        const [ref] = needArgs(args, 1, 'show RUN');
         withStore(args, 'read', (store) => {
-          const run = getRun(store, runId!);
+          const run = getRun(store, ref!);
           if (flagOption(args, 'json')) return ctx.printJson(run);
           // Names, notes, tags, errors and params come from whoever recorded the run: shown, never obeyed.
           const say = (line: string): void => ctx.print(printable(line));
+          const stopReason = run.params[STOP_REASON_PARAM];
+          const stopped = typeof stopReason === 'string' ? stopReason : undefined;
+          // An interrupt's or a divergence's error is the stop reason's own words: said once.
+          const error = run.error && !stopped?.includes(run.error) ? ` (${run.error})` : '';
           say(`run ${run.id}  ${run.name ?? ''}`.trimEnd());
           say(`  experiment  ${run.experiment}`);
-          say(`  status      ${run.status}${run.error ? ` (${run.error})` : ''}`);
-          say(`  started     ${run.startedAt}   ended ${run.endedAt ?? '-'}   ${run.durationS.toFixed(1)} s`);
+          say(`  status      ${run.status}${error}`);
+          if (stopped) say(`  stopped     ${stopped}`);
+          say(`  started     ${run.startedAt}   ended ${run.endedAt ?? '-'}   ${formatSeconds(run.durationS)}`);
           say(`  process     pid ${run.pid ?? '?'} on ${run.host ?? '?'}; backend ${run.backend ?? '?'}${run.threads ? ` x${run.threads}` : ''}`);
           say(`  git         ${run.gitCommit ?? '-'}${run.gitDirty ? ' (dirty)' : ''}`);
           say(`  source      ${run.source ?? '-'}`);
@@ -167,8 +174,8 @@ export const runsGroup: CommandGroup = {
           say('params:');
           for (const [key, value] of Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b))) say(`  ${key} = ${formatParam(value)}`);
           say('metrics:');
-          const rows = Object.entries(run.metrics).map(([key, m]: [string, MetricSummary]) => [key, formatNumber(m.last), formatNumber(m.best), String(m.bestStep ?? '-'), m.mode, String(m.count)]);
-          ctx.print(textTable(['  key', 'last', 'best', 'best step', 'mode', 'points'], rows.map(([k, ...rest]) => [`  ${k}`, ...rest] as string[])));
+          const rows = Object.entries(run.metrics).map(([key, m]: [string, MetricSummary]) => [`  ${key}`, formatMetric(key, m.last), formatMetric(key, m.best), String(m.bestStep ?? '-'), m.mode, String(m.count)]);
+          ctx.print(textTable(['  key', 'last', 'best', 'best step', 'mode', 'points'], rows));
           if (run.artifacts.length) {
             say('artifacts:');
             for (const a of run.artifacts) say(`  ${a.kind}  ${a.path}${a.bytes !== null ? `  ${a.bytes} bytes` : ''}${a.sha256 ? `  sha256 ${a.sha256.slice(0, 12)}` : ''}`);
@@ -178,25 +185,16 @@ export const runsGroup: CommandGroup = {
     },
     {
       name: 'compare',
-      summary: 'compare runs: params that differ and a metric table',
-      args: 'ID ID...',
-      options: { db: DB_OPTION, json: jsonOption() },
+      summary: 'compare runs: params that differ and a metric table, fitted to the terminal',
+      args: 'RUN RUN...',
+      options: { db: DB_OPTION, wide: wideOption, json: jsonOption('the whole comparison') },
+      details: `${REF_HELP}\nRuns are headed by the last part of their id. A value too long for its column is elided in the middle (two values that differ, such as two data folders or two filter lists, usually share a beginning and differ towards the end); JSON params are shown key by key; too many runs for the width are shown a block at a time. --wide shows every value whole; --json prints everything.`,
       async run(args, ctx) {
-        const ids = needArgs(args, 2, 'compare ID ID...');
+        const refs = needArgs(args, 2, 'compare RUN RUN...');
         withStore(args, 'read', (store) => {
-          const comparison = compareRuns(store, ids);
+          const comparison = compareRuns(store, refs);
           if (flagOption(args, 'json')) return ctx.printJson(comparison);
-          const header = ['', ...comparison.runs.map((r) => r.id)];
-          ctx.print('params that differ:');
-          const diffRows = Object.entries(comparison.paramDiffs).map(([key, byRun]) => [`  ${key}`, ...ids.map((id) => formatParam(byRun[id]))]);
-          ctx.print(diffRows.length ? textTable(header, diffRows) : '  (none)');
-          ctx.print(`params in common: ${Object.keys(comparison.sameParams).length}`);
-          ctx.print('metrics (last / best):');
-          const metricRows = Object.entries(comparison.metrics).map(([key, byRun]) => [
-            `  ${key}`,
-            ...ids.map((id) => (byRun[id] ? `${formatNumber(byRun[id]!.last)} / ${formatNumber(byRun[id]!.best)}` : '-')),
-          ]);
-          ctx.print(metricRows.length ? textTable(header, metricRows) : '  (none)');
+          for (const line of renderComparison(comparison, { width: tableWidth(args, ctx) })) ctx.print(line);
         });
       },
     },
@@ -222,14 +220,14 @@ export const runsGroup: CommandGroup = {
             if (!run) throw new ConfigError(`no run has metric ${JSON.stringify(metric)}${stringOption(args, 'where') ? ' and matches the filter' : ''}`);
             if (flagOption(args, 'json')) return ctx.printJson(run);
             const m = run.metrics[metric];
-            ctx.print(printable(`${run.id}  ${run.name ?? ''}  ${metric} best ${formatNumber(m?.best)} at step ${m?.bestStep ?? '-'} (last ${formatNumber(m?.last)})`));
+            ctx.print(printable(`${run.id}  ${run.name ?? ''}  ${metric} best ${formatMetric(metric, m?.best)} at step ${m?.bestStep ?? '-'} (last ${formatMetric(metric, m?.last)})`));
           }),
         ),
     },
     {
       name: 'schedule',
       summary: "the --lr-schedule that replays a run's learning rates up to its best epoch (for train --final)",
-      args: 'ID',
+      args: 'RUN',
       options: {
         db: DB_OPTION,
         epochs: { type: 'string', valueName: 'N', description: 'replay the first N epochs (default: up to the best epoch of --metric)' },
@@ -237,9 +235,9 @@ export const runsGroup: CommandGroup = {
         json: jsonOption(),
       },
       async run(args, ctx) {
-        const [runId] = needArgs(args, 1, 'schedule ID');
+        const [ref] = needArgs(args, 1, 'schedule RUN');
         withStore(args, 'read', (store) => {
-          const run = getRun(store, runId!);
+          const run = getRun(store, ref!);
           const rates = getMetricHistory(store, run.id, ['lr']).filter((p) => p.epoch !== null).sort((a, b) => a.epoch! - b.epoch!);
           if (rates.length === 0) throw new ConfigError(`run ${run.id} recorded no per-epoch learning rate (metric "lr"); it was not trained by glyphlab's training loop`);
           const metric = stringOption(args, 'metric') ?? 'val_accuracy';
@@ -251,7 +249,7 @@ export const runsGroup: CommandGroup = {
               throw new ConfigError(`run ${run.id} has no metric ${JSON.stringify(metric)} to choose the epochs by; give --epochs N or --metric KEY (it has ${Object.keys(run.metrics).join(', ')})`);
             }
             epochs = best.bestStep + 1;
-            why = `epochs 1-${epochs}, up to the best ${metric} (${formatNumber(best.best ?? undefined)})`;
+            why = `epochs 1-${epochs}, up to the best ${metric} (${formatMetric(metric, best.best)})`;
           }
           const schedule = scheduleFromHistory(rates.map((p) => p.value), epochs);
           const text = formatStepSchedule(schedule);
@@ -264,36 +262,39 @@ export const runsGroup: CommandGroup = {
     {
       name: 'tag',
       summary: 'add a tag to a run',
-      args: 'ID TAG',
+      args: 'RUN TAG',
       options: { db: DB_OPTION },
+      details: REF_HELP,
       async run(args, ctx) {
-        const [runId, tag] = needArgs(args, 2, 'tag ID TAG');
-        withStore(args, 'write', (store) => tagRun(store, runId!, tag!));
+        const [ref, tag] = needArgs(args, 2, 'tag RUN TAG');
+        const runId = withStore(args, 'write', (store) => tagRun(store, ref!, tag!));
         ctx.print(`tagged ${runId} ${tag}`);
       },
     },
     {
       name: 'note',
       summary: "set a run's note",
-      args: 'ID TEXT',
+      args: 'RUN TEXT',
       options: { db: DB_OPTION },
+      details: REF_HELP,
       async run(args, ctx) {
-        const [runId, ...words] = needArgs(args, 2, 'note ID TEXT');
-        withStore(args, 'write', (store) => noteRun(store, runId!, words.join(' ')));
+        const [ref, ...words] = needArgs(args, 2, 'note RUN TEXT');
+        const runId = withStore(args, 'write', (store) => noteRun(store, ref!, words.join(' ')));
         ctx.print(`noted ${runId}`);
       },
     },
     {
       name: 'delete',
       summary: 'delete a run and everything recorded for it (files on disk stay); a running run is refused',
-      args: 'ID',
+      args: 'RUN',
       options: {
         db: DB_OPTION,
         force: { type: 'boolean', description: 'delete a run still shown as running whose heartbeat is stale and whose process cannot be told from a later one with its pid (recorded by an older glyphlab, or no /proc); never one with a fresh heartbeat, nor one whose process is alive, even stopped' },
       },
+      details: `${REF_HELP} Deleting by a short name prints the whole id deleted.`,
       async run(args, ctx) {
-        const [runId] = needArgs(args, 1, 'delete ID');
-        withStore(args, 'write', (store) => deleteRun(store, runId!, { force: flagOption(args, 'force') }));
+        const [ref] = needArgs(args, 1, 'delete RUN');
+        const runId = withStore(args, 'write', (store) => deleteRun(store, ref!, { force: flagOption(args, 'force') }));
         ctx.print(`deleted ${runId}`);
       },
     },

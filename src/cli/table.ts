@@ -70,15 +70,72 @@ export function textForStream(stream: NodeJS.WritableStream, text: string): stri
   return (stream as { isTTY?: boolean }).isTTY === true ? printableLines(text) : text;
 }
 
+/** The width tables are fitted to when the output is no terminal (a pipe, a file, a test). */
+export const DEFAULT_OUTPUT_WIDTH = 120;
+
+/**
+ * The columns a table printed to `stream` should fit in: the terminal's width when it is a
+ * terminal that reports one (`process.stdout.columns`), else {@link DEFAULT_OUTPUT_WIDTH}.
+ */
+export function outputWidth(stream: NodeJS.WritableStream): number {
+  const tty = stream as { isTTY?: boolean; columns?: number };
+  return tty.isTTY === true && typeof tty.columns === 'number' && tty.columns > 0 ? tty.columns : DEFAULT_OUTPUT_WIDTH;
+}
+
+/** The mark that stands for what an elided value leaves out. */
+export const ELLIPSIS = '\u2026';
+
+/**
+ * `text` cut to at most `width` characters with an ellipsis: in the middle by default, so that
+ * both ends stay (two paths, lists or ids that differ usually share a beginning and differ
+ * towards the end), or at the end (free text, whose beginning says most). Unchanged when it fits.
+ *
+ * @example
+ * elide('/data/experiments/equations', 16);        // '/data/ex…uations'
+ * elide('a long run note', 8, 'end');               // 'a long …'
+ */
+export function elide(text: string, width: number, where: 'middle' | 'end' = 'middle'): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return ELLIPSIS.slice(0, Math.max(0, width));
+  if (where === 'end') return `${text.slice(0, width - 1)}${ELLIPSIS}`;
+  const head = Math.ceil((width - 1) / 2);
+  return `${text.slice(0, head)}${ELLIPSIS}${text.slice(text.length - (width - 1 - head))}`;
+}
+
+/** Options of {@link textTable}. */
+export interface TextTableOptions {
+  /** Fit the table in this many columns by eliding the cells of the `elidable` columns. Defaults to no limit. */
+  width?: number;
+  /** The columns (by index) whose cells may be elided, in the middle, to fit `width`. Defaults to none. */
+  elidable?: readonly number[];
+  /** The narrowest an elided column gets; a table that does not fit even so is printed wider. Defaults to 8. */
+  minColumnWidth?: number;
+}
+
 /**
  * Renders rows as an aligned text table: each column as wide as its widest cell, two spaces
- * between columns, no trailing spaces. Cells are made {@link printable}.
+ * between columns, no trailing spaces. Cells are made {@link printable}. With `width`, the widest
+ * `elidable` column is narrowed, again and again, until the table fits (see {@link elide}).
  *
  * @example
  * textTable(['id', 'status'], [['r1', 'finished']]); // 'id  status\nr1  finished'
  */
-export function textTable(header: string[], rows: string[][]): string {
+export function textTable(header: string[], rows: string[][], options: TextTableOptions = {}): string {
   const cells = [header, ...rows].map((row) => row.map((cell) => printable(cell ?? '')));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  if (options.width !== undefined) fitWidths(widths, options.width, options.elidable ?? [], options.minColumnWidth ?? 8);
+  return cells.map((r) => r.map((cell, i) => elide(cell, widths[i] ?? 0).padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** Narrows the widest of the `elidable` columns of `widths`, one character at a time, until they sum (with gaps) to at most `width`. */
+function fitWidths(widths: number[], width: number, elidable: readonly number[], minimum: number): void {
+  const total = (): number => widths.reduce((sum, w) => sum + w, 0) + 2 * Math.max(0, widths.length - 1);
+  let excess = total() - width;
+  while (excess > 0) {
+    let widest = -1;
+    for (const i of elidable) if ((widths[i] ?? 0) > minimum && (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0))) widest = i;
+    if (widest < 0) return;
+    widths[widest]!--;
+    excess--;
+  }
 }

@@ -49,9 +49,10 @@ describe('glyphlab runs', () => {
     const { code, stdout } = await cli(['runs', 'ls', '--db', file, '--sort=-val_accuracy']);
     assert.equal(code, 0);
     const lines = stdout.trim().split('\n');
-    assert.match(lines[0]!, /^id\s+experiment\s+name\s+status\s+started\s+val_accuracy\s+loss/);
+    // One experiment: no experiment column; the sort key first among the metrics, as a percentage.
+    assert.match(lines[0]!, /^id\s+name\s+status\s+started\s+duration\s+val_acc\s+loss$/);
     assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), [ids[1], ids[2], ids[0]]);
-    assert.match(lines[2]!, /0\.95\s+NaN/);
+    assert.match(lines[2]!, /95\.00%\s+NaN$/);
     const suffixed = await cli(['runs', 'ls', '--db', file, '--sort', 'val_accuracy:desc']);
     assert.equal(suffixed.stdout, stdout);
   });
@@ -132,7 +133,7 @@ describe('glyphlab runs', () => {
     assert.equal(show.code, 0);
     assert.match(show.stdout, /model = vgg19-crnn/);
     const best = await cli(['runs', 'best', '--metric', 'val_accuracy', '--db', file]);
-    assert.match(best.stdout, new RegExp(`^${ids[1]}\\s+run1\\s+val_accuracy best 0\\.99`));
+    assert.match(best.stdout, new RegExp(`^${ids[1]}\\s+run1\\s+val_accuracy best 99\\.00%`));
     const worst = await cli(['runs', 'best', '--metric', 'val_accuracy', '--mode', 'min', '--db', file]);
     assert.ok(worst.stdout.startsWith(ids[0]!));
     const compare = await cli(['runs', 'compare', ids[0]!, ids[1]!, '--db', file]);
@@ -166,7 +167,7 @@ describe('glyphlab runs', () => {
     const best = await cli(['runs', 'schedule', runId, '--db', file]);
     assert.equal(best.code, 0, best.stderr);
     assert.equal(best.stdout, '0.002x2,0.001x2\n');
-    assert.match(best.stderr, /epochs 1-4, up to the best val_accuracy \(0\.9\) of 5 recorded/);
+    assert.match(best.stderr, /epochs 1-4, up to the best val_accuracy \(90\.00%\) of 5 recorded/);
     const all = await cli(['runs', 'schedule', runId, '--epochs', '5', '--db', file, '--json']);
     assert.deepEqual(JSON.parse(all.stdout), {
       runId,

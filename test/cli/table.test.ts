@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { printable, printableJson, printableLines, textForStream, textTable } from '../../src/cli/table';
+import { DEFAULT_OUTPUT_WIDTH, elide, outputWidth, printable, printableJson, printableLines, textForStream, textTable } from '../../src/cli/table';
 
 /** Every character that acts on a terminal or reorders what it shows, raw. */
 const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
@@ -56,5 +56,34 @@ describe('textForStream', () => {
     const shown = textForStream(terminal, csv);
     assert.equal(shown, `id,name\nr1,${printable(HOSTILE)}\n`);
     assert.doesNotMatch(shown, RAW);
+  });
+});
+
+describe('fitting tables to a width', () => {
+  test('elide cuts in the middle by default, keeping both ends, or at the end; text that fits is unchanged', () => {
+    assert.equal(elide('/data/experiments/equations', 16), '/data/ex\u2026uations');
+    assert.equal(elide('/data/experiments/equations', 16).length, 16);
+    assert.equal(elide('a long run note', 8, 'end'), 'a long \u2026');
+    assert.equal(elide('short', 5), 'short');
+    assert.equal(elide('abc', 1), '\u2026');
+  });
+
+  test('textTable narrows the widest elidable column until the table fits, never the others; without room it stays wider', () => {
+    const rows = [['20261206-083449-c262b8', 'a-rather-long-run-name-indeed', '/tmp/fresh/data/equations']];
+    const fitted = textTable(['id', 'name', 'data'], rows, { width: 60, elidable: [1, 2] });
+    const lines = fitted.split('\n');
+    assert.ok(lines.every((line) => line.length <= 60), fitted);
+    assert.ok(lines[1]!.startsWith('20261206-083449-c262b8  '), 'the id is never cut');
+    assert.match(lines[1]!, /  a-rather\u2026e-indeed  /);
+    assert.match(lines[1]!, /  \/tmp\/fre\u2026quations$/);
+    assert.equal(textTable(['id', 'name'], rows.map((r) => r.slice(0, 2)), { width: 10, elidable: [1] }).split('\n')[1], '20261206-083449-c262b8  a-ra\u2026eed', 'at most down to 8 characters');
+    assert.equal(textTable(['id', 'name'], rows.map((r) => r.slice(0, 2))), `id                      name\n${rows[0]![0]}  ${rows[0]![1]}`);
+  });
+
+  test('outputWidth is the terminal width on a terminal, 120 otherwise', () => {
+    assert.equal(outputWidth(Object.assign(new PassThrough(), { isTTY: true, columns: 80 })), 80);
+    assert.equal(outputWidth(Object.assign(new PassThrough(), { isTTY: true })), DEFAULT_OUTPUT_WIDTH);
+    assert.equal(outputWidth(Object.assign(new PassThrough(), { columns: 80 })), 120);
+    assert.equal(DEFAULT_OUTPUT_WIDTH, 120);
   });
 });

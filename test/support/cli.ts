@@ -5,9 +5,9 @@ import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/main';
 import { projectRoot } from '../../src/util/paths';
 
-export async function cli(argv: string[], options: { terminal?: boolean } = {}): Promise<{ code: number; out: string; err: string }> {
-  // With `terminal`, stdout says it is a terminal, as process.stdout does on one.
-  const stdout = options.terminal ? Object.assign(new PassThrough(), { isTTY: true }) : new PassThrough();
+export async function cli(argv: string[], options: { terminal?: boolean; columns?: number } = {}): Promise<{ code: number; out: string; err: string }> {
+  // With `terminal`, stdout says it is a terminal, as process.stdout does on one; `columns` wide when given.
+  const stdout = options.terminal ? Object.assign(new PassThrough(), { isTTY: true }, options.columns === undefined ? {} : { columns: options.columns }) : new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
