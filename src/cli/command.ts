@@ -225,6 +225,14 @@ export function limitOption(description: string): OptionSpec {
   return { type: 'string', valueName: 'N', description };
 }
 
+/**
+ * `--run RUN` (or `--resume RUN`): a run named by its id or a short form, as every command that
+ * takes a run accepts it (`resolveRunRef` in tracker/run-ref.ts).
+ */
+export function runOption(description: string): OptionSpec {
+  return { type: 'string', valueName: 'RUN', description: `${description}; its id, a unique prefix of it, its last part (c262b8 of 20261206-083449-c262b8) or a unique prefix of its name` };
+}
+
 /** `--db FILE`, which every command that reads or records runs takes. */
 export const DB_OPTION: OptionSpec = { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' };
 

@@ -21,6 +21,7 @@ import {
   limitOption,
   numberOption,
   requireOption,
+  runOption,
   stringOption,
 } from './command';
 import { createProgressBar } from './progress';
@@ -39,7 +40,7 @@ export const evalGroup: CommandGroup = {
       name: '',
       summary: "evaluate a run's model: exact-match accuracy, CER, accuracy by length, confusions",
       options: {
-        run: { type: 'string', valueName: 'ID', description: 'the run (required)' },
+        run: runOption('the run whose model is evaluated (required)'),
         data: { type: 'string', valueName: 'DIR', description: 'data folder (required); evaluated whole unless --split' },
         split: { type: 'string', valueName: SPLIT_NAMES.join('|'), description: "only this split (the folder's split.json, else the run's split seed)" },
         decoder: DECODER_OPTION,
@@ -50,7 +51,7 @@ export const evalGroup: CommandGroup = {
         json: jsonOption('the report'),
       },
       async run(args, ctx) {
-        const runId = requireOption(args, 'run', '--run 20261122-101500-ab12');
+        const runId = requireOption(args, 'run', '--run 20261122-101500-ab12cd (or its last part, ab12cd)');
         const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
         const split = choiceOption<SplitName>(args, 'split', SPLIT_NAMES);
         const decoder = choiceOption<SequenceDecoder>(args, 'decoder', ['greedy', 'grammar']);

@@ -16,6 +16,7 @@ import {
   flagOption,
   jsonOption,
   requireOption,
+  runOption,
   stringOption,
 } from './command';
 
@@ -45,13 +46,13 @@ export const predictGroup: CommandGroup = {
       summary: 'print the text read from each image',
       args: 'IMAGE...',
       options: {
-        run: { type: 'string', valueName: 'ID', description: 'the run (required)' },
+        run: runOption('the run whose model reads the images (required)'),
         decoder: DECODER_OPTION,
         db: DB_OPTION,
         json: jsonOption('[{image, text}]'),
       },
       async run(args, ctx) {
-        const runId = requireOption(args, 'run', '--run 20261122-101500-ab12');
+        const runId = requireOption(args, 'run', '--run 20261122-101500-ab12cd (or its last part, ab12cd)');
         if (args.positionals.length === 0) throw new ConfigError('no images given: usage `glyphlab predict --run ID IMAGE...`');
         const decoder = choiceOption<SequenceDecoder>(args, 'decoder', ['greedy', 'grammar']) ?? 'greedy';
         for (const image of args.positionals) checkImageArgument(image);

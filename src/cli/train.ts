@@ -10,7 +10,7 @@ import { ConfigError } from '../errors';
 import { type AugmentOptions, SHAPE_AUGMENT_LIMITS } from '../data/equations/augment';
 import { loadCharDataset } from '../data/characters/source';
 import { type CharRunResult, runCharTraining } from '../runs/char-run';
-import type { Callback } from '../training/callbacks';
+import { Callback, type TrainEndEvent } from '../training/callbacks';
 import { type EquationRunResult, resumeEquationTraining, runEquationSpec } from '../runs/equation-run';
 import { CHAR_MODELS, CHAR_RUN_DEFAULTS, type CharModelName, type EquationModelName, MODEL_NAMES, type ModelName } from '../runs/models';
 import {
@@ -41,6 +41,7 @@ import {
   type OptionSpec,
   type ParsedArgs,
   requireOption,
+  runOption,
   stringListOption,
   stringOption,
 } from './command';
@@ -105,7 +106,7 @@ export const trainGroup: CommandGroup = {
         name: { type: 'string', valueName: 'NAME', description: 'run name (default the model name)' },
         tag: { type: 'string', multiple: true, valueName: 'TAG', description: 'tag the run (repeatable)' },
         db: DB_OPTION,
-        resume: { type: 'string', valueName: 'ID', description: `continue an interrupted, failed or crashed run from its last checkpoint, as it was recorded (only ${RESUME_FIELDS.map((f) => `--${f}`).join(', ')} may change)` },
+        resume: runOption(`continue an interrupted, failed or crashed run from its last checkpoint, as it was recorded (only ${RESUME_FIELDS.map((f) => `--${f}`).join(', ')} may change)`),
         json: jsonOption('the run id and test metrics at the end'),
       },
       details:
@@ -183,12 +184,24 @@ function augmentFlag(args: ParsedArgs): boolean | undefined {
   return flagOption(args, 'augment') ? true : flagOption(args, 'no-augment') ? false : undefined;
 }
 
-/** Where and how a CLI training run is recorded, and its progress display and `begun` (see `interruptible`). */
-function recordingOptions(args: ParsedArgs, ctx: CliContext, begun: Callback) {
+/** Keeps why the run stopped before its planned end, from the train-end event, for the report at the end. */
+class StopReasonCallback extends Callback {
+  reason: string | undefined;
+
+  override async onTrainEnd(event: TrainEndEvent): Promise<void> {
+    this.reason = event.stopReason;
+  }
+}
+
+/**
+ * Where and how a CLI training run is recorded, and its progress display, `begun` (see
+ * `interruptible`) and `ending`, which hears why the run stopped.
+ */
+function recordingOptions(args: ParsedArgs, ctx: CliContext, begun: Callback, ending: StopReasonCallback) {
   return {
     dbPath: stringOption(args, 'db') ?? databasePath(),
     source: `glyphlab ${process.argv.slice(2).join(' ')}`,
-    callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun],
+    callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun, ending],
     log: (message: string) => void ctx.stderr.write(`${message}\n`),
     handleSignals: false,
   };
@@ -206,10 +219,12 @@ async function resumeRun(args: ParsedArgs, ctx: CliContext, runId: string): Prom
   }
   const fields = equationFieldOptions(args, undefined);
   await announceBackend(ctx);
+  const ending = new StopReasonCallback();
+  // runId may be short (c262b8, a name): the run is looked up as every command does (resolveRunRef).
   const resumed = await interruptible(ctx, (signal, begun) =>
-    resumeEquationTraining(runId, { epochs: fields.epochs, replicas: fields.replicas, workers: fields.workers, dataDir: stringOption(args, 'data'), ...recordingOptions(args, ctx, begun), signal }),
+    resumeEquationTraining(runId, { epochs: fields.epochs, replicas: fields.replicas, workers: fields.workers, dataDir: stringOption(args, 'data'), ...recordingOptions(args, ctx, begun, ending), signal }),
   );
-  return reportEquationRun(ctx, args, resumed);
+  return reportEquationRun(ctx, args, resumed, ending.reason);
 }
 
 /** `glyphlab train [--recipe R] [--model crnn|vgg19-crnn]`: the equation recogniser on a data folder. */
@@ -237,8 +252,9 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
     tags: stringListOption(args, 'tag'),
   });
   ctx.stderr.write(`recipe ${spec.recipe}: ${describeEquationSpec(spec)}\n`);
-  const result = await interruptible(ctx, (signal, begun) => runEquationSpec(spec, { ...recordingOptions(args, ctx, begun), signal }));
-  return reportEquationRun(ctx, args, result);
+  const ending = new StopReasonCallback();
+  const result = await interruptible(ctx, (signal, begun) => runEquationSpec(spec, { ...recordingOptions(args, ctx, begun, ending), signal }));
+  return reportEquationRun(ctx, args, result, ending.reason);
 }
 
 /** `glyphlab train --model mlp|cnn`: a single-character classifier on a data specifier. */
@@ -262,6 +278,7 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
   await announceBackend(ctx);
   const loaded = await loadCharDataset(spec, { seed, limit: numberOption(args, 'limit', { min: 10, integer: true }) });
   ctx.stderr.write(`${loaded.description}\n`);
+  const ending = new StopReasonCallback();
   const result = await interruptible(ctx, (signal, begun) =>
     runCharTraining({
       splits: loaded.splits,
@@ -288,30 +305,35 @@ async function trainClassifier(args: ParsedArgs, ctx: CliContext, model: CharMod
       experiment: stringOption(args, 'experiment'),
       name: stringOption(args, 'name'),
       tags: stringListOption(args, 'tag'),
-      ...recordingOptions(args, ctx, begun),
+      ...recordingOptions(args, ctx, begun, ending),
       signal,
     }),
   );
   if (flagOption(args, 'json')) {
-    ctx.printJson(runSummary(result));
+    ctx.printJson(runSummary(result, ending.reason));
   } else {
     ctx.print(`run ${result.runId}: ${result.status}; test accuracy ${percent(result.testMetrics?.['test_accuracy'])}, weighted F1 ${(result.testMetrics?.['test_weighted_f1'] ?? Number.NaN).toFixed(4)}`);
+    if (ending.reason) ctx.print(`stopped: ${ending.reason}`);
     ctx.print(`files: ${result.runDir}`);
   }
   return result.status === 'interrupted' ? 130 : 0;
 }
 
-/** What `train --json` prints. */
-function runSummary(result: EquationRunResult | CharRunResult): Record<string, unknown> {
-  return { runId: result.runId, status: result.status, best: result.best ?? null, testMetrics: result.testMetrics ?? null, runDir: result.runDir };
+/** What `train --json` prints; `stopReason` is why training ended before its planned epochs (null when it ran them all). */
+function runSummary(result: EquationRunResult | CharRunResult, stopReason: string | undefined): Record<string, unknown> {
+  return { runId: result.runId, status: result.status, stopReason: stopReason ?? null, best: result.best ?? null, testMetrics: result.testMetrics ?? null, runDir: result.runDir };
 }
 
-/** Prints how a training run ended; exit code 130 for an interrupted run, as after Ctrl-C. */
-function reportEquationRun(ctx: CliContext, args: ParsedArgs, result: EquationRunResult): number {
+/**
+ * Prints how a training run ended, and why it stopped early when it did (`runs show` shows the
+ * same, recorded as the param stop.reason); exit code 130 for an interrupted run, as after Ctrl-C.
+ */
+function reportEquationRun(ctx: CliContext, args: ParsedArgs, result: EquationRunResult, stopReason: string | undefined): number {
   if (flagOption(args, 'json')) {
-    ctx.printJson(runSummary(result));
+    ctx.printJson(runSummary(result, stopReason));
   } else {
     ctx.print(`run ${result.runId}: ${result.status}`);
+    if (stopReason) ctx.print(`stopped: ${stopReason}`);
     if (result.best) ctx.print(`best val_accuracy ${percent(result.best.value)} at epoch ${result.best.epoch + 1}`);
     if (result.testMetrics) {
       ctx.print(`test accuracy ${percent(result.testMetrics['test_accuracy'])}, CER ${percent(result.testMetrics['test_cer'])} (${result.splitSizes.test} images)`);

@@ -167,6 +167,8 @@ export async function runCenterLossComparison(options: CenterLossComparisonOptio
   // The base run tells where its data was and how it was split, so that its test images stay
   // unseen. Its model is scored once and freed; each arm loads its own copy to train.
   const baseRun = await loadRunModel(options.baseRunId, { dbPath });
+  // The base may be named short (its id's suffix, a name): record and report its whole id.
+  options = { ...options, baseRunId: baseRun.runId };
   let baseModel: tf.LayersModel | undefined = baseRun.model;
   const sources: BatchSource[] = [];
   try {
