@@ -5,6 +5,7 @@
  */
 import type { FigureSpec } from '../types';
 import { percent } from '../util/format';
+import { epochAxis } from './axes';
 
 /** One line of the chart: an arm's name and its epoch logs. */
 export interface CenterHistorySeries {
@@ -67,7 +68,7 @@ export function centerHistoryFigure(series: readonly CenterHistorySeries[], keys
     data,
     layout: {
       title: { text: 'Center statistics by epoch' },
-      xaxis: { title: { text: 'epoch' }, dtick: 1 },
+      xaxis: epochAxis(Math.max(1, ...series.map((arm) => arm.history.length))),
       yaxis: { title: { text: 'mean distance' } },
       yaxis2: { title: { text: 'overlap (own / look-alike)' }, overlaying: 'y', side: 'right' },
       legend: { orientation: 'h', y: -0.25 },

@@ -7,6 +7,7 @@ import { encodePng } from '../image/png';
 import type { RawImage } from '../image/raw-image';
 import type { ClassMetrics } from '../metrics/classification';
 import type { FigureSpec } from '../types';
+import { epochAxis } from './axes';
 
 export interface ConfusionFigureOptions {
   /** Show each row as shares of its class (recall) instead of counts. Defaults to false. */
@@ -50,7 +51,7 @@ export function trainingCurvesFigure(history: readonly Record<string, number>[],
     data: keys
       .filter((key) => history.some((logs) => logs[key] !== undefined))
       .map((key) => ({ type: 'scatter', mode: 'lines+markers', name: key, x: epochs, y: history.map((logs) => logs[key] ?? null) })),
-    layout: { title: { text: 'Training curves' }, xaxis: { title: { text: 'epoch' } }, yaxis: { title: { text: keys.join(', ') } } },
+    layout: { title: { text: 'Training curves' }, xaxis: epochAxis(Math.max(1, history.length)), yaxis: { title: { text: keys.join(', ') } } },
   };
 }
 

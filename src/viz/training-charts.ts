@@ -3,6 +3,7 @@
  * training) and a gallery of misread images.
  */
 import type { FigureSpec } from '../types';
+import { epochAxis } from './axes';
 import { misreadGalleryHtml } from './misread-charts';
 
 /** Options of {@link trainingCurveFigure}. */
@@ -31,7 +32,7 @@ export function trainingCurveFigure(history: readonly Record<string, number>[], 
     data: [...present(options.lossKeys ?? ['loss', 'val_loss']).map((k) => trace(k, 'y')), ...present(options.scoreKeys ?? ['val_accuracy', 'val_cer']).map((k) => trace(k, 'y2'))],
     layout: {
       title: { text: options.title ?? 'Learning curve' },
-      xaxis: { title: { text: 'epoch' }, dtick: 1 },
+      xaxis: epochAxis(Math.max(1, history.length)),
       yaxis: { title: { text: 'CTC loss' }, type: 'log' },
       yaxis2: { title: { text: 'accuracy / CER' }, overlaying: 'y', side: 'right', range: [0, 1] },
       legend: { orientation: 'h' },
