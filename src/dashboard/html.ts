@@ -110,7 +110,7 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
     { id: 'steps', heading: 'Loss and learning rate per step', html: `${stepLoss.html}\n${learningRate.html}`, charts: stepLoss.charts + learningRate.charts },
     { id: 'curves', heading: 'Learning curves per epoch', html: `${accuracy.html}\n${loss.html}`, charts: accuracy.charts + loss.charts },
     { id: 'test-accuracy', heading: 'Test accuracy', html: test.html, charts: test.charts },
-    { id: 'sweeps', heading: 'Params against the result', html: `${sweepNote}\n<div class="sweeps">${sweeps.map((s) => `<div class="sweep">${s.html}</div>`).join('\n')}</div>`, charts: sweeps.length },
+    { id: 'sweeps', heading: 'Params against the result', html: `${sweepNote}\n<div class="sweeps">${sweeps.map((s) => `<div>${s.html}</div>`).join('\n')}</div>`, charts: sweeps.length },
     { id: 'length-accuracy', heading: 'Accuracy per label length', html: `${lengths.html}\n${lengthPivotHtml(comparison)}`, charts: lengths.charts },
     { id: 'confusions', heading: 'Character confusions', html: `${confusions.html}\n${confusionPivotHtml(comparison)}`, charts: confusions.charts },
     { id: 'misreads', heading: 'Misread images', html: misreadsHtml(comparison), charts: 0 },
@@ -176,8 +176,9 @@ const STYLE = `<style>
 .glyphlab-dashboard .warnings { color: #8a4b00; }
 .glyphlab-dashboard .missing, .glyphlab-dashboard .empty { color: #666; font-style: italic; }
 .glyphlab-dashboard .dashboard-chart { max-width: 1000px; }
-.glyphlab-dashboard .sweeps { display: flex; flex-wrap: wrap; gap: 0 16px; max-width: 1000px; }
-.glyphlab-dashboard .sweep { flex: 1 1 420px; min-width: 0; }
+/* Two fixed columns: a chart draws as soon as its div is parsed, before its neighbour exists, so the width must not depend on it. */
+.glyphlab-dashboard .sweeps { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0 16px; max-width: 1000px; }
+@media (max-width: 800px) { .glyphlab-dashboard .sweeps { grid-template-columns: minmax(0, 1fr); } }
 .glyphlab-dashboard table.glyphlab-misreads td { text-align: left; vertical-align: middle; }
 </style>`;
 
