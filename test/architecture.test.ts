@@ -22,6 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['tracker', 'writers', 'parallel'],
   ['runs'],
   ['dashboard'],
+  ['ui'],
   ['cli', 'index'],
 ];
 

@@ -1,0 +1,143 @@
+/**
+ * `glyphlab ui` in a real browser: headless Chromium (Debian's `chromium`) driven over the
+ * DevTools protocol, with every network route but the loopback closed, against a real store in a
+ * temp folder. The page must load silently, narrow its table as a filter is typed, overlay the
+ * curves of ticked runs, grow the curve of a run that is still being recorded without a reload,
+ * and show a run's misread images.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
+import { startUiServer, type UiServer } from '../../src/ui/server';
+import { tempDbPath } from '../tracker/helpers';
+import { type HeadlessPage, openPage } from '../support/headless-page';
+import { type LiveRun, fillUiStore, startLiveRun, type UiStoreFixture } from '../support/ui-store';
+
+/** The page's table: the run id of each row, in order. */
+const ROW_IDS = `[...document.querySelectorAll('#runs tbody tr')].map((tr) => tr.dataset.id)`;
+
+/** Points drawn for run `id` in chart `chartId` (its smoothed or only line, not the faint raw one). */
+const pointsOf = (chartId: string, id: string): string =>
+  `(document.getElementById(${JSON.stringify(chartId)}).data || []).filter((t) => t.legendgroup === ${JSON.stringify(id)} && !/\\(raw\\)$/.test(t.name)).reduce((n, t) => n + t.x.length, 0)`;
+
+describe('glyphlab ui in headless Chromium', () => {
+  const dir = dirname(tempDbPath());
+  let fixture: UiStoreFixture;
+  let ui: UiServer;
+  let page: HeadlessPage;
+  let live: LiveRun | undefined;
+
+  before(async () => {
+    fixture = await fillUiStore(dir);
+    ui = await startUiServer({ db: fixture.file, port: 0, pollMs: 200, onWarning: () => undefined });
+    page = await openPage({ width: 1300, height: 1000 });
+  });
+  after(async () => {
+    await page?.close();
+    await ui?.close();
+    if (live) live.finish();
+  });
+
+  test('the page loads with no console errors and lists the runs of the store', async () => {
+    await page.goto(ui.url);
+    const ids = await page.waitFor<string[]>(`(() => { const ids = ${ROW_IDS}; return ids.length ? ids : null; })()`, 'the table');
+    assert.deepEqual(ids, ['other', 'lr-too-high', 'vgg19', 'lstm-wide', 'gru-small'].map((name) => fixture.ids[name]));
+    assert.equal(await page.evaluate(`document.getElementById('store').textContent`), fixture.file);
+    await page.waitFor(`document.getElementById('live').dataset.state === 'live'`, 'the live stream to connect');
+    assert.equal(await page.evaluate(`typeof Plotly`), 'object', 'plotly came from the server');
+    assert.deepEqual(page.errors(), []);
+  });
+
+  test('typing a --where filter narrows the table; a bad one is shown inline', async () => {
+    await page.type('#where', 'params.model = "crnn" and metrics.test_accuracy > 0.5', { enter: true });
+    const narrowed = await page.waitFor<string[]>(`(() => { const ids = ${ROW_IDS}; return ids.length === 2 ? ids : null; })()`, 'two rows');
+    assert.deepEqual(narrowed, [fixture.ids['lstm-wide'], fixture.ids['gru-small']]);
+    assert.match(await page.evaluate<string>('location.hash'), /where=params\.model/);
+
+    await page.type('#where', 'metrics.test_accuracy >', { enter: true });
+    const message = await page.waitFor<string>(`!document.getElementById('query-error').hidden && document.getElementById('query-error').textContent`, 'the error');
+    assert.match(message, /bad filter expression at column 24[\s\S]*\^/);
+    assert.equal(await page.evaluate(`${ROW_IDS}.length`), 2, 'the last good table stays');
+    // The browser logs the refused request, and nothing else.
+    assert.deepEqual(page.errors().map((m) => m.text.replace(/http:\/\/[^/]+/, '')), ['Failed to load resource: the server responded with a status of 400 (Bad Request) (/api/runs?where=metrics.test_accuracy+%3E)']);
+    page.messages.length = 0;
+
+    await page.type('#where', '', { enter: true });
+    await page.waitFor(`${ROW_IDS}.length === 5 && document.getElementById('query-error').hidden`, 'every run again');
+  });
+
+  test('a header click sorts the table', async () => {
+    await page.click('#runs th[data-column="metrics.test_accuracy"]');
+    await page.waitFor(`document.getElementById('sort').value === '-metrics.test_accuracy'`, 'the sort');
+    const ids = await page.waitFor<string[]>(`(() => { const ids = ${ROW_IDS}; return ids[0] === ${JSON.stringify(fixture.ids['lstm-wide'])} ? ids : null; })()`, 'the best run first');
+    assert.deepEqual(ids.slice(0, 3), [fixture.ids['lstm-wide'], fixture.ids['gru-small'], fixture.ids.vgg19]);
+  });
+
+  test('ticking three runs overlays their per-step curves; the x axis switches to minutes', async () => {
+    for (const name of ['gru-small', 'lstm-wide', 'vgg19']) await page.click(`#runs tr[data-id="${fixture.ids[name]}"] input[type=checkbox]`);
+    await page.waitFor(`${pointsOf('curves-chart', fixture.ids.vgg19!)} > 0`, 'the third curve');
+    for (const [name, epochs] of [['gru-small', 6], ['lstm-wide', 6], ['vgg19', 4]] as const) {
+      assert.equal(await page.evaluate(pointsOf('curves-chart', fixture.ids[name]!)), epochs * 40, `${name}: one point per step`);
+    }
+    assert.equal(await page.evaluate(`document.querySelectorAll('#curves-chart .legendtext').length`), 3);
+    await page.evaluate(`(() => { const s = document.getElementById('curve-x'); s.value = 'minutes'; s.dispatchEvent(new Event('change')); })()`);
+    await page.waitFor(`document.getElementById('curves-chart').layout.xaxis.title.text === 'minutes since the run started'`, 'the minutes axis');
+    await page.evaluate(`(() => { const s = document.getElementById('curve-x'); s.value = 'step'; s.dispatchEvent(new Event('change')); })()`);
+    assert.deepEqual(page.errors(), []);
+  });
+
+  test('a run that is still being recorded appears and its curve grows without a reload', async () => {
+    await page.evaluate('window.notReloaded = true');
+    live = startLiveRun(fixture.file, 'live', 12);
+    const liveId = live.id;
+    await page.waitFor(`${ROW_IDS}.includes(${JSON.stringify(liveId)})`, 'the new run in the table');
+    assert.equal(await page.evaluate(`document.querySelector('#runs tr[data-id="${liveId}"]').dataset.status`), 'running');
+    await page.click(`#runs tr[data-id="${liveId}"] input[type=checkbox]`);
+    const before = await page.waitFor<number>(`${pointsOf('curves-chart', liveId)}`, 'the live curve');
+    assert.equal(before, 12);
+    live.addSteps(30);
+    const grown = await page.waitFor<number>(`(() => { const n = ${pointsOf('curves-chart', liveId)}; return n > 12 ? n : 0; })()`, 'the curve to grow');
+    assert.equal(grown, 42);
+    assert.equal(await page.evaluate('window.notReloaded'), true, 'the page was not reloaded');
+    live.finish();
+    live = undefined;
+    await page.waitFor(`document.querySelector('#runs tr[data-id="${liveId}"]').dataset.status === 'finished'`, 'the finished status');
+    assert.deepEqual(page.errors(), []);
+  });
+
+  test("a run's page shows its misread images with the truth and the reading", async () => {
+    await page.click(`#runs tr[data-id="${fixture.ids['gru-small']}"] a`);
+    await page.waitFor(`!document.getElementById('run-view').hidden && document.querySelectorAll('#misreads figure').length === 2`, 'the misreads');
+    const shown = await page.waitFor<{ width: number; truth: string; read: string }[]>(
+      `(() => { const figures = [...document.querySelectorAll('#misreads figure')]; if (!figures.every((f) => f.querySelector('img')?.complete && f.querySelector('img').naturalWidth > 0)) return null;
+        return figures.map((f) => ({ width: f.querySelector('img').naturalWidth, truth: f.querySelector('.truth').textContent.replace(/^truth/, ''), read: f.querySelector('.read').textContent.replace(/^read/, '') })); })()`,
+      'the images to load',
+    );
+    assert.deepEqual(shown, fixture.misreads['gru-small']!.map((m) => ({ width: 200, truth: m.truth, read: m.predicted })));
+    assert.match(await page.evaluate<string>(`document.getElementById('misreads-note').textContent`), /2 misread of 20 test images/);
+    assert.deepEqual(page.errors(), []);
+  });
+});
+
+describe('glyphlab ui with a token, in headless Chromium', () => {
+  const dir = dirname(tempDbPath());
+
+  test('without the token the page is refused; the printed URL lets the browser in, live updates included', async () => {
+    const fixture = await fillUiStore(dir);
+    const token = 'browser-test-token-42';
+    const ui = await startUiServer({ db: fixture.file, port: 0, token, onWarning: () => undefined });
+    const page = await openPage();
+    try {
+      await page.goto(ui.url);
+      assert.match(await page.evaluate<string>('document.body.textContent'), /needs its token/);
+      await page.goto(`${ui.url}?token=${token}`);
+      await page.waitFor(`${ROW_IDS}.length === 5`, 'the table');
+      assert.equal(await page.evaluate('location.search'), '', 'the token left the address bar');
+      await page.waitFor(`document.getElementById('live').dataset.state === 'live'`, 'the live stream');
+      assert.equal(await page.evaluate<string>('document.cookie'), '', 'the cookie is out of scripts\' reach');
+    } finally {
+      await page.close();
+      await ui.close();
+    }
+  });
+});
