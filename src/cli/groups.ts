@@ -9,6 +9,7 @@ import { dataGroup } from './data';
 import { runsGroup } from './runs';
 import { notebookGroup } from './notebook';
 import { dashboardGroup } from './dashboard';
+import { uiGroup } from './ui';
 import { classifyGroup } from './classify';
 import { centerLossGroup } from './center-loss';
 
@@ -22,6 +23,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   runsGroup,
   notebookGroup,
   dashboardGroup,
+  uiGroup,
   classifyGroup,
   centerLossGroup,
 ];
