@@ -82,8 +82,8 @@ export function readRunMisreads(store: TrackerStore, runId: string, options: Rea
     if (!isRecord(row) || typeof row.path !== 'string' || typeof row.truth !== 'string' || typeof row.predicted !== 'string') {
       return fail(`errors[${i}] (${JSON.stringify(row)?.slice(0, 80)})`, 'an object {path: string, truth: string, predicted: string}');
     }
-    return { path: resolveArtifactPath(store, row.path, runId), truth: row.truth, read: row.predicted, cer: readingCer(row.truth, row.predicted) };
+    return { path: resolveArtifactPath(store, row.path, run.id), truth: row.truth, read: row.predicted, cer: readingCer(row.truth, row.predicted) };
   });
   const samples = typeof parsed.samples === 'number' ? parsed.samples : fail(`samples (${JSON.stringify(parsed.samples)})`, 'a number');
-  return { runId, label: runLabel(run), reportPath, split: typeof parsed.split === 'string' ? parsed.split : 'test', samples, listed: errors.length, misreads };
+  return { runId: run.id, label: runLabel(run), reportPath, split: typeof parsed.split === 'string' ? parsed.split : 'test', samples, listed: errors.length, misreads };
 }
