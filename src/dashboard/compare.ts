@@ -9,6 +9,7 @@ import { ConfigError, errorMessage } from '../errors';
 import type { ConfusionPair, LengthAccuracy } from '../metrics/sequence';
 import { type RunRecord, getRun, listRuns } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
+import { resolveRunRefs } from '../tracker/run-ref';
 import { type RunFilter, parseWhere } from '../tracker/where';
 import { EVAL_REPORT_KIND, readEvalReport } from '../runs/eval-report';
 import type { MetricCurve } from '../viz/curve-charts';
@@ -16,7 +17,7 @@ import type { ParamMetricPoint } from '../viz/param-charts';
 import { readMetricCurves } from './curves';
 import { type RunMisreads, readRunMisreads } from './misreads';
 import { differingParams, paramMetricPoints } from './params';
-import { requireRuns, runLabel } from './run-lookup';
+import { runLabel } from './run-lookup';
 
 // Where it lived first: src/ui imports it from here.
 export { runLabel } from './run-lookup';
@@ -169,17 +170,17 @@ function toDashboardRun(run: RunRecord, epochs: number): DashboardRun {
   };
 }
 
-/** The runs the selection names: by query, narrowed to `ids` (in that order) when given. */
+/** The runs the selection names: by query, narrowed to the runs `ids` name (in that order) when given. */
 function selectRuns(store: TrackerStore, options: BuildComparisonOptions, warnings: string[]): RunRecord[] {
   const filters: RunFilter[] = [];
   if (typeof options.where === 'string' ? options.where.trim() !== '' : options.where !== undefined) {
     filters.push(typeof options.where === 'string' ? parseWhere(options.where) : (options.where as RunFilter));
   }
-  const ids = options.ids ?? [];
+  // Short ids (the suffix the dashboard shows) and name prefixes name runs here as in every command.
+  const ids = resolveRunRefs(store, options.ids ?? []);
   if (ids.length === 0) return listRuns(store, { experiment: options.experiment, where: filters.length ? { and: filters } : undefined });
 
   const idFilter: RunFilter = { field: 'id', op: 'in', value: [...ids] };
-  requireRuns(store, ids);
   const found = new Map(listRuns(store, { experiment: options.experiment, where: { and: [idFilter, ...filters] } }).map((r) => [r.id, r]));
   const excluded = ids.filter((id) => !found.has(id));
   if (excluded.length > 0) warnings.push(`runs ${excluded.join(', ')} were asked for by id but do not match the experiment or filter, so they are left out`);

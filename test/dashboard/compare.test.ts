@@ -71,6 +71,8 @@ describe('buildComparison', () => {
     // The failed run recorded no test accuracy, so the VGG run is the best of the two.
     assert.equal(ordered.best?.runId, fixture.vggId);
     assert.match(ordered.warnings.join('\n'), new RegExp(`${fixture.otherId} recorded no ${EVAL_REPORT_KIND} artifact`));
+    const bySuffix = buildComparison(store, { ids: [fixture.otherId.slice(-6), fixture.vggId.slice(-6)] });
+    assert.deepEqual(bySuffix.runs.map((r) => r.id), [fixture.otherId, fixture.vggId], 'the short ids the dashboard shows name runs');
     const narrowed = buildComparison(store, { ids: [fixture.otherId, fixture.crnnId], experiment: 'equations' });
     assert.deepEqual(narrowed.runs.map((r) => r.id), [fixture.crnnId]);
     assert.match(narrowed.warnings.join('\n'), new RegExp(`${fixture.otherId} were asked for by id but do not match`));
