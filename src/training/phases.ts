@@ -24,6 +24,8 @@ class PhaseForwarder extends Callback {
     private readonly first: boolean,
     private readonly last: boolean,
     private readonly phase: number,
+    /** Why an earlier phase stopped the run, told at its end by this (closing) phase. */
+    private readonly carriedStopReason?: string,
   ) {
     super();
   }
@@ -48,7 +50,7 @@ class PhaseForwarder extends Callback {
   }
   override async onTrainEnd(event: TrainEndEvent): Promise<void> {
     // An earlier phase that did not finish ends the run; one that finished hands over.
-    if (this.last || event.status !== 'finished') await this.target.onTrainEnd(event);
+    if (this.last || event.status !== 'finished') await this.target.onTrainEnd({ ...event, stopReason: event.stopReason ?? this.carriedStopReason });
   }
 }
 
@@ -77,21 +79,29 @@ export async function trainInPhases<B extends TrainBatch>(
   let initialEpoch = options.initialEpoch ?? 0;
   let best: TrainResult['best'] = options.initialBest;
   let result: TrainResult | undefined;
-  for (const [i, phase] of phases.entries()) {
-    const first = i === 0;
+  let carriedStopReason: string | undefined;
+  for (const [i, { name, epochs }] of phases.entries()) {
     const last = i === phases.length - 1;
-    const { name, epochs, ...overrides } = phase;
     // A last phase of 0 epochs trains nothing and tests (a resume whose epochs are done).
     if (!Number.isInteger(epochs) || epochs < (last ? 0 : 1)) throw new ConfigError(`phase ${i + 1} (${name ?? 'unnamed'}): epochs ${epochs} must be a ${last ? 'whole number' : 'positive integer'}`);
+  }
+  for (let i = 0; i < phases.length; i++) {
+    // A callback's stop (a time budget) in an earlier phase ends the run: the last phase then
+    // trains no epoch, so the run still gets its best weights tested, its files and one end.
+    const closing = carriedStopReason !== undefined;
+    if (closing) i = phases.length - 1;
+    const { name, epochs, ...overrides } = phases[i]!;
+    const last = i === phases.length - 1;
+    const phaseEpochs = closing ? 0 : epochs;
     result = await train(model, data, {
       ...options,
       ...overrides,
       test: last ? options.test : undefined,
       finalize: last ? options.finalize : undefined,
       initialEpoch,
-      epochs: initialEpoch + epochs,
+      epochs: initialEpoch + phaseEpochs,
       initialBest: best,
-      callbacks: [new PhaseForwarder(run, first, last, i + 1)],
+      callbacks: [new PhaseForwarder(run, i === 0, last, i + 1, carriedStopReason)],
       describe: {
         model: options.describe?.model ?? model.name,
         dataFingerprint: options.describe?.dataFingerprint,
@@ -105,8 +115,14 @@ export async function trainInPhases<B extends TrainBatch>(
     history.push(...result.history.map((h) => ({ ...h, phase: i + 1 })));
     Object.assign(checkpoints, result.checkpoints);
     best = result.best ?? best;
-    if (result.status !== 'finished' || run.shouldStop) break;
-    initialEpoch += epochs;
+    if (closing || result.status !== 'finished') break;
+    if (run.shouldStop) {
+      if (last) break;
+      carriedStopReason = result.stopReason ?? run.requestedStopReason ?? 'a callback asked to stop';
+      initialEpoch = result.lastEpoch + 1;
+      continue;
+    }
+    initialEpoch += phaseEpochs;
   }
-  return { ...result!, history, best, checkpoints };
+  return { ...result!, history, best, checkpoints, stopReason: result!.stopReason ?? carriedStopReason };
 }

@@ -97,6 +97,24 @@ describe('why training stopped', () => {
     model.dispose();
   });
 
+  test('a time budget that runs out in an earlier phase still ends the run once: tested, finished, saying why', async () => {
+    const model = sumModel();
+    const recorder = new EndRecorder();
+    let tested = 0;
+    const result = await trainInPhases(model, sumData(3), { loss: mse, callbacks: [new TimeBudget(0), recorder], test: async () => ({ test_x: ++tested }) }, [
+      { epochs: 2, name: 'head' },
+      { epochs: 3, name: 'all' },
+    ]);
+    assert.equal(tested, 1, 'the test runs once, after the budget cut the first phase short');
+    assert.equal(result.status, 'finished');
+    assert.equal(recorder.end?.status, 'finished');
+    assert.deepEqual(recorder.end?.testMetrics, { test_x: 1 });
+    assert.equal(result.stopReason, 'time budget: the 0 minutes of training ran out during epoch 1');
+    assert.equal(recorder.end?.stopReason, result.stopReason);
+    assert.ok(result.history.every((h) => h['phase'] === 1), 'no epoch of the second phase trained');
+    model.dispose();
+  });
+
   test("another callback's stop says so, in its own words when it gives them", async () => {
     const model = sumModel();
     const silent = new (class extends Callback {
