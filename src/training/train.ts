@@ -369,10 +369,13 @@ async function trainBatches<B extends TrainBatch>(loop: Loop<B>, epoch: number):
   let lossSum = 0;
   let samples = 0;
   for await (const batch of loop.data.batches(epoch)) {
+    // A per-batch schedule's rate is logged with the batch (recorded as batch_lr), so its warm-up and decay draw per step.
+    let batchLogs: Logs = {};
     if (options.batchLearningRate) {
       const rate = options.batchLearningRate({ step: state.step, epoch, elapsedMs: Date.now() - state.startedAt });
       if (!(rate > 0) || !Number.isFinite(rate)) throw new ConfigError(`batchLearningRate gave ${rate} at batch ${state.step + 1}; it must give positive numbers`);
       setLearningRate(optimizer, rate);
+      batchLogs = { lr: rate };
     }
     let lossValue: number;
     try {
@@ -388,7 +391,7 @@ async function trainBatches<B extends TrainBatch>(loop: Loop<B>, epoch: number):
     watchDivergence(loop, lossValue, epoch);
     lossSum += lossValue * batch.size;
     samples += batch.size;
-    await callbacks.onBatchEnd(state.step, { loss: lossValue });
+    await callbacks.onBatchEnd(state.step, { loss: lossValue, ...batchLogs });
     state.step++;
     // An interrupt ends the run without this epoch; a callback's stop request ends it after this (shorter) epoch.
     if (state.stopRequested || callbacks.shouldStop) break;

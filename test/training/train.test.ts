@@ -328,6 +328,24 @@ describe('train', () => {
   });
 });
 
+describe('train: per-batch learning rates', () => {
+  test("a per-batch schedule's rate is logged with each batch as lr (the store's batch_lr), and none without one", async () => {
+    const model = linearModel();
+    const logged: Logs[] = [];
+    const batches = new (class extends Callback {
+      override async onBatchEnd(_step: number, logs: Logs): Promise<void> {
+        logged.push(logs);
+      }
+    })();
+    await train(model, linearData(3), { loss: mse, epochs: 2, callbacks: [batches], batchLearningRate: ({ step }) => 0.01 / (step + 1) });
+    assert.deepEqual(logged.map((l) => l['lr']), [1, 2, 3, 4, 5, 6].map((n) => 0.01 / n));
+    logged.length = 0;
+    await train(model, linearData(3), { loss: mse, epochs: 1, learningRate: 0.01, callbacks: [batches] });
+    assert.ok(logged.length === 3 && logged.every((l) => !('lr' in l) && Number.isFinite(l['loss'])), 'a per-epoch rate is logged per epoch only');
+    model.dispose();
+  });
+});
+
 describe('trainInPhases', () => {
   test('two phases are one run: one begin and end, continuous epochs, the first phase freezes layers', async () => {
     const model = linearModel();
