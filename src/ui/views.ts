@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors';
 import { type ParamValue, type RunDetail, type RunRecord, getRun, listRuns } from '../tracker/query';
+import { STOP_REASON_PARAM } from '../tracker/record';
 import type { TrackerStore } from '../tracker/store';
 import { parseOrderBy } from '../tracker/where';
 import { runLabel } from '../dashboard/run-lookup';
@@ -175,9 +176,9 @@ export function runPage(store: TrackerStore, runId: string): RunPage {
   };
 }
 
-/** The recorded reason a run stopped early or failed: its `stop.reason` param where training records one, else its error. */
+/** The recorded reason a run stopped early or failed: the stop reason training records (a param), else its error. */
 function stopReason(run: RunRecord): string | null {
-  const recorded = run.params['stop.reason'];
+  const recorded = run.params[STOP_REASON_PARAM];
   if (typeof recorded === 'string' && recorded !== '') return recorded;
   return run.error;
 }

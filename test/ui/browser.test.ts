@@ -3,13 +3,14 @@
  * DevTools protocol, with every network route but the loopback closed, against a real store in a
  * temp folder. The page must load silently, narrow its table as a filter is typed, overlay the
  * curves of ticked runs, grow the curve of a run that is still being recorded without a reload,
- * and show a run's misread images.
+ * and show a run's misread images, a tiny real training's included.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startUiServer, type UiServer } from '../../src/ui/server';
 import { tempDbPath } from '../tracker/helpers';
+import { trainTinyBaseRun } from '../support/equation-run';
 import { type HeadlessPage, openPage } from '../support/headless-page';
 import { type LiveRun, fillUiStore, startLiveRun, type UiStoreFixture } from '../support/ui-store';
 
@@ -105,9 +106,10 @@ describe('glyphlab ui in headless Chromium', () => {
     assert.deepEqual(page.errors(), []);
   });
 
-  test("a run's page shows its misread images with the truth and the reading", async () => {
+  test("a run's page shows its misread images with the truth and the reading, and why a run stopped", async () => {
     await page.click(`#runs tr[data-id="${fixture.ids['gru-small']}"] a`);
     await page.waitFor(`!document.getElementById('run-view').hidden && document.querySelectorAll('#misreads figure').length === 2`, 'the misreads');
+    await page.evaluate(`document.getElementById('misreads').scrollIntoView()`);
     const shown = await page.waitFor<{ width: number; truth: string; read: string }[]>(
       `(() => { const figures = [...document.querySelectorAll('#misreads figure')]; if (!figures.every((f) => f.querySelector('img')?.complete && f.querySelector('img').naturalWidth > 0)) return null;
         return figures.map((f) => ({ width: f.querySelector('img').naturalWidth, truth: f.querySelector('.truth').textContent.replace(/^truth/, ''), read: f.querySelector('.read').textContent.replace(/^read/, '') })); })()`,
@@ -115,6 +117,11 @@ describe('glyphlab ui in headless Chromium', () => {
     );
     assert.deepEqual(shown, fixture.misreads['gru-small']!.map((m) => ({ width: 200, truth: m.truth, read: m.predicted })));
     assert.match(await page.evaluate<string>(`document.getElementById('misreads-note').textContent`), /2 misread of 20 test images/);
+    assert.equal(await page.evaluate(`document.getElementById('stop-reason').hidden`), true, 'it ran its course');
+
+    await page.goto(`${ui.url}#run=${fixture.ids.vgg19}`);
+    const stop = await page.waitFor<string>(`!document.getElementById('stop-reason').hidden && document.getElementById('stop-reason').textContent`, 'the stop reason');
+    assert.match(stop, /^Stopped: early stopping: val_accuracy did not improve for 2 epochs/);
     assert.deepEqual(page.errors(), []);
   });
 });
@@ -135,6 +142,37 @@ describe('glyphlab ui with a token, in headless Chromium', () => {
       assert.equal(await page.evaluate('location.search'), '', 'the token left the address bar');
       await page.waitFor(`document.getElementById('live').dataset.state === 'live'`, 'the live stream');
       assert.equal(await page.evaluate<string>('document.cookie'), '', 'the cookie is out of scripts\' reach');
+    } finally {
+      await page.close();
+      await ui.close();
+    }
+  });
+});
+
+describe('glyphlab ui over a real training, in headless Chromium', () => {
+  const dir = dirname(tempDbPath());
+
+  test("a tiny trained run's page shows its params, curves and the misread images of its own eval report", async () => {
+    const file = join(dir, 'glyphlab.db');
+    const run = await trainTinyBaseRun(dir, file);
+    const ui = await startUiServer({ db: file, port: 0, onWarning: () => undefined });
+    const page = await openPage();
+    try {
+      await page.goto(`${ui.url}#run=${run.runId}`);
+      await page.waitFor(`document.getElementById('run-view').dataset.loads`, 'the run page');
+      const params = await page.evaluate<string>(`document.getElementById('run-params').textContent`);
+      assert.match(params, /model\.rnngru/, 'the recorded spec, flattened');
+      const expected = run.testReport!.errors.length;
+      assert.ok(expected > 0, 'one epoch on 30 images misreads some');
+      // The images load lazily, as they come into view.
+      await page.evaluate(`document.getElementById('misreads').scrollIntoView()`);
+      const widths = await page.waitFor<number[]>(
+        `(() => { const images = [...document.querySelectorAll('#misreads img')]; return images.length === ${expected} && images.every((i) => i.complete && i.naturalWidth > 0) ? images.map((i) => i.naturalWidth) : null; })()`,
+        'the misread images',
+      );
+      assert.ok(widths.every((width) => width === 128), `the 128-pixel synthesised images: ${widths.join(', ')}`);
+      assert.equal(await page.evaluate(`document.getElementById('run-curves').data.length > 0`), true, 'its loss curves drew');
+      assert.deepEqual(page.errors(), []);
     } finally {
       await page.close();
       await ui.close();

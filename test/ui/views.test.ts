@@ -64,6 +64,7 @@ describe('ui views', () => {
     const failed = runPage(store, fixture.ids['lr-too-high']!);
     assert.match(failed.stopReason ?? '', /diverged/);
     assert.equal(failed.run.params.lr, 1e-2);
+    assert.match(runPage(store, fixture.ids.vgg19!).stopReason ?? '', /^early stopping: val_accuracy did not improve for 2 epochs/);
     const finished = runPage(store, fixture.ids['gru-small']!);
     assert.equal(finished.stopReason, null);
     assert.deepEqual(finished.artifacts, [{ kind: 'eval-report', name: 'gru-small-eval-report.json', bytes: finished.artifacts[0]!.bytes }]);
