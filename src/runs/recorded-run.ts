@@ -11,7 +11,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { getBackendInfo, nativeKernelsParams, warnWithoutNativeKernels } from '../backend/index';
 import { saveModel } from '../models/io';
 import { TrackerCallback } from '../tracker/callback';
-import { finishRun, resumeRun, runStatus, startRun, updateRunConfig } from '../tracker/record';
+import { deleteParams, finishRun, resumeRun, runStatus, startRun, updateRunConfig } from '../tracker/record';
 import { closeStore, openStore, type TrackerStore } from '../tracker/store';
 import { whileLocked } from '../tracker/write-backlog';
 import type { Callback } from '../training/callbacks';
@@ -90,6 +90,8 @@ export async function openRecordedRun(options: RecordingOptions, settings: OpenR
     if (resumeRunId !== undefined) {
       await whileLocked(store, `resume run ${resumeRunId}`, {}, () => {
         resumeRun(store, resumeRunId);
+        // The kernels may be here this time: a reason recorded for their absence then no longer holds.
+        if (params['backend.native_reason'] === undefined) deleteParams(store, resumeRunId, ['backend.native_reason']);
         updateRunConfig(store, resumeRunId, settings.config, params);
       });
       runId = resumeRunId;

@@ -168,7 +168,7 @@ export function resumeRun(store: TrackerStore, runId: string, options: { heartbe
     { now, pid: identity.pid, host: identity.host, startTicks: identity.startTicks, bootId: identity.bootId, pidNamespace: identity.pidNamespace, runId },
   );
   // Why it stopped last time no longer holds: the run goes on.
-  if (execute(store, 'DELETE FROM params WHERE run_id = @runId AND key = @key', { runId, key: STOP_REASON_PARAM }).changes > 0) refreshParamsJson(store, runId);
+  deleteParams(store, runId, [STOP_REASON_PARAM]);
   store.recording.add(runId);
   if (options.heartbeat !== false) startHeartbeat(store, runId);
 }
@@ -398,6 +398,16 @@ export function logMetricPoints(store: TrackerStore, runId: string, points: read
 
 /** The param that holds why a run stopped before its planned end (see {@link FinishRunOptions.stopReason}). */
 export const STOP_REASON_PARAM = 'stop.reason';
+
+/**
+ * Removes the params `keys` of a run (those it has), for a value that no longer holds when a run
+ * goes on: why it stopped, why a resource it lacked was missing. Keys it does not have are ignored.
+ */
+export function deleteParams(store: TrackerStore, runId: string, keys: readonly string[]): void {
+  let removed = 0;
+  for (const key of keys) removed += execute(store, 'DELETE FROM params WHERE run_id = @runId AND key = @key', { runId, key }).changes;
+  if (removed > 0) refreshParamsJson(store, runId);
+}
 
 /** Options of {@link finishRun}. */
 export interface FinishRunOptions {

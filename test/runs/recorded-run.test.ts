@@ -79,6 +79,26 @@ describe('a recorded run records whether the native kernels computed it', () => 
     }
   });
 
+  test('a run resumed where the kernels are drops the reason recorded for their absence', async () => {
+    const previous = setNativeKernelsEnabled(false);
+    let runId: string;
+    try {
+      const run = await openRecordedRun({ dbPath }, { ...SETTINGS, name: 'resumed' });
+      runId = run.runId;
+      await assert.rejects(run.during(async () => {
+        throw new Error('stopped by the test');
+      }));
+    } finally {
+      setNativeKernelsEnabled(previous);
+    }
+    assert.equal(paramsOf(dbPath, runId)['backend.native_reason'], 'turned off by setNativeKernelsEnabled(false)');
+    const resumed = await openRecordedRun({ dbPath }, { ...SETTINGS, name: 'resumed', resumeRunId: runId });
+    await resumed.during(async () => undefined);
+    const params = paramsOf(dbPath, runId);
+    assert.equal(params['backend.native'], 'avx2-fma');
+    assert.equal(params['backend.native_reason'], undefined, 'the old reason no longer holds');
+  });
+
   test('a TrackerCallback that starts its own run records it too', async () => {
     const tracker = new TrackerCallback({ dbPath, experiment: 'native', git: false });
     await tracker.onTrainBegin({ model: 'tiny', config: {}, epochs: 1, backend: { name: 'wasm', threads: 1 } });
