@@ -240,7 +240,8 @@ export function describeBackend(info: BackendInfo): string {
   const features = [info.package];
   if (info.simd !== undefined) features.push(info.simd ? 'SIMD' : 'no SIMD');
   features.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
-  if (info.native) features.push(info.native.loaded ? 'native AVX2/FMA products' : 'no native products');
+  // Without the native products a reader needs to know why (the speed depends on it), not only that.
+  if (info.native) features.push(info.native.loaded ? 'native AVX2/FMA products' : `no native products: ${info.native.reason ?? 'not loaded'}`);
   return `${info.name} (${features.join(', ')})`;
 }
 

@@ -35,6 +35,7 @@ export const backendGroup: CommandGroup = {
         const info = await initBackend(requested !== undefined ? { backend: parseBackendName(requested, '--backend') } : {});
         if (flagOption(args, 'json')) return ctx.printJson(info);
         ctx.print(`backend: ${describeBackend(info)}`);
+        if (info.native?.loaded === false && info.native.remedy) ctx.print(`native products: to use them, ${info.native.remedy}`);
         ctx.print(`tfjs: ${info.tfjsVersion}`);
         if (info.addedKernels.length) ctx.print(`kernels added by glyphlab: ${info.addedKernels.join(', ')}`);
         for (const s of info.skipped) ctx.print(`skipped ${s.name}: ${s.reason}`);

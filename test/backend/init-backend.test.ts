@@ -120,6 +120,11 @@ describe('what a run records and says of the native kernels', () => {
     assert.equal(nativeKernelsWarning(undefined), undefined);
   });
 
+  test('the backend line says why the native products are absent, not only that they are', () => {
+    assert.equal(describeBackend(notBuilt), 'wasm (@tensorflow/tfjs-backend-wasm, SIMD, 1 thread, no native products: not built (/x/glyphlab_kernels.node is missing))');
+    assert.equal(describeBackend(wasm({ loaded: true })), 'wasm (@tensorflow/tfjs-backend-wasm, SIMD, 1 thread, native AVX2/FMA products)');
+  });
+
   test('warnWithoutNativeKernels says it once per process', () => {
     const lines: string[] = [];
     assert.equal(warnWithoutNativeKernels(wasm({ loaded: true }), (line) => lines.push(line)), false, 'nothing to say while they compute');
