@@ -21,6 +21,22 @@ export function findChromium(): string {
   throw new Error(`headless Chromium is needed for the dashboard browser test and none was found (tried ${candidates.join(', ')}): ${INSTALL_HINT}`);
 }
 
+/**
+ * The flags every headless Chromium of the tests starts with: headless, no sandbox, GPU, QUIC or
+ * background services, and a dead proxy (Chromium never proxies the loopback).
+ */
+export const HEADLESS_FLAGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--proxy-server=127.0.0.1:9',
+];
+
 /** What one headless Chromium run gave. */
 export interface ChromiumResult {
   code: number | null;
@@ -39,15 +55,7 @@ export function openHeadless(htmlFile: string, action: { dumpDom: true } | { scr
   const binary = findChromium();
   const profile = mkdtempSync(join(tmpdir(), 'glyphlab-chromium-'));
   const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--proxy-server=127.0.0.1:9',
+    ...HEADLESS_FLAGS,
     '--host-resolver-rules=MAP * ~NOTFOUND',
     `--user-data-dir=${profile}`,
     '--enable-logging=stderr',

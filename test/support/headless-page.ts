@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { findChromium } from '../dashboard/chromium';
+import { HEADLESS_FLAGS, findChromium } from '../dashboard/chromium';
 
 /** Options of {@link openPage}. */
 export interface OpenPageOptions {
@@ -191,10 +191,20 @@ export class HeadlessPage {
     for (const type of ['mousePressed', 'mouseReleased']) await this.send('Input.dispatchMouseEvent', { type, x: box.x, y: box.y, button: 'left', clickCount: 1 });
   }
 
-  /** A PNG of the viewport, or of the whole page with `fullPage`. */
-  async screenshot(options: { fullPage?: boolean } = {}): Promise<Buffer> {
+  /**
+   * A PNG of the viewport; of the whole page with `fullPage`; of the element of `selector` (at
+   * most `maxHeight` CSS pixels of it, from its top) with `selector`.
+   */
+  async screenshot(options: { fullPage?: boolean; selector?: string; maxHeight?: number } = {}): Promise<Buffer> {
     const params: Record<string, unknown> = { format: 'png' };
-    if (options.fullPage) {
+    if (options.selector !== undefined) {
+      const box = await this.evaluate<{ x: number; y: number; width: number; height: number } | null>(
+        `(() => { const el = document.querySelector(${JSON.stringify(options.selector)}); if (!el) return null; const r = el.getBoundingClientRect(); return { x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height }; })()`,
+      );
+      if (!box) throw new Error(`no element matches ${options.selector}`);
+      params.captureBeyondViewport = true;
+      params.clip = { ...box, height: Math.min(box.height, options.maxHeight ?? Infinity), scale: 1 };
+    } else if (options.fullPage) {
       const size = await this.evaluate<{ width: number; height: number }>('({ width: document.documentElement.scrollWidth, height: document.documentElement.scrollHeight })');
       params.captureBeyondViewport = true;
       params.clip = { x: 0, y: 0, width: size.width, height: size.height, scale: 1 };
@@ -233,16 +243,8 @@ export async function openPage(options: OpenPageOptions = {}): Promise<HeadlessP
   const height = options.height ?? 900;
   const profile = mkdtempSync(join(tmpdir(), 'glyphlab-chromium-'));
   const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    // A dead proxy and a resolver that resolves nothing: only the loopback server (which Chromium never proxies) answers.
-    '--proxy-server=127.0.0.1:9',
+    ...HEADLESS_FLAGS,
+    // A resolver that resolves nothing: only the loopback server answers.
     '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
     '--hide-scrollbars',
     '--remote-debugging-pipe',

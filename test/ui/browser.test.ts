@@ -13,13 +13,7 @@ import { tempDbPath } from '../tracker/helpers';
 import { trainTinyBaseRun } from '../support/equation-run';
 import { type HeadlessPage, openPage } from '../support/headless-page';
 import { type LiveRun, fillUiStore, startLiveRun, type UiStoreFixture } from '../support/ui-store';
-
-/** The page's table: the run id of each row, in order. */
-const ROW_IDS = `[...document.querySelectorAll('#runs tbody tr')].map((tr) => tr.dataset.id)`;
-
-/** Points drawn for run `id` in chart `chartId` (its smoothed or only line, not the faint raw one). */
-const pointsOf = (chartId: string, id: string): string =>
-  `(document.getElementById(${JSON.stringify(chartId)}).data || []).filter((t) => t.legendgroup === ${JSON.stringify(id)} && !/\\(raw\\)$/.test(t.name)).reduce((n, t) => n + t.x.length, 0)`;
+import { TABLE_RUN_IDS, chartPoints, loadedMisreadWidths } from '../support/ui-page';
 
 describe('glyphlab ui in headless Chromium', () => {
   const dir = dirname(tempDbPath());
@@ -41,7 +35,7 @@ describe('glyphlab ui in headless Chromium', () => {
 
   test('the page loads with no console errors and lists the runs of the store', async () => {
     await page.goto(ui.url);
-    const ids = await page.waitFor<string[]>(`(() => { const ids = ${ROW_IDS}; return ids.length ? ids : null; })()`, 'the table');
+    const ids = await page.waitFor<string[]>(`(() => { const ids = ${TABLE_RUN_IDS}; return ids.length ? ids : null; })()`, 'the table');
     assert.deepEqual(ids, ['other', 'lr-too-high', 'vgg19', 'lstm-wide', 'gru-small'].map((name) => fixture.ids[name]));
     assert.equal(await page.evaluate(`document.getElementById('store').textContent`), fixture.file);
     await page.waitFor(`document.getElementById('live').dataset.state === 'live'`, 'the live stream to connect');
@@ -51,34 +45,34 @@ describe('glyphlab ui in headless Chromium', () => {
 
   test('typing a --where filter narrows the table; a bad one is shown inline', async () => {
     await page.type('#where', 'params.model = "crnn" and metrics.test_accuracy > 0.5', { enter: true });
-    const narrowed = await page.waitFor<string[]>(`(() => { const ids = ${ROW_IDS}; return ids.length === 2 ? ids : null; })()`, 'two rows');
+    const narrowed = await page.waitFor<string[]>(`(() => { const ids = ${TABLE_RUN_IDS}; return ids.length === 2 ? ids : null; })()`, 'two rows');
     assert.deepEqual(narrowed, [fixture.ids['lstm-wide'], fixture.ids['gru-small']]);
     assert.match(await page.evaluate<string>('location.hash'), /where=params\.model/);
 
     await page.type('#where', 'metrics.test_accuracy >', { enter: true });
     const message = await page.waitFor<string>(`!document.getElementById('query-error').hidden && document.getElementById('query-error').textContent`, 'the error');
     assert.match(message, /bad filter expression at column 24[\s\S]*\^/);
-    assert.equal(await page.evaluate(`${ROW_IDS}.length`), 2, 'the last good table stays');
+    assert.equal(await page.evaluate(`${TABLE_RUN_IDS}.length`), 2, 'the last good table stays');
     // The browser logs the refused request, and nothing else.
     assert.deepEqual(page.errors().map((m) => m.text.replace(/http:\/\/[^/]+/, '')), ['Failed to load resource: the server responded with a status of 400 (Bad Request) (/api/runs?where=metrics.test_accuracy+%3E)']);
     page.messages.length = 0;
 
     await page.type('#where', '', { enter: true });
-    await page.waitFor(`${ROW_IDS}.length === 5 && document.getElementById('query-error').hidden`, 'every run again');
+    await page.waitFor(`${TABLE_RUN_IDS}.length === 5 && document.getElementById('query-error').hidden`, 'every run again');
   });
 
   test('a header click sorts the table', async () => {
     await page.click('#runs th[data-column="metrics.test_accuracy"]');
     await page.waitFor(`document.getElementById('sort').value === '-metrics.test_accuracy'`, 'the sort');
-    const ids = await page.waitFor<string[]>(`(() => { const ids = ${ROW_IDS}; return ids[0] === ${JSON.stringify(fixture.ids['lstm-wide'])} ? ids : null; })()`, 'the best run first');
+    const ids = await page.waitFor<string[]>(`(() => { const ids = ${TABLE_RUN_IDS}; return ids[0] === ${JSON.stringify(fixture.ids['lstm-wide'])} ? ids : null; })()`, 'the best run first');
     assert.deepEqual(ids.slice(0, 3), [fixture.ids['lstm-wide'], fixture.ids['gru-small'], fixture.ids.vgg19]);
   });
 
   test('ticking three runs overlays their per-step curves; the x axis switches to minutes', async () => {
     for (const name of ['gru-small', 'lstm-wide', 'vgg19']) await page.click(`#runs tr[data-id="${fixture.ids[name]}"] input[type=checkbox]`);
-    await page.waitFor(`${pointsOf('curves-chart', fixture.ids.vgg19!)} > 0`, 'the third curve');
+    await page.waitFor(`${chartPoints('curves-chart', fixture.ids.vgg19!)} > 0`, 'the third curve');
     for (const [name, epochs] of [['gru-small', 6], ['lstm-wide', 6], ['vgg19', 4]] as const) {
-      assert.equal(await page.evaluate(pointsOf('curves-chart', fixture.ids[name]!)), epochs * 40, `${name}: one point per step`);
+      assert.equal(await page.evaluate(chartPoints('curves-chart', fixture.ids[name]!)), epochs * 40, `${name}: one point per step`);
     }
     assert.equal(await page.evaluate(`document.querySelectorAll('#curves-chart .legendtext').length`), 3);
     await page.evaluate(`(() => { const s = document.getElementById('curve-x'); s.value = 'minutes'; s.dispatchEvent(new Event('change')); })()`);
@@ -91,13 +85,13 @@ describe('glyphlab ui in headless Chromium', () => {
     await page.evaluate('window.notReloaded = true');
     live = startLiveRun(fixture.file, 'live', 12);
     const liveId = live.id;
-    await page.waitFor(`${ROW_IDS}.includes(${JSON.stringify(liveId)})`, 'the new run in the table');
+    await page.waitFor(`${TABLE_RUN_IDS}.includes(${JSON.stringify(liveId)})`, 'the new run in the table');
     assert.equal(await page.evaluate(`document.querySelector('#runs tr[data-id="${liveId}"]').dataset.status`), 'running');
     await page.click(`#runs tr[data-id="${liveId}"] input[type=checkbox]`);
-    const before = await page.waitFor<number>(`${pointsOf('curves-chart', liveId)}`, 'the live curve');
+    const before = await page.waitFor<number>(`${chartPoints('curves-chart', liveId)}`, 'the live curve');
     assert.equal(before, 12);
     live.addSteps(30);
-    const grown = await page.waitFor<number>(`(() => { const n = ${pointsOf('curves-chart', liveId)}; return n > 12 ? n : 0; })()`, 'the curve to grow');
+    const grown = await page.waitFor<number>(`(() => { const n = ${chartPoints('curves-chart', liveId)}; return n > 12 ? n : 0; })()`, 'the curve to grow');
     assert.equal(grown, 42);
     assert.equal(await page.evaluate('window.notReloaded'), true, 'the page was not reloaded');
     live.finish();
@@ -138,7 +132,7 @@ describe('glyphlab ui with a token, in headless Chromium', () => {
       await page.goto(ui.url);
       assert.match(await page.evaluate<string>('document.body.textContent'), /needs its token/);
       await page.goto(`${ui.url}?token=${token}`);
-      await page.waitFor(`${ROW_IDS}.length === 5`, 'the table');
+      await page.waitFor(`${TABLE_RUN_IDS}.length === 5`, 'the table');
       assert.equal(await page.evaluate('location.search'), '', 'the token left the address bar');
       await page.waitFor(`document.getElementById('live').dataset.state === 'live'`, 'the live stream');
       assert.equal(await page.evaluate<string>('document.cookie'), '', 'the cookie is out of scripts\' reach');
@@ -166,10 +160,7 @@ describe('glyphlab ui over a real training, in headless Chromium', () => {
       assert.ok(expected > 0, 'one epoch on 30 images misreads some');
       // The images load lazily, as they come into view.
       await page.evaluate(`document.getElementById('misreads').scrollIntoView()`);
-      const widths = await page.waitFor<number[]>(
-        `(() => { const images = [...document.querySelectorAll('#misreads img')]; return images.length === ${expected} && images.every((i) => i.complete && i.naturalWidth > 0) ? images.map((i) => i.naturalWidth) : null; })()`,
-        'the misread images',
-      );
+      const widths = await page.waitFor<number[]>(loadedMisreadWidths(expected), 'the misread images');
       assert.ok(widths.every((width) => width === 128), `the 128-pixel synthesised images: ${widths.join(', ')}`);
       assert.equal(await page.evaluate(`document.getElementById('run-curves').data.length > 0`), true, 'its loss curves drew');
       assert.deepEqual(page.errors(), []);
