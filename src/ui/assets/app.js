@@ -478,6 +478,7 @@
 
   function showView() {
     readHash();
+    fillControls();
     const onRun = state.run !== '';
     $('runs-view').hidden = onRun;
     $('run-view').hidden = !onRun;
@@ -542,33 +543,20 @@
       renderKeyChoices();
       loadCurves();
     });
-    $('curve-x').addEventListener('change', () => {
-      state.x = $('curve-x').value;
-      saveHash();
-      loadCurves();
-    });
-    $('curve-y').addEventListener('change', () => {
-      state.y = $('curve-y').value;
-      saveHash();
-      loadCurves();
-    });
+    // A control that sets one field of the state and redraws one chart.
+    const bind = (id, field, redraw, read = (control) => control.value) =>
+      $(id).addEventListener('change', () => {
+        state[field] = read($(id));
+        saveHash();
+        redraw();
+      });
+    bind('curve-x', 'x', loadCurves);
+    bind('curve-y', 'y', loadCurves);
+    bind('smoothing', 'smooth', loadCurves, (control) => Number(control.value));
+    bind('pp-param', 'pp', loadParams);
+    bind('pp-metric', 'pm', loadParams);
     $('smoothing').addEventListener('input', () => {
       $('smoothing-value').textContent = $('smoothing').value;
-    });
-    $('smoothing').addEventListener('change', () => {
-      state.smooth = Number($('smoothing').value);
-      saveHash();
-      loadCurves();
-    });
-    $('pp-param').addEventListener('change', () => {
-      state.pp = $('pp-param').value;
-      saveHash();
-      loadParams();
-    });
-    $('pp-metric').addEventListener('change', () => {
-      state.pm = $('pp-metric').value;
-      saveHash();
-      loadParams();
     });
     $('back').addEventListener('click', (event) => {
       event.preventDefault();
@@ -595,8 +583,6 @@
     state.where = config.where;
     state.sort = config.sort;
     state.columns = config.columns;
-    readHash();
-    fillControls();
     bindControls();
     showView();
     connectLive();
