@@ -23,7 +23,10 @@ export interface WatchStoreOptions {
   pollMs?: number;
   /** Called with each change. */
   onChange: (change: StoreChange) => void;
-  /** Called when reading the store fails (it is tried again at the next tick). Defaults to ignoring it. */
+  /**
+   * Called when reading the store fails: once for each new failure, not at every tick while it
+   * lasts (it is tried again at each tick). Defaults to ignoring it.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -78,18 +81,23 @@ export function watchStore(store: TrackerStore, options: WatchStoreOptions): Sto
   let version = storeDataVersion(store);
   let listings = 1;
   let last = snapshot(store);
+  let failure: string | undefined;
   const tick = (): void => {
     try {
       const now = storeDataVersion(store);
+      failure = undefined;
       if (now === version) return;
-      version = now;
       listings++;
       const next = snapshot(store);
+      // Only once the runs were read: a failed listing is tried again at the next tick.
+      version = now;
       const change = diffSnapshots(last, next);
       last = next;
       if (change.runs.length > 0 || change.points.length > 0) options.onChange(change);
     } catch (error) {
-      options.onError?.(error);
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== failure) options.onError?.(error);
+      failure = message;
     }
   };
   const timer = setInterval(tick, pollMs);

@@ -62,4 +62,19 @@ describe('ui live watch', () => {
       watch.stop();
     }
   });
+
+  test('a store that cannot be read is reported once, not at every tick', async () => {
+    const broken = openStore(fixture.file, { readonly: true });
+    const failures: unknown[] = [];
+    const watch = watchStore(broken, { pollMs: 10, onChange: () => undefined, onError: (error) => failures.push(error) });
+    try {
+      closeStore(broken);
+      await until(() => failures.length > 0, 'the failure');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(failures.length, 1);
+      assert.match(String(failures[0]), /not open/);
+    } finally {
+      watch.stop();
+    }
+  });
 });
