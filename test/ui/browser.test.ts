@@ -68,7 +68,7 @@ describe('glyphlab ui in headless Chromium', () => {
     assert.deepEqual(ids.slice(0, 3), [fixture.ids['lstm-wide'], fixture.ids['gru-small'], fixture.ids.vgg19]);
   });
 
-  test('ticking three runs overlays their per-step curves; the x axis switches to minutes', async () => {
+  test('ticking three runs overlays their per-step curves (x in minutes, linear y) and plots a param against a metric', async () => {
     for (const name of ['gru-small', 'lstm-wide', 'vgg19']) await page.click(`#runs tr[data-id="${fixture.ids[name]}"] input[type=checkbox]`);
     await page.waitFor(`${chartPoints('curves-chart', fixture.ids.vgg19!)} > 0`, 'the third curve');
     for (const [name, epochs] of [['gru-small', 6], ['lstm-wide', 6], ['vgg19', 4]] as const) {
@@ -78,6 +78,16 @@ describe('glyphlab ui in headless Chromium', () => {
     await page.evaluate(`(() => { const s = document.getElementById('curve-x'); s.value = 'minutes'; s.dispatchEvent(new Event('change')); })()`);
     await page.waitFor(`document.getElementById('curves-chart').layout.xaxis.title.text === 'minutes since the run started'`, 'the minutes axis');
     await page.evaluate(`(() => { const s = document.getElementById('curve-x'); s.value = 'step'; s.dispatchEvent(new Event('change')); })()`);
+    await page.evaluate(`(() => { const s = document.getElementById('curve-y'); s.value = 'linear'; s.dispatchEvent(new Event('change')); })()`);
+    await page.waitFor(`document.getElementById('curves-chart').layout.yaxis.type === 'linear' && document.getElementById('curves-chart').layout.xaxis.title.text === 'step'`, 'a linear y axis');
+    // The param against the metric: one point per ticked run.
+    await page.evaluate(`(() => { const s = document.getElementById('pp-param'); s.value = 'lr'; s.dispatchEvent(new Event('change')); })()`);
+    const points = await page.waitFor<{ x: number[]; y: number[] }>(
+      `(() => { const trace = (document.getElementById('params-chart').data || [])[0]; return trace && trace.x.length === 3 && document.getElementById('params-chart').layout.xaxis.title.text === 'lr' ? { x: [...trace.x], y: [...trace.y] } : null; })()`,
+      'lr against test_accuracy',
+    );
+    const byParam = (pairs: number[][]): number[][] => pairs.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+    assert.deepEqual(byParam(points.x.map((x, i) => [x, points.y[i]!])), byParam([[5e-4, 0.95], [1e-3, 0.9], [1e-3, 0.8]]));
     assert.deepEqual(page.errors(), []);
   });
 
