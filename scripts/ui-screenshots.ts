@@ -111,8 +111,7 @@ async function shootMisreads(page: HeadlessPage, url: string, runId: string | un
   // Images load lazily, as they come into view: bring them all in.
   await page.evaluate(`document.getElementById('misreads').scrollIntoView({ block: 'end' })`);
   await page.waitFor(loadedMisreadWidths(count), `${count} misread images`, 120_000);
-  await page.evaluate('scrollTo(0, 0)');
-  save('misreads.png', await page.screenshot({ selector: '#run-view', maxHeight: 3000 }), `run ${runId}: ${count} misread images`);
+  save('misreads.png', await page.screenshot({ selector: '#misreads-section', maxHeight: 2400 }), `run ${runId}: ${count} misread images`);
 }
 
 async function shootLive(page: HeadlessPage, url: string, runId: string | undefined, grow: (() => void) | undefined): Promise<void> {

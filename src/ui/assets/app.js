@@ -382,6 +382,7 @@
   function renderRun(page) {
     const run = page.run;
     $('run-title').textContent = `${page.label} (${run.status})`;
+    $('misreads-run').textContent = page.label;
     const facts = [
       ['id', run.id],
       ['experiment', run.experiment],
