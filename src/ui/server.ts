@@ -95,23 +95,33 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-frame-options': 'DENY',
 };
 
-/** The page's files, by URL, and where each is read from. */
-function staticFiles(): Map<string, { path: string; type: string }> {
+/** A file the page loads: where it is read from, its type, and how long a browser may keep it. */
+interface StaticFile {
+  path: string;
+  type: string;
+  cacheControl: string;
+}
+
+/** The page's files, by URL. Only these are served: no path from a request reaches the file system. */
+function staticFiles(): Map<string, StaticFile> {
   const assets = join(__dirname, 'assets');
+  const own = (name: string, type: string): StaticFile => ({ path: join(assets, name), type, cacheControl: 'no-store' });
   return new Map([
-    ['/', { path: join(assets, 'index.html'), type: 'text/html; charset=utf-8' }],
-    ['/assets/app.js', { path: join(assets, 'app.js'), type: 'text/javascript; charset=utf-8' }],
-    ['/assets/app.css', { path: join(assets, 'app.css'), type: 'text/css; charset=utf-8' }],
-    ['/assets/plotly.min.js', { path: require.resolve('plotly.js-dist-min/plotly.min.js'), type: 'text/javascript; charset=utf-8' }],
+    ['/', own('index.html', 'text/html; charset=utf-8')],
+    ['/assets/app.js', own('app.js', 'text/javascript; charset=utf-8')],
+    ['/assets/app.css', own('app.css', 'text/css; charset=utf-8')],
+    // 4.7 MB that change only with an npm update: kept a day, not fetched at every page load.
+    ['/assets/plotly.min.js', { path: require.resolve('plotly.js-dist-min/plotly.min.js'), type: 'text/javascript; charset=utf-8', cacheControl: 'private, max-age=86400' }],
   ]);
 }
 
-/** A static file's bytes, and gzipped once when first asked for so (plotly is 4.7 MB, 1.4 MB gzipped). */
-function staticReply(file: { path: string; type: string }, gzipCache: Map<string, Buffer>, acceptsGzip: boolean): Reply {
-  if (!acceptsGzip) return { status: 200, type: file.type, body: readFileSync(file.path) };
+/** A static file's bytes, gzipped once when first asked for so (plotly is 4.7 MB, 1.4 MB gzipped). */
+function staticReply(file: StaticFile, gzipCache: Map<string, Buffer>, acceptsGzip: boolean): Reply {
+  const headers: Record<string, string> = { 'cache-control': file.cacheControl, vary: 'accept-encoding' };
+  if (!acceptsGzip) return { status: 200, type: file.type, body: readFileSync(file.path), headers };
   let body = gzipCache.get(file.path);
   if (!body) gzipCache.set(file.path, (body = gzipSync(readFileSync(file.path))));
-  return { status: 200, type: file.type, body, headers: { 'content-encoding': 'gzip', vary: 'accept-encoding' } };
+  return { status: 200, type: file.type, body, headers: { ...headers, 'content-encoding': 'gzip' } };
 }
 
 /** A comma-separated query parameter as a list, empty items dropped. */
@@ -178,6 +188,7 @@ function routes(store: TrackerStore, options: UiServerOptions): [RegExp, (url: U
 
 /** The status of an error a route threw: bad input is the client's (400), an unknown run 404, the rest the server's. */
 function errorReply(error: unknown): Reply {
+  if (error instanceof URIError) return json({ error: `the address is not valid: ${error.message}` }, 400);
   if (error instanceof GlyphlabError) {
     const status = error.code === 'E_CONFIG' ? (/^(no run|run \S+ does not exist)/i.test(error.message) ? 404 : 400) : error.code === 'E_DATA' ? 422 : 500;
     return json({ error: error.message }, status);

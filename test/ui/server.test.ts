@@ -43,6 +43,8 @@ describe('ui server', () => {
     assert.doesNotMatch(html, /https?:\/\//, 'nothing from the network');
     const plotly = await fetch(new URL('/assets/plotly.min.js', ui.url));
     assert.equal(await plotly.text(), readFileSync(require.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8'));
+    assert.equal(plotly.headers.get('cache-control'), 'private, max-age=86400', 'kept by the browser');
+    assert.equal(page.headers.get('cache-control'), 'no-store');
     assert.equal((await fetch(new URL('/assets/../../package.json', ui.url))).status, 404);
     assert.equal((await fetch(new URL('/etc/passwd', ui.url))).status, 404);
   });
@@ -68,6 +70,7 @@ describe('ui server', () => {
     assert.equal((await fetch(new URL(`/api/runs/${id}/misreads/5`, ui.url))).status, 400);
     assert.equal((await fetch(new URL(`/api/runs/${id}/misreads/x?path=/etc/passwd`, ui.url))).status, 404);
     assert.equal((await fetch(new URL('/api/runs/no-such-run', ui.url))).status, 404);
+    assert.equal((await fetch(new URL('/api/runs/%E0%A4%A', ui.url))).status, 400, 'a malformed escape');
   });
 
   test('curves are plotly figures built on the server; a bad axis is a 400 naming it', async () => {
