@@ -4,7 +4,7 @@
  * step, epoch and wall-clock minutes it was recorded at, ready for `metricCurveFigure` (viz/).
  * The static dashboard, notebook 04 and `glyphlab ui` all read curves here.
  */
-import { type MetricPoint, type RunRecord, getMetricHistory } from '../tracker/query';
+import { type MetricPoint, type RunRecord, getMetricHistory, lastStepOfEpochs } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
 import type { MetricCurve } from '../viz/curve-charts';
 import { requireRuns, runLabel } from './run-lookup';
@@ -30,15 +30,16 @@ function stepsPerEpoch(run: RunRecord): number | undefined {
 }
 
 /**
- * Where a run's steps fall in its epochs, from its per-step points, for a run that did not record
- * `steps_per_epoch`: the epochs done at each step (fractional) and the last step of each epoch.
+ * Where a run's steps fall in its epochs, from its per-step points: the epochs done at each step
+ * (fractional; used where the run did not record `steps_per_epoch`) and the last step of each epoch
+ * (also from `lastSteps`, the store's, when the per-step points were not read).
  */
 interface StepLayout {
   epochsAt: Map<number, number>;
   lastStepOf: Map<number, number>;
 }
 
-function stepLayout(points: readonly MetricPoint[]): StepLayout {
+function stepLayout(points: readonly MetricPoint[], lastSteps: ReadonlyMap<number, number> = new Map()): StepLayout {
   const byEpoch = new Map<number, Set<number>>();
   for (const point of points) {
     if (!isStepPoint(point) || point.epoch === null) continue;
@@ -46,11 +47,11 @@ function stepLayout(points: readonly MetricPoint[]): StepLayout {
     if (!steps) byEpoch.set(point.epoch, (steps = new Set()));
     steps.add(point.step);
   }
-  const layout: StepLayout = { epochsAt: new Map(), lastStepOf: new Map() };
+  const layout: StepLayout = { epochsAt: new Map(), lastStepOf: new Map(lastSteps) };
   for (const [epoch, set] of byEpoch) {
     const steps = [...set].sort((a, b) => a - b);
     steps.forEach((step, i) => layout.epochsAt.set(step, epoch + (i + 1) / steps.length));
-    layout.lastStepOf.set(epoch, steps[steps.length - 1] as number);
+    layout.lastStepOf.set(epoch, Math.max(layout.lastStepOf.get(epoch) ?? 0, steps[steps.length - 1] as number));
   }
   return layout;
 }
@@ -81,8 +82,9 @@ function toCurve(run: RunRecord, key: string, points: readonly MetricPoint[], la
   const last = new Map<number, MetricPoint>();
   for (const point of points) last.set(point.epoch ?? point.step, point);
   for (const [epoch, point] of [...last].sort((a, b) => a[0] - b[0])) {
+    // The step the epoch reached where its steps were recorded: an epoch a time budget cut short ends before a full one.
     const lastStep = layout.lastStepOf.get(epoch);
-    const steps = perEpoch !== undefined ? (epoch + 1) * perEpoch : lastStep !== undefined ? lastStep + 1 : null;
+    const steps = lastStep !== undefined ? lastStep + 1 : perEpoch !== undefined ? (epoch + 1) * perEpoch : null;
     push(steps, epoch + 1, point.wallTime, point.value);
   }
   return curve;
@@ -105,6 +107,7 @@ export function readMetricCurves(store: TrackerStore, runIds: readonly string[],
   const keys = options.keys ? [...options.keys] : undefined;
   if (keys && keys.length === 0) return [];
   const points = getMetricHistory(store, runIds, keys);
+  const lastSteps = lastStepOfEpochs(store, runs.map((r) => r.id));
   const byRun = new Map<string, MetricPoint[]>();
   for (const point of points) {
     if (keys === undefined && (point.context === 'test' || point.key.startsWith('test_'))) continue;
@@ -121,7 +124,7 @@ export function readMetricCurves(store: TrackerStore, runIds: readonly string[],
       if (!list) byKey.set(point.key, (list = []));
       list.push(point);
     }
-    const layout = stepsPerEpoch(run) === undefined ? stepLayout(runPoints) : { epochsAt: new Map(), lastStepOf: new Map() };
+    const layout = stepLayout(runPoints, lastSteps.get(run.id));
     const order = keys ?? [...byKey.keys()].sort();
     for (const key of order) {
       const keyPoints = byKey.get(key);

@@ -59,12 +59,18 @@ export function stepLossFigure(comparison: Comparison): FigureSpec | null {
   return metricCurveFigure(curvesOf(comparison, ['batch_loss', 'val_loss']), { colors: runColors(comparison), title: 'Loss per step', yTitle: 'CTC loss' });
 }
 
-/** The learning rate: per step (`batch_lr`) where recorded so, else per epoch (`lr`); null when no run recorded one. */
+/**
+ * The learning rate of each run: per step (`batch_lr`) where the run recorded it so, else per
+ * epoch (`lr`), so that older runs stay beside newer ones; null when no run recorded one.
+ */
 export function learningRateFigure(comparison: Comparison): FigureSpec | null {
   const perStep = curvesOf(comparison, ['batch_lr']);
-  const curves = perStep.length > 0 ? perStep : curvesOf(comparison, ['lr']);
+  const stepRuns = new Set(perStep.map((c) => c.runId));
+  const perEpoch = curvesOf(comparison, ['lr']).filter((c) => !stepRuns.has(c.runId));
+  const curves = [...perStep, ...perEpoch];
   if (curves.length === 0) return null;
-  return metricCurveFigure(curves, { colors: runColors(comparison), smoothing: 0, title: perStep.length > 0 ? 'Learning rate per step' : 'Learning rate per epoch', yTitle: 'learning rate' });
+  const title = perEpoch.length === 0 ? 'Learning rate per step' : perStep.length === 0 ? 'Learning rate per epoch' : 'Learning rate (per step where recorded so, else per epoch)';
+  return metricCurveFigure(curves, { colors: runColors(comparison), smoothing: 0, title, yTitle: 'learning rate' });
 }
 
 /** Bar chart of each run's test accuracy (best validation accuracy where a run has no test result). */

@@ -464,6 +464,28 @@ export function getMetricHistory(store: TrackerStore, runIds: string | readonly 
   return rows.map((m) => ({ runId: m.run_id, key: m.key, step: m.step, epoch: m.epoch, value: metricValue(m.value), wallTime: iso(m.wall_time)!, context: contextName(m.context) }));
 }
 
+/**
+ * The last per-step point of each epoch of each run (the highest `step` among its `batch`
+ * points), by run id then epoch: where an epoch ended in steps, also one a time budget cut short,
+ * without reading every point. Runs without per-step points are absent.
+ */
+export function lastStepOfEpochs(store: TrackerStore, runIds: readonly string[]): Map<string, Map<number, number>> {
+  const rows = selectAll<{ run_id: string; epoch: number; last_step: number }>(
+    store,
+    `SELECT run_id, epoch, MAX(step) AS last_step FROM metrics
+     WHERE run_id IN (SELECT value FROM json_each(@ids)) AND context = 'batch' AND epoch IS NOT NULL
+     GROUP BY run_id, epoch`,
+    { ids: JSON.stringify(runIds) },
+  );
+  const byRun = new Map<string, Map<number, number>>();
+  for (const row of rows) {
+    let epochs = byRun.get(row.run_id);
+    if (!epochs) byRun.set(row.run_id, (epochs = new Map()));
+    epochs.set(row.epoch, row.last_step);
+  }
+  return byRun;
+}
+
 /** Points recorded before the validation split was called `val` carry the context 'valid'. */
 function contextName(context: string | null): string | null {
   return context === 'valid' ? 'val' : context;

@@ -143,6 +143,14 @@ describe('buildComparison', () => {
     const lr = learningRateFigure(comparison)!;
     assert.match((lr.layout.title as { text: string }).text, /Learning rate per epoch/);
     assert.deepEqual((lr.data as { x: number[] }[]).map((t) => t.x.length).sort(), [3, 4]);
+    // A run that recorded its rate per step (a per-batch schedule) is drawn so, the others per epoch beside it.
+    const crnnLr = comparison.metricCurves.find((c) => c.key === 'lr' && c.runId === fixture.crnnId)!;
+    const perStep = { ...crnnLr, key: 'batch_lr', per: 'step' as const, steps: [1, 2, 3], epochs: [0.1, 0.2, 0.3], minutes: [0, 0, 0], values: [1e-4, 2e-4, 3e-4] };
+    const mixed = learningRateFigure({ ...comparison, metricCurves: [...comparison.metricCurves, perStep] })!;
+    assert.match((mixed.layout.title as { text: string }).text, /per step where recorded so, else per epoch/);
+    const names = (mixed.data as { name: string }[]).map((t) => t.name);
+    assert.equal(names.filter((n) => n.endsWith('batch_lr')).length, 1);
+    assert.equal(names.filter((n) => n.endsWith(' lr')).length, 1, "the per-step run's per-epoch rate is not drawn twice");
   });
 
   test('params against the result: one figure per param the runs differ in, numeric first', () => {

@@ -12,13 +12,16 @@ import { getRun } from '../../src/tracker/query';
 import type { TrackerStore } from '../../src/tracker/store';
 import { tempDbPath } from '../tracker/helpers';
 
-/** Records a run of `epochs` epochs of `steps` steps each, a step every 3 s from its start; `stepsParam` records `steps_per_epoch`. */
-function recordRun(store: TrackerStore, name: string, epochs: number, steps: number, stepsParam: boolean): string {
+/**
+ * Records a run of `epochs` epochs of `steps` steps each, a step every 3 s from its start;
+ * `stepsParam` records `steps_per_epoch`; `lastSteps` cuts the last epoch short (a time budget).
+ */
+function recordRun(store: TrackerStore, name: string, epochs: number, steps: number, stepsParam: boolean, lastSteps = steps): string {
   const runId = startRun(store, { experiment: 'curves', name, params: stepsParam ? { steps_per_epoch: steps } : {}, git: false, heartbeat: false });
   const started = Date.parse(getRun(store, runId).startedAt);
   const points = [];
   for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = 0; i < steps; i++) {
+    for (let i = 0; i < (epoch === epochs - 1 ? lastSteps : steps); i++) {
       const step = epoch * steps + i;
       points.push({ key: 'batch_loss', value: 4 / (step + 1), step, epoch, context: 'batch', wallTime: started + (step + 1) * 3000 });
     }
@@ -36,11 +39,13 @@ describe('readMetricCurves', () => {
   const file = tempDbPath();
   let withParam: string;
   let withoutParam: string;
+  let cutShort: string;
   before(() => {
     const store = openStore(file);
     try {
       withParam = recordRun(store, 'with-param', 3, 4, true);
       withoutParam = recordRun(store, 'without-param', 2, 5, false);
+      cutShort = recordRun(store, 'cut-short', 3, 4, true, 1);
     } finally {
       closeStore(store);
     }
@@ -78,6 +83,16 @@ describe('readMetricCurves', () => {
     }
   });
 
+  test('an epoch cut short (a time budget) puts its values at the step it reached, not at a full epoch', () => {
+    const store = openStore(file, { readonly: true });
+    try {
+      const [loss] = readMetricCurves(store, [cutShort], { keys: ['loss'] });
+      assert.deepEqual(loss?.steps, [4, 8, 9], 'the third epoch ran one step of four');
+    } finally {
+      closeStore(store);
+    }
+  });
+
   test('without steps_per_epoch, the steps come from the per-step points of each epoch', () => {
     const store = openStore(file, { readonly: true });
     try {
@@ -86,9 +101,9 @@ describe('readMetricCurves', () => {
       const batch = curves[0]!;
       assert.deepEqual(batch.epochs.slice(0, 5), [0.2, 0.4, 0.6, 0.8, 1]);
       assert.deepEqual(curves[1]?.steps, [5, 10]);
-      // Asked for alone, a per-epoch key has no per-step points to place it: its steps are unknown.
+      // Asked for alone, a per-epoch key is still placed: the store gives each epoch's last step.
       const [alone] = readMetricCurves(store, [withoutParam], { keys: ['loss'] });
-      assert.deepEqual(alone?.steps, [null, null]);
+      assert.deepEqual(alone?.steps, [5, 10]);
     } finally {
       closeStore(store);
     }
