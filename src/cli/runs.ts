@@ -29,7 +29,8 @@ import {
 } from './command';
 import { renderComparison } from './compare-table';
 import { formatSeconds } from './progress';
-import { COLUMN_ALIASES, defaultColumns, formatMetric, formatParam, parseColumns } from './run-columns';
+import { columnText, formatMetric, formatParam, isElidable } from './run-columns';
+import { COLUMN_ALIASES, RUN_FIELD_COLUMNS, defaultColumns, parseColumns } from '../tracker/columns';
 import { outputWidth, printable, printableJson, textForStream, textTable } from './table';
 
 /** main.ts's exit code for bad usage; not imported from there, since main imports the groups. */
@@ -40,9 +41,12 @@ const rawOption: OptionSpec = {
   description: "CSV: keep text cells starting with = + - @ (or full-width ＝ ＋ － ＠, |, tab, CR) as recorded (default: a leading ' so that spreadsheets show them, not run them as formulas)",
 };
 
-const COLUMNS_HELP = `Columns (--columns): id, name, status, experiment, started, ended, duration, tags, note, error, host, backend,
-  source, git; params.KEY; metrics.KEY (last value) or metrics.KEY.best; a bare recorded key (a metric first,
-  else a param); aliases ${Object.entries(COLUMN_ALIASES).map(([alias, target]) => `${alias} (${target})`).join(', ')}.
+/** How many of the usual metrics (test_acc, val_acc, val_cer, val_loss, loss) the default table shows, of those some run has. */
+const DEFAULT_METRIC_COUNT = 3;
+
+const COLUMNS_HELP = `Columns (--columns, the same names as glyphlab ui --columns): run fields ${RUN_FIELD_COLUMNS.join(', ')};
+  params.KEY; metrics.KEY (last value) or metrics.KEY.best; a bare recorded key (a metric first, else a param);
+  aliases ${Object.entries(COLUMN_ALIASES).map(([alias, target]) => `${alias} (${target})`).join(', ')}.
   Accuracies and error rates print as percentages, durations as 42s, 2m05s, 1h03m, other numbers to 4 significant
   digits. The table fits the terminal (120 columns when the output is no terminal), eliding long text in the
   middle; --wide shows it whole. --json and --csv print every field.`;
@@ -136,10 +140,10 @@ export const runsGroup: CommandGroup = {
             if (flagOption(args, 'json')) return ctx.printJson(runs);
             if (flagOption(args, 'csv')) return void ctx.stdout.write(textForStream(ctx.stdout, rowsToCsv(runsToRows(runs), { raw: flagOption(args, 'raw') })));
             if (runs.length === 0) return ctx.print(printable(`no runs in ${store.file}${stringOption(args, 'where') ? ' match the filter' : ''}`));
-            const columns = chosen ?? defaultColumns(store, runs, sort === undefined ? [] : parseOrderBy(sort));
+            const columns = chosen ?? defaultColumns(store, runs, { orderBy: sort === undefined ? [] : parseOrderBy(sort), metricCount: DEFAULT_METRIC_COUNT });
             const width = tableWidth(args, ctx);
-            const elidable = columns.flatMap((column, i) => (column.elidable ? [i] : []));
-            ctx.print(textTable(columns.map((c) => c.header), runs.map((run) => columns.map((c) => c.cell(run))), width === undefined ? {} : { width, elidable }));
+            const elidable = columns.flatMap((column, i) => (isElidable(column) ? [i] : []));
+            ctx.print(textTable(columns.map((c) => c.header), runs.map((run) => columns.map((c) => columnText(c, run))), width === undefined ? {} : { width, elidable }));
           }),
         ),
     },

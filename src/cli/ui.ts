@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../errors';
 import { DEFAULT_UI_PORT, startUiServer } from '../ui/server';
 import { generateToken, isLoopbackHost } from '../ui/access';
-import { normalizeColumn } from '../ui/views';
+import { normalizeColumn } from '../tracker/columns';
 import { parseOrderBy, parseWhere } from '../tracker/where';
 import { databasePath } from '../util/paths';
 import { type CommandGroup, DB_OPTION, limitOption, numberOption, sortOption, stringOption, WHERE_OPTION } from './command';

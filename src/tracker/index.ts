@@ -58,6 +58,20 @@ export {
 // run-ref: naming a run by a short form (a unique prefix of its id, its id's suffix, its name)
 export { resolveRunRef, resolveRunRefs, runIdSuffix } from './run-ref';
 
+// columns: the column language of every table of runs (runs ls --columns, glyphlab ui)
+export {
+  resolveColumn,
+  parseColumns,
+  defaultColumns,
+  normalizeColumn,
+  COLUMN_ALIASES,
+  RUN_FIELD_COLUMNS,
+  type RunColumn,
+  type CellValue,
+  type ResolveColumnOptions,
+  type DefaultColumnsOptions,
+} from './columns';
+
 // where: the --where filter language and sort keys
 export {
   parseWhere,

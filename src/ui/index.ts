@@ -12,7 +12,7 @@ export { startUiServer, DEFAULT_UI_PORT, type UiServer, type UiServerOptions } f
 export { isLoopbackHost, generateToken, checkToken } from './access';
 
 // views: the table of runs and a run's page
-export { runsTable, runPage, defaultColumns, type RunsTable, type RunsTableOptions, type RunsTableRow, type RunPage, type CellValue } from './views';
+export { runsTable, runPage, type RunsTable, type RunsTableOptions, type RunsTableRow, type RunPage, type CellValue } from './views';
 
 // charts: the figures the pages draw
 export { curvesFigure, paramsFigure, MAX_OVERLAID_RUNS, type CurvesFigureOptions, type ParamsFigureOptions } from './charts';

@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ConfigError, GlyphlabError, errorMessage } from '../errors';
+import { parseColumns } from '../tracker/columns';
 import { closeStore, openStore, type TrackerStore } from '../tracker/store';
 import { databasePath } from '../util/paths';
 import { checkToken, hostHeaderName, isLoopbackHost, requestToken, tokenCookieName, tokenMatches } from './access';
@@ -49,7 +50,7 @@ export interface UiServerOptions {
   where?: string;
   /** The page's sort when it opens. Defaults to newest first. */
   sort?: string;
-  /** The page's columns when it opens. Defaults to name, status, start, duration, the model and the usual metrics. */
+  /** The page's columns when it opens, in the language of `runs ls --columns` (aliases such as `test_acc` included). Defaults to status, start, duration, the model and the usual metrics. */
   columns?: readonly string[];
   /** Most runs in the table. Defaults to 1000. */
   limit?: number;
@@ -141,10 +142,15 @@ function numberParam(url: URL, name: string): number | undefined {
   return value;
 }
 
+/** The page's first columns in their one spelling (`test_acc` as `metrics.test_accuracy`, a bare param as `params.KEY`), as its table names them; none for the default ones. */
+function initialColumns(store: TrackerStore, columns: readonly string[] | undefined): string[] {
+  return columns && columns.length > 0 ? parseColumns(store, columns, { unrecorded: 'accept' }).map((column) => column.name) : [];
+}
+
 /** The server's routes: a path pattern and what it answers. */
 function routes(store: TrackerStore, options: UiServerOptions): [RegExp, (url: URL, match: RegExpExecArray) => Reply][] {
   return [
-    [/^\/api\/config$/, () => json({ db: store.file, where: options.where ?? '', sort: options.sort ?? '', columns: options.columns ?? [], palette: RUN_PALETTE })],
+    [/^\/api\/config$/, () => json({ db: store.file, where: options.where ?? '', sort: options.sort ?? '', columns: initialColumns(store, options.columns), palette: RUN_PALETTE })],
     [
       /^\/api\/runs$/,
       (url) => json(runsTable(store, { where: url.searchParams.get('where') ?? undefined, sort: url.searchParams.get('sort') ?? undefined, columns: listParam(url, 'columns'), limit: options.limit })),

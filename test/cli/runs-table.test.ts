@@ -83,7 +83,7 @@ describe('runs ls and runs compare fit the terminal', () => {
     assert.equal(code, 2);
     assert.equal(out, '');
     assert.match(err, /--columns: no column "val_acuracy": it is no run field or alias, and no run in .* recorded it; did you mean "val_acc" or "val_accuracy"\?/);
-    assert.match(err, /Columns are run fields \(id, name, experiment, status, started, ended, duration, /);
+    assert.match(err, /Columns are run fields \(id, name, experiment, status, started_at, ended_at, heartbeat_at, duration, /);
     assert.match(err, /aliases \(test_acc \(metrics\.test_accuracy\), val_acc \(metrics\.val_accuracy\), /);
     assert.match(err, /Recorded metrics: epoch_time_s, loss, lr, test_accuracy, /);
     assert.match((await cli(['runs', 'ls', '--db', file, '--columns', 'params.recpe'])).err, /did you mean "recipe" or "params\.recipe"\?|did you mean "params\.recipe" or "recipe"\?/);

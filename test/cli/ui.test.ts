@@ -45,6 +45,25 @@ describe('glyphlab ui', () => {
     fixture = await fillUiStore(dir);
   });
 
+  test('--columns takes the names runs ls takes: aliases (test_acc, started, git) and a bare param key', async () => {
+    const names = 'name,test_acc,started,git,rnn';
+    const listed = await cli(['runs', 'ls', '--db', fixture.file, '--columns', names, '--where', 'name = "vgg19"']);
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /^name\s+test_acc\s+started\s+git\s+rnn\nvgg19\s+80\.00%\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+lstm\n$/);
+    const ui = startUi(['--db', fixture.file, '--port', '0', '--columns', names]);
+    const url = await ui.url;
+    const config = (await (await fetch(new URL('/api/config', url))).json()) as { columns: string[] };
+    assert.deepEqual(config.columns, ['name', 'metrics.test_accuracy', 'started_at', 'git_commit', 'params.rnn']);
+    // The page sends what its columns box holds: the names as typed work too.
+    const table = (await (await fetch(new URL(`/api/runs?columns=${names}&where=${encodeURIComponent('name = "vgg19"')}`, url))).json()) as { columns: string[]; rows: { cells: unknown[] }[]; warnings: string[] };
+    assert.deepEqual(table.columns, config.columns);
+    assert.deepEqual(table.rows[0]!.cells.slice(0, 2), ['vgg19', 0.8]);
+    assert.equal(table.rows[0]!.cells[4], 'lstm');
+    assert.deepEqual(table.warnings, []);
+    ui.child.kill('SIGINT');
+    assert.equal((await ui.ended).code, 0);
+  });
+
   test('serves the store on the loopback, prints the URL, stops on Ctrl-C', async () => {
     const ui = startUi(['--db', fixture.file, '--port', '0', '--where', 'params.model = "crnn"', '--columns', 'name,test_accuracy']);
     const url = await ui.url;

@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import { ConfigError } from '../../src/errors';
 import { closeStore, openStore, type TrackerStore } from '../../src/tracker/store';
 import { WhereSyntaxError } from '../../src/tracker/where';
-import { normalizeColumn, runPage, runsTable } from '../../src/ui/views';
+import { normalizeColumn } from '../../src/tracker/columns';
+import { runPage, runsTable } from '../../src/ui/views';
 import { tempDbPath } from '../tracker/helpers';
 import { fillUiStore, type UiStoreFixture } from '../support/ui-store';
 
@@ -45,6 +46,16 @@ describe('ui views', () => {
     assert.throws(() => runsTable(store, { sort: 'tags' }), /cannot sort by tags/);
     assert.throws(() => runsTable(store, { columns: ['name', ''] }), (error: unknown) => error instanceof ConfigError && /column "" is not valid/.test(error.message));
     assert.throws(() => normalizeColumn('-val_accuracy'), /column "-val_accuracy" is not valid/);
+  });
+
+  test('columns take the names of runs ls --columns: aliases, the filter\'s run fields, a bare param key', () => {
+    const table = runsTable(store, { where: 'name = "vgg19"', columns: ['test_acc', 'started', 'started_at', 'best_val_acc', 'rnn', 'git'] });
+    assert.deepEqual(table.columns, ['metrics.test_accuracy', 'started_at', 'metrics.val_accuracy.best', 'params.rnn', 'git_commit']);
+    const [cells] = table.rows.map((r) => r.cells);
+    assert.equal(cells![0], 0.8);
+    assert.match(String(cells![1]), /^\d{4}-\d\d-\d\dT/);
+    assert.equal(cells![3], 'lstm');
+    assert.ok(table.runFields.includes('git_commit') && table.aliases.test_acc === 'metrics.test_accuracy', 'the picker gets the same names');
   });
 
   test('a column no listed run has is named in a warning, not dropped silently', () => {

@@ -225,15 +225,16 @@
       });
       return element('label', {}, [input, ` ${column}`]);
     };
-    const runFields = ['name', 'id', 'status', 'experiment', 'started_at', 'ended_at', 'duration', 'tags', 'note', 'backend', 'host', 'git_commit', 'error'];
+    // The run fields and aliases are the tracker's column language, the same as runs ls --columns.
     box.replaceChildren(
       element('span', { className: 'group', text: 'run' }),
-      ...runFields.map(choice),
+      ...result.runFields.map(choice),
       element('span', { className: 'group', text: 'metrics (last value; .best for the best)' }),
       ...result.metricKeys.flatMap((key) => [choice(`metrics.${key}`), choice(`metrics.${key}.best`)]),
       element('span', { className: 'group', text: 'params' }),
       ...result.paramKeys.map((key) => choice(`params.${key}`)),
     );
+    $('columns').title = `run fields, metrics.KEY[.best], params.KEY, a recorded key, or an alias: ${Object.entries(result.aliases).map(([short, target]) => `${short} (${target})`).join(', ')}`;
     if (document.activeElement !== $('columns')) $('columns').value = (state.columns.length ? state.columns : result.columns).join(',');
   }
 
