@@ -3,7 +3,7 @@
  * read wrong (`readRunMisreads` in dashboard/), with the truth, what the model read and how the
  * two align. The page asks for an image by the run and its index in that list, never by a path:
  * the server reads only files a run's report names, through the bounded reader the dashboard uses
- * (`imageFileDataUri`: regular files only, at most {@link MAX_MISREAD_IMAGE_BYTES}, PNG, JPEG,
+ * (`imageFileBytes`: regular files only, at most {@link MAX_MISREAD_IMAGE_BYTES}, PNG, JPEG,
  * GIF or WebP by their bytes).
  */
 import { ConfigError, DataError, errorMessage } from '../errors';
@@ -11,7 +11,7 @@ import { readRunMisreads } from '../dashboard/misreads';
 import { type EditStep, editAlignment } from '../metrics/edit-distance';
 import { EVAL_REPORT_KIND } from '../runs/eval-report';
 import type { TrackerStore } from '../tracker/store';
-import { imageFileDataUri } from '../viz/misread-charts';
+import { imageFileBytes } from '../viz/misread-charts';
 
 /** Largest misread image served. The images of a data set are a few kB; a larger file is not one. */
 export const MAX_MISREAD_IMAGE_BYTES = 2 ** 20;
@@ -68,9 +68,7 @@ export function misreadImage(store: TrackerStore, runId: string, index: number):
   if (!found) throw new ConfigError(`run ${runId} recorded no ${EVAL_REPORT_KIND} artifact, so it has no misread images`);
   const misread = Number.isInteger(index) ? found.misreads[index] : undefined;
   if (!misread) throw new ConfigError(`misread ${index} is not valid for run ${runId}: its eval report lists ${found.misreads.length} (0 to ${found.misreads.length - 1})`);
-  const image = imageFileDataUri(misread.path, MAX_MISREAD_IMAGE_BYTES);
+  const image = imageFileBytes(misread.path, { maxBytes: MAX_MISREAD_IMAGE_BYTES });
   if ('problem' in image) throw new DataError(`misread ${index} of run ${runId}: ${image.problem}`);
-  // data:<type>;base64,<bytes>
-  const comma = image.src.indexOf(',');
-  return { bytes: Buffer.from(image.src.slice(comma + 1), 'base64'), contentType: image.src.slice('data:'.length, image.src.indexOf(';')) };
+  return { bytes: image.bytes, contentType: image.mime };
 }

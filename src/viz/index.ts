@@ -45,7 +45,7 @@ export {
 export { liveTrainingHtml, liveTrainingCurves, type LiveTrainingProgress, type LiveTrainingOptions } from './live-training-chart';
 
 // misread-charts: a run's misread images with the truth and the reading, differences marked
-export { misreadGalleryHtml, markedDifferenceHtml, imageFileDataUri, type MisreadSample, type MisreadGalleryOptions } from './misread-charts';
+export { misreadGalleryHtml, markedDifferenceHtml, imageFileDataUri, imageFileBytes, type MisreadSample, type MisreadGalleryOptions, type ImageFileOptions } from './misread-charts';
 
 // param-charts: a param against a metric across runs (sweeps)
 export { paramMetricFigure, type ParamMetricPoint, type ParamScalar, type ParamMetricFigureOptions } from './param-charts';

@@ -41,20 +41,31 @@ const IMAGE_SIGNATURES: readonly [mime: string, test: (bytes: Buffer) => boolean
   ['image/webp', (b) => b.length >= 12 && b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP'],
 ];
 
+/** Options of {@link imageFileBytes}. */
+export interface ImageFileOptions {
+  /** Largest file read, in bytes; a larger one is a problem, not read. Defaults to 1 MiB. */
+  maxBytes?: number;
+  /** What the too-large message calls the limit, after its size: "more than the 1 MB limit for a misread image". Defaults to `'limit for a misread image'`. */
+  limitName?: string;
+}
+
 /**
- * An image file as a `data:` URI, read within `maxBytes`; or why it cannot be shown (missing,
- * too large, not a regular file, not a PNG, JPEG, GIF or WebP picture).
+ * An image file's bytes and type, read within `options.maxBytes`; or why it cannot be shown
+ * (missing, too large, not a regular file, not a PNG, JPEG, GIF or WebP picture by its first
+ * bytes). For a server that sends the bytes as they are; {@link imageFileDataUri} inlines them.
  *
  * @example
- * const image = imageFileDataUri('/data/equations/images/0001.png');
- * if ('src' in image) html += `<img src="${image.src}">`;
+ * const image = imageFileBytes(path, { maxBytes: 2 ** 20 });
+ * if ('bytes' in image) response.writeHead(200, { 'content-type': image.mime }).end(image.bytes);
  */
-export function imageFileDataUri(path: string, maxBytes = 2 ** 20): { src: string } | { problem: string } {
+export function imageFileBytes(path: string, options: ImageFileOptions = {}): { bytes: Buffer; mime: string } | { problem: string } {
+  const maxBytes = options.maxBytes ?? 2 ** 20;
+  const limitName = options.limitName ?? 'limit for a misread image';
   let bytes: Buffer;
   try {
     // Said plainly first: the reader's own message would name GLYPHLAB_MAX_IMAGE_BYTES, which does not set this limit.
     const size = statSync(path).size;
-    if (size > maxBytes) return { problem: `${path} is ${describeBytes(size)}, more than the ${describeBytes(maxBytes)} a page inlines (maxImageBytes raises it)` };
+    if (size > maxBytes) return { problem: `${path} is ${describeBytes(size)}, more than the ${describeBytes(maxBytes)} ${limitName}` };
     // The bounded read still checks: the file may have changed, or be a FIFO or a device.
     bytes = readRegularFileSync(path, imageFileLimit(maxBytes));
   } catch (error) {
@@ -63,7 +74,20 @@ export function imageFileDataUri(path: string, maxBytes = 2 ** 20): { src: strin
   }
   const mime = IMAGE_SIGNATURES.find(([, test]) => test(bytes))?.[0];
   if (!mime) return { problem: `${path} is not a PNG, JPEG, GIF or WebP picture` };
-  return { src: `data:${mime};base64,${bytes.toString('base64')}` };
+  return { bytes, mime };
+}
+
+/**
+ * An image file as a `data:` URI, read within `maxBytes`; or why it cannot be shown (see
+ * {@link imageFileBytes}; too large says "a page inlines", which `maxImageBytes` raises).
+ *
+ * @example
+ * const image = imageFileDataUri('/data/equations/images/0001.png');
+ * if ('src' in image) html += `<img src="${image.src}">`;
+ */
+export function imageFileDataUri(path: string, maxBytes = 2 ** 20): { src: string } | { problem: string } {
+  const image = imageFileBytes(path, { maxBytes, limitName: 'a page inlines (maxImageBytes raises it)' });
+  return 'problem' in image ? image : { src: `data:${image.mime};base64,${image.bytes.toString('base64')}` };
 }
 
 /** Inline style of a marked character: a notebook output has no stylesheet. */

@@ -74,7 +74,7 @@ describe('ui misreads', () => {
     try {
       assert.throws(() => misreadImage(store, oddId, 0), (e: unknown) => e instanceof DataError && /notes\.txt is not a PNG, JPEG, GIF or WebP picture/.test(e.message));
       assert.throws(() => misreadImage(store, oddId, 1), (e: unknown) => e instanceof DataError && /FIFO/.test(e.message));
-      assert.throws(() => misreadImage(store, oddId, 2), (e: unknown) => e instanceof DataError && /huge\.png is 1 MB \(1048577 bytes\), more than the 1 MB/.test(e.message));
+      assert.throws(() => misreadImage(store, oddId, 2), (e: unknown) => e instanceof DataError && /huge\.png is 1 MB \(1048577 bytes\), more than the 1 MB \(1048576 bytes\) limit for a misread image$/.test(e.message));
       assert.throws(() => misreadImage(store, oddId, 3), (e: unknown) => e instanceof DataError && /gone\.png/.test(e.message));
     } finally {
       closeStore(store);

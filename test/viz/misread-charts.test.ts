@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { createRawImage } from '../../src/image/raw-image';
 import { encodePng } from '../../src/image/png';
-import { imageFileDataUri, markedDifferenceHtml, misreadGalleryHtml } from '../../src/viz/misread-charts';
+import { imageFileBytes, imageFileDataUri, markedDifferenceHtml, misreadGalleryHtml } from '../../src/viz/misread-charts';
 
 describe('misread charts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'glyphlab-misreads-'));
@@ -32,6 +32,21 @@ describe('misread charts', () => {
     await sharp({ create: { width: 4, height: 3, channels: 3, background: '#888' } }).jpeg().toFile(jpeg);
     assert.match((imageFileDataUri(png) as { src: string }).src, /^data:image\/png;base64,iVBORw0KGgo/);
     assert.match((imageFileDataUri(jpeg) as { src: string }).src, /^data:image\/jpeg;base64,/);
+  });
+
+  test('imageFileBytes: the file\'s own bytes and type by its first bytes; too large in the caller\'s words or neutral ones', () => {
+    const png = join(dir, 'c.png');
+    const bytes = encodePng(createRawImage(5, 2, 1, [90]));
+    writeFileSync(png, bytes);
+    const image = imageFileBytes(png);
+    assert.ok('bytes' in image, JSON.stringify(image));
+    assert.equal(image.mime, 'image/png');
+    assert.deepEqual(image.bytes, Buffer.from(bytes));
+    const small = { maxBytes: bytes.length - 1 };
+    assert.deepEqual(imageFileBytes(png, small), { problem: `${png} is ${bytes.length} bytes, more than the ${bytes.length - 1} bytes limit for a misread image` });
+    assert.match((imageFileBytes(png, { ...small, limitName: 'that --max-image-bytes allows' }) as { problem: string }).problem, /more than the \d+ bytes that --max-image-bytes allows$/);
+    writeFileSync(join(dir, 'd.png'), 'text');
+    assert.deepEqual(imageFileBytes(join(dir, 'd.png')), { problem: `${join(dir, 'd.png')} is not a PNG, JPEG, GIF or WebP picture` });
   });
 
   test('a missing, oversized, non-image or FIFO file is named in its row, never read whole', () => {
