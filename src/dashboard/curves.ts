@@ -4,7 +4,7 @@
  * step, epoch and wall-clock minutes it was recorded at, ready for `metricCurveFigure` (viz/).
  * The static dashboard, notebook 04 and `glyphlab ui` all read curves here.
  */
-import { type MetricPoint, type RunRecord, getMetricHistory, lastStepOfEpochs } from '../tracker/query';
+import { type MetricSeries, type RunRecord, getMetricSeries, lastStepOfEpochs } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
 import type { MetricCurve } from '../viz/curve-charts';
 import { requireRuns, runLabel } from './run-lookup';
@@ -18,9 +18,14 @@ export interface ReadMetricCurvesOptions {
   keys?: readonly string[];
 }
 
-/** Whether a point is one of a gradient step rather than an epoch. */
-function isStepPoint(point: MetricPoint): boolean {
-  return point.context === 'batch' || point.key.startsWith('batch_');
+/** Whether point `i` of `series` is one of a gradient step rather than an epoch. */
+function isStepPoint(series: MetricSeries, i: number): boolean {
+  return series.contexts[i] === 'batch' || series.key.startsWith('batch_');
+}
+
+/** Whether `series` has a point of a gradient step. */
+function hasStepPoints(series: MetricSeries): boolean {
+  return series.key.startsWith('batch_') || series.contexts.includes('batch');
 }
 
 /** A run's recorded steps per epoch (`steps_per_epoch`, a param the tracker records), or undefined. */
@@ -39,13 +44,17 @@ interface StepLayout {
   lastStepOf: Map<number, number>;
 }
 
-function stepLayout(points: readonly MetricPoint[], lastSteps: ReadonlyMap<number, number> = new Map()): StepLayout {
+function stepLayout(series: readonly MetricSeries[], lastSteps: ReadonlyMap<number, number> = new Map()): StepLayout {
   const byEpoch = new Map<number, Set<number>>();
-  for (const point of points) {
-    if (!isStepPoint(point) || point.epoch === null) continue;
-    let steps = byEpoch.get(point.epoch);
-    if (!steps) byEpoch.set(point.epoch, (steps = new Set()));
-    steps.add(point.step);
+  for (const one of series) {
+    if (!hasStepPoints(one)) continue;
+    for (let i = 0; i < one.steps.length; i++) {
+      const epoch = one.epochs[i];
+      if (epoch === null || epoch === undefined || !isStepPoint(one, i)) continue;
+      let steps = byEpoch.get(epoch);
+      if (!steps) byEpoch.set(epoch, (steps = new Set()));
+      steps.add(one.steps[i]!);
+    }
   }
   const layout: StepLayout = { epochsAt: new Map(), lastStepOf: new Map(lastSteps) };
   for (const [epoch, set] of byEpoch) {
@@ -58,36 +67,47 @@ function stepLayout(points: readonly MetricPoint[], lastSteps: ReadonlyMap<numbe
 
 const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ? value : null);
 
-/** The curve of one key of one run from its points (ordered by step, as the store gives them). */
-function toCurve(run: RunRecord, key: string, points: readonly MetricPoint[], layout: StepLayout): MetricCurve {
+/** The curve of one key of one run from its series (ordered by step, as the store gives them). */
+function toCurve(run: RunRecord, series: MetricSeries, layout: StepLayout): MetricCurve {
   const started = Date.parse(run.startedAt);
   const perEpoch = stepsPerEpoch(run);
-  const curve: MetricCurve = { runId: run.id, label: runLabel(run), key, per: points.some(isStepPoint) ? 'step' : 'epoch', steps: [], epochs: [], minutes: [], values: [] };
-  const push = (step: number | null, epoch: number, wallTime: string, value: number): void => {
+  const curve: MetricCurve = { runId: run.id, label: runLabel(run), key: series.key, per: hasStepPoints(series) ? 'step' : 'epoch', steps: [], epochs: [], minutes: [], values: [] };
+  const push = (step: number | null, epoch: number, i: number): void => {
     curve.steps.push(step);
     curve.epochs.push(epoch);
-    curve.minutes.push((Date.parse(wallTime) - started) / 60_000);
-    curve.values.push(finiteOrNull(value));
+    curve.minutes.push((series.wallTimes[i]! - started) / 60_000);
+    curve.values.push(finiteOrNull(series.values[i]!));
   };
   if (curve.per === 'step') {
-    for (const point of points) {
+    for (let i = 0; i < series.steps.length; i++) {
+      const step = series.steps[i]!;
       // A step's value is recorded after it: `step` 0 is one step done.
-      const done = point.step + 1;
-      const epochs = perEpoch !== undefined ? done / perEpoch : (layout.epochsAt.get(point.step) ?? (point.epoch ?? 0) + 1);
-      push(done, epochs, point.wallTime, point.value);
+      const done = step + 1;
+      const epochs = perEpoch !== undefined ? done / perEpoch : (layout.epochsAt.get(step) ?? (series.epochs[i] ?? 0) + 1);
+      push(done, epochs, i);
     }
     return curve;
   }
   // A resumed run may record an epoch twice: its later value wins, as in the run's summary.
-  const last = new Map<number, MetricPoint>();
-  for (const point of points) last.set(point.epoch ?? point.step, point);
-  for (const [epoch, point] of [...last].sort((a, b) => a[0] - b[0])) {
+  const last = new Map<number, number>();
+  for (let i = 0; i < series.steps.length; i++) last.set(series.epochs[i] ?? series.steps[i]!, i);
+  for (const [epoch, i] of [...last].sort((a, b) => a[0] - b[0])) {
     // The step the epoch reached where its steps were recorded: an epoch a time budget cut short ends before a full one.
     const lastStep = layout.lastStepOf.get(epoch);
     const steps = lastStep !== undefined ? lastStep + 1 : perEpoch !== undefined ? (epoch + 1) * perEpoch : null;
-    push(steps, epoch + 1, point.wallTime, point.value);
+    push(steps, epoch + 1, i);
   }
   return curve;
+}
+
+/** `series` without its test-set points (single values, no curve): all of a `test_*` key, those recorded in the test context. */
+function withoutTestPoints(series: MetricSeries): MetricSeries | undefined {
+  if (series.key.startsWith('test_')) return undefined;
+  if (!series.contexts.includes('test')) return series;
+  const keep = series.contexts.flatMap((context, i) => (context === 'test' ? [] : [i]));
+  if (keep.length === 0) return undefined;
+  const pick = <T>(values: readonly T[]): T[] => keep.map((i) => values[i]!);
+  return { ...series, steps: pick(series.steps), epochs: pick(series.epochs), values: pick(series.values), wallTimes: pick(series.wallTimes), contexts: pick(series.contexts) };
 }
 
 /**
@@ -104,32 +124,24 @@ function toCurve(run: RunRecord, key: string, points: readonly MetricPoint[], la
 export function readMetricCurves(store: TrackerStore, runIds: readonly string[], options: ReadMetricCurvesOptions = {}): MetricCurve[] {
   const runs = requireRuns(store, runIds);
   if (runs.length === 0) return [];
-  const keys = options.keys ? [...options.keys] : undefined;
+  const keys = options.keys ? [...new Set(options.keys)] : undefined;
   if (keys && keys.length === 0) return [];
-  const points = getMetricHistory(store, runIds, keys);
-  const lastSteps = lastStepOfEpochs(store, runs.map((r) => r.id));
-  const byRun = new Map<string, MetricPoint[]>();
-  for (const point of points) {
-    if (keys === undefined && (point.context === 'test' || point.key.startsWith('test_'))) continue;
-    let list = byRun.get(point.runId);
-    if (!list) byRun.set(point.runId, (list = []));
-    list.push(point);
+  // A run named twice is read once (and drawn as often as named, as before).
+  const ids = [...new Set(runs.map((r) => r.id))];
+  const lastSteps = lastStepOfEpochs(store, ids);
+  const byRun = new Map<string, MetricSeries[]>();
+  for (const read of getMetricSeries(store, ids, keys)) {
+    const series = keys === undefined ? withoutTestPoints(read) : read;
+    if (!series) continue;
+    let list = byRun.get(series.runId);
+    if (!list) byRun.set(series.runId, (list = []));
+    list.push(series);
   }
   const curves: MetricCurve[] = [];
   for (const run of runs) {
-    const runPoints = byRun.get(run.id) ?? [];
-    const byKey = new Map<string, MetricPoint[]>();
-    for (const point of runPoints) {
-      let list = byKey.get(point.key);
-      if (!list) byKey.set(point.key, (list = []));
-      list.push(point);
-    }
-    const layout = stepLayout(runPoints, lastSteps.get(run.id));
-    const order = keys ?? [...byKey.keys()].sort();
-    for (const key of order) {
-      const keyPoints = byKey.get(key);
-      if (keyPoints && keyPoints.length > 0) curves.push(toCurve(run, key, keyPoints, layout));
-    }
+    const runSeries = byRun.get(run.id) ?? [];
+    const layout = stepLayout(runSeries, lastSteps.get(run.id));
+    for (const series of runSeries) curves.push(toCurve(run, series, layout));
   }
   return curves;
 }

@@ -2,8 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrackerError } from '../../src/errors';
 import { closeStore, openStore } from '../../src/tracker/store';
-import { finishRun, logMetrics, startRun } from '../../src/tracker/record';
-import { compareRuns, exportRuns, getRun, listRuns, rowsToCsv } from '../../src/tracker/query';
+import { finishRun, logMetricPoints, logMetrics, startRun } from '../../src/tracker/record';
+import { compareRuns, exportRuns, getMetricHistory, getMetricSeries, getRun, listRuns, rowsToCsv } from '../../src/tracker/query';
 import { tempDbPath } from './helpers';
 
 describe('rowsToCsv', () => {
@@ -86,6 +86,34 @@ describe('a damaged run row', () => {
       assert.equal(run.params.model, 'crnn');
       assert.equal(warnings.length, 1);
       assert.match(warnings[0]!, new RegExp(`^run ${runIds[2]}: its column config_json is damaged \\(.*\\); the run is shown without its config`));
+    } finally {
+      closeStore(store);
+    }
+  });
+});
+
+describe('getMetricSeries', () => {
+  test('the points of getMetricHistory as parallel arrays, wall times in ms, after a step when asked', () => {
+    const store = openStore(tempDbPath());
+    try {
+      const [a, b] = ['a', 'b'].map((name) => startRun(store, { name, git: false, heartbeat: false }));
+      const t0 = Date.UTC(2026, 11, 6, 8, 0, 0);
+      logMetricPoints(store, a!, [
+        ...[0, 1, 2, 3].map((step) => ({ key: 'batch_loss', value: step === 2 ? NaN : 1 / (step + 1), step, epoch: Math.floor(step / 2), wallTime: t0 + step * 1000 })),
+        { key: 'loss', value: 0.7, step: 1, epoch: 0, wallTime: t0 + 1500, context: 'train' },
+        { key: 'loss', value: 0.6, step: 1, epoch: 0, wallTime: t0 + 1600, context: 'test' },
+      ]);
+      logMetricPoints(store, b!, [{ key: 'val_accuracy', value: 0.5, step: 9, epoch: 0, wallTime: t0 }]);
+      const series = getMetricSeries(store, [b!, a!]);
+      assert.deepEqual(series.map((s) => `${s.runId === a ? 'a' : 'b'}:${s.key}`), ['b:val_accuracy', 'a:batch_loss', 'a:loss'], 'runs in the order given, keys sorted');
+      const [, loss, mixed] = series;
+      assert.deepEqual(loss, { runId: a, key: 'batch_loss', steps: [0, 1, 2, 3], epochs: [0, 0, 1, 1], values: [1, 0.5, NaN, 0.25], wallTimes: [t0, t0 + 1000, t0 + 2000, t0 + 3000], contexts: ['batch', 'batch', 'batch', 'batch'] });
+      assert.deepEqual(mixed!.contexts, ['train', 'test'], 'a key recorded in two contexts keeps each point\'s');
+      // The same points as the object-per-point read.
+      const history = getMetricHistory(store, a!, ['batch_loss']);
+      assert.deepEqual(history.map((p) => [p.step, p.epoch, p.value, Date.parse(p.wallTime), p.context]), loss!.steps.map((step, i) => [step, loss!.epochs[i], loss!.values[i], loss!.wallTimes[i], loss!.contexts[i]]));
+      assert.deepEqual(getMetricSeries(store, [a!], ['batch_loss', 'nothing'], { afterStep: 1 }).map((s) => [s.key, s.steps]), [['batch_loss', [2, 3]]], 'only later points; an unrecorded key gives no series');
+      assert.deepEqual(getMetricSeries(store, [a!], ['batch_loss'], { afterStep: 3 }), []);
     } finally {
       closeStore(store);
     }
