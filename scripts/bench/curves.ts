@@ -2,7 +2,7 @@
  * Reading curves for the dashboard and `glyphlab ui`: readMetricCurves of 3 runs x 100,000
  * batch_loss points (and 100 val_loss points each), the read behind every curves request of the
  * UI. A real file in a temp folder; each read is repeated and the median taken.
- * Run: node --import tsx scripts/bench/curves.ts
+ * Run: npm run bench:curves
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
