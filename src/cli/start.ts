@@ -132,6 +132,7 @@ export const startGroup: CommandGroup = {
         ctx.print('Look at it:');
         ctx.print(`  npx glyphlab runs show ${result.runId}`);
         ctx.print(`  npx glyphlab eval --run ${result.runId} --data ${dir} --split test --compare-decoders`);
+        ctx.print('  npx glyphlab ui                            (the store in your browser, live while runs train)');
         ctx.print('  npx glyphlab dashboard --out report.html   (open report.html in a browser)');
         ctx.print('  npm run notebooks                          (notebooks/02-train-custom-crnn.ipynb, 04-dashboard.ipynb)');
         ctx.print(`Longer runs: npx glyphlab train --data ${dir} --recipe long   (${EQUATION_RECIPES.long.summary}; see docs/recipes.md)`);
