@@ -4,9 +4,10 @@
  * and the executed copy (outputs, execution counts) is written next to the notebook.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, DataError, NotebookError, errorMessage } from '../errors';
+import { outputConflict, writeFileAtomic } from '../util/output-file';
 import { type Kernel, KernelAbortedError, type KernelOutput, type MimeBundle, abortReason, startKernel } from './kernel';
 
 /** A parameter value a notebook can receive. */
@@ -333,7 +334,8 @@ export function defaultExecutedPath(notebookPath: string): string {
 
 function writeNotebook(path: string, notebook: Notebook): void {
   const cells = notebook.cells.map((cell) => ({ ...cell, source: sourceText(cell) }));
-  writeFileSync(path, `${JSON.stringify({ ...notebook, cells }, null, 1)}\n`);
+  // Whole or not at all: a failed write (a full disk) leaves no truncated copy.
+  writeFileAtomic(path, `${JSON.stringify({ ...notebook, cells }, null, 1)}\n`);
 }
 
 /**
@@ -355,6 +357,9 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
   if (outPath === notebookPath) {
     throw new ConfigError(`--out ${options.out} is the notebook itself; write the executed copy elsewhere (the source stays without outputs)`);
   }
+  // Checked before the kernel starts: a mistyped --out must not replace the store or another input.
+  const conflict = outputConflict(outPath, { inputs: [{ path: notebookPath, what: 'the notebook itself (through a link)' }] });
+  if (conflict !== undefined) throw new ConfigError(`--out ${outPath} ${conflict}; write the executed copy elsewhere`);
   const source = readNotebook(notebookPath);
   const { notebook, injectedCellIndex } = injectParameters(source, options.parameters ?? {}, `notebook ${path}`);
   const started = Date.now();

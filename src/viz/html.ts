@@ -2,9 +2,10 @@
  * Self-contained HTML reports: plotly.js is inlined from the `plotly.js-dist-min` package, so a
  * report opens offline and can be mailed as one file.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FigureSpec } from '../types';
+import { writeFileAtomic } from '../util/output-file';
 
 /** One part of a report: a heading with a figure, an HTML fragment, or both. */
 export interface ReportSection {
@@ -111,10 +112,8 @@ ${body}
 `;
 }
 
-/** Writes a report to `path` (atomically) and returns the path. */
+/** Writes a report to `path` whole or not at all (a failure leaves no temporary file) and returns the path. */
 export function writeHtmlReport(path: string, report: HtmlReport): string {
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, renderHtmlReport(report));
-  renameSync(temporary, path);
+  writeFileAtomic(path, renderHtmlReport(report));
   return path;
 }

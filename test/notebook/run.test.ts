@@ -14,6 +14,7 @@ import {
   type NotebookCell,
   type NotebookParameterValue,
 } from '../../src/notebook/run';
+import Database from 'better-sqlite3';
 import ts from 'typescript';
 import { ConfigError, DataError } from '../../src/errors';
 
@@ -113,6 +114,16 @@ describe('runNotebook through the real tslab kernel', () => {
       assert.deepEqual(cell.outputs, []);
       assert.equal(cell.execution_count, null);
     }
+  });
+
+  test('--out onto a SQLite file (the store) is refused before the kernel starts, and the file stays byte for byte', async () => {
+    const store = join(dir, 'store.db');
+    const db = new Database(store);
+    db.exec('CREATE TABLE runs (id TEXT); INSERT INTO runs VALUES (\'r1\')');
+    db.close();
+    const before = readFileSync(store);
+    await assert.rejects(runNotebook(hello, { out: store }), (e: unknown) => e instanceof ConfigError && /store\.db is a SQLite database; write the executed copy elsewhere/.test(e.message));
+    assert.deepEqual(readFileSync(store), before);
   });
 
   test('runs 00-hello with steps=2: backend line, two losses, HTML display, injected cell', async () => {

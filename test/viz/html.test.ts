@@ -1,6 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imageGridHtml } from '../../src/viz/html';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imageGridHtml, writeHtmlReport } from '../../src/viz/html';
 
 describe('imageGridHtml', () => {
   test('captioned pictures in wrapping rows, styled inline, text escaped', () => {
@@ -18,5 +21,20 @@ describe('imageGridHtml', () => {
 
   test('no images: a line that says so', () => {
     assert.equal(imageGridHtml([]), '<p>No images.</p>');
+  });
+});
+
+describe('writeHtmlReport', () => {
+  test('writes the report whole; a write that fails (the path is a folder) leaves no temporary file beside it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'glyphlab-html-report-'));
+    try {
+      const file = writeHtmlReport(join(dir, 'report.html'), { title: 'Runs', sections: [] });
+      assert.match(readFileSync(file, 'utf8'), /<h1>Runs<\/h1>/);
+      mkdirSync(join(dir, 'taken'));
+      assert.throws(() => writeHtmlReport(join(dir, 'taken'), { title: 'Runs', sections: [] }));
+      assert.deepEqual(readdirSync(dir).sort(), ['report.html', 'taken']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
