@@ -35,16 +35,10 @@ function stepsPerEpoch(run: RunRecord): number | undefined {
 }
 
 /**
- * Where a run's steps fall in its epochs, from its per-step points: the epochs done at each step
- * (fractional; used where the run did not record `steps_per_epoch`) and the last step of each epoch
- * (also from `lastSteps`, the store's, when the per-step points were not read).
+ * The epochs done at each per-step point of a run (fractional: `epoch + (i + 1) / n` for the
+ * i-th of an epoch's n steps), for a run that did not record `steps_per_epoch`.
  */
-interface StepLayout {
-  epochsAt: Map<number, number>;
-  lastStepOf: Map<number, number>;
-}
-
-function stepLayout(series: readonly MetricSeries[], lastSteps: ReadonlyMap<number, number> = new Map()): StepLayout {
+function epochsAtSteps(series: readonly MetricSeries[]): Map<number, number> {
   const byEpoch = new Map<number, Set<number>>();
   for (const one of series) {
     if (!hasStepPoints(one)) continue;
@@ -56,13 +50,21 @@ function stepLayout(series: readonly MetricSeries[], lastSteps: ReadonlyMap<numb
       steps.add(one.steps[i]!);
     }
   }
-  const layout: StepLayout = { epochsAt: new Map(), lastStepOf: new Map(lastSteps) };
+  const epochsAt = new Map<number, number>();
   for (const [epoch, set] of byEpoch) {
     const steps = [...set].sort((a, b) => a - b);
-    steps.forEach((step, i) => layout.epochsAt.set(step, epoch + (i + 1) / steps.length));
-    layout.lastStepOf.set(epoch, Math.max(layout.lastStepOf.get(epoch) ?? 0, steps[steps.length - 1] as number));
+    steps.forEach((step, i) => epochsAt.set(step, epoch + (i + 1) / steps.length));
   }
-  return layout;
+  return epochsAt;
+}
+
+/**
+ * Where a run's steps fall in its epochs: the epochs done at each step (only where the run did
+ * not record `steps_per_epoch`) and the last step of each epoch (the store's, {@link lastStepOfEpochs}).
+ */
+interface StepLayout {
+  epochsAt: ReadonlyMap<number, number>;
+  lastStepOf: ReadonlyMap<number, number>;
 }
 
 const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ? value : null);
@@ -140,7 +142,8 @@ export function readMetricCurves(store: TrackerStore, runIds: readonly string[],
   const curves: MetricCurve[] = [];
   for (const run of runs) {
     const runSeries = byRun.get(run.id) ?? [];
-    const layout = stepLayout(runSeries, lastSteps.get(run.id));
+    // Placing each step in its epoch is the costly part of a long run; a recorded steps_per_epoch makes it arithmetic.
+    const layout: StepLayout = { epochsAt: stepsPerEpoch(run) === undefined ? epochsAtSteps(runSeries) : new Map(), lastStepOf: lastSteps.get(run.id) ?? new Map() };
     for (const series of runSeries) curves.push(toCurve(run, series, layout));
   }
   return curves;

@@ -532,15 +532,15 @@ function selectColumn(store: TrackerStore, sql: string, params: Record<string, u
 }
 
 /**
- * The last per-step point of each epoch of each run (the highest `step` among its `batch`
- * points), by run id then epoch: where an epoch ended in steps, also one a time budget cut short,
+ * The last per-step point of each epoch of each run (the highest `step` among its points of the
+ * `batch` context or a `batch_*` key), by run id then epoch: where an epoch ended in steps, also one a time budget cut short,
  * without reading every point. Runs without per-step points are absent.
  */
 export function lastStepOfEpochs(store: TrackerStore, runIds: readonly string[]): Map<string, Map<number, number>> {
   const rows = selectAll<{ run_id: string; epoch: number; last_step: number }>(
     store,
     `SELECT run_id, epoch, MAX(step) AS last_step FROM metrics
-     WHERE run_id IN (SELECT value FROM json_each(@ids)) AND context = 'batch' AND epoch IS NOT NULL
+     WHERE run_id IN (SELECT value FROM json_each(@ids)) AND (context = 'batch' OR substr(key, 1, 6) = 'batch_') AND epoch IS NOT NULL
      GROUP BY run_id, epoch`,
     { ids: JSON.stringify(runIds) },
   );
