@@ -76,53 +76,51 @@ export async function trainInPhases<B extends TrainBatch>(
   const history: Logs[] = [];
   const checkpoints: TrainResult['checkpoints'] = {};
   const total = phases.reduce((n, p) => n + p.epochs, 0);
-  let initialEpoch = options.initialEpoch ?? 0;
-  let best: TrainResult['best'] = options.initialBest;
-  let result: TrainResult | undefined;
-  let carriedStopReason: string | undefined;
   for (const [i, { name, epochs }] of phases.entries()) {
     const last = i === phases.length - 1;
     // A last phase of 0 epochs trains nothing and tests (a resume whose epochs are done).
     if (!Number.isInteger(epochs) || epochs < (last ? 0 : 1)) throw new ConfigError(`phase ${i + 1} (${name ?? 'unnamed'}): epochs ${epochs} must be a ${last ? 'whole number' : 'positive integer'}`);
   }
-  for (let i = 0; i < phases.length; i++) {
-    // A callback's stop (a time budget) in an earlier phase ends the run: the last phase then
-    // trains no epoch, so the run still gets its best weights tested, its files and one end.
-    const closing = carriedStopReason !== undefined;
-    if (closing) i = phases.length - 1;
-    const { name, epochs, ...overrides } = phases[i]!;
+  const config = {
+    ...(options.describe?.config ?? {}),
+    phases: phases.map((p, k) => ({ name: p.name ?? `phase ${k + 1}`, epochs: p.epochs, trainableLayers: p.trainableLayers ?? 'all', learningRate: p.learningRate ?? options.learningRate ?? 1e-3 })),
+    totalEpochs: total,
+  };
+  let best: TrainResult['best'] = options.initialBest;
+  /** Trains phase `i` for `epochs` from `initialEpoch`; `carriedStopReason` is why an earlier phase ended the run. */
+  const trainPhase = async (i: number, initialEpoch: number, epochs: number, carriedStopReason?: string): Promise<TrainResult> => {
+    const { name: _name, epochs: _epochs, ...overrides } = phases[i]!;
     const last = i === phases.length - 1;
-    const phaseEpochs = closing ? 0 : epochs;
-    result = await train(model, data, {
+    const result = await train(model, data, {
       ...options,
       ...overrides,
       test: last ? options.test : undefined,
       finalize: last ? options.finalize : undefined,
       initialEpoch,
-      epochs: initialEpoch + phaseEpochs,
+      epochs: initialEpoch + epochs,
       initialBest: best,
       callbacks: [new PhaseForwarder(run, i === 0, last, i + 1, carriedStopReason)],
-      describe: {
-        model: options.describe?.model ?? model.name,
-        dataFingerprint: options.describe?.dataFingerprint,
-        config: {
-          ...(options.describe?.config ?? {}),
-          phases: phases.map((p, k) => ({ name: p.name ?? `phase ${k + 1}`, epochs: p.epochs, trainableLayers: p.trainableLayers ?? 'all', learningRate: p.learningRate ?? options.learningRate ?? 1e-3 })),
-          totalEpochs: total,
-        },
-      },
+      describe: { model: options.describe?.model ?? model.name, dataFingerprint: options.describe?.dataFingerprint, config },
     });
     history.push(...result.history.map((h) => ({ ...h, phase: i + 1 })));
     Object.assign(checkpoints, result.checkpoints);
     best = result.best ?? best;
-    if (closing || result.status !== 'finished') break;
-    if (run.shouldStop) {
-      if (last) break;
-      carriedStopReason = result.stopReason ?? run.requestedStopReason ?? 'a callback asked to stop';
-      initialEpoch = result.lastEpoch + 1;
-      continue;
+    return result;
+  };
+  let initialEpoch = options.initialEpoch ?? 0;
+  let result: TrainResult | undefined;
+  for (const [i, phase] of phases.entries()) {
+    result = await trainPhase(i, initialEpoch, phase.epochs);
+    if (result.status !== 'finished') break;
+    if (run.shouldStop && i < phases.length - 1) {
+      // A callback's stop (a time budget) in an earlier phase ends the run: the last phase then
+      // trains no epoch, so the run still gets its best weights tested, its files and one end.
+      const reason = result.stopReason ?? run.requestedStopReason ?? 'a callback asked to stop';
+      result = await trainPhase(phases.length - 1, result.lastEpoch + 1, 0, reason);
+      return { ...result, history, best, checkpoints, stopReason: result.stopReason ?? reason };
     }
-    initialEpoch += phaseEpochs;
+    if (run.shouldStop) break;
+    initialEpoch += phase.epochs;
   }
-  return { ...result!, history, best, checkpoints, stopReason: result!.stopReason ?? carriedStopReason };
+  return { ...result!, history, best, checkpoints };
 }
