@@ -38,12 +38,14 @@ class PhaseForwarder extends Callback {
   override async onBatchEnd(step: number, logs: Logs): Promise<void> {
     await this.target.onBatchEnd(step, logs);
     this.stopTraining = this.target.shouldStop;
-    this.stopReason = this.target.requestedStopReason;
+    // The reason is read only while stopTraining is set: no second scan of the callbacks per batch.
+    if (this.stopTraining) this.stopReason = this.target.requestedStopReason;
   }
   override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
     await this.target.onEpochEnd(epoch, { ...logs, phase: this.phase });
     this.stopTraining = this.target.shouldStop;
-    this.stopReason = this.target.requestedStopReason;
+    // The reason is read only while stopTraining is set: no second scan of the callbacks per batch.
+    if (this.stopTraining) this.stopReason = this.target.requestedStopReason;
   }
   override async onArtifact(artifact: { path: string; kind: string }): Promise<void> {
     await this.target.onArtifact(artifact);
