@@ -81,7 +81,8 @@ export function liveTrainingHtml(progress: LiveTrainingProgress, options: LiveTr
   const figures: { figure: FigureSpec; height: string }[] = [];
   const losses = liveTrainingCurves(progress, options.lossKeys ?? ['loss', 'val_loss']);
   if (losses.length > 0) figures.push({ figure: metricCurveFigure(losses, { x: 'step', smoothing: options.smoothing ?? 0.8, title: 'loss per step', yTitle: 'loss' }), height: '360px' });
-  const scores = liveTrainingCurves(progress, options.scoreKeys ?? ['val_accuracy', 'val_cer']).filter((curve) => curve.per === 'epoch');
+  // Only the epoch curves: no copy of every batch's loss is made to be thrown away.
+  const scores = (options.scoreKeys ?? ['val_accuracy', 'val_cer']).map((key) => epochCurve(progress, key)).filter((curve) => curve.values.length > 0);
   if (scores.length > 0) figures.push({ figure: metricCurveFigure(scores, { x: 'epoch', yScale: 'linear', title: 'validation per epoch', yTitle: 'accuracy / CER' }), height: '300px' });
   const summary = `<p style="font: 13px monospace; margin: 4px 0;">${escapeHtml(progress.summary)}</p>`;
   return [summary, ...figures.map(({ figure, height }) => figureHtml(figure, { height }))].join('\n');
