@@ -269,6 +269,29 @@ describe('synthesis effects: blur, JPEG, warp', () => {
     assert.deepEqual(blurImage(grey(40, 16, 77), 1.3), grey(40, 16, 77));
   });
 
+  test('blur spreads a line with the standard deviation asked, on both sides of 1.4 (three-tap passes and a sampled kernel)', () => {
+    const size = 41;
+    /** The measured standard deviation across a one-pixel line through the middle, vertical or horizontal. */
+    const spreadOf = (sigma: number, vertical: boolean): number => {
+      const line: RawImage = { width: size, height: size, channels: 1, data: new Uint8Array(size * size) };
+      for (let k = 0; k < size; k++) line.data[vertical ? k * size + 20 : 20 * size + k] = 255;
+      const blurred = blurImage(line, sigma);
+      let total = 0;
+      let variance = 0;
+      for (let k = 0; k < size; k++) {
+        const v = blurred.data[vertical ? 20 * size + k : k * size + 20] as number;
+        total += v;
+        variance += v * (k - 20) ** 2;
+      }
+      return Math.sqrt(variance / total);
+    };
+    for (const sigma of [0.4, 0.7, 1, 1.4, 2, 2.5]) {
+      // Rounding each pixel to a byte loses the faint tails, hence the tolerance.
+      assert.ok(Math.abs(spreadOf(sigma, true) - sigma) < 0.06 * sigma + 0.03, `sigma ${sigma}: measured ${spreadOf(sigma, true)} across`);
+      assert.ok(Math.abs(spreadOf(sigma, false) - sigma) < 0.06 * sigma + 0.03, `sigma ${sigma}: measured ${spreadOf(sigma, false)} down`);
+    }
+  });
+
   test('JPEG at quality 100 is nearly the image; at 10 it shows 8x8 blocks and keeps the mean', () => {
     const width = 48;
     const height = 16;
