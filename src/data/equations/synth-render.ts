@@ -1,16 +1,19 @@
 /**
- * Draws one captcha-style equation image: one text colour on a light background, glyphs from
- * real font outlines, each rotated, sheared, scaled, warped and jittered so that neighbours
- * overlap; a stroke thickness drawn per image; small noise crosses in the text colour; and
- * sometimes a noise curve through the text. Pure JavaScript on a coverage buffer, so that the
- * bytes depend only on the RNG seed and the code.
+ * Draws one captcha-style equation image from a style space (synth-style.ts): glyphs from real
+ * font outlines, each rotated, sheared, scaled and jittered so that neighbours touch or overlap,
+ * the line bent, compressed and seen in perspective; a stroke weight and colours drawn per image;
+ * ink noise in the text colour; a background; then whole-image warps, blur, pixel noise and JPEG
+ * artefacts. Pure JavaScript on a coverage buffer, so that the bytes depend only on the RNG seed
+ * and the code. Every size scales with the image height: 150x32 looks like 300x64 at half size.
  */
 import { ConfigError } from '../../errors';
-import { type CoverageBuffer, createCoverage, fillContours, strokePolyline } from '../../image/raster';
+import { createCoverage, fillContours } from '../../image/raster';
 import type { RawImage } from '../../image/raw-image';
 import type { Rng } from '../../util/rng';
 import { EQUATION_ALPHABET } from '../../labels/alphabet';
-import { type FlatGlyph, type GlyphSet, loadGlyphSet, SYNTH_FONTS } from '../fonts';
+import { fontCategory, type FlatGlyph, type GlyphSet, loadGlyphSet } from '../fonts';
+import { addPixelNoise, blurImage, compositeInk, drawInkNoise, jpegArtefacts, paintBackground, warpImage } from './synth-effects';
+import { legacyStyle, type Range, type StyleSpace } from './synth-style';
 
 /** Where the text starts horizontally. */
 export type TextPlacement = 'left' | 'random';
@@ -35,26 +38,33 @@ export interface RenderEquationOptions {
   placement?: TextPlacement;
   /** The noise's look. Defaults to 'crosses'. */
   noise?: NoiseStyle;
+  /** The style space to draw from; when set, `fonts`, `placement` and `noise` are not read. Defaults to the reference preset with those three. */
+  style?: StyleSpace;
 }
 
-const HANDWRITING = new Set<string>(SYNTH_FONTS.handwriting);
+type Rgb = [number, number, number];
 
-/** A dark text colour and a light background colour, far apart in luminance. */
-function pickColours(rng: Rng): { text: [number, number, number]; background: [number, number, number] } {
-  const luminance = (c: readonly number[]): number => 0.299 * (c[0] ?? 0) + 0.587 * (c[1] ?? 0) + 0.114 * (c[2] ?? 0);
-  const text: [number, number, number] = [rng.int(190), rng.int(190), rng.int(190)];
-  const targetLuminance = rng.uniform(20, 120);
-  const current = luminance(text);
-  if (current > targetLuminance) {
-    const factor = targetLuminance / current;
-    for (let i = 0; i < 3; i++) text[i] = Math.round((text[i] as number) * factor);
-  }
-  const base = rng.uniform(222, 252);
-  const background: [number, number, number] = [0, 0, 0].map(() => Math.min(255, Math.round(base + rng.uniform(-3, 3) + rng.uniform(0, 6)))) as [
-    number,
-    number,
-    number,
-  ];
+const luminance = (c: readonly number[]): number => 0.299 * (c[0] ?? 0) + 0.587 * (c[1] ?? 0) + 0.114 * (c[2] ?? 0);
+
+/** `colour` scaled down (towards black) to luminance `target`, when it is brighter. */
+function darkenTo(colour: Rgb, target: number): Rgb {
+  const current = luminance(colour);
+  if (current <= target) return colour;
+  const factor = target / current;
+  return colour.map((c) => Math.round(c * factor)) as Rgb;
+}
+
+/**
+ * A text colour and a light background colour, far apart in luminance: 'dark-on-light' keeps the
+ * text under luminance 120 on a near-white background; 'varied' allows paler text (to 130) on a
+ * tinted background (from 175), never closer than 95 levels.
+ */
+function pickColours(rng: Rng, scheme: StyleSpace['colours']): { text: Rgb; background: Rgb } {
+  const varied = scheme === 'varied';
+  const text = darkenTo([rng.int(190), rng.int(190), rng.int(190)], rng.uniform(20, varied ? 130 : 120));
+  const base = varied ? rng.uniform(Math.max(175, Math.min(235, luminance(text) + 95)), 252) : rng.uniform(222, 252);
+  const tint = varied ? 18 : 3;
+  const background = [0, 0, 0].map(() => Math.max(0, Math.min(255, Math.round(base + rng.uniform(-tint, tint) + rng.uniform(0, 6))))) as Rgb;
   return { text, background };
 }
 
@@ -86,24 +96,28 @@ interface Warp {
   phase: number;
 }
 
-/** Each character's glyph with its random scale, rotation, shear and jitter. */
-function placeGlyphs(label: string, glyphSet: GlyphSet, rng: Rng): PlacedGlyph[] {
+/** Each character's glyph with its random scale, rotation, shear and jitter (`jitter` in pixels). */
+function placeGlyphs(label: string, glyphSet: GlyphSet, rng: Rng, style: StyleSpace, compression: number, jitter: { x: number; y: number }): PlacedGlyph[] {
   return Array.from(label, (char) => {
     const glyph = glyphSet.glyphs.get(char);
     if (!glyph) throw new ConfigError(`cannot draw ${JSON.stringify(char)}: not in the alphabet ${EQUATION_ALPHABET}`);
-    const scaleX = rng.uniform(0.85, 1.15);
+    const scaleX = uniformIn(rng, style.glyphScale) * compression;
     return {
       glyph,
       scaleX,
-      scaleY: rng.uniform(0.85, 1.15),
-      rotation: rng.uniform(-0.38, 0.38),
-      shear: rng.uniform(-0.3, 0.3),
-      dx: rng.uniform(-1, 1),
-      dy: rng.uniform(-3.5, 3.5),
+      scaleY: uniformIn(rng, style.glyphScale),
+      rotation: rng.uniform(-style.rotation, style.rotation),
+      shear: rng.uniform(-style.shear, style.shear),
+      dx: rng.uniform(-jitter.x, jitter.x),
+      dy: rng.uniform(-jitter.y, jitter.y),
       inkWidth: (glyph.maxX - glyph.minX) * scaleX,
       advance: glyph.advance * scaleX,
     };
   });
+}
+
+function uniformIn(rng: Rng, range: Range): number {
+  return rng.uniform(range[0], range[1]);
 }
 
 /**
@@ -131,8 +145,19 @@ function layoutLine(placed: readonly PlacedGlyph[], spacing: number, extraGap: n
   return { centresUnits, centresPixels, lineUnits: (centresUnits[last] ?? 0) + (placed[last]?.inkWidth ?? 0) / 2, linePixels: centresPixels[last] ?? 0 };
 }
 
-/** The outline of one placed glyph in image pixels, centred at (`originX`, `originY`), warped. */
-function glyphContours(p: PlacedGlyph, scale: number, originX: number, originY: number, warp: Warp): Float64Array[] {
+/**
+ * The line's perspective: heights scale linearly along x from 1 at one end to `farScale` at the
+ * other, about the line's middle height `centreY`.
+ */
+interface Perspective {
+  fromX: number;
+  toX: number;
+  farScale: number;
+  centreY: number;
+}
+
+/** The outline of one placed glyph in image pixels, centred at (`originX`, `originY`), warped and put in perspective. */
+function glyphContours(p: PlacedGlyph, scale: number, originX: number, originY: number, warp: Warp, perspective: Perspective | undefined): Float64Array[] {
   const { glyph } = p;
   const centreX = (glyph.minX + glyph.maxX) / 2;
   const centreY = (glyph.minY + glyph.maxY) / 2;
@@ -150,6 +175,10 @@ function glyphContours(p: PlacedGlyph, scale: number, originX: number, originY: 
       let y = originY + sin * shearedX + cos * uy;
       x += warp.amplitude * 0.6 * Math.sin((2 * Math.PI * y) / warp.period + warp.phase);
       y += warp.amplitude * Math.sin((2 * Math.PI * x) / (warp.period * 2.3) + warp.phase);
+      if (perspective) {
+        const t = Math.min(1, Math.max(0, (x - perspective.fromX) / (perspective.toX - perspective.fromX || 1)));
+        y = perspective.centreY + (y - perspective.centreY) * (1 + (perspective.farScale - 1) * t);
+      }
       out[i] = x;
       out[i + 1] = y;
     }
@@ -157,125 +186,126 @@ function glyphContours(p: PlacedGlyph, scale: number, originX: number, originY: 
   });
 }
 
-/** Noise in the text colour: many small crosses anywhere, and sometimes a curve across the text. */
-function drawNoise(coverage: CoverageBuffer, rng: Rng, width: number, height: number): void {
-  const crosses = 25 + rng.int(70);
-  for (let k = 0; k < crosses; k++) {
-    const cx = rng.uniform(0, width);
-    const cy = rng.uniform(0, height);
-    const arm = rng.uniform(1.2, 3.2);
-    const angle = rng.chance(0.5) ? 0 : rng.uniform(0, Math.PI / 2);
-    const c = Math.cos(angle) * arm;
-    const s = Math.sin(angle) * arm;
-    const halfWidth = rng.uniform(0.3, 0.65);
-    strokePolyline(coverage, [cx - c, cy - s, cx + c, cy + s], halfWidth);
-    strokePolyline(coverage, [cx + s, cy - c, cx - s, cy + c], halfWidth);
-  }
-  if (!rng.chance(0.5)) return;
-  const x0 = rng.uniform(0, width * 0.25);
-  const x3 = rng.uniform(width * 0.55, width);
-  const y0 = rng.uniform(height * 0.2, height * 0.8);
-  const y3 = rng.uniform(height * 0.2, height * 0.8);
-  const x1 = x0 + (x3 - x0) / 3;
-  const x2 = x0 + (2 * (x3 - x0)) / 3;
-  const y1 = rng.uniform(0, height);
-  const y2 = rng.uniform(0, height);
-  const points: number[] = [];
-  const steps = 32;
-  for (let s = 0; s <= steps; s++) {
-    const t = s / steps;
-    const u = 1 - t;
-    points.push(u * u * u * x0 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t * t * t * x3, u * u * u * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y3);
-  }
-  strokePolyline(coverage, points, rng.uniform(0.4, 1.4));
-}
-
-/** Speckle noise: round dots and short dashes of varied size anywhere, and sometimes a straight line. */
-function drawSpeckle(coverage: CoverageBuffer, rng: Rng, width: number, height: number): void {
-  const specks = 30 + rng.int(80);
-  for (let k = 0; k < specks; k++) {
-    const cx = rng.uniform(0, width);
-    const cy = rng.uniform(0, height);
-    // A dot is a stroke of (almost) no length; a dash has one.
-    const length = rng.chance(0.6) ? 0.05 : rng.uniform(1, 4);
-    const angle = rng.uniform(0, Math.PI);
-    const dx = (Math.cos(angle) * length) / 2;
-    const dy = (Math.sin(angle) * length) / 2;
-    strokePolyline(coverage, [cx - dx, cy - dy, cx + dx, cy + dy], rng.uniform(0.5, 1.6), rng.uniform(0.5, 1));
-  }
-  if (rng.chance(0.6)) return;
-  const y0 = rng.uniform(height * 0.25, height * 0.75);
-  strokePolyline(coverage, [rng.uniform(0, width * 0.2), y0, rng.uniform(width * 0.6, width), y0 + rng.uniform(-height * 0.3, height * 0.3)], rng.uniform(0.4, 1));
-}
-
-/** The coverage as RGB: the text colour over the background, by coverage. */
-function composite(coverage: CoverageBuffer, text: readonly number[], background: readonly number[]): RawImage {
-  const { width, height, alpha } = coverage;
-  const [b0, b1, b2] = background as [number, number, number];
-  const d0 = (text[0] as number) - b0;
-  const d1 = (text[1] as number) - b1;
-  const d2 = (text[2] as number) - b2;
-  const data = new Uint8Array(width * height * 3);
-  // Most pixels are bare background: fill the first row, copy it down, then draw the ink.
-  for (let i = 0; i < width * 3; i += 3) {
-    data[i] = b0;
-    data[i + 1] = b1;
-    data[i + 2] = b2;
-  }
-  for (let row = 1; row < height; row++) data.copyWithin(row * width * 3, 0, width * 3);
-  for (let p = 0; p < alpha.length; p++) {
-    const a = alpha[p] as number;
-    if (a === 0) continue;
-    const i = p * 3;
-    data[i] = Math.round(b0 + d0 * a);
-    data[i + 1] = Math.round(b1 + d1 * a);
-    data[i + 2] = Math.round(b2 + d2 * a);
-  }
-  return { width, height, channels: 3, data };
-}
-
 /**
  * Renders `label` as an RGB image, drawing every random choice from `rng` (so that the same
- * generator state gives the same bytes).
+ * generator state gives the same bytes), from `options.style` or, without one, the reference
+ * preset with the legacy `fonts`, `placement` and `noise` options.
  */
 export function renderEquation(label: string, rng: Rng, options: RenderEquationOptions = {}): RawImage {
   const width = options.width ?? 300;
   const height = options.height ?? 64;
-  const fonts = options.fonts ?? ['dejavu-sans'];
-  if (fonts.length === 0) throw new ConfigError('renderEquation needs at least one font');
-  const placement = options.placement ?? 'left';
   if (options.noise !== undefined && !NOISE_STYLES.includes(options.noise)) {
     throw new ConfigError(`noise ${JSON.stringify(options.noise)} is not valid: expected ${NOISE_STYLES.join(' or ')}`);
   }
+  const style = options.style ?? legacyStyle(options.fonts ?? ['dejavu-sans'], options.placement ?? 'left', options.noise ?? 'crosses');
+  if (style.fonts.length === 0) throw new ConfigError('renderEquation needs at least one font');
+  return renderStyled(label, rng, style, width, height);
+}
 
-  const fontName = rng.pick(fonts);
-  const glyphSet = loadGlyphSet(fontName, EQUATION_ALPHABET);
-  const handwriting = HANDWRITING.has(fontName);
-  const { text, background } = pickColours(rng);
+/** Draws `label` in a look sampled from `style`: see the file comment. */
+function renderStyled(label: string, rng: Rng, style: StyleSpace, width: number, height: number): RawImage {
+  // Pixel sizes of the reference look were set at 64 rows.
+  const unit = height / 64;
+  const face = rng.pick(style.fonts);
+  const glyphSet = loadGlyphSet(face, EQUATION_ALPHABET);
+  const handwriting = fontCategory(face) === 'handwriting';
+  const { text, background } = pickColours(rng, style.colours);
 
   // Stroke thickness varies widely between images: thin to heavy. Handwriting fonts have thin
-  // strokes already, so they are thinned less.
-  const thickness = rng.chance(0.3) ? rng.uniform(handwriting ? -0.1 : -0.45, 0.4) : rng.uniform(0.2, handwriting ? 2.2 : 1.7);
-  let scale = (rng.uniform(0.38, 0.56) * height) / glyphSet.digitHeight;
-  const spacing = rng.uniform(0.78, 0.98);
-  const placed = placeGlyphs(label, glyphSet, rng);
+  // strokes already, so they are thinned less and may grow more.
+  const { thinShare, thin, bold } = style.stroke;
+  const strokeShare = rng.chance(thinShare) ? rng.uniform(handwriting ? Math.max(thin[0], -0.1 / 64) : thin[0], thin[1]) : rng.uniform(bold[0], bold[1] + (handwriting ? 0.5 / 64 : 0));
+  const thickness = strokeShare * height;
+  let scale = (uniformIn(rng, style.textHeight) * height) / glyphSet.digitHeight;
+  const spacing = uniformIn(rng, style.spacing);
+  const compression = uniformIn(rng, style.compression);
+  const placed = placeGlyphs(label, glyphSet, rng, style, compression, { x: style.jitter.x * height, y: style.jitter.y * height });
   // Bold strokes grow into the neighbours; a little extra room keeps characters legible.
   const line = layoutLine(placed, spacing, Math.max(0, thickness) * 1.6);
   // Shrink the whole line when a wide font would not fit.
-  const fitWidth = width - 8;
+  const fitWidth = width - 8 * unit;
   if (line.lineUnits * scale + line.linePixels > fitWidth) scale = (fitWidth - line.linePixels) / line.lineUnits;
   const lineWidth = line.lineUnits * scale + line.linePixels;
-  const margin = placement === 'left' ? rng.uniform(3, 12) : rng.uniform(3, Math.max(3, width - lineWidth - 4));
-  const baseline = height / 2 + (glyphSet.digitHeight * scale) / 2 + rng.uniform(-3, 3);
-  const warp: Warp = { amplitude: rng.uniform(0.2, 1.3), period: rng.uniform(9, 20), phase: rng.uniform(0, 2 * Math.PI) };
+  const anywhere = style.anywhere > 0 && rng.chance(style.anywhere);
+  const margin = anywhere ? rng.uniform(3 * unit, Math.max(3 * unit, width - lineWidth - 4 * unit)) : rng.uniform(3 * unit, 12 * unit);
+  const baseline = height / 2 + (glyphSet.digitHeight * scale) / 2 + rng.uniform(-3 * unit, 3 * unit);
+  const wave: Warp = { amplitude: uniformIn(rng, style.lineWave) * height, period: rng.uniform(9, 20) * unit, phase: rng.uniform(0, 2 * Math.PI) };
+  const squeeze = style.perspective > 0 ? rng.uniform(0, style.perspective) : 0;
+  const ends = rng.chance(0.5) ? { fromX: margin, toX: margin + lineWidth } : { fromX: margin + lineWidth, toX: margin };
+  const perspective: Perspective | undefined = squeeze > 0 ? { ...ends, farScale: 1 - squeeze, centreY: height / 2 } : undefined;
 
-  const coverage = createCoverage(width, height);
-  placed.forEach((p, i) => {
+  const glyphs = placed.map((p, i) => {
     const originX = margin + (line.centresUnits[i] as number) * scale + (line.centresPixels[i] as number) + p.dx;
     const originY = baseline + ((p.glyph.minY + p.glyph.maxY) / 2) * scale + p.dy;
-    fillContours(coverage, glyphContours(p, scale, originX, originY, warp), thickness);
+    return glyphContours(p, scale, originX, originY, wave, perspective);
   });
-  if ((options.noise ?? 'crosses') === 'speckle') drawSpeckle(coverage, rng, width, height);
-  else drawNoise(coverage, rng, width, height);
-  return composite(coverage, text, background);
+  const inside = fitInside(glyphs, width, height, Math.max(0, thickness) + 2 * unit);
+  const coverage = createCoverage(width, height);
+  for (const contours of glyphs) fillContours(coverage, contours, thickness);
+  for (const noise of style.inkNoise) {
+    if (noise.chance > 0 && rng.chance(noise.chance)) drawInkNoise(coverage, noise.kind, uniformIn(rng, noise.density), rng, { textBox: inside });
+  }
+  const image = compositeInk(paintBackground(rng.pick(style.backgrounds), background, width, height, rng), coverage, text);
+  return applyImageEffects(image, rng, style);
+}
+
+/**
+ * Moves (and where needed squeezes) the drawn glyphs so that all their ink lies `pad` pixels
+ * inside the image: rotation, jitter, perspective and bold strokes can carry a glyph past the
+ * edge that the line's layout kept, and a label whose glyph is cut off cannot be read. Returns
+ * the ink's box after the move.
+ */
+function fitInside(glyphs: Float64Array[][], width: number, height: number, pad: number): { left: number; right: number; top: number; bottom: number } {
+  let left = Infinity;
+  let right = -Infinity;
+  let top = Infinity;
+  let bottom = -Infinity;
+  for (const contours of glyphs) {
+    for (const contour of contours) {
+      for (let i = 0; i < contour.length; i += 2) {
+        const x = contour[i] as number;
+        const y = contour[i + 1] as number;
+        if (x < left) left = x;
+        if (x > right) right = x;
+        if (y < top) top = y;
+        if (y > bottom) bottom = y;
+      }
+    }
+  }
+  const axis = (low: number, high: number, size: number): { shift: number; squeeze: number } => {
+    const room = size - 2 * pad;
+    const squeeze = high - low > room ? room / (high - low) : 1;
+    const span = (high - low) * squeeze;
+    const start = Math.min(Math.max(low, pad), size - pad - span);
+    return { shift: start, squeeze };
+  };
+  const x = axis(left, right, width);
+  const y = axis(top, bottom, height);
+  if (x.shift === left && x.squeeze === 1 && y.shift === top && y.squeeze === 1) return { left, right, top, bottom };
+  for (const contours of glyphs) {
+    for (const contour of contours) {
+      for (let i = 0; i < contour.length; i += 2) {
+        contour[i] = x.shift + ((contour[i] as number) - left) * x.squeeze;
+        contour[i + 1] = y.shift + ((contour[i + 1] as number) - top) * y.squeeze;
+      }
+    }
+  }
+  return { left: x.shift, right: x.shift + (right - left) * x.squeeze, top: y.shift, bottom: y.shift + (bottom - top) * y.squeeze };
+}
+
+/** The whole-image effects, each with its chance: warp, blur, pixel noise, then JPEG artefacts (as a saved file would get them last). */
+function applyImageEffects(image: RawImage, rng: Rng, style: StyleSpace): RawImage {
+  const { height } = image;
+  let out = image;
+  if (style.warp.chance > 0 && rng.chance(style.warp.chance)) {
+    const amplitude = uniformIn(rng, style.warp.range) * height;
+    out = warpImage(out, { amplitudeX: amplitude, amplitudeY: amplitude * rng.uniform(0.3, 1), period: rng.uniform(0.6, 2) * height, phase: rng.uniform(0, 2 * Math.PI) });
+  }
+  if (style.blur.chance > 0 && rng.chance(style.blur.chance)) out = blurImage(out, uniformIn(rng, style.blur.range) * height);
+  const pixelKinds = style.pixelNoise.kinds ?? [];
+  if (style.pixelNoise.chance > 0 && pixelKinds.length > 0 && rng.chance(style.pixelNoise.chance)) {
+    addPixelNoise(out, rng.pick(pixelKinds), uniformIn(rng, style.pixelNoise.range), rng);
+  }
+  if (style.jpeg.chance > 0 && rng.chance(style.jpeg.chance)) out = jpegArtefacts(out, Math.round(uniformIn(rng, style.jpeg.range)));
+  return out;
 }

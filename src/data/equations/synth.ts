@@ -35,6 +35,7 @@ import { createRng } from '../../util/rng';
 import { DEFAULT_FORM_SHARES, type FormShares, type LabelDistributions, labelDistributions, randomEquationLabel } from './forms';
 import { resolveFontNames } from '../fonts';
 import { renderEquation, type TextPlacement, NOISE_STYLES, type NoiseStyle } from './synth-render';
+import type { StyleSpace } from './synth-style';
 import { MAX_WORKER_THREADS, startScriptWorker } from '../../util/script-worker';
 import { labelsFileLimit } from './load';
 
@@ -53,6 +54,12 @@ export interface SynthesizeOptions {
   noise?: NoiseStyle;
   /** Relative share of each equation form. Defaults to equal shares. */
   forms?: FormShares;
+  /**
+   * The style space to draw every image's look from (synth-style.ts: a preset such as
+   * `stylePreset('wide')`, or a resolved spec); when set, `fonts`, `placement` and `noise` are not
+   * read. Defaults to the reference preset with those three.
+   */
+  style?: StyleSpace;
   /** Worker threads; 0 or 1 renders on the calling thread. Defaults to the number of cores (at most 8). */
   workers?: number;
   /** Image size. Defaults to 300 x 64. */
@@ -98,6 +105,8 @@ export interface SynthJobConfig {
   width: number;
   height: number;
   nameWidth: number;
+  /** The style space, when one was given (older folders' synth.json lack it). */
+  style?: StyleSpace;
 }
 
 /** The file name of image `index`, zero-padded so that names sort in index order. */
@@ -117,7 +126,7 @@ export const SYNTH_HASHES_FILE = 'synth-images.sha256';
 export function renderSynthPng(config: SynthJobConfig, index: number): Buffer {
   const rng = createRng(`${config.seed}:${index}`);
   const label = randomEquationLabel(rng, config.forms);
-  const image = renderEquation(label, rng, { width: config.width, height: config.height, fonts: config.fonts, placement: config.placement, noise: config.noise });
+  const image = renderEquation(label, rng, { width: config.width, height: config.height, fonts: config.fonts, placement: config.placement, noise: config.noise, style: config.style });
   // zlib level 3: as fast as level 1 here and 2% larger files than the default 6, which takes 1.6x as long.
   return encodePng(image, { level: 3 });
 }
@@ -443,13 +452,14 @@ export async function synthesizeEquations(options: SynthesizeOptions): Promise<S
   const config: SynthJobConfig = {
     imagesDir: join(options.outDir, 'images'),
     seed: String(options.seed ?? 0),
-    fonts: resolveFontNames(options.fonts ?? ['dejavu-sans']),
+    fonts: options.style ? [...options.style.fonts] : resolveFontNames(options.fonts ?? ['dejavu-sans']),
     placement: options.placement ?? 'left',
     ...(options.noise !== undefined && options.noise !== 'crosses' ? { noise: options.noise } : {}),
     forms: { ...(options.forms ?? DEFAULT_FORM_SHARES) },
     width: options.width ?? 300,
     height: options.height ?? 64,
     nameWidth: Math.max(6, String(count - 1).length),
+    ...(options.style ? { style: options.style } : {}),
   };
   if (config.placement !== 'left' && config.placement !== 'random') {
     throw new ConfigError(`placement ${JSON.stringify(config.placement)} is not valid: expected left or random`);
