@@ -1,8 +1,13 @@
 /**
- * `npm run bench:accuracy`: the headline goal measured end to end. Synthesises a training set
- * (unless it exists), trains the custom CRNN with the recipe of docs/recipes.md within a wall-time
- * budget, and reports the test exact-match with greedy and grammar decoding, the character error
- * rate, the wall time (synthesis included), and exact-match on styles the model never saw:
+ * `npm run bench:accuracy`: the headline goal measured end to end. Trains the custom CRNN with the
+ * long recipe of docs/recipes.md within a wall-time budget on the endless synthesis stream of the
+ * wide style space (`--data synth`, the default: no image seen twice), and reports the test
+ * exact-match with greedy and grammar decoding, the character error rate, the wall time, the
+ * steps, and exact-match on each held-out style the model never saw (synth-style.ts `HELD_OUT`:
+ * font families, an ink noise, a pixel noise, a background).
+ *
+ * `--data DIR` (or `--data fixed`, the 150,000 fixed images of earlier runs) trains on a folder
+ * instead, and then measures, as before the stream:
  *
  *   - held-out fonts: whole fonts left out of the training set (`--held-out-fonts`);
  *   - held-out noise: the same fonts under a noise style left out of training (speckle dots and
@@ -29,6 +34,7 @@
  * experiment store (experiment "bench-accuracy").
  */
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend } from '../../src/backend/index';
@@ -37,6 +43,8 @@ import { createBatchSource } from '../../src/data/equations/batches';
 import { loadLabeledImages } from '../../src/data/equations/load';
 import { loadEquationSplits, spreadSubset } from '../../src/data/equations/split';
 import { synthesizeEquations } from '../../src/data/equations/synth';
+import { ensureSynthSets, parseSynthDataArg } from '../../src/data/equations/synth-sets';
+import { heldOutStyles } from '../../src/data/equations/synth-style';
 import { SYNTH_FONT_NAMES } from '../../src/data/fonts';
 import { ProgressCallback } from '../../src/cli/progress';
 import { sequenceMetrics } from '../../src/metrics/sequence';
@@ -44,7 +52,9 @@ import { loadModel } from '../../src/models/io';
 import { runEquationTraining } from '../../src/runs/equation-run';
 import { predictSequences } from '../../src/training/sequence';
 import { percent } from '../../src/util/format';
-import { dataDir } from '../../src/util/paths';
+import { databasePath, dataDir } from '../../src/util/paths';
+import { getMetricHistory } from '../../src/tracker/query';
+import { closeStore, openStore } from '../../src/tracker/store';
 
 /**
  * The augmentation of `--augment`: shapes that other fonts give glyphs, with the default placement
@@ -87,6 +97,7 @@ async function main(): Promise<void> {
   });
   const started = Date.now();
   const minutes = Number(values.minutes);
+  const stream = parseSynthDataArg(values.data ?? 'synth');
   const count = Number(values.count);
   const heldOutFonts = String(values['held-out-fonts']).split(',').filter(Boolean);
   const unknown = heldOutFonts.filter((f) => !SYNTH_FONT_NAMES.includes(f));
@@ -99,14 +110,20 @@ async function main(): Promise<void> {
   if (limitTest !== undefined && !(Number.isInteger(limitTest) && limitTest > 0)) throw new Error(`--limit-test: ${values['limit-test']} is not a positive whole number`);
   if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new Error(`--dropout: ${values.dropout} is not a rate in [0, 1)`);
   const info = await initBackend();
-  console.log(`bench:accuracy: backend ${describeBackend(info)}; ${minutes} min in all; training fonts ${trainFonts.length}, held out ${heldOutFonts.join(', ')}`);
+  console.log(
+    `bench:accuracy: backend ${describeBackend(info)}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${minutes} min in all; ` +
+      (stream ? 'the synthesis stream (held-out styles: synth-style.ts HELD_OUT)' : `training fonts ${trainFonts.length}, held out ${heldOutFonts.join(', ')}`),
+  );
 
-  const root = values.data ?? join(dataDir(), `bench-${count}`);
+  const root = values.data === 'fixed' ? join(dataDir(), `bench-${count}`) : String(values.data);
   const heldFontsDir = join(dataDir(), `bench-held-out-fonts-${heldOutCount}`);
   const heldNoiseDir = join(dataDir(), `bench-held-out-noise-${heldOutCount}`);
-  const synthesised = await ensureSet(root, 'training', { outDir: root, count, seed: 2026, fonts: trainFonts });
-  await ensureSet(heldFontsDir, 'held-out-font', { outDir: heldFontsDir, count: heldOutCount, seed: 7001, fonts: heldOutFonts });
-  await ensureSet(heldNoiseDir, 'held-out-noise', { outDir: heldNoiseDir, count: heldOutCount, seed: 7002, fonts: trainFonts, noise: 'speckle' });
+  let synthesised = true;
+  if (!stream) {
+    synthesised = await ensureSet(root, 'training', { outDir: root, count, seed: 2026, fonts: trainFonts });
+    await ensureSet(heldFontsDir, 'held-out-font', { outDir: heldFontsDir, count: heldOutCount, seed: 7001, fonts: heldOutFonts });
+    await ensureSet(heldNoiseDir, 'held-out-noise', { outDir: heldNoiseDir, count: heldOutCount, seed: 7002, fonts: trainFonts, noise: 'speckle' });
+  }
 
   // What is left of the budget trains, less a reserve for the evaluations at the end (15,000
   // test and 2,000 held-out images, greedy and grammar decoding: about 5 minutes on 2 cores).
@@ -115,7 +132,8 @@ async function main(): Promise<void> {
   // The long recipe; a flag given replaces its value.
   const number = (name: keyof typeof values): number | undefined => (values[name] === undefined ? undefined : Number(values[name]));
   const result = await runEquationTraining({
-    dataDir: root,
+    // The stream's fixed sets: 2,000 validation images, a test split and each held-out style (scored below, not in the run).
+    ...(stream ? { synth: { val: 2000, test: limitTest ?? 5000, heldOut: 0, ...stream } } : { dataDir: root }),
     recipe: 'long',
     crnn: {
       inputHeight: number('input-height'),
@@ -136,7 +154,7 @@ async function main(): Promise<void> {
     // Images synthesised a moment ago are checked by header; a found folder is decoded in full.
     imageCheck: synthesised ? 'header' : 'decode',
     experiment: 'bench-accuracy',
-    name: `crnn-${count}${values.augment ? '-augment' : ''}`,
+    name: stream ? 'crnn-stream' : `crnn-${count}${values.augment ? '-augment' : ''}`,
     source: 'npm run bench:accuracy',
     callbacks: [new ProgressCallback((line) => console.log(line))],
     log: (message) => console.log(message),
@@ -157,15 +175,27 @@ async function main(): Promise<void> {
     }
   };
   const folder = async (dir: string) => (await loadLabeledImages(dir, { check: 'header' })).samples;
-  // The run's own test split (split.json, or its stratified split from seed 0).
-  const test = await evaluate(spreadSubset((await loadEquationSplits(root, 0)).splits.test, limitTest));
-  const heldFonts = await evaluate(await folder(heldFontsDir));
-  const heldNoise = await evaluate(await folder(heldNoiseDir));
+  const line = (name: string, m: Awaited<ReturnType<typeof evaluate>>): string => `${name}, ${m.samples} images: greedy ${percent(m.greedy)}, grammar ${percent(m.grammar)}, CER ${percent(m.cer)}`;
+  let test;
+  const heldLines: string[] = [];
+  if (stream) {
+    const synth = result.spec.data.synth!;
+    test = await evaluate(await folder(join(result.dataDir, 'test')));
+    const sets = await ensureSynthSets(result.dataDir, { ...synth, sets: { ...synth.sets, heldOut: heldOutCount }, heldOut: heldOutStyles() }, (message) => console.log(message));
+    for (const held of sets.heldOut) heldLines.push(line(`held-out ${held.name}`, await evaluate(held.samples)));
+  } else {
+    // The run's own test split (split.json, or its stratified split from seed 0).
+    test = await evaluate(spreadSubset((await loadEquationSplits(root, 0)).splits.test, limitTest));
+    heldLines.push(line(`held-out fonts (${heldOutFonts.join(', ')})`, await evaluate(await folder(heldFontsDir))));
+    heldLines.push(line('held-out noise (speckle)', await evaluate(await folder(heldNoiseDir))));
+  }
   model.dispose();
   const wall = (Date.now() - started) / 60_000;
-  console.log(`run ${result.runId}: ${result.status}, ${result.history.length} epoch(s), ${result.splitSizes.train} training images`);
-  console.log(`held-out fonts (${heldOutFonts.join(', ')}), ${heldFonts.samples} images: greedy ${percent(heldFonts.greedy)}, grammar ${percent(heldFonts.grammar)}, CER ${percent(heldFonts.cer)}`);
-  console.log(`held-out noise (speckle), ${heldNoise.samples} images: greedy ${percent(heldNoise.greedy)}, grammar ${percent(heldNoise.grammar)}, CER ${percent(heldNoise.cer)}`);
+  const store = openStore(databasePath(), { readonly: true });
+  const steps = getMetricHistory(store, result.runId, ['batch_loss']).length;
+  closeStore(store);
+  console.log(`run ${result.runId}: ${result.status}, ${result.history.length} epoch(s) of ${result.splitSizes.train} training images${steps > 0 ? `, ${steps} steps` : ''}`);
+  for (const held of heldLines) console.log(held);
   console.log(
     `bench:accuracy: test exact-match greedy ${percent(test.greedy)} (grammar ${percent(test.grammar)}), CER ${percent(test.cer)} on ${test.samples} images, ` +
       `${wall.toFixed(1)} min wall (goal >= 99.5% within 60 min)`,

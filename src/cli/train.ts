@@ -5,13 +5,14 @@
  * their help states come from the run spec (`runs/spec/`): the help prints each recipe's resolved
  * value. Ctrl-C is handled here: the first stops the run cleanly, a second quits.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { type AugmentOptions, SHAPE_AUGMENT_LIMITS } from '../data/equations/augment';
 import { loadCharDataset } from '../data/characters/source';
+import { parseSynthDataArg } from '../data/equations/synth-sets';
 import { type CharRunResult, runCharTraining } from '../runs/char-run';
 import { Callback, type TrainEndEvent } from '../training/callbacks';
-import { type EquationRunResult, resumeEquationTraining, runEquationSpec } from '../runs/equation-run';
+import { describeHeldOut, type EquationRunResult, resumeEquationTraining, runEquationSpec } from '../runs/equation-run';
 import { CHAR_MODELS, CHAR_RUN_DEFAULTS, type CharModelName, type EquationModelName, MODEL_NAMES, type ModelName } from '../runs/models';
 import {
   describeEquationSpec,
@@ -86,7 +87,7 @@ export const trainGroup: CommandGroup = {
       name: '',
       summary: 'train the equation recogniser (custom CRNN or VGG19-CRNN) with a recipe, or a character classifier, and record the run',
       options: {
-        data: { type: 'string', valueName: 'DIR|SPEC', description: 'equations: a folder with labels.csv + images (split.json used when present); mlp/cnn: mnist, idx:DIR or letters-csv:FILE (required)' },
+        data: { type: 'string', valueName: 'DIR|SPEC', description: 'equations: a folder with labels.csv + images (split.json used when present), or synth, synth:PRESET (wide, reference) or synth:SPEC.json to train on an endless synthesis stream (fixed val/test/held-out sets rendered once into data/synth/); mlp/cnn: mnist, idx:DIR or letters-csv:FILE (required)' },
         recipe: {
           type: 'string',
           valueName: EQUATION_RECIPE_NAMES.join('|'),
@@ -232,7 +233,8 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
   for (const name of Object.keys(CHAR_OPTIONS)) {
     if (args.values[name] !== undefined) throw new ConfigError(`--${name} applies to --model ${CHAR_MODELS.join('|')}; the equation models take --lr with --schedule plateau|warmup-cosine`);
   }
-  const dataDir = resolve(requireOption(args, 'data', '--data data/equations'));
+  const data = requireOption(args, 'data', '--data data/equations (a folder) or --data synth (the synthesis stream)');
+  const synth = parseSynthDataArg(data);
   const limit = numberOption(args, 'limit', { min: 1, integer: true });
   const patience = numberOption(args, 'patience', { min: 0, integer: true });
   const augment = augmentFlag(args);
@@ -241,7 +243,7 @@ async function trainEquations(args: ParsedArgs, ctx: CliContext, model: Equation
   await announceBackend(ctx);
   const spec = resolveEquationRunSpec({
     ...equationFieldOptions(args, model),
-    dataDir,
+    ...(synth ? { synth } : { dataDir: resolve(data) }),
     recipe: choiceOption(args, 'recipe', EQUATION_RECIPE_NAMES),
     model,
     earlyStopping: patience === undefined ? undefined : patience === 0 ? false : { patience },
@@ -337,10 +339,12 @@ function reportEquationRun(ctx: CliContext, args: ParsedArgs, result: EquationRu
     if (result.best) ctx.print(`best val_accuracy ${percent(result.best.value)} at epoch ${result.best.epoch + 1}`);
     if (result.testMetrics) {
       ctx.print(`test accuracy ${percent(result.testMetrics['test_accuracy'])}, CER ${percent(result.testMetrics['test_cer'])} (${result.splitSizes.test} images)`);
+      const heldOut = describeHeldOut(result.testMetrics);
+      if (heldOut) ctx.print(`held-out styles: ${heldOut}`);
     }
     ctx.print(`files: ${result.runDir}`);
     if (result.status === 'interrupted') ctx.print(`continue it: glyphlab train --resume ${result.runId}`);
-    else ctx.print(`look at it: glyphlab runs show ${result.runId}; glyphlab eval --run ${result.runId} --data ${result.dataDir} --split test`);
+    else ctx.print(`look at it: glyphlab runs show ${result.runId}; glyphlab eval --run ${result.runId} --data ${result.spec.data.synth ? join(result.dataDir, 'test') : `${result.dataDir} --split test`}`);
   }
   return result.status === 'interrupted' ? 130 : 0;
 }

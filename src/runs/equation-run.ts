@@ -14,6 +14,9 @@ import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
 import { readyBackend } from '../backend/index';
 import { type BatchSource, createBatchSource } from '../data/equations/batches';
+import { ensureSynthSets, type SynthDataSpec } from '../data/equations/synth-sets';
+import { createSynthStream } from '../data/equations/synth-stream';
+import { describeStyleSpace } from '../data/equations/synth-style';
 import type { LabeledImage } from '../data/equations/load';
 import { loadEquationSplits, spreadSubset } from '../data/equations/split';
 import { ctcStepsNeeded } from '../labels/ctc-steps';
@@ -29,6 +32,7 @@ import { createOptimizer } from '../training/train';
 import type { TrainResult } from '../training/types';
 import { SPLIT_NAMES, type SplitName } from '../types';
 import { databasePath, runsDirFor } from '../util/paths';
+import { sequenceMetrics } from '../metrics/sequence';
 import { buildEvalReport, type RunEvalReport } from './eval-report';
 import { getModelBuilder } from './models';
 import { openRecordedRun, type RecordingOptions } from './recorded-run';
@@ -181,7 +185,25 @@ async function loadSpecSplits(spec: EquationRunSpec) {
     if (splits[name].length === 0) throw new DataError(`the ${name} split of ${data.dir} is empty; the folder needs more images (or a larger limit)`);
   }
   const sizes = { train: splits.train.length, val: splits.val.length, test: splits.test.length };
-  return { splits, sizes, fingerprint: loaded.fingerprint, fromManifest: loaded.fromManifest };
+  return { splits, sizes, fingerprint: loaded.fingerprint, splitText: loaded.fromManifest ? 'split.json' : 'stratified 8:1:1', heldOut: [] as HeldOutSet[] };
+}
+
+/** A held-out style's fixed images, scored after the test split. */
+interface HeldOutSet {
+  name: string;
+  samples: LabeledImage[];
+}
+
+/**
+ * The data of a run on the synthesis stream: its fixed sets (rendered into the spec's folder the
+ * first time), cut to the limits; the training "split" is the stream, `epochImages` an epoch.
+ */
+async function loadSynthSplits(spec: EquationRunSpec, synth: SynthDataSpec, log: (message: string) => void) {
+  const sets = await ensureSynthSets(spec.data.dir, synth, log);
+  const { limit } = spec.data;
+  const splits: Record<SplitName, LabeledImage[]> = { train: [], val: spreadSubset(sets.val, limit.val ?? undefined), test: spreadSubset(sets.test, limit.test ?? undefined) };
+  const sizes = { train: synth.epochImages, val: splits.val.length, test: splits.test.length };
+  return { splits, sizes, fingerprint: sets.fingerprint, splitText: `synthesis stream (${describeStyleSpace(synth.style)})`, heldOut: sets.heldOut };
 }
 
 /** Refuses labels the model cannot emit (more characters, and blanks between repeats, than it has time steps), naming them. */
@@ -241,6 +263,37 @@ function batchRateOf(spec: EquationRunSpec, clock: TimeBudget, batchesPerEpoch: 
   return ({ step }) => rate({ step, elapsedMs: clock.elapsedMs() });
 }
 
+/**
+ * Exact-match and character error rate on each held-out style, as `heldout_NAME_accuracy` and
+ * `heldout_NAME_cer`, and over all of them as `heldout_accuracy` (images pooled).
+ */
+async function scoreHeldOut(model: tf.LayersModel, sets: readonly { name: string; size: number; source: BatchSource }[], log: (message: string) => void): Promise<Logs> {
+  const logs: Logs = {};
+  let correct = 0;
+  let total = 0;
+  for (const set of sets) {
+    log(`evaluating the best weights on ${set.size} images of the held-out style ${set.name}`);
+    const predictions = await predictSequences(model, set.source);
+    const metrics = sequenceMetrics(predictions.truths, predictions.predictions);
+    Object.assign(logs, sequenceLogs(metrics, Number.NaN, `heldout_${set.name}`));
+    correct += metrics.accuracy * set.size;
+    total += set.size;
+  }
+  if (total > 0) logs['heldout_accuracy'] = correct / total;
+  return logs;
+}
+
+/**
+ * The held-out figures of a run's test metrics in words (`fonts 96.2%, noise 97.0%, ...; all
+ * 96.8%`), or undefined when it scored none.
+ */
+export function describeHeldOut(metrics: Logs): string | undefined {
+  const names = Object.keys(metrics).filter((key) => /^heldout_.+_accuracy$/.test(key)).map((key) => key.slice('heldout_'.length, -'_accuracy'.length));
+  if (names.length === 0) return undefined;
+  const share = (value: number | undefined): string => (value === undefined ? '-' : `${(value * 100).toFixed(2)}%`);
+  return `${names.map((name) => `${name} ${share(metrics[`heldout_${name}_accuracy`])}`).join(', ')}; all ${share(metrics['heldout_accuracy'])}`;
+}
+
 /** Trains and records `spec`: a new run, or the rest of `resume`'s. */
 async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: ResumeState): Promise<EquationRunResult> {
   const log = hooks.log ?? (() => {});
@@ -250,19 +303,23 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
   let parallel: RunReplicas<SequenceBatch> | undefined;
   try {
     const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
-    log(`loading ${spec.data.dir}`);
-    const data = await loadSpecSplits(spec);
+    const synth = spec.data.synth ?? null;
+    log(synth ? `fixed sets of the synthesis stream in ${spec.data.dir}` : `loading ${spec.data.dir}`);
+    const data = synth ? await loadSynthSplits(spec, synth, log) : await loadSpecSplits(spec);
     const { splits, sizes } = data;
-    log(`split ${data.fromManifest ? 'from split.json' : `8:1:1 (seed ${spec.seed})`}: train ${sizes.train}, val ${sizes.val}, test ${sizes.test}`);
+    log(`${data.splitText}: train ${synth ? `${sizes.train} images an epoch, never one twice` : sizes.train}, val ${sizes.val}, test ${sizes.test}${data.heldOut.length > 0 ? `, held-out styles ${data.heldOut.map((h) => `${h.name} ${h.samples.length}`).join(', ')}` : ''}`);
     if (resume) checkSameData(resume, data.fingerprint, spec.data.dir);
     checkLabelsFit(splits, model.outputs[0]!.shape[1] as number, spec.data.dir);
 
     const { training, compute } = spec;
     const sourceOptions = { height, width, channels: channels as 1 | 3, workers: compute.workers };
-    const trainSource = createBatchSource(splits.train, { ...sourceOptions, batchSize: training.batchSize, seed: spec.seed, augment: spec.data.augment ?? false });
+    const trainSource = synth
+      ? createSynthStream({ style: synth.style, forms: synth.forms, seed: `${synth.seed}:train:${spec.seed}`, epochImages: synth.epochImages, batchSize: training.batchSize, height, width, channels: channels as 1 | 3, workers: compute.workers })
+      : createBatchSource(splits.train, { ...sourceOptions, batchSize: training.batchSize, seed: spec.seed, augment: spec.data.augment ?? false });
+    const heldOutSources = data.heldOut.map((set) => ({ name: set.name, size: set.samples.length, source: createBatchSource(set.samples, { ...sourceOptions, batchSize: training.evalBatchSize, shuffle: false }) }));
     const valSource = createBatchSource(splits.val, { ...sourceOptions, batchSize: training.evalBatchSize, shuffle: false });
     const testSource = splits.test.length > 0 ? createBatchSource(splits.test, { ...sourceOptions, batchSize: training.evalBatchSize, shuffle: false }) : undefined;
-    sources.push(trainSource, valSource, ...(testSource ? [testSource] : []));
+    sources.push(trainSource, valSource, ...(testSource ? [testSource] : []), ...heldOutSources.map((h) => h.source));
 
     const loss = ctcLossFn();
     const replicaGroup = await startRunReplicas(model, { replicas: compute.replicas, loss: { name: 'ctc' }, lossFn: loss, seed: spec.seed });
@@ -288,7 +345,7 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
         epochs: training.epochs,
         parameter_count: model.countParams(),
         steps_per_epoch: trainSource.batchesPerEpoch,
-        'data.split': data.fromManifest ? 'split.json' : 'stratified 8:1:1',
+        'data.split': synth ? 'synthesis stream' : data.splitText,
         'data.sizes': sizes,
       },
       dataFingerprint: data.fingerprint,
@@ -309,7 +366,7 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
                 log(`evaluating the best weights on ${sizes.test} test images`);
                 const predictions = await predictSequences(m, testSource);
                 testReport = buildEvalReport(predictions, 'test');
-                return sequenceLogs(testReport, predictions.loss, 'test');
+                return { ...sequenceLogs(testReport, predictions.loss, 'test'), ...(await scoreHeldOut(m, heldOutSources, log)) };
               }
             : undefined,
           optimizer: training.optimizer,

@@ -9,6 +9,7 @@
  *   the experiment store records it verbatim as the run's config, and `--resume` reads it back.
  */
 import type { AugmentOptions } from '../../data/equations/augment';
+import type { SynthDataOptions, SynthDataSpec } from '../../data/equations/synth-sets';
 import type { CrnnConfig, CrnnOptions } from '../../models/crnn';
 import type { Vgg19CrnnConfig } from '../../models/vgg19-crnn';
 import type { EarlyStoppingOptions, OptimizerName, ReduceLrOptions } from '../../training/types';
@@ -53,8 +54,18 @@ export interface Vgg19RunOptions {
  * both. Every field set here wins over the recipe's.
  */
 export interface EquationRunOptions {
-  /** Data folder with `labels.csv` (or `labels.txt`) and images; `split.json` is used when present. */
-  dataDir: string;
+  /**
+   * Data folder with `labels.csv` (or `labels.txt`) and images; `split.json` is used when present.
+   * With `synth`, the folder the fixed validation, test and held-out sets are rendered into
+   * (default `data/synth/<preset>-<hash>`). Required without `synth`.
+   */
+  dataDir?: string;
+  /**
+   * Train on an endless synthesis stream instead of the folder's images (synth-sets.ts): every
+   * training image is rendered as the steps consume it, never the same twice; validation, test and
+   * held-out styles are fixed sets. Defaults to none (train on the folder).
+   */
+  synth?: SynthDataOptions;
   /**
    * The recipe the other fields start from. Defaults to the best known for the budget: 'quick'
    * (about 13 minutes) unless `minutes` is 30 or more ('long'); 'reference' for `model: 'vgg19-crnn'`.
@@ -130,7 +141,7 @@ export interface EquationRunOptions {
 export type EquationRecipeRequired = 'model' | 'crnn' | 'epochs' | 'learningRate' | 'weightDecay' | 'schedule' | 'minutes' | 'earlyStopping';
 
 /** The fields a recipe sets: everything about training, nothing about where or how it is recorded or computed. */
-export type EquationRecipeOptions = Omit<EquationRunOptions, 'dataDir' | 'recipe' | 'limit' | 'imageCheck' | 'replicas' | 'workers' | 'experiment' | 'name' | 'tags'> &
+export type EquationRecipeOptions = Omit<EquationRunOptions, 'dataDir' | 'synth' | 'recipe' | 'limit' | 'imageCheck' | 'replicas' | 'workers' | 'experiment' | 'name' | 'tags'> &
   Required<Pick<EquationRunOptions, EquationRecipeRequired>>;
 
 /** The VGG19-CRNN part of a spec. */
@@ -148,8 +159,13 @@ export interface Vgg19RunSpec {
 
 /** The data part of a spec. */
 export interface EquationDataSpec {
-  /** The data folder, absolute. */
+  /** The data folder, absolute (with `synth`, the folder of the fixed sets). */
   dir: string;
+  /**
+   * The synthesis stream the run trains on, or null for the folder's training split. Absent
+   * (read as null) in runs recorded before the stream existed.
+   */
+  synth?: SynthDataSpec | null;
   /** Samples used per split, or null for all. */
   limit: Record<SplitName, number | null>;
   /** Every augmentation option resolved, or null for none. */

@@ -5,10 +5,12 @@
  * complete. Pure: what depends on the machine (cores, backend) comes in as an argument.
  */
 import { availableParallelism, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../../errors';
 import { getBackendInfo } from '../../backend/index';
 import { resolveAugment } from '../../data/equations/augment';
+import { resolveSynthData, synthDataId } from '../../data/equations/synth-sets';
+import { dataDir } from '../../util/paths';
 import { resolveCrnnOptions } from '../../models/crnn';
 import { resolveVgg19CrnnOptions } from '../../models/vgg19-crnn';
 import { MAX_WORKER_THREADS } from '../../util/script-worker';
@@ -130,7 +132,9 @@ function checkSpec(spec: EquationRunSpec, machine: EquationMachine): void {
  * resolveEquationRunSpec({ dataDir: 'd', recipe: 'reference', epochs: 3 }).training.learningRate; // 0.001
  */
 export function resolveEquationRunSpec(options: EquationRunOptions, machine: EquationMachine = currentMachine()): EquationRunSpec {
-  if (typeof options.dataDir !== 'string' || options.dataDir.trim() === '') throw new ConfigError('dataDir is required: the folder with labels.csv and images/ (--data)');
+  if (!options.synth && (typeof options.dataDir !== 'string' || options.dataDir.trim() === '')) {
+    throw new ConfigError('dataDir is required: the folder with labels.csv and images/ (--data DIR), or a synthesis stream (synth, --data synth)');
+  }
   const recipe = getRecipe(defaultRecipeName(options));
   const merged = mergeOptions(recipe.options, options);
   checkFields(merged);
@@ -160,7 +164,8 @@ export function resolveEquationRunSpec(options: EquationRunOptions, machine: Equ
           }
         : null,
     data: {
-      dir: resolve(options.dataDir),
+      dir: '',
+      synth: null,
       limit: { train: limitOf(merged.limit?.train, 'train'), val: limitOf(merged.limit?.val, 'val'), test: limitOf(merged.limit?.test, 'test') },
       augment: augment === false ? null : resolveAugment(augment),
       imageCheck: merged.imageCheck ?? base.imageCheck,
@@ -183,6 +188,9 @@ export function resolveEquationRunSpec(options: EquationRunOptions, machine: Equ
     compute: { replicas, workers: merged.workers ?? Math.min(2, machine.cores) },
     record: { experiment: merged.experiment ?? base.experiment, name: merged.name ?? model, tags: [...(merged.tags ?? [])] },
   };
+  const head = spec.crnn ?? spec.vgg19!.config;
+  spec.data.synth = options.synth ? resolveSynthData(options.synth, { width: head.inputWidth, height: head.inputHeight }) : null;
+  spec.data.dir = resolve(options.dataDir ?? join(dataDir(), 'synth', synthDataId(spec.data.synth!)));
   checkSpec(spec, machine);
   return spec;
 }
