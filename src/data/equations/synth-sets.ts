@@ -14,7 +14,7 @@ import { sha256 } from '../../util/hash';
 import { DEFAULT_FORM_SHARES, type FormShares } from './forms';
 import { type LabeledImage, loadLabeledImages } from './load';
 import { synthesizeEquations } from './synth';
-import { heldOutStyles, resolveStyleSpace, type StyleSpace } from './synth-style';
+import { heldOutStyles, resolveStyleSpace, STYLE_PRESETS, stylePreset, type StyleSpace } from './synth-style';
 
 /** What a user asks of the stream (all optional); a `--data synth:SPEC.json` file holds these fields. */
 export interface SynthDataOptions {
@@ -145,4 +145,33 @@ export function parseSynthDataArg(value: string): SynthDataOptions | undefined {
   const rest = value.slice('synth:'.length);
   if (rest === '') throw new ConfigError('--data synth: needs a preset or a spec file after the colon (synth:wide, synth:reference, synth:FILE.json), or plain --data synth');
   return /\.json$/i.test(rest) || rest.includes('/') ? readSynthDataFile(rest) : { style: rest };
+}
+
+/**
+ * The style space a `--style` value names: a preset (`wide`, `reference`), `held-out:NAME` (one
+ * of the held-out styles: fonts, noise, background), or a JSON file of a space's fields over a
+ * preset (`resolveStyleSpace`). Anything else is a ConfigError listing the forms.
+ *
+ * @example
+ * styleFromArg('held-out:fonts').preset; // 'held-out-fonts'
+ */
+export function styleFromArg(value: string): StyleSpace {
+  if ((STYLE_PRESETS as readonly string[]).includes(value)) return stylePreset(value);
+  if (value.startsWith('held-out:')) {
+    const name = value.slice('held-out:'.length);
+    const held = heldOutStyles().find((h) => h.name === name);
+    if (!held) throw new ConfigError(`--style ${value}: no held-out style ${JSON.stringify(name)}; expected held-out:${heldOutStyles().map((h) => h.name).join(', held-out:')}`);
+    return held.style;
+  }
+  if (/\.json$/i.test(value)) {
+    if (!existsSync(value)) throw new DataError(`style file ${value} does not exist`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readRegularFileSync(value, { maxBytes: 4 * 2 ** 20, what: 'style file' }).toString('utf8'));
+    } catch (error) {
+      throw new DataError(`style file ${value} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    return resolveStyleSpace(parsed as Record<string, unknown>);
+  }
+  throw new ConfigError(`--style ${JSON.stringify(value)} is not valid: expected a preset (${STYLE_PRESETS.join(', ')}), held-out:NAME or a FILE.json of style dimensions`);
 }
