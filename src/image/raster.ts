@@ -34,6 +34,27 @@ function segmentDistanceSquared(px: number, py: number, ax: number, ay: number, 
   return ex * ex + ey * ey;
 }
 
+/** The box around every point of some shapes' contours (infinite bounds when there is none). */
+export function contourBounds(shapes: readonly (readonly Float64Array[])[]): { minX: number; minY: number; maxX: number; maxY: number } {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const contours of shapes) {
+    for (const contour of contours) {
+      for (let i = 0; i + 1 < contour.length; i += 2) {
+        const x = contour[i] as number;
+        const y = contour[i + 1] as number;
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      }
+    }
+  }
+  return { minX, minY, maxX, maxY };
+}
+
 /**
  * Fills a shape made of closed contours (each a flat `[x0, y0, x1, y1, ...]` list in pixel
  * coordinates) with the non-zero winding rule, grown by `offset` pixels (negative thins it).
@@ -41,20 +62,7 @@ function segmentDistanceSquared(px: number, py: number, ax: number, ay: number, 
  * overlapping shapes merge like ink.
  */
 export function fillContours(target: CoverageBuffer, contours: readonly Float64Array[], offset = 0): void {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const contour of contours) {
-    for (let i = 0; i + 1 < contour.length; i += 2) {
-      const x = contour[i] as number;
-      const y = contour[i + 1] as number;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
-  }
+  const { minX, minY, maxX, maxY } = contourBounds([contours]);
   if (!Number.isFinite(minX)) return;
   const reach = Math.abs(offset) + 1;
   const x0 = Math.max(0, Math.floor(minX - reach));

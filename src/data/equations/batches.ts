@@ -152,6 +152,32 @@ class BatchWorkerPool {
 }
 
 /**
+ * Yields `load(0)`, `load(1)`, ... `load(count - 1)` in order, starting each up to `prefetch`
+ * loads ahead of the one awaited, so that loading overlaps with the consumer's work.
+ */
+export async function* prefetched<T>(count: number, prefetch: number, load: (index: number) => Promise<T>): AsyncGenerator<T> {
+  const pending = new Map<number, Promise<T>>();
+  const start = (index: number): void => {
+    if (index >= count || pending.has(index)) return;
+    const promise = load(index);
+    // Errors surface when the load is awaited; this keeps a prefetched failure from being unhandled.
+    promise.catch(() => undefined);
+    pending.set(index, promise);
+  };
+  try {
+    for (let index = 0; index < count; index++) {
+      for (let ahead = 0; ahead <= prefetch; ahead++) start(index + ahead);
+      const item = await (pending.get(index) as Promise<T>);
+      pending.delete(index);
+      yield item;
+    }
+  } finally {
+    // A consumer that stops early leaves prefetched loads running; let them settle.
+    await Promise.allSettled(pending.values());
+  }
+}
+
+/**
  * Creates a batch source over `samples` (anything with `path` and `label`).
  *
  * @example
@@ -216,26 +242,7 @@ export function createBatchSource(samples: readonly { path: string; label: strin
     async *epoch(epoch: number): AsyncGenerator<Batch> {
       const order = samples.map((_, i) => i);
       if (shuffle) createRng(`${seed}:epoch:${epoch}`).shuffle(order);
-      const pending = new Map<number, Promise<Batch>>();
-      const start = (index: number): void => {
-        if (index < batchesPerEpoch && !pending.has(index)) {
-          const promise = loadBatch(order, epoch, index);
-          // Errors surface when the batch is awaited; this keeps a prefetched failure from being unhandled.
-          promise.catch(() => undefined);
-          pending.set(index, promise);
-        }
-      };
-      try {
-        for (let index = 0; index < batchesPerEpoch; index++) {
-          for (let ahead = 0; ahead <= prefetch; ahead++) start(index + ahead);
-          const batch = await (pending.get(index) as Promise<Batch>);
-          pending.delete(index);
-          yield batch;
-        }
-      } finally {
-        // A consumer that stops early leaves prefetched loads running; let them settle.
-        await Promise.allSettled(pending.values());
-      }
+      yield* prefetched(batchesPerEpoch, prefetch, (index) => loadBatch(order, epoch, index));
     },
   };
 }

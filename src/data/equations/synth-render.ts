@@ -7,7 +7,7 @@
  * and the code. Every size scales with the image height: 150x32 looks like 300x64 at half size.
  */
 import { ConfigError } from '../../errors';
-import { createCoverage, fillContours } from '../../image/raster';
+import { contourBounds, createCoverage, fillContours } from '../../image/raster';
 import type { RawImage } from '../../image/raw-image';
 import type { Rng } from '../../util/rng';
 import { EQUATION_ALPHABET } from '../../labels/alphabet';
@@ -256,22 +256,7 @@ function renderStyled(label: string, rng: Rng, style: StyleSpace, width: number,
  * the ink's box after the move.
  */
 function fitInside(glyphs: Float64Array[][], width: number, height: number, pad: number): { left: number; right: number; top: number; bottom: number } {
-  let left = Infinity;
-  let right = -Infinity;
-  let top = Infinity;
-  let bottom = -Infinity;
-  for (const contours of glyphs) {
-    for (const contour of contours) {
-      for (let i = 0; i < contour.length; i += 2) {
-        const x = contour[i] as number;
-        const y = contour[i + 1] as number;
-        if (x < left) left = x;
-        if (x > right) right = x;
-        if (y < top) top = y;
-        if (y > bottom) bottom = y;
-      }
-    }
-  }
+  const { minX: left, maxX: right, minY: top, maxY: bottom } = contourBounds(glyphs);
   const axis = (low: number, high: number, size: number): { shift: number; squeeze: number } => {
     const room = size - 2 * pad;
     const squeeze = high - low > room ? room / (high - low) : 1;

@@ -17,7 +17,7 @@ import { encodeLabel } from '../../labels/alphabet';
 import { convertChannels } from '../../image/raw-image';
 import { createRng } from '../../util/rng';
 import { MAX_WORKER_THREADS, startScriptWorker } from '../../util/script-worker';
-import type { Batch, BatchSource } from './batches';
+import { type Batch, type BatchSource, prefetched } from './batches';
 import { DEFAULT_FORM_SHARES, type FormShares, randomEquationLabel } from './forms';
 import { renderEquation } from './synth-render';
 import type { StyleSpace } from './synth-style';
@@ -201,23 +201,7 @@ export function createSynthStream(options: SynthStreamOptions): BatchSource {
     },
     async *epoch(epoch: number): AsyncGenerator<Batch> {
       const firstOf = (index: number): number => epoch * epochImages + index * batchSize;
-      const pending = new Map<number, Promise<RenderedBatch>>();
-      const start = (index: number): void => {
-        if (index >= batchesPerEpoch || pending.has(index)) return;
-        const promise = render(firstOf(index));
-        promise.catch(() => undefined);
-        pending.set(index, promise);
-      };
-      try {
-        for (let index = 0; index < batchesPerEpoch; index++) {
-          for (let ahead = 0; ahead <= prefetch; ahead++) start(index + ahead);
-          const rendered = await (pending.get(index) as Promise<RenderedBatch>);
-          pending.delete(index);
-          yield toBatch(rendered, epoch, index, firstOf(index));
-        }
-      } finally {
-        await Promise.allSettled(pending.values());
-      }
+      yield* prefetched(batchesPerEpoch, prefetch, async (index) => toBatch(await render(firstOf(index)), epoch, index, firstOf(index)));
     },
   };
 }

@@ -169,20 +169,20 @@ function trainingFaces(): string[] {
   return FONT_FAMILIES.filter((family) => !held.has(family)).flatMap((family) => fontFaces(family));
 }
 
-/** The wide space (see the file comment), built on first use: it lists the installed faces. */
+/**
+ * The wide space (see the file comment), built on first use: it lists the installed faces. The
+ * reference look's glyph distortions, widened in everything else.
+ */
 function wideSpace(): StyleSpace {
   return {
+    ...REFERENCE,
     preset: 'wide',
     fonts: trainingFaces(),
     textHeight: [0.38, 0.6],
-    rotation: 0.38,
-    glyphScale: [0.85, 1.15],
-    shear: 0.3,
-    jitter: { x: 1 / 64, y: 3.5 / 64 },
     perspective: 0.25,
     spacing: [0.68, 1.05],
     compression: [0.7, 1.1],
-    stroke: { thinShare: 0.3, thin: [-0.45 / 64, 0.4 / 64], bold: [0.2 / 64, 1.8 / 64] },
+    stroke: { ...REFERENCE.stroke, bold: [0.2 / 64, 1.8 / 64] },
     lineWave: [0.1 / 64, 1.4 / 64],
     colours: 'varied',
     backgrounds: ['flat', 'flat', 'gradient'],
