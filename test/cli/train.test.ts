@@ -358,3 +358,36 @@ describe('glyphlab start (npm start)', () => {
     }
   });
 });
+
+describe('glyphlab start on the synthesis stream (its default data)', () => {
+  test('trains on the stream, renders the fixed sets under the data folder, prints the test and held-out figures and how to evaluate', async () => {
+    const saved = { db: process.env['GLYPHLAB_DB'], data: process.env['GLYPHLAB_DATA_DIR'] };
+    process.env['GLYPHLAB_DB'] = join(root, 'start-stream.db');
+    process.env['GLYPHLAB_DATA_DIR'] = join(root, 'start-stream-data');
+    const spec = join(root, 'tiny-stream.json');
+    writeFileSync(spec, JSON.stringify({ style: 'wide', epochImages: 64, val: 8, test: 6, heldOut: 3 }));
+    try {
+      const result = await cli(['start', '--data', `synth:${spec}`, '--minutes', '0.05']);
+      assert.equal(result.code, EXIT_OK, result.err);
+      assert.match(result.out, /data: an endless synthesis stream/);
+      assert.match(result.out, /test exact-match accuracy [\d.]+%, character error rate [\d.]+% on 6 test images/);
+      assert.match(result.out, /held-out styles \(never trained on\): fonts [\d.]+%, noise [\d.]+%, background [\d.]+%; all [\d.]+%/);
+      const sets = /--data (\S+start-stream-data\/synth\/wide-[0-9a-f]{10}\/test) --compare-decoders/.exec(result.out)?.[1];
+      assert.ok(sets && existsSync(join(sets, 'labels.csv')), result.out);
+      const id = /run (\S+): (finished|interrupted)/.exec(result.out)?.[1];
+      const store = openStore(join(root, 'start-stream.db'));
+      try {
+        const run = getRun(store, id!);
+        assert.equal(run.params['data.split'], 'synthesis stream');
+        assert.equal(typeof run.metrics['heldout_accuracy']?.last, 'number');
+      } finally {
+        closeStore(store);
+      }
+    } finally {
+      for (const [name, value] of [['GLYPHLAB_DB', saved.db], ['GLYPHLAB_DATA_DIR', saved.data]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});

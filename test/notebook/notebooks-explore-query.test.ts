@@ -101,7 +101,9 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     const html = htmlText(notebook);
     assert.equal((html.match(/class="glyphlab-figure"/g) ?? []).length, 3, 'label lengths, characters, ink profile');
     assert.equal(plotlyBundles(notebook), 1, 'plotly inlined once, reused by the three charts');
-    assert.equal((html.match(/<figure[^>]*><img src="data:image\/png;base64,/g) ?? []).length, 4, 'the sample grid');
+    // The sample grid (4), then the style space: 4 samples per font category (5) and per held-out style (3).
+    assert.equal((html.match(/<figure[^>]*><img src="data:image\/png;base64,/g) ?? []).length, 4 + 8 * 4, 'the sample grid and the style-space grid');
+    for (const group of ['sans', 'serif', 'mono', 'display', 'handwriting', 'held-out fonts', 'held-out noise', 'held-out background']) assert.match(html, new RegExp(`<h4>${group}</h4>`), group);
     assert.match(html, /<div class="glyphlab-grid" style="display: flex; flex-wrap: wrap;/, 'the grid styles itself inline');
     assert.equal(notebook.cells.filter((c) => c.cell_type === 'code' && c.execution_count === null && sourceOf(c).trim() !== '').length, 0, 'every code cell has its execution count');
     assert.match(html, /<th>reaches every split<\/th>/);
