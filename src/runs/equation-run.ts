@@ -185,7 +185,8 @@ async function loadSpecSplits(spec: EquationRunSpec) {
     if (splits[name].length === 0) throw new DataError(`the ${name} split of ${data.dir} is empty; the folder needs more images (or a larger limit)`);
   }
   const sizes = { train: splits.train.length, val: splits.val.length, test: splits.test.length };
-  return { splits, sizes, fingerprint: loaded.fingerprint, splitText: loaded.fromManifest ? 'split.json' : 'stratified 8:1:1', heldOut: [] as HeldOutSet[] };
+  const splitText = loaded.fromManifest ? 'split.json' : 'stratified 8:1:1';
+  return { splits, sizes, fingerprint: loaded.fingerprint, splitText, logText: `split ${loaded.fromManifest ? 'from split.json' : `8:1:1 (seed ${spec.seed})`}`, heldOut: [] as HeldOutSet[] };
 }
 
 /** A held-out style's fixed images, scored after the test split. */
@@ -203,7 +204,7 @@ async function loadSynthSplits(spec: EquationRunSpec, synth: SynthDataSpec, log:
   const { limit } = spec.data;
   const splits: Record<SplitName, LabeledImage[]> = { train: [], val: spreadSubset(sets.val, limit.val ?? undefined), test: spreadSubset(sets.test, limit.test ?? undefined) };
   const sizes = { train: synth.epochImages, val: splits.val.length, test: splits.test.length };
-  return { splits, sizes, fingerprint: sets.fingerprint, splitText: `synthesis stream (${describeStyleSpace(synth.style)})`, heldOut: sets.heldOut };
+  return { splits, sizes, fingerprint: sets.fingerprint, splitText: 'synthesis stream', logText: `synthesis stream (${describeStyleSpace(synth.style)})`, heldOut: sets.heldOut };
 }
 
 /** Refuses labels the model cannot emit (more characters, and blanks between repeats, than it has time steps), naming them. */
@@ -307,7 +308,7 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
     log(synth ? `fixed sets of the synthesis stream in ${spec.data.dir}` : `loading ${spec.data.dir}`);
     const data = synth ? await loadSynthSplits(spec, synth, log) : await loadSpecSplits(spec);
     const { splits, sizes } = data;
-    log(`${data.splitText}: train ${synth ? `${sizes.train} images an epoch, never one twice` : sizes.train}, val ${sizes.val}, test ${sizes.test}${data.heldOut.length > 0 ? `, held-out styles ${data.heldOut.map((h) => `${h.name} ${h.samples.length}`).join(', ')}` : ''}`);
+    log(`${data.logText}: train ${synth ? `${sizes.train} images an epoch, never one twice` : sizes.train}, val ${sizes.val}, test ${sizes.test}${data.heldOut.length > 0 ? `, held-out styles ${data.heldOut.map((h) => `${h.name} ${h.samples.length}`).join(', ')}` : ''}`);
     if (resume) checkSameData(resume, data.fingerprint, spec.data.dir);
     checkLabelsFit(splits, model.outputs[0]!.shape[1] as number, spec.data.dir);
 
@@ -345,7 +346,7 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
         epochs: training.epochs,
         parameter_count: model.countParams(),
         steps_per_epoch: trainSource.batchesPerEpoch,
-        'data.split': synth ? 'synthesis stream' : data.splitText,
+        'data.split': data.splitText,
         'data.sizes': sizes,
       },
       dataFingerprint: data.fingerprint,
