@@ -241,6 +241,8 @@ export interface GlyphSet {
   glyphs: Map<string, FlatGlyph>;
   /** Height of the digits above the baseline, in font units (for vertical centring). */
   digitHeight: number;
+  /** The face's own stroke width in font units: the median over the digits of {@link strokeWidthOf}. */
+  strokeWidth: number;
 }
 
 const cache = new Map<string, GlyphSet>();
@@ -312,6 +314,30 @@ function flattenCommands(commands: readonly PathCommand[]): Float64Array[] {
 }
 
 /**
+ * The mean width of the strokes of a glyph drawn by `contours`: twice its ink area over its
+ * outline's length (a stroke of width w and length l has area w·l and an outline about 2·l
+ * long; a ring of width w gives w exactly). Outer contours and holes wind in opposite
+ * directions, so the signed areas sum to the ink. 0 for an empty glyph.
+ */
+export function strokeWidthOf(contours: readonly Float64Array[]): number {
+  let area = 0;
+  let perimeter = 0;
+  for (const c of contours) {
+    const n = c.length;
+    for (let i = 0; i < n; i += 2) {
+      const j = (i + 2) % n;
+      const x0 = c[i] as number;
+      const y0 = c[i + 1] as number;
+      const x1 = c[j] as number;
+      const y1 = c[j + 1] as number;
+      area += x0 * y1 - x1 * y0;
+      perimeter += Math.hypot(x1 - x0, y1 - y0);
+    }
+  }
+  return perimeter > 0 ? Math.abs(area) / perimeter : 0;
+}
+
+/**
  * Loads a font face (see {@link resolveFontNames}) from its npm package and flattens the glyphs
  * of `chars`. Cached per process. Throws a DataError when the package lacks the face or the
  * face lacks one of the characters.
@@ -351,7 +377,11 @@ export function loadGlyphSet(name: string, chars: string): GlyphSet {
   }
   const digit = font.charToGlyph('0');
   const digitBox = digit.getBoundingBox();
-  const set: GlyphSet = { name, unitsPerEm: font.unitsPerEm, glyphs, digitHeight: digitBox.y2 > 0 ? digitBox.y2 : font.unitsPerEm * 0.7 };
+  const digitHeight = digitBox.y2 > 0 ? digitBox.y2 : font.unitsPerEm * 0.7;
+  const widths = [...'0123456789'].map((d) => strokeWidthOf(flattenCommands(font.charToGlyph(d).path.commands as PathCommand[]))).filter((w) => w > 0);
+  widths.sort((a, b) => a - b);
+  const strokeWidth = widths[Math.floor(widths.length / 2)] ?? digitHeight * 0.12;
+  const set: GlyphSet = { name, unitsPerEm: font.unitsPerEm, glyphs, digitHeight, strokeWidth };
   cache.set(key, set);
   return set;
 }

@@ -15,6 +15,13 @@ import { fontCategory, type FlatGlyph, type GlyphSet, loadGlyphSet } from '../fo
 import { addPixelNoise, blurImage, compositeInk, drawInkNoise, jpegArtefacts, paintBackground, warpImage } from './synth-effects';
 import { legacyStyle, type Range, type StyleSpace } from './synth-style';
 
+/**
+ * The renderer's version, recorded in every synthesis spec (synth-sets.ts): a change that draws
+ * other pixels from the same seed raises it, so that fixed sets rendered before are not reused.
+ * 2: strokes, text size and blur kept legible ({@link LEGIBLE}).
+ */
+export const RENDERER_VERSION = 2;
+
 /** Where the text starts horizontally. */
 export type TextPlacement = 'left' | 'random';
 
@@ -215,16 +222,19 @@ function renderStyled(label: string, rng: Rng, style: StyleSpace, width: number,
   // strokes already, so they are thinned less and may grow more.
   const { thinShare, thin, bold } = style.stroke;
   const strokeShare = rng.chance(thinShare) ? rng.uniform(handwriting ? Math.max(thin[0], -0.1 / 64) : thin[0], thin[1]) : rng.uniform(bold[0], bold[1] + (handwriting ? 0.5 / 64 : 0));
-  const thickness = strokeShare * height;
+  const drawnOffset = strokeShare * height;
   let scale = (uniformIn(rng, style.textHeight) * height) / glyphSet.digitHeight;
   const spacing = uniformIn(rng, style.spacing);
   const compression = uniformIn(rng, style.compression);
   const placed = placeGlyphs(label, glyphSet, rng, style, compression, { x: style.jitter.x * height, y: style.jitter.y * height });
   // Bold strokes grow into the neighbours; a little extra room keeps characters legible.
-  const line = layoutLine(placed, spacing, Math.max(0, thickness) * 1.6);
-  // Shrink the whole line when a wide font would not fit.
+  const line = layoutLine(placed, spacing, Math.max(0, drawnOffset) * 1.6);
+  // Shrink the whole line when a wide font would not fit, but not below a legible height:
+  // beyond that, fitInside squeezes the line along x only.
   const fitWidth = width - 8 * unit;
-  if (line.lineUnits * scale + line.linePixels > fitWidth) scale = (fitWidth - line.linePixels) / line.lineUnits;
+  if (line.lineUnits * scale + line.linePixels > fitWidth) {
+    scale = Math.max((fitWidth - line.linePixels) / line.lineUnits, (LEGIBLE.textHeight * height) / glyphSet.digitHeight);
+  }
   const lineWidth = line.lineUnits * scale + line.linePixels;
   const anywhere = style.anywhere > 0 && rng.chance(style.anywhere);
   const margin = anywhere ? rng.uniform(3 * unit, Math.max(3 * unit, width - lineWidth - 4 * unit)) : rng.uniform(3 * unit, 12 * unit);
@@ -239,14 +249,49 @@ function renderStyled(label: string, rng: Rng, style: StyleSpace, width: number,
     const originY = baseline + ((p.glyph.minY + p.glyph.maxY) / 2) * scale + p.dy;
     return glyphContours(p, scale, originX, originY, wave, perspective);
   });
-  const inside = fitInside(glyphs, width, height, Math.max(0, thickness) + 2 * unit);
+  const stroke = { font: glyphSet.strokeWidth * scale, digit: glyphSet.digitHeight * scale, unit };
+  const before = legibleStroke(drawnOffset, { ...stroke, xFactor: compression });
+  const inside = fitInside(glyphs, width, height, Math.max(0, before.offset) + 2 * unit);
+  // A line squeezed along x to fit has narrower counters: its strokes may grow less.
+  const { offset, total } = inside.squeezeX < 1 ? legibleStroke(before.offset, { ...stroke, xFactor: compression * inside.squeezeX }) : before;
   const coverage = createCoverage(width, height);
-  for (const contours of glyphs) fillContours(coverage, contours, thickness);
+  for (const contours of glyphs) fillContours(coverage, contours, offset);
   for (const noise of style.inkNoise) {
     if (noise.chance > 0 && rng.chance(noise.chance)) drawInkNoise(coverage, noise.kind, uniformIn(rng, noise.density), rng, { textBox: inside });
   }
   const image = compositeInk(paintBackground(rng.pick(style.backgrounds), background, width, height, rng), coverage, text);
-  return applyImageEffects(image, rng, style);
+  return applyImageEffects(image, rng, style, total);
+}
+
+/**
+ * Limits that keep every drawn label legible, as shares of the drawn digit height (the text's
+ * size after every scaling). A style space samples each dimension on its own, and some
+ * combinations read as nothing: a heavy display face made bolder and compressed fills its own
+ * counters (0, 6, 8 and 9 become blobs), a hairline face thinned and blurred fades into the
+ * background, a wide face shrunk to fit shrinks to a smudge. Such an image is mislabelled data:
+ * it teaches nothing and caps every score measured on it.
+ */
+export const LEGIBLE = {
+  /** The text is never shrunk below this share of the image height to fit a wide face. */
+  textHeight: 0.32,
+  /** Strokes at least this share of the digit height wide (and at least one pixel at 32 rows). */
+  lightest: 0.07,
+  /** Strokes at most this share of the digit height wide, times the line's compression along x. */
+  heaviest: 0.24,
+  /** Blur's standard deviation at most this share of the stroke width. */
+  blur: 0.5,
+} as const;
+
+/**
+ * The offset (pixels grown on each side, negative thins) that brings a face's own stroke width
+ * (`font` pixels) plus the drawn offset within {@link LEGIBLE}'s limits for digits `digit`
+ * pixels high, compressed along x by `xFactor`; and the stroke width that results.
+ */
+export function legibleStroke(offset: number, stroke: { font: number; digit: number; unit: number; xFactor: number }): { offset: number; total: number } {
+  const least = Math.max(LEGIBLE.lightest * stroke.digit, 2 * stroke.unit);
+  const most = Math.max(least, LEGIBLE.heaviest * stroke.digit * Math.min(1, stroke.xFactor));
+  const total = Math.min(most, Math.max(least, stroke.font + 2 * offset));
+  return { offset: (total - stroke.font) / 2, total };
 }
 
 /**
@@ -255,7 +300,7 @@ function renderStyled(label: string, rng: Rng, style: StyleSpace, width: number,
  * edge that the line's layout kept, and a label whose glyph is cut off cannot be read. Returns
  * the ink's box after the move.
  */
-function fitInside(glyphs: Float64Array[][], width: number, height: number, pad: number): { left: number; right: number; top: number; bottom: number } {
+function fitInside(glyphs: Float64Array[][], width: number, height: number, pad: number): { left: number; right: number; top: number; bottom: number; squeezeX: number } {
   const { minX: left, maxX: right, minY: top, maxY: bottom } = contourBounds(glyphs);
   const axis = (low: number, high: number, size: number): { shift: number; squeeze: number } => {
     const room = size - 2 * pad;
@@ -266,7 +311,7 @@ function fitInside(glyphs: Float64Array[][], width: number, height: number, pad:
   };
   const x = axis(left, right, width);
   const y = axis(top, bottom, height);
-  if (x.shift === left && x.squeeze === 1 && y.shift === top && y.squeeze === 1) return { left, right, top, bottom };
+  if (x.shift === left && x.squeeze === 1 && y.shift === top && y.squeeze === 1) return { left, right, top, bottom, squeezeX: 1 };
   for (const contours of glyphs) {
     for (const contour of contours) {
       for (let i = 0; i < contour.length; i += 2) {
@@ -275,18 +320,21 @@ function fitInside(glyphs: Float64Array[][], width: number, height: number, pad:
       }
     }
   }
-  return { left: x.shift, right: x.shift + (right - left) * x.squeeze, top: y.shift, bottom: y.shift + (bottom - top) * y.squeeze };
+  return { left: x.shift, right: x.shift + (right - left) * x.squeeze, top: y.shift, bottom: y.shift + (bottom - top) * y.squeeze, squeezeX: x.squeeze };
 }
 
-/** The whole-image effects, each with its chance: warp, blur, pixel noise, then JPEG artefacts (as a saved file would get them last). */
-function applyImageEffects(image: RawImage, rng: Rng, style: StyleSpace): RawImage {
+/**
+ * The whole-image effects, each with its chance: warp, blur (never wider than half the text's
+ * `strokeWidth`, see {@link LEGIBLE}), pixel noise, then JPEG artefacts (as a saved file would get them last).
+ */
+function applyImageEffects(image: RawImage, rng: Rng, style: StyleSpace, strokeWidth: number): RawImage {
   const { height } = image;
   let out = image;
   if (style.warp.chance > 0 && rng.chance(style.warp.chance)) {
     const amplitude = uniformIn(rng, style.warp.range) * height;
     out = warpImage(out, { amplitudeX: amplitude, amplitudeY: amplitude * rng.uniform(0.3, 1), period: rng.uniform(0.6, 2) * height, phase: rng.uniform(0, 2 * Math.PI) });
   }
-  if (style.blur.chance > 0 && rng.chance(style.blur.chance)) out = blurImage(out, uniformIn(rng, style.blur.range) * height);
+  if (style.blur.chance > 0 && rng.chance(style.blur.chance)) out = blurImage(out, Math.min(uniformIn(rng, style.blur.range) * height, LEGIBLE.blur * strokeWidth));
   const pixelKinds = style.pixelNoise.kinds ?? [];
   if (style.pixelNoise.chance > 0 && pixelKinds.length > 0 && rng.chance(style.pixelNoise.chance)) {
     addPixelNoise(out, rng.pick(pixelKinds), uniformIn(rng, style.pixelNoise.range), rng);

@@ -14,6 +14,7 @@ import { sha256 } from '../../util/hash';
 import { DEFAULT_FORM_SHARES, type FormShares } from './forms';
 import { type LabeledImage, loadLabeledImages } from './load';
 import { synthesizeEquations } from './synth';
+import { RENDERER_VERSION } from './synth-render';
 import { heldOutStyles, resolveStyleSpace, STYLE_PRESETS, stylePreset, type StyleSpace } from './synth-style';
 
 /** What a user asks of the stream (all optional); a `--data synth:SPEC.json` file holds these fields. */
@@ -36,6 +37,8 @@ export interface SynthDataOptions {
 
 /** The stream as a run records it: complete, JSON. */
 export interface SynthDataSpec {
+  /** The renderer's version (`RENDERER_VERSION`): the same spec and version, the same pixels. */
+  renderer: number;
   style: StyleSpace;
   forms: FormShares;
   seed: number;
@@ -66,6 +69,7 @@ export function resolveSynthData(options: SynthDataOptions, size: { width: numbe
   const style = resolveStyleSpace(typeof styleOption === 'string' ? { preset: styleOption } : styleOption);
   const heldOut = wholeAtLeast(options.heldOut ?? SYNTH_DATA_DEFAULTS.heldOut, 'heldOut', 0);
   return {
+    renderer: RENDERER_VERSION,
     style,
     forms: { ...(options.forms ?? DEFAULT_FORM_SHARES) },
     seed: wholeAtLeast(options.seed ?? SYNTH_DATA_DEFAULTS.seed, 'seed', 0),

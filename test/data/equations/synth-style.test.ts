@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../src/errors';
-import { FONT_FAMILIES, fontCategory } from '../../../src/data/fonts';
-import { renderEquation } from '../../../src/data/equations/synth-render';
+import { FONT_FAMILIES, fontCategory, loadGlyphSet, strokeWidthOf } from '../../../src/data/fonts';
+import { LEGIBLE, legibleStroke, renderEquation } from '../../../src/data/equations/synth-render';
 import {
   HELD_OUT,
   heldOutFamilies,
@@ -174,5 +174,40 @@ describe('the style space', () => {
     const large = inkBox(toGrayscale(renderEquation('12+34=46', createRng('scale'), { width: 300, height: 64, style })));
     assert.ok(Math.abs(2 * (small.right - small.left) - (large.right - large.left)) <= 6, `${small.right - small.left} vs ${large.right - large.left}`);
     assert.ok(Math.abs(2 * (small.bottom - small.top) - (large.bottom - large.top)) <= 4);
+  });
+
+  test('legibility: a face\'s stroke width is measured from its outlines, and drawn strokes stay within the limits', () => {
+    // A square ring 10 units wide around a 20-unit hole: the outer contour one way, the hole the other.
+    const ring = [Float64Array.from([0, 0, 40, 0, 40, 40, 0, 40]), Float64Array.from([10, 10, 10, 30, 30, 30, 30, 10])];
+    assert.ok(Math.abs(strokeWidthOf(ring) - 10) < 1e-9, String(strokeWidthOf(ring)));
+    assert.equal(strokeWidthOf([]), 0);
+    // A heavy display face measures heavier than a hairline one, and a book face sits between.
+    const ratio = (face: string) => {
+      const set = loadGlyphSet(face, '0123456789');
+      return set.strokeWidth / set.digitHeight;
+    };
+    assert.ok(ratio('sigmar-one') > 0.25 && ratio('amatic-sc') < 0.06, `${ratio('sigmar-one')} ${ratio('amatic-sc')}`);
+    assert.ok(ratio('dejavu-sans') > 0.09 && ratio('dejavu-sans') < 0.15, String(ratio('dejavu-sans')));
+
+    // legibleStroke: a heavy face made bolder is thinned to the heaviest share, less when compressed;
+    // a hairline face thinned is grown to the lightest share; a face in between keeps its offset.
+    const digit = 20;
+    const heavy = legibleStroke(2, { font: 0.3 * digit, digit, unit: 0.5, xFactor: 1 });
+    assert.ok(Math.abs(heavy.total - LEGIBLE.heaviest * digit) < 1e-9 && heavy.offset < 0);
+    assert.ok(Math.abs(legibleStroke(2, { font: 0.3 * digit, digit, unit: 0.5, xFactor: 0.7 }).total - LEGIBLE.heaviest * digit * 0.7) < 1e-9);
+    const hairline = legibleStroke(-0.5, { font: 0.04 * digit, digit, unit: 0.5, xFactor: 1 });
+    assert.ok(Math.abs(hairline.total - LEGIBLE.lightest * digit) < 1e-9 && hairline.offset > 0);
+    const book = legibleStroke(0.3, { font: 0.12 * digit, digit, unit: 0.5, xFactor: 1 });
+    assert.ok(Math.abs(book.offset - 0.3) < 1e-9 && Math.abs(book.total - (0.12 * digit + 0.6)) < 1e-9, JSON.stringify(book));
+
+    // Drawn: the heaviest face, made as bold as the space allows and compressed, inks no more than
+    // the limits let it; without the limits (as before) it filled 0.65 of its ink box.
+    const blob = { ...calm(), fonts: ['sigmar-one'], compression: [0.7, 0.7] as [number, number], stroke: { thinShare: 0, thin: [0, 0] as [number, number], bold: [0.03, 0.03] as [number, number] } };
+    const box = inkBox(render(blob, 'blob', '8*8=64'));
+    const fill = box.pixels / ((box.right - box.left + 1) * (box.bottom - box.top + 1));
+    assert.ok(fill < 0.4, `ink fills ${fill.toFixed(2)} of its box`);
+    // A hairline face thinned further stays visible (unlimited, it vanished: no pixel under 128).
+    const faint = inkBox(render({ ...calm(), fonts: ['amatic-sc'], stroke: { thinShare: 1, thin: [-0.01, -0.01], bold: [0, 0] } }, 'faint', '8*8=64'));
+    assert.ok(faint.pixels > 40, `${faint.pixels} dark pixels`);
   });
 });
