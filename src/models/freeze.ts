@@ -53,3 +53,26 @@ export function setTrainable(model: tf.LayersModel, names: readonly string[] | '
   const wanted = names === 'all' ? undefined : new Set(names);
   for (const layer of candidates) layer.trainable = wanted === undefined || wanted.has(layer.name);
 }
+
+/** The first layer of the equation models' sequence head (`crnn.ts` `sequenceHead`): where the convolution blocks end. */
+export const SEQUENCE_HEAD_START = 'width_as_time';
+
+/**
+ * The layers with weights of the equation models' convolution blocks (the custom CRNN's
+ * `conv1`, `bn1`, ...; the VGG19-CRNN's `block1_conv1` ...), and those of the sequence head after
+ * them: every layer with weights before {@link SEQUENCE_HEAD_START}, and every one after. A
+ * fine-tuning run freezes the first and trains the second (`--freeze-epochs`). A model without
+ * that layer is a ConfigError naming it.
+ *
+ * @example
+ * const { head } = convolutionAndHeadLayers(model);
+ * await train(model, data, { ...options, trainableLayers: head });   // the conv blocks frozen
+ */
+export function convolutionAndHeadLayers(model: tf.LayersModel): { convolution: string[]; head: string[] } {
+  const start = model.layers.findIndex((layer) => layer.name === SEQUENCE_HEAD_START);
+  if (start < 0) {
+    throw new ConfigError(`model ${model.name} has no layer ${SEQUENCE_HEAD_START}, where the equation models' sequence head begins; its convolution blocks cannot be told apart (layers: ${model.layers.map((l) => l.name).join(', ')})`);
+  }
+  const withWeights = (layers: tf.layers.Layer[]): string[] => layers.filter((layer) => layer.weights.length > 0).map((layer) => layer.name);
+  return { convolution: withWeights(model.layers.slice(0, start)), head: withWeights(model.layers.slice(start)) };
+}

@@ -62,7 +62,10 @@ export {
 } from './keras-h5';
 
 // freeze: freezing layers for two-phase fine-tuning
-export { trainableLayerNames, setTrainable, layersWithWeights, type TrainableLayerNamesOptions } from './freeze';
+export { trainableLayerNames, setTrainable, layersWithWeights, convolutionAndHeadLayers, SEQUENCE_HEAD_START, type TrainableLayerNamesOptions } from './freeze';
+
+// transfer: starting a model from another's weights
+export { transferWeights, weightDifferences, type TransferReport, type TransferWeightsOptions } from './transfer';
 
 // quantize: uint8/uint16 weight quantisation
 export {
