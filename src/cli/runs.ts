@@ -28,6 +28,8 @@ import {
   writeOutputFile,
 } from './command';
 import { renderComparison } from './compare-table';
+import { describeInit } from '../runs/init-from';
+import { isEquationRunSpec } from '../runs/spec/index';
 import { formatSeconds } from './progress';
 import { columnText, formatMetric, formatParam, isElidable } from './run-columns';
 import { COLUMN_ALIASES, RUN_FIELD_COLUMNS, defaultColumns, parseColumns } from '../tracker/columns';
@@ -175,6 +177,8 @@ export const runsGroup: CommandGroup = {
           if (run.dataFingerprint) say(`  data        ${run.dataFingerprint}`);
           if (run.tags.length) say(`  tags        ${run.tags.join(', ')}`);
           if (run.note) say(`  note        ${run.note}`);
+          const from = describeInit(isEquationRunSpec(run.config) ? run.config.init : undefined);
+          if (from) say(`  from        ${from}`);
           say('params:');
           for (const [key, value] of Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b))) say(`  ${key} = ${formatParam(value)}`);
           say('metrics:');

@@ -20,6 +20,7 @@ import { describeStyleSpace } from '../data/equations/synth-style';
 import type { LabeledImage } from '../data/equations/load';
 import { loadEquationSplits, spreadSubset } from '../data/equations/split';
 import { ctcStepsNeeded } from '../labels/ctc-steps';
+import { convolutionAndHeadLayers } from '../models/freeze';
 import { loadModel, loadOptimizerState, readModelMeta } from '../models/io';
 import { RESUMABLE_STATUSES } from '../tracker/record';
 import { getRun } from '../tracker/query';
@@ -34,7 +35,8 @@ import { SPLIT_NAMES, type SplitName } from '../types';
 import { databasePath, runsDirFor } from '../util/paths';
 import { sequenceMetrics } from '../metrics/sequence';
 import { buildEvalReport, type RunEvalReport } from './eval-report';
-import { getModelBuilder } from './models';
+import { type BuiltModel, getModelBuilder } from './models';
+import { initWeights } from './init-from';
 import { openRecordedRun, type RecordingOptions } from './recorded-run';
 import { type RunReplicas, startRunReplicas } from './replicas';
 import { withInterrupt } from './signals';
@@ -295,14 +297,42 @@ export function describeHeldOut(metrics: Logs): string | undefined {
   return `${names.map((name) => `${name} ${share(metrics[`heldout_${name}_accuracy`])}`).join(', ')}; all ${share(metrics['heldout_accuracy'])}`;
 }
 
+/**
+ * The phases of the epochs from `initialEpoch` to `trainUntil`: with `init.freezeEpochs`, the
+ * first ones train only the sequence head, the convolution blocks frozen (a resume within them
+ * freezes what is left of them); a new VGG19-CRNN run's first phase trains its last layers; else
+ * one phase. Frozen layers are left out of the loop's variables (`trainableLayers`): no gradient,
+ * no update, no weight decay; their batch norms' moving statistics still follow the new data.
+ */
+function trainingPhases(spec: EquationRunSpec, model: tf.LayersModel, built: BuiltModel | undefined, initialEpoch: number, trainUntil: number, log: (message: string) => void): TrainingPhase<SequenceBatch>[] {
+  const epochs = trainUntil - initialEpoch;
+  const freeze = spec.init?.freezeEpochs ?? 0;
+  const frozen = Math.min(Math.max(0, freeze - initialEpoch), epochs);
+  // Every layer trains after the frozen epochs with an optimizer of its own, as a new phase
+  // starts one; a resume's restored optimizer, saved in those epochs, holds the head's state only.
+  const allLayers = freeze > 0 && initialEpoch <= freeze ? { optimizerInstance: undefined, learningRate: spec.training.learningRate } : {};
+  if (frozen > 0) {
+    const { convolution, head } = convolutionAndHeadLayers(model);
+    log(`the first ${frozen} epoch${frozen === 1 ? '' : 's'} train the sequence head only (${head.join(', ')}); the convolution blocks (${convolution.join(', ')}) are frozen until then`);
+    return [{ epochs: frozen, trainableLayers: head, name: 'head (convolutions frozen)' }, { epochs: epochs - frozen, name: 'all layers', ...allLayers }];
+  }
+  if (freeze > 0) return [{ epochs, name: 'all layers', ...allLayers }];
+  const phase1 = built?.phase1Layers && spec.vgg19 && spec.vgg19.phase1Epochs > 0 ? Math.min(spec.vgg19.phase1Epochs, epochs) : 0;
+  if (phase1 > 0 && phase1 < epochs) return [{ epochs: phase1, trainableLayers: built!.phase1Layers, name: 'last layers' }, { epochs: epochs - phase1, name: 'all layers' }];
+  return [{ epochs }];
+}
+
 /** Trains and records `spec`: a new run, or the rest of `resume`'s. */
-async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: ResumeState): Promise<EquationRunResult> {
+async function executeRun(asked: EquationRunSpec, hooks: RunHooks, resume?: ResumeState): Promise<EquationRunResult> {
   const log = hooks.log ?? (() => {});
-  const built = resume ? undefined : await buildSpecModel(spec, log);
+  const built = resume ? undefined : await buildSpecModel(asked, log);
   const model = resume?.model ?? built!.model;
   const sources: BatchSource[] = [];
   let parallel: RunReplicas<SequenceBatch> | undefined;
   try {
+    // A new run starting from trained weights loads them once, and records what it found; a
+    // resume goes on from its own checkpoint and never loads them again.
+    const spec: EquationRunSpec = !resume && asked.init ? { ...asked, init: await initWeights(model, asked.init, { dbPath: hooks.dbPath ?? databasePath(), log }) } : asked;
     const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
     const synth = spec.data.synth ?? null;
     log(synth ? `fixed sets of the synthesis stream in ${spec.data.dir}` : `loading ${spec.data.dir}`);
@@ -333,9 +363,7 @@ async function executeRun(spec: EquationRunSpec, hooks: RunHooks, resume?: Resum
     const nothingLeft = resume !== undefined && (initialEpoch >= training.epochs || clock.spent);
     if (nothingLeft && resume) await restoreBest(model, resume.bestDir, log);
     const trainUntil = nothingLeft ? initialEpoch : training.epochs;
-    const phase1 = built?.phase1Layers && spec.vgg19 && spec.vgg19.phase1Epochs > 0 ? spec.vgg19.phase1Epochs : 0;
-    const phases: TrainingPhase<SequenceBatch>[] =
-      phase1 > 0 ? [{ epochs: phase1, trainableLayers: built!.phase1Layers, name: 'last layers' }, { epochs: trainUntil - phase1, name: 'all layers' }] : [{ epochs: trainUntil - initialEpoch }];
+    const phases = trainingPhases(spec, model, built, initialEpoch, trainUntil, log);
 
     const run = await openRecordedRun(hooks, {
       ...spec.record,

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { loadModel } from '../models/io';
-import { getRun } from '../tracker/query';
+import { getRun, type RunDetail } from '../tracker/query';
 import { closeStore, openStore } from '../tracker/store';
 import { runsDirFor } from '../util/paths';
 import { type ModelArchitecture, readArchitecture } from './architecture';
@@ -24,11 +24,32 @@ export interface RunModel {
   architecture?: ModelArchitecture;
 }
 
+/** Which saved model of a run: the final model, the best or the last checkpoint. */
+export type RunCheckpoint = 'model' | 'best' | 'last';
+
+/**
+ * The folder of run `run`'s saved model: its final model (artifact kind 'model'), else its best
+ * checkpoint, else its last checkpoint (only those of `wanted`, in that order, when given), looked
+ * up among its artifacts and then in `<runsDir>/<run id>/`. None is a ConfigError naming where it
+ * looked.
+ */
+export function findRunModelDir(run: RunDetail, runsDir: string, wanted?: RunCheckpoint | readonly RunCheckpoint[]): string {
+  const kinds: readonly RunCheckpoint[] = wanted === undefined ? ['model', 'best', 'last'] : typeof wanted === 'string' ? [wanted] : wanted;
+  const byKind = new Map(run.artifacts.map((a) => [a.kind, dirname(a.path)]));
+  const artifactKind: Record<RunCheckpoint, string> = { model: 'model', best: 'checkpoint-best', last: 'checkpoint-last' };
+  const candidates = [...kinds.map((kind) => byKind.get(artifactKind[kind])), ...kinds.map((kind) => join(runsDir, run.id, kind))].filter((d): d is string => d !== undefined);
+  const modelDir = candidates.find((d) => existsSync(join(d, 'model.json')));
+  if (!modelDir) {
+    throw new ConfigError(`run ${run.id} (${run.status}) has no saved ${kinds.join(' or ')}; looked in ${[...new Set(candidates)].join(', ')}`);
+  }
+  return modelDir;
+}
+
 /**
  * Loads the final model of run `runId` (artifact kind 'model'), else its best checkpoint, else
- * its last checkpoint.
+ * its last checkpoint (`checkpoint`: only those, in that order).
  */
-export async function loadRunModel(runId: string, options: { dbPath?: string; checkpoint?: 'model' | 'best' | 'last' } = {}): Promise<RunModel> {
+export async function loadRunModel(runId: string, options: { dbPath?: string; checkpoint?: RunCheckpoint | readonly RunCheckpoint[] } = {}): Promise<RunModel> {
   const store = openStore(options.dbPath, { readonly: true });
   let run;
   try {
@@ -36,20 +57,7 @@ export async function loadRunModel(runId: string, options: { dbPath?: string; ch
   } finally {
     closeStore(store);
   }
-  const wanted = options.checkpoint;
-  const byKind = new Map(run.artifacts.map((a) => [a.kind, dirname(a.path)]));
-  const candidates = [
-    ...(wanted === undefined || wanted === 'model' ? [byKind.get('model')] : []),
-    ...(wanted === undefined || wanted === 'best' ? [byKind.get('checkpoint-best')] : []),
-    ...(wanted === undefined || wanted === 'last' ? [byKind.get('checkpoint-last')] : []),
-    join(runsDirFor(store.file), run.id, wanted ?? 'model'),
-  ].filter((d): d is string => d !== undefined);
-  const modelDir = candidates.find((d) => existsSync(join(d, 'model.json')));
-  if (!modelDir) {
-    throw new ConfigError(
-      `run ${run.id} (${run.status}) has no saved ${wanted ?? 'model or checkpoint'}; looked in ${[...new Set(candidates)].join(', ')}`,
-    );
-  }
+  const modelDir = findRunModelDir(run, runsDirFor(store.file), options.checkpoint);
   const model = await loadModel(modelDir);
   const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
   if (channels !== 1 && channels !== 3) throw new ConfigError(`the model of run ${run.id} takes ${channels} channels; glyphlab reads 1 or 3`);

@@ -135,13 +135,25 @@ export interface EquationRunOptions {
   name?: string;
   /** Tags. Defaults to none. */
   tags?: string[];
+  /**
+   * Start from trained weights instead of random ones: a recorded run (its id, short id or name:
+   * its best weights) or `reader:NAME` (a reader of `data/readers/`, see `runs/readers.ts`). The
+   * model must have the same architecture; a source with another alphabet leaves only the output
+   * layer freshly initialised. Defaults to none (random initialisation).
+   */
+  initFrom?: string;
+  /**
+   * With `initFrom`: epochs at the start that train only the sequence head, the convolution blocks
+   * frozen; then every layer trains. Defaults to 0 (every layer from the start).
+   */
+  freezeEpochs?: number;
 }
 
 /** The fields every recipe must set: those with no run-level default. */
 export type EquationRecipeRequired = 'model' | 'crnn' | 'epochs' | 'learningRate' | 'weightDecay' | 'schedule' | 'minutes' | 'earlyStopping';
 
 /** The fields a recipe sets: everything about training, nothing about where or how it is recorded or computed. */
-export type EquationRecipeOptions = Omit<EquationRunOptions, 'dataDir' | 'synth' | 'recipe' | 'limit' | 'imageCheck' | 'replicas' | 'workers' | 'experiment' | 'name' | 'tags'> &
+export type EquationRecipeOptions = Omit<EquationRunOptions, 'dataDir' | 'synth' | 'recipe' | 'limit' | 'imageCheck' | 'replicas' | 'workers' | 'experiment' | 'name' | 'tags' | 'initFrom' | 'freezeEpochs'> &
   Required<Pick<EquationRunOptions, EquationRecipeRequired>>;
 
 /** The VGG19-CRNN part of a spec. */
@@ -191,6 +203,31 @@ export interface EquationTrainingSpec {
   reduceLrOnPlateau: Required<ReduceLrOptions> | null;
 }
 
+/**
+ * Where a run's weights started: the source asked for (resolved), and what the run found there
+ * when it began (null until then: these are facts of the source, read from the store or the
+ * reader's folder when the run starts, and recorded with the run; a resume reads them back and
+ * loads nothing again).
+ */
+export interface EquationInitSpec {
+  /** What was asked: a run reference, or `reader:NAME`. */
+  from: string;
+  /** Epochs training only the sequence head, the convolution blocks frozen (0: none). */
+  freezeEpochs: number;
+  /** The run whose weights were loaded (a reader's: the run that trained it). */
+  run: string | null;
+  /** The reader's name, when the weights came from one. */
+  reader: string | null;
+  /** The folder the weights were read from. */
+  modelDir: string | null;
+  /** The source run's data spec (its config's `data`), or null when it recorded none. */
+  data: Record<string, unknown> | null;
+  /** Layers whose weights were loaded. */
+  loaded: string[] | null;
+  /** Layers left freshly initialised (the output layer, for another alphabet). */
+  reinitialised: string[] | null;
+}
+
 /** A complete equation run: see the file comment. */
 export interface EquationRunSpec {
   specVersion: typeof EQUATION_SPEC_VERSION;
@@ -208,4 +245,6 @@ export interface EquationRunSpec {
   compute: { replicas: number; workers: number };
   /** Where the run is recorded. */
   record: { experiment: string; name: string; tags: string[] };
+  /** The weights it started from, or null for random initialisation. Absent (read as null) in runs recorded before. */
+  init?: EquationInitSpec | null;
 }

@@ -187,12 +187,24 @@ export function resolveEquationRunSpec(options: EquationRunOptions, machine: Equ
     },
     compute: { replicas, workers: merged.workers ?? Math.min(2, machine.cores) },
     record: { experiment: merged.experiment ?? base.experiment, name: merged.name ?? model, tags: [...(merged.tags ?? [])] },
+    init: resolveInit(merged.initFrom, merged.freezeEpochs, epochs),
   };
   const head = spec.crnn ?? spec.vgg19!.config;
   spec.data.synth = options.synth ? resolveSynthData(options.synth, { width: head.inputWidth, height: head.inputHeight }) : null;
   spec.data.dir = resolve(options.dataDir ?? join(dataDir(), 'synth', synthDataId(spec.data.synth!)));
   checkSpec(spec, machine);
   return spec;
+}
+
+/** The init part of a spec: the source as asked, its facts left for the run to fill when it starts. */
+function resolveInit(initFrom: string | undefined, freezeEpochs: number | undefined, epochs: number): EquationRunSpec['init'] {
+  if (initFrom === undefined || initFrom.trim() === '') {
+    if (freezeEpochs !== undefined && freezeEpochs > 0) throw new ConfigError(`freezeEpochs ${freezeEpochs} (--freeze-epochs) freezes trained convolution blocks: give initFrom (--init-from RUN or reader:NAME) too`);
+    return null;
+  }
+  const freeze = freezeEpochs ?? 0;
+  if (freeze >= epochs) throw new ConfigError(`freezeEpochs ${freeze} (--freeze-epochs) must be less than the epochs ${epochs} (--epochs): every layer trains after the frozen epochs`);
+  return { from: initFrom.trim(), freezeEpochs: freeze, run: null, reader: null, modelDir: null, data: null, loaded: null, reinitialised: null };
 }
 
 /** What a resume may change of a recorded spec: more epochs, and how it uses this machine. */

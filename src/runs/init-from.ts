@@ -1,0 +1,104 @@
+/**
+ * Where a run's weights start when they do not start random (`--init-from`): a recorded run's
+ * best weights, or a reader's (`reader:NAME`, see readers.ts). The source is looked up when the
+ * run begins, its weights copied into the run's freshly built model (models/transfer.ts: the same
+ * architecture, or another alphabet, which re-initialises only the output layer), and what was
+ * found recorded in the run's spec as `init` (its run, data spec, the layers loaded and
+ * re-initialised): the lineage that `runs show`, `runs compare` and the dashboard read.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors';
+import { loadModel } from '../models/io';
+import { transferWeights } from '../models/transfer';
+import { getRun } from '../tracker/query';
+import { closeStore, openStore } from '../tracker/store';
+import { runsDirFor } from '../util/paths';
+import { loadReader } from './readers';
+import { findRunModelDir } from './run-model';
+import type { EquationInitSpec } from './spec/index';
+
+/** The prefix of an `initFrom` that names a reader. */
+export const READER_PREFIX = 'reader:';
+
+/** A source of weights, loaded: its model and what the run records of it. */
+export interface InitSource {
+  model: tf.LayersModel;
+  run: string;
+  reader: string | null;
+  modelDir: string;
+  data: Record<string, unknown> | null;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Loads the source `from` names: `reader:NAME` (a reader of `data/readers/`, or a folder path
+ * after the colon) or a run of the store at `dbPath` (id, short id or name), whose best weights
+ * are its final model, else its best checkpoint (never its last). The caller disposes the model.
+ *
+ * @example
+ * const source = await loadInitSource('reader:equations-wide', databasePath());
+ * source.run; // '20261206-145106-bc5534'
+ */
+export async function loadInitSource(from: string, dbPath: string): Promise<InitSource> {
+  if (from.startsWith(READER_PREFIX)) {
+    const name = from.slice(READER_PREFIX.length);
+    if (name === '') throw new ConfigError(`initFrom ${JSON.stringify(from)} names no reader: give reader:NAME (a folder of data/readers/)`);
+    const reader = await loadReader(name);
+    return { model: reader.model, run: reader.info.run.id, reader: reader.info.name, modelDir: reader.dir, data: reader.info.data };
+  }
+  const store = openStore(dbPath, { readonly: true });
+  let run;
+  try {
+    run = getRun(store, from);
+  } finally {
+    closeStore(store);
+  }
+  const modelDir = findRunModelDir(run, runsDirFor(dbPath), ['model', 'best']);
+  const data = isRecord(run.config) && isRecord(run.config['data']) ? run.config['data'] : null;
+  return { model: await loadModel(modelDir), run: run.id, reader: null, modelDir, data };
+}
+
+/**
+ * Puts the weights of `init.from` into `model` and returns `init` with what was found filled in
+ * (see {@link EquationInitSpec}). A source of another architecture is a ConfigError naming the
+ * weights that differ; another alphabet re-initialises the output layer, said in the log.
+ *
+ * @example
+ * spec = { ...spec, init: await initWeights(model, spec.init, { dbPath, log: console.log }) };
+ */
+export async function initWeights(model: tf.LayersModel, init: EquationInitSpec, options: { dbPath: string; log?: (message: string) => void }): Promise<EquationInitSpec> {
+  const log = options.log ?? (() => {});
+  const source = await loadInitSource(init.from, options.dbPath);
+  try {
+    let report;
+    try {
+      report = transferWeights(source.model, model);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ConfigError(`--init-from ${init.from} (${source.modelDir}): ${error.message}`, { cause: error });
+      throw error;
+    }
+    const origin = source.reader ? `reader ${source.reader} (run ${source.run})` : `run ${source.run}`;
+    log(`weights from ${origin}: ${report.loaded.length} layers loaded`);
+    if (report.reinitialised.length > 0) {
+      const classes = (m: tf.LayersModel): number => m.outputs[0]!.shape[2] as number;
+      log(`the output layer ${report.reinitialised.join(', ')} is re-initialised: the source reads ${classes(source.model)} classes, this model ${classes(model)} (another alphabet)`);
+    }
+    return { ...init, run: source.run, reader: source.reader, modelDir: source.modelDir, data: source.data, loaded: report.loaded, reinitialised: report.reinitialised };
+  } finally {
+    source.model.dispose();
+  }
+}
+
+/** A run's init in words for `runs show` and notebooks: `reader equations-wide (run ...), 9 layers loaded, conv blocks frozen 1 epoch`. */
+export function describeInit(init: EquationInitSpec | null | undefined): string | undefined {
+  if (!init) return undefined;
+  const origin = init.reader ? `reader ${init.reader} (run ${init.run ?? '?'})` : `run ${init.run ?? init.from}`;
+  const parts = [origin];
+  if (init.loaded) parts.push(`${init.loaded.length} layers loaded`);
+  if (init.reinitialised && init.reinitialised.length > 0) parts.push(`${init.reinitialised.join(', ')} re-initialised (another alphabet)`);
+  if (init.freezeEpochs > 0) parts.push(`convolution blocks frozen for ${init.freezeEpochs} epoch${init.freezeEpochs === 1 ? '' : 's'}`);
+  const dataDir = init.data?.['dir'];
+  if (typeof dataDir === 'string') parts.push(`source data ${dataDir}`);
+  return parts.join(', ');
+}
