@@ -18,6 +18,7 @@
  *   ./glyphlab/tracker/index     the experiment store: recording, queries, --where filters
  *   ./glyphlab/writers/index     writer identification
  *   ./glyphlab/runs/index        recorded runs, the model registry, the run spec and recipes
+ *   ./glyphlab/sweeps/index      sweeps: search spaces, trials, workers
  *   ./glyphlab/dashboard/index   comparing recorded runs
  *
  * In a notebook (tslab loads no folder, so name the index file):
@@ -72,6 +73,9 @@ export {
   tagRun, untagRun, noteRun, exportRuns,
   runsToDataFrame, metricHistoryToDataFrame, dataFrameHtml,
 } from './tracker/index';
+
+// Sweeps: a search space over train options, trials trained by workers on one or many machines
+export { createSweep, runWorker, readSweep, listSweeps, bestTrial, type CreateSweepOptions, type SweepView, type SweepTrial, type WorkerOptions, type WorkerSummary } from './sweeps/index';
 
 // 7. Compare and chart: the dashboard's comparison of runs, figures and HTML for notebooks
 export {

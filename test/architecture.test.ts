@@ -21,6 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['training'],
   ['tracker', 'writers', 'parallel'],
   ['runs'],
+  ['sweeps'],
   ['dashboard'],
   ['ui'],
   ['cli', 'index'],
