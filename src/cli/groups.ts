@@ -7,11 +7,13 @@ import { evalGroup } from './eval';
 import { predictGroup } from './predict';
 import { dataGroup } from './data';
 import { runsGroup } from './runs';
+import { readersGroup } from './readers';
 import { notebookGroup } from './notebook';
 import { dashboardGroup } from './dashboard';
 import { uiGroup } from './ui';
 import { classifyGroup } from './classify';
 import { centerLossGroup } from './center-loss';
+import { sweepGroup, workerGroup } from './sweep';
 
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   startGroup,
@@ -21,6 +23,9 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   evalGroup,
   predictGroup,
   runsGroup,
+  readersGroup,
+  sweepGroup,
+  workerGroup,
   notebookGroup,
   dashboardGroup,
   uiGroup,
