@@ -86,6 +86,13 @@ function readingStore<T>(args: ParsedArgs, read: (store: ReturnType<typeof openS
   }
 }
 
+/** The sweep the first positional names, read from `--db`. */
+function readNamedSweep(args: ParsedArgs, command: string): SweepView {
+  const name = args.positionals[0];
+  if (name === undefined) throw new ConfigError(`give the sweep: glyphlab sweep ${command} NAME (see \`glyphlab sweep ls\`)`);
+  return readingStore(args, (store) => readSweep(store, name));
+}
+
 /** A trial as `--json` prints it. */
 function trialJson(trial: SweepTrial): Record<string, unknown> {
   return { trial: trial.trial, state: trial.state, attempts: trial.attempts, failures: trial.failures, params: trial.params, runId: trial.runId, valAccuracy: trial.valAccuracy, error: trial.error, attemptRuns: trial.attemptRuns };
@@ -170,9 +177,7 @@ export const sweepGroup: CommandGroup = {
       args: 'NAME',
       options: { db: DB_OPTION, json: jsonOption('the sweep and its trials') },
       async run(args, ctx) {
-        const name = args.positionals[0];
-        if (name === undefined) throw new ConfigError('give the sweep: glyphlab sweep status NAME (see `glyphlab sweep ls`)');
-        const view = readingStore(args, (store) => readSweep(store, name));
+        const view = readNamedSweep(args, 'status');
         if (args.values['json']) return void ctx.printJson({ ...view, trialList: view.trialList.map(trialJson), best: view.best ? trialJson(view.best) : null });
         printStatus(ctx, view);
       },
@@ -195,9 +200,8 @@ export const sweepGroup: CommandGroup = {
       args: 'NAME',
       options: { db: DB_OPTION, json: jsonOption('the best trial') },
       async run(args, ctx) {
-        const name = args.positionals[0];
-        if (name === undefined) throw new ConfigError('give the sweep: glyphlab sweep best NAME (see `glyphlab sweep ls`)');
-        const view = readingStore(args, (store) => readSweep(store, name));
+        const view = readNamedSweep(args, 'best');
+        const name = view.name;
         if (args.values['json']) return void ctx.printJson(view.best ? trialJson(view.best) : null);
         const best = view.best;
         if (!best) {

@@ -5,6 +5,7 @@
  * lease it renews while the trial trains; a trial whose lease ran out, or whose worker process
  * is gone from this machine, is lost and goes back to the queue, at most `retries` times.
  */
+import { finishRun, noteRun } from '../tracker/record';
 import { execute, inTransaction, selectAll, selectOne, type TrackerStore } from '../tracker/store';
 import { checkRecordedProcess, currentProcessIdentity, type ProcessIdentity } from '../tracker/process-identity';
 import type { FieldValue } from './space';
@@ -174,6 +175,18 @@ export function duplicateNote(store: TrackerStore, claim: TrialClaim): string {
   const by = now?.run_id ? ` (run ${now.run_id})` : '';
   const state = now?.state === 'finished' ? `was finished by attempt ${now.attempts}${by}` : `was taken over by attempt ${now?.attempts ?? '?'}${by}`;
   return `duplicate run of sweep ${claim.sweep.name} trial ${claim.trial} (attempt ${claim.attempt}): the trial ${state} after this worker lost its lease`;
+}
+
+/**
+ * Records the run of an attempt that lost its trial (another attempt holds or finished it) as
+ * interrupted, with a note and stop reason naming the trial, so that the store shows each trial
+ * finished once. Returns the note.
+ */
+export function recordDuplicateRun(store: TrackerStore, claim: TrialClaim, runId: string): string {
+  const note = duplicateNote(store, claim);
+  finishRun(store, runId, 'interrupted', { stopReason: note });
+  noteRun(store, runId, note);
+  return note;
 }
 
 /**

@@ -13,13 +13,13 @@ import { readyBackend } from '../backend/index';
 import { errorMessage } from '../errors';
 import { type EquationRunResult, runEquationSpec } from '../runs/equation-run';
 import { resolveEquationRunSpec } from '../runs/spec/index';
-import { logParams, finishRun, noteRun } from '../tracker/record';
+import { logParams } from '../tracker/record';
 import { closeStore, openStore, type TrackerStore } from '../tracker/store';
 import { Callback, type TrainBeginEvent } from '../training/callbacks';
 import { databasePath } from '../util/paths';
 import { localQueue, openPgBoss, pgBossQueue, type TrialQueue } from './queue';
 import { getSweep, isPostgresLocation, listSweeps, type Sweep, trialRunOptions } from './sweep';
-import { duplicateNote, finishTrial, reclaimLostTrials, recordTrialRun, releaseTrial, renewLease, sweepsDone, type TrialClaim } from './trials';
+import { finishTrial, reclaimLostTrials, recordDuplicateRun, recordTrialRun, releaseTrial, renewLease, sweepsDone, type TrialClaim } from './trials';
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions {
@@ -72,8 +72,13 @@ class TrialRunCallback extends Callback {
     // A recorded run's folder is named by its id (runs/recorded-run.ts).
     const runId = basename(event.runDir);
     this.runId = runId;
-    logParams(this.store, runId, { 'sweep.name': this.claim.sweep.name, 'sweep.trial': this.claim.trial, 'sweep.attempt': this.claim.attempt });
-    if (!recordTrialRun(this.store, this.claim, runId)) this.log(`run ${runId}: trial ${this.claim.trial} of ${this.claim.sweep.name} is held by another worker now`);
+    try {
+      logParams(this.store, runId, { 'sweep.name': this.claim.sweep.name, 'sweep.trial': this.claim.trial, 'sweep.attempt': this.claim.attempt });
+      if (!recordTrialRun(this.store, this.claim, runId)) this.log(`run ${runId}: trial ${this.claim.trial} of ${this.claim.sweep.name} is held by another worker now`);
+    } catch (error) {
+      // The run goes on: its trial learns its run id when it finishes (finishTrial).
+      this.log(`run ${runId}: could not record it on trial ${this.claim.trial} of ${this.claim.sweep.name}: ${errorMessage(error)}`);
+    }
   }
 }
 
@@ -212,11 +217,9 @@ async function runTrial(store: TrackerStore, queue: TrialQueue, claim: TrialClai
   await queue.settle(claim, 'failed');
 }
 
-/** Records a run whose trial another attempt holds or finished as interrupted, with a note naming the trial. */
+/** Records a run whose trial another attempt holds or finished as a duplicate (see `recordDuplicateRun`). */
 function markDuplicate(store: TrackerStore, claim: TrialClaim, runId: string, summary: WorkerSummary, log: (line: string) => void): void {
-  const note = duplicateNote(store, claim);
-  finishRun(store, runId, 'interrupted', { stopReason: note });
-  noteRun(store, runId, note);
+  const note = recordDuplicateRun(store, claim, runId);
   summary.duplicates.push({ sweep: claim.sweep.name, trial: claim.trial, runId });
   log(`run ${runId}: ${note}`);
 }
