@@ -18,7 +18,7 @@ import { createBatchSource } from '../data/equations/batches';
 import { loadLabeledImages } from '../data/equations/load';
 import { EQUATION_ALPHABET } from '../labels/alphabet';
 import { sequenceMetrics } from '../metrics/sequence';
-import { loadModel, MODEL_JSON, MODEL_WEIGHTS } from '../models/io';
+import { loadModel, MODEL_JSON, MODEL_WEIGHTS, readModelMeta } from '../models/io';
 import { readSavedFile, readSavedFolder, writeSavedFolder } from '../models/saved-folder';
 import { getRun, type RunDetail } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
@@ -51,6 +51,11 @@ export interface ReaderInfo {
   alphabet: string;
   /** The images it takes: height, width, channels. */
   input: { height: number; width: number; channels: number };
+  /**
+   * The builder's resolved config (a CRNN's `crnn` options, as the run's spec records them), or
+   * null when the run saved none: a run that starts from this reader is built with it.
+   */
+  config: Record<string, unknown> | null;
   /** The run that trained it. */
   run: { id: string; experiment: string; name: string | null; commit: string | null; dirty: boolean; command: string | null; startedAt: string; endedAt: string | null; durationS: number | null };
   /** The run's data spec (its config's `data`), or null when it recorded none. */
@@ -68,6 +73,8 @@ export interface LoadedReader {
   dir: string;
   model: tf.LayersModel;
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Reader names: a folder name of letters, digits, '.', '_' and '-'. */
 const READER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -195,9 +202,6 @@ async function scoreHeldOutFolders(model: tf.LayersModel, dataDirOfRun: string, 
 export async function exportReader(store: TrackerStore, runId: string, dir: string, options: ExportReaderOptions = {}): Promise<ReaderInfo> {
   const log = options.log ?? (() => {});
   const run = getRun(store, runId);
-  if (run.status !== 'finished' && !run.artifacts.some((a) => a.kind === 'checkpoint-best')) {
-    throw new ConfigError(`run ${run.id} is ${run.status} and has no best checkpoint; export a finished run`);
-  }
   // The best weights: the final model (the best restored), else the best checkpoint; never the last.
   const modelDir = findRunModelDir(run, runsDirFor(store.file), ['model', 'best']);
   const model = await loadModel(modelDir);
@@ -209,6 +213,7 @@ export async function exportReader(store: TrackerStore, runId: string, dir: stri
     const files = readSavedFolder(modelDir, {}, (folder) => ({ json: readSavedFile(folder, MODEL_JSON), weights: readSavedFile(folder, MODEL_WEIGHTS) }));
     if (!files.json || !files.weights) throw new DataError(`${modelDir} lacks ${MODEL_JSON} or ${MODEL_WEIGHTS}`);
     const config = run.config;
+    const meta = readModelMeta(modelDir);
     const data = config && typeof config['data'] === 'object' && config['data'] !== null ? (config['data'] as Record<string, unknown>) : null;
     const heldOut = options.scoreHeldOut !== false && typeof data?.['dir'] === 'string' ? await scoreHeldOutFolders(model, data['dir'], input, log) : [];
     const name = dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
@@ -218,6 +223,7 @@ export async function exportReader(store: TrackerStore, runId: string, dir: stri
       model: typeof run.params['model'] === 'string' ? run.params['model'] : 'crnn',
       alphabet: EQUATION_ALPHABET,
       input,
+      config: meta !== undefined && isRecord(meta['config']) ? meta['config'] : null,
       run: { id: run.id, experiment: run.experiment, name: run.name, commit: run.gitCommit, dirty: run.gitDirty ?? false, command: run.source, startedAt: run.startedAt, endedAt: run.endedAt, durationS: run.durationS },
       data,
       scores: [...recordedTestScore(run), ...heldOut],

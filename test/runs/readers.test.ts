@@ -55,6 +55,7 @@ describe('readers', () => {
     assert.equal(info.run.id, runId);
     assert.equal(info.alphabet, EQUATION_ALPHABET);
     assert.deepEqual(info.input, { height: 32, width: 128, channels: 1 });
+    assert.deepEqual(info.config?.['convFilters'], [8, 16, 16], 'the builder config a run starting from it is built with');
     assert.equal((info.data as { dir: string }).dir, join(dir, 'data'));
     assert.equal(info.scores[0]?.set, 'test');
     assert.equal(info.modelBytes, statSync(join(readerPath, 'weights.bin')).size + statSync(join(readerPath, 'model.json')).size);

@@ -45,6 +45,7 @@ export async function writeReaderFolder(dir: string, model: tf.LayersModel, opti
     model: 'crnn',
     alphabet: '+-*=()0123456789x',
     input: { height, width, channels },
+    config: null,
     run: { id: options.runId, experiment: 'test', name: null, commit: null, dirty: false, command: null, startedAt: '2026-12-06T00:00:00.000Z', endedAt: null, durationS: null },
     data: null,
     scores: [],
