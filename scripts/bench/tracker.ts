@@ -64,7 +64,7 @@ try {
         ]));
         finishRun(store, runId);
       }
-    })();
+    }, 'write');
     console.log(`(setup: 10,000 runs recorded in ${(performance.now() - t0).toFixed(0)} ms, cpu ${(cpuMs() - c0).toFixed(0)} ms)`);
     const time = (label: string, fn: () => unknown[], goal?: number): void => {
       fn(); // warm: statements prepared, pages cached
@@ -92,7 +92,7 @@ try {
     for (const column of ['params_json', 'metrics_json']) {
       store.db.exec(`DROP TRIGGER ${column}_insert; DROP TRIGGER ${column}_update; DROP TRIGGER ${column}_delete; ALTER TABLE runs DROP COLUMN ${column};`);
     }
-    store.db.pragma('user_version = 1');
+    store.db.setSchemaVersion(1);
     closeStore(store);
     const t1 = performance.now();
     const c1 = cpuMs();

@@ -233,8 +233,12 @@ export function runOption(description: string): OptionSpec {
   return { type: 'string', valueName: 'RUN', description: `${description}; its id, a unique prefix of it, its last part (c262b8 of 20261206-083449-c262b8) or a unique prefix of its name` };
 }
 
-/** `--db FILE`, which every command that reads or records runs takes. */
-export const DB_OPTION: OptionSpec = { type: 'string', valueName: 'FILE', description: 'experiment database (default: GLYPHLAB_DB, else experiments/glyphlab.db)' };
+/** `--db FILE|URL`, which every command that reads or records runs takes. */
+export const DB_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'FILE|URL',
+  description: 'experiment store: a SQLite file, or postgres://USER@HOST:PORT/DB (password from PGPASSWORD or ~/.pgpass) (default: GLYPHLAB_DB, else experiments/glyphlab.db)',
+};
 
 /** `--decoder`, for the commands that read equation images. */
 export const DECODER_OPTION: OptionSpec = {

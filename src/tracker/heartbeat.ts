@@ -4,7 +4,8 @@
  * training steps, so a long synchronous step left gaps as long as the reader's stale threshold,
  * and a healthy run could be taken for a dead one. The thread is unref'd (it never keeps the
  * process alive), stops beating for a run when that run ends, and ends itself shortly after the
- * last run stops, or with the process.
+ * last run stops, or with the process. On PostgreSQL the thread keeps a connection of its own per
+ * store, as it keeps a SQLite connection per file.
  */
 import type { Worker } from 'node:worker_threads';
 import { startScriptWorker } from '../util/script-worker';
@@ -15,7 +16,10 @@ import type { HeartbeatCommand, HeartbeatReport } from './heartbeat-worker';
  * `store.ts` imports this module to stop a store's heartbeats when it closes.
  */
 export interface BeatingStore {
+  /** Where the store is, for messages (no password). */
   readonly file: string;
+  /** Where the store is as opened (a URL with its password): what the thread connects to. */
+  connectionTarget(): string;
   readonly heartbeatMs: number;
   readonly busyTimeoutMs: number;
   /** The runs whose heartbeat the store keeps. */
@@ -52,7 +56,7 @@ export function startHeartbeat(store: BeatingStore, runId: string): void {
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = undefined;
   // A beat waits for another writer's lock at most one interval: the next beat is due then anyway.
-  send({ type: 'add', file: store.file, runId, intervalMs: store.heartbeatMs, busyTimeoutMs: Math.min(store.heartbeatMs, store.busyTimeoutMs) }, store);
+  send({ type: 'add', file: store.file, target: store.connectionTarget(), runId, intervalMs: store.heartbeatMs, busyTimeoutMs: Math.min(store.heartbeatMs, store.busyTimeoutMs) }, store);
 }
 
 /** Stops refreshing run `runId`'s heartbeat. Safe to call for a run that has none. */

@@ -3,13 +3,12 @@
  * first marks runs whose process is gone as crashed (see `markCrashedRuns`).
  */
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { ConfigError, TrackerError } from '../errors';
 import type { ArtifactRow, MetricMode, MetricRow, MetricSummaryRow, ParamRow, ParamType, RunRow, RunStatus } from './schema';
 import { readSchemaVersion } from './migrations';
-import { type TrackerStore, selectAll, selectOne, selectRaw } from './store';
+import { type TrackerStore, inReadTransaction, selectAll, selectColumn, selectOne, selectRaw } from './store';
 import { assertRunExists, findCrashedRuns, markCrashedRuns } from './record';
-import { toTrackerError } from './sqlite-errors';
 import { resolveRunRef, resolveRunRefs } from './run-ref';
 import { assertRecordedFilterKeys, isAcceptedKey, unknownKeyMessage } from './keys';
 import { type OrderBy, type RunFilter, RUN_FIELD_NAMES, SORT_KEY_FORMS, compileFilter, compileOrderBy, filterKeys, parseOrderBy, parseWhere, sortTarget } from './where';
@@ -385,7 +384,7 @@ export function listRuns(store: TrackerStore, options: ListRunsOptions = {}): Ru
  * exists: a copied experiments folder uses its own files, not those where it was recorded.
  */
 export function resolveArtifactPath(store: TrackerStore, path: string, runId: string): string {
-  const base = dirname(store.file);
+  const base = store.baseDir;
   if (!isAbsolute(path)) return resolve(base, path);
   const marker = `${sep}runs${sep}${runId}${sep}`;
   const at = path.lastIndexOf(marker);
@@ -499,7 +498,9 @@ export interface MetricSeriesOptions {
  * const [loss] = getMetricSeries(store, [runId], ['batch_loss'], { afterStep: 1200 });
  */
 export function getMetricSeries(store: TrackerStore, runIds: readonly string[], keys?: readonly string[], options: MetricSeriesOptions = {}): MetricSeries[] {
-  const afterStep = options.afterStep ?? -Infinity;
+  const after = options.afterStep ?? -Infinity;
+  // Steps are integers: an integer bound means the same, and PostgreSQL's BIGINT takes no infinity.
+  const afterStep = Number.isFinite(after) ? Math.floor(after) : after > 0 ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
   const read = (): MetricSeries[] => {
     const series: MetricSeries[] = [];
     for (const runId of runIds) {
@@ -519,16 +520,7 @@ export function getMetricSeries(store: TrackerStore, runIds: readonly string[], 
     }
     return series;
   };
-  return store.db.transaction(read).deferred();
-}
-
-/** The one column of every row of `sql`, as a plain array (no row objects). */
-function selectColumn(store: TrackerStore, sql: string, params: Record<string, unknown>): unknown[] {
-  try {
-    return store.statement(sql).pluck(true).all(params);
-  } catch (error) {
-    throw toTrackerError(error, store.file, sql, params);
-  }
+  return inReadTransaction(store, read);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError, TrackerError } from '../errors';
 import { metricMode } from '../metrics/mode';
 import { sha256File } from '../util/hash';
@@ -16,8 +16,7 @@ import { readSchemaVersion } from './migrations';
 import { type ProcessCheck, checkRecordedProcess, currentProcessIdentity } from './process-identity';
 import { type MetricMode, type ParamType, type RunStatus, metricsJsonSql, paramsJsonSql } from './schema';
 import { resolveRunRef } from './run-ref';
-import { toTrackerError } from './sqlite-errors';
-import { type TrackerStore, assertWritable, execute, inTransaction, selectAll, selectOne } from './store';
+import { type TrackerStore, assertWritable, execute, executeMany, inTransaction, selectAll, selectOne } from './store';
 import { jsonSafe } from '../util/json';
 
 /** Options of {@link startRun}. */
@@ -252,12 +251,12 @@ function writeParams(store: TrackerStore, runId: string, params: Record<string, 
  * triggers only clear it (see schema version 2), since rebuilding per row would cost O(keys²).
  */
 function refreshParamsJson(store: TrackerStore, runId: string): void {
-  execute(store, `UPDATE runs SET params_json = ${paramsJsonSql('@runId')} WHERE id = @runId`, { runId });
+  execute(store, `UPDATE runs SET params_json = ${paramsJsonSql('@runId', store.db.kind)} WHERE id = @runId`, { runId });
 }
 
 /** Rebuilds the run's `metrics_json` from its summary rows, once per metric write call (as params). */
 function refreshMetricsJson(store: TrackerStore, runId: string): void {
-  execute(store, `UPDATE runs SET metrics_json = ${metricsJsonSql('@runId')} WHERE id = @runId`, { runId });
+  execute(store, `UPDATE runs SET metrics_json = ${metricsJsonSql('@runId', store.db.kind)} WHERE id = @runId`, { runId });
 }
 
 /** Records (or overwrites) params of a run, flattening nested objects into dot keys. */
@@ -360,35 +359,31 @@ export function logMetricPoints(store: TrackerStore, runId: string, points: read
   const now = Date.now();
   const insertSql = `INSERT INTO metrics (run_id, key, step, epoch, value, wall_time, context)
                      VALUES (@runId, @key, @step, @epoch, @value, @wallTime, @context)`;
-  const insert = store.statement(insertSql);
+  const rows = points.map((point) => ({
+    runId,
+    key: point.key,
+    step: point.step,
+    epoch: point.epoch ?? null,
+    value: Number.isNaN(point.value) ? null : point.value,
+    wallTime: point.wallTime ?? now,
+    context: point.context ?? metricContext(point.key),
+  }));
   inTransaction(store, () => {
     touchRun(store, runId, now);
-    // Bound by position-free named parameters; one reusable object avoids 100k allocations.
-    const row: Record<string, unknown> = { runId, key: '', step: 0, epoch: null, value: null, wallTime: now, context: null };
-    for (const point of points) {
-      row.key = point.key;
-      row.step = point.step;
-      row.epoch = point.epoch ?? null;
-      row.value = Number.isNaN(point.value) ? null : point.value;
-      row.wallTime = point.wallTime ?? now;
-      row.context = point.context ?? metricContext(point.key);
-      try {
-        insert.run(row);
-      } catch (error) {
-        throw toTrackerError(error, store.file, insertSql, row);
-      }
-    }
+    // One call for every point: one thread hop on PostgreSQL, one prepared statement on SQLite.
+    executeMany(store, insertSql, rows);
     for (const [key, s] of summaries) {
       execute(
         store,
-        `INSERT INTO metric_summary (run_id, key, last, last_step, best, best_step, mode, count)
+        // The existing row is qualified (s.): PostgreSQL takes a bare column there as ambiguous.
+        `INSERT INTO metric_summary AS s (run_id, key, last, last_step, best, best_step, mode, count)
          VALUES (@runId, @key, @last, @lastStep, @best, @bestStep, @mode, @count)
          ON CONFLICT(run_id, key) DO UPDATE SET
-           last = excluded.last, last_step = excluded.last_step, count = count + excluded.count,
-           best_step = CASE WHEN excluded.best IS NOT NULL AND (best IS NULL OR (mode = 'max' AND excluded.best > best)
-                                 OR (mode = 'min' AND excluded.best < best)) THEN excluded.best_step ELSE best_step END,
-           best = CASE WHEN excluded.best IS NOT NULL AND (best IS NULL OR (mode = 'max' AND excluded.best > best)
-                            OR (mode = 'min' AND excluded.best < best)) THEN excluded.best ELSE best END`,
+           last = excluded.last, last_step = excluded.last_step, count = s.count + excluded.count,
+           best_step = CASE WHEN excluded.best IS NOT NULL AND (s.best IS NULL OR (s.mode = 'max' AND excluded.best > s.best)
+                                 OR (s.mode = 'min' AND excluded.best < s.best)) THEN excluded.best_step ELSE s.best_step END,
+           best = CASE WHEN excluded.best IS NOT NULL AND (s.best IS NULL OR (s.mode = 'max' AND excluded.best > s.best)
+                            OR (s.mode = 'min' AND excluded.best < s.best)) THEN excluded.best ELSE s.best END`,
         { runId, key, last: Number.isNaN(s.last) ? null : s.last, lastStep: s.lastStep, best: s.best, bestStep: s.bestStep, mode: s.mode, count: s.count },
       );
     }
@@ -467,13 +462,13 @@ export interface ArtifactInput {
 }
 
 /**
- * How an artifact path is stored: relative to the database's folder (with `/`) when the file is
- * inside it, as a run's folder `runs/<id>/` is, so that a copied or moved experiments folder
+ * How an artifact path is stored: relative to the store's folder (with `/`; see
+ * `TrackerStore.baseDir`) when the file is inside it, as a run's folder `runs/<id>/` is, so that a copied or moved experiments folder
  * finds its files where it lands; absolute otherwise. `getRun` resolves it back.
  */
 export function storedArtifactPath(store: TrackerStore, path: string): string {
   const absolute = resolve(path);
-  const inside = relative(dirname(store.file), absolute);
+  const inside = relative(store.baseDir, absolute);
   if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return absolute;
   return inside.split(sep).join('/');
 }

@@ -1,8 +1,11 @@
 /**
- * The experiment store's tables: row types as better-sqlite3 returns them, and the DDL of each
- * schema version. Times are integer milliseconds since the epoch (cheap to compare for crash
- * detection and date filters); the query API turns them into ISO strings.
+ * The experiment store's tables: row types as the drivers return them, and the DDL of each
+ * schema version (SQLite's spelling; `dialect.ts` translates it for PostgreSQL). Times are
+ * integer milliseconds since the epoch (cheap to compare for crash detection and date filters);
+ * the query API turns them into ISO strings.
  */
+import type { DriverKind } from './driver';
+import { metricsJsonSqlFor, paramsJsonSqlFor } from './dialect';
 
 /** Every status a run can have. `crashed` is set by a later reader, never by the run itself. */
 export const RUN_STATUSES = ['running', 'finished', 'failed', 'interrupted', 'crashed'] as const;
@@ -120,7 +123,8 @@ export interface ArtifactRow {
  * Infinity; json params are embedded as the text they were stored as. Decodes to what
  * `decodeParam` gives for each row.
  */
-export function paramsJsonSql(runIdSql: string): string {
+export function paramsJsonSql(runIdSql: string, kind: DriverKind = 'sqlite'): string {
+  if (kind !== 'sqlite') return paramsJsonSqlFor(kind, runIdSql, paramsJsonSql);
   return `(SELECT CASE WHEN max(p.type = 'number' AND p.value_num IS NULL) THEN NULL ELSE
       '{' || coalesce(group_concat(json_quote(p.key) || ':' || CASE p.type
         WHEN 'number' THEN quote(p.value_num)
@@ -135,7 +139,8 @@ export function paramsJsonSql(runIdSql: string): string {
  * The JSON text of run `runIdSql`'s metric summaries, `{"key": {"last": ..., ...}}` in key order
  * (`{}` when none), numbers printed exactly by `quote()`; a NaN (NULL) value is written as null.
  */
-export function metricsJsonSql(runIdSql: string): string {
+export function metricsJsonSql(runIdSql: string, kind: DriverKind = 'sqlite'): string {
+  if (kind !== 'sqlite') return metricsJsonSqlFor(kind, runIdSql, metricsJsonSql);
   // quote(NULL) is the text NULL, hence the CASE.
   const num = (column: string): string => `CASE WHEN s.${column} IS NULL THEN 'null' ELSE quote(s.${column}) END`;
   return `(SELECT '{' || coalesce(group_concat(json_quote(s.key) || ':{"last":' || ${num('last')} || ',"lastStep":' || s.last_step ||

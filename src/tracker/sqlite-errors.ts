@@ -1,8 +1,10 @@
 /**
- * Turns better-sqlite3's errors into one-line {@link TrackerError}s that name the database file,
- * say what to do, and carry the SQL and parameters for debugging.
+ * Turns the drivers' errors (better-sqlite3's, and the PostgreSQL driver's `PostgresError`) into
+ * one-line {@link TrackerError}s that name the store, say what to do, and carry the SQL and
+ * parameters for debugging.
  */
 import { TrackerError } from '../errors';
+import { PostgresError, isPostgresBusy, postgresErrorMessage } from './postgres-errors';
 
 /** The SQLite result code of an error thrown by better-sqlite3, e.g. `'SQLITE_BUSY'`. */
 export function sqliteCode(error: unknown): string | undefined {
@@ -11,20 +13,24 @@ export function sqliteCode(error: unknown): string | undefined {
 }
 
 /**
- * Whether `error` (or the SQLite error a TrackerError carries) says that another connection held
+ * Whether `error` (or the driver error a TrackerError carries) says that another connection held
  * the lock past the busy timeout: a failure that goes away, unlike a full disk or a damaged file.
  */
 export function isBusyError(error: unknown): boolean {
-  const code = sqliteCode(error) ?? sqliteCode((error as { cause?: unknown } | null)?.cause) ?? '';
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (isPostgresBusy(error) || isPostgresBusy(cause)) return true;
+  const code = sqliteCode(error) ?? sqliteCode(cause) ?? '';
   return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
 }
 
 /**
- * A {@link TrackerError} for `error`, thrown while running `sql` with `params` on `file`.
- * Already-translated errors pass through unchanged.
+ * A {@link TrackerError} for `error`, thrown while running `sql` with `params` on the store `file`
+ * (a SQLite file, or a PostgreSQL URL without its password). Already-translated errors pass
+ * through unchanged.
  */
 export function toTrackerError(error: unknown, file: string, sql?: string, params?: unknown): TrackerError {
   if (error instanceof TrackerError) return error;
+  if (error instanceof PostgresError) return new TrackerError(postgresErrorMessage(error, file).replace(/\s*\n\s*/g, ' '), { cause: error, sql, params });
   const code = sqliteCode(error) ?? '';
   const detail = error instanceof Error ? error.message : String(error);
   let message: string;

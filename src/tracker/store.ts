@@ -1,25 +1,28 @@
 /**
- * The experiment store's connection: one SQLite file (WAL mode, busy timeout, foreign keys),
- * opened and closed here, with the statement cache and the helpers every read and write goes
- * through. This folder is the only code in glyphlab that imports better-sqlite3. Statements are
- * prepared once (named parameters) and cached per store; multi-row writes run in one
- * transaction; every SQLite error becomes a {@link TrackerError} naming the file, with the SQL
+ * The experiment store's connection: a SQLite file (`sqlite-driver.ts`) or a PostgreSQL database
+ * (`postgres-driver.ts`), opened and closed here behind one synchronous interface, with the
+ * helpers every read and write goes through. Statements are prepared once (named parameters)
+ * and cached per connection; multi-row writes run in one transaction; every driver error
+ * becomes a {@link TrackerError} naming the store (a URL's password shown as `***`), with the SQL
  * and parameters. The writes that record a run are in `record.ts`, the reads in `query.ts`.
  */
-import Database from 'better-sqlite3';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { GlyphlabError, TrackerError } from '../errors';
-import { databasePath } from '../util/paths';
+import { databasePath, experimentsDir } from '../util/paths';
+import { isPostgresUrl, redactUrl } from '../util/store-target';
+import type { DriverStatement, RunResult, StoreDriver } from './driver';
 import { assertGlyphlabStore, assertKnownVersion, migrate, readSchemaVersion } from './migrations';
 import { stopHeartbeat } from './heartbeat';
-import { damagedStoreMessage, sqliteCode, toTrackerError } from './sqlite-errors';
+import { openPostgresDriver } from './postgres-driver';
+import { openSqliteDriver } from './sqlite-driver';
+import { damagedStoreMessage, toTrackerError } from './sqlite-errors';
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
   /**
    * Open without writing anything: no file or folder created, no migrations, no crash marking
-   * (runs whose process is gone still read as crashed). For commands that only read. Defaults to false.
+   * (runs whose process is gone still read as crashed). For commands that only read; on
+   * PostgreSQL a role that may only SELECT is enough. Defaults to false.
    */
   readonly?: boolean;
   /** How long a write waits for another process's lock before failing. Defaults to 10000 ms. */
@@ -39,7 +42,7 @@ export interface OpenStoreOptions {
   onWarning?: (message: string) => void;
 }
 
-/** An open experiment database. Create with {@link openStore}; release with {@link closeStore}. */
+/** An open experiment store. Create with {@link openStore}; release with {@link closeStore}. */
 export class TrackerStore {
   /** The runs whose heartbeat this store keeps (see `heartbeat.ts`). */
   readonly heartbeats = new Set<string>();
@@ -47,15 +50,19 @@ export class TrackerStore {
   readonly nextStep = new Map<string, number>();
   /** Runs this process started or resumed on this connection and has not finished yet. */
   readonly recording = new Set<string>();
-  /** Whether `PRAGMA quick_check` found this file sound before its first write (see {@link assertWritable}). */
+  /** Whether the store's sanity check (SQLite's `PRAGMA quick_check`) passed before its first write (see {@link assertWritable}). */
   checkedBeforeWrite = false;
-  private readonly statements = new Map<string, Database.Statement>();
+  /** Where the store is, password included: never shown (see {@link connectionTarget}). */
+  readonly #target: string;
 
   constructor(
-    /** Absolute path of the database file. */
+    /**
+     * Where the store is, for messages: the absolute path of a SQLite file, or a PostgreSQL URL
+     * with its password shown as `***`.
+     */
     readonly file: string,
-    /** The better-sqlite3 connection; internal to `src/tracker/`. */
-    readonly db: Database.Database,
+    /** The connection; internal to `src/tracker/`. */
+    readonly db: StoreDriver,
     readonly readonly: boolean,
     readonly staleAfterMs: number,
     readonly heartbeatMs: number,
@@ -63,95 +70,77 @@ export class TrackerStore {
     readonly busyTimeoutMs: number = 10_000,
     /** Where warnings go (see {@link OpenStoreOptions.onWarning}). */
     readonly warn: (message: string) => void = warnOnStderr,
-  ) {}
-
-  /** The statement for `sql`, prepared on first use. */
-  statement(sql: string): Database.Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      try {
-        stmt = this.db.prepare(sql);
-      } catch (error) {
-        throw toTrackerError(error, this.file, sql);
-      }
-      this.statements.set(sql, stmt);
-    }
-    return stmt;
+    /** Where the store is, as it was opened (a URL with its password); defaults to `file`. */
+    target: string = file,
+  ) {
+    this.#target = target;
   }
 
-  /** Closes the database and stops this process's heartbeat timers. */
+  /**
+   * The folder that artifact paths recorded inside it are stored relative to: the SQLite file's
+   * folder, or for a store on a server, the experiments folder (`GLYPHLAB_EXPERIMENTS_DIR`).
+   */
+  get baseDir(): string {
+    return this.db.kind === 'postgres' ? experimentsDir() : dirname(this.file);
+  }
+
+  /** Where the store is as opened, password included: for opening another connection to it (the heartbeat thread), never for a message. */
+  connectionTarget(): string {
+    return this.#target;
+  }
+
+  /** The statement for `sql` on this store's connection, e.g. for tests (`store.statement(sql).run(...)`). */
+  statement(sql: string): DriverStatement {
+    return this.db.prepare(sql);
+  }
+
+  /** Closes the store and stops this process's heartbeat timers. */
   close(): void {
     closeStore(this);
   }
 }
 
 /**
- * Opens (creating when needed) the experiment database, sets WAL mode and migrates the schema.
- * With `readonly`, nothing is created, migrated or written: a missing path is an error naming it,
- * and a read-only file or folder can be read. Read-only, locked, corrupt and newer-schema files,
- * and SQLite files that are not glyphlab stores, get a TrackerError that names the file and says
- * what to do, and are left untouched; no file is ever reset.
+ * Opens (creating when needed) the experiment store and migrates its schema: a SQLite file (WAL
+ * mode), or a PostgreSQL database named by a `postgres://` or `postgresql://` URL (its password,
+ * else `PGPASSWORD`, else `~/.pgpass`; `sslmode` as psql reads it). With `readonly`, nothing is
+ * created, migrated or written: a missing file is an error naming it, and a read-only file, or a
+ * database role that may only SELECT, can be read. Read-only, locked, corrupt and newer-schema
+ * stores, and databases that are not glyphlab stores, get a TrackerError that names the store and
+ * says what to do, and are left untouched; no store is ever reset.
  *
  * @example
  * const store = openStore();             // experiments/glyphlab.db, or GLYPHLAB_DB
+ * const team = openStore('postgres://ana@db.lab/glyphlab', { readonly: true });
  * const runs = listRuns(store, { where: 'metrics.val_accuracy > 0.99' });
  */
 export function openStore(file: string = databasePath(), options: OpenStoreOptions = {}): TrackerStore {
-  const path = resolve(file);
   const readonly = options.readonly ?? false;
   const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
   const staleAfterMs = options.staleAfterMs ?? 30_000;
   const heartbeatMs = options.heartbeatMs ?? 5_000;
+  const postgres = isPostgresUrl(file);
+  const target = postgres ? file.trim() : resolve(file);
+  const shown = postgres ? redactUrl(target) : target;
+  const beforeWrites = (driver: StoreDriver): void => {
+    assertKnownVersion(readSchemaVersion(driver), shown);
+    assertGlyphlabStore(driver, shown, readonly);
+  };
+  let db: StoreDriver;
+  try {
+    db = postgres ? openPostgresDriver(target, { readonly, busyTimeoutMs, beforeWrites }) : openSqliteDriver(target, { readonly, busyTimeoutMs, beforeWrites });
+  } catch (error) {
+    throw toTrackerError(error, shown);
+  }
   if (!readonly) {
-    if (existsSync(path)) {
-      if (statSync(path).isDirectory()) throw new TrackerError(`experiment database ${path} is a folder; give the path of a file`);
-      try {
-        accessSync(path, constants.W_OK);
-        // root passes access(); a file with no write bit at all was still write-protected on purpose.
-        if ((statSync(path).mode & 0o222) === 0) throw new Error('the file has no write permission bits');
-      } catch (error) {
-        throw new TrackerError(
-          `experiment database ${path} is read-only; make it writable (chmod u+w ${path}) to record runs, ` +
-            'or open it with { readonly: true } to only read',
-          { cause: error },
-        );
-      }
-    } else {
-      mkdirSync(dirname(path), { recursive: true });
+    try {
+      migrate(db, shown);
+    } catch (error) {
+      db.close();
+      throw error;
     }
-  } else if (!existsSync(path)) {
-    throw new TrackerError(`experiment database ${path} does not exist; record a run first or check GLYPHLAB_DB / --db`);
-  } else if (statSync(path).isDirectory()) {
-    throw new TrackerError(`experiment database ${path} is a folder; give the path of a file`);
   }
-  let db: Database.Database;
-  try {
-    db = readonly ? openReadOnly(path, busyTimeoutMs) : new Database(path, { timeout: busyTimeoutMs });
-  } catch (error) {
-    throw toTrackerError(error, path);
-  }
-  let step = 'PRAGMA user_version';
-  try {
-    // Reading the version and tables first also detects a file that is not a database, or not a
-    // glyphlab store, before anything is written.
-    assertKnownVersion(readSchemaVersion(db), path);
-    step = 'SELECT name FROM sqlite_master';
-    assertGlyphlabStore(db, path, readonly);
-    if (!readonly) {
-      step = 'PRAGMA journal_mode = WAL';
-      setWalMode(db, busyTimeoutMs);
-      step = 'PRAGMA synchronous = NORMAL';
-      // NORMAL is safe in WAL mode: a killed process loses nothing committed, only a power cut can.
-      db.pragma('synchronous = NORMAL');
-    }
-    step = 'PRAGMA foreign_keys = ON';
-    db.pragma('foreign_keys = ON');
-    if (!readonly) migrate(db, path);
-  } catch (error) {
-    db.close();
-    throw toTrackerError(error, path, step);
-  }
-  const store = new TrackerStore(path, db, readonly, staleAfterMs, heartbeatMs, busyTimeoutMs, options.onWarning ?? warnOnStderr);
+  const store = new TrackerStore(shown, db, readonly, staleAfterMs, heartbeatMs, busyTimeoutMs, options.onWarning ?? warnOnStderr, target);
   if (readonly) warnIfDamaged(store);
   return store;
 }
@@ -178,80 +167,37 @@ function warnIfDamaged(store: TrackerStore): void {
   for (const table of TABLES_CHECKED_ON_READ) {
     const problems = quickCheck(store, table);
     if (problems.length > 0) {
-      store.warn(`${damagedStoreMessage(store.file, quickCheckFinding(problems), readSchemaVersion(store.db))}; what can still be read is shown, and writes to it are refused`);
+      store.warn(`${damagedMessage(store, problems)}; what can still be read is shown, and writes to it are refused`);
       return;
     }
   }
 }
 
-/** The first problems of a quick check, for a message. */
-function quickCheckFinding(problems: readonly string[]): string {
+/** What a store whose check found `problems` is told, with how to recover it. */
+function damagedMessage(store: TrackerStore, problems: readonly string[]): string {
+  if (store.db.kind === 'postgres') {
+    return `experiment store ${store.file} failed its check (${problems.slice(0, 2).join('; ')}); restore the store's tables from a backup (pg_dump), or check the role's rights on them`;
+  }
   // SQLite reports many problems as one row of lines, under a '*** in database main ***' line.
   const lines = problems.flatMap((problem) => problem.split('\n')).filter((line) => line.trim() !== '' && !/^\*\*\* in database/.test(line));
-  return `PRAGMA quick_check: ${lines.slice(0, 2).join('; ')}${lines.length > 2 ? `; ... (${lines.length} problems)` : ''}`;
-}
-
-/** The problems `PRAGMA quick_check` reports for `table` (the whole file when omitted); empty when sound. */
-export function quickCheck(store: TrackerStore, table?: string): string[] {
-  const sql = table === undefined ? 'PRAGMA quick_check' : `PRAGMA quick_check(${table})`;
-  let rows: { quick_check: string }[];
-  try {
-    rows = store.db.prepare(sql).all() as { quick_check: string }[];
-  } catch (error) {
-    // A page too damaged to walk fails the check itself.
-    if (sqliteCode(error)?.startsWith('SQLITE_CORRUPT')) return [(error as Error).message];
-    throw toTrackerError(error, store.file, sql);
-  }
-  const problems = rows.map((row) => row.quick_check);
-  return problems.length === 1 && problems[0] === 'ok' ? [] : problems;
+  const finding = `PRAGMA quick_check: ${lines.slice(0, 2).join('; ')}${lines.length > 2 ? `; ... (${lines.length} problems)` : ''}`;
+  return damagedStoreMessage(store.file, finding, readSchemaVersion(store.db));
 }
 
 /**
- * Opens `path` without writing to it or beside it. SQLite reads a WAL-mode file only through its
- * `-shm` file, which it cannot create in a folder it may not write: then, when no `-wal` file
- * holds changes (a store whose last writer closed cleanly), the main file is the whole database,
- * and a copy of it is read in memory instead.
+ * The problems the store's sanity check finds in `table` (every table when omitted); empty when
+ * sound. SQLite: `PRAGMA quick_check`. PostgreSQL keeps its pages sound itself: there, that the
+ * store's tables are present and readable.
  */
-function openReadOnly(path: string, busyTimeoutMs: number): Database.Database {
-  let db: Database.Database | undefined;
+export function quickCheck(store: TrackerStore, table?: string): string[] {
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
-    db.pragma('user_version');
-    return db;
+    return store.db.check(table);
   } catch (error) {
-    db?.close();
-    const code = sqliteCode(error) ?? '';
-    if (!code.startsWith('SQLITE_READONLY') && !code.startsWith('SQLITE_CANTOPEN')) throw error;
-    const wal = `${path}-wal`;
-    if (existsSync(wal) && statSync(wal).size > 0) {
-      throw new TrackerError(
-        `cannot read experiment database ${path}: its folder is read-only, and ${wal} holds changes that SQLite can only read with a ` +
-          `${path}-shm file it cannot create there; copy the folder somewhere writable, or let its writer finish`,
-        { cause: error },
-      );
-    }
-    const bytes = readFileSync(path);
-    // Bytes 18 and 19 say WAL (2); an in-memory copy must say rollback journal (1) to be read.
-    if (bytes.length >= 100 && bytes[18] === 2 && bytes[19] === 2) bytes.fill(1, 18, 20);
-    return new Database(bytes, { readonly: true });
+    throw toTrackerError(error, store.file, table === undefined ? 'PRAGMA quick_check' : `PRAGMA quick_check(${table})`);
   }
 }
 
-/** Switching to WAL needs an exclusive lock, which SQLite does not wait for: retry until the busy timeout. */
-function setWalMode(db: Database.Database, busyTimeoutMs: number): void {
-  const deadline = Date.now() + busyTimeoutMs;
-  for (;;) {
-    try {
-      db.pragma('journal_mode = WAL');
-      return;
-    } catch (error) {
-      if (!sqliteCode(error)?.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-}
-
-/** Stops this store's heartbeats and closes the database. Safe to call twice. */
+/** Stops this store's heartbeats and closes the connection. Safe to call twice. */
 export function closeStore(store: TrackerStore): void {
   for (const runId of [...store.heartbeats]) stopHeartbeat(store, runId);
   if (store.db.open) store.db.close();
@@ -259,42 +205,61 @@ export function closeStore(store: TrackerStore): void {
 
 /**
  * A number that changes whenever another connection commits to the store (SQLite's `PRAGMA
- * data_version`; this connection's own writes leave it as it is). Reading it costs no table read,
- * so a viewer can poll it often and read the runs again only when it moved.
+ * data_version`; this connection's own writes leave it as it is; on PostgreSQL it may also move
+ * for commits elsewhere on the server). Reading it costs no table read, so a viewer can poll it
+ * often and read the runs again only when it moved.
  *
  * @example
  * const seen = storeDataVersion(store); ... if (storeDataVersion(store) !== seen) listRuns(store);
  */
 export function storeDataVersion(store: TrackerStore): number {
   try {
-    return store.statement('PRAGMA data_version').pluck().get() as number;
+    return store.db.dataVersion();
   } catch (error) {
     throw toTrackerError(error, store.file, 'PRAGMA data_version');
   }
 }
 
-/** Runs `sql` with named `params`; errors become TrackerErrors naming the file. */
-export function execute(store: TrackerStore, sql: string, params: Record<string, unknown> = {}): Database.RunResult {
+/** Runs `sql` with named `params`; errors become TrackerErrors naming the store. */
+export function execute(store: TrackerStore, sql: string, params: Record<string, unknown> = {}): RunResult {
   try {
-    return store.statement(sql).run(params);
+    return store.db.run(sql, params);
   } catch (error) {
     throw toTrackerError(error, store.file, sql, params);
+  }
+}
+
+/** Runs `sql` once for each of `rows` (named parameters) in one call: the bulk path of metric points. */
+export function executeMany(store: TrackerStore, sql: string, rows: readonly Record<string, unknown>[]): void {
+  try {
+    store.db.runMany(sql, rows);
+  } catch (error) {
+    throw toTrackerError(error, store.file, sql, rows.length === 1 ? rows[0] : `${rows.length} rows`);
   }
 }
 
 /** All rows of `sql` with named `params`. */
 export function selectAll<T>(store: TrackerStore, sql: string, params: Record<string, unknown> = {}): T[] {
   try {
-    return store.statement(sql).all(params) as T[];
+    return store.db.all<T>(sql, params);
   } catch (error) {
     throw toTrackerError(error, store.file, sql, params);
   }
 }
 
-/** All rows of `sql` as arrays (no per-row objects: several times faster for large reads). Use SQL only read this way. */
+/** All rows of `sql` as arrays (no per-row objects: several times faster for large reads). */
 export function selectRaw(store: TrackerStore, sql: string, params: Record<string, unknown> = {}): unknown[][] {
   try {
-    return store.statement(sql).raw(true).all(params) as unknown[][];
+    return store.db.raw(sql, params);
+  } catch (error) {
+    throw toTrackerError(error, store.file, sql, params);
+  }
+}
+
+/** The one column of every row of `sql`, as a plain array (no row objects). */
+export function selectColumn(store: TrackerStore, sql: string, params: Record<string, unknown> = {}): unknown[] {
+  try {
+    return store.db.column(sql, params);
   } catch (error) {
     throw toTrackerError(error, store.file, sql, params);
   }
@@ -303,29 +268,43 @@ export function selectRaw(store: TrackerStore, sql: string, params: Record<strin
 /** The first row of `sql` with named `params`, or undefined. */
 export function selectOne<T>(store: TrackerStore, sql: string, params: Record<string, unknown> = {}): T | undefined {
   try {
-    return store.statement(sql).get(params) as T | undefined;
+    return store.db.get<T>(sql, params);
   } catch (error) {
     throw toTrackerError(error, store.file, sql, params);
   }
 }
 
-/** Runs `fn` in one write transaction (`BEGIN IMMEDIATE`, so a busy database waits rather than deadlocks). */
+/**
+ * Runs `fn` in one write transaction (SQLite's `BEGIN IMMEDIATE`, so a busy database waits rather
+ * than deadlocks; a plain `BEGIN` on PostgreSQL, whose row locks let writers of different runs go
+ * on side by side).
+ */
 export function inTransaction<T>(store: TrackerStore, fn: () => T): T {
   assertWritable(store);
+  return runTransaction(store, fn, 'write');
+}
+
+/** Runs `fn` in one read transaction: every statement in it sees the same snapshot of the store. */
+export function inReadTransaction<T>(store: TrackerStore, fn: () => T): T {
+  return runTransaction(store, fn, 'read');
+}
+
+function runTransaction<T>(store: TrackerStore, fn: () => T, mode: 'write' | 'read'): T {
   try {
-    return store.db.transaction(fn).immediate();
+    return store.db.transaction(fn, mode);
   } catch (error) {
     // Errors of statements inside are TrackerErrors already, and glyphlab's own errors thrown by
     // `fn` (a refused delete) pass as they are; anything else came from BEGIN or COMMIT.
     if (error instanceof GlyphlabError) throw error;
-    throw toTrackerError(error, store.file, 'BEGIN IMMEDIATE ... COMMIT');
+    throw toTrackerError(error, store.file, mode === 'write' ? 'BEGIN IMMEDIATE ... COMMIT' : 'BEGIN ... COMMIT');
   }
 }
 
 /**
  * Throws a TrackerError when `store` was opened read-only, or is damaged: before its first write,
- * a store checks the whole file with `PRAGMA quick_check` (about 3 ms per MB, once per
- * connection), since a write into a corrupt b-tree page can spread the damage to what is intact.
+ * a store runs its sanity check (SQLite: `PRAGMA quick_check` of the whole file, about 3 ms per
+ * MB, once per connection), since a write into a corrupt b-tree page can spread the damage to
+ * what is intact.
  */
 export function assertWritable(store: TrackerStore): void {
   if (store.readonly) {
@@ -333,20 +312,20 @@ export function assertWritable(store: TrackerStore): void {
   }
   if (store.checkedBeforeWrite) return;
   const problems = quickCheck(store);
-  if (problems.length > 0) throw new TrackerError(`${damagedStoreMessage(store.file, quickCheckFinding(problems), readSchemaVersion(store.db))}; nothing was written to it`);
+  if (problems.length > 0) throw new TrackerError(`${damagedMessage(store, problems)}; nothing was written to it`);
   store.checkedBeforeWrite = true;
 }
 
 /**
- * Runs `fn` with the store's busy timeout set to `busyTimeoutMs`, then restores it: a training's
- * metric writes wait only briefly for another process's lock and keep their data for a later try
- * (see `callback.ts`), while other writes wait the full timeout.
+ * Runs `fn` with the store's busy timeout (PostgreSQL: `lock_timeout`) set to `busyTimeoutMs`,
+ * then restores it: a training's metric writes wait only briefly for another process's lock and
+ * keep their data for a later try (see `callback.ts`), while other writes wait the full timeout.
  */
 export function withBusyTimeout<T>(store: TrackerStore, busyTimeoutMs: number, fn: () => T): T {
-  store.db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
+  store.db.setBusyTimeout(busyTimeoutMs);
   try {
     return fn();
   } finally {
-    if (store.db.open) store.db.pragma(`busy_timeout = ${store.busyTimeoutMs}`);
+    if (store.db.open) store.db.setBusyTimeout(store.busyTimeoutMs);
   }
 }

@@ -359,8 +359,9 @@ export function compileFilter(filter: RunFilter | string, params: Record<string,
   };
 
   const compile = (node: RunFilter): string => {
-    if ('and' in node) return node.and.length === 0 ? '1' : `(${node.and.map(compile).join(' AND ')})`;
-    if ('or' in node) return node.or.length === 0 ? '0' : `(${node.or.map(compile).join(' OR ')})`;
+    // (1 = 1) rather than 1: PostgreSQL takes no integer for a truth value.
+    if ('and' in node) return node.and.length === 0 ? '(1 = 1)' : `(${node.and.map(compile).join(' AND ')})`;
+    if ('or' in node) return node.or.length === 0 ? '(1 = 0)' : `(${node.or.map(compile).join(' OR ')})`;
     if ('not' in node) return `(NOT ${compile(node.not)})`;
     return compileLeaf(node);
   };
@@ -528,19 +529,21 @@ export function compileOrderBy(orderBy: readonly OrderBy[], params: Record<strin
       params[name] = key;
       return `@${name}`;
     };
-    let expr: string;
     if (ref.kind === 'metric') {
       joins.push(`LEFT JOIN metric_summary o${i} ON o${i}.run_id = r.id AND o${i}.key = ${bindKey(ref.key)}`);
-      expr = `o${i}.${ref.column}`;
+      terms.push(`(o${i}.${ref.column} IS NULL) ASC`, `o${i}.${ref.column} ${direction}`);
     } else if (ref.kind === 'param') {
       joins.push(`LEFT JOIN params o${i} ON o${i}.run_id = r.id AND o${i}.key = ${bindKey(ref.key)}`);
-      expr = `COALESCE(o${i}.value_num, o${i}.value_text)`;
+      // Numbers before text (after, descending), as SQLite orders mixed values; one column each,
+      // since PostgreSQL cannot COALESCE a number with text.
+      const num = `o${i}.value_num`;
+      const text = `o${i}.value_text`;
+      terms.push(`(${num} IS NULL AND ${text} IS NULL) ASC`, `(${num} IS NULL) ${direction}`, `${num} ${direction}`, `${text} ${direction}`);
     } else if (ref.kind === 'run') {
-      expr = ref.sql;
+      terms.push(`(${ref.sql} IS NULL) ASC`, `${ref.sql} ${direction}`);
     } else {
       return fail('cannot sort by tags');
     }
-    terms.push(`(${expr} IS NULL) ASC`, `${expr} ${direction}`);
   });
   return { joins: joins.join('\n'), orderSql: terms.join(', ') };
 }

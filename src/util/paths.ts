@@ -2,10 +2,11 @@
  * Where glyphlab keeps things. Paths resolve against the project root (the folder holding
  * glyphlab's package.json), not the current directory, so the CLI, tests and notebooks (which
  * run with the notebook's folder as cwd) agree. Environment variables move them:
- * `GLYPHLAB_DB` (the experiment database), `GLYPHLAB_DATA_DIR`, `GLYPHLAB_EXPERIMENTS_DIR`.
+ * `GLYPHLAB_DB` (the experiment database: a SQLite file or a PostgreSQL URL), `GLYPHLAB_DATA_DIR`, `GLYPHLAB_EXPERIMENTS_DIR`.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { isPostgresUrl } from './store-target';
 
 let cachedRoot: string | undefined;
 
@@ -51,12 +52,22 @@ export function experimentsDir(env: Record<string, string | undefined> = process
   return fromEnv('GLYPHLAB_EXPERIMENTS_DIR', env) ?? join(projectRoot(), 'experiments');
 }
 
-/** The experiment database. Defaults to `<experiments>/glyphlab.db`, or `GLYPHLAB_DB`. */
+/**
+ * The experiment store: `GLYPHLAB_DB` (a SQLite file, or a `postgres://` URL, which is returned
+ * as given), else `<experiments>/glyphlab.db`. A URL may hold a password: show it through
+ * `redactUrl` (util/store-target.ts), never as it is.
+ */
 export function databasePath(env: Record<string, string | undefined> = process.env): string {
+  const value = env.GLYPHLAB_DB;
+  if (value !== undefined && isPostgresUrl(value)) return value.trim();
   return fromEnv('GLYPHLAB_DB', env) ?? join(experimentsDir(env), 'glyphlab.db');
 }
 
-/** Folder of run folders (checkpoints, models, reports): `runs/` beside the database they are recorded in. */
-export function runsDirFor(databaseFile: string): string {
+/**
+ * Folder of run folders (checkpoints, models, reports): `runs/` beside the SQLite file they are
+ * recorded in; for a store on PostgreSQL (a URL), `runs/` in the experiments folder.
+ */
+export function runsDirFor(databaseFile: string, env: Record<string, string | undefined> = process.env): string {
+  if (isPostgresUrl(databaseFile)) return join(experimentsDir(env), 'runs');
   return join(dirname(resolve(databaseFile)), 'runs');
 }

@@ -1,9 +1,41 @@
-/** Shared helpers for tracker tests: fresh database paths in temp folders, and fixture processes. */
+/**
+ * Shared helpers for tracker tests: fresh stores on either driver (a SQLite file in a temp folder,
+ * a new database on the test process's PostgreSQL cluster), the one loop that runs a suite on
+ * both, and fixture processes.
+ */
+import type Database from 'better-sqlite3';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import { after, describe } from 'node:test';
+import type { DriverKind } from '../../src/tracker/driver';
+import { SqliteDriver } from '../../src/tracker/sqlite-driver';
+import type { TrackerStore } from '../../src/tracker/store';
+import { createTestDatabase } from '../support/postgres';
+
+/** The drivers every store test runs on. */
+export const DRIVERS: readonly DriverKind[] = ['sqlite', 'postgres'];
+
+/**
+ * Defines the suite `fn` once per driver, as `title (sqlite)` and `title (postgres)`: one test
+ * suite for both stores. PostgreSQL's tests run on the test process's own cluster
+ * (test/support/postgres.ts), which fails, never skips, when PostgreSQL is not installed.
+ */
+export function forEachDriver(title: string, fn: (driver: DriverKind) => void): void {
+  for (const driver of DRIVERS) describe(`${title} (${driver})`, () => fn(driver));
+}
+
+/** Where a new, empty store lives on `driver`: a file path in a temp folder, or a new database's URL. */
+export function tempStore(driver: DriverKind, name = 'glyphlab.db'): string {
+  return driver === 'sqlite' ? tempDbPath(name) : createTestDatabase();
+}
+
+/** The better-sqlite3 connection of a SQLite store, for the tests of what only a SQLite file has (pragmas, pages). */
+export function sqliteDb(store: TrackerStore): Database.Database {
+  if (!(store.db instanceof SqliteDriver)) throw new Error(`${store.file} is not a SQLite store`);
+  return store.db.db;
+}
 
 /** A path for a new database in a temp folder that is removed when the test file ends. */
 export function tempDbPath(name = 'glyphlab.db'): string {

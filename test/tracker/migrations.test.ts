@@ -13,7 +13,7 @@ import { SCHEMA_VERSION } from '../../src/tracker/schema';
 import { closeStore, execute, openStore, selectAll, type TrackerStore } from '../../src/tracker/store';
 import { deleteRun, logMetricPoints, logMetrics, logParams, startRun } from '../../src/tracker/record';
 import { type ParamValue, decodeParam, exportRuns, getRun, listRuns } from '../../src/tracker/query';
-import { runFixture, tempDbPath } from './helpers';
+import { runFixture, tempDbPath, sqliteDb } from './helpers';
 
 const fixtures = join(__dirname, 'fixtures');
 /** What `exportRuns` of the schema-1 glyphlab printed for the fixture. */
@@ -86,7 +86,7 @@ describe('migrating a schema-1 database', () => {
     const reader = openStore(file, { readonly: true });
     let before;
     try {
-      assert.equal(reader.db.pragma('user_version', { simple: true }), 1);
+      assert.equal(sqliteDb(reader).pragma('user_version', { simple: true }), 1);
       before = listRuns(reader, { orderBy: 'name,started_at' });
       assert.equal(exportRuns(reader, exportOptions), expectedExport);
     } finally {
@@ -94,7 +94,7 @@ describe('migrating a schema-1 database', () => {
     }
     const store = openStore(file);
     try {
-      assert.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(sqliteDb(store).pragma('user_version', { simple: true }), SCHEMA_VERSION);
       assert.ok(SCHEMA_VERSION >= 2);
       const after = listRuns(store, { orderBy: 'name,started_at' });
       // deepStrictEqual tells Infinity from "Infinity" and 0.30000000000000004 from 0.3, which the JSON export cannot.
@@ -116,7 +116,7 @@ describe('migrating a schema-1 database', () => {
       assert.ok(Number.isNaN(byName.get('awkward')!.metrics.loss!.last));
       assert.equal(byName.get('awkward')!.metrics.val_accuracy!.best, Infinity);
       assert.equal(byName.get('awkward')!.metrics.val_accuracy!.count, 2);
-      assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
+      assert.equal(sqliteDb(store).pragma('integrity_check', { simple: true }), 'ok');
     } finally {
       closeStore(store);
     }
@@ -140,7 +140,7 @@ describe('migrating a schema-1 database', () => {
     }
     const store = openStore(file);
     try {
-      assert.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(sqliteDb(store).pragma('user_version', { simple: true }), SCHEMA_VERSION);
       const columns = selectAll<{ name: string }>(store, 'SELECT name FROM pragma_table_info(\'runs\')').map((c) => c.name);
       assert.equal(columns.filter((c) => c === 'params_json').length, 1);
       const triggers = selectAll<{ name: string }>(store, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").map((t) => t.name);

@@ -6,7 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
-import { runFixture, tempDbPath } from './helpers';
+import { runFixture, tempDbPath, sqliteDb } from './helpers';
 import { startScriptWorker } from '../../src/util/script-worker';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -68,7 +68,7 @@ describe('the store under real processes', () => {
         assert.equal(run.metrics.loss?.count, steps);
         assert.equal(run.metrics.val_accuracy?.best, (steps - 1) / steps);
       }
-      assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
+      assert.equal(sqliteDb(store).pragma('integrity_check', { simple: true }), 'ok');
       // The writers really overlapped in time, or this test would prove nothing about locking.
       const span = (label: string): [number, number] => {
         const mine = recorded.filter((r) => r.name?.startsWith(label));
@@ -97,7 +97,7 @@ describe('the store under real processes', () => {
     assert.ok(lastCommitted >= 40);
     const store = openStore(file);
     try {
-      assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
+      assert.equal(sqliteDb(store).pragma('integrity_check', { simple: true }), 'ok');
       const run = getRun(store, runId);
       assert.equal(run.status, 'crashed');
       assert.match(run.error ?? '', /ended without finishing the run/);

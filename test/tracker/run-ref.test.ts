@@ -1,11 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors';
 import { compareRuns, getRun } from '../../src/tracker/query';
 import { deleteRun, finishRun, noteRun, startRun, tagRun, untagRun } from '../../src/tracker/record';
 import { resolveRunRef, resolveRunRefs, runIdSuffix } from '../../src/tracker/run-ref';
 import { type TrackerStore, closeStore, openStore } from '../../src/tracker/store';
-import { tempDbPath } from './helpers';
+import { forEachDriver, tempStore } from './helpers';
 
 /**
  * Starts a finished run named `name` and gives it the id `id` (ids are drawn from the clock and
@@ -14,15 +14,14 @@ import { tempDbPath } from './helpers';
 function runWithId(store: TrackerStore, id: string, name: string): string {
   const drawn = startRun(store, { experiment: 'eq', name, config: { model: 'crnn', lr: 0.001 }, git: false, heartbeat: false });
   finishRun(store, drawn);
-  store.db.pragma('foreign_keys = OFF');
-  try {
-    store.db.transaction(() => {
-      for (const table of ['params', 'metrics', 'metric_summary', 'tags', 'artifacts']) store.db.prepare(`UPDATE ${table} SET run_id = ? WHERE run_id = ?`).run(id, drawn);
-      store.db.prepare('UPDATE runs SET id = ? WHERE id = ?').run(id, drawn);
-    })();
-  } finally {
-    store.db.pragma('foreign_keys = ON');
-  }
+  // A copy of the row under the new id, its children moved to it, the old row gone: foreign keys hold throughout.
+  store.db.transaction(() => {
+    const row = store.db.get<Record<string, unknown>>('SELECT * FROM runs WHERE id = @drawn', { drawn })!;
+    const columns = Object.keys(row).filter((column) => column !== 'rowid');
+    store.db.run(`INSERT INTO runs (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`, { ...Object.fromEntries(columns.map((c) => [c, row[c]])), id });
+    for (const table of ['params', 'metrics', 'metric_summary', 'tags', 'artifacts']) store.db.prepare(`UPDATE ${table} SET run_id = ? WHERE run_id = ?`).run(id, drawn);
+    store.db.prepare('DELETE FROM runs WHERE id = ?').run(drawn);
+  }, 'write');
   return id;
 }
 
@@ -37,7 +36,7 @@ function refusal(fn: () => unknown): string {
   assert.fail('expected a ConfigError');
 }
 
-describe('resolveRunRef', () => {
+forEachDriver('resolveRunRef', (driver) => {
   let store: TrackerStore;
   const START = '20261206-083449-c262b8';
   const A = '20261206-084940-96bff0';
@@ -45,7 +44,7 @@ describe('resolveRunRef', () => {
   const VGG = '20261206-091228-d9d453';
   const BASE = '20261205-101010-c26aaa';
   before(() => {
-    store = openStore(tempDbPath());
+    store = openStore(tempStore(driver));
     runWithId(store, START, 'crnn-start');
     runWithId(store, A, 'crnn');
     runWithId(store, B, 'crnn');
@@ -109,7 +108,7 @@ describe('resolveRunRef', () => {
   });
 
   test('an ambiguous reference lists ten runs, then how many more', () => {
-    const crowded = openStore(tempDbPath());
+    const crowded = openStore(tempStore(driver));
     try {
       for (let i = 0; i < 12; i++) runWithId(crowded, `20261207-1200${String(i).padStart(2, '0')}-aa00${String(i).padStart(2, '0')}`, `sweep-${i}`);
       const message = refusal(() => resolveRunRef(crowded, 'sweep'));

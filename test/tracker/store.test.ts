@@ -9,15 +9,15 @@ import { SCHEMA_VERSION } from '../../src/tracker/schema';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { deleteRun, finishRun, logMetrics, noteRun, startRun, tagRun } from '../../src/tracker/record';
 import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
-import { tempDbPath } from './helpers';
+import { tempDbPath, sqliteDb } from './helpers';
 
 describe('openStore', () => {
   test('creates the schema in WAL mode with foreign keys on', () => {
     const store = openStore(tempDbPath());
     try {
-      assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
-      assert.equal(store.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(sqliteDb(store).pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(sqliteDb(store).pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(sqliteDb(store).pragma('user_version', { simple: true }), SCHEMA_VERSION);
       const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
       assert.deepEqual(tables.map((t) => t.name), ['artifacts', 'experiments', 'metric_summary', 'metrics', 'params', 'runs', 'tags']);
     } finally {
