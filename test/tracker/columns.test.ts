@@ -1,17 +1,15 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { ConfigError } from '../../src/errors';
 import { COLUMN_ALIASES, RUN_FIELD_COLUMNS, defaultColumns, normalizeColumn, parseColumns, resolveColumn } from '../../src/tracker/columns';
 import { listRuns } from '../../src/tracker/query';
 import { finishRun, logMetrics, startRun } from '../../src/tracker/record';
 import { closeStore, openStore, type TrackerStore } from '../../src/tracker/store';
 import { parseOrderBy, sortTarget } from '../../src/tracker/where';
-import { tempDbPath } from './helpers';
+import { forEachDriver, tempStore } from './helpers';
 
-describe('tracker columns', () => {
-  const file = tempDbPath();
+forEachDriver('tracker columns', (driver) => {
+  const file = tempStore(driver);
   let store: TrackerStore;
 
   before(() => {
@@ -23,7 +21,6 @@ describe('tracker columns', () => {
   });
   after(() => {
     closeStore(store);
-    rmSync(dirname(file), { recursive: true, force: true });
   });
 
   test('every run field and alias is a sort key, so a table sorts by any column it shows', () => {

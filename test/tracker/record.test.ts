@@ -1,4 +1,4 @@
-import { test, describe } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -21,11 +21,11 @@ import {
 } from '../../src/tracker/record';
 import { currentProcessIdentity } from '../../src/tracker/process-identity';
 import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
-import { startFixture, tempDbPath } from './helpers';
+import { forEachDriver, startFixture, tempDbPath, tempStore } from './helpers';
 
-describe('recording a run', () => {
+forEachDriver('recording a run', (driver) => {
   test('params keep their types, nested config is flattened, config JSON kept whole', () => {
-    const store = openStore(tempDbPath());
+    const store = openStore(tempStore(driver));
     try {
       const config = { model: 'crnn', lr: 5e-4, augment: true, optimizer: { name: 'adam', beta1: 0.9 }, channels: [32, 64], seed: null };
       const runId = startRun(store, { experiment: 'eq', name: 'first', config, backend: 'wasm', threads: 1, dataFingerprint: 'abc123', git: false, heartbeat: false });
@@ -54,7 +54,7 @@ describe('recording a run', () => {
   });
 
   test('metric summaries track last and best with the right direction', () => {
-    const store = openStore(tempDbPath());
+    const store = openStore(tempStore(driver));
     try {
       const runId = startRun(store, { git: false, heartbeat: false });
       const losses = [1.0, 0.5, 0.7, 0.4, 0.6];
@@ -72,7 +72,7 @@ describe('recording a run', () => {
   });
 
   test("validation points recorded with the older context 'valid' read as 'val'", () => {
-    const store = openStore(tempDbPath());
+    const store = openStore(tempStore(driver));
     try {
       const runId = startRun(store, { git: false, heartbeat: false });
       logMetricPoints(store, runId, [{ key: 'val_accuracy', value: 0.5, step: 0, context: 'valid' }, { key: 'loss', value: 1, step: 0 }]);
@@ -83,7 +83,7 @@ describe('recording a run', () => {
   });
 
   test('NaN and Infinity round-trip through points and summaries', () => {
-    const store = openStore(tempDbPath());
+    const store = openStore(tempStore(driver));
     try {
       const runId = startRun(store, { git: false, heartbeat: false });
       logMetricPoints(store, runId, [
@@ -110,7 +110,7 @@ describe('recording a run', () => {
   });
 
   test('a non-number metric is refused with a message naming it', () => {
-    const store = openStore(tempDbPath());
+    const store = openStore(tempStore(driver));
     try {
       const runId = startRun(store, { git: false, heartbeat: false });
       assert.throws(() => logMetrics(store, runId, { loss: '0.3' as unknown as number }), (e: unknown) => e instanceof ConfigError && /"loss".*"0\.3".*expected a number/.test(e.message));
@@ -121,13 +121,13 @@ describe('recording a run', () => {
   });
 
   test('tags, notes, artifacts, finish with error, delete', async () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const store = openStore(file);
     try {
       const runId = startRun(store, { git: false, heartbeat: false, tags: ['baseline'] });
       tagRun(store, runId, 'keep');
       noteRun(store, runId, 'lr too high?');
-      const modelPath = join(dirname(file), 'model.bin');
+      const modelPath = join(dirname(tempDbPath()), 'model.bin');
       writeFileSync(modelPath, 'weights');
       await addArtifact(store, runId, { path: modelPath, kind: 'model' });
       finishRun(store, runId, 'failed', { error: new Error('loss became NaN') });
@@ -158,9 +158,9 @@ describe('recording a run', () => {
   });
 });
 
-describe('deleting a run', () => {
+forEachDriver('deleting a run', (driver) => {
   test('a running run is refused, --force only takes one with a stale heartbeat whose process cannot be checked, a crashed one goes', () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const recorder = openStore(file, { staleAfterMs: 1000 });
     const other = openStore(file, { staleAfterMs: 1000 });
     try {
@@ -197,9 +197,9 @@ describe('deleting a run', () => {
   });
 });
 
-describe('deleting a live run', () => {
+forEachDriver('deleting a live run', (driver) => {
   test('--force never deletes a run whose very process is alive, however stale its heartbeat', () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const recorder = openStore(file, { staleAfterMs: 1000 });
     const other = openStore(file, { staleAfterMs: 1000 });
     try {
@@ -220,7 +220,7 @@ describe('deleting a live run', () => {
   });
 
   test('a training process stopped with SIGSTOP keeps its run: --force refuses it, its run stays running, and goes once the process is gone', async () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const trainer = startFixture('record-and-wait.ts', [file, '100', 'wait']);
     const runId = (await trainer.line('run ')).slice(4);
     const pid = trainer.child.pid!;
@@ -251,9 +251,9 @@ describe('deleting a live run', () => {
   });
 });
 
-describe('who records a run', () => {
+forEachDriver('who records a run', (driver) => {
   test('a run whose pid now belongs to another process (a reused pid) reads as crashed, can be resumed and deleted', () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const store = openStore(file);
     try {
       const runId = startRun(store, { git: false, heartbeat: false });
@@ -279,7 +279,7 @@ describe('who records a run', () => {
   });
 
   test('a run recorded in another boot or pid namespace is judged by its heartbeat, whatever process has its pid here', () => {
-    const store = openStore(tempDbPath(), { staleAfterMs: 1000 });
+    const store = openStore(tempStore(driver), { staleAfterMs: 1000 });
     try {
       const [rebooted, contained, fresh] = [0, 1, 2].map(() => startRun(store, { git: false, heartbeat: false })) as [string, string, string];
       for (const runId of [rebooted, contained, fresh]) store.recording.delete(runId);
@@ -299,7 +299,7 @@ describe('who records a run', () => {
   });
 
   test('a run recorded without a start time (before schema 3) is judged by its pid alone, as it was', () => {
-    const store = openStore(tempDbPath(), { staleAfterMs: 1000 });
+    const store = openStore(tempStore(driver), { staleAfterMs: 1000 });
     try {
       const runId = startRun(store, { git: false, heartbeat: false });
       store.recording.delete(runId);
@@ -311,9 +311,9 @@ describe('who records a run', () => {
   });
 });
 
-describe('crash detection', () => {
+forEachDriver('crash detection', (driver) => {
   test('a run from another host with a stale heartbeat is marked crashed on read', () => {
-    const store = openStore(tempDbPath(), { staleAfterMs: 1000 });
+    const store = openStore(tempStore(driver), { staleAfterMs: 1000 });
     try {
       const stale = startRun(store, { git: false, heartbeat: false });
       const fresh = startRun(store, { git: false, heartbeat: false });
@@ -329,7 +329,7 @@ describe('crash detection', () => {
   });
 
   test('a local run whose pid is dead is marked crashed; a write from its process revives it', () => {
-    const store = openStore(tempDbPath());
+    const store = openStore(tempStore(driver));
     try {
       const runId = startRun(store, { git: false, heartbeat: false });
       // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it.

@@ -1,4 +1,4 @@
-import { before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/index';
@@ -9,7 +9,7 @@ import { closeStore, openStore } from '../../src/tracker/store';
 import { train } from '../../src/training/train';
 import type { TrainBatch, TrainData } from '../../src/training/types';
 import { cli } from '../support/cli';
-import { tempDbPath } from './helpers';
+import { forEachDriver, tempStore } from './helpers';
 
 interface XyBatch extends TrainBatch {
   x: tf.Tensor2D;
@@ -25,13 +25,13 @@ const data: TrainData<XyBatch> = {
   },
 };
 
-describe('a run that stops early records why', () => {
+forEachDriver('a run that stops early records why', (driver) => {
   before(async () => {
     await initBackend({ backend: 'cpu' });
   });
 
   test('finishRun records the stop reason as the param stop.reason, which --where finds; a resume clears it', () => {
-    const store = openStore(tempDbPath());
+    const store = openStore(tempStore(driver));
     try {
       const runId = startRun(store, { config: { lr: 0.001 }, git: false, heartbeat: false });
       const ranOut = startRun(store, { config: { lr: 0.003 }, git: false, heartbeat: false });
@@ -52,7 +52,7 @@ describe('a run that stops early records why', () => {
   });
 
   test('an early-stopped training recorded by TrackerCallback has its reason in the store, and runs show and runs ls show it', async () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const store = openStore(file);
     const tracker = new TrackerCallback({ store, experiment: 'eq', name: 'stalled', git: false });
     const input = tf.input({ shape: [2] });
@@ -91,7 +91,7 @@ describe('a run that stops early records why', () => {
   });
 
   test('runs show says an interrupt once: the error that repeats the stop reason is not shown again', async () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const store = openStore(file);
     const runId = startRun(store, { name: 'cut', git: false, heartbeat: false });
     finishRun(store, runId, 'interrupted', { error: 'interrupted by SIGINT', stopReason: 'interrupted by SIGINT during epoch 3' });

@@ -5,7 +5,7 @@ import { type TrackerStore, closeStore, openStore } from '../../src/tracker/stor
 import { finishRun, logMetrics, startRun, tagRun } from '../../src/tracker/record';
 import { bestRun, compareRuns, exportRuns, listRuns } from '../../src/tracker/query';
 import { FILTER_LIMITS, MAX_SORT_KEYS, WhereSyntaxError, compileFilter, parseOrderBy, parseWhere, type RunFilter } from '../../src/tracker/where';
-import { tempDbPath } from './helpers';
+import { forEachDriver, tempStore } from './helpers';
 
 describe('parseWhere', () => {
   test('and binds tighter than or; not applies to the next term', () => {
@@ -94,9 +94,11 @@ describe('filter size limits', () => {
     assert.equal(MAX_SORT_KEYS, 16);
     assert.throws(() => parseOrderBy(Array.from({ length: 17 }, (_, i) => `params.p${i}`).join(',')), /bad sort: 17 keys; at most 16/);
   });
+});
 
-  test('the largest filters accepted run in SQLite', () => {
-    const store = openStore(tempDbPath());
+forEachDriver('the largest filters accepted', (driver) => {
+  test('run in the database, within its limits (expression depth, bound variables)', () => {
+    const store = openStore(tempStore(driver));
     try {
       // The 16 sort keys are params the run has: a key no run has is refused (see the sort-key test).
       const sortParams = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`p${i}`, i]));
@@ -116,11 +118,11 @@ describe('filter size limits', () => {
   });
 });
 
-describe('listRuns with filters and sorting', () => {
+forEachDriver('listRuns with filters and sorting', (driver) => {
   let store: TrackerStore;
   const ids: Record<string, string> = {};
   before(() => {
-    store = openStore(tempDbPath());
+    store = openStore(tempStore(driver));
     const specs = [
       { name: 'a', model: 'vgg19-crnn', lr: 1e-3, acc: 0.995, loss: 0.05, tags: ['keep'], experiment: 'eq' },
       { name: 'b', model: 'vgg19-crnn', lr: 1e-4, acc: 0.97, loss: 0.2, tags: ['bad'], experiment: 'eq' },
@@ -194,7 +196,7 @@ describe('listRuns with filters and sorting', () => {
   });
 
   test('a store with no runs takes any plain sort key (there is nothing to sort), never junk', () => {
-    const empty = openStore(tempDbPath());
+    const empty = openStore(tempStore(driver));
     try {
       assert.deepEqual(listRuns(empty, { orderBy: '-val_accuracy,params.lr' }), []);
       assert.throws(() => listRuns(empty, { orderBy: 'name; drop table runs' }), /bad sort key "name; drop table runs"/);
