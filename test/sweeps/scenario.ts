@@ -64,37 +64,37 @@ export async function waitFor<T>(what: string, check: () => T | undefined, give:
 
 /**
  * Runs the scenario on the store `db` (a file or a URL): creates the sweep, starts two workers,
- * SIGKILLs the first once its trial's run has recorded metric points, waits for the second to
- * finish the sweep, and returns the sweep as the store then has it with the killed trial's index.
+ * SIGKILLs the first of them whose trial's run has recorded metric points (whichever started
+ * first on a busy machine), waits for the other to finish the sweep, and returns the sweep as the
+ * store then has it, with the killed trial's index and run.
  */
 export async function killOneWorkerMidTrial(dir: string, db: string, name: string): Promise<{ view: SweepView; killedTrial: number; killedRun: string }> {
   // Trials stop on their time budget (6 s of training), long enough to be killed in.
   await createTinySweep(dir, db, name, 0.1);
-  const first = startWorker(['--sweep', name, '--db', db]);
-  const second = startWorker(['--sweep', name, '--db', db]);
+  const workers = [startWorker(['--sweep', name, '--db', db]), startWorker(['--sweep', name, '--db', db])];
   const reader = openStore(db, { readonly: true });
-  let killedTrial: number;
-  let killedRun: string;
   try {
-    const both = (): string => `first worker:\n${first.err()}\nsecond worker:\n${second.err()}`;
-    [killedTrial, killedRun] = await waitFor(
-      'a trial of the first worker to record metric points',
+    const outputs = (): string => workers.map((w, i) => `worker ${i + 1} (pid ${w.child.pid}):\n${w.err()}`).join('\n');
+    const [killedTrial, killedRun, victim] = await waitFor(
+      'a trial of a worker to record metric points',
       () => {
-        const trial = readSweep(reader, name).trialList.find((t) => t.state === 'running' && t.runId !== null && ownerPid(reader, name, t.trial) === first.child.pid);
-        if (!trial || getMetricHistory(reader, trial.runId!).length === 0) return undefined;
-        return [trial.trial, trial.runId!] as [number, string];
+        for (const trial of readSweep(reader, name).trialList) {
+          if (trial.state !== 'running' || trial.runId === null) continue;
+          const worker = workers.find((w) => w.child.pid === ownerPid(reader, name, trial.trial));
+          if (worker && getMetricHistory(reader, trial.runId).length > 0) return [trial.trial, trial.runId, worker] as const;
+        }
+        return undefined;
       },
-      both,
+      outputs,
     );
-    first.child.kill('SIGKILL');
-    assert.equal(await first.exited, null);
-    const code = await second.exited;
-    assert.equal(code, 0, both());
-    assert.match(second.err(), new RegExp(`sweep ${name} trial ${killedTrial}: attempt 1 lost \\(its worker died`), both());
+    victim.child.kill('SIGKILL');
+    assert.equal(await victim.exited, null);
+    const survivor = workers.find((w) => w !== victim)!;
+    assert.equal(await survivor.exited, 0, outputs());
+    assert.match(survivor.err(), new RegExp(`sweep ${name} trial ${killedTrial}: attempt 1 lost \\(its worker died`), outputs());
     return { view: readSweep(reader, name), killedTrial, killedRun };
   } finally {
-    first.child.kill('SIGKILL');
-    second.child.kill('SIGKILL');
+    for (const worker of workers) worker.child.kill('SIGKILL');
     closeStore(reader);
   }
 }
