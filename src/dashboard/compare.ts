@@ -11,6 +11,7 @@ import { type RunRecord, getRun, listRuns } from '../tracker/query';
 import type { TrackerStore } from '../tracker/store';
 import { resolveRunRefs } from '../tracker/run-ref';
 import { type RunFilter, parseWhere } from '../tracker/where';
+import { type RunLineage, runLineage } from './lineage';
 import { EVAL_REPORT_KIND, readEvalReport } from '../runs/eval-report';
 import type { MetricCurve } from '../viz/curve-charts';
 import type { ParamMetricPoint } from '../viz/param-charts';
@@ -133,6 +134,8 @@ export interface Comparison {
   /** Params the runs also differ in, not drawn (beyond `maxSweeps`). */
   sweepsLeftOut: string[];
   best: BestRunSummary | null;
+  /** Where each run's weights started (random, ImageNet, another run or a reader), in the order of `runs`. */
+  lineage: RunLineage[];
   /** What could not be shown and why (missing or unreadable eval reports, runs left out). */
   warnings: string[];
 }
@@ -322,6 +325,7 @@ export function buildComparison(store: TrackerStore, options: BuildComparisonOpt
     misreads,
     ...buildSweeps(records, best?.metric ?? 'val_accuracy', maxSweeps),
     best,
+    lineage: records.map((r) => runLineage(r)),
     warnings,
   };
 }

@@ -8,6 +8,7 @@ import { escapeHtml } from '../viz/html';
 import { figureHtml, plotlyScriptTag } from '../viz/plotly-html';
 import type { FigureSpec } from '../types';
 import type { Comparison } from './compare';
+import { anyInitialised } from './lineage';
 import { confusionLabel, confusionTotals, dashboardFigures, labelLengths } from './figures';
 import { percent } from '../util/format';
 import { misreadGalleryHtml } from '../viz/misread-charts';
@@ -104,9 +105,12 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
   // Two small charts a row: one point per run needs little room.
   const sweeps = figures.sweeps.map((figure, i) => chart({ ...figure, layout: { ...figure.layout, height: 300 } }, `chart-sweep-${i}`, ''));
   const sweepNote = sweepsNote(comparison, figures.sweeps.length);
+  // Lineage only where some run started from another's weights: otherwise every run started random (or from ImageNet, which the runs table's model.weights says).
+  const lineage = anyInitialised(comparison.lineage) ? [{ id: 'lineage', heading: 'Where the weights started', html: lineageHtml(comparison), charts: 0 }] : [];
   return [
     { id: 'overview', heading: 'Overview', html: `${selection}\n${bestHtml}\n${warnings}`, charts: 0 },
     { id: 'runs', heading: 'Runs', html: htmlTable(columns, tableRows, { className: 'runs-table', highlightRow: bestIndex }), charts: 0 },
+    ...lineage,
     { id: 'steps', heading: 'Loss and learning rate per step', html: `${stepLoss.html}\n${learningRate.html}`, charts: stepLoss.charts + learningRate.charts },
     { id: 'curves', heading: 'Learning curves per epoch', html: `${accuracy.html}\n${loss.html}`, charts: accuracy.charts + loss.charts },
     { id: 'test-accuracy', heading: 'Test accuracy', html: test.html, charts: test.charts },
@@ -115,6 +119,20 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
     { id: 'confusions', heading: 'Character confusions', html: `${confusions.html}\n${confusionPivotHtml(comparison)}`, charts: confusions.charts },
     { id: 'misreads', heading: 'Misread images', html: misreadsHtml(comparison), charts: 0 },
   ];
+}
+
+/** The lineage table: each run, where its weights started, the source's data, what was loaded, re-initialised and frozen. */
+export function lineageHtml(comparison: Pick<Comparison, 'runs' | 'lineage'>): string {
+  const label = new Map(comparison.runs.map((r) => [r.id, r.label]));
+  const rows = comparison.lineage.map((l) => [
+    label.get(l.runId) ?? l.runId,
+    l.startedFrom,
+    l.sourceData ?? '–',
+    l.loaded === null ? '–' : String(l.loaded),
+    l.reinitialised.length > 0 ? l.reinitialised.join(', ') : '–',
+    l.freezeEpochs > 0 ? String(l.freezeEpochs) : '–',
+  ]);
+  return htmlTable(['run', 'started from', "source's data", 'layers loaded', 're-initialised', 'epochs frozen'], rows, { className: 'lineage-table' });
 }
 
 /** What the params section draws, or why it draws nothing. */

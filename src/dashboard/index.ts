@@ -50,6 +50,9 @@ export {
   type DashboardFigures,
 } from './figures';
 
+// lineage: where each run's weights started, and the latest transfer comparison
+export { runLineage, anyInitialised, latestTransferTag, TRANSFER_TAG_PREFIX, type RunLineage } from './lineage';
+
 // html: the dashboard as HTML sections and one file
 export {
   renderDashboardHtml,
@@ -57,6 +60,7 @@ export {
   dashboardSections,
   dashboardSectionHtml,
   htmlTable,
+  lineageHtml,
   type DashboardSection,
   type DashboardHtmlOptions,
 } from './html';

@@ -63,6 +63,7 @@ export {
   type EquationRecipeName,
   type EquationRecipeOptions,
   type EquationDataSpec,
+  type EquationInitSpec,
   type EquationTrainingSpec,
   type EquationSchedule,
   type EquationSpecRevision,
@@ -87,7 +88,28 @@ export {
 } from './center-loss-run';
 
 // run-model: a recorded run's saved model with its preprocessing
-export { loadRunModel, type RunModel } from './run-model';
+export { loadRunModel, findRunModelDir, type RunModel, type RunCheckpoint } from './run-model';
+
+// readers: trained readers kept by name in data/readers/
+export {
+  exportReader,
+  loadReader,
+  listReaders,
+  isReader,
+  readReaderInfo,
+  readerDir,
+  readersDir,
+  describeReaderScores,
+  READER_FILE,
+  READER_FORMAT,
+  type ReaderInfo,
+  type ReaderScore,
+  type LoadedReader,
+  type ExportReaderOptions,
+} from './readers';
+
+// init-from: a run's weights from a recorded run or a reader (--init-from)
+export { loadInitSource, initWeights, describeInit, READER_PREFIX, type InitSource } from './init-from';
 
 // eval-report: evaluation reports, written, read and recorded
 export {
