@@ -11,6 +11,7 @@ import { EQUATION_FIELDS, EQUATION_RECIPE_NAMES } from '../runs/spec/index';
 import { createSweep, type FieldValue, listSweeps, readSweep, runWorker, type SweepTrial, type SweepView, SWEEP_DEFAULTS } from '../sweeps/index';
 import { closeStore, openStore } from '../tracker/store';
 import { databasePath } from '../util/paths';
+import { redactSecret } from '../util/store-target';
 import { announceBackend } from './backend';
 import { choiceOption, type CliContext, type CommandGroup, DB_OPTION, jsonOption, numberOption, type OptionSpec, type ParsedArgs, requireOption, stringOption } from './command';
 import { interruptible } from './interrupt';
@@ -233,14 +234,16 @@ export const workerGroup: CommandGroup = {
         'reads as crashed. Ctrl-C stops the trial under way (recorded as interrupted) and gives it back to the sweep.',
       async run(args, ctx) {
         await announceBackend(ctx);
+        const db = stringOption(args, 'db') ?? databasePath();
         const summary = await interruptible(ctx, (signal, begun) =>
           runWorker({
-            db: stringOption(args, 'db') ?? databasePath(),
+            db,
             sweep: stringOption(args, 'sweep'),
             signal,
             callbacks: [new ProgressCallback((line) => ctx.stderr.write(`${line}\n`)), begun],
             log: (line) => ctx.warn(line),
-            source: `glyphlab ${process.argv.slice(2).join(' ')}`,
+            // The runs record the command that trained them, never a password in its --db URL.
+            source: redactSecret(`glyphlab ${process.argv.slice(2).join(' ')}`, db),
           }),
         );
         if (args.values['json']) ctx.printJson(summary);

@@ -4,8 +4,9 @@
  */
 import { closeStore, openStore } from '../tracker/store';
 import { databasePath } from '../util/paths';
+import { isPostgresUrl } from '../util/store-target';
 import { enqueueSweep, openPgBoss } from './queue';
-import { type CreateSweepOptions, createSweepRecord, deleteSweepRecord, isPostgresLocation, type Sweep } from './sweep';
+import { type CreateSweepOptions, createSweepRecord, deleteSweepRecord, type Sweep } from './sweep';
 
 /**
  * Creates sweep `options.name` in the store `db` (a SQLite file or a `postgres://` URL; defaults
@@ -18,7 +19,7 @@ import { type CreateSweepOptions, createSweepRecord, deleteSweepRecord, isPostgr
  */
 export async function createSweep(options: CreateSweepOptions & { db?: string }): Promise<Sweep> {
   const db = options.db ?? databasePath();
-  const postgres = isPostgresLocation(db);
+  const postgres = isPostgresUrl(db);
   const store = openStore(db);
   try {
     const sweep = createSweepRecord(store, options, postgres ? 'pg-boss' : 'local');

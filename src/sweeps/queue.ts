@@ -17,7 +17,9 @@
  * through `pg`, which the store already uses. (pg-boss 10: the newest for Node 20.)
  */
 import PgBoss from 'pg-boss';
+import { errorMessage, TrackerError } from '../errors';
 import type { TrackerStore } from '../tracker/store';
+import { redactSecret, redactUrl } from '../util/store-target';
 import type { Sweep } from './sweep';
 import { claimTrial, type LostTrial, type TrialClaim } from './trials';
 
@@ -64,8 +66,13 @@ export interface PgBossOptions {
 export async function openPgBoss(url: string, options: PgBossOptions = {}): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString: url, maintenanceIntervalSeconds: options.maintenanceSeconds ?? 30, schedule: false, application_name: 'glyphlab-sweep' });
   const onError = options.onError ?? ((message: string) => void process.stderr.write(`glyphlab: warning: sweep queue: ${message}\n`));
-  boss.on('error', (error) => onError(error.message));
-  await boss.start();
+  // A driver's message may quote the connection string: its password never reaches a log.
+  boss.on('error', (error) => onError(redactSecret(error.message, url)));
+  try {
+    await boss.start();
+  } catch (error) {
+    throw new TrackerError(`cannot start the sweep queue (pg-boss) on ${redactUrl(url)}: ${redactSecret(errorMessage(error), url)}`);
+  }
   return boss;
 }
 

@@ -103,11 +103,6 @@ export interface SweepView extends Sweep {
   done: boolean;
 }
 
-/** Whether `location` names a PostgreSQL store rather than a SQLite file. */
-export function isPostgresLocation(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
-
 /** The default trial budget. */
 export const SWEEP_DEFAULTS = { trialMinutes: 5, retries: 2, seed: 0 } as const;
 

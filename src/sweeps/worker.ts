@@ -17,8 +17,9 @@ import { logParams } from '../tracker/record';
 import { closeStore, openStore, type TrackerStore } from '../tracker/store';
 import { Callback, type TrainBeginEvent } from '../training/callbacks';
 import { databasePath } from '../util/paths';
+import { isPostgresUrl } from '../util/store-target';
 import { localQueue, openPgBoss, pgBossQueue, type TrialQueue } from './queue';
-import { getSweep, isPostgresLocation, listSweeps, type Sweep, trialRunOptions } from './sweep';
+import { getSweep, listSweeps, type Sweep, trialRunOptions } from './sweep';
 import { finishTrial, reclaimLostTrials, recordDuplicateRun, recordTrialRun, releaseTrial, renewLease, sweepsDone, type TrialClaim } from './trials';
 
 /** Options of {@link runWorker}. */
@@ -120,7 +121,7 @@ export async function runWorker(options: WorkerOptions = {}): Promise<WorkerSumm
   let queue: TrialQueue | undefined;
   try {
     const sweeps = sweepsToServe(store, options.sweep);
-    const postgres = isPostgresLocation(db);
+    const postgres = isPostgresUrl(db);
     queue = postgres ? pgBossQueue(store, await openPgBoss(db, { maintenanceSeconds: options.maintenanceSeconds })) : localQueue(store);
     for (;;) {
       if (options.signal?.aborted) {

@@ -11,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeStore, openStore, quickCheck } from '../../src/tracker/store';
 import { cli } from '../support/cli';
-import { createTestDatabase, runSql, startTestCluster } from '../support/postgres';
-import { checkSweepEnd, killOneWorkerMidTrial } from '../sweeps/scenario';
+import { createTestDatabase, createTestRole, runSql, startTestCluster } from '../support/postgres';
+import { checkSweepEnd, killOneWorkerMidTrial, startWorker, TINY_TRIAL, tinyData } from '../sweeps/scenario';
+import { listRuns } from '../../src/tracker/query';
+import { writeFileSync } from 'node:fs';
 
 describe('glyphlab sweep on a PostgreSQL store', () => {
   let dir: string;
@@ -40,5 +42,29 @@ describe('glyphlab sweep on a PostgreSQL store', () => {
     const status = await cli(['sweep', 'status', 'tiny', '--db', url]);
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, /pending 0, running 0, finished 4, failed 0 \(done\)/);
+  });
+
+  test('a password in the --db URL is never recorded, printed or logged', async () => {
+    const database = `glyphlab_sweep_secret_${process.pid}`;
+    const superuser = createTestDatabase({ name: database });
+    const withPassword = createTestRole(startTestCluster(), { database, password: 'Sw33p:s3cret@pw' });
+    const space = join(dir, 'one.json');
+    writeFileSync(space, JSON.stringify({ grid: { lr: [0.002] } }));
+    const created = await cli(['sweep', 'create', '--name', 'secret', '--space', space, '--data', await tinyData(dir), '--trial-minutes', '0.02', ...TINY_TRIAL, '--db', withPassword]);
+    assert.equal(created.code, 0, created.err);
+    const worker = startWorker(['--sweep', 'secret', '--db', withPassword]);
+    assert.equal(await worker.exited, 0, worker.err());
+    const status = await cli(['sweep', 'status', 'secret', '--db', withPassword]);
+    assert.match(status.out, /finished 1/);
+    const store = openStore(superuser, { readonly: true });
+    try {
+      const [run] = listRuns(store).filter((r) => r.tags.includes('sweep:secret'));
+      assert.equal(run?.status, 'finished');
+      assert.match(run!.source!, /glyphlab worker --sweep secret --db postgres:\/\/glyphlab_role_\d+_\d+:\*\*\*@127\.0\.0\.1/);
+      const recorded = runSql(startTestCluster(), 'SELECT source, params_json, config_json FROM runs; SELECT * FROM sweeps; SELECT * FROM sweep_attempts', database);
+      for (const text of [created.out, created.err, worker.err(), status.out, status.err, JSON.stringify(run), recorded]) assert.doesNotMatch(text, /s3cret/);
+    } finally {
+      closeStore(store);
+    }
   });
 });
