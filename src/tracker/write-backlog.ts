@@ -182,7 +182,7 @@ export class WriteBacklog {
       const cause = (error as { cause?: unknown }).cause;
       const detail = cause instanceof Error ? cause.message : errorMessage(error);
       this.store.warn(
-        `${this.store.file} is locked by another process (${detail}; find it with \`fuser ${this.store.file}\`); ` +
+        `${this.store.file} is locked by another process (${detail}; ${findLockHolder(this.store)}); ` +
           `training goes on, and run ${this.runId}'s writes wait in memory until the lock clears (at the end of training, up to ${Math.round(this.giveUpAfterMs / 1000)} s)`,
       );
     }
@@ -247,9 +247,14 @@ export async function whileLocked<T>(store: TrackerStore, doing: string, options
     } catch (error) {
       const left = giveUpAfterMs - (Date.now() - since);
       if (!isBusyError(error) || left <= 0) throw error;
-      if (attempt === 0) store.warn(`${store.file} is locked by another process (find it with \`fuser ${store.file}\`); waiting up to ${Math.round(left / 1000)} s to ${doing}`);
+      if (attempt === 0) store.warn(`${store.file} is locked by another process (${findLockHolder(store)}); waiting up to ${Math.round(left / 1000)} s to ${doing}`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
       pause = Math.min(pause * 2, MAX_RETRY_MS);
     }
   }
+}
+
+/** How to find who holds the store's lock: the processes with the file open, or the server's view of its sessions. */
+function findLockHolder(store: TrackerStore): string {
+  return store.db.kind === 'postgres' ? 'pg_stat_activity on the server shows who holds it' : `find it with \`fuser ${store.file}\``;
 }

@@ -3,13 +3,13 @@
  * starve them, they stop with the run, the thread ends after the last run, and it never keeps a
  * process alive.
  */
-import { test, describe } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { finishRun, startRun } from '../../src/tracker/record';
 import { getRun } from '../../src/tracker/query';
 import { heartbeatState } from '../../src/tracker/heartbeat';
-import { runFixture, tempDbPath } from './helpers';
+import { forEachDriver, runFixture, tempStore } from './helpers';
 
 const until = async (condition: () => boolean, what: string): Promise<void> => {
   for (let waited = 0; !condition(); waited += 20) {
@@ -18,9 +18,9 @@ const until = async (condition: () => boolean, what: string): Promise<void> => {
   }
 };
 
-describe('heartbeats', () => {
+forEachDriver('heartbeats', (driver) => {
   test('come from a thread of their own: a 1.5 s synchronous step on the main thread does not stop them', async () => {
-    const store = openStore(tempDbPath(), { heartbeatMs: 100 });
+    const store = openStore(tempStore(driver), { heartbeatMs: 100 });
     try {
       const runId = startRun(store, { git: false });
       const heartbeat = (): number => (store.db.prepare('SELECT heartbeat_at FROM runs WHERE id = ?').get(runId) as { heartbeat_at: number }).heartbeat_at;
@@ -37,7 +37,7 @@ describe('heartbeats', () => {
   });
 
   test('stop with their run, and the thread ends after the last run', async () => {
-    const store = openStore(tempDbPath(), { heartbeatMs: 50 });
+    const store = openStore(tempStore(driver), { heartbeatMs: 50 });
     try {
       const first = startRun(store, { git: false });
       const second = startRun(store, { git: false });
@@ -56,7 +56,7 @@ describe('heartbeats', () => {
   });
 
   test('never keep a process alive: a script that starts a run and returns ends, and its run reads as crashed', async () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const result = await runFixture('record-and-wait.ts', [file, '100', 'return']);
     assert.equal(result.code, 0, result.stderr);
     const runId = result.stdout.trim().slice(4);

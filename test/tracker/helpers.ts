@@ -93,6 +93,7 @@ export interface RunningFixture {
  */
 export function startFixture(script: string, args: string[]): RunningFixture {
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', script), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin!.on('error', () => undefined);
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -134,7 +135,8 @@ export function startFixture(script: string, args: string[]): RunningFixture {
       ]);
     },
     send: (text) => {
-      child.stdin!.write(`${text}\n`);
+      // A fixture that has already ended (told twice to release) reads nothing more: no EPIPE.
+      if (child.exitCode === null && child.signalCode === null && child.stdin!.writable) child.stdin!.write(`${text}\n`);
     },
   };
 }

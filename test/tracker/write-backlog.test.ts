@@ -4,7 +4,7 @@
  * failures other than a lock thrown at once. The lock is real: a second connection's
  * `BEGIN IMMEDIATE` on the same file.
  */
-import { test, describe } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -13,10 +13,26 @@ import { closeStore, openStore } from '../../src/tracker/store';
 import { startRun } from '../../src/tracker/record';
 import { getMetricHistory, getRun } from '../../src/tracker/query';
 import { WriteBacklog } from '../../src/tracker/write-backlog';
-import { tempDbPath } from './helpers';
+import { forEachDriver, tempDbPath, tempStore } from './helpers';
+import { isPostgresUrl } from '../../src/util/store-target';
 
-/** Another connection holding `file`'s write lock until `release()`. */
+/**
+ * Another connection holding `file`'s write lock until `release()`: SQLite's `BEGIN IMMEDIATE`,
+ * or on PostgreSQL a transaction holding the store's tables IN EXCLUSIVE MODE (readers go on,
+ * writers wait).
+ */
 function holdLock(file: string): { release: () => void } {
+  if (isPostgresUrl(file)) {
+    const store = openStore(file);
+    store.db.exec('BEGIN; LOCK TABLE runs, experiments, params, metrics, metric_summary, tags, artifacts IN EXCLUSIVE MODE');
+    return {
+      release: () => {
+        if (!store.db.open) return;
+        store.db.exec('COMMIT');
+        closeStore(store);
+      },
+    };
+  }
   const holder = new Database(file);
   holder.exec('BEGIN IMMEDIATE');
   return {
@@ -35,16 +51,16 @@ const until = async (condition: () => boolean, what: string): Promise<void> => {
   }
 };
 
-describe('WriteBacklog', () => {
+forEachDriver('WriteBacklog', (driver) => {
   test('writes kept while the store is locked go through, in order, on the retry timer once the lock clears', async () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const warnings: string[] = [];
     const store = openStore(file, { onWarning: (message) => warnings.push(message) });
     const runId = startRun(store, { git: false, heartbeat: false });
     const lock = holdLock(file);
     try {
       const backlog = new WriteBacklog(store, runId, { waitMs: 20, retryMs: 100 });
-      const artifact = join(dirname(file), 'model.json');
+      const artifact = join(dirname(tempDbPath()), 'model.json');
       writeFileSync(artifact, '{}');
       backlog.add({ kind: 'points', points: [{ key: 'loss', value: 2, step: 0 }] });
       assert.equal(backlog.write(), false);
@@ -53,7 +69,8 @@ describe('WriteBacklog', () => {
       assert.equal(backlog.write(), false, 'refused moments ago: no new try until the retry is due');
       assert.deepEqual(backlog.pending.map((w) => w.kind), ['points', 'artifact', 'points']);
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0]!, /is locked by another process \(database is locked; find it with `fuser .*`\); training goes on, and run .* writes wait in memory/);
+      const lockedBecause = driver === 'sqlite' ? /\(database is locked; find it with `fuser .*`\)/ : /\(canceling statement due to lock timeout; pg_stat_activity on the server shows who holds it\)/;
+      assert.match(warnings[0]!, new RegExp(`is locked by another process ${lockedBecause.source}; training goes on, and run .* writes wait in memory`));
       lock.release();
       await until(() => backlog.pending.length === 0, 'the retry timer to write the backlog');
       assert.deepEqual(getMetricHistory(store, runId, ['loss']).map((p) => [p.step, p.value]), [[0, 2], [1, 1]]);
@@ -67,7 +84,7 @@ describe('WriteBacklog', () => {
   });
 
   test('drain at the end of training waits for the lock to clear, then writes everything, the run end last', async () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const warnings: string[] = [];
     const store = openStore(file, { onWarning: (message) => warnings.push(message) });
     const runId = startRun(store, { git: false, heartbeat: false });
@@ -89,7 +106,7 @@ describe('WriteBacklog', () => {
   });
 
   test('past maxPoints the oldest batch points are dropped, never epoch points, and counted for the run record', () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const warnings: string[] = [];
     const store = openStore(file, { onWarning: (message) => warnings.push(message) });
     const runId = startRun(store, { git: false, heartbeat: false });
@@ -118,7 +135,7 @@ describe('WriteBacklog', () => {
   });
 
   test('a failure other than a lock (the run was deleted) is thrown at once, and again at the next try', () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const store = openStore(file);
     try {
       const runId = startRun(store, { git: false, heartbeat: false });
