@@ -21,6 +21,7 @@ import {
 } from '../../src/notebook/run';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { listRuns } from '../../src/tracker/query';
+import { logParams, tagRun } from '../../src/tracker/record';
 import { openHeadless } from '../dashboard/chromium';
 import { plotlyBundles } from '../support/notebook';
 import { type DashboardFixture, fillDashboardDb } from '../dashboard/fixtures';
@@ -153,6 +154,32 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     assert.ok(displayed >= chartIds.length, `${displayed} charts displayed`);
     assert.equal((dom.stdout.match(/data-rendered="true"/g) ?? []).length, displayed, 'every chart drew');
     assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 4, 'the misread images of both runs');
+  });
+
+  test('04-dashboard: by default the arms of the latest transfer comparison, their lineage, curves against minutes', { timeout: 120_000 }, async () => {
+    const transferDb = join(dir, 'transfer.db');
+    const arms = await fillDashboardDb(transferDb, join(dir, 'transfer'), 'transfer');
+    const store = openStore(transferDb);
+    try {
+      for (const id of [arms.vggId, arms.crnnId]) tagRun(store, id, 'transfer:20261206-120000');
+      logParams(store, arms.crnnId, { init: { from: 'reader:equations-wide', run: '20261206-145106-bc5534', reader: 'equations-wide', freezeEpochs: 1, loaded: ['conv1', 'bn1', 'logits'], reinitialised: [], data: { dir: '/x/wide' } } });
+    } finally {
+      closeStore(store);
+    }
+    const { notebook } = await run(join(notebooks, '04-dashboard.ipynb'), {
+      env: { ...process.env, GLYPHLAB_DB: transferDb },
+      out: join(dir, '04-transfer.executed.ipynb'),
+    });
+    assertClean(notebook, '04');
+    const text = streamText(notebook);
+    assert.match(text, /transfer comparison transfer:20261206-120000/);
+    assert.match(text, /Comparing 2 of 2 matching runs/);
+    const html = htmlText(notebook);
+    assert.match(html, /<td>reader equations-wide \(run 20261206-145106-bc5534\)<\/td><td>\/x\/wide<\/td><td>3<\/td><td>–<\/td><td>1<\/td>/, 'the fine-tuned arm\'s lineage');
+    assert.match(html, /<td>random<\/td>/, 'the other arm started random');
+    assert.ok(html.includes('id="chart-own-accuracy"'), 'validation accuracy against minutes');
+    assert.match(html, /validation accuracy against minutes/);
+    assert.ok(!html.includes(arms.otherId), 'the untagged run is not an arm');
   });
 
   test('05-query-experiments: filters, sorting, comparing, tagging, exports, DataFrames', { timeout: 120_000 }, async () => {
