@@ -183,7 +183,9 @@ export class PostgresDriver implements StoreDriver {
 
   schemaVersion(): number {
     if (this.cachedVersion !== undefined) return this.cachedVersion;
-    const present = this.get<{ present: boolean }>(`SELECT to_regclass('${SCHEMA_VERSION_TABLE}') IS NOT NULL AS present`);
+    const present = this.get<{ present: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '${SCHEMA_VERSION_TABLE}') AS present`,
+    );
     const version = present?.present ? Number(this.column(`SELECT version FROM ${SCHEMA_VERSION_TABLE}`)[0] ?? 0) : 0;
     // Versions only grow, and the store reads one on nearly every call: keep it once it is a store's.
     if (version > 0 && !this.inTransaction) this.cachedVersion = version;

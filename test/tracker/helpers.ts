@@ -12,7 +12,7 @@ import { after, describe } from 'node:test';
 import type { DriverKind } from '../../src/tracker/driver';
 import { SqliteDriver } from '../../src/tracker/sqlite-driver';
 import type { TrackerStore } from '../../src/tracker/store';
-import { createTestDatabase } from '../support/postgres';
+import { createTestDatabase, createTestRole, startTestCluster } from '../support/postgres';
 
 /** The drivers every store test runs on. */
 export const DRIVERS: readonly DriverKind[] = ['sqlite', 'postgres'];
@@ -29,6 +29,14 @@ export function forEachDriver(title: string, fn: (driver: DriverKind) => void): 
 /** Where a new, empty store lives on `driver`: a file path in a temp folder, or a new database's URL. */
 export function tempStore(driver: DriverKind, name = 'glyphlab.db'): string {
   return driver === 'sqlite' ? tempDbPath(name) : createTestDatabase();
+}
+
+/**
+ * The URL of the test database `url` names for a new role that may only SELECT its tables (no
+ * INSERT, UPDATE, DELETE, CREATE): what a colleague who only reads the team's store is given.
+ */
+export function readOnlyRole(url: string): string {
+  return createTestRole(startTestCluster(), { database: decodeURIComponent(new URL(url).pathname.slice(1)), readonly: true });
 }
 
 /** The better-sqlite3 connection of a SQLite store, for the tests of what only a SQLite file has (pragmas, pages). */

@@ -6,27 +6,30 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TrackerError } from '../../src/errors';
 import { SCHEMA_VERSION } from '../../src/tracker/schema';
-import { closeStore, openStore } from '../../src/tracker/store';
+import { closeStore, openStore, quickCheck } from '../../src/tracker/store';
 import { deleteRun, finishRun, logMetrics, noteRun, startRun, tagRun } from '../../src/tracker/record';
 import { getMetricHistory, getRun, listRuns } from '../../src/tracker/query';
-import { tempDbPath, sqliteDb } from './helpers';
+import { forEachDriver, readOnlyRole, sqliteDb, tempDbPath, tempStore } from './helpers';
 
-describe('openStore', () => {
-  test('creates the schema in WAL mode with foreign keys on', () => {
-    const store = openStore(tempDbPath());
+forEachDriver('openStore', (driver) => {
+  test('creates the schema at the current version; a SQLite file in WAL mode with foreign keys on', () => {
+    const store = openStore(tempStore(driver));
     try {
-      assert.equal(sqliteDb(store).pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(sqliteDb(store).pragma('foreign_keys', { simple: true }), 1);
-      assert.equal(sqliteDb(store).pragma('user_version', { simple: true }), SCHEMA_VERSION);
-      const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-      assert.deepEqual(tables.map((t) => t.name), ['artifacts', 'experiments', 'metric_summary', 'metrics', 'params', 'runs', 'tags']);
+      if (driver === 'sqlite') {
+        assert.equal(sqliteDb(store).pragma('journal_mode', { simple: true }), 'wal');
+        assert.equal(sqliteDb(store).pragma('foreign_keys', { simple: true }), 1);
+        assert.equal(sqliteDb(store).pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      }
+      assert.equal(store.db.schemaVersion(), SCHEMA_VERSION);
+      assert.deepEqual(store.db.tableNames(), ['artifacts', 'experiments', 'metric_summary', 'metrics', 'params', 'runs', 'tags']);
+      assert.deepEqual(quickCheck(store), []);
     } finally {
       closeStore(store);
     }
   });
 
   test('reopening an up-to-date database keeps its runs', () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const store = openStore(file);
     const runId = startRun(store, { experiment: 'e', git: false, heartbeat: false });
     finishRun(store, runId);
@@ -38,8 +41,21 @@ describe('openStore', () => {
       closeStore(again);
     }
   });
+
+  test('a foreign key holds: a run of no experiment is refused', () => {
+    const store = openStore(tempStore(driver));
+    try {
+      assert.throws(
+        () => store.db.prepare("INSERT INTO runs (id, experiment_id, status, started_at, heartbeat_at) VALUES ('x', 999, 'running', 0, 0)").run(),
+        /FOREIGN KEY|foreign key/,
+      );
+    } finally {
+      closeStore(store);
+    }
+  });
 });
 
+// SQLite files only: a server keeps its own files; what a PostgreSQL store refuses is in postgres-driver.test.ts.
 describe('bad database files', () => {
   test('a corrupt file gets a TrackerError naming it and is left untouched', () => {
     const file = tempDbPath('garbage.db');
@@ -120,7 +136,7 @@ describe('bad database files', () => {
   });
 });
 
-describe('opening read-only', () => {
+describe('opening a SQLite file read-only', () => {
   test('a missing path is an error naming it; nothing is created', () => {
     const dir = dirname(tempDbPath());
     const file = join(dir, 'not', 'here.db');
@@ -131,14 +147,17 @@ describe('opening read-only', () => {
     assert.throws(() => openStore(empty, { readonly: true }), /empty\.db is an empty SQLite database, not a glyphlab experiment store/);
     assert.equal(readFileSync(empty).length, 0);
   });
+});
 
+forEachDriver('opening read-only', (driver) => {
   test('writes nothing, yet shows a run whose process is gone as crashed', () => {
-    const file = tempDbPath();
+    const file = tempStore(driver);
     const writer = openStore(file);
     const runId = startRun(writer, { git: false, heartbeat: false });
     writer.db.prepare('UPDATE runs SET pid = 4194305 WHERE id = ?').run(runId);
     closeStore(writer);
-    const reader = openStore(file, { readonly: true });
+    // On PostgreSQL, through a role that may only SELECT: a read-only opening needs no more.
+    const reader = openStore(driver === 'postgres' ? readOnlyRole(file) : file, { readonly: true });
     try {
       const run = listRuns(reader)[0]!;
       assert.equal(run.status, 'crashed');
