@@ -73,6 +73,7 @@ describe('notebooks 02 and 03 through the tslab kernel', () => {
     assert.match(text, /vgg19_weights_tf_dim_ordering_tf_kernels_notop\.h5/);
     assert.match(text, /phases by epoch: 1, 2/);
     assert.match(text, /random initialisation/);
+    assert.match(text, /The VGG19 convolutions started from random weights, not ImageNet/, 'said plainly');
     const store = openStore(join(dir, 'glyphlab.db'));
     try {
       const models = listRuns(store, { experiment: 'notebooks' }).map((r) => r.params['model']);
