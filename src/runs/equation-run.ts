@@ -20,11 +20,9 @@ import { describeStyleSpace } from '../data/equations/synth-style';
 import type { LabeledImage } from '../data/equations/load';
 import { loadEquationSplits, spreadSubset } from '../data/equations/split';
 import { ctcStepsNeeded } from '../labels/ctc-steps';
-import { convolutionAndHeadLayers } from '../models/freeze';
+import { convolutionAndHeadLayers, trainableLayerNames } from '../models/freeze';
 import { loadModel, loadOptimizerState, readModelMeta } from '../models/io';
 import { RESUMABLE_STATUSES } from '../tracker/record';
-import { getRun } from '../tracker/query';
-import { closeStore, openStore } from '../tracker/store';
 import { type Logs, TimeBudget } from '../training/callbacks';
 import { type TrainingPhase, trainInPhases } from '../training/phases';
 import { warmupCosine } from '../training/schedule';
@@ -35,8 +33,9 @@ import { SPLIT_NAMES, type SplitName } from '../types';
 import { databasePath, runsDirFor } from '../util/paths';
 import { sequenceMetrics } from '../metrics/sequence';
 import { buildEvalReport, type RunEvalReport } from './eval-report';
-import { type BuiltModel, getModelBuilder } from './models';
+import { getModelBuilder } from './models';
 import { initWeights } from './init-from';
+import { readRecordedRun } from './run-model';
 import { openRecordedRun, type RecordingOptions } from './recorded-run';
 import { type RunReplicas, startRunReplicas } from './replicas';
 import { withInterrupt } from './signals';
@@ -133,13 +132,7 @@ export async function runEquationSpec(spec: EquationRunSpec, hooks: RunHooks = {
 export async function resumeEquationTraining(runId: string, revision: EquationSpecRevision & RunHooks & { dataDir?: string } = {}): Promise<EquationRunResult> {
   await readyBackend();
   const dbPath = revision.dbPath ?? databasePath();
-  const store = openStore(dbPath, { readonly: true });
-  let run;
-  try {
-    run = getRun(store, runId);
-  } finally {
-    closeStore(store);
-  }
+  const { run } = readRecordedRun(dbPath, runId);
   if (!RESUMABLE_STATUSES.includes(run.status)) {
     throw new ConfigError(`run ${run.id} is ${run.status}; only ${RESUMABLE_STATUSES.join(', ')} runs can be resumed`);
   }
@@ -298,28 +291,29 @@ export function describeHeldOut(metrics: Logs): string | undefined {
 }
 
 /**
- * The phases of the epochs from `initialEpoch` to `trainUntil`: with `init.freezeEpochs`, the
- * first ones train only the sequence head, the convolution blocks frozen (a resume within them
- * freezes what is left of them); a new VGG19-CRNN run's first phase trains its last layers; else
- * one phase. Frozen layers are left out of the loop's variables (`trainableLayers`): no gradient,
- * no update, no weight decay; their batch norms' moving statistics still follow the new data.
+ * The phases of the epochs from `initialEpoch` to `trainUntil`: a first phase that trains only
+ * some layers (with `init.freezeEpochs`, the sequence head, the convolution blocks frozen; else a
+ * VGG19-CRNN's last `lastN` layers for `phase1Epochs`), then every layer; a resume within the
+ * first phase trains what is left of it. Frozen layers are left out of the loop's variables
+ * (`trainableLayers`): no gradient, no update, no weight decay; their batch norms' moving
+ * statistics still follow the new data.
  */
-function trainingPhases(spec: EquationRunSpec, model: tf.LayersModel, built: BuiltModel | undefined, initialEpoch: number, trainUntil: number, log: (message: string) => void): TrainingPhase<SequenceBatch>[] {
+function trainingPhases(spec: EquationRunSpec, model: tf.LayersModel, initialEpoch: number, trainUntil: number, log: (message: string) => void): TrainingPhase<SequenceBatch>[] {
   const epochs = trainUntil - initialEpoch;
   const freeze = spec.init?.freezeEpochs ?? 0;
-  const frozen = Math.min(Math.max(0, freeze - initialEpoch), epochs);
-  // Every layer trains after the frozen epochs with an optimizer of its own, as a new phase
-  // starts one; a resume's restored optimizer, saved in those epochs, holds the head's state only.
-  const allLayers = freeze > 0 && initialEpoch <= freeze ? { optimizerInstance: undefined, learningRate: spec.training.learningRate } : {};
-  if (frozen > 0) {
+  const firstEnd = freeze > 0 ? freeze : (spec.vgg19?.phase1Epochs ?? 0);
+  if (firstEnd === 0) return [{ epochs }];
+  const left = Math.min(Math.max(0, firstEnd - initialEpoch), epochs);
+  // Every layer trains after the first phase with an optimizer of its own, as a new phase starts
+  // one; a resume's restored optimizer, saved in the first phase, holds only its layers' state.
+  const allLayers: TrainingPhase<SequenceBatch> = { epochs: epochs - left, name: 'all layers', ...(initialEpoch <= firstEnd && { optimizerInstance: undefined, learningRate: spec.training.learningRate }) };
+  if (left === 0) return [allLayers];
+  if (freeze > 0) {
     const { convolution, head } = convolutionAndHeadLayers(model);
-    log(`the first ${frozen} epoch${frozen === 1 ? '' : 's'} train the sequence head only (${head.join(', ')}); the convolution blocks (${convolution.join(', ')}) are frozen until then`);
-    return [{ epochs: frozen, trainableLayers: head, name: 'head (convolutions frozen)' }, { epochs: epochs - frozen, name: 'all layers', ...allLayers }];
+    log(`the first ${left} epoch${left === 1 ? '' : 's'} train the sequence head only (${head.join(', ')}); the convolution blocks (${convolution.join(', ')}) are frozen until then`);
+    return [{ epochs: left, trainableLayers: head, name: 'head (convolutions frozen)' }, allLayers];
   }
-  if (freeze > 0) return [{ epochs, name: 'all layers', ...allLayers }];
-  const phase1 = built?.phase1Layers && spec.vgg19 && spec.vgg19.phase1Epochs > 0 ? Math.min(spec.vgg19.phase1Epochs, epochs) : 0;
-  if (phase1 > 0 && phase1 < epochs) return [{ epochs: phase1, trainableLayers: built!.phase1Layers, name: 'last layers' }, { epochs: epochs - phase1, name: 'all layers' }];
-  return [{ epochs }];
+  return [{ epochs: left, trainableLayers: trainableLayerNames(model, { lastN: spec.vgg19!.lastN }), name: 'last layers' }, allLayers];
 }
 
 /** Trains and records `spec`: a new run, or the rest of `resume`'s. */
@@ -363,7 +357,7 @@ async function executeRun(asked: EquationRunSpec, hooks: RunHooks, resume?: Resu
     const nothingLeft = resume !== undefined && (initialEpoch >= training.epochs || clock.spent);
     if (nothingLeft && resume) await restoreBest(model, resume.bestDir, log);
     const trainUntil = nothingLeft ? initialEpoch : training.epochs;
-    const phases = trainingPhases(spec, model, built, initialEpoch, trainUntil, log);
+    const phases = trainingPhases(spec, model, initialEpoch, trainUntil, log);
 
     const run = await openRecordedRun(hooks, {
       ...spec.record,

@@ -10,11 +10,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors';
 import { loadModel } from '../models/io';
 import { transferWeights } from '../models/transfer';
-import { getRun } from '../tracker/query';
-import { closeStore, openStore } from '../tracker/store';
-import { runsDirFor } from '../util/paths';
 import { loadReader } from './readers';
-import { findRunModelDir } from './run-model';
+import { findRunModelDir, readRecordedRun } from './run-model';
 import type { EquationInitSpec } from './spec/index';
 
 /** The prefix of an `initFrom` that names a reader. */
@@ -47,14 +44,8 @@ export async function loadInitSource(from: string, dbPath: string): Promise<Init
     const reader = await loadReader(name);
     return { model: reader.model, run: reader.info.run.id, reader: reader.info.name, modelDir: reader.dir, data: reader.info.data };
   }
-  const store = openStore(dbPath, { readonly: true });
-  let run;
-  try {
-    run = getRun(store, from);
-  } finally {
-    closeStore(store);
-  }
-  const modelDir = findRunModelDir(run, runsDirFor(dbPath), ['model', 'best']);
+  const { run, runsDir } = readRecordedRun(dbPath, from);
+  const modelDir = findRunModelDir(run, runsDir, ['model', 'best']);
   const data = isRecord(run.config) && isRecord(run.config['data']) ? run.config['data'] : null;
   return { model: await loadModel(modelDir), run: run.id, reader: null, modelDir, data };
 }

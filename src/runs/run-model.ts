@@ -24,6 +24,20 @@ export interface RunModel {
   architecture?: ModelArchitecture;
 }
 
+/**
+ * Run `ref` (id, short id or name) of the store at `dbPath` (default GLYPHLAB_DB, else
+ * experiments/glyphlab.db), read with the store opened read-only for the lookup alone, and the
+ * folder of that store's run folders.
+ */
+export function readRecordedRun(dbPath: string | undefined, ref: string): { run: RunDetail; runsDir: string } {
+  const store = openStore(dbPath, { readonly: true });
+  try {
+    return { run: getRun(store, ref), runsDir: runsDirFor(store.file) };
+  } finally {
+    closeStore(store);
+  }
+}
+
 /** Which saved model of a run: the final model, the best or the last checkpoint. */
 export type RunCheckpoint = 'model' | 'best' | 'last';
 
@@ -50,14 +64,8 @@ export function findRunModelDir(run: RunDetail, runsDir: string, wanted?: RunChe
  * its last checkpoint (`checkpoint`: only those, in that order).
  */
 export async function loadRunModel(runId: string, options: { dbPath?: string; checkpoint?: RunCheckpoint | readonly RunCheckpoint[] } = {}): Promise<RunModel> {
-  const store = openStore(options.dbPath, { readonly: true });
-  let run;
-  try {
-    run = getRun(store, runId);
-  } finally {
-    closeStore(store);
-  }
-  const modelDir = findRunModelDir(run, runsDirFor(store.file), options.checkpoint);
+  const { run, runsDir } = readRecordedRun(options.dbPath, runId);
+  const modelDir = findRunModelDir(run, runsDir, options.checkpoint);
   const model = await loadModel(modelDir);
   const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
   if (channels !== 1 && channels !== 3) throw new ConfigError(`the model of run ${run.id} takes ${channels} channels; glyphlab reads 1 or 3`);

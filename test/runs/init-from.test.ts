@@ -16,7 +16,7 @@ import { buildCrnn } from '../../src/models/crnn';
 import { loadModel } from '../../src/models/io';
 import { resumeEquationTraining, runEquationTraining } from '../../src/runs/equation-run';
 import type { EquationInitSpec } from '../../src/runs/spec/index';
-import { resolveEquationRunSpec } from '../../src/runs/spec/index';
+import { describeEquationSpec, resolveEquationRunSpec } from '../../src/runs/spec/index';
 import { getRun } from '../../src/tracker/query';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { Callback, type TrainBeginEvent } from '../../src/training/callbacks';
@@ -153,7 +153,8 @@ describe('runs that start from trained weights', () => {
     );
   });
 
-  test('freezeEpochs without initFrom, or as many as the epochs, is refused', () => {
+  test('the spec in words says where the weights start; freezeEpochs without initFrom, or as many as the epochs, is refused', () => {
+    assert.match(describeEquationSpec(resolveEquationRunSpec({ dataDir: dir, initFrom: 'reader:equations-wide', freezeEpochs: 1 })), /; from reader:equations-wide, convolutions frozen 1 epoch$/);
     assert.throws(() => resolveEquationRunSpec({ dataDir: dir, freezeEpochs: 1 }), (e: unknown) => e instanceof ConfigError && /--init-from/.test(e.message));
     assert.throws(() => resolveEquationRunSpec({ dataDir: dir, initFrom: baseRun, freezeEpochs: 3, epochs: 3 }), (e: unknown) => e instanceof ConfigError && /freezeEpochs 3 .* less than the epochs 3/.test(e.message));
   });
@@ -171,5 +172,17 @@ describe('runs that start from trained weights', () => {
     assert.ok(!logs.some((m) => /weights from/.test(m)), logs.join('\n'));
     assert.ok(!logs.some((m) => /sequence head only/.test(m)), 'the frozen epoch is done: every layer trains');
     assert.equal(resumed.spec.init?.run, source.runId, 'the recorded lineage is kept');
+  });
+
+  test('a VGG19-CRNN run interrupted after its first phase resumes with every layer training, as it would have gone on', async () => {
+    const controller = new AbortController();
+    const vgg = { model: 'vgg19-crnn' as const, crnn: { inputHeight: 32, inputWidth: 300, rnnUnits: 4, rnnLayers: 1, dropout: 0 }, vgg19: { weights: 'random' as const, filterDivisor: 64, phase1Epochs: 1 } };
+    const first = await tinyRun({ ...vgg, epochs: 2, seed: 8, signal: controller.signal, callbacks: [new StopAfter(0, controller)] });
+    assert.equal(first.status, 'interrupted');
+    assert.deepEqual(first.history.map((h) => h['phase']), [1]);
+    // Its last/ optimizer holds the state of the last layers only: the second phase needs its own.
+    const resumed = await resumeEquationTraining(first.runId, { dbPath, handleSignals: false });
+    assert.equal(resumed.status, 'finished');
+    assert.equal(resumed.history.length, 1);
   });
 });

@@ -17,7 +17,8 @@ export function describeEquationSpec(spec: EquationRunSpec): string {
   const rnn = `${head.rnnLayers}x Bi${head.rnn.toUpperCase()}(${head.rnnUnits})`;
   const budget = training.minutes !== null ? `over ${training.minutes} minutes` : `for ${training.epochs} epochs`;
   const decay = training.weightDecay > 0 ? `, weight decay ${training.weightDecay}` : '';
-  return `${spec.model} ${head.inputHeight}x${head.inputWidth}, ${conv}, ${rnn}, dropout ${head.dropout}; ${training.optimizer} ${training.learningRate} ${training.schedule} ${budget}, batch ${training.batchSize}${decay}`;
+  const init = spec.init ? `; from ${spec.init.from}${spec.init.freezeEpochs > 0 ? `, convolutions frozen ${spec.init.freezeEpochs} epoch${spec.init.freezeEpochs === 1 ? '' : 's'}` : ''}` : '';
+  return `${spec.model} ${head.inputHeight}x${head.inputWidth}, ${conv}, ${rnn}, dropout ${head.dropout}; ${training.optimizer} ${training.learningRate} ${training.schedule} ${budget}, batch ${training.batchSize}${decay}${init}`;
 }
 
 /** Each recipe's spec and the VGG19-CRNN's reference spec, resolved once per machine: `--help` reads every field from them. */
