@@ -18,6 +18,7 @@ import { type MetricMode, type ParamType, type RunStatus, metricsJsonSql, params
 import { resolveRunRef } from './run-ref';
 import { type TrackerStore, assertWritable, execute, executeMany, inTransaction, selectAll, selectOne } from './store';
 import { jsonSafe } from '../util/json';
+import { redactUrlsIn } from '../util/store-target';
 
 /** Options of {@link startRun}. */
 export interface StartRunOptions {
@@ -124,8 +125,9 @@ export function startRun(store: TrackerStore, options: StartRunOptions = {}): st
           gitDirty: git.dirty === null ? null : git.dirty ? 1 : 0,
           backend: options.backend ?? null,
           threads: options.threads ?? null,
-          source: options.source ?? defaultSource(),
-          configJson: options.config ? JSON.stringify(options.config, jsonSafe) : null,
+          // A command line or config may name the store by a URL with its password: never recorded.
+          source: redactUrlsIn(options.source ?? defaultSource()),
+          configJson: options.config ? redactUrlsIn(JSON.stringify(options.config, jsonSafe)) : null,
           dataFingerprint: options.dataFingerprint ?? null,
         },
       );
@@ -233,6 +235,11 @@ export function flattenParams(params: Record<string, unknown>, prefix = ''): Rec
   return flat;
 }
 
+/** `encoded` with the password of any PostgreSQL URL in its text shown as `***` (see `redactUrlsIn`). */
+function redactEncoded(encoded: EncodedParam): EncodedParam {
+  return encoded.value_text === null ? encoded : { ...encoded, value_text: redactUrlsIn(encoded.value_text) };
+}
+
 function writeParams(store: TrackerStore, runId: string, params: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(flattenParams(params))) {
     execute(
@@ -241,7 +248,7 @@ function writeParams(store: TrackerStore, runId: string, params: Record<string, 
        VALUES (@runId, @key, @type, @value_text, @value_num, @value_bool)
        ON CONFLICT(run_id, key) DO UPDATE SET type = excluded.type, value_text = excluded.value_text,
          value_num = excluded.value_num, value_bool = excluded.value_bool`,
-      { runId, key, ...encodeParam(value) },
+      { runId, key, ...redactEncoded(encodeParam(value)) },
     );
   }
 }
@@ -704,7 +711,7 @@ export function markCrashedRuns(store: TrackerStore, now: number = Date.now()): 
 export function updateRunConfig(store: TrackerStore, runId: string, config: Record<string, unknown>, params: Record<string, unknown> = {}): void {
   assertWritable(store);
   inTransaction(store, () => {
-    const result = execute(store, 'UPDATE runs SET config_json = @configJson WHERE id = @runId', { configJson: JSON.stringify(config, jsonSafe), runId });
+    const result = execute(store, 'UPDATE runs SET config_json = @configJson WHERE id = @runId', { configJson: redactUrlsIn(JSON.stringify(config, jsonSafe)), runId });
     if (result.changes === 0) throw missingRunError(store, runId);
     touchRun(store, runId, Date.now());
     writeParams(store, runId, { ...config, ...params });

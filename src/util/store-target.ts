@@ -35,6 +35,21 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * `text` with the password of every PostgreSQL URL in it shown as `***`: for free text that may
+ * quote a command line (`glyphlab train --db postgres://ana:s3cret@db/glyphlab`), such as the
+ * source a run records.
+ *
+ * @example
+ * redactUrlsIn('train --db postgres://ana:s3cret@db/g'); // 'train --db postgres://ana:***@db/g'
+ */
+export function redactUrlsIn(text: string): string {
+  return text
+    // The password runs to the last '@' of the URL (a password may hold ' and @); quotes and spaces end the URL.
+    .replace(/(postgres(?:ql)?:\/\/[^\s:/@"'?#]*):[^\s"]*@(?=[^\s"@]*(?:[\s"]|$))/gi, '$1:***@')
+    .replace(/(postgres(?:ql)?:\/\/[^\s"']*[?&]password=)[^&#\s"']*/gi, '$1***');
+}
+
+/**
  * `text` with every occurrence of `url`'s password (raw and percent-decoded) replaced by `***`:
  * for messages that a server or library wrote and that might quote it.
  */
