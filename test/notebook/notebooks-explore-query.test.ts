@@ -180,6 +180,14 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     assert.ok(html.includes('id="chart-own-accuracy"'), 'validation accuracy against minutes');
     assert.match(html, /validation accuracy against minutes/);
     assert.ok(!html.includes(arms.otherId), 'the untagged run is not an arm');
+    // Drawn as a front end shows it: every chart, the curves against minutes among them, draws offline.
+    const page = join(dir, '04-transfer-outputs.html');
+    writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`);
+    const dom = await openHeadless(page, { dumpDom: true });
+    assert.equal(dom.code, 0, dom.stderr.slice(-2000));
+    assert.deepEqual(dom.console, []);
+    const displayed = (html.match(/class="glyphlab-figure[ "]/g) ?? []).length;
+    assert.equal((dom.stdout.match(/data-rendered="true"/g) ?? []).length, displayed, 'every chart drew');
   });
 
   test('05-query-experiments: filters, sorting, comparing, tagging, exports, DataFrames', { timeout: 120_000 }, async () => {
