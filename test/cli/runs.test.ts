@@ -11,7 +11,7 @@ import { closeStore, openStore } from '../../src/tracker/store';
 import { finishRun, logMetrics, startRun } from '../../src/tracker/record';
 import { listRuns } from '../../src/tracker/query';
 import { parseCsv } from '../../src/data/equations/load';
-import { tempDbPath } from '../tracker/helpers';
+import { sqliteDb, tempDbPath } from '../tracker/helpers';
 
 function capture(): { stream: Writable; text: () => string } {
   let text = '';
@@ -221,7 +221,7 @@ describe('glyphlab runs', () => {
     const dir = dirname(tempDbPath());
     const copy = join(dir, 'glyphlab.db');
     const source = openStore(file, { readonly: true });
-    writeFileSync(copy, source.db.serialize());
+    writeFileSync(copy, sqliteDb(source).serialize());
     const expected = listRuns(source).map((r) => r.id);
     closeStore(source);
     const writer = openStore(copy);
