@@ -62,6 +62,20 @@ async function run(path: string, options: RunNotebookOptions): Promise<RunNotebo
   }
 }
 
+/**
+ * What a notebook displayed, put on one page (`page`) as a front end shows it: every chart must
+ * draw offline in headless Chromium, with nothing on the console. Returns how many charts it shows.
+ */
+async function assertEveryChartDraws(html: string, page: string): Promise<number> {
+  writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`);
+  const dom = await openHeadless(page, { dumpDom: true });
+  assert.equal(dom.code, 0, dom.stderr.slice(-2000));
+  assert.deepEqual(dom.console, []);
+  const displayed = (html.match(/class="glyphlab-figure[ "]/g) ?? []).length;
+  assert.equal((dom.stdout.match(/data-rendered="true"/g) ?? []).length, displayed, 'every chart drew');
+  return displayed;
+}
+
 describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
   let dir: string;
   let db: string;
@@ -144,15 +158,8 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     const markdownHeadings = notebook.cells.filter((c) => c.cell_type === 'markdown').flatMap((c) => [...sourceOf(c).matchAll(/^#+\s*(.+)$/gm)].map((m) => m[1]?.toLowerCase()));
     assert.deepEqual(markdownHeadings.filter((h) => headings.includes(h)), [], 'no heading twice');
 
-    // What the notebook displayed, put on one page as a front end shows it: every chart draws offline.
-    const page = join(dir, '04-outputs.html');
-    writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`);
-    const dom = await openHeadless(page, { dumpDom: true });
-    assert.equal(dom.code, 0, dom.stderr.slice(-2000));
-    assert.deepEqual(dom.console, []);
-    const displayed = (html.match(/class="glyphlab-figure[ "]/g) ?? []).length;
+    const displayed = await assertEveryChartDraws(html, join(dir, '04-outputs.html'));
     assert.ok(displayed >= chartIds.length, `${displayed} charts displayed`);
-    assert.equal((dom.stdout.match(/data-rendered="true"/g) ?? []).length, displayed, 'every chart drew');
     assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 4, 'the misread images of both runs');
   });
 
@@ -180,14 +187,8 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     assert.ok(html.includes('id="chart-own-accuracy"'), 'validation accuracy against minutes');
     assert.match(html, /validation accuracy against minutes/);
     assert.ok(!html.includes(arms.otherId), 'the untagged run is not an arm');
-    // Drawn as a front end shows it: every chart, the curves against minutes among them, draws offline.
-    const page = join(dir, '04-transfer-outputs.html');
-    writeFileSync(page, `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`);
-    const dom = await openHeadless(page, { dumpDom: true });
-    assert.equal(dom.code, 0, dom.stderr.slice(-2000));
-    assert.deepEqual(dom.console, []);
-    const displayed = (html.match(/class="glyphlab-figure[ "]/g) ?? []).length;
-    assert.equal((dom.stdout.match(/data-rendered="true"/g) ?? []).length, displayed, 'every chart drew');
+    // The curves against minutes among them.
+    await assertEveryChartDraws(html, join(dir, '04-transfer-outputs.html'));
   });
 
   test('05-query-experiments: filters, sorting, comparing, tagging, exports, DataFrames', { timeout: 120_000 }, async () => {
