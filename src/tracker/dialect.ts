@@ -111,6 +111,32 @@ export function toPostgresSql(sql: string): PostgresSql {
   return { text, slots };
 }
 
+/** Most rows one multi-row INSERT carries: far below PostgreSQL's 65,535 parameters, large enough that a round trip is no cost. */
+const MAX_ROWS_PER_INSERT = 1000;
+
+/**
+ * `sql` (a translated `INSERT ... VALUES (...)` of one row) as INSERTs of many rows at once, one
+ * statement per chunk of `rows`, with each chunk's values in order: many rows cost one round trip
+ * to the server instead of one each. Undefined for any other statement.
+ *
+ * @example
+ * multiRowInsert(toPostgresSql('INSERT INTO tags (run_id, tag) VALUES (@r, @t)'), [{ r: 'a', t: 'x' }, { r: 'a', t: 'y' }]);
+ * // [{ text: 'INSERT INTO tags (run_id, tag) VALUES ($1, $2), ($3, $4)', values: ['a', 'x', 'a', 'y'] }]
+ */
+export function multiRowInsert(sql: PostgresSql, rows: readonly SqlParams[]): { text: string; values: unknown[] }[] | undefined {
+  const match = /^(\s*INSERT\s+INTO\s[\s\S]*?\bVALUES\s*)(\([^()]*\))\s*$/i.exec(sql.text);
+  if (!match || sql.slots.length === 0) return undefined;
+  const [, head, tuple] = match as unknown as [string, string, string];
+  const width = sql.slots.length;
+  const chunks: { text: string; values: unknown[] }[] = [];
+  for (let start = 0; start < rows.length; start += MAX_ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + MAX_ROWS_PER_INSERT);
+    const tuples = chunk.map((_, i) => tuple.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + i * width}`));
+    chunks.push({ text: `${head}${tuples.join(', ')}`, values: chunk.flatMap((row) => bindPostgresParams(sql, row)) });
+  }
+  return chunks;
+}
+
 /**
  * The values of a translated statement's `$n`, from named parameters (an object) or positional
  * ones (an array). A named parameter the statement uses but `params` lacks is a RangeError, as

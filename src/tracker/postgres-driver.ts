@@ -18,7 +18,7 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { startScriptWorker } from '../util/script-worker';
 import type { DriverStatement, RunResult, SqlParams, StoreDriver } from './driver';
-import { type PostgresSql, bindPostgresParams, toPostgresSql } from './dialect';
+import { type PostgresSql, bindPostgresParams, multiRowInsert, toPostgresSql } from './dialect';
 import { PostgresError } from './postgres-errors';
 import type { PostgresReply, PostgresRequest } from './postgres-worker';
 
@@ -117,7 +117,10 @@ export class PostgresDriver implements StoreDriver {
 
   runMany(sql: string, rows: readonly SqlParams[]): void {
     const translated = this.sql(sql);
-    this.call({ op: 'many', text: translated.text, rows: rows.map((row) => bindPostgresParams(translated, row)) });
+    // An INSERT of one row becomes INSERTs of a thousand: 100,000 metric points in a hundred round trips.
+    const inserts = rows.length > 1 ? multiRowInsert(translated, rows) : undefined;
+    if (inserts) for (const insert of inserts) this.call({ op: 'query', text: insert.text, values: insert.values, rowMode: 'array' });
+    else this.call({ op: 'many', text: translated.text, rows: rows.map((row) => bindPostgresParams(translated, row)) });
   }
 
   all<T>(sql: string, params?: SqlParams): T[] {

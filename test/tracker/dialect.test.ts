@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindPostgresParams, postgresMigrationSql, toPostgresSql } from '../../src/tracker/dialect';
+import { bindPostgresParams, multiRowInsert, postgresMigrationSql, toPostgresSql } from '../../src/tracker/dialect';
 import { SCHEMA_MIGRATIONS } from '../../src/tracker/schema';
 
 describe('toPostgresSql', () => {
@@ -48,5 +48,17 @@ describe('postgresMigrationSql', () => {
     const v2 = postgresMigrationSql(2, SCHEMA_MIGRATIONS[1]!.sql);
     assert.match(v2, /CREATE TRIGGER params_json_change AFTER INSERT OR UPDATE OR DELETE ON params/);
     assert.doesNotMatch(v2, /group_concat|json_quote|quote\(/);
+  });
+});
+
+describe('multiRowInsert', () => {
+  test('an INSERT of one row carries many, a thousand at most per statement, values in row order', () => {
+    const sql = toPostgresSql('INSERT INTO tags (run_id, tag) VALUES (@r, @t)');
+    assert.deepEqual(multiRowInsert(sql, [{ r: 'a', t: 'x' }, { r: 'b', t: 'y' }]), [{ text: 'INSERT INTO tags (run_id, tag) VALUES ($1, $2), ($3, $4)', values: ['a', 'x', 'b', 'y'] }]);
+    const many = multiRowInsert(sql, Array.from({ length: 2500 }, (_, i) => ({ r: 'a', t: `t${i}` })))!;
+    assert.deepEqual(many.map((chunk) => chunk.values.length), [2000, 2000, 1000]);
+    assert.ok(many[2]!.text.endsWith('($999, $1000)'), 'the last chunk of 500 rows numbers its own parameters from $1');
+    assert.equal(multiRowInsert(toPostgresSql('UPDATE runs SET note = @n'), [{ n: 1 }, { n: 2 }]), undefined);
+    assert.equal(multiRowInsert(toPostgresSql('INSERT INTO t (a) VALUES (@a) ON CONFLICT DO NOTHING'), [{ a: 1 }]), undefined);
   });
 });
