@@ -326,7 +326,7 @@ async function executeRun(asked: EquationRunSpec, hooks: RunHooks, resume?: Resu
   try {
     // A new run starting from trained weights loads them once, and records what it found; a
     // resume goes on from its own checkpoint and never loads them again.
-    const spec: EquationRunSpec = !resume && asked.init ? { ...asked, init: await initWeights(model, asked.init, { dbPath: hooks.dbPath ?? databasePath(), log }) } : asked;
+    const spec: EquationRunSpec = !resume && asked.init ? { ...asked, init: await initWeights(model, asked.init, { dbPath: hooks.dbPath ?? databasePath(), config: (asked.crnn ?? asked.vgg19?.config) as Record<string, unknown> | undefined, log }) } : asked;
     const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
     const synth = spec.data.synth ?? null;
     log(synth ? `fixed sets of the synthesis stream in ${spec.data.dir}` : `loading ${spec.data.dir}`);

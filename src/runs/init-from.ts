@@ -12,7 +12,7 @@ import { loadModel } from '../models/io';
 import { transferWeights } from '../models/transfer';
 import { loadReader } from './readers';
 import { findRunModelDir, readRecordedRun } from './run-model';
-import type { EquationInitSpec } from './spec/index';
+import { type EquationInitSpec, isEquationRunSpec } from './spec/index';
 
 /** The prefix of an `initFrom` that names a reader. */
 export const READER_PREFIX = 'reader:';
@@ -24,6 +24,8 @@ export interface InitSource {
   reader: string | null;
   modelDir: string;
   data: Record<string, unknown> | null;
+  /** The builder config the source was built from (a run's spec, a reader's `config`), or null when unknown. */
+  config: Record<string, unknown> | null;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -42,29 +44,51 @@ export async function loadInitSource(from: string, dbPath: string): Promise<Init
     const name = from.slice(READER_PREFIX.length);
     if (name === '') throw new ConfigError(`initFrom ${JSON.stringify(from)} names no reader: give reader:NAME (a folder of data/readers/)`);
     const reader = await loadReader(name);
-    return { model: reader.model, run: reader.info.run.id, reader: reader.info.name, modelDir: reader.dir, data: reader.info.data };
+    return { model: reader.model, run: reader.info.run.id, reader: reader.info.name, modelDir: reader.dir, data: reader.info.data, config: reader.info.config };
   }
   const { run, runsDir } = readRecordedRun(dbPath, from);
   const modelDir = findRunModelDir(run, runsDir, ['model', 'best']);
   const data = isRecord(run.config) && isRecord(run.config['data']) ? run.config['data'] : null;
-  return { model: await loadModel(modelDir), run: run.id, reader: null, modelDir, data };
+  const spec = isEquationRunSpec(run.config) ? run.config : undefined;
+  const config = spec ? ((spec.crnn ?? spec.vgg19?.config ?? null) as Record<string, unknown> | null) : null;
+  return { model: await loadModel(modelDir), run: run.id, reader: null, modelDir, data, config };
+}
+
+/**
+ * Builder options that leave every weight's shape alone but change what the model computes;
+ * dropout, the batch-norm momentum and the classes (the alphabet) may differ from the source's,
+ * and the name, seed and kernel choice say nothing of the architecture.
+ */
+const FREE_TO_DIFFER = new Set(['dropout', 'batchNormMomentum', 'numClasses', 'name', 'seed', 'fusedRnn']);
+
+/**
+ * The builder options in which `target` differs from `source` though the weights may still fit
+ * (a strided stem instead of a pooled one, other pools, another gate activation), one
+ * `key: source X, target Y` each.
+ */
+export function architectureDifferences(source: Readonly<Record<string, unknown>>, target: Readonly<Record<string, unknown>>): string[] {
+  const keys = [...new Set([...Object.keys(source), ...Object.keys(target)])].filter((key) => !FREE_TO_DIFFER.has(key));
+  return keys.filter((key) => JSON.stringify(source[key]) !== JSON.stringify(target[key])).map((key) => `${key}: source ${JSON.stringify(source[key])}, target ${JSON.stringify(target[key])}`);
 }
 
 /**
  * Puts the weights of `init.from` into `model` and returns `init` with what was found filled in
  * (see {@link EquationInitSpec}). A source of another architecture is a ConfigError naming the
- * weights that differ; another alphabet re-initialises the output layer, said in the log.
+ * weights that differ, or (given the target's builder `config`) the builder options that differ; another alphabet re-initialises the output layer, said in the log.
  *
  * @example
  * spec = { ...spec, init: await initWeights(model, spec.init, { dbPath, log: console.log }) };
  */
-export async function initWeights(model: tf.LayersModel, init: EquationInitSpec, options: { dbPath: string; log?: (message: string) => void }): Promise<EquationInitSpec> {
+export async function initWeights(model: tf.LayersModel, init: EquationInitSpec, options: { dbPath: string; config?: Record<string, unknown>; log?: (message: string) => void }): Promise<EquationInitSpec> {
   const log = options.log ?? (() => {});
   const source = await loadInitSource(init.from, options.dbPath);
   try {
     let report;
     try {
       report = transferWeights(source.model, model);
+      // Weights that fit can still compute otherwise (a strided stem where the source pooled): the run fails before it trains.
+      const differences = source.config && options.config ? architectureDifferences(source.config, options.config) : [];
+      if (differences.length > 0) throw new ConfigError(`the source was built otherwise: ${differences.join('; ')}; build the run with the source's options (its run's spec, or the reader's config in reader.json)`);
     } catch (error) {
       if (error instanceof ConfigError) throw new ConfigError(`--init-from ${init.from} (${source.modelDir}): ${error.message}`, { cause: error });
       throw error;

@@ -147,6 +147,11 @@ describe('runs that start from trained weights', () => {
     assert.deepEqual(init.loaded, [...CONV, 'bidirectional_1']);
     assert.ok(logs.some((m) => /the output layer logits is re-initialised: the source reads 18 classes, this model 17/.test(m)), logs.join('\n'));
 
+    // Weights of the same shapes, another computation: a strided stem is refused by its option.
+    await assert.rejects(
+      tinyRun({ initFrom: baseRun, epochs: 1, crnn: { ...TINY_CRNN, stridedStem: true } }),
+      (error: unknown) => error instanceof ConfigError && /stridedStem: source false, target true/.test(error.message),
+    );
     await assert.rejects(
       tinyRun({ initFrom: baseRun, epochs: 1, crnn: { ...TINY_CRNN, rnnUnits: 6 } }),
       (error: unknown) => error instanceof ConfigError && /bidirectional_1\/.*: source \[\d+, 24\], target \[\d+, 18\]/.test(error.message) && error.message.includes(`--init-from ${baseRun}`),
