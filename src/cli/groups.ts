@@ -7,6 +7,7 @@ import { evalGroup } from './eval';
 import { predictGroup } from './predict';
 import { dataGroup } from './data';
 import { runsGroup } from './runs';
+import { storeGroup } from './store';
 import { readersGroup } from './readers';
 import { notebookGroup } from './notebook';
 import { dashboardGroup } from './dashboard';
@@ -23,6 +24,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   evalGroup,
   predictGroup,
   runsGroup,
+  storeGroup,
   readersGroup,
   sweepGroup,
   workerGroup,
