@@ -14,6 +14,7 @@ import { describeHeldOut, runEquationSpec } from '../runs/equation-run';
 import { describeEquationSpec, EQUATION_RECIPES, resolveEquationRunSpec } from '../runs/spec/index';
 import { defaultReplicas, MAX_REPLICAS } from '../parallel/replicas';
 import { databasePath } from '../util/paths';
+import { redactUrl } from '../util/store-target';
 import { type CommandGroup, numberOption, stringOption } from './command';
 import { interruptible } from './interrupt';
 import { createProgressBar, ProgressCallback } from './progress';
@@ -140,7 +141,7 @@ export const startGroup: CommandGroup = {
             ctx.print(`  ${e.predicted === e.truth ? 'ok   ' : 'WRONG'} ${e.truth.padEnd(width)}  read ${e.predicted.padEnd(width)}  ${relative(process.cwd(), e.path)}`);
           }
         }
-        ctx.print(`recorded in ${databasePath()}; files in ${result.runDir}`);
+        ctx.print(`recorded in ${redactUrl(databasePath())}; files in ${result.runDir}`);
         ctx.print('');
         ctx.print('Look at it:');
         ctx.print(`  npx glyphlab runs show ${result.runId}`);

@@ -9,6 +9,7 @@ import { generateToken, isLoopbackHost } from '../ui/access';
 import { normalizeColumn } from '../tracker/columns';
 import { parseOrderBy, parseWhere } from '../tracker/where';
 import { databasePath } from '../util/paths';
+import { redactUrl } from '../util/store-target';
 import { type CommandGroup, DB_OPTION, limitOption, numberOption, sortOption, stringOption, WHERE_OPTION } from './command';
 
 /** The environment variable that gives the token, kept out of the process list that `--token` shows in. */
@@ -86,7 +87,7 @@ export const uiGroup: CommandGroup = {
         });
         const stopped = untilStopped();
         const base = WILDCARD_HOSTS.has(host) ? `http://${hostname()}:${ui.port}/` : ui.url;
-        ctx.print(`glyphlab ui: reading ${ui.db} (read-only)`);
+        ctx.print(`glyphlab ui: reading ${redactUrl(ui.db)} (read-only)`);
         if (token === undefined) ctx.print(`open ${base}`);
         else if (given === undefined) ctx.print(`open ${base}?token=${token}`);
         else ctx.print(`open ${base}?token=... (the token of --token or ${TOKEN_VARIABLE})`);
