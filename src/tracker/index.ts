@@ -1,5 +1,5 @@
 /**
- * The experiment store: opening the SQLite file, recording runs (params, metrics, artifacts,
+ * The experiment store: opening it (a SQLite file, or a PostgreSQL database for a team), recording runs (params, metrics, artifacts,
  * tags, notes), querying and comparing them, the `--where` filter language, the callback that
  * records a training run, and DataFrames of runs for notebooks.
  *
@@ -7,8 +7,11 @@
  * `./glyphlab/tracker/index`. The entry points most work starts from are also in src/index.ts.
  */
 
-// store: opening and closing the store
+// store: opening and closing the store (a SQLite file or a postgres:// URL)
 export { openStore, closeStore, storeDataVersion, TrackerStore, type OpenStoreOptions } from './store';
+
+// copy: a whole store between SQLite and PostgreSQL, verified by counts and checksums
+export { copyStore, storeChecksums, type CopyStoreOptions, type StoreCopy, type CopiedTable } from './copy';
 
 // record: recording runs: params, metrics, artifacts, tags, notes, deletion
 export {

@@ -14,3 +14,6 @@ export { sha256, sha256File } from './hash';
 
 // paths: where glyphlab keeps data, experiments and the store (GLYPHLAB_* variables move them)
 export { projectRoot, dataDir, experimentsDir, databasePath } from './paths';
+
+// store-target: a store's file or PostgreSQL URL, and its password kept out of sight
+export { isPostgresUrl, redactUrl, redactUrlsIn } from './store-target';
