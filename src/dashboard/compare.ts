@@ -19,6 +19,7 @@ import { readMetricCurves } from './curves';
 import { type RunMisreads, readRunMisreads } from './misreads';
 import { differingParams, paramMetricPoints } from './params';
 import { runLabel } from './run-lookup';
+import { sweepTag } from '../sweeps/sweep';
 
 // Where it lived first: src/ui imports it from here.
 export { runLabel } from './run-lookup';
@@ -136,6 +137,8 @@ export interface Comparison {
   best: BestRunSummary | null;
   /** Where each run's weights started (random, ImageNet, another run or a reader), in the order of `runs`. */
   lineage: RunLineage[];
+  /** The sweeps some of the runs are trials of (by their `sweep:NAME` tag), in the order first met, with how many of the runs each holds. */
+  trialSweeps: { name: string; runs: number }[];
   /** What could not be shown and why (missing or unreadable eval reports, runs left out). */
   warnings: string[];
 }
@@ -222,6 +225,20 @@ function buildSweeps(records: readonly RunRecord[], metric: string, max: number)
     sweeps: params.slice(0, max).map((param) => ({ param, metric, points: paramMetricPoints(records, param, metric, { summary: 'best' }) })),
     sweepsLeftOut: params.slice(max),
   };
+}
+
+/** The tag prefix of a sweep's trial runs (`sweep:lr`), as the sweep's worker tags them. */
+export const SWEEP_TAG_PREFIX = sweepTag('');
+
+/** The sweeps `runs` are trials of, by their tags, in the order first met, with how many of `runs` each holds. */
+export function trialSweepsOf(runs: readonly Pick<DashboardRun, 'tags'>[]): { name: string; runs: number }[] {
+  const counts = new Map<string, number>();
+  for (const run of runs) {
+    for (const tag of run.tags) {
+      if (tag.startsWith(SWEEP_TAG_PREFIX) && tag.length > SWEEP_TAG_PREFIX.length) counts.set(tag.slice(SWEEP_TAG_PREFIX.length), (counts.get(tag.slice(SWEEP_TAG_PREFIX.length)) ?? 0) + 1);
+    }
+  }
+  return [...counts].map(([name, count]) => ({ name, runs: count }));
 }
 
 function pickBest(runs: readonly DashboardRun[]): BestRunSummary | null {
@@ -326,6 +343,7 @@ export function buildComparison(store: TrackerStore, options: BuildComparisonOpt
     ...buildSweeps(records, best?.metric ?? 'val_accuracy', maxSweeps),
     best,
     lineage: records.map((r) => runLineage(r)),
+    trialSweeps: trialSweepsOf(runs),
     warnings,
   };
 }

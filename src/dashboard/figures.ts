@@ -73,6 +73,23 @@ export function learningRateFigure(comparison: Comparison): FigureSpec | null {
   return metricCurveFigure(curves, { colors: runColors(comparison), smoothing: 0, title, yTitle: 'learning rate' });
 }
 
+/**
+ * The curves against wall-clock minutes since each run started, where arms of different speed
+ * compare at equal cost (a transfer comparison): the loss of every step (smoothed) with the
+ * validation loss, and the validation accuracy of each epoch; null where no run recorded them.
+ */
+export function minutesFigures(comparison: Comparison): { loss: FigureSpec | null; accuracy: FigureSpec | null } {
+  const colors = runColors(comparison);
+  const lossCurves = curvesOf(comparison, ['batch_loss', 'val_loss']);
+  const accuracyCurves = curvesOf(comparison, ['val_accuracy'], 'epoch');
+  const accuracy = accuracyCurves.length === 0 ? null : metricCurveFigure(accuracyCurves, { x: 'minutes', colors, title: 'Validation accuracy against minutes', yTitle: 'exact-match accuracy' });
+  if (accuracy) accuracy.layout.yaxis = { ...(accuracy.layout.yaxis as Record<string, unknown>), range: [0, 1.02], tickformat: '.0%' };
+  return {
+    loss: lossCurves.length === 0 ? null : metricCurveFigure(lossCurves, { x: 'minutes', colors, title: 'Loss against minutes', yTitle: 'CTC loss' }),
+    accuracy,
+  };
+}
+
 /** Bar chart of each run's test accuracy (best validation accuracy where a run has no test result). */
 export function testAccuracyFigure(comparison: Comparison): FigureSpec | null {
   const runs = comparison.runs.filter((r) => r.testAccuracy !== null || r.bestValAccuracy !== null);

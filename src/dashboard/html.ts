@@ -9,7 +9,7 @@ import { figureHtml, plotlyScriptTag } from '../viz/plotly-html';
 import type { FigureSpec } from '../types';
 import type { Comparison } from './compare';
 import { anyInitialised } from './lineage';
-import { confusionLabel, confusionTotals, dashboardFigures, labelLengths } from './figures';
+import { confusionLabel, confusionTotals, dashboardFigures, labelLengths, minutesFigures } from './figures';
 import { percent } from '../util/format';
 import { misreadGalleryHtml } from '../viz/misread-charts';
 
@@ -24,11 +24,26 @@ export interface DashboardSection {
   charts: number;
 }
 
-/** Options of {@link renderDashboardHtml}. */
-export interface DashboardHtmlOptions {
+/** Options of {@link dashboardSections}. */
+export interface DashboardSectionsOptions {
+  /**
+   * Add a section of curves against wall-clock minutes since each run started (the loss per step
+   * and the validation accuracy), where runs of different speed compare at equal cost, as the
+   * arms of a transfer comparison do. Defaults to false.
+   */
+  minutes?: boolean;
+  /** Show the lineage section even when every run started from random or ImageNet weights. Defaults to false (only when some run started from another's weights). */
+  lineage?: boolean;
+}
+
+/** Options of {@link renderDashboardPage}. */
+export interface DashboardPageOptions {
   /** Page title. Defaults to `'glyphlab: run comparison'`. */
   title?: string;
 }
+
+/** Options of {@link renderDashboardHtml}. */
+export interface DashboardHtmlOptions extends DashboardSectionsOptions, DashboardPageOptions {}
 
 
 function formatCell(column: string, value: string | number | null): string {
@@ -50,7 +65,8 @@ export function htmlTable(columns: readonly string[], rows: readonly (readonly s
   return `<table${options.className ? ` class="${escapeHtml(options.className)}"` : ''}>\n${head}\n${body}\n</table>`;
 }
 
-function chart(figure: FigureSpec | null, id: string, missing: string): { html: string; charts: number } {
+/** A figure as a chart of a section, or the sentence saying why it is missing. */
+export function chartHtml(figure: FigureSpec | null, id: string, missing: string): { html: string; charts: number } {
   if (!figure) return { html: `<p class="missing">${escapeHtml(missing)}</p>`, charts: 0 };
   const height = typeof figure.layout.height === 'number' ? `${figure.layout.height}px` : '380px';
   return { html: figureHtml(figure, { id, height, className: 'dashboard-chart' }), charts: 1 };
@@ -72,7 +88,7 @@ function selectionText(comparison: Comparison): string {
  * pairs x runs grid), each run's misread images. With no runs, only the overview, which says so
  * and how to record one.
  */
-export function dashboardSections(comparison: Comparison): DashboardSection[] {
+export function dashboardSections(comparison: Comparison, options: DashboardSectionsOptions = {}): DashboardSection[] {
   const figures = dashboardFigures(comparison);
   const warnings = comparison.warnings.length
     ? `<ul class="warnings">${comparison.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
@@ -95,30 +111,51 @@ export function dashboardSections(comparison: Comparison): DashboardSection[] {
   const columns = Object.keys(comparison.table[0] ?? {});
   const tableRows = comparison.table.map((row) => columns.map((c) => formatCell(c, row[c] ?? null)));
   const bestIndex = best ? comparison.runs.findIndex((r) => r.id === best.runId) : -1;
-  const stepLoss = chart(figures.stepLoss, 'chart-step-loss', 'No run recorded a loss per step (batch_loss): runs record one when trained by glyphlab train or the notebooks.');
-  const learningRate = chart(figures.learningRate, 'chart-learning-rate', 'No run recorded a learning rate (batch_lr or lr).');
-  const accuracy = chart(figures.accuracyCurves, 'chart-accuracy-curves', 'No run recorded accuracy per epoch (accuracy, val_accuracy).');
-  const loss = chart(figures.lossCurves, 'chart-loss-curves', 'No run recorded a loss per epoch (loss, val_loss).');
-  const test = chart(figures.testAccuracy, 'chart-test-accuracy', 'No run recorded test_accuracy or val_accuracy.');
-  const lengths = chart(figures.lengthAccuracy, 'chart-length-accuracy', 'No run has an eval-report artifact with accuracy per label length.');
-  const confusions = chart(figures.confusions, 'chart-confusions', 'No run has an eval-report artifact with character confusions (or none was confused).');
+  const stepLoss = chartHtml(figures.stepLoss, 'chart-step-loss', 'No run recorded a loss per step (batch_loss): runs record one when trained by glyphlab train or the notebooks.');
+  const learningRate = chartHtml(figures.learningRate, 'chart-learning-rate', 'No run recorded a learning rate (batch_lr or lr).');
+  const accuracy = chartHtml(figures.accuracyCurves, 'chart-accuracy-curves', 'No run recorded accuracy per epoch (accuracy, val_accuracy).');
+  const loss = chartHtml(figures.lossCurves, 'chart-loss-curves', 'No run recorded a loss per epoch (loss, val_loss).');
+  const test = chartHtml(figures.testAccuracy, 'chart-test-accuracy', 'No run recorded test_accuracy or val_accuracy.');
+  const lengths = chartHtml(figures.lengthAccuracy, 'chart-length-accuracy', 'No run has an eval-report artifact with accuracy per label length.');
+  const confusions = chartHtml(figures.confusions, 'chart-confusions', 'No run has an eval-report artifact with character confusions (or none was confused).');
   // Two small charts a row: one point per run needs little room.
-  const sweeps = figures.sweeps.map((figure, i) => chart({ ...figure, layout: { ...figure.layout, height: 300 } }, `chart-sweep-${i}`, ''));
+  const sweeps = figures.sweeps.map((figure, i) => chartHtml({ ...figure, layout: { ...figure.layout, height: 300 } }, `chart-sweep-${i}`, ''));
   const sweepNote = sweepsNote(comparison, figures.sweeps.length);
   // Lineage only where some run started from another's weights: otherwise every run started random (or from ImageNet, which the runs table's model.weights says).
-  const lineage = anyInitialised(comparison.lineage) ? [{ id: 'lineage', heading: 'Where the weights started', html: lineageHtml(comparison), charts: 0 }] : [];
+  const lineage = options.lineage || anyInitialised(comparison.lineage) ? [{ id: 'lineage', heading: 'Where the weights started', html: lineageHtml(comparison), charts: 0 }] : [];
   return [
-    { id: 'overview', heading: 'Overview', html: `${selection}\n${bestHtml}\n${warnings}`, charts: 0 },
+    { id: 'overview', heading: 'Overview', html: `${selection}\n${bestHtml}\n${trialSweepsHtml(comparison)}${warnings}`, charts: 0 },
     { id: 'runs', heading: 'Runs', html: htmlTable(columns, tableRows, { className: 'runs-table', highlightRow: bestIndex }), charts: 0 },
     ...lineage,
     { id: 'steps', heading: 'Loss and learning rate per step', html: `${stepLoss.html}\n${learningRate.html}`, charts: stepLoss.charts + learningRate.charts },
     { id: 'curves', heading: 'Learning curves per epoch', html: `${accuracy.html}\n${loss.html}`, charts: accuracy.charts + loss.charts },
+    ...(options.minutes ? [minutesSection(comparison)] : []),
     { id: 'test-accuracy', heading: 'Test accuracy', html: test.html, charts: test.charts },
     { id: 'sweeps', heading: 'Params against the result', html: `${sweepNote}\n<div class="sweeps">${sweeps.map((s) => `<div>${s.html}</div>`).join('\n')}</div>`, charts: sweeps.length },
     { id: 'length-accuracy', heading: 'Accuracy per label length', html: `${lengths.html}\n${lengthPivotHtml(comparison)}`, charts: lengths.charts },
     { id: 'confusions', heading: 'Character confusions', html: `${confusions.html}\n${confusionPivotHtml(comparison)}`, charts: confusions.charts },
     { id: 'misreads', heading: 'Misread images', html: misreadsHtml(comparison), charts: 0 },
   ];
+}
+
+/** Where the runs are trials of sweeps: which, and how to see one. */
+function trialSweepsHtml(comparison: Pick<Comparison, 'trialSweeps' | 'runs'>): string {
+  if (comparison.trialSweeps.length === 0) return '';
+  const inSweeps = comparison.trialSweeps.map((s) => `<code>${escapeHtml(s.name)}</code> (${s.runs} ${s.runs === 1 ? 'run' : 'runs'})`).join(', ');
+  return `<p class="trial-sweeps">Some of these runs are trials of ${comparison.trialSweeps.length === 1 ? 'a sweep' : 'sweeps'}: ${inSweeps}. See a sweep's trials, its params against validation accuracy and its best trial with <code>glyphlab dashboard --sweep NAME</code> (notebook 04: the <code>sweep</code> parameter).</p>\n`;
+}
+
+/** The curves against wall-clock minutes (see {@link DashboardSectionsOptions.minutes}). */
+function minutesSection(comparison: Comparison): DashboardSection {
+  const figures = minutesFigures(comparison);
+  const loss = chartHtml(figures.loss, 'chart-minutes-loss', 'No run recorded a loss (batch_loss or val_loss).');
+  const accuracy = chartHtml(figures.accuracy, 'chart-minutes-accuracy', 'No run recorded a validation accuracy per epoch.');
+  return {
+    id: 'minutes',
+    heading: 'Against wall-clock minutes',
+    html: `<p class="minutes-note">Runs of different speed at equal cost: each curve against the minutes since its run started.</p>\n${loss.html}\n${accuracy.html}`,
+    charts: loss.charts + accuracy.charts,
+  };
 }
 
 /** The lineage table: each run, where its weights started, the source's data, what was loaded, re-initialised and frozen. */
@@ -212,8 +249,15 @@ export function dashboardSectionHtml(section: DashboardSection): string {
  * `<body>` as charts draw and pictures decode — what the browser test reads.
  */
 export function renderDashboardHtml(comparison: Comparison, options: DashboardHtmlOptions = {}): string {
+  return renderDashboardPage(dashboardSections(comparison, options), options);
+}
+
+/**
+ * Any sections (a comparison's, a sweep's) as one offline page, as {@link renderDashboardHtml}
+ * describes it.
+ */
+export function renderDashboardPage(sections: readonly DashboardSection[], options: DashboardPageOptions = {}): string {
   const title = options.title ?? 'glyphlab: run comparison';
-  const sections = dashboardSections(comparison);
   const expected = sections.reduce((sum, s) => sum + s.charts, 0);
   const body = sections.map((s) => `<section id="${escapeHtml(s.id)}" data-charts="${s.charts}">\n<h2>${escapeHtml(s.heading)}</h2>\n${s.html}\n</section>`).join('\n');
   return `<!DOCTYPE html>

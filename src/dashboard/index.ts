@@ -20,6 +20,8 @@ export {
   type BestRunSummary,
   type ParamSweep,
   COMPARISON_CURVE_KEYS,
+  SWEEP_TAG_PREFIX,
+  trialSweepsOf,
 } from './compare';
 
 // run-lookup: a run's label, runs by id
@@ -44,6 +46,7 @@ export {
   labelLengths,
   confusionTotals,
   runColors,
+  minutesFigures,
   testAccuracyFigure,
   lengthAccuracyFigure,
   confusionFigure,
@@ -56,11 +59,29 @@ export { runLineage, anyInitialised, latestTransferTag, TRANSFER_TAG_PREFIX, typ
 // html: the dashboard as HTML sections and one file
 export {
   renderDashboardHtml,
+  renderDashboardPage,
   writeDashboardHtml,
+  chartHtml,
   dashboardSections,
   dashboardSectionHtml,
   htmlTable,
   lineageHtml,
   type DashboardSection,
   type DashboardHtmlOptions,
+  type DashboardSectionsOptions,
+  type DashboardPageOptions,
 } from './html';
+
+// sweep: a sweep's trials, params against validation accuracy and curves; sweep-html: its sections and page
+export {
+  buildSweepDashboard,
+  sweepTrialRows,
+  sweepParamFigures,
+  sweepCurveFigures,
+  sweepColors,
+  trialLabel,
+  SWEEP_METRIC,
+  type SweepDashboard,
+  type SweepCurveFigures,
+} from './sweep';
+export { sweepSections, renderSweepDashboardHtml } from './sweep-html';

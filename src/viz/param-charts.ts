@@ -35,6 +35,8 @@ export interface ParamMetricFigureOptions {
   colors?: ReadonlyMap<string, string>;
   /** Title. Defaults to `'<metric> by <param>'`. */
   title?: string;
+  /** The run whose point is ringed and named in the legend as the best (a sweep's best trial). Defaults to none. */
+  highlight?: string;
 }
 
 /** Ticks on whole numbers only, for a param every run holds a whole number of (epochs, layers): never 3.2 epochs. */
@@ -72,12 +74,28 @@ export function paramMetricFigure(points: readonly ParamMetricPoint[], options: 
   const annotations = missing.length
     ? [{ text: `not drawn (no ${options.param} or ${options.metric}): ${missing.join(', ')}`, xref: 'paper', yref: 'paper', x: 0, y: -0.28, xanchor: 'left', showarrow: false, font: { size: 11, color: '#666' } }]
     : [];
+  // A ring drawn over the highlighted point, as a trace of its own so the legend can name it.
+  const highlighted = drawn.findIndex((p) => p.runId === options.highlight);
+  const ring = highlighted < 0
+    ? []
+    : [
+        {
+          type: 'scatter',
+          mode: 'markers',
+          name: `best: ${drawn[highlighted]!.label}`,
+          x: [xs[highlighted]],
+          y: [drawn[highlighted]!.value],
+          hoverinfo: 'skip',
+          marker: { size: 20, symbol: 'circle-open', color: '#d62728', line: { width: 3, color: '#d62728' } },
+        },
+      ];
   return {
     data: [
       {
         type: 'scatter',
         mode: 'markers',
         name: options.metric,
+        showlegend: false,
         x: xs,
         y: drawn.map((p) => p.value),
         text: drawn.map((p) => p.label),
@@ -85,6 +103,7 @@ export function paramMetricFigure(points: readonly ParamMetricPoint[], options: 
         hovertemplate: `%{text}<br>${options.param} %{x}<br>${options.metric} %{customdata}<extra></extra>`,
         marker: { size: 10, color: drawn.map((p) => options.colors?.get(p.runId) ?? RUN_PALETTE[0]), line: { width: 1, color: '#fff' } },
       },
+      ...ring,
     ],
     layout: {
       title: { text: options.title ?? `${options.metric} by ${options.param}` },
@@ -92,7 +111,7 @@ export function paramMetricFigure(points: readonly ParamMetricPoint[], options: 
         ? { title: { text: options.param }, type: log ? 'log' : 'linear', ...(log ? { exponentformat: 'power' } : wholeNumberTicks(xs as number[])) }
         : { title: { text: options.param }, type: 'category', categoryorder: 'array', categoryarray: categories },
       yaxis: { title: { text: options.metric }, ...(share ? { tickformat: '.0%' } : {}) },
-      showlegend: false,
+      ...(ring.length ? { showlegend: true, legend: { orientation: 'h', y: 1.12, x: 1, xanchor: 'right' } } : { showlegend: false }),
       margin: { t: 50, b: missing.length ? 80 : 50 },
       ...(annotations.length ? { annotations } : {}),
     },

@@ -13,6 +13,8 @@ import { sequenceMetrics } from '../../src/metrics/sequence';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { addArtifact, finishRun, logMetricPoints, logMetrics, startRun } from '../../src/tracker/record';
 import { getRun } from '../../src/tracker/query';
+import { createSweepRecord, sweepTag } from '../../src/sweeps/sweep';
+import { claimTrial, finishTrial, recordTrialRun, releaseTrial, type TrialClaim } from '../../src/sweeps/trials';
 
 /** What {@link fillDashboardDb} recorded. */
 export interface DashboardFixture {
@@ -85,6 +87,88 @@ export async function fillDashboardDb(file: string, artifactDir: string, experim
     logMetrics(store, otherId, { loss: 2.5, val_accuracy: 0.1 }, { step: 0, epoch: 0 });
     finishRun(store, otherId, 'failed', { error: 'stopped by hand' });
     return { vggId, crnnId, otherId, evaluations };
+  } finally {
+    closeStore(store);
+  }
+}
+
+/** What {@link fillSweepDb} recorded: sweep `name` and the run of each trial that began one. */
+export interface SweepFixture {
+  name: string;
+  /** The run of each finished trial, by trial index (0 to 3). */
+  finishedRuns: string[];
+  /** The failed trial (4) and its run. */
+  failedTrial: number;
+  failedRun: string;
+  /** The trial no worker took (5). */
+  pendingTrial: number;
+  /** The finished trial of the highest validation accuracy. */
+  bestTrial: number;
+  /** Each finished trial's best validation accuracy, by trial index. */
+  valAccuracies: number[];
+}
+
+/** Gradient steps per epoch of a sweep fixture's trial runs. */
+export const SWEEP_STEPS_PER_EPOCH = 5;
+
+/**
+ * Records sweep `name` into the database `file` as workers record one, through the sweep and
+ * store APIs (claim a trial, open its run tagged `sweep:NAME`, record a loss per step and
+ * validation per epoch, finish the run and the trial), without training: a grid of rnn-units
+ * (4, 8) by lr (1e-4, 1e-3, 1e-2: two decades), six trials; trials 0-3 finish (lr spanning both
+ * decades), trial 4 fails (no retry left), trial 5 stays pending. `dataDir` must exist (a sweep checks its data).
+ */
+export function fillSweepDb(file: string, dataDir: string, name = 'tiny'): SweepFixture {
+  const store = openStore(file);
+  try {
+    const sweep = createSweepRecord(store, { name, space: { grid: { 'rnn-units': [4, 8], lr: [1e-4, 1e-3, 1e-2] } }, retries: 0, train: { data: dataDir } }, 'local');
+    // Validation accuracy per epoch of trials 0-3: trial 2 (4 units, lr 1e-2) ends best.
+    const curves = [
+      [0.1, 0.2, 0.25],
+      [0.15, 0.3, 0.4],
+      [0.3, 0.6, 0.82],
+      [0.2, 0.5, 0.7],
+    ];
+    const open = (trial: number): { claim: TrialClaim; runId: string } => {
+      const claim = claimTrial(store, sweep, { leaseMs: 60_000, trial })!;
+      const runId = startRun(store, {
+        experiment: 'equations',
+        name: `${name}/${trial}`,
+        tags: [sweepTag(name)],
+        params: { 'sweep.trial': trial, steps_per_epoch: SWEEP_STEPS_PER_EPOCH },
+        git: false,
+        heartbeat: false,
+      });
+      recordTrialRun(store, claim, runId);
+      return { claim, runId };
+    };
+    const finishedRuns: string[] = [];
+    curves.forEach((accuracies, trial) => {
+      const { claim, runId } = open(trial);
+      const started = Date.parse(getRun(store, runId).startedAt);
+      const rng = createRng(`${name}-${trial}`);
+      logMetricPoints(
+        store,
+        runId,
+        Array.from({ length: accuracies.length * SWEEP_STEPS_PER_EPOCH }, (_, step) => ({
+          key: 'batch_loss',
+          value: 3 * Math.exp(-step / (4 + trial)) * (1 + 0.2 * rng.next()) + 0.1,
+          step,
+          epoch: Math.floor(step / SWEEP_STEPS_PER_EPOCH),
+          context: 'batch',
+          wallTime: started + (step + 1) * 1500,
+        })),
+      );
+      accuracies.forEach((acc, epoch) => logMetrics(store, runId, { val_accuracy: acc, val_loss: 2 * (1 - acc) + 0.1 }, { step: (epoch + 1) * SWEEP_STEPS_PER_EPOCH - 1, epoch }));
+      finishRun(store, runId);
+      finishTrial(store, claim, runId, Math.max(...accuracies));
+      finishedRuns.push(runId);
+    });
+    const failed = open(4);
+    finishRun(store, failed.runId, 'failed', { error: 'out of memory' });
+    releaseTrial(store, failed.claim, 'failed', 'out of memory');
+    const valAccuracies = curves.map((c) => Math.max(...c));
+    return { name, finishedRuns, failedTrial: 4, failedRun: failed.runId, pendingTrial: 5, bestTrial: valAccuracies.indexOf(Math.max(...valAccuracies)), valAccuracies };
   } finally {
     closeStore(store);
   }

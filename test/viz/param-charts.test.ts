@@ -48,4 +48,15 @@ describe('paramMetricFigure', () => {
     assert.deepEqual((figure.data[0] as Trace).customdata, ['0.5', '0.6'], 'a loss is not a percentage');
     assert.match((figure.layout.annotations as { text: string }[])[0]!.text, /not drawn \(no epochs or loss\): run c, run d/);
   });
+
+  test('the highlighted run is ringed by a trace of its own, named in the legend; a run not drawn rings nothing', () => {
+    const points = [point('a', 1e-4, 0.6), point('b', 1e-3, 0.9), point('c', 1e-2, null)];
+    const figure = paramMetricFigure(points, { param: 'lr', metric: 'val_accuracy', highlight: 'b' });
+    assert.equal(figure.data.length, 2);
+    const ring = figure.data[1] as Trace & { name: string; marker: { symbol: string } };
+    assert.deepEqual([ring.x, ring.y, ring.name, ring.marker.symbol], [[1e-3], [0.9], 'best: run b', 'circle-open']);
+    assert.equal(figure.layout.showlegend, true);
+    assert.equal(paramMetricFigure(points, { param: 'lr', metric: 'val_accuracy', highlight: 'c' }).data.length, 1);
+    assert.equal(paramMetricFigure(points, { param: 'lr', metric: 'val_accuracy', highlight: 'c' }).layout.showlegend, false);
+  });
 });
