@@ -93,7 +93,8 @@ export class PostgresDriver implements StoreDriver {
         throw new PostgresError(`the connection thread did not answer within ${Math.round(timeoutMs / 1000)} s${this.threadError ? ` (${this.threadError.message})` : ''}`, 'ETIMEDOUT');
       }
     }
-    if (!reply.ok) throw new PostgresError(reply.error.message, reply.error.code, reply.error.detail, reply.error.hint);
+    // `'error' in`, not `!reply.ok`: tslab's compiler options do not narrow on a boolean member.
+    if ('error' in reply) throw new PostgresError(reply.error.message, reply.error.code, reply.error.detail, reply.error.hint);
     return reply;
   }
 
