@@ -34,7 +34,7 @@ function overviewHtml(dashboard: SweepDashboard): string {
     : '<p class="best-run">No trial has finished yet, so there is no best trial.</p>';
   const tag = `${SWEEP_TAG_PREFIX}${sweep.name}`;
   return [
-    `<p class="selection">Sweep <b>${escapeHtml(sweep.name)}</b> from <code>${escapeHtml(dashboard.database)}</code>: ${sweep.trials} trials, ${shape} over ${params}, ${sweep.trialMinutes} min each, at most ${sweep.retries} retries, queue ${escapeHtml(sweep.queue)}; generated ${escapeHtml(dashboard.generatedAt)}.</p>`,
+    `<p class="selection">Sweep <b>${escapeHtml(sweep.name)}</b> from <code>${escapeHtml(dashboard.database)}</code>: ${sweep.trials} trials, ${shape} over ${params}, ${sweep.trialMinutes} min each, retries ${sweep.retries}, queue ${escapeHtml(sweep.queue)}; generated ${escapeHtml(dashboard.generatedAt)}.</p>`,
     `<p class="trial-states">Trials: ${state}.</p>`,
     best,
     `<p class="sweep-runs">Each trial is a recorded run tagged <code>${escapeHtml(tag)}</code>: compare them all with <code>glyphlab dashboard --where 'tags contains "${escapeHtml(tag)}"'</code>.</p>`,

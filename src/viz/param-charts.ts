@@ -86,7 +86,7 @@ export function paramMetricFigure(points: readonly ParamMetricPoint[], options: 
           x: [xs[highlighted]],
           y: [drawn[highlighted]!.value],
           hoverinfo: 'skip',
-          marker: { size: 20, symbol: 'circle-open', color: '#d62728', line: { width: 3, color: '#d62728' } },
+          marker: { size: 20, symbol: 'circle-open', color: '#222', line: { width: 2.5, color: '#222' } },
         },
       ];
   return {
@@ -111,8 +111,9 @@ export function paramMetricFigure(points: readonly ParamMetricPoint[], options: 
         ? { title: { text: options.param }, type: log ? 'log' : 'linear', ...(log ? { exponentformat: 'power' } : wholeNumberTicks(xs as number[])) }
         : { title: { text: options.param }, type: 'category', categoryorder: 'array', categoryarray: categories },
       yaxis: { title: { text: options.metric }, ...(share ? { tickformat: '.0%' } : {}) },
-      ...(ring.length ? { showlegend: true, legend: { orientation: 'h', y: 1.12, x: 1, xanchor: 'right' } } : { showlegend: false }),
-      margin: { t: 50, b: missing.length ? 80 : 50 },
+      // The legend (the ring's name) under the axis title, and under the note of runs not drawn where there is one.
+      ...(ring.length ? { showlegend: true, legend: { orientation: 'h', x: 0, xanchor: 'left', y: missing.length ? -0.4 : -0.28, yanchor: 'top' } } : { showlegend: false }),
+      margin: { t: 50, b: (missing.length ? 80 : 50) + (ring.length ? 30 : 0) },
       ...(annotations.length ? { annotations } : {}),
     },
   };

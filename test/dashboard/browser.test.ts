@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { buildComparison, type Comparison } from '../../src/dashboard/compare';
-import { stepLossFigure } from '../../src/dashboard/figures';
+import { stepLossFigure, sweepFigures } from '../../src/dashboard/figures';
 import { finishRun, logMetricPoints, startRun } from '../../src/tracker/record';
 import { getRun } from '../../src/tracker/query';
 import { createRng } from '../../src/util/rng';
@@ -17,7 +17,12 @@ import { writeDashboardHtml } from '../../src/dashboard/html';
 import { closeStore, openStore } from '../../src/tracker/store';
 import { tempDbPath } from '../tracker/helpers';
 import { findChromium, openHeadless } from './chromium';
-import { type DashboardFixture, fillDashboardDb } from './fixtures';
+import { type DashboardFixture, fillDashboardDb, fillSweepDb } from './fixtures';
+import { buildSweepDashboard } from '../../src/dashboard/sweep';
+import { renderSweepDashboardHtml } from '../../src/dashboard/sweep-html';
+import { renderDashboardHtml } from '../../src/dashboard/html';
+import { logParams, tagRun } from '../../src/tracker/record';
+import { writeFileSync } from 'node:fs';
 
 const root = join(__dirname, '..', '..');
 
@@ -181,5 +186,87 @@ describe('dashboard in headless Chromium', () => {
     assert.deepEqual(dom.console, []);
     assert.match(dom.stdout, /No runs match this selection, so there is nothing to compare yet/);
     assert.match(dom.stdout, /data-charts-expected="0"/);
+  });
+});
+
+/** Opens `page` headless and checks what every dashboard page must: no errors, every chart drawn; returns the DOM. */
+async function assertPageDraws(page: string, expectedCharts: number): Promise<string> {
+  const dom = await openHeadless(page, { dumpDom: true });
+  assert.equal(dom.code, 0, dom.stderr.slice(-2000));
+  assert.deepEqual(dom.console, [], 'the page logged nothing to the console');
+  assert.equal(/<pre id="dashboard-errors">([^<]*)<\/pre>/.exec(dom.stdout)?.[1], '', 'no script errors');
+  assert.equal(Number(/data-charts-expected="(\d+)"/.exec(dom.stdout)?.[1]), expectedCharts);
+  assert.equal(Number(/data-charts-rendered="(\d+)"/.exec(dom.stdout)?.[1]), expectedCharts, 'every chart drew');
+  return dom.stdout;
+}
+
+/** How many plotly traces chart `id` drew. */
+function tracesDrawn(dom: string, id: string): number {
+  const markup = chartMarkup(dom, id);
+  assert.match(markup, /data-rendered="true"/, `${id} drew`);
+  return (markup.match(/class="trace (scatter|bars)/g) ?? []).length;
+}
+
+describe('sweep and transfer pages in headless Chromium', () => {
+  const file = tempDbPath();
+  const dir = dirname(file);
+  before(async () => {
+    findChromium();
+  });
+
+  test('a sweep: trials table, both params against val accuracy (lr on a log axis, the best ringed), the finished trials\' curves', async () => {
+    mkdirSync(join(dir, 'data'));
+    const sweep = fillSweepDb(file, join(dir, 'data'));
+    const store = openStore(file, { readonly: true });
+    let html: string;
+    try {
+      html = renderSweepDashboardHtml(buildSweepDashboard(store, 'tiny'));
+    } finally {
+      closeStore(store);
+    }
+    const page = join(dir, 'sweep.html');
+    writeFileSync(page, html);
+    const dom = await assertPageDraws(page, 4);
+    // The finished trials' points and the ring around the best.
+    assert.equal(tracesDrawn(dom, 'chart-sweep-param-0'), 2);
+    assert.equal(tracesDrawn(dom, 'chart-sweep-param-1'), 2);
+    assert.match(chartMarkup(dom, 'chart-sweep-param-1'), />10\u200b?<tspan[^>]*>−3<\/tspan>/, 'lr on a log axis: ticks in powers of ten');
+    assert.match(chartMarkup(dom, 'chart-sweep-param-1'), new RegExp(`best: trial ${sweep.bestTrial}`), 'the legend names the best trial');
+    assert.equal(tracesDrawn(dom, 'chart-sweep-accuracy'), 4, 'one line per finished trial');
+    assert.ok(tracesDrawn(dom, 'chart-sweep-loss') >= 8);
+    const best = /<tr class="best">([\s\S]*?)<\/tr>/.exec(dom)?.[1] ?? '';
+    assert.ok(best.includes(sweep.finishedRuns[sweep.bestTrial]!), 'the best trial highlighted in the table');
+    const screenshot = join(dir, 'sweep.png');
+    const shot = await openHeadless(page, { screenshot });
+    assert.equal(shot.code, 0, shot.stderr.slice(-2000));
+    mkdirSync(join(root, 'test-output'), { recursive: true });
+    copyFileSync(screenshot, join(root, 'test-output', 'dashboard-sweep.png'));
+  });
+
+  test('a transfer comparison: the arms, their lineage, curves against minutes, the test table', async () => {
+    const transferFile = join(dir, 'transfer.db');
+    const arms = await fillDashboardDb(transferFile, join(dir, 'transfer'), 'transfer');
+    const store = openStore(transferFile);
+    let comparison: Comparison;
+    try {
+      for (const id of [arms.vggId, arms.crnnId]) tagRun(store, id, 'transfer:20261206-120000');
+      logParams(store, arms.crnnId, { init: { from: 'reader:equations-wide', run: '20261206-145106-bc5534', reader: 'equations-wide', freezeEpochs: 1, loaded: ['conv1'], reinitialised: ['logits'] } });
+      comparison = buildComparison(store, { where: 'tags contains "transfer:20261206-120000"' });
+    } finally {
+      closeStore(store);
+    }
+    const page = join(dir, 'transfer.html');
+    writeFileSync(page, renderDashboardHtml(comparison, { minutes: true, lineage: true }));
+    // Loss and learning rate per step, curves per epoch (2), test accuracy, per length, confusions; a chart per param the arms differ in; two against minutes.
+    const dom = await assertPageDraws(page, 7 + sweepFigures(comparison).length + 2);
+    assert.equal(tracesDrawn(dom, 'chart-minutes-loss'), 3 * 2, 'raw and smoothed loss per step and the val loss of each arm');
+    assert.equal(tracesDrawn(dom, 'chart-minutes-accuracy'), 2);
+    assert.match(chartMarkup(dom, 'chart-minutes-loss'), /minutes since the run started/);
+    const lineage = /<table class="lineage-table">([\s\S]*?)<\/table>/.exec(dom)?.[1] ?? '';
+    assert.match(lineage, /<td>reader equations-wide \(run 20261206-145106-bc5534\)<\/td>/);
+    assert.match(lineage, /<td>random<\/td>/);
+    const runsTable = /<table class="runs-table">([\s\S]*?)<\/table>/.exec(dom)?.[1] ?? '';
+    for (const id of [arms.vggId, arms.crnnId]) assert.ok(runsTable.includes(id));
+    assert.ok(!dom.includes(arms.otherId));
   });
 });
