@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,7 +24,7 @@ import { listRuns } from '../../src/tracker/query';
 import { logParams, tagRun } from '../../src/tracker/record';
 import { openHeadless } from '../dashboard/chromium';
 import { plotlyBundles } from '../support/notebook';
-import { type DashboardFixture, fillDashboardDb } from '../dashboard/fixtures';
+import { type DashboardFixture, fillDashboardDb, fillSweepDb } from '../dashboard/fixtures';
 
 const notebooks = join(__dirname, '..', '..', 'notebooks');
 
@@ -189,6 +189,30 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     assert.ok(!html.includes(arms.otherId), 'the untagged run is not an arm');
     // The curves against minutes among them.
     await assertEveryChartDraws(html, join(dir, '04-transfer-outputs.html'));
+  });
+
+  test('04-dashboard: with `sweep` set, the sweep\'s trials table, params against val accuracy, curves, then its runs compared', { timeout: 120_000 }, async () => {
+    const sweepDb = join(dir, 'sweep.db');
+    mkdirSync(join(dir, 'sweep-data'));
+    const sweep = fillSweepDb(sweepDb, join(dir, 'sweep-data'));
+    const { notebook } = await run(join(notebooks, '04-dashboard.ipynb'), {
+      parameters: { sweep: 'tiny' },
+      env: { ...process.env, GLYPHLAB_DB: sweepDb },
+      out: join(dir, '04-sweep.executed.ipynb'),
+    });
+    assertClean(notebook, '04');
+    const text = streamText(notebook);
+    assert.match(text, /the trial runs of sweep tiny/);
+    assert.match(text, new RegExp(`sweep tiny: 4 of 6 trials finished, 0 running, 1 pending, 1 failed; best trial ${sweep.bestTrial} \\(\\{"rnn-units":4,"lr":0\\.01\\}\\) with val_accuracy 82\\.00%`));
+    assert.match(text, /Comparing 5 of 5 matching runs/, 'the four finished trials\' runs and the failed one');
+    const html = htmlText(notebook);
+    const table = /<table class="sweep-trials">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
+    assert.match(table, /<th>trial<\/th><th>state<\/th><th>attempts<\/th><th>rnn-units<\/th><th>lr<\/th><th>val accuracy<\/th><th>run id<\/th>/);
+    for (const run of sweep.finishedRuns) assert.ok(table.includes(`<td>${run}</td>`), `run ${run} in the trials table`);
+    assert.ok((/<tr class="best">([\s\S]*?)<\/tr>/.exec(table)?.[1] ?? '').includes(sweep.finishedRuns[sweep.bestTrial]!), 'the best trial highlighted');
+    for (const id of ['chart-sweep-param-0', 'chart-sweep-param-1', 'chart-sweep-accuracy', 'chart-sweep-loss']) assert.ok(html.includes(`id="${id}"`), `${id} displayed`);
+    assert.equal(plotlyBundles(notebook), 1);
+    await assertEveryChartDraws(html, join(dir, '04-sweep-outputs.html'));
   });
 
   test('05-query-experiments: filters, sorting, comparing, tagging, exports, DataFrames', { timeout: 120_000 }, async () => {
