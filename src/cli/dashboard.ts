@@ -72,7 +72,7 @@ export const dashboardGroup: CommandGroup = {
         where: WHERE_OPTION,
         ids: { type: 'string', valueName: 'ID,ID', description: 'only these runs, comma-separated, in this order' },
         limit: limitOption('at most N runs, newest first (default 30)'),
-        transfer: { type: 'boolean', description: 'the arms of a bench:transfer comparison: the one tagged TAG (transfer:ID), else the latest; adds curves against wall-clock minutes and the lineage table' },
+        transfer: { type: 'boolean', description: 'the arms of a bench:transfer comparison: `--transfer TAG` the one tagged TAG (transfer:ID), `--transfer` alone the latest; adds curves against wall-clock minutes and the lineage table' },
         sweep: { type: 'string', valueName: 'NAME', description: 'one sweep: its trials by state, each swept param against validation accuracy (best trial ringed), the finished trials\' learning curves' },
         title: { type: 'string', valueName: 'TEXT', description: 'page title' },
         json: jsonOption('the comparison too'),
