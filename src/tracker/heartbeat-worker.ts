@@ -13,7 +13,7 @@ import { connectPostgres } from './postgres-client';
 
 /** What the main thread tells the heartbeat thread. `file` names the store in messages; `target` is what to connect to (a URL may hold a password). */
 export type HeartbeatCommand =
-  | { type: 'add'; file: string; target: string; runId: string; intervalMs: number; busyTimeoutMs: number }
+  | { type: 'add'; file: string; target: string; runId: string; intervalMs: number; busyTimeoutMs: number; env: Record<string, string> }
   | { type: 'remove'; file: string; runId: string };
 
 /** What the heartbeat thread tells the main thread: a store it could not open (its runs get no heartbeat from here). */
@@ -102,6 +102,8 @@ function open(file: string, target: string, busyTimeoutMs: number): Connection |
 }
 
 function add(command: Extract<HeartbeatCommand, { type: 'add' }>): void {
+  // The main thread's PG* variables (PGPASSWORD...) now: this thread's environment is a copy from its start.
+  Object.assign(process.env, command.env);
   const connection = open(command.file, command.target, command.busyTimeoutMs);
   if (!connection || connection.timers.has(command.runId)) return;
   const timer = setInterval(() => connection.touch(command.runId), command.intervalMs);

@@ -9,6 +9,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startScriptWorker } from '../util/script-worker';
+import { postgresEnv } from '../util/store-target';
 import type { HeartbeatCommand, HeartbeatReport } from './heartbeat-worker';
 
 /**
@@ -56,7 +57,7 @@ export function startHeartbeat(store: BeatingStore, runId: string): void {
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = undefined;
   // A beat waits for another writer's lock at most one interval: the next beat is due then anyway.
-  send({ type: 'add', file: store.file, target: store.connectionTarget(), runId, intervalMs: store.heartbeatMs, busyTimeoutMs: Math.min(store.heartbeatMs, store.busyTimeoutMs) }, store);
+  send({ type: 'add', file: store.file, target: store.connectionTarget(), runId, intervalMs: store.heartbeatMs, busyTimeoutMs: Math.min(store.heartbeatMs, store.busyTimeoutMs), env: postgresEnv() }, store);
 }
 
 /** Stops refreshing run `runId`'s heartbeat. Safe to call for a run that has none. */

@@ -4,8 +4,9 @@
  * Why a thread: the store's API is synchronous (training callbacks, notebooks and every command
  * call it so, and a SQLite file answers synchronously), while every PostgreSQL client for Node
  * is asynchronous. Rather than two APIs, the connection lives in a worker thread
- * (`postgres-worker.ts`): this thread posts a request on a MessagePort, sleeps on a shared flag
- * with `Atomics.wait`, and takes the answer with `receiveMessageOnPort`. One interface, one test
+ * (`postgres-worker.ts`, one per process, a connection per store): this thread posts a request
+ * on the store's MessagePort, sleeps on a shared flag with `Atomics.wait`, and takes the answer
+ * with `receiveMessageOnPort`. One interface, one test
  * suite, for both databases; a request costs a thread hop (tens of microseconds) besides the
  * server's round trip. Transactions are BEGIN/COMMIT/ROLLBACK on that one connection.
  *
@@ -17,10 +18,11 @@
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { startScriptWorker } from '../util/script-worker';
+import { postgresEnv } from '../util/store-target';
 import type { DriverStatement, RunResult, SqlParams, StoreDriver } from './driver';
 import { type PostgresSql, bindPostgresParams, multiRowInsert, toPostgresSql } from './dialect';
 import { PostgresError } from './postgres-errors';
-import type { PostgresReply, PostgresRequest } from './postgres-worker';
+import type { ConnectionChannel, PostgresReply, PostgresRequest } from './postgres-worker';
 
 /** Options of {@link openPostgresDriver}, resolved by `openStore`. */
 export interface PostgresDriverOptions {
@@ -44,11 +46,30 @@ const THREAD_START_MARGIN_MS = 60_000;
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
+/** The process's connection thread, started with its first store on a server (it holds every such store's connection). */
+let thread: Worker | undefined;
+/** Why the connection thread failed, for the message of a request it never answered. */
+let threadError: Error | undefined;
+
+/** The connection thread, started on first use: one per process, since starting one costs a few hundred ms. */
+function connectionThread(): Worker {
+  if (!thread) {
+    const started = startScriptWorker(__dirname, 'postgres-worker', __filename);
+    started.on('error', (error) => {
+      threadError = error;
+      if (thread === started) thread = undefined;
+    });
+    // It never keeps the process alive: a process that forgets closeStore still ends.
+    started.unref();
+    thread = started;
+  }
+  return thread;
+}
+
 /** A {@link StoreDriver} over a pg connection owned by a worker thread (see the file head). */
 export class PostgresDriver implements StoreDriver {
   readonly kind = 'postgres' as const;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
-  private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly translated = new Map<string, PostgresSql>();
   private isOpen = true;
@@ -56,15 +77,12 @@ export class PostgresDriver implements StoreDriver {
   private cachedVersion: number | undefined;
   private snapshot: string | undefined;
   private version = 0;
-  private threadError: Error | undefined;
 
   constructor(private readonly readonlyConnection: boolean) {
-    this.worker = startScriptWorker(__dirname, 'postgres-worker', __filename, { flag: this.flag.buffer });
-    this.worker.on('error', (error) => (this.threadError = error));
-    this.worker.unref();
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker.postMessage({ port: port2 }, [port2]);
+    const channel: ConnectionChannel = { port: port2, flag: this.flag.buffer as SharedArrayBuffer };
+    connectionThread().postMessage(channel, [port2]);
   }
 
   get open(): boolean {
@@ -90,7 +108,7 @@ export class PostgresDriver implements StoreDriver {
         break;
       }
       if (Date.now() >= deadline) {
-        throw new PostgresError(`the connection thread did not answer within ${Math.round(timeoutMs / 1000)} s${this.threadError ? ` (${this.threadError.message})` : ''}`, 'ETIMEDOUT');
+        throw new PostgresError(`the connection thread did not answer within ${Math.round(timeoutMs / 1000)} s${threadError ? ` (${threadError.message})` : ''}`, 'ETIMEDOUT');
       }
     }
     // `'error' in`, not `!reply.ok`: tslab's compiler options do not narrow on a boolean member.
@@ -247,7 +265,6 @@ export class PostgresDriver implements StoreDriver {
     }
     this.isOpen = false;
     this.port.close();
-    void this.worker.terminate();
   }
 }
 
@@ -260,7 +277,7 @@ export function openPostgresDriver(url: string, options: PostgresDriverOptions):
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const driver = new PostgresDriver(options.readonly);
   try {
-    driver.call({ op: 'connect', url, readonly: options.readonly, lockTimeoutMs: options.busyTimeoutMs, connectTimeoutMs }, connectTimeoutMs + THREAD_START_MARGIN_MS);
+    driver.call({ op: 'connect', url, readonly: options.readonly, lockTimeoutMs: options.busyTimeoutMs, connectTimeoutMs, env: postgresEnv() }, connectTimeoutMs + THREAD_START_MARGIN_MS);
     options.beforeWrites(driver);
   } catch (error) {
     driver.close();

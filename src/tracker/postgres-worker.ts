@@ -1,16 +1,25 @@
 /**
- * The thread that owns a store's PostgreSQL connection (started by `postgres-driver.ts`). The
- * main thread posts one request at a time on a MessagePort and sleeps on a shared flag
- * (`Atomics.wait`); this thread runs the request on its pg Client, posts the answer, and wakes it.
- * Errors come back as data: the main thread turns them into TrackerErrors.
+ * The thread that owns the PostgreSQL connections of a process's stores (started once by
+ * `postgres-driver.ts`): each store sends it a MessagePort and a shared flag, and gets a pg Client
+ * of its own behind that port. The main thread posts one request at a time on the port and sleeps
+ * on the flag (`Atomics.wait`); this thread runs the request on the port's client, posts the
+ * answer, and wakes it. Errors come back as data: the main thread turns them into TrackerErrors.
  */
-import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort } from 'node:worker_threads';
 import type { Client } from 'pg';
 import { connectPostgres } from './postgres-client';
 
 /** What the main thread asks. */
 export type PostgresRequest =
-  | { op: 'connect'; url: string; readonly: boolean; lockTimeoutMs: number; connectTimeoutMs: number }
+  | {
+      op: 'connect';
+      url: string;
+      readonly: boolean;
+      lockTimeoutMs: number;
+      connectTimeoutMs: number;
+      /** The main thread's PG* variables now (PGPASSWORD, PGPASSFILE, PGSSLMODE...): this thread's environment is a copy from when it started. */
+      env: Record<string, string>;
+    }
   | { op: 'query'; text: string; values: unknown[]; rowMode: 'object' | 'array' }
   | { op: 'many'; text: string; rows: unknown[][] }
   | { op: 'script'; text: string }
@@ -31,15 +40,23 @@ export type PostgresReply = { ok: true; rows: unknown[]; rowCount: number } | { 
 /** How many statements each connection keeps prepared by name (re-parsed on later calls otherwise). */
 const MAX_NAMED_STATEMENTS = 1000;
 
-const flag = new Int32Array((workerData as { flag: SharedArrayBuffer }).flag);
-let client: Client | undefined;
-const names = new Map<string, string>();
+/** What the main thread sends to open a connection: the port its requests come on, and the flag it sleeps on. */
+export interface ConnectionChannel {
+  port: MessagePort;
+  flag: SharedArrayBuffer;
+}
 
-function statementName(text: string): string | undefined {
-  let name = names.get(text);
-  if (name === undefined && names.size < MAX_NAMED_STATEMENTS) {
-    name = `glyphlab_${names.size}`;
-    names.set(text, name);
+/** One store's connection in this thread. */
+interface Connection {
+  client?: Client;
+  names: Map<string, string>;
+}
+
+function statementName(connection: Connection, text: string): string | undefined {
+  let name = connection.names.get(text);
+  if (name === undefined && connection.names.size < MAX_NAMED_STATEMENTS) {
+    name = `glyphlab_${connection.names.size}`;
+    connection.names.set(text, name);
   }
   return name;
 }
@@ -53,47 +70,51 @@ function errorData(error: unknown): PostgresErrorData {
   return { message, code, detail: typeof e.detail === 'string' ? e.detail : undefined, hint: typeof e.hint === 'string' ? e.hint : undefined };
 }
 
-async function handle(request: PostgresRequest): Promise<PostgresReply> {
+async function handle(connection: Connection, request: PostgresRequest): Promise<PostgresReply> {
   if (request.op === 'connect') {
-    client = await connectPostgres(request.url, { connectTimeoutMs: request.connectTimeoutMs });
+    for (const name of Object.keys(process.env)) if (name.startsWith('PG') && !(name in request.env)) delete process.env[name];
+    Object.assign(process.env, request.env);
+    const client = await connectPostgres(request.url, { connectTimeoutMs: request.connectTimeoutMs });
     // A lost connection (server restart) fails the next request instead of the whole process.
     client.on('error', () => undefined);
+    connection.client = client;
     await client.query(`SET lock_timeout = ${Math.max(0, Math.round(request.lockTimeoutMs))}`);
     if (request.readonly) await client.query('SET default_transaction_read_only = on');
     return { ok: true, rows: [], rowCount: 0 };
   }
   if (request.op === 'close') {
-    const ending = client;
-    client = undefined;
+    const ending = connection.client;
+    connection.client = undefined;
     await ending?.end();
     return { ok: true, rows: [], rowCount: 0 };
   }
+  const client = connection.client;
   if (!client) throw Object.assign(new Error('the connection is closed'), { code: 'GLYPHLAB_CLOSED' });
   if (request.op === 'script') {
     await client.query(request.text);
     return { ok: true, rows: [], rowCount: 0 };
   }
   if (request.op === 'many') {
-    const name = statementName(request.text);
+    const name = statementName(connection, request.text);
     for (const values of request.rows) await client.query({ name, text: request.text, values });
     return { ok: true, rows: [], rowCount: request.rows.length };
   }
-  const query = { name: statementName(request.text), text: request.text, values: request.values };
+  const query = { name: statementName(connection, request.text), text: request.text, values: request.values };
   const result = request.rowMode === 'array' ? await client.query({ ...query, rowMode: 'array' }) : await client.query(query);
   return { ok: true, rows: result.rows as unknown[], rowCount: result.rowCount ?? 0 };
 }
 
-function answer(port: MessagePort, reply: PostgresReply): void {
-  port.postMessage(reply);
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
-}
-
-parentPort!.once('message', ({ port }: { port: MessagePort }) => {
+parentPort!.on('message', ({ port, flag }: ConnectionChannel) => {
+  const connection: Connection = { names: new Map() };
+  const wake = new Int32Array(flag);
+  const answer = (reply: PostgresReply): void => {
+    port.postMessage(reply);
+    Atomics.store(wake, 0, 1);
+    Atomics.notify(wake, 0);
+  };
   port.on('message', (request: PostgresRequest) => {
-    handle(request).then(
-      (reply) => answer(port, reply),
-      (error: unknown) => answer(port, { ok: false, error: errorData(error) }),
-    );
+    handle(connection, request).then(answer, (error: unknown) => answer({ ok: false, error: errorData(error) }));
   });
+  // A store closed without its close request (its thread ended): its client goes too.
+  port.on('close', () => void connection.client?.end().catch(() => undefined));
 });

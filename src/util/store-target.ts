@@ -84,3 +84,11 @@ function urlPasswords(url: string): string[] {
     }
   });
 }
+
+/**
+ * The `PG*` variables of `env` (PGPASSWORD, PGPASSFILE, PGSSLMODE, ...): what a thread that
+ * connects to a server must see as they are now, its own environment being a copy from its start.
+ */
+export function postgresEnv(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('PG') && entry[1] !== undefined));
+}

@@ -14,7 +14,7 @@ import type { Worker } from 'node:worker_threads';
 forEachDriver('the store under real processes', (driver) => {
   // A new PostgreSQL database costs a tenth of a second to create: fewer rounds there, where the
   // migration lock (an advisory lock) is what is tested rather than SQLite's file locking.
-  const rounds = driver === 'sqlite' ? 300 : 10;
+  const rounds = driver === 'sqlite' ? 300 : 6;
   test(`two threads creating the same new store at once both open it as a glyphlab store, ${rounds} times over`, async () => {
     // Before the schema version and the table list were read in one transaction, about 1 in 40
     // of these races saw glyphlab's tables with version 0 and refused the store as foreign.
@@ -53,7 +53,8 @@ forEachDriver('the store under real processes', (driver) => {
   test('two processes recording at once into a new database lose nothing and never see SQLITE_BUSY', async () => {
     const file = tempStore(driver);
     const runs = 10;
-    const steps = 200;
+    // A server round trip costs more than a local file's write: fewer steps keep the test short, and the writers still overlap.
+    const steps = driver === 'sqlite' ? 200 : 60;
     const results = await Promise.all([runFixture('record-runs.ts', [file, 'p1', String(runs), String(steps)]), runFixture('record-runs.ts', [file, 'p2', String(runs), String(steps)])]);
     for (const result of results) {
       assert.equal(result.stderr, '', result.stderr);
