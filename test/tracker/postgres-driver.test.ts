@@ -146,7 +146,7 @@ describe('a store on PostgreSQL: passwords', () => {
     );
   });
 
-  test('no password reaches store.file, a run\'s source, params or config, a warning, or runs show', async () => {
+  test('GLYPHLAB_DB or --db: no password reaches store.file, a run\'s source, params or config, a warning, or runs show and ls', async () => {
     const url = createTestDatabase();
     const writer = createTestRole(startTestCluster(), { database: databaseOf(url), password: PASSWORD });
     const shown = `postgres://${new URL(writer).username}:***@${new URL(writer).host}/${databaseOf(url)}`;
@@ -170,6 +170,17 @@ describe('a store on PostgreSQL: passwords', () => {
     assert.equal(shownRun.code, 0, shownRun.err);
     assert.ok(shownRun.out.includes(runId));
     assert.ok(!`${shownRun.out}${shownRun.err}`.includes('s3cret'), shownRun.out + shownRun.err);
+    // GLYPHLAB_DB names the store as --db does.
+    const before = process.env.GLYPHLAB_DB;
+    process.env.GLYPHLAB_DB = writer;
+    try {
+      const listed = await cli(['runs', 'ls', '--json']);
+      assert.equal(listed.code, 0, listed.err);
+      assert.deepEqual((JSON.parse(listed.out) as { id: string }[]).map((r) => r.id), [runId]);
+    } finally {
+      if (before === undefined) delete process.env.GLYPHLAB_DB;
+      else process.env.GLYPHLAB_DB = before;
+    }
     const refused = await cli(['runs', 'ls', '--db', writer.replace(encodeURIComponent(PASSWORD), 'nope-s3cret')]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.err, /PostgreSQL refused the login/);
