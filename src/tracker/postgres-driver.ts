@@ -74,6 +74,8 @@ export class PostgresDriver implements StoreDriver {
   private readonly translated = new Map<string, PostgresSql>();
   private isOpen = true;
   private depth = 0;
+  /** The BEGIN of a transaction that has run no statement yet: it goes with the first one (see `transaction`). */
+  private pendingBegin: string | undefined;
   private cachedVersion: number | undefined;
   private snapshot: string | undefined;
   private version = 0;
@@ -96,6 +98,10 @@ export class PostgresDriver implements StoreDriver {
   /** Sends `request` to the connection thread and waits for its answer; a failure is thrown as a PostgresError. */
   call(request: PostgresRequest, timeoutMs = Infinity): { rows: unknown[]; rowCount: number } {
     if (!this.isOpen) throw new PostgresError('the connection is closed', 'GLYPHLAB_CLOSED');
+    if (this.pendingBegin !== undefined && request.op !== 'connect' && request.op !== 'close') {
+      request = { ...request, begin: this.pendingBegin };
+      this.pendingBegin = undefined;
+    }
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(request);
     const deadline = Date.now() + timeoutMs;
@@ -173,21 +179,29 @@ export class PostgresDriver implements StoreDriver {
     const savepoint = this.depth > 0 ? `glyphlab_${this.depth}` : undefined;
     // A read sees one snapshot for all its statements, as a SQLite read transaction does.
     const begin = mode === 'read' ? `BEGIN ISOLATION LEVEL REPEATABLE READ${this.readonlyConnection ? ' READ ONLY' : ''}` : 'BEGIN';
-    this.exec(savepoint ? `SAVEPOINT ${savepoint}` : begin);
+    // A top-level BEGIN waits for the first statement and goes with it; a transaction that ran none sends nothing.
+    if (savepoint) this.exec(`SAVEPOINT ${savepoint}`);
+    else this.pendingBegin = begin;
     this.depth++;
     let result: T;
     try {
       result = fn();
     } catch (error) {
       this.depth--;
+      const begun = savepoint !== undefined || this.pendingBegin === undefined;
+      this.pendingBegin = undefined;
       try {
-        this.exec(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
+        if (begun) this.exec(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
       } catch {
         // A lost connection rolls back by itself; the first error is the one to report.
       }
       throw error;
     }
     this.depth--;
+    if (!savepoint && this.pendingBegin !== undefined) {
+      this.pendingBegin = undefined;
+      return result;
+    }
     try {
       this.exec(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
     } catch (error) {

@@ -379,11 +379,11 @@ export function logMetricPoints(store: TrackerStore, runId: string, points: read
     touchRun(store, runId, now);
     // One call for every point: one thread hop on PostgreSQL, one prepared statement on SQLite.
     executeMany(store, insertSql, rows);
-    for (const [key, s] of summaries) {
-      execute(
-        store,
-        // The existing row is qualified (s.): PostgreSQL takes a bare column there as ambiguous.
-        `INSERT INTO metric_summary AS s (run_id, key, last, last_step, best, best_step, mode, count)
+    // Every key's summary in one call (one trip to PostgreSQL's connection thread).
+    // The existing row is qualified (s.): PostgreSQL takes a bare column there as ambiguous.
+    executeMany(
+      store,
+      `INSERT INTO metric_summary AS s (run_id, key, last, last_step, best, best_step, mode, count)
          VALUES (@runId, @key, @last, @lastStep, @best, @bestStep, @mode, @count)
          ON CONFLICT(run_id, key) DO UPDATE SET
            last = excluded.last, last_step = excluded.last_step, count = s.count + excluded.count,
@@ -391,9 +391,8 @@ export function logMetricPoints(store: TrackerStore, runId: string, points: read
                                  OR (s.mode = 'min' AND excluded.best < s.best)) THEN excluded.best_step ELSE s.best_step END,
            best = CASE WHEN excluded.best IS NOT NULL AND (s.best IS NULL OR (s.mode = 'max' AND excluded.best > s.best)
                             OR (s.mode = 'min' AND excluded.best < s.best)) THEN excluded.best ELSE s.best END`,
-        { runId, key, last: Number.isNaN(s.last) ? null : s.last, lastStep: s.lastStep, best: s.best, bestStep: s.bestStep, mode: s.mode, count: s.count },
-      );
-    }
+      [...summaries].map(([key, s]) => ({ runId, key, last: Number.isNaN(s.last) ? null : s.last, lastStep: s.lastStep, best: s.best, bestStep: s.bestStep, mode: s.mode, count: s.count })),
+    );
     refreshMetricsJson(store, runId);
   });
 }

@@ -219,6 +219,24 @@ describe('a store on PostgreSQL: the synchronous connection', () => {
     }
   });
 
+  test('a transaction\'s BEGIN goes with its first statement: one that runs none leaves no transaction open, and the next writes commit', () => {
+    const { url, runId } = storeWithRun();
+    const store = openStore(url);
+    const reader = openStore(url, { readonly: true });
+    try {
+      assert.equal(inTransaction(store, () => 'nothing done'), 'nothing done');
+      assert.equal(store.db.inTransaction, false);
+      execute(store, 'UPDATE runs SET note = @note WHERE id = @runId', { note: 'committed', runId });
+      assert.equal(selectOne<{ note: string }>(reader, 'SELECT note FROM runs WHERE id = @runId', { runId })?.note, 'committed', 'another connection sees it: no transaction was left open');
+      assert.throws(() => inTransaction(store, () => execute(store, 'UPDATE nowhere SET x = 1')), /relation "nowhere" does not exist/);
+      execute(store, 'UPDATE runs SET note = @note WHERE id = @runId', { note: 'after a failed first statement', runId });
+      assert.equal(selectOne<{ note: string }>(reader, 'SELECT note FROM runs WHERE id = @runId', { runId })?.note, 'after a failed first statement');
+    } finally {
+      closeStore(reader);
+      closeStore(store);
+    }
+  });
+
   test('storeDataVersion moves when another connection commits, and stays while nothing does', () => {
     const { url, runId } = storeWithRun();
     const viewer = openStore(readOnlyRole(url), { readonly: true });
