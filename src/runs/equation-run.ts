@@ -9,7 +9,7 @@
  * The flow: options -> `resolveEquationRunSpec` (spec/) -> {@link runEquationSpec} -> the run;
  * a resume reads the recorded spec back (`readEquationRunSpec`) and goes the same way.
  */
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataError } from '../errors';
 import { readyBackend } from '../backend/index';
@@ -30,7 +30,7 @@ import { ctcLossFn, predictSequences, type SequenceBatch, sequenceEvaluator, seq
 import { createOptimizer } from '../training/train';
 import type { TrainResult } from '../training/types';
 import { SPLIT_NAMES, type SplitName } from '../types';
-import { databasePath, runsDirFor } from '../util/paths';
+import { databasePath, missingRunFolderHint, runsDirFor } from '../util/paths';
 import { sequenceMetrics } from '../metrics/sequence';
 import { buildEvalReport, type RunEvalReport } from './eval-report';
 import { getModelBuilder } from './models';
@@ -144,7 +144,7 @@ export async function resumeEquationTraining(runId: string, revision: EquationSp
   const runDir = join(resolve(revision.runsDir ?? runsDirFor(dbPath)), run.id);
   const lastDir = join(runDir, 'last');
   const meta = readModelMeta(lastDir);
-  if (!meta) throw new ConfigError(`run ${run.id} has no last checkpoint with metadata in ${lastDir}; it cannot be resumed`);
+  if (!meta) throw new ConfigError(`run ${run.id} has no last checkpoint with metadata in ${lastDir}; it cannot be resumed${missingRunFolderHint(run.id, dirname(runDir))}`);
   const model = await loadModel(lastDir);
   try {
     const input = model.inputs[0]!.shape.slice(1).join('x');

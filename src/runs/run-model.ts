@@ -8,7 +8,7 @@ import { ConfigError } from '../errors';
 import { loadModel } from '../models/io';
 import { getRun, type RunDetail } from '../tracker/query';
 import { closeStore, openStore } from '../tracker/store';
-import { runsDirFor } from '../util/paths';
+import { missingRunFolderHint, runsDirFor } from '../util/paths';
 import { type ModelArchitecture, readArchitecture } from './architecture';
 
 /** A run's saved model with what is needed to feed it. */
@@ -54,7 +54,7 @@ export function findRunModelDir(run: RunDetail, runsDir: string, wanted?: RunChe
   const candidates = [...kinds.map((kind) => byKind.get(artifactKind[kind])), ...kinds.map((kind) => join(runsDir, run.id, kind))].filter((d): d is string => d !== undefined);
   const modelDir = candidates.find((d) => existsSync(join(d, 'model.json')));
   if (!modelDir) {
-    throw new ConfigError(`run ${run.id} (${run.status}) has no saved ${kinds.join(' or ')}; looked in ${[...new Set(candidates)].join(', ')}`);
+    throw new ConfigError(`run ${run.id} (${run.status}) has no saved ${kinds.join(' or ')}; looked in ${[...new Set(candidates)].join(', ')}${missingRunFolderHint(run.id, runsDir)}`);
   }
   return modelDir;
 }

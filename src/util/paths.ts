@@ -66,8 +66,36 @@ export function databasePath(env: Record<string, string | undefined> = process.e
 /**
  * Folder of run folders (checkpoints, models, reports): `runs/` beside the SQLite file they are
  * recorded in; for a store on PostgreSQL (a URL), `runs/` in the experiments folder.
+ *
+ * A team's store on PostgreSQL keeps its run files out of the database, in a folder every machine
+ * can read: the experiments folder put on a shared file system (NFS, SMB, a cluster's shared
+ * disk), each machine naming its own mount of it with GLYPHLAB_EXPERIMENTS_DIR. The store records
+ * artifact paths relative to that folder (`runs/<id>/best/model.json`; see `storedArtifactPath`,
+ * tracker/record.ts), so machines that mount it at different paths find the same files. Not in
+ * the database, because of size and of failures: a CRNN run rewrites its last checkpoint (2.5 MB
+ * of weights and 7 MB of optimizer state) every epoch, which as rows would be ~10 MB of bytea
+ * churned per epoch per run (bloat for VACUUM, and every backup and `store copy` carrying dead
+ * checkpoints), while a file system writes a checkpoint to a temporary folder and renames it into
+ * place, so a crash mid-write leaves the previous checkpoint whole, and a reader loads it with the
+ * file APIs TensorFlow.js already uses.
  */
 export function runsDirFor(databaseFile: string, env: Record<string, string | undefined> = process.env): string {
   if (isPostgresUrl(databaseFile)) return join(experimentsDir(env), 'runs');
   return join(dirname(resolve(databaseFile)), 'runs');
+}
+
+/**
+ * Why run `runId`'s folder may be missing from `runsDir` on this machine, and what to set: said
+ * when a run's checkpoints or model are looked for and not found, e.g. on a machine of a team that
+ * has not mounted the shared experiments folder where GLYPHLAB_EXPERIMENTS_DIR says.
+ */
+export function missingRunFolderHint(runId: string, runsDir: string, env: Record<string, string | undefined> = process.env): string {
+  const runDir = join(runsDir, runId);
+  if (existsSync(runDir)) return '';
+  const setting = env.GLYPHLAB_EXPERIMENTS_DIR?.trim() ? `GLYPHLAB_EXPERIMENTS_DIR=${env.GLYPHLAB_EXPERIMENTS_DIR}` : `GLYPHLAB_EXPERIMENTS_DIR is not set, so ${experimentsDir(env)}`;
+  const where =
+    resolve(runsDir) === join(experimentsDir(env), 'runs')
+      ? `run folders are looked for in ${runsDir}, the runs/ of the experiments folder (${setting}); for a team's store on PostgreSQL, set GLYPHLAB_EXPERIMENTS_DIR to the folder where this machine mounts the shared experiments folder the run was trained in`
+      : `run folders are looked for in ${runsDir}, beside the SQLite store: copy the run's folder there with the store (glyphlab store copy --files)`;
+  return `; the folder ${runDir} is not on this machine: ${where}`;
 }
