@@ -4,13 +4,23 @@
  * transaction into a store that has no runs yet, then verified table by table by row counts and
  * checksums read back from both sides. Surrogate ids (experiments', artifacts', a metric
  * point's rowid) are the destination's own; what they point to is kept (a run's experiment by
- * name, points in their recorded order). The run files an artifact names are not moved.
+ * name, points in their recorded order).
+ *
+ * With `files`, the run files go too: each run's folder `runs/<id>/` (checkpoints, optimizer state,
+ * model, reports) from the folder FROM's artifact paths are relative to into TO's (see
+ * `TrackerStore.baseDir`: beside a SQLite file; for a store on PostgreSQL, the experiments folder,
+ * which a team shares). Every artifact the store recorded a SHA-256 for is checked in FROM's folder
+ * before anything is written (a missing or changed file fails the copy, named) and again in TO's
+ * after, and every copied file against its original (the store hashes a checkpoint's model.json,
+ * not its weights), so a copy is whole or says which file is not.
  */
 import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, mkdirSync, copyFileSync, constants } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, TrackerError } from '../errors';
 import { metricsJsonSql, paramsJsonSql } from './schema';
 import { readSchemaVersion } from './migrations';
-import { type TrackerStore, closeStore, executeMany, execute, inTransaction, openStore, selectOne, selectRaw } from './store';
+import { type TrackerStore, closeStore, executeMany, execute, inTransaction, openStore, selectAll, selectOne, selectRaw } from './store';
 
 /** Options of {@link copyStore}. */
 export interface CopyStoreOptions {
@@ -18,6 +28,33 @@ export interface CopyStoreOptions {
   batchRows?: number;
   /** Called after each batch with the table and how many of its rows are copied so far. Defaults to none. */
   onProgress?: (table: string, rows: number) => void;
+  /** Copy the run files too, between these folders (see {@link CopyFilesOptions}). Defaults to none: only the records are copied. */
+  files?: CopyFilesOptions;
+}
+
+/** Where {@link copyStore} copies run files from and to: each a folder holding `runs/<run id>/`. */
+export interface CopyFilesOptions {
+  /** The folder FROM's relative artifact paths are relative to. Defaults to FROM's own (`TrackerStore.baseDir`: beside a SQLite file, GLYPHLAB_EXPERIMENTS_DIR for PostgreSQL). */
+  from?: string;
+  /** The folder TO's artifact paths will be relative to. Defaults to TO's own, as for `from`. */
+  to?: string;
+}
+
+/** What {@link copyStore} did with the run files. */
+export interface CopiedFiles {
+  from: string;
+  to: string;
+  /** Run folders copied: none when `from` and `to` are one folder (the files are already where TO looks). */
+  runFolders: number;
+  /** Files copied (recorded as artifacts or not: a checkpoint's optimizer state is in its folder) and their bytes. */
+  files: number;
+  bytes: number;
+  /** Artifacts whose file in `to` has the SHA-256 the store recorded for it. */
+  verified: number;
+  /** Artifacts recorded without a hash (a folder), so checked by nothing but their run folder's copy. */
+  unhashed: number;
+  /** Artifacts recorded by absolute path, outside the store's folder: left where they are, checked there. */
+  outside: number;
 }
 
 /** One table's verification: its rows on each side and their checksum (equal when the copy is whole). */
@@ -32,6 +69,8 @@ export interface StoreCopy {
   from: string;
   to: string;
   tables: CopiedTable[];
+  /** The run files copied and verified, when `files` was asked for. */
+  files?: CopiedFiles;
 }
 
 /**
@@ -103,14 +142,136 @@ export function storeChecksums(store: TrackerStore, batchRows = 5000): CopiedTab
   return TABLES.map((spec) => ({ table: spec.table, ...tableChecksum(store, spec, batchRows) }));
 }
 
+/** An artifact as recorded: its run, its path (relative to the store's folder, or absolute) and its hash, if any. */
+interface ArtifactFile {
+  run_id: string;
+  path: string;
+  kind: string;
+  sha256: string | null;
+}
+
+/** The run files of a copy, planned and checked before anything is written. */
+interface FilesPlan {
+  from: string;
+  to: string;
+  /** The run folders to copy (none when `from` and `to` are one folder). */
+  runIds: string[];
+  /** Relative artifact files outside every run folder (e.g. a model exported beside the store), copied one by one. */
+  loose: string[];
+  artifacts: ArtifactFile[];
+}
+
+/** Hex SHA-256 of a file (read whole: a checkpoint is a few MB). */
+function fileSha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** The real path of `dir`, or `dir` resolved when it does not exist yet. */
+function realFolder(dir: string): string {
+  return existsSync(dir) ? realpathSync(dir) : resolve(dir);
+}
+
+/** What is wrong with `artifact`'s file in `folder` (missing, or not the bytes recorded), or undefined. */
+function artifactProblem(artifact: ArtifactFile, folder: string): string | undefined {
+  const file = isAbsolute(artifact.path) ? artifact.path : join(folder, artifact.path);
+  const what = `run ${artifact.run_id}'s ${artifact.kind} ${file}`;
+  if (!existsSync(file)) return `${what} is missing`;
+  if (artifact.sha256 === null || !statSync(file).isFile()) return undefined;
+  const found = fileSha256(file);
+  return found === artifact.sha256 ? undefined : `${what} has SHA-256 ${found}, not the ${artifact.sha256} recorded`;
+}
+
+/** Throws a TrackerError listing `problems` (the first 20 by name), after `context`; nothing when there are none. */
+function throwFileProblems(problems: string[], context: string): void {
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 20).join('; ');
+  const more = problems.length > 20 ? `; and ${problems.length - 20} more` : '';
+  throw new TrackerError(`store copy: ${problems.length} run file${problems.length === 1 ? '' : 's'} ${context}: ${shown}${more}`);
+}
+
+/**
+ * The files `source`'s runs need copied from `from` to `to`, checked before anything is written:
+ * every hashed artifact present in `from` with the bytes recorded, and no run folder already in
+ * `to` (a copy never overwrites files). A problem is a TrackerError naming each file.
+ */
+function planFiles(source: TrackerStore, from: string, to: string): FilesPlan {
+  const artifacts = selectAll<ArtifactFile>(source, 'SELECT run_id, path, kind, sha256 FROM artifacts ORDER BY run_id, path');
+  const problems = artifacts.map((artifact) => artifactProblem(artifact, from)).filter((p): p is string => p !== undefined);
+  throwFileProblems(problems, `in ${from} are not as the store recorded them, so nothing was copied (copy without the files with --no-files, or put them back)`);
+  if (realFolder(from) === realFolder(to)) return { from, to, runIds: [], loose: [], artifacts };
+  const runIds = selectAll<{ id: string }>(source, 'SELECT id FROM runs ORDER BY id')
+    .map((row) => row.id)
+    .filter((runId) => existsSync(join(from, 'runs', runId)));
+  const inRunFolder = (path: string): boolean => runIds.some((runId) => path.startsWith(`runs/${runId}/`));
+  const loose = [...new Set(artifacts.filter((a) => !isAbsolute(a.path) && !inRunFolder(a.path) && existsSync(join(from, a.path))).map((a) => a.path))];
+  const taken = [...runIds.map((runId) => join(to, 'runs', runId)), ...loose.map((path) => join(to, path))].filter((path) => existsSync(path));
+  throwFileProblems(taken.map((path) => `${path} already exists`), `would overwrite files in ${to}, so nothing was copied (copy into a folder without them)`);
+  return { from, to, runIds, loose, artifacts };
+}
+
+/**
+ * Every file under `from` (recursively) against its copy under `to`: their number, bytes, and the
+ * copies whose SHA-256 is not the original's (the store hashes a checkpoint's model.json, not its
+ * weights, so each copied file is also checked against the file it was copied from).
+ */
+function compareCopied(from: string, to: string): { count: number; bytes: number; differs: string[] } {
+  let count = 0;
+  let bytes = 0;
+  const differs: string[] = [];
+  for (const entry of readdirSync(from, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const original = join(entry.parentPath ?? entry.path, entry.name);
+    const copy = join(to, relative(from, original));
+    count++;
+    bytes += statSync(original).size;
+    if (!existsSync(copy) || fileSha256(copy) !== fileSha256(original)) differs.push(`${copy} is not a copy of ${original}`);
+  }
+  return { count, bytes, differs };
+}
+
+/**
+ * Copies the planned run folders and loose files, then checks every hashed artifact in `to`. A run
+ * folder is copied under a temporary name and renamed into place, so a copy cut short leaves no
+ * half folder where the store looks.
+ */
+function copyFiles(plan: FilesPlan): CopiedFiles {
+  let files = 0;
+  let bytes = 0;
+  const problems: string[] = [];
+  for (const runId of plan.runIds) {
+    const target = join(plan.to, 'runs', runId);
+    const partial = join(plan.to, 'runs', `.${runId}.copying`);
+    rmSync(partial, { recursive: true, force: true });
+    cpSync(join(plan.from, 'runs', runId), partial, { recursive: true, errorOnExist: true, force: false });
+    renameSync(partial, target);
+    const copied = compareCopied(join(plan.from, 'runs', runId), target);
+    files += copied.count;
+    bytes += copied.bytes;
+    problems.push(...copied.differs);
+  }
+  for (const path of plan.loose) {
+    mkdirSync(dirname(join(plan.to, path)), { recursive: true });
+    copyFileSync(join(plan.from, path), join(plan.to, path), constants.COPYFILE_EXCL);
+    files++;
+    bytes += statSync(join(plan.to, path)).size;
+  }
+  problems.push(...plan.artifacts.map((artifact) => artifactProblem(artifact, plan.to)).filter((p): p is string => p !== undefined));
+  throwFileProblems(problems, `in ${plan.to} differ from what the store recorded after the copy; the destination keeps what was written: delete it before trying again`);
+  const hashed = plan.artifacts.filter((a) => !isAbsolute(a.path) && a.sha256 !== null).length;
+  const outside = plan.artifacts.filter((a) => isAbsolute(a.path)).length;
+  return { from: plan.from, to: plan.to, runFolders: plan.runIds.length, files, bytes, verified: hashed, unhashed: plan.artifacts.length - hashed - outside, outside };
+}
+
 /**
  * Copies the store `from` into the store `to` (a SQLite file or a PostgreSQL URL each; `to` is
  * created or migrated, and must hold no runs yet), in one transaction, then checks that every
  * table has the same rows on both sides (counts and checksums). A difference is a TrackerError
- * naming the table, and the destination keeps what was written (delete it to try again).
+ * naming the table, and the destination keeps what was written (delete it to try again). With
+ * `files`, the run folders go too, checked against the hashes the store recorded (see the module
+ * comment).
  *
  * @example
- * copyStore('experiments/glyphlab.db', 'postgres://ana@db.lab/glyphlab');
+ * copyStore('experiments/glyphlab.db', 'postgres://ana@db.lab/glyphlab', { files: { to: '/mnt/team/glyphlab' } });
  */
 export function copyStore(from: string, to: string, options: CopyStoreOptions = {}): StoreCopy {
   const batchRows = options.batchRows ?? 5000;
@@ -121,6 +282,7 @@ export function copyStore(from: string, to: string, options: CopyStoreOptions = 
       if (source.file === destination.file) throw new ConfigError(`store copy: ${source.file} is both where to copy from and to; give two different stores`);
       const held = Number(selectOne<{ n: number }>(destination, 'SELECT count(*) AS n FROM runs')?.n ?? 0);
       if (held > 0) throw new ConfigError(`store copy: ${destination.file} already holds ${held} run${held === 1 ? '' : 's'}; copy into a new, empty store (a new file, or a new database)`);
+      const plan = options.files && planFiles(source, resolve(options.files.from ?? source.baseDir), resolve(options.files.to ?? destination.baseDir));
       inTransaction(destination, () => {
         for (const spec of TABLES) {
           let copied = 0;
@@ -144,7 +306,8 @@ export function copyStore(from: string, to: string, options: CopyStoreOptions = 
           );
         }
       }
-      return { from: source.file, to: destination.file, tables: after };
+      const files = plan ? copyFiles(plan) : undefined;
+      return { from: source.file, to: destination.file, tables: after, ...(files ? { files } : {}) };
     } finally {
       closeStore(destination);
     }
