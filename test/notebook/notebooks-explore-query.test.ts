@@ -2,7 +2,8 @@
  * Notebooks 01 (exploration), 04 (dashboard) and 05 (query API) run top to bottom, small,
  * through the real tslab kernel; any error output fails. 04 and 05 read a temporary experiment
  * database filled with real runs (a VGG19 and a custom CRNN run with eval reports) through
- * GLYPHLAB_DB in the kernel's environment.
+ * GLYPHLAB_DB in the kernel's environment; 04 also reads a copy of it on the PostgreSQL test cluster
+ * through a role that may only SELECT, as a colleague given read access to a team's store would.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,8 @@ import { logParams, tagRun } from '../../src/tracker/record';
 import { openHeadless } from '../dashboard/chromium';
 import { plotlyBundles } from '../support/notebook';
 import { type DashboardFixture, fillDashboardDb, fillSweepDb } from '../dashboard/fixtures';
+import { copyStore } from '../../src/tracker/copy';
+import { createTestDatabase, createTestRole, startTestCluster } from '../support/postgres';
 
 const notebooks = join(__dirname, '..', '..', 'notebooks');
 
@@ -213,6 +216,46 @@ describe('notebooks 01, 04 and 05 through the tslab kernel', () => {
     for (const id of ['chart-sweep-param-0', 'chart-sweep-param-1', 'chart-sweep-accuracy', 'chart-sweep-loss']) assert.ok(html.includes(`id="${id}"`), `${id} displayed`);
     assert.equal(plotlyBundles(notebook), 1);
     await assertEveryChartDraws(html, join(dir, '04-sweep-outputs.html'));
+  });
+
+  test('04 and 05 on PostgreSQL through a role that may only SELECT: every chart, the misread images from the shared folder, the queries, no password', { timeout: 300_000 }, async () => {
+    // The runs recorded in a SQLite file, moved with their files to the team's server and shared folder.
+    const source = join(dir, 'pg-source');
+    mkdirSync(source);
+    const runs = await fillDashboardDb(join(source, 'glyphlab.db'), source);
+    const server = createTestDatabase();
+    const shared = join(dir, 'pg-shared');
+    copyStore(join(source, 'glyphlab.db'), server, { files: { to: shared } });
+    const password = 'N0tebook:s3cret@pw';
+    const reader = createTestRole(startTestCluster(), { database: decodeURIComponent(new URL(server).pathname.slice(1)), readonly: true, password });
+    const out = join(dir, '04-postgres.executed.ipynb');
+    const { notebook } = await run(join(notebooks, '04-dashboard.ipynb'), {
+      parameters: { experiment: 'equations' },
+      env: { ...process.env, GLYPHLAB_DB: reader, GLYPHLAB_EXPERIMENTS_DIR: shared },
+      out,
+    });
+    assertClean(notebook, '04');
+    assert.match(streamText(notebook), /Comparing 2 of 2 matching runs/);
+    const html = htmlText(notebook);
+    for (const id of ['chart-step-loss', 'chart-accuracy-curves', 'chart-test-accuracy', 'chart-length-accuracy', 'chart-confusions']) assert.ok(html.includes(`id="${id}"`), `${id} displayed`);
+    assert.ok(html.includes(runs.vggId) && html.includes(runs.crnnId));
+    assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 4, 'the misread images, found through the reports in the shared folder');
+    await assertEveryChartDraws(html, join(dir, '04-postgres-outputs.html'));
+    // 05 through the same role, tagging nothing (tagging is the one thing it writes).
+    const out05 = join(dir, '05-postgres.executed.ipynb');
+    const queried = await run(join(notebooks, '05-query-experiments.ipynb'), {
+      parameters: { exportDir: join(dir, 'pg-exports'), tagBest: false },
+      env: { ...process.env, GLYPHLAB_DB: reader, GLYPHLAB_EXPERIMENTS_DIR: shared },
+      out: out05,
+    });
+    assertClean(queried.notebook, '05');
+    const text = streamText(queried.notebook);
+    assert.match(text, /^3 runs in postgres:\/\/glyphlab_role_\d+_\d+:\*\*\*@127\.0\.0\.1:\d+\//m);
+    assert.match(text, /structured filter finds the same runs: true/);
+    assert.equal(readFileSync(join(dir, 'pg-exports', 'runs.csv'), 'utf8').trim().split('\n').length, 4, 'header and three runs');
+    for (const written of [readFileSync(out, 'utf8'), readFileSync(out05, 'utf8')]) {
+      for (const shown of [password, encodeURIComponent(password)]) assert.ok(!written.includes(shown), 'the password is nowhere in the notebooks');
+    }
   });
 
   test('05-query-experiments: filters, sorting, comparing, tagging, exports, DataFrames', { timeout: 120_000 }, async () => {
