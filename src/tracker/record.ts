@@ -470,7 +470,9 @@ export interface ArtifactInput {
 /**
  * How an artifact path is stored: relative to the store's folder (with `/`; see
  * `TrackerStore.baseDir`) when the file is inside it, as a run's folder `runs/<id>/` is, so that a copied or moved experiments folder
- * finds its files where it lands; absolute otherwise. `getRun` resolves it back.
+ * finds its files where it lands; absolute otherwise. `getRun` resolves it back. For a team's
+ * store on PostgreSQL the folder is the shared experiments folder, which each machine names by
+ * its own mount (GLYPHLAB_EXPERIMENTS_DIR): no machine's path is recorded (see `runsDirFor`).
  */
 export function storedArtifactPath(store: TrackerStore, path: string): string {
   const absolute = resolve(path);
