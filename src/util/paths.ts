@@ -96,6 +96,6 @@ export function missingRunFolderHint(runId: string, runsDir: string, env: Record
   const where =
     resolve(runsDir) === join(experimentsDir(env), 'runs')
       ? `run folders are looked for in ${runsDir}, the runs/ of the experiments folder (${setting}); for a team's store on PostgreSQL, set GLYPHLAB_EXPERIMENTS_DIR to the folder where this machine mounts the shared experiments folder the run was trained in`
-      : `run folders are looked for in ${runsDir}, beside the SQLite store: copy the run's folder there with the store (glyphlab store copy --files)`;
+      : `run folders are looked for in ${runsDir}, beside the SQLite store (glyphlab store copy brings run folders along with a store)`;
   return `; the folder ${runDir} is not on this machine: ${where}`;
 }
