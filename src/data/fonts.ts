@@ -378,7 +378,8 @@ export function loadGlyphSet(name: string, chars: string): GlyphSet {
   const digit = font.charToGlyph('0');
   const digitBox = digit.getBoundingBox();
   const digitHeight = digitBox.y2 > 0 ? digitBox.y2 : font.unitsPerEm * 0.7;
-  const widths = [...'0123456789'].map((d) => strokeWidthOf(flattenCommands(font.charToGlyph(d).path.commands as PathCommand[]))).filter((w) => w > 0);
+  // The digits are usually among `chars`, flattened above already.
+  const widths = [...'0123456789'].map((d) => strokeWidthOf(glyphs.get(d)?.contours ?? flattenCommands(font.charToGlyph(d).path.commands as PathCommand[]))).filter((w) => w > 0);
   widths.sort((a, b) => a - b);
   const strokeWidth = widths[Math.floor(widths.length / 2)] ?? digitHeight * 0.12;
   const set: GlyphSet = { name, unitsPerEm: font.unitsPerEm, glyphs, digitHeight, strokeWidth };
