@@ -37,7 +37,7 @@ const text = (value: ParamValue | undefined): string | null => (typeof value ===
  * The lineage of `run` from its params.
  *
  * @example
- * runLineage(getRun(store, id)).startedFrom; // 'reader equations-wide (run 20261206-145106-bc5534)'
+ * runLineage(getRun(store, id)).startedFrom; // 'reader equations-wide (run 20261206-193159-6a527a)'
  */
 export function runLineage(run: Pick<RunRecord, 'id' | 'params'>): RunLineage {
   const p = run.params;

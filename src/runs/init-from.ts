@@ -37,7 +37,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  *
  * @example
  * const source = await loadInitSource('reader:equations-wide', databasePath());
- * source.run; // '20261206-145106-bc5534'
+ * source.run; // '20261206-193159-6a527a'
  */
 export async function loadInitSource(from: string, dbPath: string): Promise<InitSource> {
   if (from.startsWith(READER_PREFIX)) {

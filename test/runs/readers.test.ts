@@ -114,7 +114,7 @@ describe('the shipped reader equations-wide', () => {
     assert.ok(existsSync(join(folder, READER_FILE)), `${folder} is shipped with glyphlab`);
     const reader = await loadReader(folder);
     try {
-      assert.equal(reader.info.run.id, '20261206-145106-bc5534');
+      assert.equal(reader.info.run.id, '20261206-193159-6a527a');
       assert.deepEqual(reader.info.input, { height: 32, width: 150, channels: 1 });
       assert.ok(reader.info.modelBytes < 3 * 2 ** 20, 'a few MB');
       assert.deepEqual(reader.info.scores.map((s) => s.set), ['test', 'held-out background', 'held-out fonts', 'held-out noise']);
