@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, mkdirSync, copyFileSync, constants } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, TrackerError } from '../errors';
+import { sha256 } from '../util/hash';
 import { metricsJsonSql, paramsJsonSql } from './schema';
 import { readSchemaVersion } from './migrations';
 import { type TrackerStore, closeStore, executeMany, execute, inTransaction, openStore, selectAll, selectOne, selectRaw } from './store';
@@ -161,9 +162,9 @@ interface FilesPlan {
   artifacts: ArtifactFile[];
 }
 
-/** Hex SHA-256 of a file (read whole: a checkpoint is a few MB). */
+/** Hex SHA-256 of a file (read whole: a checkpoint is a few MB, and the copy is synchronous). */
 function fileSha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  return sha256(readFileSync(path));
 }
 
 /** The real path of `dir`, or `dir` resolved when it does not exist yet. */

@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { parentPort } from 'node:worker_threads';
 import type { Client } from 'pg';
-import { isPostgresUrl } from '../util/store-target';
+import { applyPostgresEnv, isPostgresUrl } from '../util/store-target';
 import { connectPostgres } from './postgres-client';
 
 /** What the main thread tells the heartbeat thread. `file` names the store in messages; `target` is what to connect to (a URL may hold a password). */
@@ -103,7 +103,7 @@ function open(file: string, target: string, busyTimeoutMs: number): Connection |
 
 function add(command: Extract<HeartbeatCommand, { type: 'add' }>): void {
   // The main thread's PG* variables (PGPASSWORD...) now: this thread's environment is a copy from its start.
-  Object.assign(process.env, command.env);
+  applyPostgresEnv(command.env);
   const connection = open(command.file, command.target, command.busyTimeoutMs);
   if (!connection || connection.timers.has(command.runId)) return;
   const timer = setInterval(() => connection.touch(command.runId), command.intervalMs);

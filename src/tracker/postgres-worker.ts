@@ -7,6 +7,7 @@
  */
 import { type MessagePort, parentPort } from 'node:worker_threads';
 import type { Client } from 'pg';
+import { applyPostgresEnv } from '../util/store-target';
 import { connectPostgres } from './postgres-client';
 
 /** What the main thread asks. */
@@ -72,8 +73,7 @@ function errorData(error: unknown): PostgresErrorData {
 
 async function handle(connection: Connection, request: PostgresRequest): Promise<PostgresReply> {
   if (request.op === 'connect') {
-    for (const name of Object.keys(process.env)) if (name.startsWith('PG') && !(name in request.env)) delete process.env[name];
-    Object.assign(process.env, request.env);
+    applyPostgresEnv(request.env);
     const client = await connectPostgres(request.url, { connectTimeoutMs: request.connectTimeoutMs });
     // A lost connection (server restart) fails the next request instead of the whole process.
     client.on('error', () => undefined);

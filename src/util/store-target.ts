@@ -92,3 +92,12 @@ function urlPasswords(url: string): string[] {
 export function postgresEnv(env: Record<string, string | undefined> = process.env): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('PG') && entry[1] !== undefined));
 }
+
+/**
+ * Makes this thread's `PG*` variables exactly `env` (from {@link postgresEnv} on the main thread):
+ * those it lacks are removed, the rest set, so a worker thread connects as the main thread would now.
+ */
+export function applyPostgresEnv(env: Readonly<Record<string, string>>): void {
+  for (const name of Object.keys(process.env)) if (name.startsWith('PG') && !(name in env)) delete process.env[name];
+  Object.assign(process.env, env);
+}
