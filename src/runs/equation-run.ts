@@ -39,7 +39,7 @@ import { readRecordedRun } from './run-model';
 import { openRecordedRun, type RecordingOptions } from './recorded-run';
 import { type RunReplicas, startRunReplicas } from './replicas';
 import { withInterrupt } from './signals';
-import { type EquationRunOptions, type EquationRunSpec, type EquationSpecRevision, readEquationRunSpec, resolveEquationRunSpec, reviseEquationRunSpec } from './spec/index';
+import { builderConfig, type EquationRunOptions, type EquationRunSpec, type EquationSpecRevision, readEquationRunSpec, resolveEquationRunSpec, reviseEquationRunSpec } from './spec/index';
 
 /** How a run is executed and watched: nothing here is part of the run's spec. */
 export interface RunHooks extends RecordingOptions {
@@ -148,7 +148,7 @@ export async function resumeEquationTraining(runId: string, revision: EquationSp
   const model = await loadModel(lastDir);
   try {
     const input = model.inputs[0]!.shape.slice(1).join('x');
-    const head = spec.crnn ?? spec.vgg19?.config;
+    const head = builderConfig(spec);
     const expected = head && [head.inputHeight, head.inputWidth, spec.crnn?.channels ?? 3].join('x');
     if (input !== expected) throw new ConfigError(`the checkpoint in ${lastDir} takes ${input} images, but run ${run.id} recorded a ${expected} model; it is not this run's checkpoint`);
   } catch (error) {
@@ -326,7 +326,7 @@ async function executeRun(asked: EquationRunSpec, hooks: RunHooks, resume?: Resu
   try {
     // A new run starting from trained weights loads them once, and records what it found; a
     // resume goes on from its own checkpoint and never loads them again.
-    const spec: EquationRunSpec = !resume && asked.init ? { ...asked, init: await initWeights(model, asked.init, { dbPath: hooks.dbPath ?? databasePath(), config: (asked.crnn ?? asked.vgg19?.config) as Record<string, unknown> | undefined, log }) } : asked;
+    const spec: EquationRunSpec = !resume && asked.init ? { ...asked, init: await initWeights(model, asked.init, { dbPath: hooks.dbPath ?? databasePath(), config: builderConfig(asked) as Record<string, unknown> | undefined, log }) } : asked;
     const [, height, width, channels] = model.inputs[0]!.shape as [null, number, number, number];
     const synth = spec.data.synth ?? null;
     log(synth ? `fixed sets of the synthesis stream in ${spec.data.dir}` : `loading ${spec.data.dir}`);
@@ -405,7 +405,7 @@ async function executeRun(asked: EquationRunSpec, hooks: RunHooks, resume?: Resu
           reduceLrOnPlateau: training.reduceLrOnPlateau ?? false,
           runDir: run.runDir,
           checkpointMeta: () => ({ elapsedMs: clock.elapsedMs() }),
-          finalize: async (m) => [await run.saveFinalModel(m, { model: spec.model, config: spec.crnn ?? spec.vgg19?.config }), ...(testReport ? [run.saveEvalReport(testReport)] : [])],
+          finalize: async (m) => [await run.saveFinalModel(m, { model: spec.model, config: builderConfig(spec) }), ...(testReport ? [run.saveEvalReport(testReport)] : [])],
           callbacks: [clock, ...run.callbacks],
           signal: hooks.signal,
           describe: { model: spec.model, dataFingerprint: data.fingerprint, config: spec as unknown as Record<string, unknown> },

@@ -12,7 +12,7 @@ import { loadModel } from '../models/io';
 import { transferWeights } from '../models/transfer';
 import { loadReader } from './readers';
 import { findRunModelDir, readRecordedRun } from './run-model';
-import { type EquationInitSpec, isEquationRunSpec } from './spec/index';
+import { builderConfig, type EquationInitSpec, isEquationRunSpec } from './spec/index';
 
 /** The prefix of an `initFrom` that names a reader. */
 export const READER_PREFIX = 'reader:';
@@ -50,7 +50,7 @@ export async function loadInitSource(from: string, dbPath: string): Promise<Init
   const modelDir = findRunModelDir(run, runsDir, ['model', 'best']);
   const data = isRecord(run.config) && isRecord(run.config['data']) ? run.config['data'] : null;
   const spec = isEquationRunSpec(run.config) ? run.config : undefined;
-  const config = spec ? ((spec.crnn ?? spec.vgg19?.config ?? null) as Record<string, unknown> | null) : null;
+  const config = spec ? ((builderConfig(spec) ?? null) as Record<string, unknown> | null) : null;
   return { model: await loadModel(modelDir), run: run.id, reader: null, modelDir, data, config };
 }
 

@@ -3,7 +3,7 @@
  * `glyphlab train --help` states, read from each recipe's resolved spec.
  */
 import type { EquationField } from './fields';
-import { EQUATION_RECIPE_NAMES, type EquationRunSpec } from './options';
+import { builderConfig, EQUATION_RECIPE_NAMES, type EquationRunSpec } from './options';
 import { type EquationMachine, resolveEquationRunSpec } from './resolve';
 
 /**
@@ -12,7 +12,7 @@ import { type EquationMachine, resolveEquationRunSpec } from './resolve';
  */
 export function describeEquationSpec(spec: EquationRunSpec): string {
   const { training } = spec;
-  const head = spec.crnn ?? spec.vgg19!.config;
+  const head = builderConfig(spec)!;
   const conv = spec.crnn ? `conv ${spec.crnn.convFilters.join('-')}${spec.crnn.stridedStem ? ' (strided first block)' : ''}` : `VGG19 conv${spec.vgg19!.config.filterDivisor > 1 ? ` / ${spec.vgg19!.config.filterDivisor}` : ''} (${spec.vgg19!.weights} weights)`;
   const rnn = `${head.rnnLayers}x Bi${head.rnn.toUpperCase()}(${head.rnnUnits})`;
   const budget = training.minutes !== null ? `over ${training.minutes} minutes` : `for ${training.epochs} epochs`;

@@ -9,7 +9,7 @@
 import { MAX_WORKER_THREADS } from '../../util/script-worker';
 import { OPTIMIZER_NAMES } from '../../training/train';
 import type { EquationModelName } from '../models';
-import type { EquationRunSpec } from './options';
+import { builderConfig, type EquationRunSpec } from './options';
 
 /** One plain field of the run options. */
 export interface EquationField {
@@ -38,7 +38,7 @@ export interface EquationField {
 const crnnOnly: readonly EquationModelName[] = ['crnn'];
 const vgg19Only: readonly EquationModelName[] = ['vgg19-crnn'];
 /** The input size and head, which both families read. */
-const head = (spec: EquationRunSpec) => spec.crnn ?? spec.vgg19?.config;
+const head = builderConfig;
 
 export const EQUATION_FIELDS: readonly EquationField[] = [
   { flag: 'epochs', option: 'epochs', kind: 'integer', min: 1, valueName: 'N', help: 'epochs (with --minutes, the most)', inSpec: (s) => s.training.epochs },

@@ -9,7 +9,7 @@
 import { ConfigError } from '../../errors';
 import { crnnFeatureSize, type CrnnConfig } from '../../models/crnn';
 import { VGG19_BLOCKS, type Vgg19CrnnConfig } from '../../models/vgg19-crnn';
-import type { EquationRunSpec } from './options';
+import { builderConfig, type EquationRunSpec } from './options';
 
 /** Bytes of a float32. */
 const FLOAT = 4;
@@ -79,7 +79,7 @@ export function checkStepFits(spec: EquationRunSpec, machine: { backend: string 
   const limit = machine.backend === 'wasm' ? WASM_HEAP_BYTES : machine.memoryBytes;
   if (need <= limit) return;
   const where = machine.backend === 'wasm' ? "a replica's 4 GB wasm heap" : `this machine's ${gigabytes(limit)} of memory`;
-  const head = spec.crnn ?? spec.vgg19?.config;
+  const head = builderConfig(spec);
   throw new ConfigError(
     `a training step of this model needs at least ${gigabytes(need)} per replica (input ${head?.inputHeight}x${head?.inputWidth}, ` +
       `${Math.ceil(spec.training.batchSize / spec.compute.replicas)} images per replica), more than ${where}: ` +

@@ -248,3 +248,14 @@ export interface EquationRunSpec {
   /** The weights it started from, or null for random initialisation. Absent (read as null) in runs recorded before. */
   init?: EquationInitSpec | null;
 }
+
+/**
+ * The builder config of `spec`'s model: the CRNN's, or the VGG19-CRNN's (both hold the input size
+ * and the sequence head), or undefined for a spec that has neither.
+ *
+ * @example
+ * builderConfig(spec)?.inputWidth; // 150
+ */
+export function builderConfig(spec: Pick<EquationRunSpec, 'crnn' | 'vgg19'>): CrnnConfig | Vgg19CrnnConfig | undefined {
+  return spec.crnn ?? spec.vgg19?.config;
+}

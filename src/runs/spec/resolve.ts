@@ -17,7 +17,7 @@ import { MAX_WORKER_THREADS } from '../../util/script-worker';
 import { EQUATION_MODELS } from '../models';
 import { EQUATION_FIELDS } from './fields';
 import { checkStepFits } from './memory';
-import { EQUATION_SPEC_VERSION, type EquationRecipeOptions, type EquationRecipeRequired, type EquationRunOptions, type EquationRunSpec } from './options';
+import { builderConfig, EQUATION_SPEC_VERSION, type EquationRecipeOptions, type EquationRecipeRequired, type EquationRunOptions, type EquationRunSpec } from './options';
 import { defaultRecipeName, getRecipe } from './recipes';
 
 /** The machine a spec is resolved for: the defaults of `replicas` and `workers` depend on it. */
@@ -189,7 +189,7 @@ export function resolveEquationRunSpec(options: EquationRunOptions, machine: Equ
     record: { experiment: merged.experiment ?? base.experiment, name: merged.name ?? model, tags: [...(merged.tags ?? [])] },
     init: resolveInit(merged.initFrom, merged.freezeEpochs, epochs),
   };
-  const head = spec.crnn ?? spec.vgg19!.config;
+  const head = builderConfig(spec)!;
   spec.data.synth = options.synth ? resolveSynthData(options.synth, { width: head.inputWidth, height: head.inputHeight }) : null;
   spec.data.dir = resolve(options.dataDir ?? join(dataDir(), 'synth', synthDataId(spec.data.synth!)));
   checkSpec(spec, machine);
