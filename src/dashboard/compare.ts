@@ -235,7 +235,8 @@ export function trialSweepsOf(runs: readonly Pick<DashboardRun, 'tags'>[]): { na
   const counts = new Map<string, number>();
   for (const run of runs) {
     for (const tag of run.tags) {
-      if (tag.startsWith(SWEEP_TAG_PREFIX) && tag.length > SWEEP_TAG_PREFIX.length) counts.set(tag.slice(SWEEP_TAG_PREFIX.length), (counts.get(tag.slice(SWEEP_TAG_PREFIX.length)) ?? 0) + 1);
+      const name = tag.startsWith(SWEEP_TAG_PREFIX) ? tag.slice(SWEEP_TAG_PREFIX.length) : '';
+      if (name !== '') counts.set(name, (counts.get(name) ?? 0) + 1);
     }
   }
   return [...counts].map(([name, count]) => ({ name, runs: count }));

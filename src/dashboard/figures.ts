@@ -30,9 +30,20 @@ export interface DashboardFigures {
   sweeps: FigureSpec[];
 }
 
-/** The comparison's curves of `keys`, in key order then run order (the first key drawn solid). */
-function curvesOf(comparison: Comparison, keys: readonly string[], per?: MetricCurve['per']): MetricCurve[] {
-  return keys.flatMap((key) => comparison.metricCurves.filter((c) => c.key === key && (per === undefined || c.per === per)));
+/** The y axis of exact-match accuracy: a share from 0 to 1 (a little room above the top) as percentages; a new object each call, since plotly may change a layout it draws. */
+export function accuracyAxis(): { range: number[]; tickformat: string } {
+  return { range: [0, 1.02], tickformat: '.0%' };
+}
+
+/** `figure` with its y axis drawn as {@link accuracyAxis}, its title and other settings kept. */
+export function withAccuracyAxis(figure: FigureSpec): FigureSpec {
+  figure.layout.yaxis = { ...(figure.layout.yaxis as Record<string, unknown>), ...accuracyAxis() };
+  return figure;
+}
+
+/** The curves of `keys` among `curves` (of `per` steps or epochs, when given), in key order then run order (the first key drawn solid). */
+export function curvesOf(curves: readonly MetricCurve[], keys: readonly string[], per?: MetricCurve['per']): MetricCurve[] {
+  return keys.flatMap((key) => curves.filter((c) => c.key === key && (per === undefined || c.per === per)));
 }
 
 /**
@@ -41,7 +52,7 @@ function curvesOf(comparison: Comparison, keys: readonly string[], per?: MetricC
  * axis where the losses span decades.
  */
 export function comparisonCurveFigure(comparison: Comparison, chart: 'accuracy' | 'loss'): FigureSpec | null {
-  const curves = curvesOf(comparison, chart === 'accuracy' ? ['val_accuracy', 'accuracy'] : ['val_loss', 'loss'], 'epoch');
+  const curves = curvesOf(comparison.metricCurves, chart === 'accuracy' ? ['val_accuracy', 'accuracy'] : ['val_loss', 'loss'], 'epoch');
   if (curves.length === 0) return null;
   const figure = metricCurveFigure(curves, {
     x: 'epoch',
@@ -49,14 +60,13 @@ export function comparisonCurveFigure(comparison: Comparison, chart: 'accuracy' 
     title: chart === 'accuracy' ? 'Accuracy per epoch' : 'Loss per epoch',
     yTitle: chart === 'accuracy' ? 'exact-match accuracy' : 'CTC loss',
   });
-  if (chart === 'accuracy') figure.layout.yaxis = { ...(figure.layout.yaxis as Record<string, unknown>), range: [0, 1.02], tickformat: '.0%' };
-  return figure;
+  return chart === 'accuracy' ? withAccuracyAxis(figure) : figure;
 }
 
 /** The loss of every gradient step, smoothed, with the validation loss at each epoch's last step; null when no run recorded per-step losses. */
 export function stepLossFigure(comparison: Comparison): FigureSpec | null {
   if (!comparison.metricCurves.some((c) => c.key === 'batch_loss')) return null;
-  return metricCurveFigure(curvesOf(comparison, ['batch_loss', 'val_loss']), { colors: runColors(comparison), title: 'Loss per step', yTitle: 'CTC loss' });
+  return metricCurveFigure(curvesOf(comparison.metricCurves, ['batch_loss', 'val_loss']), { colors: runColors(comparison), title: 'Loss per step', yTitle: 'CTC loss' });
 }
 
 /**
@@ -64,9 +74,9 @@ export function stepLossFigure(comparison: Comparison): FigureSpec | null {
  * epoch (`lr`), so that older runs stay beside newer ones; null when no run recorded one.
  */
 export function learningRateFigure(comparison: Comparison): FigureSpec | null {
-  const perStep = curvesOf(comparison, ['batch_lr']);
+  const perStep = curvesOf(comparison.metricCurves, ['batch_lr']);
   const stepRuns = new Set(perStep.map((c) => c.runId));
-  const perEpoch = curvesOf(comparison, ['lr']).filter((c) => !stepRuns.has(c.runId));
+  const perEpoch = curvesOf(comparison.metricCurves, ['lr']).filter((c) => !stepRuns.has(c.runId));
   const curves = [...perStep, ...perEpoch];
   if (curves.length === 0) return null;
   const title = perEpoch.length === 0 ? 'Learning rate per step' : perStep.length === 0 ? 'Learning rate per epoch' : 'Learning rate (per step where recorded so, else per epoch)';
@@ -80,10 +90,9 @@ export function learningRateFigure(comparison: Comparison): FigureSpec | null {
  */
 export function minutesFigures(comparison: Comparison): { loss: FigureSpec | null; accuracy: FigureSpec | null } {
   const colors = runColors(comparison);
-  const lossCurves = curvesOf(comparison, ['batch_loss', 'val_loss']);
-  const accuracyCurves = curvesOf(comparison, ['val_accuracy'], 'epoch');
-  const accuracy = accuracyCurves.length === 0 ? null : metricCurveFigure(accuracyCurves, { x: 'minutes', colors, title: 'Validation accuracy against minutes', yTitle: 'exact-match accuracy' });
-  if (accuracy) accuracy.layout.yaxis = { ...(accuracy.layout.yaxis as Record<string, unknown>), range: [0, 1.02], tickformat: '.0%' };
+  const lossCurves = curvesOf(comparison.metricCurves, ['batch_loss', 'val_loss']);
+  const accuracyCurves = curvesOf(comparison.metricCurves, ['val_accuracy'], 'epoch');
+  const accuracy = accuracyCurves.length === 0 ? null : withAccuracyAxis(metricCurveFigure(accuracyCurves, { x: 'minutes', colors, title: 'Validation accuracy against minutes', yTitle: 'exact-match accuracy' }));
   return {
     loss: lossCurves.length === 0 ? null : metricCurveFigure(lossCurves, { x: 'minutes', colors, title: 'Loss against minutes', yTitle: 'CTC loss' }),
     accuracy,
@@ -111,7 +120,7 @@ export function testAccuracyFigure(comparison: Comparison): FigureSpec | null {
     layout: {
       title: { text: 'Test accuracy by run ("val": no test result, best validation)' },
       xaxis: { type: 'category', title: { text: 'run' } },
-      yaxis: { title: { text: 'exact-match accuracy' }, range: [0, 1.02], tickformat: '.0%' },
+      yaxis: { title: { text: 'exact-match accuracy' }, ...accuracyAxis() },
       margin: { t: 50 },
     },
   };
@@ -147,7 +156,7 @@ export function lengthAccuracyFigure(comparison: Comparison): FigureSpec | null 
       title: { text: 'Accuracy per label length (correct/samples on the bars)' },
       barmode: 'group',
       xaxis: { type: 'category', categoryorder: 'array', categoryarray: lengths, title: { text: 'label length (characters)' } },
-      yaxis: { title: { text: 'exact-match accuracy' }, range: [0, 1.02], tickformat: '.0%' },
+      yaxis: { title: { text: 'exact-match accuracy' }, ...accuracyAxis() },
       legend: { orientation: 'h', y: -0.25 },
       margin: { t: 50, b: 40 },
     },

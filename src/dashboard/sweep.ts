@@ -13,6 +13,7 @@ import { type MetricCurve, metricCurveFigure } from '../viz/curve-charts';
 import { type ParamMetricPoint, type ParamScalar, paramMetricFigure } from '../viz/param-charts';
 import type { ParamSweep } from './compare';
 import { readMetricCurves } from './curves';
+import { curvesOf, withAccuracyAxis } from './figures';
 
 /** The metric a trial is judged by: its run's best validation accuracy, as the sweep records it. */
 export const SWEEP_METRIC = 'val_accuracy';
@@ -128,11 +129,9 @@ export interface SweepCurveFigures {
 /** The learning curves of the finished trials, each trial in its colour. */
 export function sweepCurveFigures(dashboard: SweepDashboard): SweepCurveFigures {
   const colors = sweepColors(dashboard);
-  const of = (keys: readonly string[]): MetricCurve[] => keys.flatMap((key) => dashboard.curves.filter((c) => c.key === key));
-  const accuracyCurves = of(['val_accuracy']);
-  const lossCurves = of(['batch_loss', 'val_loss']);
-  const accuracy = accuracyCurves.length === 0 ? null : metricCurveFigure(accuracyCurves, { x: 'epoch', colors, title: 'Validation accuracy per epoch of the finished trials', yTitle: 'exact-match accuracy' });
-  if (accuracy) accuracy.layout.yaxis = { ...(accuracy.layout.yaxis as Record<string, unknown>), range: [0, 1.02], tickformat: '.0%' };
+  const accuracyCurves = curvesOf(dashboard.curves, ['val_accuracy']);
+  const lossCurves = curvesOf(dashboard.curves, ['batch_loss', 'val_loss']);
+  const accuracy = accuracyCurves.length === 0 ? null : withAccuracyAxis(metricCurveFigure(accuracyCurves, { x: 'epoch', colors, title: 'Validation accuracy per epoch of the finished trials', yTitle: 'exact-match accuracy' }));
   const loss = lossCurves.length === 0 ? null : metricCurveFigure(lossCurves, { colors, title: 'Loss of the finished trials', yTitle: 'CTC loss' });
   return { accuracy, loss };
 }
